@@ -1,0 +1,129 @@
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json } from "@remix-run/node";
+import {
+  Form,
+  isRouteErrorResponse,
+  Link,
+  Links,
+  Meta,
+  Outlet,
+  Scripts,
+  ScrollRestoration,
+  useRouteError,
+  useRouteLoaderData,
+} from "@remix-run/react";
+import type { ReactNode } from "react";
+import { getOptionalUser } from "~/utils/auth.server.ts";
+import appStylesHref from "~/styles/app.css";
+
+export const links: LinksFunction = () => [{ rel: "stylesheet", href: appStylesHref }];
+
+export const meta: MetaFunction = () => [{ title: "Tierdesk" }];
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const user = await getOptionalUser(request);
+  return json({ user: user ? { id: user.id, email: user.email, role: user.role } : null });
+}
+
+export function useOptionalUser() {
+  return useRouteLoaderData<typeof loader>("root")?.user ?? null;
+}
+
+function Header() {
+  const user = useOptionalUser();
+  return (
+    <header className="site-header">
+      <Link to="/" className="brand">
+        Tierdesk
+      </Link>
+      <nav aria-label="Main">
+        <Link to="/pricing">Pricing</Link>
+        {user ? (
+          <>
+            {user.role === "customer" ? <Link to="/account">Account</Link> : <Link to="/admin">Admin</Link>}
+            <span className="who" data-testid="signed-in-as">
+              {user.email}
+            </span>
+            <Form method="post" action="/logout">
+              <button type="submit" className="link-button">
+                Sign out
+              </button>
+            </Form>
+          </>
+        ) : (
+          <>
+            <Link to="/login">Sign in</Link>
+            <Link to="/signup">Sign up</Link>
+          </>
+        )}
+      </nav>
+    </header>
+  );
+}
+
+export function Layout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charSet="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <Meta />
+        <Links />
+      </head>
+      <body>
+        {children}
+        <ScrollRestoration />
+        <Scripts />
+      </body>
+    </html>
+  );
+}
+
+export default function App() {
+  return (
+    <>
+      <Header />
+      <main>
+        <Outlet />
+      </main>
+    </>
+  );
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError();
+  return (
+    <main>
+      <ErrorPanel error={error} />
+    </main>
+  );
+}
+
+export function ErrorPanel({ error }: { error: unknown }) {
+  if (isRouteErrorResponse(error)) {
+    const message =
+      typeof error.data === "object" && error.data && "error" in error.data
+        ? String((error.data as { error: unknown }).error)
+        : typeof error.data === "string" && error.data
+          ? error.data
+          : null;
+    const title =
+      error.status === 403 ? "403 Forbidden" : error.status === 404 ? "404 Not found" : `${error.status} ${error.statusText}`;
+    return (
+      <section className="error-panel" role="alert">
+        <h1>{title}</h1>
+        <p>{message ?? (error.status === 404 ? "There is no page at this address." : "Something went wrong.")}</p>
+        <p>
+          <Link to="/">Go to the home page</Link>
+        </p>
+      </section>
+    );
+  }
+  console.error(error);
+  return (
+    <section className="error-panel" role="alert">
+      <h1>Something went wrong</h1>
+      <p>An unexpected error occurred. Please try again.</p>
+    </section>
+  );
+}

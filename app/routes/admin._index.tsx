@@ -1,0 +1,35 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { json } from "@remix-run/node";
+import { useLoaderData } from "@remix-run/react";
+import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
+import { prisma } from "~/utils/db.server.ts";
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requireRole(request, STAFF_ROLES);
+  const [tiers, users, failedEvents] = await Promise.all([
+    prisma.subscriptionTier.count(),
+    prisma.user.count(),
+    prisma.stripeEvent.count({ where: { status: "failed" } }),
+  ]);
+  return json({ tiers, users, failedEvents });
+}
+
+export default function AdminOverview() {
+  const { tiers, users, failedEvents } = useLoaderData<typeof loader>();
+  return (
+    <section>
+      <h1>Overview</h1>
+      <ul className="stats">
+        <li>
+          <strong>{tiers}</strong> subscription tiers
+        </li>
+        <li>
+          <strong>{users}</strong> users
+        </li>
+        <li>
+          <strong>{failedEvents}</strong> failed Stripe events
+        </li>
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,41 @@
+// /admin: the operator dashboard's shell, for admins and support staff.
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json } from "@remix-run/node";
+import { NavLink, Outlet, useLoaderData, useRouteError } from "@remix-run/react";
+import { ErrorPanel } from "~/root.tsx";
+import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
+
+export const meta: MetaFunction = () => [{ title: "Admin · Tierdesk" }];
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const user = await requireRole(request, STAFF_ROLES);
+  return json({ role: user.role });
+}
+
+// Only pages that exist are linked; the tiers, permissions, users and events pages join this list as they ship.
+const SECTIONS = [{ to: "/admin", label: "Overview", end: true }];
+
+export default function AdminLayout() {
+  const { role } = useLoaderData<typeof loader>();
+  return (
+    <div className="admin">
+      <aside>
+        <p className="admin-role">Signed in as {role}</p>
+        <nav aria-label="Admin">
+          {SECTIONS.map((section) => (
+            <NavLink key={section.to} to={section.to} end={section.end}>
+              {section.label}
+            </NavLink>
+          ))}
+        </nav>
+      </aside>
+      <div className="admin-content">
+        <Outlet />
+      </div>
+    </div>
+  );
+}
+
+export function ErrorBoundary() {
+  return <ErrorPanel error={useRouteError()} />;
+}

@@ -1,0 +1,108 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json, redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
+import { z } from "zod";
+import { Field } from "~/components/forms.tsx";
+import { authenticator, getOptionalUser, homeFor, InvalidCredentialsError } from "~/utils/auth.server.ts";
+import { parseForm } from "~/utils/forms.ts";
+import { clientIpFrom, loginLimits } from "~/utils/login-limits.server.ts";
+import { safeRedirect } from "~/utils/safe-redirect.ts";
+import { createUserSession } from "~/utils/session.server.ts";
+import { EmailSchema } from "~/utils/validation.ts";
+
+export const meta: MetaFunction = () => [{ title: "Sign in · Tierdesk" }];
+
+const LoginSchema = z.object({
+  email: EmailSchema,
+  password: z.string({ error: "Password is required." }).min(1, "Password is required."),
+  next: z.string().optional(),
+});
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const user = await getOptionalUser(request);
+  if (user) {
+    const next = new URL(request.url).searchParams.get("next");
+    throw redirect(safeRedirect(next, homeFor(user)));
+  }
+  return null;
+}
+
+function tooManyAttempts(retryAfterSeconds: number) {
+  const minutes = Math.ceil(retryAfterSeconds / 60);
+  return json(
+    {
+      formError: `Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
+      fieldErrors: {} as Record<string, string[]>,
+      email: "",
+    },
+    { status: 429, headers: { "Retry-After": String(retryAfterSeconds) } },
+  );
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const form = await request.clone().formData();
+  const parsed = parseForm(LoginSchema, form);
+  if (!parsed.success) {
+    return json({ formError: null, fieldErrors: parsed.fieldErrors, email: parsed.values.email ?? "" }, { status: 400 });
+  }
+  const { email, next } = parsed.data;
+  const ip = clientIpFrom(context);
+  const { byEmail, byIp } = loginLimits;
+  for (const check of [byEmail.isBlocked(email), byIp.isBlocked(ip)]) {
+    if (check.blocked) return tooManyAttempts(check.retryAfterSeconds);
+  }
+
+  try {
+    const user = await authenticator.authenticate("email-password", request);
+    byEmail.reset(email);
+    return createUserSession(user.id, safeRedirect(next, homeFor(user)));
+  } catch (error) {
+    if (!(error instanceof InvalidCredentialsError)) throw error;
+    byEmail.recordFailure(email);
+    byIp.recordFailure(ip);
+    return json({ formError: error.message, fieldErrors: {} as Record<string, string[]>, email }, { status: 401 });
+  }
+}
+
+export default function Login() {
+  const actionData = useActionData<typeof action>();
+  const [searchParams] = useSearchParams();
+  const navigation = useNavigation();
+  const next = searchParams.get("next") ?? "";
+  return (
+    <section className="card narrow">
+      <h1>Sign in</h1>
+      <Form method="post" noValidate>
+        {actionData?.formError ? (
+          <p className="form-error" role="alert">
+            {actionData.formError}
+          </p>
+        ) : null}
+        <input type="hidden" name="next" value={next} />
+        <Field
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          required
+          defaultValue={actionData?.email}
+          errors={actionData?.fieldErrors.email}
+        />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="current-password"
+          required
+          errors={actionData?.fieldErrors.password}
+        />
+        <button type="submit" disabled={navigation.state === "submitting"}>
+          {navigation.state === "submitting" ? "Signing in…" : "Sign in"}
+        </button>
+      </Form>
+      <p>
+        New here? <Link to={next ? `/signup?${new URLSearchParams({ next })}` : "/signup"}>Create an account</Link>
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,94 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json, redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
+import { z } from "zod";
+import { Field } from "~/components/forms.tsx";
+import { createUser, getUserByEmail, isUniqueViolation } from "~/models/user.server.ts";
+import { getOptionalUser, homeFor } from "~/utils/auth.server.ts";
+import { type FieldErrors, parseForm } from "~/utils/forms.ts";
+import { safeRedirect } from "~/utils/safe-redirect.ts";
+import { createUserSession } from "~/utils/session.server.ts";
+import { EmailSchema, NewPasswordSchema } from "~/utils/validation.ts";
+
+export const meta: MetaFunction = () => [{ title: "Sign up · Tierdesk" }];
+
+const SignupSchema = z
+  .object({
+    email: EmailSchema,
+    password: NewPasswordSchema,
+    confirmPassword: z.string().optional(),
+    next: z.string().optional(),
+  })
+  .refine((data) => data.confirmPassword === undefined || data.confirmPassword === data.password, {
+    path: ["confirmPassword"],
+    message: "Passwords do not match.",
+  });
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const user = await getOptionalUser(request);
+  if (user) throw redirect(homeFor(user));
+  return null;
+}
+
+const emailTaken = (email: string) =>
+  json(
+    { fieldErrors: { email: ["An account with this email already exists. Sign in instead."] } as FieldErrors, email },
+    { status: 409 },
+  );
+
+export async function action({ request }: ActionFunctionArgs) {
+  const parsed = parseForm(SignupSchema, await request.formData());
+  if (!parsed.success) {
+    return json({ fieldErrors: parsed.fieldErrors, email: parsed.values.email ?? "" }, { status: 400 });
+  }
+  const { email, password, next } = parsed.data;
+  if (await getUserByEmail(email)) return emailTaken(email);
+  try {
+    // Sign-up only ever creates customers; staff roles are granted by an admin.
+    const user = await createUser({ email, password, role: "customer" });
+    return createUserSession(user.id, safeRedirect(next, homeFor(user)));
+  } catch (error) {
+    // Two sign-ups racing for the same email: the unique index decides.
+    if (isUniqueViolation(error)) return emailTaken(email);
+    throw error;
+  }
+}
+
+export default function Signup() {
+  const actionData = useActionData<typeof action>();
+  const [searchParams] = useSearchParams();
+  const navigation = useNavigation();
+  const next = searchParams.get("next") ?? "";
+  return (
+    <section className="card narrow">
+      <h1>Create an account</h1>
+      <Form method="post" noValidate>
+        <input type="hidden" name="next" value={next} />
+        <Field label="Email" name="email" type="email" autoComplete="email" required defaultValue={actionData?.email} errors={actionData?.fieldErrors.email} />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          hint="At least 10 characters."
+          errors={actionData?.fieldErrors.password}
+        />
+        <Field
+          label="Confirm password"
+          name="confirmPassword"
+          type="password"
+          autoComplete="new-password"
+          required
+          errors={actionData?.fieldErrors.confirmPassword}
+        />
+        <button type="submit" disabled={navigation.state === "submitting"}>
+          Create account
+        </button>
+      </Form>
+      <p>
+        Already have an account? <Link to={next ? `/login?${new URLSearchParams({ next })}` : "/login"}>Sign in</Link>
+      </p>
+    </section>
+  );
+}

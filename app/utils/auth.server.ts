@@ -1,0 +1,63 @@
+// Sign-in (remix-auth + remix-auth-form) and the guards every protected route calls.
+import { redirect } from "@remix-run/node";
+import { Authenticator } from "remix-auth";
+import { FormStrategy } from "remix-auth-form";
+import type { Role, User } from "~/generated/prisma/client.ts";
+import { getUserById, verifyLogin } from "~/models/user.server.ts";
+import { getSessionUserId } from "./session.server.ts";
+
+export class InvalidCredentialsError extends Error {
+  name = "InvalidCredentialsError";
+}
+
+export const authenticator = new Authenticator<User>();
+authenticator.use(
+  new FormStrategy(async ({ form }) => {
+    const email = String(form.get("email") ?? "");
+    const password = String(form.get("password") ?? "");
+    const user = await verifyLogin(email, password);
+    if (!user) throw new InvalidCredentialsError("Invalid email or password.");
+    return user;
+  }),
+  "email-password",
+);
+
+export async function getOptionalUser(request: Request) {
+  const userId = await getSessionUserId(request);
+  return userId === null ? null : getUserById(userId);
+}
+
+function loginRedirect(request: Request) {
+  const url = new URL(request.url);
+  const next = `${url.pathname}${url.search}`;
+  return redirect(`/login?${new URLSearchParams({ next })}`);
+}
+
+/** The signed-in user; anonymous visitors are sent to /login and brought back afterwards. */
+export async function requireUser(request: Request): Promise<User> {
+  const user = await getOptionalUser(request);
+  if (!user) throw loginRedirect(request);
+  return user;
+}
+
+export function forbidden(message = "You do not have access to this page.") {
+  return new Response(JSON.stringify({ error: message }), {
+    status: 403,
+    statusText: "Forbidden",
+    headers: { "Content-Type": "application/json; charset=utf-8" },
+  });
+}
+
+/** The signed-in user when their role is one of `roles`; otherwise a 403. */
+export async function requireRole(request: Request, roles: readonly Role[]): Promise<User> {
+  const user = await requireUser(request);
+  if (!roles.includes(user.role)) throw forbidden();
+  return user;
+}
+
+export const STAFF_ROLES = ["admin", "support"] as const satisfies readonly Role[];
+
+/** Where a user goes after signing in when no `next` was asked for. */
+export function homeFor(user: Pick<User, "role">) {
+  return user.role === "customer" ? "/account" : "/admin";
+}

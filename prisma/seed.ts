@@ -1,0 +1,95 @@
+// Idempotent demo data: running it again changes nothing (upserts by natural key).
+// `npm start` runs it on the embedded database; `prisma db seed` / `npm run db:seed` run it anywhere.
+import { pathToFileURL } from "node:url";
+import type { PrismaClient } from "../app/generated/prisma/client.ts";
+
+export const DEMO_PASSWORDS = {
+  "admin@example.com": "admin-demo-password",
+  "support@example.com": "support-demo-password",
+  "customer@example.com": "customer-demo-password",
+} as const;
+
+const PERMISSIONS = [
+  { name: "projects.create", description: "Create projects" },
+  { name: "export.csv", description: "Export data as CSV" },
+  { name: "api.access", description: "Use the API" },
+  { name: "team.invite", description: "Invite team members" },
+  { name: "support.priority", description: "Priority support" },
+];
+
+const TIERS = [
+  {
+    key: "free", name: "Free", description: "Get started at no cost.", userLimit: 1, isCustomerFacing: true,
+    billingProvider: "exempt", isBillingExempt: true, fallbackPrice: "$0", whopProductKey: null,
+    lookupKeys: [], permissions: ["projects.create"],
+  },
+  {
+    key: "hobbyist", name: "Hobbyist", description: "For side projects.", userLimit: 1, isCustomerFacing: true,
+    billingProvider: "stripe", isBillingExempt: false, fallbackPrice: "£7", whopProductKey: null,
+    lookupKeys: ["hobbyist_monthly", "hobbyist_yearly"], permissions: ["projects.create", "export.csv"],
+  },
+  {
+    key: "pro", name: "Pro", description: "For teams that ship.", userLimit: 5, isCustomerFacing: true,
+    billingProvider: "stripe", isBillingExempt: false, fallbackPrice: "£29", whopProductKey: null,
+    lookupKeys: ["pro_monthly", "pro_yearly"],
+    permissions: ["projects.create", "export.csv", "api.access", "team.invite", "support.priority"],
+  },
+  {
+    key: "partner", name: "Partner", description: "Agencies and partners, arranged directly.", userLimit: 25,
+    isCustomerFacing: false, billingProvider: "exempt", isBillingExempt: true, fallbackPrice: "$0",
+    whopProductKey: null, lookupKeys: [],
+    permissions: ["projects.create", "export.csv", "api.access", "team.invite", "support.priority"],
+  },
+  {
+    key: "whop_basic", name: "Whop Basic", description: "Sold through Whop.", userLimit: 1, isCustomerFacing: true,
+    billingProvider: "whop", isBillingExempt: false, fallbackPrice: "$5", whopProductKey: "prod_whop_basic",
+    lookupKeys: [], permissions: ["projects.create", "export.csv"],
+  },
+] as const;
+
+const USERS = [
+  { email: "admin@example.com", role: "admin" },
+  { email: "support@example.com", role: "support" },
+  { email: "customer@example.com", role: "customer" },
+] as const;
+
+export async function seed(prisma: PrismaClient, { hashPassword }: { hashPassword: (p: string) => Promise<string> }) {
+  for (const permission of PERMISSIONS) {
+    await prisma.permission.upsert({ where: { name: permission.name }, update: {}, create: permission });
+  }
+  const permissionIds = new Map(
+    (await prisma.permission.findMany()).map((permission) => [permission.name, permission.id]),
+  );
+  for (const { lookupKeys, permissions, ...tier } of TIERS) {
+    // Only created, never overwritten: an admin's later edits to the demo tiers survive a re-seed.
+    const existing = await prisma.subscriptionTier.findUnique({ where: { key: tier.key } });
+    if (existing) continue;
+    await prisma.subscriptionTier.create({
+      data: {
+        ...tier,
+        prices: { create: lookupKeys.map((lookupKey, position) => ({ lookupKey, position })) },
+        permissions: { create: permissions.map((name) => ({ permissionId: permissionIds.get(name)! })) },
+      },
+    });
+  }
+  for (const user of USERS) {
+    const existing = await prisma.user.findUnique({ where: { email: user.email } });
+    if (existing) continue;
+    await prisma.user.create({
+      data: { ...user, passwordHash: await hashPassword(DEMO_PASSWORDS[user.email]) },
+    });
+  }
+}
+
+// `tsx prisma/seed.ts`: seeds the configured database (DATABASE_URL, else the embedded one).
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const { prepareDatabase, closeDatabase } = await import("../app/utils/db.server.ts");
+  const { hashPassword } = await import("../app/models/user.server.ts");
+  const db = await prepareDatabase();
+  try {
+    await seed(db.prisma, { hashPassword });
+    console.log("Seeded demo data.");
+  } finally {
+    await closeDatabase();
+  }
+}
