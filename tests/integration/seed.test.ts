@@ -1,0 +1,50 @@
+import { expect, it } from "vitest";
+import { hasValidIntegration } from "../../app/billing/rules.ts";
+import { testDb } from "../setup/database.ts";
+import { seedDemoData } from "../utils.ts";
+
+async function snapshot() {
+  const prisma = testDb().prisma;
+  return {
+    permissions: await prisma.permission.count(),
+    tiers: await prisma.subscriptionTier.findMany({
+      orderBy: { key: "asc" },
+      include: { prices: { orderBy: { position: "asc" } }, permissions: true },
+    }),
+    users: await prisma.user.findMany({ orderBy: { email: "asc" }, select: { email: true, role: true, tierId: true } }),
+  };
+}
+
+it("seeds the demo data, and seeding again changes nothing", async () => {
+  await seedDemoData();
+  const first = await snapshot();
+  await seedDemoData();
+  expect(await snapshot()).toEqual(first);
+
+  expect(first.permissions).toBe(5);
+  expect(first.tiers.map((tier) => tier.key)).toEqual(["free", "hobbyist", "partner", "pro", "whop_basic"]);
+  const byKey = Object.fromEntries(first.tiers.map((tier) => [tier.key, tier]));
+  expect(byKey.pro!.prices.map((price) => price.lookupKey)).toEqual(["pro_monthly", "pro_yearly"]);
+  expect(byKey.pro!.userLimit).toBe(5);
+  expect(byKey.pro!.fallbackPrice).toBe("£29");
+  expect(byKey.hobbyist!.prices.map((price) => price.lookupKey)).toEqual(["hobbyist_monthly", "hobbyist_yearly"]);
+  expect(byKey.free!).toMatchObject({ billingProvider: "exempt", isBillingExempt: true, isCustomerFacing: true, fallbackPrice: "$0" });
+  expect(byKey.partner!).toMatchObject({ billingProvider: "exempt", isCustomerFacing: false });
+  expect(byKey.whop_basic!).toMatchObject({ billingProvider: "whop", whopProductKey: "prod_whop_basic" });
+  for (const tier of first.tiers) {
+    expect(hasValidIntegration({ ...tier, lookupKeys: tier.prices.map((p) => p.lookupKey) }), tier.key).toBe(true);
+    expect(tier.permissions.length, tier.key).toBeGreaterThan(0);
+  }
+  expect(first.users).toEqual([
+    { email: "admin@example.com", role: "admin", tierId: null },
+    { email: "customer@example.com", role: "customer", tierId: null },
+    { email: "support@example.com", role: "support", tierId: null },
+  ]);
+});
+
+it("does not overwrite an admin's edits to a demo tier when seeding again", async () => {
+  await seedDemoData();
+  await testDb().prisma.subscriptionTier.update({ where: { key: "pro" }, data: { name: "Pro Plus" } });
+  await seedDemoData();
+  expect((await testDb().prisma.subscriptionTier.findUniqueOrThrow({ where: { key: "pro" } })).name).toBe("Pro Plus");
+});

@@ -1,0 +1,18 @@
+import { expect, it } from "vitest";
+import { ConfigurationError, readEnv } from "../../app/utils/env.server.ts";
+
+it("refuses to start in production without SESSION_SECRET, with a clear message", () => {
+  expect(() => readEnv({ NODE_ENV: "production" })).toThrow(ConfigurationError);
+  expect(() => readEnv({ NODE_ENV: "production" })).toThrow(/SESSION_SECRET is required in production/);
+});
+
+it("accepts production with a secret, and development without one", () => {
+  expect(readEnv({ NODE_ENV: "production", SESSION_SECRET: "s3cret" }).SESSION_SECRET).toBe("s3cret");
+  expect(readEnv({}).NODE_ENV).toBe("development");
+  expect(readEnv({ PORT: "4123" }).PORT).toBe(4123);
+});
+
+it("names the variable that is malformed", () => {
+  expect(() => readEnv({ PORT: "not-a-port" })).toThrow(/PORT/);
+  expect(() => readEnv({ STRIPE_API_BASE: "nope" })).toThrow(/STRIPE_API_BASE/);
+});

@@ -1,0 +1,56 @@
+import "./setup/database.ts";
+// Helpers for integration tests: real routes, real database, real cookies.
+import { hashPassword } from "../app/models/user.server.ts";
+import { sessionStorage } from "../app/utils/session.server.ts";
+import { seed } from "../prisma/seed.ts";
+import { testDb } from "./setup/database.ts";
+
+export const BASE_URL = "http://localhost:3000";
+
+export async function seedDemoData() {
+  await seed(testDb().prisma, { hashPassword });
+}
+
+/** A Cookie header for a session signed in as the user with this email. */
+export async function sessionCookieFor(email: string) {
+  const user = await testDb().prisma.user.findUniqueOrThrow({ where: { email } });
+  const session = await sessionStorage().getSession();
+  session.set("userId", user.id);
+  session.set("sid", "test");
+  const setCookie = await sessionStorage().commitSession(session);
+  return setCookie.split(";")[0]!;
+}
+
+export function formRequest(path: string, fields: Record<string, string>, init: { cookie?: string; headers?: Record<string, string> } = {}) {
+  return new Request(new URL(path, BASE_URL), {
+    method: "POST",
+    body: new URLSearchParams(fields),
+    headers: {
+      "Content-Type": "application/x-www-form-urlencoded",
+      ...(init.cookie ? { Cookie: init.cookie } : {}),
+      ...init.headers,
+    },
+  });
+}
+
+export function getRequest(path: string, cookie?: string) {
+  return new Request(new URL(path, BASE_URL), { headers: cookie ? { Cookie: cookie } : {} });
+}
+
+/** Runs a loader or action and returns the Response it returned or threw. */
+export async function settle(run: () => Promise<unknown>): Promise<Response> {
+  try {
+    const result = await run();
+    if (result instanceof Response) return result;
+    return new Response(JSON.stringify(result), { status: 200 });
+  } catch (thrown) {
+    if (thrown instanceof Response) return thrown;
+    throw thrown;
+  }
+}
+
+export const routeArgs = (request: Request, params: Record<string, string> = {}, context: Record<string, unknown> = {}) => ({
+  request,
+  params,
+  context,
+});
