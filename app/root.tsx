@@ -13,6 +13,7 @@ import {
   useRouteLoaderData,
 } from "@remix-run/react";
 import type { ReactNode } from "react";
+import { billingMode } from "~/billing/stripe.server.ts";
 import { getOptionalUser } from "~/utils/auth.server.ts";
 import appStylesHref from "~/styles/app.css";
 
@@ -22,7 +23,30 @@ export const meta: MetaFunction = () => [{ title: "Tierdesk" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await getOptionalUser(request);
-  return json({ user: user ? { id: user.id, email: user.email, role: user.role } : null });
+  return json({
+    user: user ? { id: user.id, email: user.email, role: user.role } : null,
+    billingMode: billingMode(),
+  });
+}
+
+function BillingBanner() {
+  const data = useRouteLoaderData<typeof loader>("root");
+  if (data?.billingMode === "emulator") {
+    return (
+      <p className="banner info" data-testid="emulator-banner">
+        Stripe emulator: no real payments. Checkout and the customer portal are simulated locally.
+      </p>
+    );
+  }
+  // Customers see the 503 message when they try to pay; operators must notice at once.
+  if (data?.billingMode === "disabled" && data.user && data.user.role !== "customer") {
+    return (
+      <p className="banner warning" role="alert" data-testid="billing-disabled-banner">
+        Billing is disabled: STRIPE_API_KEY is not set, so customers cannot subscribe or manage their plans.
+      </p>
+    );
+  }
+  return null;
 }
 
 export function useOptionalUser() {
@@ -83,6 +107,7 @@ export default function App() {
   return (
     <>
       <Header />
+      <BillingBanner />
       <main>
         <Outlet />
       </main>

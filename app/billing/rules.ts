@@ -48,7 +48,7 @@ export function subscriptionStatusEffect(status: string): StatusEffect {
 
 /** Statuses under which a user has a live subscription (checkout must send them to the portal). */
 export function isLiveSubscriptionStatus(status: string | null | undefined): boolean {
-  return status === "active" || status === "trialing" || status === "past_due" || status === "incomplete";
+  return status !== null && status !== undefined && subscriptionStatusEffect(status) === "grant";
 }
 
 export type UserTierState = {

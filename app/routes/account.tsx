@@ -1,27 +1,71 @@
+// /account: the signed-in user's plan, subscription status and dates, permissions, and billing.
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
+import { fetchSubscriptionDates } from "~/billing/subscription-details.server.ts";
+import { billingMode } from "~/billing/stripe.server.ts";
+import { BillingForm, ErrorAlert, useBillingRedirect } from "~/components/billing-forms.tsx";
+import { formatDate } from "~/components/dates.tsx";
 import { getEntitlements } from "~/models/entitlements.server.ts";
 import { requireUser } from "~/utils/auth.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Your account · Tierdesk" }];
 
+const STATUS_TEXT: Record<string, string> = {
+  active: "Active",
+  trialing: "On trial",
+  past_due: "Payment overdue: Stripe is retrying your card. Update it in the billing portal.",
+  incomplete: "Waiting for your first payment",
+  canceled: "Canceled",
+  unpaid: "Unpaid",
+  incomplete_expired: "Expired before payment",
+  paused: "Paused",
+};
+
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
   const entitlements = await getEntitlements(user);
-  return json({ email: user.email, entitlements });
+  const dates =
+    user.stripeSubscriptionId && billingMode() !== "disabled" ? await fetchSubscriptionDates(user.stripeSubscriptionId) : null;
+  return json({
+    email: user.email,
+    entitlements,
+    dates,
+    canManageBilling: Boolean(user.stripeCustomerId),
+    error: new URL(request.url).searchParams.get("error"),
+  });
 }
 
 export default function Account() {
-  const { email, entitlements } = useLoaderData<typeof loader>();
+  const { email, entitlements, dates, canManageBilling, error } = useLoaderData<typeof loader>();
+  const billing = useBillingRedirect();
   return (
     <section className="card">
       <h1>Your account</h1>
+      <ErrorAlert message={billing.error ?? error} />
       <dl className="facts">
         <dt>Email</dt>
         <dd>{email}</dd>
         <dt>Plan</dt>
         <dd data-testid="current-tier">{entitlements.tier?.name ?? "Free"}</dd>
+        {entitlements.status ? (
+          <>
+            <dt>Subscription</dt>
+            <dd data-testid="subscription-status">{STATUS_TEXT[entitlements.status] ?? entitlements.status}</dd>
+          </>
+        ) : null}
+        {dates?.renewsAt ? (
+          <>
+            <dt>Renews on</dt>
+            <dd data-testid="renews-at">{formatDate(dates.renewsAt)}</dd>
+          </>
+        ) : null}
+        {dates?.cancelsAt ? (
+          <>
+            <dt>Cancels on</dt>
+            <dd data-testid="cancels-at">{formatDate(dates.cancelsAt)}</dd>
+          </>
+        ) : null}
       </dl>
       <h2>What your plan includes</h2>
       {entitlements.permissions.length ? (
@@ -35,9 +79,16 @@ export default function Account() {
       ) : (
         <p>No extra permissions.</p>
       )}
-      <p>
-        <Link to="/pricing">Compare plans</Link>
-      </p>
+      <div className="actions">
+        {canManageBilling ? (
+          <BillingForm action="/api/stripe/portal" id="portal" onSubmit={billing.onSubmit} pending={billing.pending === "portal"}>
+            Manage subscription
+          </BillingForm>
+        ) : null}
+        <Link className="button secondary" to="/pricing">
+          Compare plans
+        </Link>
+      </div>
     </section>
   );
 }

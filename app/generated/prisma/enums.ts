@@ -29,6 +29,7 @@ export type Role = (typeof Role)[keyof typeof Role]
 
 export const StripeEventStatus = {
   pending: 'pending',
+  processing: 'processing',
   processed: 'processed',
   failed: 'failed',
   stale: 'stale',

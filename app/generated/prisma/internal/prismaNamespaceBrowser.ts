@@ -145,7 +145,9 @@ export const StripeEventScalarFieldEnum = {
   processedAt: 'processedAt',
   status: 'status',
   attempts: 'attempts',
+  claimedAt: 'claimedAt',
   error: 'error',
+  note: 'note',
   payload: 'payload'
 } as const
 

@@ -45,7 +45,9 @@ export type StripeEventMinAggregateOutputType = {
   processedAt: Date | null
   status: $Enums.StripeEventStatus | null
   attempts: number | null
+  claimedAt: Date | null
   error: string | null
+  note: string | null
   payload: string | null
 }
 
@@ -58,7 +60,9 @@ export type StripeEventMaxAggregateOutputType = {
   processedAt: Date | null
   status: $Enums.StripeEventStatus | null
   attempts: number | null
+  claimedAt: Date | null
   error: string | null
+  note: string | null
   payload: string | null
 }
 
@@ -71,7 +75,9 @@ export type StripeEventCountAggregateOutputType = {
   processedAt: number
   status: number
   attempts: number
+  claimedAt: number
   error: number
+  note: number
   payload: number
   _all: number
 }
@@ -96,7 +102,9 @@ export type StripeEventMinAggregateInputType = {
   processedAt?: true
   status?: true
   attempts?: true
+  claimedAt?: true
   error?: true
+  note?: true
   payload?: true
 }
 
@@ -109,7 +117,9 @@ export type StripeEventMaxAggregateInputType = {
   processedAt?: true
   status?: true
   attempts?: true
+  claimedAt?: true
   error?: true
+  note?: true
   payload?: true
 }
 
@@ -122,7 +132,9 @@ export type StripeEventCountAggregateInputType = {
   processedAt?: true
   status?: true
   attempts?: true
+  claimedAt?: true
   error?: true
+  note?: true
   payload?: true
   _all?: true
 }
@@ -222,7 +234,9 @@ export type StripeEventGroupByOutputType = {
   processedAt: Date | null
   status: $Enums.StripeEventStatus
   attempts: number
+  claimedAt: Date | null
   error: string | null
+  note: string | null
   payload: string
   _count: StripeEventCountAggregateOutputType | null
   _avg: StripeEventAvgAggregateOutputType | null
@@ -258,7 +272,9 @@ export type StripeEventWhereInput = {
   processedAt?: Prisma.DateTimeNullableFilter<"StripeEvent"> | Date | string | null
   status?: Prisma.EnumStripeEventStatusFilter<"StripeEvent"> | $Enums.StripeEventStatus
   attempts?: Prisma.IntFilter<"StripeEvent"> | number
+  claimedAt?: Prisma.DateTimeNullableFilter<"StripeEvent"> | Date | string | null
   error?: Prisma.StringNullableFilter<"StripeEvent"> | string | null
+  note?: Prisma.StringNullableFilter<"StripeEvent"> | string | null
   payload?: Prisma.StringFilter<"StripeEvent"> | string
 }
 
@@ -271,7 +287,9 @@ export type StripeEventOrderByWithRelationInput = {
   processedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   status?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
+  claimedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   error?: Prisma.SortOrderInput | Prisma.SortOrder
+  note?: Prisma.SortOrderInput | Prisma.SortOrder
   payload?: Prisma.SortOrder
 }
 
@@ -287,7 +305,9 @@ export type StripeEventWhereUniqueInput = Prisma.AtLeast<{
   processedAt?: Prisma.DateTimeNullableFilter<"StripeEvent"> | Date | string | null
   status?: Prisma.EnumStripeEventStatusFilter<"StripeEvent"> | $Enums.StripeEventStatus
   attempts?: Prisma.IntFilter<"StripeEvent"> | number
+  claimedAt?: Prisma.DateTimeNullableFilter<"StripeEvent"> | Date | string | null
   error?: Prisma.StringNullableFilter<"StripeEvent"> | string | null
+  note?: Prisma.StringNullableFilter<"StripeEvent"> | string | null
   payload?: Prisma.StringFilter<"StripeEvent"> | string
 }, "id" | "eventId">
 
@@ -300,7 +320,9 @@ export type StripeEventOrderByWithAggregationInput = {
   processedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   status?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
+  claimedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   error?: Prisma.SortOrderInput | Prisma.SortOrder
+  note?: Prisma.SortOrderInput | Prisma.SortOrder
   payload?: Prisma.SortOrder
   _count?: Prisma.StripeEventCountOrderByAggregateInput
   _avg?: Prisma.StripeEventAvgOrderByAggregateInput
@@ -321,7 +343,9 @@ export type StripeEventScalarWhereWithAggregatesInput = {
   processedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"StripeEvent"> | Date | string | null
   status?: Prisma.EnumStripeEventStatusWithAggregatesFilter<"StripeEvent"> | $Enums.StripeEventStatus
   attempts?: Prisma.IntWithAggregatesFilter<"StripeEvent"> | number
+  claimedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"StripeEvent"> | Date | string | null
   error?: Prisma.StringNullableWithAggregatesFilter<"StripeEvent"> | string | null
+  note?: Prisma.StringNullableWithAggregatesFilter<"StripeEvent"> | string | null
   payload?: Prisma.StringWithAggregatesFilter<"StripeEvent"> | string
 }
 
@@ -334,7 +358,9 @@ export type StripeEventCreateInput = {
   processedAt?: Date | string | null
   status?: $Enums.StripeEventStatus
   attempts?: number
+  claimedAt?: Date | string | null
   error?: string | null
+  note?: string | null
   payload: string
 }
 
@@ -347,7 +373,9 @@ export type StripeEventUncheckedCreateInput = {
   processedAt?: Date | string | null
   status?: $Enums.StripeEventStatus
   attempts?: number
+  claimedAt?: Date | string | null
   error?: string | null
+  note?: string | null
   payload: string
 }
 
@@ -360,7 +388,9 @@ export type StripeEventUpdateInput = {
   processedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   status?: Prisma.EnumStripeEventStatusFieldUpdateOperationsInput | $Enums.StripeEventStatus
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  claimedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  note?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   payload?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
@@ -373,7 +403,9 @@ export type StripeEventUncheckedUpdateInput = {
   processedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   status?: Prisma.EnumStripeEventStatusFieldUpdateOperationsInput | $Enums.StripeEventStatus
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  claimedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  note?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   payload?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
@@ -386,7 +418,9 @@ export type StripeEventCreateManyInput = {
   processedAt?: Date | string | null
   status?: $Enums.StripeEventStatus
   attempts?: number
+  claimedAt?: Date | string | null
   error?: string | null
+  note?: string | null
   payload: string
 }
 
@@ -399,7 +433,9 @@ export type StripeEventUpdateManyMutationInput = {
   processedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   status?: Prisma.EnumStripeEventStatusFieldUpdateOperationsInput | $Enums.StripeEventStatus
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  claimedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  note?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   payload?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
@@ -412,7 +448,9 @@ export type StripeEventUncheckedUpdateManyInput = {
   processedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   status?: Prisma.EnumStripeEventStatusFieldUpdateOperationsInput | $Enums.StripeEventStatus
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  claimedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  note?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   payload?: Prisma.StringFieldUpdateOperationsInput | string
 }
 
@@ -425,7 +463,9 @@ export type StripeEventCountOrderByAggregateInput = {
   processedAt?: Prisma.SortOrder
   status?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
+  claimedAt?: Prisma.SortOrder
   error?: Prisma.SortOrder
+  note?: Prisma.SortOrder
   payload?: Prisma.SortOrder
 }
 
@@ -443,7 +483,9 @@ export type StripeEventMaxOrderByAggregateInput = {
   processedAt?: Prisma.SortOrder
   status?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
+  claimedAt?: Prisma.SortOrder
   error?: Prisma.SortOrder
+  note?: Prisma.SortOrder
   payload?: Prisma.SortOrder
 }
 
@@ -456,7 +498,9 @@ export type StripeEventMinOrderByAggregateInput = {
   processedAt?: Prisma.SortOrder
   status?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
+  claimedAt?: Prisma.SortOrder
   error?: Prisma.SortOrder
+  note?: Prisma.SortOrder
   payload?: Prisma.SortOrder
 }
 
@@ -488,7 +532,9 @@ export type StripeEventSelect<ExtArgs extends runtime.Types.Extensions.InternalA
   processedAt?: boolean
   status?: boolean
   attempts?: boolean
+  claimedAt?: boolean
   error?: boolean
+  note?: boolean
   payload?: boolean
 }, ExtArgs["result"]["stripeEvent"]>
 
@@ -501,7 +547,9 @@ export type StripeEventSelectCreateManyAndReturn<ExtArgs extends runtime.Types.E
   processedAt?: boolean
   status?: boolean
   attempts?: boolean
+  claimedAt?: boolean
   error?: boolean
+  note?: boolean
   payload?: boolean
 }, ExtArgs["result"]["stripeEvent"]>
 
@@ -514,7 +562,9 @@ export type StripeEventSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.E
   processedAt?: boolean
   status?: boolean
   attempts?: boolean
+  claimedAt?: boolean
   error?: boolean
+  note?: boolean
   payload?: boolean
 }, ExtArgs["result"]["stripeEvent"]>
 
@@ -527,11 +577,13 @@ export type StripeEventSelectScalar = {
   processedAt?: boolean
   status?: boolean
   attempts?: boolean
+  claimedAt?: boolean
   error?: boolean
+  note?: boolean
   payload?: boolean
 }
 
-export type StripeEventOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "eventId" | "eventType" | "eventCreatedAt" | "receivedAt" | "processedAt" | "status" | "attempts" | "error" | "payload", ExtArgs["result"]["stripeEvent"]>
+export type StripeEventOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "eventId" | "eventType" | "eventCreatedAt" | "receivedAt" | "processedAt" | "status" | "attempts" | "claimedAt" | "error" | "note" | "payload", ExtArgs["result"]["stripeEvent"]>
 
 export type $StripeEventPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "StripeEvent"
@@ -545,7 +597,9 @@ export type $StripeEventPayload<ExtArgs extends runtime.Types.Extensions.Interna
     processedAt: Date | null
     status: $Enums.StripeEventStatus
     attempts: number
+    claimedAt: Date | null
     error: string | null
+    note: string | null
     payload: string
   }, ExtArgs["result"]["stripeEvent"]>
   composites: {}
@@ -978,7 +1032,9 @@ export interface StripeEventFieldRefs {
   readonly processedAt: Prisma.FieldRef<"StripeEvent", 'DateTime'>
   readonly status: Prisma.FieldRef<"StripeEvent", 'StripeEventStatus'>
   readonly attempts: Prisma.FieldRef<"StripeEvent", 'Int'>
+  readonly claimedAt: Prisma.FieldRef<"StripeEvent", 'DateTime'>
   readonly error: Prisma.FieldRef<"StripeEvent", 'String'>
+  readonly note: Prisma.FieldRef<"StripeEvent", 'String'>
   readonly payload: Prisma.FieldRef<"StripeEvent", 'String'>
 }
     

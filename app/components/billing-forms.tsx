@@ -1,0 +1,70 @@
+// Buttons that POST to the billing resource routes. With JavaScript they fetch JSON and show errors
+// on the page; without it the browser posts the form and follows the redirect.
+import { useState, type FormEvent, type ReactNode } from "react";
+
+export function useBillingRedirect() {
+  const [error, setError] = useState<string | null>(null);
+  const [pending, setPending] = useState<string | null>(null);
+  async function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const id = form.dataset.id ?? form.action;
+    setPending(id);
+    setError(null);
+    try {
+      const response = await fetch(form.action, {
+        method: "POST",
+        body: new URLSearchParams(new FormData(form) as unknown as Record<string, string>),
+        headers: { Accept: "application/json" },
+      });
+      const body = (await response.json().catch(() => ({}))) as { url?: string; error?: string };
+      if (response.ok && body.url) {
+        window.location.assign(body.url);
+        return;
+      }
+      setError(body.error ?? `Something went wrong (HTTP ${response.status}). Please try again.`);
+    } catch {
+      setError("Could not reach Tierdesk. Check your connection and try again.");
+    }
+    setPending(null);
+  }
+  return { error, pending, onSubmit };
+}
+
+export function BillingForm({
+  action,
+  id,
+  fields = {},
+  onSubmit,
+  pending,
+  className,
+  children,
+}: {
+  action: "/api/stripe/checkout" | "/api/stripe/portal";
+  id: string;
+  fields?: Record<string, string>;
+  onSubmit: (event: FormEvent<HTMLFormElement>) => void;
+  pending: boolean;
+  className?: string;
+  children: ReactNode;
+}) {
+  return (
+    <form method="post" action={action} data-id={id} onSubmit={onSubmit}>
+      {Object.entries(fields).map(([name, value]) => (
+        <input key={name} type="hidden" name={name} value={value} />
+      ))}
+      <button type="submit" className={className} disabled={pending}>
+        {pending ? "Redirecting…" : children}
+      </button>
+    </form>
+  );
+}
+
+export function ErrorAlert({ message }: { message: string | null | undefined }) {
+  if (!message) return null;
+  return (
+    <p className="form-error" role="alert" data-testid="billing-error">
+      {message}
+    </p>
+  );
+}

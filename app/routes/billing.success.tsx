@@ -1,0 +1,58 @@
+// /billing/success?session_id=…: Stripe Checkout returns here. Applies the same fulfilment as the
+// webhook (idempotently), so the customer sees the new plan at once even when the webhook is late.
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json, redirect } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import { FulfilmentError, fulfilCheckoutSession } from "~/billing/fulfilment.server.ts";
+import { getStripe } from "~/billing/stripe.server.ts";
+import { getEntitlements } from "~/models/entitlements.server.ts";
+import { forbidden, requireUser } from "~/utils/auth.server.ts";
+import { getUserById } from "~/models/user.server.ts";
+
+export const meta: MetaFunction = () => [{ title: "Thank you · Tierdesk" }];
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const user = await requireUser(request);
+  const sessionId = new URL(request.url).searchParams.get("session_id");
+  if (!sessionId || !/^cs_[A-Za-z0-9_]+$/.test(sessionId)) throw redirect("/account");
+
+  let message: string | null = null;
+  try {
+    const session = await getStripe().checkout.sessions.retrieve(sessionId, { expand: ["subscription"] });
+    if (session.client_reference_id !== String(user.id)) throw forbidden("This checkout belongs to another account.");
+    if (session.status === "complete") {
+      // The session's creation precedes every event about its subscription, so a webhook that
+      // already applied a later state is never overwritten from here.
+      await fulfilCheckoutSession(session, { observedAt: new Date(session.created * 1000) });
+    } else {
+      message = "Your payment has not completed yet. Your plan will update as soon as it does.";
+    }
+  } catch (error) {
+    if (error instanceof Response) throw error;
+    console.error(`billing/success ${sessionId}:`, error);
+    message =
+      error instanceof FulfilmentError
+        ? "Thank you! Your payment went through; your plan will update in a moment."
+        : "Thank you! We could not confirm your payment with Stripe just now; your plan will update in a moment.";
+  }
+  const fresh = (await getUserById(user.id)) ?? user;
+  return json({ entitlements: await getEntitlements(fresh), message });
+}
+
+export default function BillingSuccess() {
+  const { entitlements, message } = useLoaderData<typeof loader>();
+  return (
+    <section className="card narrow">
+      <h1>Thank you!</h1>
+      {message ? <p className="notice">{message}</p> : null}
+      <p>
+        You are on the <strong data-testid="current-tier">{entitlements.tier?.name ?? "Free"}</strong> plan.
+      </p>
+      <p>
+        <Link className="button" to="/account">
+          Go to your account
+        </Link>
+      </p>
+    </section>
+  );
+}
