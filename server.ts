@@ -8,7 +8,35 @@ import express from "express";
 import { seed } from "./prisma/seed.ts";
 import { hashPassword } from "./app/models/user.server.ts";
 import { closeDatabase, embeddedDataDir, prepareDatabase } from "./app/utils/db.server.ts";
-import { ConfigurationError, readEnv } from "./app/utils/env.server.ts";
+import { ConfigurationError, isProduction, readEnv } from "./app/utils/env.server.ts";
+
+const DEFAULT_EMULATOR_PORT = 12111;
+
+/**
+ * Without a Stripe key outside production, billing runs against the bundled Stripe emulator so the
+ * quick start works offline. In production a missing key disables billing (loudly), never fakes it.
+ */
+async function configureStripe(appPort: number): Promise<(() => Promise<void>) | undefined> {
+  if (process.env.STRIPE_API_KEY) return undefined;
+  if (isProduction()) {
+    console.warn("WARNING: STRIPE_API_KEY is not set: billing is DISABLED (checkout answers 503).");
+    return undefined;
+  }
+  const { startStripeEmulator } = await import("./stripe-emulator/emulator.ts");
+  const webhookSecret = process.env.STRIPE_WEBHOOK_SECRET?.split(",")[0]?.trim() || "whsec_emulator";
+  const options = { webhookUrl: `http://127.0.0.1:${appPort}/api/stripe/webhook`, webhookSecret };
+  const port = Number(process.env.STRIPE_EMULATOR_PORT ?? DEFAULT_EMULATOR_PORT);
+  const emulator = await startStripeEmulator({ ...options, port }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "EADDRINUSE") throw error;
+    return startStripeEmulator({ ...options, port: 0 }); // another instance has the usual port
+  });
+  process.env.STRIPE_API_KEY = "sk_test_emulator";
+  process.env.STRIPE_API_BASE = emulator.url;
+  process.env.STRIPE_WEBHOOK_SECRET ??= webhookSecret;
+  process.env.TIERDESK_STRIPE_EMULATOR = "1";
+  console.log(`Stripe emulator at ${emulator.url} (no real payments); webhooks go to ${options.webhookUrl}`);
+  return () => emulator.close();
+}
 
 async function main() {
   const env = readEnv();
@@ -17,6 +45,8 @@ async function main() {
     await seed(db.prisma, { hashPassword });
     console.log(`Embedded database at ${embeddedDataDir()} (demo data seeded).`);
   }
+
+  const stopEmulator = await configureStripe(env.PORT);
 
   const buildPath = path.resolve("build/index.js");
   const build = (await import(pathToFileURL(buildPath).href)) as ServerBuild;
@@ -48,6 +78,7 @@ async function main() {
     console.log(`${signal}: shutting down`);
     server.close();
     server.closeAllConnections();
+    await stopEmulator?.().catch((error) => console.error(error));
     // PGlite must be closed cleanly or its data folder needs recovery next time.
     await closeDatabase().catch((error) => console.error(error));
     process.exit(0);

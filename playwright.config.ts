@@ -1,0 +1,64 @@
+// End-to-end tests in a real browser against the real server, on a fresh embedded database and
+// the bundled Stripe emulator. Uses Playwright's own Chromium where installed (a laptop), else
+// Debian's /usr/bin/chromium (CI and offline machines, where browsers cannot be downloaded).
+import fs from "node:fs";
+import { defineConfig, devices } from "@playwright/test";
+import { chromium } from "@playwright/test";
+
+const PORT = Number(process.env.E2E_PORT ?? 3210);
+
+function systemChromium(): string | undefined {
+  try {
+    if (fs.existsSync(chromium.executablePath())) return undefined; // Playwright's own browser
+  } catch {
+    // not installed
+  }
+  return ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((candidate) => fs.existsSync(candidate));
+}
+const executablePath = systemChromium();
+
+export default defineConfig({
+  testDir: "tests/e2e",
+  outputDir: "test-results",
+  fullyParallel: false,
+  workers: 1,
+  retries: process.env.CI ? 1 : 0,
+  timeout: 60_000,
+  reporter: process.env.CI ? [["list"]] : [["list"]],
+  use: {
+    baseURL: `http://localhost:${PORT}`,
+    trace: "retain-on-failure",
+    ...devices["Desktop Chrome"],
+    launchOptions: executablePath
+      ? {
+          executablePath,
+          args: [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+          ],
+        }
+      : {},
+  },
+  webServer: {
+    // A fresh embedded database every run; the emulator on a free port.
+    command: "rm -rf .data/e2e && tsx server.ts",
+    url: `http://localhost:${PORT}/healthz`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    env: {
+      PORT: String(PORT),
+      PGLITE_DATA_DIR: ".data/e2e",
+      STRIPE_EMULATOR_PORT: "0",
+      DATABASE_URL: "",
+      STRIPE_API_KEY: "",
+      NODE_ENV: "development",
+    },
+    stdout: "pipe",
+    stderr: "pipe",
+  },
+});

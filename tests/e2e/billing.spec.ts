@@ -1,0 +1,71 @@
+// The customer journey through the bundled Stripe emulator: upgrade, see the plan, cancel.
+import { expect, test } from "@playwright/test";
+
+test("anonymous → sign in → pricing → Pro monthly → pay → account shows Pro → portal → cancel → free", async ({ page }) => {
+  await page.goto("/pricing");
+  await expect(page.getByTestId("emulator-banner")).toBeVisible();
+  const pro = page.getByTestId("plan-pro");
+  await expect(pro.getByText("£29.00")).toBeVisible();
+  await expect(pro.getByText("£290.00")).toBeVisible();
+
+  await pro.getByRole("link", { name: "Sign in to subscribe" }).click();
+  await expect(page).toHaveURL("/login?next=%2Fpricing");
+  await page.getByLabel("Email").fill("customer@example.com");
+  await page.getByLabel("Password").fill("customer-demo-password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL("/pricing");
+
+  await page.getByTestId("plan-pro").getByRole("button", { name: "Subscribe monthly" }).click();
+  await expect(page).toHaveURL(/\/checkout\/cs_/);
+  await expect(page.getByText("£29.00")).toBeVisible();
+  await page.getByRole("button", { name: /Pay/ }).click();
+
+  await expect(page).toHaveURL(/\/billing\/success\?session_id=cs_/);
+  await expect(page.getByTestId("current-tier")).toHaveText("Pro");
+  await page.getByRole("link", { name: "Go to your account" }).click();
+  await expect(page.getByTestId("current-tier")).toHaveText("Pro");
+  await expect(page.getByTestId("subscription-status")).toHaveText("Active");
+  await expect(page.getByTestId("renews-at")).toBeVisible();
+  await expect(page.getByTestId("permissions")).toContainText("api.access");
+
+  // A subscriber is sent to the portal from the pricing page too, not to a second checkout.
+  await page.goto("/pricing");
+  await expect(page.getByTestId("plan-pro").getByRole("button", { name: "Manage subscription" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Subscribe monthly" })).toHaveCount(0);
+
+  await page.goto("/account");
+  await page.getByRole("button", { name: "Manage subscription" }).click();
+  await expect(page).toHaveURL(/\/portal\/bps_/);
+  await page.getByRole("button", { name: /Cancel subscription/ }).click();
+  await page.getByRole("link", { name: /Return to/ }).click();
+  await expect(page).toHaveURL("/account");
+  await expect(page.getByTestId("current-tier")).toHaveText("Free");
+  await expect(page.getByTestId("permissions")).not.toContainText("api.access");
+});
+
+test("a free customer sees one button per price and errors show on the page", async ({ page }) => {
+  await page.goto("/signup");
+  await page.getByLabel("Email").fill(`e2e-${Date.now()}@example.com`);
+  await page.getByLabel("Password", { exact: true }).fill("a long enough password");
+  await page.getByLabel("Confirm password").fill("a long enough password");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL("/account");
+  await expect(page.getByTestId("current-tier")).toHaveText("Free");
+
+  await page.goto("/pricing");
+  const hobbyist = page.getByTestId("plan-hobbyist");
+  await expect(hobbyist.getByRole("button", { name: "Subscribe monthly" })).toBeVisible();
+  await expect(hobbyist.getByRole("button", { name: "Subscribe yearly" })).toBeVisible();
+  await expect(page.getByTestId("plan-partner")).toHaveCount(0);
+
+  // Cancelling at checkout comes back to pricing with nothing changed.
+  await hobbyist.getByRole("button", { name: "Subscribe yearly" }).click();
+  await expect(page).toHaveURL(/\/checkout\/cs_/);
+  await page.getByRole("link", { name: /Cancel/ }).or(page.getByRole("button", { name: /Cancel/ })).first().click();
+  await expect(page).toHaveURL("/pricing");
+  await expect(page.getByRole("button", { name: "Subscribe yearly" }).first()).toBeVisible();
+
+  // The portal before any purchase explains itself on the page.
+  await page.goto("/account");
+  await expect(page.getByRole("button", { name: "Manage subscription" })).toHaveCount(0);
+});

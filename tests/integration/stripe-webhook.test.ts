@@ -1,0 +1,272 @@
+// POST /api/stripe/webhook against a real database, with events built from Stripe's fixtures.
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";
+import { testDb } from "../setup/database.ts";
+import { checkoutSession, event, invoice, subscription, TEST_WEBHOOK_SECRET, webhookRequest } from "../stripe-fixtures.ts";
+import { seedDemoData } from "../utils.ts";
+
+const prisma = () => testDb().prisma;
+const deliver = (request: Request) => webhookRoute.action({ request, params: {}, context: {} });
+const now = () => Math.floor(Date.now() / 1000);
+
+let customerCounter = 0;
+async function customer(overrides: { stripeCustomerId?: string | null } = {}) {
+  const n = customerCounter++;
+  return prisma().user.create({
+    data: {
+      email: `webhook-${n}-${Date.now()}@example.com`,
+      passwordHash: "x",
+      stripeCustomerId: overrides.stripeCustomerId === undefined ? `cus_test_${n}_${Date.now()}` : overrides.stripeCustomerId,
+    },
+  });
+}
+const tierKeyOf = async (userId: number) => {
+  const user = await prisma().user.findUniqueOrThrow({ where: { id: userId }, include: { tier: true } });
+  return { ...user, tierKey: user.tier?.key ?? null };
+};
+const storedEvent = (eventId: string) => prisma().stripeEvent.findUniqueOrThrow({ where: { eventId } });
+
+beforeAll(seedDemoData);
+beforeEach(() => {
+  process.env.STRIPE_WEBHOOK_SECRET = TEST_WEBHOOK_SECRET;
+});
+afterEach(() => {
+  delete process.env.STRIPE_WEBHOOK_SECRET;
+});
+
+describe("verification", () => {
+  it("answers 400 to a delivery without a signature and stores nothing", async () => {
+    const evt = event("invoice.paid", invoice("cus_x"));
+    const response = await deliver(webhookRequest(evt, { signature: null }));
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: "Missing Stripe-Signature header." });
+    expect(await prisma().stripeEvent.count({ where: { eventId: evt.id } })).toBe(0);
+  });
+
+  it("answers 401 to a bad signature and stores nothing", async () => {
+    const evt = event("invoice.paid", invoice("cus_x"));
+    const response = await deliver(webhookRequest(evt, { secret: "whsec_wrong" }));
+    expect(response.status).toBe(401);
+    expect(await prisma().stripeEvent.count({ where: { eventId: evt.id } })).toBe(0);
+  });
+
+  it("answers 401 when the signature is older than 300 seconds", async () => {
+    const evt = event("invoice.paid", invoice("cus_x"));
+    const response = await deliver(webhookRequest(evt, { timestamp: now() - 301 }));
+    expect(response.status).toBe(401);
+    expect(await prisma().stripeEvent.count({ where: { eventId: evt.id } })).toBe(0);
+  });
+
+  it("answers 401 when the body was altered after signing", async () => {
+    const evt = event("invoice.paid", invoice("cus_x"));
+    const signed = webhookRequest(evt);
+    const tampered = new Request(signed.url, {
+      method: "POST",
+      headers: signed.headers,
+      body: JSON.stringify({ ...evt, type: "customer.subscription.deleted" }, null, 2),
+    });
+    expect((await deliver(tampered)).status).toBe(401);
+  });
+
+  it("refuses bodies over 1 MiB with 413 and stores nothing", async () => {
+    const evt = event("invoice.paid", { ...invoice("cus_x"), description: "x".repeat(1024 * 1024) });
+    const response = await deliver(webhookRequest(evt));
+    expect(response.status).toBe(413);
+    expect(await prisma().stripeEvent.count({ where: { eventId: evt.id } })).toBe(0);
+  });
+
+  it("accepts any secret of a comma-separated list while rotating", async () => {
+    process.env.STRIPE_WEBHOOK_SECRET = "whsec_new_one, whsec_old_one";
+    const signedWithOld = event("invoice.paid", invoice("cus_x"));
+    const signedWithNew = event("invoice.paid", invoice("cus_x"));
+    expect((await deliver(webhookRequest(signedWithOld, { secret: "whsec_old_one" }))).status).toBe(200);
+    expect((await deliver(webhookRequest(signedWithNew, { secret: "whsec_new_one" }))).status).toBe(200);
+    expect((await deliver(webhookRequest(event("invoice.paid", invoice("cus_x")), { secret: "whsec_other" }))).status).toBe(401);
+  });
+
+  it("answers 503 and stores nothing when no webhook secret is configured", async () => {
+    delete process.env.STRIPE_WEBHOOK_SECRET;
+    const evt = event("invoice.paid", invoice("cus_x"));
+    const response = await deliver(webhookRequest(evt));
+    expect(response.status).toBe(503);
+    expect(await prisma().stripeEvent.count({ where: { eventId: evt.id } })).toBe(0);
+  });
+});
+
+describe("subscription state", () => {
+  it("checkout.session.completed grants the tier and stores customer and subscription ids", async () => {
+    const user = await customer({ stripeCustomerId: null });
+    const sub = subscription({ customer: "cus_checkout_1", lookupKey: "pro_monthly" });
+    const session = checkoutSession({ clientReferenceId: String(user.id), customer: "cus_checkout_1", subscriptionId: sub });
+    const evt = event("checkout.session.completed", session);
+    const response = await deliver(webhookRequest(evt));
+    expect(response.status).toBe(200);
+    const after = await tierKeyOf(user.id);
+    expect(after).toMatchObject({ tierKey: "pro", stripeCustomerId: "cus_checkout_1", stripeSubscriptionId: sub.id, subscriptionStatus: "active" });
+    expect(after.subscriptionSyncedAt?.getTime()).toBe(evt.created * 1000);
+    expect(await storedEvent(evt.id)).toMatchObject({ status: "processed", error: null, attempts: 1, eventType: "checkout.session.completed" });
+  });
+
+  it("customer.subscription.updated with status active grants the tier", async () => {
+    const user = await customer();
+    const evt = event("customer.subscription.updated", subscription({ customer: user.stripeCustomerId!, lookupKey: "hobbyist_yearly" }));
+    expect((await deliver(webhookRequest(evt))).status).toBe(200);
+    expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: "hobbyist", subscriptionStatus: "active" });
+  });
+
+  it("links a subscription to its user by metadata when it arrives before the checkout event", async () => {
+    const user = await customer({ stripeCustomerId: null });
+    const sub = subscription({ customer: "cus_early_bird", lookupKey: "pro_yearly", metadata: { tierdesk_user_id: String(user.id) } });
+    expect((await deliver(webhookRequest(event("customer.subscription.created", sub)))).status).toBe(200);
+    expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: "pro", stripeCustomerId: "cus_early_bird" });
+  });
+
+  it("customer.subscription.deleted drops to free, clears the subscription and keeps the customer id", async () => {
+    const user = await customer();
+    const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" });
+    await deliver(webhookRequest(event("customer.subscription.created", sub, { created: now() - 10 })));
+    expect((await tierKeyOf(user.id)).tierKey).toBe("pro");
+    const response = await deliver(webhookRequest(event("customer.subscription.deleted", { ...sub, status: "canceled" })));
+    expect(response.status).toBe(200);
+    expect(await tierKeyOf(user.id)).toMatchObject({
+      tierKey: null,
+      stripeSubscriptionId: null,
+      stripeCustomerId: user.stripeCustomerId,
+      subscriptionStatus: "canceled",
+    });
+  });
+
+  it.each([
+    ["trialing", "pro"],
+    ["past_due", "pro"],
+    ["unpaid", null],
+    ["paused", null],
+    ["incomplete_expired", null],
+    ["canceled", null],
+  ])("status %s → tier %s", async (status, expected) => {
+    const user = await customer();
+    const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" });
+    await deliver(webhookRequest(event("customer.subscription.created", sub, { created: now() - 10 })));
+    await deliver(webhookRequest(event("customer.subscription.updated", { ...sub, status })));
+    expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: expected, subscriptionStatus: status });
+  });
+
+  it("incomplete changes nothing yet", async () => {
+    const user = await customer();
+    const evt = event("customer.subscription.created", subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly", status: "incomplete" }));
+    expect((await deliver(webhookRequest(evt))).status).toBe(200);
+    expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: null, subscriptionStatus: null, stripeSubscriptionId: null });
+  });
+
+  it("an old subscription ending does not take away the current one", async () => {
+    const user = await customer();
+    const current = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" });
+    const old = subscription({ customer: user.stripeCustomerId!, lookupKey: "hobbyist_monthly" });
+    await deliver(webhookRequest(event("customer.subscription.created", current, { created: now() - 5 })));
+    await deliver(webhookRequest(event("customer.subscription.deleted", { ...old, status: "canceled" })));
+    expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: "pro", stripeSubscriptionId: current.id });
+  });
+});
+
+describe("delivery patterns", () => {
+  it("processes a replayed event id once and keeps one row", async () => {
+    const user = await customer();
+    const evt = event("customer.subscription.updated", subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" }));
+    expect((await deliver(webhookRequest(evt))).status).toBe(200);
+    // Meanwhile the user moves on; a replay of the old event must not undo that.
+    await prisma().user.update({ where: { id: user.id }, data: { tierId: null } });
+    const replay = await deliver(webhookRequest(evt));
+    expect(replay.status).toBe(200);
+    expect(await prisma().stripeEvent.count({ where: { eventId: evt.id } })).toBe(1);
+    expect((await storedEvent(evt.id)).attempts).toBe(1);
+    expect((await tierKeyOf(user.id)).tierKey).toBeNull();
+  });
+
+  it("processes 20 identical concurrent deliveries exactly once, answering 200 to each", async () => {
+    const user = await customer();
+    const evt = event("customer.subscription.updated", subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" }));
+    const responses = await Promise.all(Array.from({ length: 20 }, () => deliver(webhookRequest(evt))));
+    expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const row = await storedEvent(evt.id);
+    expect(row).toMatchObject({ status: "processed", attempts: 1 });
+    expect(await prisma().stripeEvent.count({ where: { eventId: evt.id } })).toBe(1);
+    expect((await tierKeyOf(user.id)).tierKey).toBe("pro");
+  });
+
+  it("acknowledges and stores unknown event types", async () => {
+    const evt = event("issuing_card.created", { id: "ic_123", object: "issuing.card" });
+    const response = await deliver(webhookRequest(evt));
+    expect(response.status).toBe(200);
+    expect(await storedEvent(evt.id)).toMatchObject({ status: "ignored", eventType: "issuing_card.created", error: null });
+  });
+
+  it("records invoice and charge events for audit only", async () => {
+    const user = await customer();
+    for (const type of ["invoice.paid", "invoice.payment_failed", "charge.refunded"]) {
+      const evt = event(type, invoice(user.stripeCustomerId!));
+      expect((await deliver(webhookRequest(evt))).status).toBe(200);
+      expect((await storedEvent(evt.id)).status).toBe("processed");
+    }
+    expect((await tierKeyOf(user.id)).tierKey).toBeNull();
+  });
+
+  it("applies out-of-order events by their created time: an older one is stale", async () => {
+    const user = await customer();
+    const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "hobbyist_monthly" });
+    const created = event("customer.subscription.created", sub, { created: now() - 60 });
+    const upgraded = event("customer.subscription.updated", { ...sub, items: subscription({ customer: "x", lookupKey: "pro_monthly" }).items }, { created: now() - 30 });
+    expect((await deliver(webhookRequest(upgraded))).status).toBe(200);
+    expect((await deliver(webhookRequest(created))).status).toBe(200);
+    expect((await tierKeyOf(user.id)).tierKey).toBe("pro");
+    expect(await storedEvent(created.id)).toMatchObject({ status: "stale" });
+    expect((await storedEvent(created.id)).note).toMatch(/older/);
+  });
+
+  it("ignores an event older than the user's last synced state", async () => {
+    const user = await customer();
+    await prisma().user.update({ where: { id: user.id }, data: { subscriptionSyncedAt: new Date((now() + 100) * 1000) } });
+    const evt = event("customer.subscription.updated", subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" }));
+    expect((await deliver(webhookRequest(evt))).status).toBe(200);
+    expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: null, subscriptionStatus: null });
+    expect((await storedEvent(evt.id)).status).toBe("stale");
+  });
+
+  it("fails an event whose lookup key no tier owns (500, error stored), then processes its redelivery", async () => {
+    const user = await customer();
+    const evt = event("customer.subscription.updated", subscription({ customer: user.stripeCustomerId!, lookupKey: "enterprise_monthly" }));
+    const first = await deliver(webhookRequest(evt));
+    expect(first.status).toBe(500);
+    const failed = await storedEvent(evt.id);
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toContain('"enterprise_monthly"');
+    expect((await tierKeyOf(user.id)).tierKey).toBeNull();
+
+    // Support adds the key to a tier; Stripe retries.
+    const pro = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "pro" } });
+    await prisma().subscriptionTierPrice.create({ data: { tierId: pro.id, lookupKey: "enterprise_monthly", position: 5 } });
+    const retry = await deliver(webhookRequest(evt));
+    expect(retry.status).toBe(200);
+    expect(await storedEvent(evt.id)).toMatchObject({ status: "processed", error: null, attempts: 2 });
+    expect((await tierKeyOf(user.id)).tierKey).toBe("pro");
+  });
+
+  it("fails a subscription event for a customer no user has", async () => {
+    const evt = event("customer.subscription.updated", subscription({ customer: "cus_stranger", lookupKey: "pro_monthly" }));
+    const response = await deliver(webhookRequest(evt));
+    expect(response.status).toBe(500);
+    expect((await storedEvent(evt.id)).error).toContain("cus_stranger");
+  });
+
+  it("stores payloads truncated to 16 KiB and still processes the whole event", async () => {
+    const user = await customer();
+    const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly", metadata: { notes: "é".repeat(20_000) } });
+    const evt = event("customer.subscription.updated", sub);
+    expect((await deliver(webhookRequest(evt))).status).toBe(200);
+    const row = await storedEvent(evt.id);
+    expect(Buffer.byteLength(row.payload, "utf8")).toBeLessThanOrEqual(16 * 1024);
+    expect(Buffer.byteLength(row.payload, "utf8")).toBeGreaterThan(16 * 1024 - 4);
+    expect(row.payload.startsWith("{")).toBe(true);
+    expect(row.payload).not.toContain("\uFFFD");
+    expect((await tierKeyOf(user.id)).tierKey).toBe("pro");
+  });
+});
