@@ -17,7 +17,10 @@ import { billingMode } from "~/billing/stripe.server.ts";
 import { getOptionalUser } from "~/utils/auth.server.ts";
 import appStylesHref from "~/styles/app.css";
 
-export const links: LinksFunction = () => [{ rel: "stylesheet", href: appStylesHref }];
+export const links: LinksFunction = () => [
+  { rel: "stylesheet", href: appStylesHref },
+  { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" },
+];
 
 export const meta: MetaFunction = () => [{ title: "Tierdesk" }];
 

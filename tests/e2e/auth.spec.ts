@@ -53,7 +53,7 @@ test("sign out by the header button", async ({ page }) => {
   await page.getByLabel("Password").fill("customer-demo-password");
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("button", { name: "Sign out" }).click();
-  await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" })).toBeVisible();
   const response = await page.goto("/account");
   expect(page.url()).toContain("/login?next=%2Faccount");
   expect(response?.status()).toBe(200);

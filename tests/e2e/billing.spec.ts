@@ -17,7 +17,7 @@ test("anonymous → sign in → pricing → Pro monthly → pay → account show
 
   await page.getByTestId("plan-pro").getByRole("button", { name: "Subscribe monthly" }).click();
   await expect(page).toHaveURL(/\/checkout\/cs_/);
-  await expect(page.getByText("£29.00")).toBeVisible();
+  await expect(page.getByText("£29.00 / month")).toBeVisible();
   await page.getByRole("button", { name: /Pay/ }).click();
 
   await expect(page).toHaveURL(/\/billing\/success\?session_id=cs_/);
