@@ -1,0 +1,333 @@
+// Checkout, portal, success page, pricing and entitlements against the bundled Stripe emulator,
+// whose signed webhooks reach the real webhook route.
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { invalidatePriceCache, lookupPrices } from "../../app/billing/prices.server.ts";
+import { getStripe } from "../../app/billing/stripe.server.ts";
+import { requirePermission } from "../../app/models/entitlements.server.ts";
+import * as accountRoute from "../../app/routes/account.tsx";
+import * as entitlementsRoute from "../../app/routes/api.me.entitlements.ts";
+import * as checkoutRoute from "../../app/routes/api.stripe.checkout.ts";
+import * as portalRoute from "../../app/routes/api.stripe.portal.ts";
+import * as successRoute from "../../app/routes/billing.success.tsx";
+import * as pricingRoute from "../../app/routes/pricing.tsx";
+import { testDb } from "../setup/database.ts";
+import { useStripeEmulator } from "../stripe-harness.ts";
+import { BASE_URL, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+
+const stripe = useStripeEmulator();
+const prisma = () => testDb().prisma;
+
+let userCounter = 0;
+async function newCustomer() {
+  const email = `billing-${userCounter++}-${Date.now()}@example.com`;
+  const user = await prisma().user.create({ data: { email, passwordHash: "x" } });
+  return { user, cookie: await sessionCookieFor(email) };
+}
+
+function checkoutRequest(lookupKey: string, { cookie, as = "json" }: { cookie?: string; as?: "json" | "form" }) {
+  const headers: Record<string, string> = cookie ? { Cookie: cookie } : {};
+  if (as === "json") {
+    return new Request(`${BASE_URL}/api/stripe/checkout`, {
+      method: "POST",
+      headers: { ...headers, "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ lookup_key: lookupKey }),
+    });
+  }
+  return new Request(`${BASE_URL}/api/stripe/checkout`, {
+    method: "POST",
+    headers: { ...headers, "Content-Type": "application/x-www-form-urlencoded", Accept: "text/html,application/xhtml+xml" },
+    body: new URLSearchParams({ lookup_key: lookupKey }),
+  });
+}
+const checkout = (request: Request) => settle(() => checkoutRoute.action(routeArgs(request)));
+const sessionIdOf = (url: string) => url.split("/").pop()!;
+
+beforeAll(seedDemoData);
+beforeEach(() => stripe.emulator.reset());
+
+describe("POST /api/stripe/checkout", () => {
+  it("requires sign-in", async () => {
+    const response = await checkout(checkoutRequest("pro_monthly", {}));
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ error: "Sign in to subscribe." });
+  });
+
+  it("returns the hosted Checkout URL of a subscription session for the user", async () => {
+    const { user, cookie } = await newCustomer();
+    const response = await checkout(checkoutRequest("pro_monthly", { cookie }));
+    expect(response.status).toBe(200);
+    const { url } = await response.json();
+    expect(url).toMatch(new RegExp(`^${stripe.emulator.url}/checkout/cs_`));
+
+    const session = await getStripe().checkout.sessions.retrieve(sessionIdOf(url), { expand: ["line_items"] });
+    expect(session).toMatchObject({
+      mode: "subscription",
+      client_reference_id: String(user.id),
+      customer_email: user.email,
+      allow_promotion_codes: true,
+      success_url: `${BASE_URL}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
+      cancel_url: `${BASE_URL}/pricing`,
+    });
+    expect(session.line_items?.data[0]?.price?.lookup_key).toBe("pro_monthly");
+  });
+
+  it("answers a plain form post with a 303 to Checkout", async () => {
+    const { cookie } = await newCustomer();
+    const response = await checkout(checkoutRequest("hobbyist_yearly", { cookie, as: "form" }));
+    expect(response.status).toBe(303);
+    expect(response.headers.get("Location")).toMatch(/\/checkout\/cs_/);
+  });
+
+  it("opens one session for a double click", async () => {
+    const { cookie } = await newCustomer();
+    const [a, b] = await Promise.all([checkout(checkoutRequest("pro_monthly", { cookie })), checkout(checkoutRequest("pro_monthly", { cookie }))]);
+    expect((await a.json()).url).toBe((await b.json()).url);
+  });
+
+  it("reuses the user's Stripe customer", async () => {
+    const { user, cookie } = await newCustomer();
+    const customer = await getStripe().customers.create({ email: user.email });
+    await prisma().user.update({ where: { id: user.id }, data: { stripeCustomerId: customer.id } });
+    const { url } = await (await checkout(checkoutRequest("pro_monthly", { cookie }))).json();
+    const session = await getStripe().checkout.sessions.retrieve(sessionIdOf(url));
+    expect(session.customer).toBe(customer.id);
+    expect(session.customer_email).toBeNull();
+  });
+
+  it.each([
+    ["nonexistent_monthly", "unknown"],
+    ["", "missing"],
+  ])("answers 400 naming a %s key (%s)", async (key) => {
+    const { cookie } = await newCustomer();
+    const response = await checkout(checkoutRequest(key, { cookie }));
+    expect(response.status).toBe(400);
+    expect((await response.json()).error).toContain(key || "lookup_key is required");
+  });
+
+  it("refuses keys of tiers customers cannot buy", async () => {
+    const partner = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "partner" } });
+    await prisma().subscriptionTierPrice.create({ data: { tierId: partner.id, lookupKey: "partner_secret", position: 0 } });
+    const { cookie } = await newCustomer();
+    const response = await checkout(checkoutRequest("partner_secret", { cookie }));
+    expect(response.status).toBe(400);
+    expect((await response.json()).error).toMatch(/"partner_secret".*customer-facing Stripe tier/);
+  });
+
+  it("sends a user with a live subscription to the portal with 409", async () => {
+    const { user, cookie } = await newCustomer();
+    await prisma().user.update({
+      where: { id: user.id },
+      data: { stripeCustomerId: `cus_live_${user.id}`, stripeSubscriptionId: "sub_live", subscriptionStatus: "past_due" },
+    });
+    const response = await checkout(checkoutRequest("hobbyist_monthly", { cookie }));
+    expect(response.status).toBe(409);
+    expect(await response.json()).toMatchObject({ portal: "/api/stripe/portal" });
+  });
+
+  it("answers 503 with a message when billing is disabled", async () => {
+    const { cookie } = await newCustomer();
+    const key = process.env.STRIPE_API_KEY;
+    delete process.env.STRIPE_API_KEY;
+    try {
+      const response = await checkout(checkoutRequest("pro_monthly", { cookie }));
+      expect(response.status).toBe(503);
+      expect((await response.json()).error).toMatch(/Billing is not available/);
+    } finally {
+      process.env.STRIPE_API_KEY = key;
+    }
+  });
+
+  it("sends form posts with errors back to /pricing with the message", async () => {
+    const { cookie } = await newCustomer();
+    const response = await checkout(checkoutRequest("nope", { cookie, as: "form" }));
+    expect(response.status).toBe(303);
+    const location = new URL(response.headers.get("Location")!, BASE_URL);
+    expect(location.pathname).toBe("/pricing");
+    expect(location.searchParams.get("error")).toContain('"nope"');
+  });
+});
+
+describe("after paying", () => {
+  it("the success page applies the purchase before any webhook arrives", async () => {
+    const { user, cookie } = await newCustomer();
+    const { url } = await (await checkout(checkoutRequest("pro_yearly", { cookie }))).json();
+    stripe.emulator.holdWebhooks();
+    try {
+      await stripe.emulator.completeCheckout(sessionIdOf(url));
+      const page = await settle(() => successRoute.loader(routeArgs(getRequest(`/billing/success?session_id=${sessionIdOf(url)}`, cookie))));
+      expect(page.status).toBe(200);
+      expect((await page.json()).entitlements.tier).toEqual({ key: "pro", name: "Pro" });
+      const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id } });
+      expect(after.stripeCustomerId).toMatch(/^cus_/);
+      expect(after.stripeSubscriptionId).toMatch(/^sub_/);
+    } finally {
+      // The late webhooks then change nothing and fail nothing.
+      await stripe.emulator.releaseWebhooks();
+    }
+    const events = await prisma().stripeEvent.findMany({ where: { status: "failed" } });
+    expect(events).toEqual([]);
+    const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
+    expect(after.tier?.key).toBe("pro");
+  });
+
+  it("the success page refuses another user's checkout", async () => {
+    const buyer = await newCustomer();
+    const other = await newCustomer();
+    const { url } = await (await checkout(checkoutRequest("pro_monthly", { cookie: buyer.cookie }))).json();
+    const page = await settle(() => successRoute.loader(routeArgs(getRequest(`/billing/success?session_id=${sessionIdOf(url)}`, other.cookie))));
+    expect(page.status).toBe(403);
+  });
+
+  it("webhooks from paying at Checkout grant the tier; cancelling in the portal drops to free", async () => {
+    const { user, cookie } = await newCustomer();
+    const { url } = await (await checkout(checkoutRequest("hobbyist_monthly", { cookie }))).json();
+    const { subscription, events } = await stripe.emulator.completeCheckout(sessionIdOf(url));
+    await stripe.emulator.settle();
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["checkout.session.completed", "customer.subscription.created", "invoice.paid"]));
+    const stored = await prisma().stripeEvent.findMany({ where: { eventId: { in: events.map((e) => e.id) } } });
+    expect(stored.map((e) => e.status).sort()).toEqual(["processed", "processed", "processed"]);
+    let after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
+    expect(after).toMatchObject({ stripeSubscriptionId: subscription.id, subscriptionStatus: "active" });
+    expect(after.tier?.key).toBe("hobbyist");
+
+    const account = await settle(() => accountRoute.loader(routeArgs(getRequest("/account", cookie))));
+    const accountData = await account.json();
+    expect(accountData.dates.renewsAt).not.toBeNull();
+    expect(accountData.canManageBilling).toBe(true);
+
+    const portal = await settle(() =>
+      portalRoute.action(routeArgs(new Request(`${BASE_URL}/api/stripe/portal`, { method: "POST", headers: { Cookie: cookie, Accept: "application/json" } }))),
+    );
+    expect(portal.status).toBe(200);
+    expect((await portal.json()).url).toMatch(/\/portal\/bps_/);
+
+    await getStripe().subscriptions.cancel(subscription.id);
+    await stripe.emulator.settle();
+    after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
+    expect(after).toMatchObject({ tierId: null, stripeSubscriptionId: null, stripeCustomerId: after.stripeCustomerId, subscriptionStatus: "canceled" });
+    expect(after.stripeCustomerId).toMatch(/^cus_/);
+  });
+
+  it("a failed renewal keeps the tier while Stripe retries (past_due)", async () => {
+    const { user, cookie } = await newCustomer();
+    const { url } = await (await checkout(checkoutRequest("pro_monthly", { cookie }))).json();
+    const { subscription } = await stripe.emulator.completeCheckout(sessionIdOf(url));
+    await stripe.emulator.failPayment(subscription.id);
+    await stripe.emulator.settle();
+    const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
+    expect(after.subscriptionStatus).toBe("past_due");
+    expect(after.tier?.key).toBe("pro");
+  });
+
+  it("events delivered twice and in reverse order end in the right state", async () => {
+    const { user, cookie } = await newCustomer();
+    const { url } = await (await checkout(checkoutRequest("pro_monthly", { cookie }))).json();
+    stripe.emulator.holdWebhooks();
+    const { subscription } = await stripe.emulator.completeCheckout(sessionIdOf(url));
+    await stripe.emulator.releaseWebhooks({ order: "reverse" });
+    for (const record of stripe.emulator.events) await stripe.emulator.deliver(record.event.id, { times: 2, concurrent: true });
+    const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
+    expect(after).toMatchObject({ stripeSubscriptionId: subscription.id, subscriptionStatus: "active" });
+    expect(after.tier?.key).toBe("pro");
+    expect(await prisma().stripeEvent.count({ where: { status: "failed" } })).toBe(0);
+  });
+});
+
+describe("portal", () => {
+  it("answers 404 with a clear message before the user has a Stripe customer", async () => {
+    const { cookie } = await newCustomer();
+    const response = await settle(() =>
+      portalRoute.action(routeArgs(new Request(`${BASE_URL}/api/stripe/portal`, { method: "POST", headers: { Cookie: cookie, Accept: "application/json" } }))),
+    );
+    expect(response.status).toBe(404);
+    expect((await response.json()).error).toMatch(/no billing account yet/);
+  });
+
+  it("requires sign-in", async () => {
+    const response = await settle(() => portalRoute.action(routeArgs(new Request(`${BASE_URL}/api/stripe/portal`, { method: "POST" }))));
+    expect(response.status).toBe(401);
+  });
+});
+
+describe("pricing and entitlements", () => {
+  it("shows customer-facing tiers with live monthly and yearly prices", async () => {
+    invalidatePriceCache();
+    const response = await settle(() => pricingRoute.loader(routeArgs(getRequest("/pricing"))));
+    const data = await response.json();
+    expect(data.viewer).toBe("anonymous");
+    expect(data.pricesUnavailable).toBe(false);
+    expect(data.tiers.map((t: { key: string }) => t.key)).toEqual(["free", "hobbyist", "pro", "whop_basic"]);
+    const pro = data.tiers.find((t: { key: string }) => t.key === "pro");
+    expect(pro.prices).toEqual([
+      { lookupKey: "pro_monthly", amount: "£29.00", interval: "month" },
+      { lookupKey: "pro_yearly", amount: "£290.00", interval: "year" },
+    ]);
+  });
+
+  it("falls back to the stored display price when Stripe cannot be asked", async () => {
+    invalidatePriceCache();
+    const base = process.env.STRIPE_API_BASE;
+    process.env.STRIPE_API_BASE = "http://127.0.0.1:9"; // nothing listens there
+    try {
+      const data = await (await settle(() => pricingRoute.loader(routeArgs(getRequest("/pricing"))))).json();
+      expect(data.pricesUnavailable).toBe(true);
+      const pro = data.tiers.find((t: { key: string }) => t.key === "pro");
+      expect(pro.fallbackPrice).toBe("£29");
+      expect(pro.prices.every((p: { amount: string | null }) => p.amount === null)).toBe(true);
+    } finally {
+      process.env.STRIPE_API_BASE = base;
+    }
+  });
+
+  it("serves prices from cache until a price or product webhook drops it", async () => {
+    invalidatePriceCache();
+    expect((await lookupPrices(["pro_monthly"])).prices.get("pro_monthly")?.unitAmount).toBe(2900);
+    const base = process.env.STRIPE_API_BASE;
+    process.env.STRIPE_API_BASE = "http://127.0.0.1:9";
+    try {
+      const cached = await lookupPrices(["pro_monthly"]);
+      expect(cached).toMatchObject({ unavailable: false });
+      expect(cached.prices.get("pro_monthly")?.unitAmount).toBe(2900);
+      await stripe.emulator.createEvent("price.updated", { id: "price_x", object: "price" });
+      expect((await lookupPrices(["pro_monthly"])).unavailable).toBe(true);
+    } finally {
+      process.env.STRIPE_API_BASE = base;
+    }
+  });
+
+  it("asks Stripe in calls of at most 10 lookup keys", async () => {
+    invalidatePriceCache();
+    const keys = Array.from({ length: 23 }, (_, i) => `bulk_${i}`);
+    const result = await lookupPrices([...keys, "pro_monthly", "hobbyist_yearly"]);
+    expect(result.unavailable).toBe(false);
+    expect([...result.prices.keys()].sort()).toEqual(["hobbyist_yearly", "pro_monthly"]);
+  });
+
+  it("GET /api/me/entitlements answers tier, status and permissions", async () => {
+    const anonymous = await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements"))));
+    expect(anonymous.status).toBe(401);
+    const { user, cookie } = await newCustomer();
+    const free = await (await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))))).json();
+    expect(free).toEqual({ tier: "free", status: null, permissions: ["projects.create"] });
+
+    const partner = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "partner" } });
+    await prisma().user.update({ where: { id: user.id }, data: { tierId: partner.id } });
+    const exempt = await (await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))))).json();
+    expect(exempt.tier).toBe("partner");
+    expect(exempt.permissions).toContain("api.access");
+
+    const pro = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "pro" } });
+    await prisma().user.update({ where: { id: user.id }, data: { tierId: pro.id, subscriptionStatus: "unpaid" } });
+    const lapsed = await (await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))))).json();
+    expect(lapsed).toEqual({ tier: "free", status: "unpaid", permissions: ["projects.create"] });
+  });
+
+  it("requirePermission lets a plan's permission through and refuses others with 403", async () => {
+    const { user, cookie } = await newCustomer();
+    const request = getRequest("/export", cookie);
+    await expect(requirePermission(request, "projects.create")).resolves.toMatchObject({ user: { id: user.id } });
+    const refused = await settle(() => requirePermission(request, "api.access"));
+    expect(refused.status).toBe(403);
+    expect((await refused.json()).error).toContain("api.access");
+  });
+});

@@ -1,0 +1,50 @@
+// Runs the bundled Stripe emulator in the test process and points the app's Stripe client at it.
+// Its webhooks reach the app's real webhook route through a tiny local HTTP receiver.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll } from "vitest";
+import { invalidatePriceCache } from "../app/billing/prices.server.ts";
+import * as webhookRoute from "../app/routes/api.stripe.webhook.ts";
+import { startStripeEmulator, type StripeEmulator } from "../stripe-emulator/emulator.ts";
+import { TEST_WEBHOOK_SECRET } from "./stripe-fixtures.ts";
+
+export type StripeHarness = { emulator: StripeEmulator; webhookUrl: string };
+
+async function startWebhookReceiver() {
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) if (typeof value === "string") headers.set(name, value);
+    const request = new Request(`http://localhost${req.url}`, { method: "POST", headers, body: Buffer.concat(chunks) });
+    const response = await webhookRoute.action({ request, params: {}, context: {} });
+    res.writeHead(response.status, { "Content-Type": "application/json" });
+    res.end(await response.text());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/api/stripe/webhook`, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+/** Starts the emulator and receiver for this test file; returns a handle filled in by beforeAll. */
+export function useStripeEmulator(): StripeHarness {
+  const harness = {} as StripeHarness;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver();
+    harness.emulator = await startStripeEmulator({ port: 0, webhookUrl: receiver.url, webhookSecret: TEST_WEBHOOK_SECRET });
+    harness.webhookUrl = receiver.url;
+    process.env.STRIPE_API_KEY = "sk_test_tierdesk";
+    process.env.STRIPE_API_BASE = harness.emulator.url;
+    process.env.STRIPE_WEBHOOK_SECRET = TEST_WEBHOOK_SECRET;
+    invalidatePriceCache();
+  });
+  afterAll(async () => {
+    await harness.emulator?.close();
+    await receiver?.close();
+    delete process.env.STRIPE_API_KEY;
+    delete process.env.STRIPE_API_BASE;
+    delete process.env.STRIPE_WEBHOOK_SECRET;
+  });
+  return harness;
+}
