@@ -39,7 +39,7 @@ export async function createCheckoutSession(user: User, lookupKey: string, origi
   if (!owner || owner.tier.billingProvider !== "stripe" || !owner.tier.isCustomerFacing) {
     throw new BillingRequestError(400, `Price "${key}" is not offered: it does not belong to a customer-facing Stripe tier.`);
   }
-  if (isLiveSubscriptionStatus(user.subscriptionStatus) && user.stripeSubscriptionId) {
+  if (isLiveSubscriptionStatus(user.subscriptionStatus)) {
     throw new BillingRequestError(409, "You already have a subscription. Change or cancel it in the customer portal.", {
       portal: "/api/stripe/portal",
     });

@@ -22,7 +22,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
   const viewer: Viewer = !user
     ? "anonymous"
-    : isLiveSubscriptionStatus(user.subscriptionStatus) && user.stripeSubscriptionId
+    : isLiveSubscriptionStatus(user.subscriptionStatus)
       ? "subscriber"
       : "free";
   return json({

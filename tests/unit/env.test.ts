@@ -16,3 +16,9 @@ it("names the variable that is malformed", () => {
   expect(() => readEnv({ PORT: "not-a-port" })).toThrow(/PORT/);
   expect(() => readEnv({ STRIPE_API_BASE: "nope" })).toThrow(/STRIPE_API_BASE/);
 });
+
+it("treats empty variables (as in .env.example) as unset", () => {
+  const env = readEnv({ APP_URL: "", PORT: "", DATABASE_URL: "", STRIPE_API_BASE: "" });
+  expect(env.PORT).toBe(3000);
+  expect(env.APP_URL).toBeUndefined();
+});
