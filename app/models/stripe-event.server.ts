@@ -77,3 +77,36 @@ export async function waitWhileProcessing(eventId: string, timeoutMs = 10_000): 
     delay = Math.min(delay * 2, 250);
   }
 }
+
+export const EVENT_STATUSES = ["pending", "processing", "processed", "failed", "stale", "ignored"] as const satisfies readonly StripeEventStatus[];
+export const EVENTS_PAGE_SIZE = 50;
+
+/** Newest first, optionally by status and event-type prefix; `before` pages by row id. */
+export function listStoredEvents({ status, type, before }: { status?: StripeEventStatus; type?: string; before?: bigint }) {
+  return prisma.stripeEvent.findMany({
+    where: {
+      ...(status ? { status } : {}),
+      ...(type ? { eventType: { startsWith: type } } : {}),
+      ...(before ? { id: { lt: before } } : {}),
+    },
+    orderBy: { id: "desc" },
+    take: EVENTS_PAGE_SIZE + 1,
+    select: {
+      id: true,
+      eventId: true,
+      eventType: true,
+      status: true,
+      attempts: true,
+      error: true,
+      note: true,
+      eventCreatedAt: true,
+      receivedAt: true,
+      processedAt: true,
+    },
+  });
+}
+
+export async function countEventsByStatus() {
+  const groups = await prisma.stripeEvent.groupBy({ by: ["status"], _count: { _all: true } });
+  return Object.fromEntries(groups.map((group) => [group.status, group._count._all])) as Partial<Record<StripeEventStatus, number>>;
+}

@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
-import { useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData } from "@remix-run/react";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
 import { prisma } from "~/utils/db.server.ts";
 
@@ -27,7 +27,7 @@ export default function AdminOverview() {
           <strong>{users}</strong> users
         </li>
         <li>
-          <strong>{failedEvents}</strong> failed Stripe events
+          <strong>{failedEvents}</strong> <Link to="/admin/events?status=failed">failed Stripe events</Link>
         </li>
       </ul>
     </section>

@@ -12,8 +12,11 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return json({ role: user.role });
 }
 
-// Only pages that exist are linked; the tiers, permissions, users and events pages join this list as they ship.
-const SECTIONS = [{ to: "/admin", label: "Overview", end: true }];
+// Only pages that exist are linked; the tiers, permissions and users pages join this list as they ship.
+const SECTIONS = [
+  { to: "/admin", label: "Overview", end: true },
+  { to: "/admin/events", label: "Stripe events", end: false },
+];
 
 export default function AdminLayout() {
   const { role } = useLoaderData<typeof loader>();

@@ -1,0 +1,99 @@
+// /admin/events: support inspects stored webhooks and replays failed ones.
+import { beforeAll, describe, expect, it } from "vitest";
+import * as eventRoute from "../../app/routes/admin.events.$eventId.tsx";
+import * as eventsRoute from "../../app/routes/admin.events._index.tsx";
+import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";
+import { testDb } from "../setup/database.ts";
+import { useStripeEmulator } from "../stripe-harness.ts";
+import { event, subscription, webhookRequest } from "../stripe-fixtures.ts";
+import { formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+
+const stripe = useStripeEmulator();
+const prisma = () => testDb().prisma;
+const deliver = (request: Request) => webhookRoute.action({ request, params: {}, context: {} });
+
+let support: string;
+let customer: string;
+beforeAll(async () => {
+  await seedDemoData();
+  support = await sessionCookieFor("support@example.com");
+  customer = await sessionCookieFor("customer@example.com");
+});
+
+async function failingEvent(lookupKey: string) {
+  const user = await prisma().user.create({ data: { email: `events-${lookupKey}@example.com`, passwordHash: "x", stripeCustomerId: `cus_${lookupKey}` } });
+  const evt = event("customer.subscription.updated", subscription({ customer: user.stripeCustomerId!, lookupKey }));
+  expect((await deliver(webhookRequest(evt))).status).toBe(500);
+  return { user, evt };
+}
+
+async function addKeyToPro(lookupKey: string) {
+  const pro = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "pro" } });
+  await prisma().subscriptionTierPrice.create({ data: { tierId: pro.id, lookupKey, position: 10 } });
+}
+
+describe("/admin/events", () => {
+  it("is for staff only", async () => {
+    expect((await settle(() => eventsRoute.loader(routeArgs(getRequest("/admin/events", customer))))).status).toBe(403);
+    expect((await settle(() => eventsRoute.loader(routeArgs(getRequest("/admin/events"))))).status).toBe(302);
+  });
+
+  it("lists failed events with the error naming the key", async () => {
+    const { evt } = await failingEvent("team_monthly");
+    const data = await (await settle(() => eventsRoute.loader(routeArgs(getRequest("/admin/events?status=failed", support))))).json();
+    const row = data.events.find((e: { eventId: string }) => e.eventId === evt.id);
+    expect(row).toMatchObject({ status: "failed", eventType: "customer.subscription.updated", attempts: 1 });
+    expect(row.outcome).toContain('"team_monthly"');
+    expect(data.events.every((e: { status: string }) => e.status === "failed")).toBe(true);
+    expect(data.counts.failed).toBeGreaterThanOrEqual(1);
+  });
+
+  it("replays a failed event once its cause is fixed", async () => {
+    const { user, evt } = await failingEvent("agency_monthly");
+    await addKeyToPro("agency_monthly");
+    const response = await settle(() => eventsRoute.action(routeArgs(formRequest("/admin/events", { eventId: evt.id, back: "/admin/events?status=failed" }, { cookie: support }))));
+    expect(response.status).toBe(302);
+    expect(decodeURIComponent(response.headers.get("Location")!)).toContain(`notice=Replayed ${evt.id}: processed.`.replace(/ /g, "+"));
+    expect(await prisma().stripeEvent.findUniqueOrThrow({ where: { eventId: evt.id } })).toMatchObject({ status: "processed", error: null, attempts: 2 });
+    const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
+    expect(after.tier?.key).toBe("pro");
+  });
+
+  it("refuses to replay an event that did not fail", async () => {
+    const evt = event("invoice.paid", { id: "in_1", object: "invoice" });
+    await deliver(webhookRequest(evt));
+    const response = await settle(() => eventsRoute.action(routeArgs(formRequest("/admin/events", { eventId: evt.id }, { cookie: support }))));
+    const location = new URL(response.headers.get("Location")!, "http://x");
+    expect(location.searchParams.get("error")).toMatch(/only failed or pending events can be replayed/);
+    expect((await prisma().stripeEvent.findUniqueOrThrow({ where: { eventId: evt.id } })).attempts).toBe(1);
+  });
+
+  it("replays a truncated payload by fetching the event from Stripe", async () => {
+    const user = await prisma().user.create({ data: { email: "big@example.com", passwordHash: "x", stripeCustomerId: "cus_big" } });
+    const sub = subscription({ customer: "cus_big", lookupKey: "huge_monthly", metadata: { notes: "n".repeat(30_000) } });
+    const emulated = await stripe.emulator.createEvent("customer.subscription.updated", sub, { deliver: false });
+    const request = webhookRequest(emulated);
+    expect((await deliver(request)).status).toBe(500);
+    const stored = await prisma().stripeEvent.findUniqueOrThrow({ where: { eventId: emulated.id } });
+    expect(() => JSON.parse(stored.payload)).toThrow();
+
+    const detail = await (await settle(() => eventRoute.loader(routeArgs(getRequest(`/admin/events/${emulated.id}`, support), { eventId: emulated.id })))).json();
+    expect(detail.truncated).toBe(true);
+
+    await addKeyToPro("huge_monthly");
+    const response = await settle(() => eventsRoute.action(routeArgs(formRequest("/admin/events", { eventId: emulated.id }, { cookie: support }))));
+    expect(new URL(response.headers.get("Location")!, "http://x").searchParams.get("notice")).toContain("processed");
+    const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
+    expect(after.tier?.key).toBe("pro");
+  });
+
+  it("shows one event's outcome and payload, and 404s for unknown ids", async () => {
+    const evt = event("product.updated", { id: "prod_1", object: "product" });
+    await deliver(webhookRequest(evt));
+    const detail = await (await settle(() => eventRoute.loader(routeArgs(getRequest(`/admin/events/${evt.id}`, support), { eventId: evt.id })))).json();
+    expect(detail.event).toMatchObject({ eventId: evt.id, status: "processed" });
+    expect(JSON.parse(detail.payload).id).toBe(evt.id);
+    const missing = await settle(() => eventRoute.loader(routeArgs(getRequest("/admin/events/evt_nope", support), { eventId: "evt_nope" })));
+    expect(missing.status).toBe(404);
+  });
+});
