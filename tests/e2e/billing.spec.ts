@@ -1,7 +1,7 @@
 // The customer journey through the bundled Stripe emulator: upgrade, see the plan, cancel.
 import { expect, test } from "@playwright/test";
 
-test("anonymous → sign in → pricing → Pro monthly → pay → account shows Pro → portal → cancel → free", async ({ page }) => {
+test("anonymous → sign in → pricing → Pro monthly → pay → account shows Pro → portal switch → cancel → free", async ({ page }) => {
   await page.goto("/pricing");
   await expect(page.getByTestId("emulator-banner")).toBeVisible();
   const pro = page.getByTestId("plan-pro");
@@ -33,7 +33,16 @@ test("anonymous → sign in → pricing → Pro monthly → pay → account show
   await expect(page.getByTestId("plan-pro").getByRole("button", { name: "Manage subscription" })).toBeVisible();
   await expect(page.getByRole("button", { name: "Subscribe monthly" })).toHaveCount(0);
 
+  // Switching plan in the portal reaches the account through the webhook.
   await page.goto("/account");
+  await page.getByRole("button", { name: "Manage subscription" }).click();
+  await expect(page).toHaveURL(/\/portal\/bps_/);
+  await page.getByRole("button", { name: "Switch to Hobbyist (monthly)" }).click();
+  await page.getByRole("link", { name: /Return to/ }).click();
+  await expect(page).toHaveURL("/account");
+  await expect(page.getByTestId("current-tier")).toHaveText("Hobbyist");
+  await expect(page.getByTestId("permissions")).not.toContainText("api.access");
+
   await page.getByRole("button", { name: "Manage subscription" }).click();
   await expect(page).toHaveURL(/\/portal\/bps_/);
   await page.getByRole("button", { name: /Cancel subscription/ }).click();
@@ -65,7 +74,46 @@ test("a free customer sees one button per price and errors show on the page", as
   await expect(page).toHaveURL("/pricing");
   await expect(page.getByRole("button", { name: "Subscribe yearly" }).first()).toBeVisible();
 
-  // The portal before any purchase explains itself on the page.
+  // A failed checkout request shows its message on the page (no alert dialog), and the user stays.
+  page.on("dialog", () => {
+    throw new Error("no alert() may be used");
+  });
+  await page.route("**/api/stripe/checkout", (route) =>
+    route.fulfill({ status: 502, contentType: "application/json", body: JSON.stringify({ error: "Stripe could not be reached. Please try again in a moment." }) }),
+  );
+  await page.getByTestId("plan-pro").getByRole("button", { name: "Subscribe monthly" }).click();
+  await expect(page.getByTestId("billing-error")).toHaveText("Stripe could not be reached. Please try again in a moment.");
+  await expect(page).toHaveURL("/pricing");
+  await page.unroute("**/api/stripe/checkout");
+
+  // Without a Stripe customer there is nothing to manage yet.
   await page.goto("/account");
   await expect(page.getByRole("button", { name: "Manage subscription" })).toHaveCount(0);
+});
+
+test("without JavaScript: checkout by plain form post, and errors come back to the pricing page", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/signup");
+  await page.getByLabel("Email").fill(`nojs-${Date.now()}@example.com`);
+  await page.getByLabel("Password", { exact: true }).fill("a long enough password");
+  await page.getByLabel("Confirm password").fill("a long enough password");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL("/account");
+
+  await page.goto("/pricing");
+  await page.getByTestId("plan-pro").getByRole("button", { name: "Subscribe yearly" }).click();
+  await expect(page).toHaveURL(/\/checkout\/cs_/);
+  await expect(page.getByText("£290.00 / year")).toBeVisible();
+
+  // A form post naming a price nobody sells: 303 back to /pricing, which shows why.
+  const response = await page.request.post("/api/stripe/checkout", {
+    form: { lookup_key: "not_a_price" },
+    headers: { Accept: "text/html" },
+    maxRedirects: 0,
+  });
+  expect(response.status()).toBe(303);
+  await page.goto(response.headers()["location"]!);
+  await expect(page.getByTestId("billing-error")).toContainText('"not_a_price"');
+  await context.close();
 });
