@@ -112,8 +112,13 @@ export async function applySubscription(
     detail = `user ${user.id} → free (${deleted ? "deleted" : subscription.status})`;
   }
 
+  // Newer-or-equal state wins. Within the same second, nothing but another deletion overrides a
+  // deletion: Stripe's `created` has one-second resolution and an ended subscription stays ended.
+  const sameSecond = deleted
+    ? { subscriptionSyncedAt: observedAt }
+    : { subscriptionSyncedAt: observedAt, NOT: { subscriptionStatus: "canceled", stripeSubscriptionId: null } };
   const { count } = await prisma.user.updateMany({
-    where: { id: user.id, OR: [{ subscriptionSyncedAt: null }, { subscriptionSyncedAt: { lte: observedAt } }] },
+    where: { id: user.id, OR: [{ subscriptionSyncedAt: null }, { subscriptionSyncedAt: { lt: observedAt } }, sameSecond] },
     data: { ...data, subscriptionSyncedAt: observedAt },
   });
   if (count === 0) {

@@ -222,6 +222,27 @@ describe("delivery patterns", () => {
     expect((await storedEvent(created.id)).note).toMatch(/older/);
   });
 
+  it("does not resurrect a subscription deleted in the same second by an update delivered after it", async () => {
+    const user = await customer();
+    const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" });
+    const t = now();
+    await deliver(webhookRequest(event("customer.subscription.created", sub, { created: t - 10 })));
+    await deliver(webhookRequest(event("customer.subscription.deleted", { ...sub, status: "canceled" }, { created: t })));
+    const late = event("customer.subscription.updated", { ...sub, cancel_at_period_end: true }, { created: t });
+    expect((await deliver(webhookRequest(late))).status).toBe(200);
+    expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: null, stripeSubscriptionId: null, subscriptionStatus: "canceled" });
+    expect((await storedEvent(late.id)).status).toBe("stale");
+  });
+
+  it("applies events of the same second in arrival order otherwise", async () => {
+    const user = await customer();
+    const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "hobbyist_monthly" });
+    const t = now();
+    await deliver(webhookRequest(event("customer.subscription.created", sub, { created: t })));
+    await deliver(webhookRequest(event("customer.subscription.updated", { ...sub, status: "past_due" }, { created: t })));
+    expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: "hobbyist", subscriptionStatus: "past_due" });
+  });
+
   it("ignores an event older than the user's last synced state", async () => {
     const user = await customer();
     await prisma().user.update({ where: { id: user.id }, data: { subscriptionSyncedAt: new Date((now() + 100) * 1000) } });
