@@ -8,6 +8,7 @@ import express from "express";
 import { seed } from "./prisma/seed.ts";
 import { hashPassword } from "./app/models/user.server.ts";
 import { closeDatabase, embeddedDataDir, prepareDatabase } from "./app/utils/db.server.ts";
+import { isCrossSiteRequest } from "./app/utils/cross-site.server.ts";
 import { ConfigurationError, isProduction, readEnv } from "./app/utils/env.server.ts";
 
 const DEFAULT_EMULATOR_PORT = 12111;
@@ -57,6 +58,17 @@ async function main() {
   // Fingerprinted assets can be cached forever; everything else in public/ briefly.
   app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y" }));
   app.use(express.static("public", { maxAge: "1h" }));
+  app.use((req, res, next) => {
+    // Stripe's webhooks are server-to-server and signed; every other POST must come from this site.
+    if (req.path === "/api/stripe/webhook") return next();
+    const ownOrigin = env.APP_URL ? new URL(env.APP_URL).origin : `${req.protocol}://${req.get("host")}`;
+    const headers = { get: (name: string) => req.get(name) };
+    if (isCrossSiteRequest(req.method, headers, ownOrigin)) {
+      res.status(403).json({ error: "Cross-site requests are not allowed." });
+      return;
+    }
+    next();
+  });
   app.all(
     "*",
     createRequestHandler({

@@ -5,6 +5,7 @@
 // In development the server starts the emulator and sets these (see server.ts); in production a
 // missing key disables billing loudly instead of faking it.
 import Stripe from "stripe";
+import { parseSecrets } from "~/utils/env.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
 
 export const STRIPE_API_VERSION = "2026-10-28.endive";
@@ -62,10 +63,7 @@ export function getStripe(): Stripe {
 }
 
 export function webhookSecrets(): string[] {
-  return (process.env.STRIPE_WEBHOOK_SECRET ?? "")
-    .split(",")
-    .map((secret) => secret.trim())
-    .filter(Boolean);
+  return parseSecrets(process.env.STRIPE_WEBHOOK_SECRET);
 }
 
 /** Stripe objects are often either an id or the expanded object. */

@@ -14,7 +14,8 @@ import {
   recordEvent,
   waitWhileProcessing,
 } from "~/models/stripe-event.server.ts";
-import { applySubscription, fulfilCheckoutSession, type FulfilmentOutcome } from "./fulfilment.server.ts";
+import { jsonResponse } from "~/utils/http.server.ts";
+import { applySubscription, FulfilmentError, fulfilCheckoutSession, type FulfilmentOutcome } from "./fulfilment.server.ts";
 import { invalidatePriceCache } from "./prices.server.ts";
 import { getStripe, webhookSecrets } from "./stripe.server.ts";
 
@@ -59,25 +60,21 @@ export async function dispatchEvent(event: Stripe.Event): Promise<Outcome> {
   return { status: "ignored", note: `Tierdesk does not act on ${event.type}` };
 }
 
-/** Processes a stored event if this caller can claim it. Returns the settled row's status. */
-export async function processClaimedEvent(event: Stripe.Event): Promise<{ ok: boolean; error?: string }> {
+/** Processes an event this caller has claimed, recording the outcome or the error. */
+export async function processClaimedEvent(event: Stripe.Event): Promise<{ ok: boolean; error?: string; explained?: boolean }> {
   try {
     const outcome = await dispatchEvent(event);
     await finishEvent(event.id, outcome.status, outcome.note);
     return { ok: true };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    if (!(error instanceof FulfilmentError)) console.error(`Stripe event ${event.id} (${event.type}) failed:`, error);
     await failEvent(event.id, message);
-    return { ok: false, error: message };
+    return { ok: false, error: message, explained: error instanceof FulfilmentError };
   }
 }
 
-function json(body: unknown, status: number) {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" },
-  });
-}
+const json = (body: unknown, status: number, headers: Record<string, string> = {}) => jsonResponse(body, status, headers);
 
 class BodyTooLargeError extends Error {}
 
@@ -94,7 +91,7 @@ async function readRawBody(request: Request, limit: number): Promise<string> {
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel().catch(() => {});
+      reader.releaseLock();
       throw new BodyTooLargeError();
     }
     chunks.push(value);
@@ -102,19 +99,48 @@ async function readRawBody(request: Request, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function verify(payload: string, signature: string, secrets: string[]): Stripe.Event | null {
+type Verification = { event: Stripe.Event } | { problem: "signature" | "malformed" };
+
+function verify(payload: string, signature: string, secrets: string[]): Verification {
+  const signatures = Stripe.webhooks.signature;
+  if (!signatures) throw new Error("stripe: webhook signature helper unavailable");
   for (const secret of secrets) {
     try {
-      return Stripe.webhooks.constructEvent(payload, signature, secret, SIGNATURE_TOLERANCE_SECONDS);
+      signatures.verifyHeader(payload, signature, secret, SIGNATURE_TOLERANCE_SECONDS);
     } catch {
-      // Try the next secret: during rotation either the old or the new one signs.
+      continue; // During rotation either the old or the new secret signs: try the next one.
+    }
+    // Authentic, so Stripe (or whoever holds the secret) sent it; it must still be an event.
+    try {
+      const event = JSON.parse(payload) as Stripe.Event | null;
+      return isEvent(event) ? { event } : { problem: "malformed" };
+    } catch {
+      return { problem: "malformed" };
     }
   }
-  return null;
+  return { problem: "signature" };
+}
+
+const MAX_ID_LENGTH = 255; // stripe_events.event_id and event_type are VARCHAR(255)
+
+function isEvent(value: unknown): value is Stripe.Event {
+  const event = value as Partial<Stripe.Event> | null;
+  return (
+    typeof event === "object" && event !== null &&
+    typeof event.id === "string" && event.id.length > 0 && event.id.length <= MAX_ID_LENGTH &&
+    typeof event.type === "string" && event.type.length > 0 && event.type.length <= MAX_ID_LENGTH &&
+    typeof event.created === "number" && Number.isFinite(event.created) &&
+    typeof event.data === "object" && event.data !== null && typeof event.data.object === "object"
+  );
+}
+
+/** What the 500 tells the sender: our own explanations, never internals (those are stored for support). */
+function publicError(eventId: string, error: string | undefined, explained: boolean) {
+  return explained && error ? `Processing failed: ${error}` : `Processing failed; the error is stored with event ${eventId} for support.`;
 }
 
 export async function handleStripeWebhook(request: Request): Promise<Response> {
-  if (request.method !== "POST") return json({ error: "Use POST." }, 405);
+  if (request.method !== "POST") return json({ error: "Use POST." }, 405, { Allow: "POST" });
   const secrets = webhookSecrets();
   if (!secrets.length) {
     return json({ error: "Webhooks are not configured: STRIPE_WEBHOOK_SECRET is not set." }, 503);
@@ -126,27 +152,30 @@ export async function handleStripeWebhook(request: Request): Promise<Response> {
   try {
     payload = await readRawBody(request, MAX_WEBHOOK_BODY_BYTES);
   } catch (error) {
-    if (error instanceof BodyTooLargeError) return json({ error: "Payload larger than 1 MiB." }, 413);
+    // The rest of the body is left unread: close the connection rather than drain it.
+    if (error instanceof BodyTooLargeError) return json({ error: "Payload larger than 1 MiB." }, 413, { Connection: "close" });
     throw error;
   }
-  const event = verify(payload, signature, secrets);
-  if (!event) return json({ error: "Invalid Stripe signature." }, 401);
-  if (typeof event.id !== "string" || typeof event.type !== "string" || typeof event.created !== "number") {
-    return json({ error: "Not a Stripe event." }, 400);
+  const verification = verify(payload, signature, secrets);
+  if ("problem" in verification) {
+    return verification.problem === "signature"
+      ? json({ error: "Invalid Stripe signature." }, 401)
+      : json({ error: "The signed payload is not a Stripe event." }, 400);
   }
+  const { event } = verification;
 
   await recordEvent(event, payload);
   if (await claimEvent(event.id)) {
     const result = await processClaimedEvent(event);
     return result.ok
       ? json({ received: true }, 200)
-      : json({ received: true, error: `Processing failed: ${result.error}` }, 500);
+      : json({ received: true, error: publicError(event.id, result.error, result.explained === true) }, 500);
   }
 
   // Already handled, or another delivery is handling it right now: answer with its outcome.
   const settled = await waitWhileProcessing(event.id);
   if (settled?.status === "processing") return json({ received: true, error: "Still processing; retry later." }, 503);
-  if (settled?.status === "failed") return json({ received: true, error: `Processing failed: ${settled.error}` }, 500);
+  if (settled?.status === "failed") return json({ received: true, error: publicError(event.id, undefined, false) }, 500);
   return json({ received: true, duplicate: true }, 200);
 }
 

@@ -32,17 +32,16 @@ export async function loader({ request }: LoaderFunctionArgs) {
     entitlements,
     dates,
     canManageBilling: Boolean(user.stripeCustomerId),
-    error: new URL(request.url).searchParams.get("error"),
   });
 }
 
 export default function Account() {
-  const { email, entitlements, dates, canManageBilling, error } = useLoaderData<typeof loader>();
+  const { email, entitlements, dates, canManageBilling } = useLoaderData<typeof loader>();
   const billing = useBillingRedirect();
   return (
     <section className="card">
       <h1>Your account</h1>
-      <ErrorAlert message={billing.error ?? error} />
+      <ErrorAlert message={billing.error} />
       <dl className="facts">
         <dt>Email</dt>
         <dd>{email}</dd>

@@ -10,7 +10,9 @@ export async function loader() {
     ]);
     return new Response(JSON.stringify({ status: "ok", database: "up" }), { status: 200, headers });
   } catch (error) {
-    return new Response(JSON.stringify({ status: "error", database: "down", error: (error as Error).message }), {
+    // The cause goes to the log, not to anonymous callers.
+    console.error("healthz: database check failed:", (error as Error).message);
+    return new Response(JSON.stringify({ status: "error", database: "down" }), {
       status: 503,
       headers,
     });

@@ -1,4 +1,4 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
@@ -11,6 +11,12 @@ import { createUserSession } from "~/utils/session.server.ts";
 import { EmailSchema } from "~/utils/validation.ts";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Tierdesk" }];
+
+// Remix sends a route's action headers on document responses only when the route passes them on.
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const retryAfter = actionHeaders.get("Retry-After");
+  return retryAfter ? { "Retry-After": retryAfter } : new Headers();
+};
 
 const LoginSchema = z.object({
   email: EmailSchema,

@@ -29,7 +29,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
     viewer,
     currentTierKey: entitlements?.tier?.key ?? null,
     pricesUnavailable: lookup.unavailable,
-    error: new URL(request.url).searchParams.get("error"),
     tiers: offered.map((tier) => ({
       key: tier.key,
       name: tier.name,
@@ -58,7 +57,7 @@ export default function Pricing() {
   return (
     <section>
       <h1>Plans and pricing</h1>
-      <ErrorAlert message={billing.error ?? data.error} />
+      <ErrorAlert message={billing.error} />
       {data.pricesUnavailable ? (
         <p className="notice" role="status">
           Live prices could not be loaded from Stripe just now; the prices shown are indicative.

@@ -29,7 +29,7 @@ export function readEnv(source: Record<string, string | undefined> = process.env
     throw new ConfigurationError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
   }
   const env = parsed.data;
-  if (env.NODE_ENV === "production" && !env.SESSION_SECRET) {
+  if (env.NODE_ENV === "production" && !parseSecrets(env.SESSION_SECRET).length) {
     throw new ConfigurationError(
       "SESSION_SECRET is required in production: set it to a long random string (e.g. `openssl rand -hex 32`).",
     );
@@ -41,3 +41,8 @@ export function readEnv(source: Record<string, string | undefined> = process.env
 // deployment's real NODE_ENV is read through a computed key.
 const NODE_ENV_KEY = "NODE_ENV";
 export const isProduction = () => process.env[NODE_ENV_KEY] === "production";
+
+/** A comma-separated list of secrets (first signs, all verify), blanks dropped. */
+export function parseSecrets(value: string | undefined): string[] {
+  return (value ?? "").split(",").map((secret) => secret.trim()).filter(Boolean);
+}

@@ -1,16 +1,19 @@
 // Only same-site relative paths are followed after sign-in: "//evil.com", "/\evil.com" and
 // absolute URLs are open redirects and fall back to the default.
+const BASE = "http://tierdesk.invalid";
+
 export function safeRedirect(to: FormDataEntryValue | string | null | undefined, fallback = "/"): string {
   if (!to || typeof to !== "string") return fallback;
   const target = to.trim();
   if (!target.startsWith("/") || target.startsWith("//") || target.startsWith("/\\")) return fallback;
-  if (/[\u0000-\u001f]/.test(target)) return fallback;
+  if (/[\u0000-\u001f\u007f]/.test(target)) return fallback;
   try {
-    // A browser must resolve it to this same origin.
-    const url = new URL(target, "http://tierdesk.invalid");
-    if (url.origin !== "http://tierdesk.invalid") return fallback;
+    // A browser must resolve it to this same origin. Re-serialising also percent-encodes
+    // non-ASCII characters as UTF-8, as a Location header requires.
+    const url = new URL(target, BASE);
+    if (url.origin !== BASE) return fallback;
+    return `${url.pathname}${url.search}${url.hash}`;
   } catch {
     return fallback;
   }
-  return target;
 }

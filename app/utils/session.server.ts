@@ -1,12 +1,12 @@
 // Cookie session holding the signed-in user's id. remix-auth v4 keeps no session of its own.
 import { randomBytes } from "node:crypto";
 import { createCookieSessionStorage, redirect } from "@remix-run/node";
-import { isProduction } from "./env.server.ts";
+import { isProduction, parseSecrets } from "./env.server.ts";
 
 const DEV_SECRET = "tierdesk-development-secret-not-for-production";
 
 function sessionSecrets(): string[] {
-  const configured = (process.env.SESSION_SECRET ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const configured = parseSecrets(process.env.SESSION_SECRET);
   if (configured.length) return configured;
   if (isProduction()) throw new Error("SESSION_SECRET is required in production.");
   return [DEV_SECRET];

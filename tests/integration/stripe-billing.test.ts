@@ -76,6 +76,7 @@ describe("POST /api/stripe/checkout", () => {
     const response = await checkout(checkoutRequest("hobbyist_yearly", { cookie, as: "form" }));
     expect(response.status).toBe(303);
     expect(response.headers.get("Location")).toMatch(/\/checkout\/cs_/);
+    expect((await response.json()).url).toBe(response.headers.get("Location"));
   });
 
   it("opens one session for a double click", async () => {
@@ -137,13 +138,32 @@ describe("POST /api/stripe/checkout", () => {
     }
   });
 
-  it("sends form posts with errors back to /pricing with the message", async () => {
+  it("answers a browser's plain form post error with its status and a page naming the key", async () => {
     const { cookie } = await newCustomer();
     const response = await checkout(checkoutRequest("nope", { cookie, as: "form" }));
-    expect(response.status).toBe(303);
-    const location = new URL(response.headers.get("Location")!, BASE_URL);
-    expect(location.pathname).toBe("/pricing");
-    expect(location.searchParams.get("error")).toContain('"nope"');
+    expect(response.status).toBe(400);
+    expect(response.headers.get("Content-Type")).toContain("text/html");
+    const page = await response.text();
+    expect(page).toContain("&quot;nope&quot;");
+    expect(page).toContain('href="/pricing"');
+  });
+
+  it("answers 400 for keys no lookup key can be: control characters, over 200 characters", async () => {
+    const { cookie } = await newCustomer();
+    for (const key of ["pro_monthly\u0000", "x".repeat(201)]) {
+      const response = await checkout(checkoutRequest(key, { cookie }));
+      expect(response.status).toBe(400);
+      expect((await response.json()).error).toMatch(/not a valid lookup key/);
+    }
+  });
+
+  it("still opens Checkout for the same request through another host name (no idempotency clash)", async () => {
+    const { cookie } = await newCustomer();
+    const viaLocalhost = await checkout(checkoutRequest("pro_monthly", { cookie }));
+    const other = checkoutRequest("pro_monthly", { cookie });
+    const viaIp = await checkout(new Request(other.url.replace("localhost:3000", "127.0.0.1:3000"), other));
+    expect(viaLocalhost.status).toBe(200);
+    expect(viaIp.status).toBe(200);
   });
 });
 
@@ -230,6 +250,45 @@ describe("after paying", () => {
     expect(after).toMatchObject({ stripeSubscriptionId: subscription.id, subscriptionStatus: "active" });
     expect(after.tier?.key).toBe("pro");
     expect(await prisma().stripeEvent.count({ where: { status: "failed" } })).toBe(0);
+  });
+});
+
+describe("events of the same second", () => {
+  // Stripe's `created` has one-second resolution and deliveries are unordered: on a tie, Stripe's
+  // current state of the subscription decides.
+  it("an update delivered after a deletion of the same second does not bring the subscription back", async () => {
+    const { user, cookie } = await newCustomer();
+    const { url } = await (await checkout(checkoutRequest("pro_monthly", { cookie }))).json();
+    const { subscription } = await stripe.emulator.completeCheckout(sessionIdOf(url));
+    await getStripe().subscriptions.cancel(subscription.id);
+    await stripe.emulator.settle();
+    const deletion = stripe.emulator.events.find((r) => r.event.type === "customer.subscription.deleted")!.event;
+
+    // The update Stripe sent just before the cancellation, arriving late with the same `created`.
+    const late = await stripe.emulator.createEvent("customer.subscription.updated", { ...subscription, status: "active" }, { created: deletion.created });
+    expect(late.created).toBe(deletion.created);
+    const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id } });
+    expect(after).toMatchObject({ tierId: null, stripeSubscriptionId: null, subscriptionStatus: "canceled" });
+    expect(await prisma().stripeEvent.count({ where: { eventId: late.id, status: { in: ["processed", "stale"] } } })).toBe(1);
+  });
+
+  it("an older state arriving after a newer one in the same second is corrected from Stripe", async () => {
+    const { user, cookie } = await newCustomer();
+    const { url } = await (await checkout(checkoutRequest("pro_monthly", { cookie }))).json();
+    stripe.emulator.holdWebhooks();
+    const { subscription } = await stripe.emulator.completeCheckout(sessionIdOf(url));
+    const switched = await getStripe().subscriptions.update(subscription.id, {
+      items: [{ id: subscription.items.data[0]!.id, price: "price_emu_hobbyist_monthly" }],
+    });
+    expect(switched.items.data[0]!.price.lookup_key).toBe("hobbyist_monthly");
+    await stripe.emulator.settle();
+    const held = stripe.emulator.events.filter((r) => r.event.type.startsWith("customer.subscription."));
+    // Deliver the switch first, then the creation (Pro) re-stamped into the same second.
+    const update = held.find((r) => r.event.type === "customer.subscription.updated")!.event;
+    await stripe.emulator.deliver(update.id);
+    await stripe.emulator.createEvent("customer.subscription.created", { ...subscription }, { created: update.created });
+    const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
+    expect(after.tier?.key).toBe("hobbyist");
   });
 });
 

@@ -75,6 +75,37 @@ describe("verification", () => {
     expect(await prisma().stripeEvent.count({ where: { eventId: evt.id } })).toBe(0);
   });
 
+  it("answers 400, not 401, to a validly signed body that is not a Stripe event, and stores nothing", async () => {
+    for (const body of ["{not json", "null", "[]", JSON.stringify({ id: "x".repeat(300), type: "invoice.paid", created: 1, data: { object: {} } })]) {
+      const response = await deliver(webhookRequest(body));
+      expect(response.status, body.slice(0, 20)).toBe(400);
+      expect(await response.json()).toEqual({ error: "The signed payload is not a Stripe event." });
+    }
+    expect(await prisma().stripeEvent.count({ where: { eventType: "invoice.paid", eventCreatedAt: new Date(1000) } })).toBe(0);
+  });
+
+  it("answers other methods with 405 and Allow: POST", async () => {
+    const response = await webhookRoute.action({ request: new Request("http://localhost/api/stripe/webhook", { method: "PUT", body: "{}" }), params: {}, context: {} });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("Allow")).toBe("POST");
+  });
+
+  it("refuses a body over 1 MiB sent without Content-Length", async () => {
+    const evt = event("invoice.paid", { ...invoice("cus_x"), description: "x".repeat(1024 * 1024) });
+    const signed = webhookRequest(evt);
+    const bytes = new TextEncoder().encode(await signed.text());
+    const chunked = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < bytes.length; i += 64 * 1024) controller.enqueue(bytes.subarray(i, i + 64 * 1024));
+        controller.close();
+      },
+    });
+    const request = new Request(signed.url, { method: "POST", headers: signed.headers, body: chunked, duplex: "half" } as RequestInit);
+    const response = await deliver(request);
+    expect(response.status).toBe(413);
+    expect(await prisma().stripeEvent.count({ where: { eventId: evt.id } })).toBe(0);
+  });
+
   it("accepts any secret of a comma-separated list while rotating", async () => {
     process.env.STRIPE_WEBHOOK_SECRET = "whsec_new_one, whsec_old_one";
     const signedWithOld = event("invoice.paid", invoice("cus_x"));
@@ -222,19 +253,28 @@ describe("delivery patterns", () => {
     expect((await storedEvent(created.id)).note).toMatch(/older/);
   });
 
-  it("does not resurrect a subscription deleted in the same second by an update delivered after it", async () => {
+  it("applies a deletion even when an update of the same second was applied first", async () => {
     const user = await customer();
     const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" });
     const t = now();
-    await deliver(webhookRequest(event("customer.subscription.created", sub, { created: t - 10 })));
-    await deliver(webhookRequest(event("customer.subscription.deleted", { ...sub, status: "canceled" }, { created: t })));
-    const late = event("customer.subscription.updated", { ...sub, cancel_at_period_end: true }, { created: t });
-    expect((await deliver(webhookRequest(late))).status).toBe(200);
+    await deliver(webhookRequest(event("customer.subscription.updated", sub, { created: t })));
+    const deleted = event("customer.subscription.deleted", { ...sub, status: "canceled" }, { created: t });
+    expect((await deliver(webhookRequest(deleted))).status).toBe(200);
     expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: null, stripeSubscriptionId: null, subscriptionStatus: "canceled" });
-    expect((await storedEvent(late.id)).status).toBe("stale");
   });
 
-  it("applies events of the same second in arrival order otherwise", async () => {
+  it("lets a new subscription follow a deletion within the same second", async () => {
+    const user = await customer();
+    const old = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" });
+    const t = now();
+    await deliver(webhookRequest(event("customer.subscription.created", old, { created: t - 100 })));
+    await deliver(webhookRequest(event("customer.subscription.deleted", { ...old, status: "canceled" }, { created: t })));
+    const replacement = subscription({ customer: user.stripeCustomerId!, lookupKey: "hobbyist_monthly" });
+    expect((await deliver(webhookRequest(event("customer.subscription.created", replacement, { created: t })))).status).toBe(200);
+    expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: "hobbyist", stripeSubscriptionId: replacement.id, subscriptionStatus: "active" });
+  });
+
+  it("applies events of the same second in arrival order when Stripe cannot be asked", async () => {
     const user = await customer();
     const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "hobbyist_monthly" });
     const t = now();
@@ -269,6 +309,55 @@ describe("delivery patterns", () => {
     expect(retry.status).toBe(200);
     expect(await storedEvent(evt.id)).toMatchObject({ status: "processed", error: null, attempts: 2 });
     expect((await tierKeyOf(user.id)).tierKey).toBe("pro");
+  });
+
+  it("leaves the user entirely unchanged when the lookup key is unknown, even when linked by metadata", async () => {
+    const user = await customer({ stripeCustomerId: null });
+    const sub = subscription({ customer: "cus_unlinked", lookupKey: "mystery_monthly", metadata: { tierdesk_user_id: String(user.id) } });
+    expect((await deliver(webhookRequest(event("customer.subscription.created", sub)))).status).toBe(500);
+    expect(await prisma().user.findUniqueOrThrow({ where: { id: user.id } })).toEqual(user);
+  });
+
+  it("fails a subscription paying for two tiers at once, naming both keys", async () => {
+    const user = await customer();
+    const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" });
+    const second = structuredClone(sub.items.data[0]!);
+    second.price.lookup_key = "hobbyist_monthly";
+    sub.items.data.push(second);
+    const evt = event("customer.subscription.updated", sub);
+    expect((await deliver(webhookRequest(evt))).status).toBe(500);
+    expect((await storedEvent(evt.id)).error).toMatch(/several tiers.*"pro_monthly".*"hobbyist_monthly"|several tiers.*"hobbyist_monthly".*"pro_monthly"/);
+  });
+
+  it("ignores add-on items whose keys no tier owns when one item names a tier", async () => {
+    const user = await customer();
+    const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "extra_seat_monthly" });
+    const main = structuredClone(sub.items.data[0]!);
+    main.price.lookup_key = "pro_monthly";
+    sub.items.data.push(main);
+    expect((await deliver(webhookRequest(event("customer.subscription.updated", sub)))).status).toBe(200);
+    expect((await tierKeyOf(user.id)).tierKey).toBe("pro");
+  });
+
+  it("fails clearly for Stripe ids longer than the users table keeps", async () => {
+    const user = await customer();
+    const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly", id: `sub_${"x".repeat(100)}` });
+    const evt = event("customer.subscription.updated", sub);
+    const response = await deliver(webhookRequest(evt));
+    expect(response.status).toBe(500);
+    expect((await response.json()).error).toMatch(/longer than 64 characters/);
+    expect((await storedEvent(evt.id)).error).toMatch(/longer than 64 characters/);
+  });
+
+  it("does not leak internal errors in a 500, but stores them for support", async () => {
+    const user = await customer({ stripeCustomerId: null });
+    // The subscription must be fetched, and no Stripe is configured in this file.
+    const session = checkoutSession({ clientReferenceId: String(user.id), customer: "cus_internal", subscriptionId: "sub_needs_fetching" });
+    const evt = event("checkout.session.completed", session);
+    const response = await deliver(webhookRequest(evt));
+    expect(response.status).toBe(500);
+    expect((await response.json()).error).toBe(`Processing failed; the error is stored with event ${evt.id} for support.`);
+    expect((await storedEvent(evt.id)).error).toMatch(/Billing is not available/);
   });
 
   it("fails a subscription event for a customer no user has", async () => {

@@ -6,6 +6,10 @@ it("refuses to start in production without SESSION_SECRET, with a clear message"
   expect(() => readEnv({ NODE_ENV: "production" })).toThrow(/SESSION_SECRET is required in production/);
 });
 
+it("refuses a production SESSION_SECRET made only of separators and blanks", () => {
+  expect(() => readEnv({ NODE_ENV: "production", SESSION_SECRET: " , " })).toThrow(/SESSION_SECRET is required/);
+});
+
 it("accepts production with a secret, and development without one", () => {
   expect(readEnv({ NODE_ENV: "production", SESSION_SECRET: "s3cret" }).SESSION_SECRET).toBe("s3cret");
   expect(readEnv({}).NODE_ENV).toBe("development");

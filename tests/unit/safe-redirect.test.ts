@@ -21,3 +21,9 @@ it.each([
 it("uses the given fallback", () => {
   expect(safeRedirect("//evil.com", "/account")).toBe("/account");
 });
+
+it("percent-encodes non-ASCII paths as UTF-8 so they fit a Location header", () => {
+  expect(safeRedirect("/ʼ/x")).toBe("/%CA%BC/x");
+  expect(safeRedirect("/pricing?q=café")).toBe("/pricing?q=caf%C3%A9");
+  expect(safeRedirect("/pricing?q=caf%C3%A9")).toBe("/pricing?q=caf%C3%A9");
+});

@@ -1,0 +1,17 @@
+// Defence in depth against cross-site form posts (CSRF), on top of SameSite=Lax cookies: a browser
+// says where a request comes from (Sec-Fetch-Site, Origin); state-changing requests from another
+// site are refused. Clients that send neither (curl, Stripe's webhooks, API callers) are not browsers
+// acting on a victim's cookies and pass.
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+export function isCrossSiteRequest(
+  method: string,
+  headers: { get(name: string): string | null | undefined },
+  ownOrigin: string,
+): boolean {
+  if (SAFE_METHODS.has(method.toUpperCase())) return false;
+  if (headers.get("sec-fetch-site") === "cross-site") return true;
+  const origin = headers.get("origin");
+  if (!origin) return false;
+  return origin !== ownOrigin;
+}
