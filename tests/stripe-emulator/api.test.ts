@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { startStripeEmulator, type StripeEmulator } from '../../stripe-emulator/emulator.ts';
-import { createCheckout, startHarness, type Harness } from './helpers.ts';
+import { createCheckout, useHarness, type Harness } from './helpers.ts';
 
 /** Captures the SDK's rejection so tests can assert on the error class and Stripe fields. */
 async function stripeError(promise: Promise<unknown>): Promise<Stripe.errors.StripeError> {
@@ -14,16 +14,10 @@ async function stripeError(promise: Promise<unknown>): Promise<Stripe.errors.Str
   throw new Error('Expected the Stripe call to fail');
 }
 
+const harness = useHarness();
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
 beforeEach(() => {
-  h.emulator.reset();
-  h.receiver.clear();
+  h = harness.current;
 });
 
 describe('authentication, routing and headers', () => {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { startStripeEmulator, type StripeEmulator, type StripeEmulatorOptions } from '../../stripe-emulator/emulator.ts';
 
 export const WEBHOOK_SECRET = 'whsec_test_emulator_secret';
@@ -118,6 +119,31 @@ export async function startHarness(options: StripeEmulatorOptions = {}): Promise
     async close() {
       await emulator.close();
       await receiver.close();
+    },
+  };
+}
+
+/**
+ * One harness per test file, started once and reset before each test: a fresh account, deliveries
+ * to the receiver again, nothing received yet. Read `harness.current` inside tests.
+ */
+export function useHarness(options: StripeEmulatorOptions = {}): { readonly current: Harness } {
+  let harness: Harness | undefined;
+  beforeAll(async () => {
+    harness = await startHarness(options);
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+  beforeEach(() => {
+    harness!.emulator.reset();
+    harness!.emulator.setWebhookUrl(harness!.receiver.url);
+    harness!.receiver.clear();
+  });
+  return {
+    get current() {
+      if (!harness) throw new Error('The harness starts in beforeAll');
+      return harness;
     },
   };
 }

@@ -1,18 +1,12 @@
 import type Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { startStripeEmulator } from '../../stripe-emulator/emulator.ts';
-import { WEBHOOK_SECRET, createCheckout, payCheckout, startHarness, type Harness } from './helpers.ts';
+import { WEBHOOK_SECRET, createCheckout, payCheckout, useHarness, type Harness } from './helpers.ts';
 
+const harness = useHarness();
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
 beforeEach(() => {
-  h.emulator.reset();
-  h.receiver.clear();
+  h = harness.current;
 });
 
 async function getHtml(url: string): Promise<{ status: number; html: string }> {

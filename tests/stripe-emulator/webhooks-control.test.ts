@@ -1,20 +1,13 @@
 import Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { startStripeEmulator } from '../../stripe-emulator/emulator.ts';
 import { signatureHeader } from '../../stripe-emulator/webhooks.ts';
-import { WEBHOOK_SECRET, WebhookReceiver, control, createCheckout, startHarness, type Harness } from './helpers.ts';
+import { WEBHOOK_SECRET, WebhookReceiver, control, createCheckout, useHarness, type Harness } from './helpers.ts';
 
+const harness = useHarness();
 let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h.close();
-});
 beforeEach(() => {
-  h.emulator.reset();
-  h.emulator.setWebhookUrl(h.receiver.url);
-  h.receiver.clear();
+  h = harness.current;
 });
 
 async function subscribe(): Promise<{ subscriptionId: string; customerId: string }> {
