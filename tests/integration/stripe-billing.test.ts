@@ -228,6 +228,19 @@ describe("after paying", () => {
     expect(after.stripeCustomerId).toMatch(/^cus_/);
   });
 
+  it("the account shows the cancellation date once the subscription is set to end", async () => {
+    const { cookie } = await newCustomer();
+    const { url } = await (await checkout(checkoutRequest("hobbyist_yearly", { cookie }))).json();
+    const { subscription } = await stripe.emulator.completeCheckout(sessionIdOf(url));
+    const periodEnd = subscription.items.data[0]!.current_period_end;
+    await getStripe().subscriptions.update(subscription.id, { cancel_at_period_end: true });
+    await stripe.emulator.settle();
+    const { dates, entitlements } = await (await settle(() => accountRoute.loader(routeArgs(getRequest("/account", cookie))))).json();
+    expect(dates).toEqual({ renewsAt: null, cancelsAt: new Date(periodEnd * 1000).toISOString(), endedAt: null });
+    // Still paid up until then.
+    expect(entitlements.tier.key).toBe("hobbyist");
+  });
+
   it("a failed renewal keeps the tier while Stripe retries (past_due)", async () => {
     const { user, cookie } = await newCustomer();
     const { url } = await (await checkout(checkoutRequest("pro_monthly", { cookie }))).json();
