@@ -61,9 +61,11 @@ async function main() {
   app.use((req, res, next) => {
     // Stripe's webhooks are server-to-server and signed; every other POST must come from this site.
     if (req.path === "/api/stripe/webhook") return next();
-    const ownOrigin = env.APP_URL ? new URL(env.APP_URL).origin : `${req.protocol}://${req.get("host")}`;
+    // Behind a proxy that rewrites Host, APP_URL names the public host.
+    const ownHosts = env.APP_URL ? [new URL(env.APP_URL).host] : [req.get("host") ?? ""];
+    if (env.TRUST_PROXY && req.get("x-forwarded-host")) ownHosts.push(req.get("x-forwarded-host")!);
     const headers = { get: (name: string) => req.get(name) };
-    if (isCrossSiteRequest(req.method, headers, ownOrigin)) {
+    if (isCrossSiteRequest(req.method, headers, ownHosts)) {
       res.status(403).json({ error: "Cross-site requests are not allowed." });
       return;
     }

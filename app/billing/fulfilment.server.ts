@@ -151,6 +151,21 @@ async function currentSubscription(id: string): Promise<Stripe.Subscription | nu
   }
 }
 
+/** Whether a deletion of this subscription, stamped with this very second, was applied. */
+async function wasDeletedAt(subscriptionId: string, observedAt: Date) {
+  const deletions = await prisma.stripeEvent.findMany({
+    where: { eventType: "customer.subscription.deleted", eventCreatedAt: observedAt, status: "processed" },
+    select: { payload: true },
+  });
+  return deletions.some(({ payload }) => {
+    try {
+      return (JSON.parse(payload) as { data?: { object?: { id?: unknown } } }).data?.object?.id === subscriptionId;
+    } catch {
+      return payload.includes(`"id": "${subscriptionId}"`); // stored truncated: the object id comes early
+    }
+  });
+}
+
 type ApplyOptions = {
   /** When Stripe reported this state: the event's `created`. */
   observedAt: Date;
@@ -193,7 +208,12 @@ export async function applySubscription(subscription: Stripe.Subscription, optio
   }
   // Another event of the same second was applied first. `created` has one-second resolution and
   // deliveries are unordered, so Stripe's current state of the subscription decides.
-  const latest = (await currentSubscription(subscription.id)) ?? subscription;
+  const current = await currentSubscription(subscription.id);
+  if (!current && !deleted && (await wasDeletedAt(subscription.id, observedAt))) {
+    // Stripe cannot be asked, but this subscription ended in this very second: ended stays ended.
+    return { result: "stale", userId: user.id, detail: `subscription ${subscription.id} was deleted in the same second` };
+  }
+  const latest = current ?? subscription;
   return applySubscription(latest, {
     ...options,
     deleted: deleted || latest.status === "canceled" || latest.status === "incomplete_expired",

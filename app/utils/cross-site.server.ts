@@ -4,14 +4,23 @@
 // acting on a victim's cookies and pass.
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/**
+ * `ownHosts`: the host[:port] names this app answers as (APP_URL's, else the Host header). Only the
+ * host is compared, not the scheme, so a TLS-terminating proxy in front does not break sign-in.
+ */
 export function isCrossSiteRequest(
   method: string,
   headers: { get(name: string): string | null | undefined },
-  ownOrigin: string,
+  ownHosts: readonly string[],
 ): boolean {
   if (SAFE_METHODS.has(method.toUpperCase())) return false;
   if (headers.get("sec-fetch-site") === "cross-site") return true;
   const origin = headers.get("origin");
   if (!origin) return false;
-  return origin !== ownOrigin;
+  try {
+    const { host } = new URL(origin);
+    return !ownHosts.some((own) => own.toLowerCase() === host.toLowerCase());
+  } catch {
+    return true; // "null" (sandboxed or privacy-stripped) or garbage
+  }
 }

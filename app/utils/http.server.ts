@@ -13,12 +13,14 @@ export function jsonResponse(body: unknown, status = 200, headers: Record<string
   });
 }
 
-/** A field from a form-encoded or JSON body. */
+/** A field from a form-encoded or JSON body; a body that is not JSON when it says so is a 400. */
 export async function readField(request: Request, name: string): Promise<string | null> {
   const contentType = request.headers.get("Content-Type") ?? "";
   if (contentType.includes("application/json")) {
-    const body = (await request.json().catch(() => null)) as Record<string, unknown> | null;
-    const value = body?.[name];
+    const body = (await request.json().catch(() => {
+      throw jsonResponse({ error: "The request body is not valid JSON." }, 400);
+    })) as Record<string, unknown> | null;
+    const value = typeof body === "object" && body !== null ? body[name] : undefined;
     return typeof value === "string" ? value : null;
   }
   const form = await request.formData().catch(() => null);

@@ -12,7 +12,9 @@ export function safeRedirect(to: FormDataEntryValue | string | null | undefined,
     // non-ASCII characters as UTF-8, as a Location header requires.
     const url = new URL(target, BASE);
     if (url.origin !== BASE) return fallback;
-    return `${url.pathname}${url.search}${url.hash}`;
+    const normalised = `${url.pathname}${url.search}${url.hash}`;
+    // Dot segments can collapse into "//host" ("/.//evil.com"): check again after normalising.
+    return normalised.startsWith("//") || normalised.startsWith("/\\") ? fallback : normalised;
   } catch {
     return fallback;
   }

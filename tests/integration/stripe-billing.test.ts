@@ -148,6 +148,18 @@ describe("POST /api/stripe/checkout", () => {
     expect(page).toContain('href="/pricing"');
   });
 
+  it("answers 400 to a JSON body that is not JSON", async () => {
+    const { cookie } = await newCustomer();
+    const request = new Request(`${BASE_URL}/api/stripe/checkout`, {
+      method: "POST",
+      headers: { Cookie: cookie, "Content-Type": "application/json", Accept: "application/json" },
+      body: "{lookup_key: pro_monthly",
+    });
+    const response = await checkout(request);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: "The request body is not valid JSON." });
+  });
+
   it("answers 400 for keys no lookup key can be: control characters, over 200 characters", async () => {
     const { cookie } = await newCustomer();
     for (const key of ["pro_monthly\u0000", "x".repeat(201)]) {

@@ -263,6 +263,18 @@ describe("delivery patterns", () => {
     expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: null, stripeSubscriptionId: null, subscriptionStatus: "canceled" });
   });
 
+  it("does not resurrect a subscription deleted in the same second when Stripe cannot be asked", async () => {
+    const user = await customer();
+    const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" });
+    const t = now();
+    await deliver(webhookRequest(event("customer.subscription.created", sub, { created: t - 5 })));
+    await deliver(webhookRequest(event("customer.subscription.deleted", { ...sub, status: "canceled" }, { created: t })));
+    const late = event("customer.subscription.updated", sub, { created: t });
+    expect((await deliver(webhookRequest(late))).status).toBe(200);
+    expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: null, stripeSubscriptionId: null, subscriptionStatus: "canceled" });
+    expect((await storedEvent(late.id)).status).toBe("stale");
+  });
+
   it("lets a new subscription follow a deletion within the same second", async () => {
     const user = await customer();
     const old = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" });

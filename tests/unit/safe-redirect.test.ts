@@ -27,3 +27,12 @@ it("percent-encodes non-ASCII paths as UTF-8 so they fit a Location header", () 
   expect(safeRedirect("/pricing?q=café")).toBe("/pricing?q=caf%C3%A9");
   expect(safeRedirect("/pricing?q=caf%C3%A9")).toBe("/pricing?q=caf%C3%A9");
 });
+
+it.each(["/.//evil.example", "/a/..//evil.example", "/%2e//evil.example", "/./\\evil.example", "/.%2F/evil.example"])(
+  "does not let dot segments collapse %j into an off-site address",
+  (input) => {
+    const result = safeRedirect(input);
+    expect(result.startsWith("//")).toBe(false);
+    expect(new URL(result, "https://app.example").host).toBe("app.example");
+  },
+);
