@@ -43,8 +43,11 @@ async function main() {
   const env = readEnv();
   const db = await prepareDatabase();
   if (db.kind === "pglite") {
-    await seed(db.prisma, { hashPassword });
-    console.log(`Embedded database at ${embeddedDataDir()} (demo data seeded).`);
+    if (isProduction()) {
+      console.warn("WARNING: production on the embedded database: set DATABASE_URL to a PostgreSQL database.");
+    }
+    await seed(db.prisma, { hashPassword, demoUsers: !isProduction() });
+    console.log(`Embedded database at ${embeddedDataDir()} (${isProduction() ? "tiers seeded, no demo users" : "demo data seeded"}).`);
   }
 
   const stopEmulator = await configureStripe(env.PORT);

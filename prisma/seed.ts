@@ -53,7 +53,10 @@ const USERS = [
   { email: "customer@example.com", role: "customer" },
 ] as const;
 
-export async function seed(prisma: PrismaClient, { hashPassword }: { hashPassword: (p: string) => Promise<string> }) {
+export async function seed(
+  prisma: PrismaClient,
+  { hashPassword, demoUsers = true }: { hashPassword: (p: string) => Promise<string>; demoUsers?: boolean },
+) {
   for (const permission of PERMISSIONS) {
     await prisma.permission.upsert({ where: { name: permission.name }, update: {}, create: permission });
   }
@@ -72,6 +75,8 @@ export async function seed(prisma: PrismaClient, { hashPassword }: { hashPasswor
       },
     });
   }
+  // Demo users have published passwords: never created in production (see `npm run user:create`).
+  if (!demoUsers) return;
   for (const user of USERS) {
     const existing = await prisma.user.findUnique({ where: { email: user.email } });
     if (existing) continue;
@@ -85,10 +90,11 @@ export async function seed(prisma: PrismaClient, { hashPassword }: { hashPasswor
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const { prepareDatabase, closeDatabase } = await import("../app/utils/db.server.ts");
   const { hashPassword } = await import("../app/models/user.server.ts");
+  const { isProduction } = await import("../app/utils/env.server.ts");
   const db = await prepareDatabase();
   try {
-    await seed(db.prisma, { hashPassword });
-    console.log("Seeded demo data.");
+    await seed(db.prisma, { hashPassword, demoUsers: !isProduction() });
+    console.log(isProduction() ? "Seeded tiers and permissions (no demo users in production)." : "Seeded demo data.");
   } finally {
     await closeDatabase();
   }

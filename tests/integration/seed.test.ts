@@ -1,6 +1,8 @@
 import { expect, it } from "vitest";
 import { hasValidIntegration } from "../../app/billing/rules.ts";
 import { testDb } from "../setup/database.ts";
+import { hashPassword } from "../../app/models/user.server.ts";
+import { seed } from "../../prisma/seed.ts";
 import { seedDemoData } from "../utils.ts";
 
 async function snapshot() {
@@ -47,4 +49,12 @@ it("does not overwrite an admin's edits to a demo tier when seeding again", asyn
   await testDb().prisma.subscriptionTier.update({ where: { key: "pro" }, data: { name: "Pro Plus" } });
   await seedDemoData();
   expect((await testDb().prisma.subscriptionTier.findUniqueOrThrow({ where: { key: "pro" } })).name).toBe("Pro Plus");
+});
+
+it("creates no demo users (published passwords) when told so, as in production", async () => {
+  const prisma = testDb().prisma;
+  await prisma.user.deleteMany({});
+  await seed(prisma, { hashPassword, demoUsers: false });
+  expect(await prisma.user.count()).toBe(0);
+  expect(await prisma.subscriptionTier.count()).toBe(5);
 });
