@@ -201,13 +201,7 @@ export class BillingState {
 
   // ------------------------------------------------------------- customers
 
-  createCustomer(input: {
-    email?: string | null;
-    name?: string | null;
-    description?: string | null;
-    phone?: string | null;
-    metadata?: Metadata;
-  }): Customer {
+  createCustomer(input: Omit<Parameters<typeof buildCustomer>[0], 'created'>): Customer {
     const customer = buildCustomer({ ...input, created: this.now() });
     this.customers.set(customer.id, customer);
     return customer;
