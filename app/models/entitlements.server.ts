@@ -2,7 +2,7 @@
 // never how the user pays.
 import type { User } from "~/generated/prisma/client.ts";
 import { FREE_TIER_KEY, tierIsInForce } from "~/billing/rules.ts";
-import { requireUser } from "~/utils/auth.server.ts";
+import { forbidden, requireUser } from "~/utils/auth.server.ts";
 import { prisma } from "~/utils/db.server.ts";
 
 const tierWithPermissions = {
@@ -36,10 +36,7 @@ export async function requirePermission(request: Request, permission: string) {
   const user = await requireUser(request);
   const entitlements = await getEntitlements(user);
   if (!entitlements.permissions.includes(permission)) {
-    throw new Response(
-      JSON.stringify({ error: `Your plan does not include "${permission}". Upgrade at /pricing.` }),
-      { status: 403, headers: { "Content-Type": "application/json; charset=utf-8" } },
-    );
+    throw forbidden(`Your plan does not include "${permission}". Upgrade at /pricing.`);
   }
   return { user, entitlements };
 }

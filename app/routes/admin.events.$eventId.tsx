@@ -4,13 +4,14 @@ import { json } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
 import { getStoredEvent, MAX_STORED_PAYLOAD_BYTES } from "~/models/stripe-event.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
+import { jsonResponse } from "~/utils/http.server.ts";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.event.eventId ?? "Event"} · Admin · Tierdesk` }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireRole(request, STAFF_ROLES);
   const stored = await getStoredEvent(params.eventId ?? "");
-  if (!stored) throw new Response(JSON.stringify({ error: `No stored event ${params.eventId}.` }), { status: 404 });
+  if (!stored) throw jsonResponse({ error: `No stored event ${params.eventId}.` }, 404);
   let payload = stored.payload;
   let truncated = false;
   try {

@@ -4,6 +4,7 @@ import { Authenticator } from "remix-auth";
 import { FormStrategy } from "remix-auth-form";
 import type { Role, User } from "~/generated/prisma/client.ts";
 import { getUserById, verifyLogin } from "~/models/user.server.ts";
+import { jsonResponse } from "./http.server.ts";
 import { getSessionUserId } from "./session.server.ts";
 
 export class InvalidCredentialsError extends Error {
@@ -41,11 +42,7 @@ export async function requireUser(request: Request): Promise<User> {
 }
 
 export function forbidden(message = "You do not have access to this page.") {
-  return new Response(JSON.stringify({ error: message }), {
-    status: 403,
-    statusText: "Forbidden",
-    headers: { "Content-Type": "application/json; charset=utf-8" },
-  });
+  return jsonResponse({ error: message }, 403);
 }
 
 /** The signed-in user when their role is one of `roles`; otherwise a 403. */

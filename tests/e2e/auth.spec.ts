@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { signIn, submitSignIn } from "./helpers.ts";
 
 const DEMO_USERS = [
   { email: "admin@example.com", password: "admin-demo-password", lands: "/admin" },
@@ -8,29 +9,20 @@ const DEMO_USERS = [
 
 for (const user of DEMO_USERS) {
   test(`${user.email} signs in and lands on ${user.lands}`, async ({ page }) => {
-    await page.goto("/login");
-    await page.getByLabel("Email").fill(user.email);
-    await page.getByLabel("Password").fill(user.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await signIn(page, user.email, user.password);
     await expect(page).toHaveURL(user.lands);
     await expect(page.getByTestId("signed-in-as")).toHaveText(user.email);
   });
 }
 
 test("a wrong password shows an error on the page", async ({ page }) => {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill("customer@example.com");
-  await page.getByLabel("Password").fill("wrong password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signIn(page, "customer@example.com", "wrong password");
   await expect(page.getByRole("alert")).toHaveText("Invalid email or password.");
   await expect(page).toHaveURL(/\/login/);
 });
 
 test("a customer gets 403 on /admin", async ({ page }) => {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill("customer@example.com");
-  await page.getByLabel("Password").fill("customer-demo-password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signIn(page, "customer@example.com", "customer-demo-password");
   await expect(page).toHaveURL("/account");
   const response = await page.goto("/admin");
   expect(response?.status()).toBe(403);
@@ -40,18 +32,13 @@ test("a customer gets 403 on /admin", async ({ page }) => {
 test("an anonymous visit to /admin returns there after sign-in", async ({ page }) => {
   await page.goto("/admin");
   await expect(page).toHaveURL("/login?next=%2Fadmin");
-  await page.getByLabel("Email").fill("support@example.com");
-  await page.getByLabel("Password").fill("support-demo-password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await submitSignIn(page, "support@example.com", "support-demo-password");
   await expect(page).toHaveURL("/admin");
   await expect(page.getByRole("heading", { name: "Overview" })).toBeVisible();
 });
 
 test("sign out by the header button", async ({ page }) => {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill("customer@example.com");
-  await page.getByLabel("Password").fill("customer-demo-password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signIn(page, "customer@example.com", "customer-demo-password");
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Sign in" })).toBeVisible();
   const response = await page.goto("/account");

@@ -1,5 +1,6 @@
 // The customer journey through the bundled Stripe emulator: upgrade, see the plan, cancel.
 import { expect, test } from "@playwright/test";
+import { signUpNewCustomer, submitSignIn } from "./helpers.ts";
 
 test("anonymous → sign in → pricing → Pro monthly → pay → account shows Pro → portal switch → cancel → free", async ({ page }) => {
   await page.goto("/pricing");
@@ -10,9 +11,7 @@ test("anonymous → sign in → pricing → Pro monthly → pay → account show
 
   await pro.getByRole("link", { name: "Sign in to subscribe" }).click();
   await expect(page).toHaveURL("/login?next=%2Fpricing");
-  await page.getByLabel("Email").fill("customer@example.com");
-  await page.getByLabel("Password").fill("customer-demo-password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await submitSignIn(page, "customer@example.com", "customer-demo-password");
   await expect(page).toHaveURL("/pricing");
 
   await page.getByTestId("plan-pro").getByRole("button", { name: "Subscribe monthly" }).click();
@@ -53,12 +52,7 @@ test("anonymous → sign in → pricing → Pro monthly → pay → account show
 });
 
 test("a free customer sees one button per price and errors show on the page", async ({ page }) => {
-  await page.goto("/signup");
-  await page.getByLabel("Email").fill(`e2e-${Date.now()}@example.com`);
-  await page.getByLabel("Password", { exact: true }).fill("a long enough password");
-  await page.getByLabel("Confirm password").fill("a long enough password");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL("/account");
+  await signUpNewCustomer(page, "e2e");
   await expect(page.getByTestId("current-tier")).toHaveText("Free");
 
   await page.goto("/pricing");
@@ -94,12 +88,7 @@ test("a free customer sees one button per price and errors show on the page", as
 test("without JavaScript: checkout by plain form post, and errors explained on a page", async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
-  await page.goto("/signup");
-  await page.getByLabel("Email").fill(`nojs-${Date.now()}@example.com`);
-  await page.getByLabel("Password", { exact: true }).fill("a long enough password");
-  await page.getByLabel("Confirm password").fill("a long enough password");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL("/account");
+  await signUpNewCustomer(page, "nojs");
 
   await page.goto("/pricing");
   await page.getByTestId("plan-pro").getByRole("button", { name: "Subscribe yearly" }).click();
