@@ -3,14 +3,14 @@
 // on loopback, so the real saving against api.stripe.com is larger.
 // Run: npx tsx bench/price-lookup.ts [rounds]
 import { invalidatePriceCache, lookupPrices } from "../app/billing/prices.server.ts";
+import { useStripeConnection } from "../app/billing/stripe.server.ts";
 import { startStripeEmulator } from "../stripe-emulator/emulator.ts";
 
 const rounds = Number(process.argv[2] ?? 200);
 const KEYS = ["hobbyist_monthly", "hobbyist_yearly", "pro_monthly", "pro_yearly"];
 
 const emulator = await startStripeEmulator({ port: 0 });
-process.env.STRIPE_API_KEY = "sk_test_bench";
-process.env.STRIPE_API_BASE = emulator.url;
+useStripeConnection({ mode: "emulator", apiKey: "sk_test_bench", apiBase: emulator.url, webhookSecrets: [] });
 
 async function run(label: string, dropCache: boolean) {
   const start = performance.now();

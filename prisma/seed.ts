@@ -90,11 +90,12 @@ export async function seed(
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const { prepareDatabase, closeDatabase } = await import("../app/utils/db.server.ts");
   const { hashPassword } = await import("../app/models/user.server.ts");
-  const { isProduction } = await import("../app/utils/env.server.ts");
+  const { config } = await import("../app/utils/config.server.ts");
+  const { production } = config();
   const db = await prepareDatabase();
   try {
-    await seed(db.prisma, { hashPassword, demoUsers: !isProduction() });
-    console.log(isProduction() ? "Seeded tiers and permissions (no demo users in production)." : "Seeded demo data.");
+    await seed(db.prisma, { hashPassword, demoUsers: !production });
+    console.log(production ? "Seeded tiers and permissions (no demo users in production)." : "Seeded demo data.");
   } finally {
     await closeDatabase();
   }

@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { deleteUserSessions } from "../app/models/session.server.ts";
 import { createUser, getUserByEmail, hashPassword } from "../app/models/user.server.ts";
 import { closeDatabase, prepareDatabase } from "../app/utils/db.server.ts";
 import { EmailSchema, NewPasswordSchema } from "../app/utils/validation.ts";
@@ -30,7 +31,9 @@ try {
       where: { id: existing.id },
       data: { role, ...(parsed.data.password ? { passwordHash: await hashPassword(password) } : {}) },
     });
-    console.log(`Updated ${email}: role ${role}${parsed.data.password ? ", new password" : ""}.`);
+    // A new role or password must not leave old sessions signed in with the old one.
+    const ended = role !== existing.role || parsed.data.password ? await deleteUserSessions(existing.id) : 0;
+    console.log(`Updated ${email}: role ${role}${parsed.data.password ? ", new password" : ""}; ${ended} session(s) ended.`);
   } else {
     await createUser({ email, password, role });
     console.log(`Created ${email} (${role}).${parsed.data.password ? "" : ` Password: ${password}`}`);

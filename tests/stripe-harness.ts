@@ -4,6 +4,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll } from "vitest";
 import { invalidatePriceCache } from "../app/billing/prices.server.ts";
+import { type StripeConnection, stripeConnection, useStripeConnection } from "../app/billing/stripe.server.ts";
 import * as webhookRoute from "../app/routes/api.stripe.webhook.ts";
 import { startStripeEmulator, type StripeEmulator } from "../stripe-emulator/emulator.ts";
 import { TEST_WEBHOOK_SECRET } from "./stripe-fixtures.ts";
@@ -17,7 +18,7 @@ async function startWebhookReceiver() {
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) if (typeof value === "string") headers.set(name, value);
     const request = new Request(`http://localhost${req.url}`, { method: "POST", headers, body: Buffer.concat(chunks) });
-    const response = await webhookRoute.action({ request, params: {}, context: {} });
+    const response = await webhookRoute.action({ request, params: {}, context: { clientIp: "127.0.0.1", cspNonce: "" } });
     res.writeHead(response.status, { "Content-Type": "application/json" });
     res.end(await response.text());
   });
@@ -34,17 +35,29 @@ export function useStripeEmulator(): StripeHarness {
     receiver = await startWebhookReceiver();
     harness.emulator = await startStripeEmulator({ port: 0, webhookUrl: receiver.url, webhookSecret: TEST_WEBHOOK_SECRET });
     harness.webhookUrl = receiver.url;
-    process.env.STRIPE_API_KEY = "sk_test_tierdesk";
-    process.env.STRIPE_API_BASE = harness.emulator.url;
-    process.env.STRIPE_WEBHOOK_SECRET = TEST_WEBHOOK_SECRET;
+    useStripeConnection({
+      mode: "emulator",
+      apiKey: "sk_test_tierdesk",
+      apiBase: harness.emulator.url,
+      webhookSecrets: [TEST_WEBHOOK_SECRET],
+    });
     invalidatePriceCache();
   });
   afterAll(async () => {
     await harness.emulator?.close();
     await receiver?.close();
-    delete process.env.STRIPE_API_KEY;
-    delete process.env.STRIPE_API_BASE;
-    delete process.env.STRIPE_WEBHOOK_SECRET;
+    useStripeConnection({ mode: "disabled", apiKey: null, apiBase: null, webhookSecrets: [] });
   });
   return harness;
+}
+
+/** Runs `work` with parts of the Stripe connection changed (a dead API base, no key, other secrets). */
+export async function withStripeConnection<T>(change: Partial<StripeConnection>, work: () => Promise<T>): Promise<T> {
+  const before = stripeConnection();
+  useStripeConnection({ ...before, ...change });
+  try {
+    return await work();
+  } finally {
+    useStripeConnection(before);
+  }
 }

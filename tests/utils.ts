@@ -1,7 +1,8 @@
 import "./setup/database.ts";
+import type { AppLoadContext } from "@remix-run/node";
 // Helpers for integration tests: real routes, real database, real cookies.
 import { hashPassword } from "../app/models/user.server.ts";
-import { sessionStorage } from "../app/utils/session.server.ts";
+import { commitNewSession } from "../app/utils/session.server.ts";
 import { seed } from "../prisma/seed.ts";
 import { testDb } from "./setup/database.ts";
 
@@ -14,11 +15,8 @@ export async function seedDemoData() {
 /** A Cookie header for a session signed in as the user with this email. */
 export async function sessionCookieFor(email: string) {
   const user = await testDb().prisma.user.findUniqueOrThrow({ where: { email } });
-  const session = await sessionStorage().getSession();
-  session.set("userId", user.id);
-  session.set("sid", "test");
-  const setCookie = await sessionStorage().commitSession(session);
-  return setCookie.split(";")[0]!;
+  const setCookie = await commitNewSession(user.id);
+  return setCookie.split(";")[0] ?? "";
 }
 
 export function formRequest(path: string, fields: Record<string, string>, init: { cookie?: string; headers?: Record<string, string> } = {}) {
@@ -49,8 +47,12 @@ export async function settle(run: () => Promise<unknown>): Promise<Response> {
   }
 }
 
-export const routeArgs = (request: Request, params: Record<string, string> = {}, context: Record<string, unknown> = {}) => ({
+export const routeArgs = (
+  request: Request,
+  params: Record<string, string> = {},
+  context: Partial<AppLoadContext> = {},
+): { request: Request; params: Record<string, string>; context: AppLoadContext } => ({
   request,
   params,
-  context,
+  context: { clientIp: "127.0.0.1", cspNonce: "test-nonce", ...context },
 });

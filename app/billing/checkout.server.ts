@@ -1,65 +1,85 @@
-// Customer-facing billing actions: hosted Checkout and the Customer Portal.
+// Customer-facing billing actions: hosted Checkout and the Customer Portal. Each returns a typed
+// outcome: a Stripe URL to send the customer to, or the problem; routes decide the HTTP answer.
 import { createHash } from "node:crypto";
 import type Stripe from "stripe";
 import type { User } from "~/generated/prisma/client.ts";
-import { prisma } from "~/utils/db.server.ts";
-import { USER_ID_METADATA_KEY } from "./fulfilment.server.ts";
+import { findLookupKeyOwner } from "~/models/tier.server.ts";
+import { config } from "~/utils/config.server.ts";
 import { lookupPrices } from "./prices.server.ts";
-import { isLiveSubscriptionStatus } from "./rules.ts";
+import { isLiveSubscriptionStatus, USER_ID_METADATA_KEY } from "./rules.ts";
 import { BillingDisabledError, billingMode, getStripe } from "./stripe.server.ts";
 
-/** A billing request that cannot go ahead; `status` is the HTTP status to answer with. */
-export class BillingRequestError extends Error {
-  name = "BillingRequestError";
+export type BillingProblem =
+  | "billing-disabled"
+  | "invalid-request"
+  | "not-offered"
+  | "already-subscribed"
+  | "no-billing-account"
+  | "stripe-unreachable";
+
+export type BillingOutcome = { ok: true; url: string } | { ok: false; problem: BillingProblem; message: string };
+
+/** Thrown inside this module only, to leave a flow early with its outcome. */
+class Refusal extends Error {
   constructor(
-    readonly status: number,
+    readonly problem: BillingProblem,
     message: string,
-    readonly extra: Record<string, unknown> = {},
   ) {
     super(message);
   }
 }
 
+async function outcomeOf(produce: () => Promise<string>): Promise<BillingOutcome> {
+  try {
+    return { ok: true, url: await produce() };
+  } catch (error) {
+    if (error instanceof Refusal) return { ok: false, problem: error.problem, message: error.message };
+    throw error;
+  }
+}
+
 function requireBilling() {
-  if (billingMode() === "disabled") throw new BillingRequestError(503, new BillingDisabledError().message);
+  if (billingMode() === "disabled") throw new Refusal("billing-disabled", new BillingDisabledError().message);
 }
 
 /** The app's public origin: APP_URL when set (behind proxies), else the request's own. */
 export function appOrigin(request: Request) {
-  return (process.env.APP_URL ?? new URL(request.url).origin).replace(/\/+$/, "");
+  return config().appUrl ?? new URL(request.url).origin;
 }
 
 function stripeFailure(error: unknown): never {
   console.error("Stripe request failed", error);
-  throw new BillingRequestError(502, "Stripe could not be reached. Please try again in a moment.");
+  throw new Refusal("stripe-unreachable", "Stripe could not be reached. Please try again in a moment.");
 }
 
 // Stripe's own limit for lookup keys; control characters are never part of one.
 const LOOKUP_KEY_MAX = 200;
 const INVALID_LOOKUP_KEY = /[\u0000-\u001f\u007f]/;
 
-export async function createCheckoutSession(user: User, lookupKey: string, origin: string): Promise<{ url: string }> {
+export function createCheckoutSession(user: User, lookupKey: string, origin: string): Promise<BillingOutcome> {
+  return outcomeOf(() => checkoutUrl(user, lookupKey, origin));
+}
+
+async function checkoutUrl(user: User, lookupKey: string, origin: string): Promise<string> {
   requireBilling();
   const key = lookupKey.trim();
-  if (!key) throw new BillingRequestError(400, "lookup_key is required: choose a price on /pricing.");
+  if (!key) throw new Refusal("invalid-request", "lookup_key is required: choose a price on /pricing.");
   const shown = JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}…` : key);
   if (key.length > LOOKUP_KEY_MAX || INVALID_LOOKUP_KEY.test(key)) {
-    throw new BillingRequestError(400, `Price ${shown} is not a valid lookup key.`);
+    throw new Refusal("invalid-request", `Price ${shown} is not a valid lookup key.`);
   }
-  const owner = await prisma.subscriptionTierPrice.findUnique({ where: { lookupKey: key }, include: { tier: true } });
+  const owner = await findLookupKeyOwner(key);
   if (!owner || owner.tier.billingProvider !== "stripe" || !owner.tier.isCustomerFacing) {
-    throw new BillingRequestError(400, `Price ${shown} is not offered: it does not belong to a customer-facing Stripe tier.`);
+    throw new Refusal("not-offered", `Price ${shown} is not offered: it does not belong to a customer-facing Stripe tier.`);
   }
   if (isLiveSubscriptionStatus(user.subscriptionStatus)) {
-    throw new BillingRequestError(409, "You already have a subscription. Change or cancel it in the customer portal.", {
-      portal: "/api/stripe/portal",
-    });
+    throw new Refusal("already-subscribed", "You already have a subscription. Change or cancel it in the customer portal.");
   }
 
   const lookup = await lookupPrices([key], { deadlineMs: 8_000 });
   if (lookup.unavailable) stripeFailure(lookup.error);
   const price = lookup.prices.get(key);
-  if (!price) throw new BillingRequestError(400, `Price "${key}" is not an active price in Stripe.`);
+  if (!price) throw new Refusal("not-offered", `Price "${key}" is not an active price in Stripe.`);
 
   const params: Stripe.Checkout.SessionCreateParams = {
     mode: "subscription",
@@ -79,23 +99,27 @@ export async function createCheckoutSession(user: User, lookupKey: string, origi
   try {
     const session = await getStripe().checkout.sessions.create(params, { idempotencyKey });
     if (!session.url) throw new Error(`Checkout Session ${session.id} has no url`);
-    return { url: session.url };
+    return session.url;
   } catch (error) {
     stripeFailure(error);
   }
 }
 
-export async function createPortalSession(user: User, origin: string): Promise<{ url: string }> {
+export function createPortalSession(user: User, origin: string): Promise<BillingOutcome> {
+  return outcomeOf(() => portalUrl(user, origin));
+}
+
+async function portalUrl(user: User, origin: string): Promise<string> {
   requireBilling();
   if (!user.stripeCustomerId) {
-    throw new BillingRequestError(404, "You have no billing account yet: subscribe to a plan on /pricing first.");
+    throw new Refusal("no-billing-account", "You have no billing account yet: subscribe to a plan on /pricing first.");
   }
   try {
     const session = await getStripe().billingPortal.sessions.create({
       customer: user.stripeCustomerId,
       return_url: `${origin}/account`,
     });
-    return { url: session.url };
+    return session.url;
   } catch (error) {
     stripeFailure(error);
   }

@@ -1,10 +1,21 @@
-// Tierdesk's billing rules, in one place. Pure functions: no database, no Stripe.
+// Tierdesk's billing rules, in one place. Pure functions of plain values: no database, no Stripe,
+// no clock. The I/O code (fulfilment.server.ts, webhook.server.ts) gathers the facts, asks these
+// rules, and writes the answer. Each rule is unit tested in tests/unit/billing-rules.test.ts.
+import type Stripe from "stripe";
+import type { BillingProvider } from "~/generated/prisma/enums.ts";
 
-export const BILLING_PROVIDERS = ["stripe", "whop", "exempt"] as const;
-export type BillingProviderName = (typeof BILLING_PROVIDERS)[number];
+/** The key of the tier users fall back to when they have none in force. */
+export const FREE_TIER_KEY = "free";
+
+/** The metadata key checkout puts on subscriptions, so a subscription event can find its user
+ *  even when it arrives before `checkout.session.completed` linked the customer. */
+export const USER_ID_METADATA_KEY = "tierdesk_user_id";
+
+// ---------------------------------------------------------------------------------------------
+// Tiers
 
 export type TierIntegration = {
-  billingProvider: string;
+  billingProvider: BillingProvider;
   isBillingExempt: boolean;
   whopProductKey: string | null;
   /** The tier's Stripe price lookup keys. */
@@ -12,9 +23,8 @@ export type TierIntegration = {
 };
 
 /**
- * Whether a tier can actually be paid for (or needs no payment):
- * exempt tiers and billing-exempt tiers always; `stripe` needs at least one price lookup key;
- * `whop` needs a Whop product key; anything else is invalid.
+ * Whether a tier can actually be paid for (or needs no payment): exempt tiers and billing-exempt
+ * tiers always; `stripe` needs at least one price lookup key; `whop` needs a Whop product key.
  */
 export function hasValidIntegration(tier: TierIntegration): boolean {
   if (tier.isBillingExempt || tier.billingProvider === "exempt") return true;
@@ -22,6 +32,9 @@ export function hasValidIntegration(tier: TierIntegration): boolean {
   if (tier.billingProvider === "whop") return Boolean(tier.whopProductKey?.trim());
   return false;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Subscription status
 
 /**
  * What a Stripe subscription status means for the user's tier.
@@ -33,7 +46,7 @@ export function hasValidIntegration(tier: TierIntegration): boolean {
  */
 export type StatusEffect = "grant" | "no_change" | "revoke";
 
-export function subscriptionStatusEffect(status: string): StatusEffect {
+export function subscriptionStatusEffect(status: Stripe.Subscription.Status | (string & {})): StatusEffect {
   switch (status) {
     case "active":
     case "trialing":
@@ -51,8 +64,13 @@ export function isLiveSubscriptionStatus(status: string | null | undefined): boo
   return status !== null && status !== undefined && subscriptionStatusEffect(status) === "grant";
 }
 
+/** Statuses after which a subscription can never come back. */
+export function isEndedSubscriptionStatus(status: string): boolean {
+  return status === "canceled" || status === "incomplete_expired";
+}
+
 export type UserTierState = {
-  tier: { billingProvider: string; isBillingExempt: boolean } | null;
+  tier: { billingProvider: BillingProvider; isBillingExempt: boolean } | null;
   subscriptionStatus: string | null;
 };
 
@@ -66,5 +84,207 @@ export function tierIsInForce(user: UserTierState): boolean {
   return user.subscriptionStatus !== null && subscriptionStatusEffect(user.subscriptionStatus) === "grant";
 }
 
-/** The key of the tier users fall back to when they have none in force. */
-export const FREE_TIER_KEY = "free";
+// ---------------------------------------------------------------------------------------------
+// Which tier a subscription pays for
+
+export type SubscriptionItemPrice = { priceId: string | null; lookupKey: string | null };
+export type LookupKeyOwner = { lookupKey: string; tier: { id: number; key: string } };
+export type TierResolution = { tier: { id: number; key: string } } | { error: string };
+
+/**
+ * The tier a subscription pays for, from its items' price lookup keys. Items whose keys no tier
+ * owns are add-ons and do not count, but at least one item must name a tier, and only one tier.
+ */
+export function tierForSubscription(
+  subscriptionId: string,
+  items: readonly SubscriptionItemPrice[],
+  owners: readonly LookupKeyOwner[],
+): TierResolution {
+  const keys = items.map((item) => item.lookupKey).filter((key): key is string => Boolean(key));
+  if (!keys.length) {
+    const priceIds = items.map((item) => item.priceId).filter(Boolean).join(", ") || "none";
+    return {
+      error: `Subscription ${subscriptionId} has no price with a lookup_key (prices: ${priceIds}); give the price a lookup key that a tier owns.`,
+    };
+  }
+  const relevant = owners.filter((owner) => keys.includes(owner.lookupKey));
+  const tiers = new Map(relevant.map((owner) => [owner.tier.id, owner.tier]));
+  const [only, ...others] = [...tiers.values()];
+  if (only && !others.length) return { tier: only };
+  if (only) {
+    const named = relevant.map((owner) => `"${owner.lookupKey}" → ${owner.tier.key}`).join(", ");
+    return {
+      error: `Subscription ${subscriptionId} has prices of several tiers (${named}); a subscription must pay for one tier.`,
+    };
+  }
+  return {
+    error: `Price lookup key ${keys.map((key) => `"${key}"`).join(", ")} of subscription ${subscriptionId} belongs to no tier; add it to a tier in the admin.`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Which user an event belongs to
+
+/** A Tierdesk user id from Stripe metadata or `client_reference_id`, or null when it is not one. */
+export function parseUserId(value: unknown): number | null {
+  if (typeof value !== "string" && typeof value !== "number") return null;
+  if (typeof value === "string" && !/^\d{1,15}$/.test(value.trim())) return null;
+  const id = Number(value);
+  return Number.isSafeInteger(id) && id > 0 ? id : null;
+}
+
+/**
+ * Why a subscription of `customerId` cannot be applied to a user linked to another Stripe customer,
+ * or null when it can. A completed checkout may link a new customer; any other event may not.
+ */
+export function customerConflict(
+  user: { id: number; stripeCustomerId: string | null },
+  customerId: string | null,
+  { fromCheckout }: { fromCheckout: boolean },
+): string | null {
+  if (!customerId || !user.stripeCustomerId || user.stripeCustomerId === customerId || fromCheckout) return null;
+  return `User ${user.id} is linked to Stripe customer ${user.stripeCustomerId}, not ${customerId}.`;
+}
+
+// The users table keeps Stripe ids in VARCHAR(64); real ids are far shorter.
+export const STRIPE_ID_MAX = 64;
+
+/** Why a Stripe id cannot be stored, or null. */
+export function stripeIdProblem(id: string | null, what: string): string | null {
+  if (!id || id.length <= STRIPE_ID_MAX) return null;
+  return `Stripe ${what} id ${id.slice(0, 24)}… is longer than ${STRIPE_ID_MAX} characters.`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Order: newer, stale, or a same-second tie
+
+export type Freshness = "newer" | "tie" | "stale";
+
+/**
+ * Whether a state Stripe reported at `observedAt` may replace the one applied at `appliedAt`.
+ * Stripe's `created` has one-second resolution and deliveries are unordered, so an event of the
+ * very same second is a tie, unless it is final in its second: a deletion (an ended subscription
+ * never comes back) or a state already confirmed with Stripe.
+ */
+export function freshness(observedAt: Date, appliedAt: Date | null, { finalInItsSecond }: { finalInItsSecond: boolean }): Freshness {
+  if (!appliedAt || observedAt.getTime() > appliedAt.getTime()) return "newer";
+  if (observedAt.getTime() < appliedAt.getTime()) return "stale";
+  return finalInItsSecond ? "newer" : "tie";
+}
+
+/**
+ * How a same-second tie is settled. Stripe's current state of the subscription decides; when
+ * Stripe cannot be asked, a subscription deleted in that very second stays deleted, and otherwise
+ * the event is applied in arrival order.
+ */
+export function settleTie(
+  event: { deleted: boolean; status: string },
+  facts: { current: { status: string } | null; deletedInSameSecond: boolean },
+): { apply: "current" | "event"; deleted: boolean } | { stale: string } {
+  if (facts.current) {
+    return { apply: "current", deleted: event.deleted || isEndedSubscriptionStatus(facts.current.status) };
+  }
+  if (!event.deleted && facts.deletedInSameSecond) return { stale: "the subscription was deleted in the same second" };
+  return { apply: "event", deleted: event.deleted || isEndedSubscriptionStatus(event.status) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What applying a subscription changes for its user
+
+export type SubscriberState = {
+  id: number;
+  stripeSubscriptionId: string | null;
+};
+
+export type UserBillingChange = {
+  tierId?: number | null;
+  stripeSubscriptionId?: string | null;
+  subscriptionStatus?: string | null;
+};
+
+export type PlannedChange = { change: UserBillingChange; detail: string } | { ignored: string };
+
+/**
+ * What applying `subscription` to `user` changes. `tier` is the tier the subscription pays for
+ * (needed only when its status grants one). An old subscription ending must not take away the one
+ * the user has now; an incomplete one changes nothing until it is paid, except that a completed
+ * checkout links it so its state can be looked up.
+ */
+export function planSubscriptionChange(input: {
+  user: SubscriberState;
+  subscription: { id: string; status: string };
+  deleted: boolean;
+  fromCheckout: boolean;
+  tier: { id: number; key: string } | null;
+}): PlannedChange {
+  const { user, subscription, deleted, fromCheckout, tier } = input;
+  const effect: StatusEffect = deleted ? "revoke" : subscriptionStatusEffect(subscription.status);
+  const otherCurrent = user.stripeSubscriptionId !== null && user.stripeSubscriptionId !== subscription.id;
+  if (effect === "grant") {
+    if (!tier) throw new Error("planSubscriptionChange: a granting status needs the subscription's tier");
+    return {
+      change: { tierId: tier.id, stripeSubscriptionId: subscription.id, subscriptionStatus: subscription.status },
+      detail: `user ${user.id} → ${tier.key} (${subscription.status})`,
+    };
+  }
+  if (effect === "no_change") {
+    if (fromCheckout && !otherCurrent) {
+      return {
+        change: { stripeSubscriptionId: subscription.id },
+        detail: `user ${user.id}: subscription ${subscription.id} linked, ${subscription.status}`,
+      };
+    }
+    return { ignored: `subscription ${subscription.id} is ${subscription.status}: nothing changes until its first payment succeeds` };
+  }
+  if (otherCurrent) {
+    return {
+      ignored: `subscription ${subscription.id} is not user ${user.id}'s current subscription (${user.stripeSubscriptionId})`,
+    };
+  }
+  return {
+    change: {
+      tierId: null,
+      subscriptionStatus: deleted ? "canceled" : subscription.status,
+      // A deleted subscription is gone; an unpaid or paused one still exists and can be fixed in the portal.
+      stripeSubscriptionId: deleted ? null : subscription.id,
+    },
+    detail: `user ${user.id} → free (${deleted ? "deleted" : subscription.status})`,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What an event type means
+
+export type EventAction =
+  | { kind: "checkout" }
+  | { kind: "subscription"; deleted: boolean }
+  | { kind: "catalog" }
+  | { kind: "audit" }
+  | { kind: "ignore" };
+
+const AUDIT_ONLY_EVENTS: ReadonlySet<string> = new Set([
+  "invoice.paid",
+  "invoice.payment_failed",
+  "invoice.payment_succeeded",
+  "charge.refunded",
+  "customer.subscription.trial_will_end",
+]);
+
+/** What Tierdesk does with an event of this type. */
+export function eventAction(type: string): EventAction {
+  switch (type) {
+    case "checkout.session.completed":
+    case "checkout.session.async_payment_succeeded":
+      return { kind: "checkout" };
+    case "customer.subscription.created":
+    case "customer.subscription.updated":
+    case "customer.subscription.paused":
+    case "customer.subscription.resumed":
+      return { kind: "subscription", deleted: false };
+    case "customer.subscription.deleted":
+      return { kind: "subscription", deleted: true };
+  }
+  if (type.startsWith("price.") || type.startsWith("product.")) return { kind: "catalog" };
+  if (AUDIT_ONLY_EVENTS.has(type)) return { kind: "audit" };
+  return { kind: "ignore" };
+}

@@ -1,17 +1,25 @@
-// The one Stripe client, built from the environment:
-//   STRIPE_API_KEY          secret (sk_…) or restricted (rk_…) key; unset → billing disabled
-//   STRIPE_WEBHOOK_SECRET   whsec_…, or several comma-separated while rotating (any one verifies)
-//   STRIPE_API_BASE         optional base URL of a Stripe double, e.g. the bundled emulator
-// In development the server starts the emulator and sets these (see server.ts); in production a
-// missing key disables billing loudly instead of faking it.
+// The one Stripe client. Its connection comes from the config (STRIPE_API_KEY, STRIPE_API_BASE,
+// STRIPE_WEBHOOK_SECRET) unless the server started the bundled emulator and said so with
+// `useStripeConnection` (development without a key), or a test points it at its own emulator.
+// Without a key, billing is disabled loudly (BillingDisabledError), never faked.
 import Stripe from "stripe";
-import { parseSecrets } from "~/utils/env.server.ts";
+import { config } from "~/utils/config.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
 
-export const STRIPE_API_VERSION = "2026-10-28.endive";
+// The API version this SDK release is typed for: objects match the SDK's types exactly.
+export const STRIPE_API_VERSION = Stripe.API_VERSION;
 const REQUEST_TIMEOUT_MS = 10_000;
 
 export type BillingMode = "stripe" | "emulator" | "disabled";
+
+export type StripeConnection = Readonly<{
+  mode: BillingMode;
+  /** null only when mode is "disabled". */
+  apiKey: string | null;
+  /** Base URL of a Stripe double (the emulator); null → api.stripe.com. */
+  apiBase: string | null;
+  webhookSecrets: readonly string[];
+}>;
 
 export class BillingDisabledError extends Error {
   name = "BillingDisabledError";
@@ -20,50 +28,52 @@ export class BillingDisabledError extends Error {
   }
 }
 
-type StripeClientState = { key: string; base: string | undefined; client: Stripe };
-const state = singleton("stripe-client", () => ({ current: undefined as StripeClientState | undefined }));
+const state = singleton("stripe-client", () => ({
+  connection: undefined as StripeConnection | undefined,
+  client: undefined as Stripe | undefined,
+}));
+
+function connectionFromConfig(): StripeConnection {
+  const { apiKey, apiBase, webhookSecrets } = config().stripe;
+  return { mode: apiKey ? "stripe" : "disabled", apiKey, apiBase, webhookSecrets };
+}
+
+/** Uses this Stripe connection from now on (the server's emulator, a test's own). */
+export function useStripeConnection(connection: StripeConnection) {
+  state.connection = Object.freeze({ ...connection });
+  state.client = undefined;
+}
+
+export function stripeConnection(): StripeConnection {
+  return (state.connection ??= connectionFromConfig());
+}
 
 export function billingMode(): BillingMode {
-  if (!process.env.STRIPE_API_KEY) return "disabled";
-  return process.env.TIERDESK_STRIPE_EMULATOR === "1" ? "emulator" : "stripe";
+  return stripeConnection().mode;
 }
 
-function validateKey(key: string) {
-  if (!/^(sk|rk)_[A-Za-z0-9_]+$/.test(key)) {
-    throw new Error("STRIPE_API_KEY must be a secret (sk_…) or restricted (rk_…) Stripe key.");
-  }
+export function webhookSecrets(): readonly string[] {
+  return stripeConnection().webhookSecrets;
 }
 
-function connectionOptions(base: string | undefined): Stripe.StripeConfig {
+function connectionOptions(base: string | null): Stripe.StripeConfig {
   if (!base) return {};
   const url = new URL(base);
-  const protocol = url.protocol.replace(":", "");
-  if (protocol !== "http" && protocol !== "https") throw new Error("STRIPE_API_BASE must be an http(s) URL.");
+  const protocol = url.protocol === "https:" ? "https" : "http";
   return { host: url.hostname, port: url.port || (protocol === "https" ? 443 : 80), protocol };
 }
 
 /** The Stripe client; throws BillingDisabledError when no key is configured. */
 export function getStripe(): Stripe {
-  const key = process.env.STRIPE_API_KEY;
-  if (!key) throw new BillingDisabledError();
-  const base = process.env.STRIPE_API_BASE;
-  // Rebuilt only when the configuration changes (tests point it at a fresh emulator).
-  if (state.current?.key !== key || state.current.base !== base) {
-    validateKey(key);
-    const client = new Stripe(key, {
-      apiVersion: STRIPE_API_VERSION,
-      timeout: REQUEST_TIMEOUT_MS,
-      maxNetworkRetries: 2,
-      appInfo: { name: "Tierdesk" },
-      ...connectionOptions(base),
-    });
-    state.current = { key, base, client };
-  }
-  return state.current.client;
-}
-
-export function webhookSecrets(): string[] {
-  return parseSecrets(process.env.STRIPE_WEBHOOK_SECRET);
+  const { mode, apiKey, apiBase } = stripeConnection();
+  if (mode === "disabled" || !apiKey) throw new BillingDisabledError();
+  return (state.client ??= new Stripe(apiKey, {
+    apiVersion: STRIPE_API_VERSION,
+    timeout: REQUEST_TIMEOUT_MS,
+    maxNetworkRetries: 2,
+    appInfo: { name: "Tierdesk" },
+    ...connectionOptions(apiBase),
+  }));
 }
 
 /** Stripe objects are often either an id or the expanded object. */

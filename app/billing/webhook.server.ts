@@ -1,80 +1,44 @@
-// Stripe webhooks: verify, store, then process exactly once.
+// Stripe webhooks: verify, then store and process in one transaction, exactly once.
 //
 // Stripe delivers at least once, sometimes twice at the same moment, out of order, and retries
-// failures for days. So: every verified event is stored first (unique event_id); one delivery
-// claims it atomically and processes it; concurrent duplicates wait for that outcome and answer the
-// same; a failure stores its error and answers 500 so Stripe retries; the next delivery (or a
-// replay from the admin) processes it again and clears the error.
+// failures for days. So each verified event is stored and claimed by one INSERT inside the
+// transaction that processes it (concurrent duplicates wait on the unique index, then see the
+// outcome); a failure rolls the processing back, stores the error and is answered 500 so Stripe
+// retries; a signed event Tierdesk cannot read is stored with the reason and answered 400, so it is
+// not retried for days. This module returns typed outcomes; the route maps them to HTTP.
 import Stripe from "stripe";
+import { z } from "zod";
 import {
-  claimEvent,
-  failEvent,
+  claimStoredEvent,
+  failStoredEvent,
+  type FinishedStatus,
   finishEvent,
   getStoredEvent,
-  recordEvent,
-  waitWhileProcessing,
+  type NewStripeEvent,
+  storeAndClaimEvent,
+  storeFailedEvent,
 } from "~/models/stripe-event.server.ts";
-import { jsonResponse } from "~/utils/http.server.ts";
+import { inTransaction, type Tx } from "~/models/transaction.server.ts";
 import { applySubscription, FulfilmentError, fulfilCheckoutSession, type FulfilmentOutcome } from "./fulfilment.server.ts";
 import { invalidatePriceCache } from "./prices.server.ts";
+import { eventAction, type EventAction } from "./rules.ts";
 import { getStripe, webhookSecrets } from "./stripe.server.ts";
 
 export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
-type Outcome = { status: "processed" | "stale" | "ignored"; note: string | null };
-
-const AUDIT_ONLY_EVENTS = new Set([
-  "invoice.paid",
-  "invoice.payment_failed",
-  "invoice.payment_succeeded",
-  "charge.refunded",
-  "customer.subscription.trial_will_end",
-]);
-
-function fromFulfilment(outcome: FulfilmentOutcome): Outcome {
-  if (outcome.result === "applied") return { status: "processed", note: null };
-  return { status: outcome.result, note: outcome.detail };
-}
-
-/** What an event means for Tierdesk. Throws to fail it (stored error, 500, Stripe retries). */
-export async function dispatchEvent(event: Stripe.Event): Promise<Outcome> {
-  const observedAt = new Date(event.created * 1000);
-  switch (event.type) {
-    case "checkout.session.completed":
-    case "checkout.session.async_payment_succeeded":
-      return fromFulfilment(await fulfilCheckoutSession(event.data.object, { observedAt }));
-    case "customer.subscription.created":
-    case "customer.subscription.updated":
-    case "customer.subscription.paused":
-    case "customer.subscription.resumed":
-      return fromFulfilment(await applySubscription(event.data.object, { observedAt }));
-    case "customer.subscription.deleted":
-      return fromFulfilment(await applySubscription(event.data.object, { observedAt, deleted: true }));
-  }
-  if (event.type.startsWith("price.") || event.type.startsWith("product.")) {
-    invalidatePriceCache();
-    return { status: "processed", note: "price cache dropped" };
-  }
-  if (AUDIT_ONLY_EVENTS.has(event.type)) return { status: "processed", note: null };
-  return { status: "ignored", note: `Tierdesk does not act on ${event.type}` };
-}
-
-/** Processes an event this caller has claimed, recording the outcome or the error. */
-export async function processClaimedEvent(event: Stripe.Event): Promise<{ ok: boolean; error?: string; explained?: boolean }> {
-  try {
-    const outcome = await dispatchEvent(event);
-    await finishEvent(event.id, outcome.status, outcome.note);
-    return { ok: true };
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (!(error instanceof FulfilmentError)) console.error(`Stripe event ${event.id} (${event.type}) failed:`, error);
-    await failEvent(event.id, message);
-    return { ok: false, error: message, explained: error instanceof FulfilmentError };
-  }
-}
-
-const json = (body: unknown, status: number, headers: Record<string, string> = {}) => jsonResponse(body, status, headers);
+export type WebhookOutcome =
+  | { kind: "not-configured" }
+  | { kind: "missing-signature" }
+  | { kind: "too-large" }
+  | { kind: "invalid-signature" }
+  /** Signed, but not an event that can even be stored (no usable id, type or time): nothing stored. */
+  | { kind: "malformed"; reason: string }
+  /** Signed and stored, but Tierdesk cannot read it: stored as failed with the reason. */
+  | { kind: "unreadable"; eventId: string; reason: string }
+  | { kind: "processed"; eventId: string; status: FinishedStatus; note: string | null }
+  | { kind: "duplicate"; eventId: string }
+  | { kind: "failed"; eventId: string; publicError: string };
 
 class BodyTooLargeError extends Error {}
 
@@ -99,101 +63,223 @@ async function readRawBody(request: Request, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-type Verification = { event: Stripe.Event } | { problem: "signature" | "malformed" };
-
-function verify(payload: string, signature: string, secrets: string[]): Verification {
-  const signatures = Stripe.webhooks.signature;
-  if (!signatures) throw new Error("stripe: webhook signature helper unavailable");
-  for (const secret of secrets) {
+function hasValidSignature(payload: string, signature: string, secrets: readonly string[]): boolean {
+  const verifier = Stripe.webhooks.signature;
+  if (!verifier) throw new Error("stripe: webhook signature helper unavailable");
+  // During rotation either the old or the new secret signs: any one verifies.
+  return secrets.some((secret) => {
     try {
-      signatures.verifyHeader(payload, signature, secret, SIGNATURE_TOLERANCE_SECONDS);
+      verifier.verifyHeader(payload, signature, secret, SIGNATURE_TOLERANCE_SECONDS);
+      return true;
     } catch {
-      continue; // During rotation either the old or the new secret signs: try the next one.
+      return false;
     }
-    // Authentic, so Stripe (or whoever holds the secret) sent it; it must still be an event.
-    try {
-      const event = JSON.parse(payload) as Stripe.Event | null;
-      return isEvent(event) ? { event } : { problem: "malformed" };
-    } catch {
-      return { problem: "malformed" };
-    }
-  }
-  return { problem: "signature" };
+  });
 }
 
-const MAX_ID_LENGTH = 255; // stripe_events.event_id and event_type are VARCHAR(255)
+// ---------------------------------------------------------------------------------------------
+// Reading a signed event. Whoever holds the secret sent it, but it must still be one we can store
+// (PostgreSQL refuses NUL characters; ids and types are VARCHAR(255)) and read.
 
-function isEvent(value: unknown): value is Stripe.Event {
-  const event = value as Partial<Stripe.Event> | null;
-  return (
-    typeof event === "object" && event !== null &&
-    typeof event.id === "string" && event.id.length > 0 && event.id.length <= MAX_ID_LENGTH &&
-    typeof event.type === "string" && event.type.length > 0 && event.type.length <= MAX_ID_LENGTH &&
-    typeof event.created === "number" && Number.isFinite(event.created) &&
-    typeof event.data === "object" && event.data !== null && typeof event.data.object === "object"
-  );
+const StripeId = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, "is not a Stripe id");
+const Envelope = z.object({
+  id: StripeId,
+  type: z.string().regex(/^[a-z0-9_.]{1,255}$/, "is not a Stripe event type"),
+  created: z.number().int().nonnegative(),
+  data: z.object({ object: z.unknown() }),
+});
+const Expandable = z.union([StripeId, z.object({ id: StripeId }), z.null()]);
+const SubscriptionShape = z.object({
+  object: z.literal("subscription"),
+  id: StripeId,
+  status: z.string().regex(/^[a-z_]{1,64}$/),
+  customer: Expandable,
+  items: z.object({
+    data: z.array(z.object({ price: z.object({ id: StripeId, lookup_key: z.string().max(200).nullable() }) })),
+  }),
+});
+const CheckoutShape = z.object({
+  object: z.literal("checkout.session"),
+  id: StripeId,
+  mode: z.string(),
+  customer: Expandable.optional(),
+  subscription: z.union([StripeId, SubscriptionShape, z.null()]).optional(),
+});
+
+type ReadEvent =
+  | { readable: true; event: Stripe.Event; action: EventAction; stored: NewStripeEvent }
+  | { readable: false; stored: NewStripeEvent; reason: string };
+
+function describe(issues: z.core.$ZodIssue[]) {
+  return issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join(".") || "event"} ${issue.message}`)
+    .join("; ");
+}
+
+function idIn(value: unknown): string | null {
+  const parsed = Expandable.safeParse(value);
+  if (!parsed.success || parsed.data === null) return null;
+  return typeof parsed.data === "string" ? parsed.data : parsed.data.id;
+}
+
+/** The event's object id and the Stripe customer it concerns, for the indexed columns. */
+function objectKeys(object: unknown): { objectId: string | null; customerId: string | null } {
+  if (typeof object !== "object" || object === null) return { objectId: null, customerId: null };
+  const fields = object as Record<string, unknown>;
+  const objectId = idIn(fields.id);
+  const customerId = fields.object === "customer" ? objectId : idIn(fields.customer);
+  return { objectId, customerId };
+}
+
+function readEvent(payload: string): ReadEvent | { malformed: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(payload);
+  } catch {
+    return { malformed: "The signed payload is not JSON." };
+  }
+  const envelope = Envelope.safeParse(json);
+  if (!envelope.success) return { malformed: `The signed payload is not a Stripe event: ${describe(envelope.error.issues)}.` };
+  const { id, type, created, data } = envelope.data;
+  const stored: NewStripeEvent = {
+    eventId: id,
+    eventType: type,
+    createdAt: new Date(created * 1000),
+    ...objectKeys(data.object),
+    payload,
+  };
+  const action = eventAction(type);
+  const shape = action.kind === "subscription" ? SubscriptionShape : action.kind === "checkout" ? CheckoutShape : null;
+  if (shape) {
+    const object = shape.safeParse(data.object);
+    if (!object.success) {
+      return { readable: false, stored, reason: `Unreadable ${type}: data.object ${describe(object.error.issues)}.` };
+    }
+  }
+  // The envelope and the object Tierdesk acts on have the shapes checked above.
+  return { readable: true, event: json as Stripe.Event, action, stored };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processing
+
+type ProcessingResult = { status: FinishedStatus; note: string | null };
+
+function fromFulfilment(outcome: FulfilmentOutcome): ProcessingResult {
+  if (outcome.result === "applied") return { status: "processed", note: null };
+  return { status: outcome.result, note: outcome.detail };
+}
+
+/** What an event means for Tierdesk, applied in `tx`. Throws to fail it. */
+async function dispatch(tx: Tx, event: Stripe.Event, action: EventAction): Promise<ProcessingResult> {
+  const observedAt = new Date(event.created * 1000);
+  switch (action.kind) {
+    case "checkout":
+      return fromFulfilment(await fulfilCheckoutSession(tx, event.data.object as Stripe.Checkout.Session, { observedAt }));
+    case "subscription":
+      return fromFulfilment(
+        await applySubscription(tx, event.data.object as Stripe.Subscription, { observedAt, deleted: action.deleted }),
+      );
+    case "catalog":
+      invalidatePriceCache();
+      return { status: "processed", note: "price cache dropped" };
+    case "audit":
+      return { status: "processed", note: null };
+    case "ignore":
+      return { status: "ignored", note: `Tierdesk does not act on ${event.type}` };
+  }
+}
+
+function errorMessage(error: unknown) {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** What the 500 tells the sender: our own explanations, never internals (those are stored for support). */
-function publicError(eventId: string, error: string | undefined, explained: boolean) {
-  return explained && error ? `Processing failed: ${error}` : `Processing failed; the error is stored with event ${eventId} for support.`;
+function publicError(eventId: string, error: unknown) {
+  return error instanceof FulfilmentError
+    ? `Processing failed: ${error.message}`
+    : `Processing failed; the error is stored with event ${eventId} for support.`;
 }
 
-export async function handleStripeWebhook(request: Request): Promise<Response> {
-  if (request.method !== "POST") return json({ error: "Use POST." }, 405, { Allow: "POST" });
+function logUnexpected(eventId: string, type: string, error: unknown) {
+  if (!(error instanceof FulfilmentError)) console.error(`Stripe event ${eventId} (${type}) failed:`, error);
+}
+
+/** Verifies a delivery, then stores and processes its event exactly once. */
+export async function receiveStripeWebhook(request: Request): Promise<WebhookOutcome> {
   const secrets = webhookSecrets();
-  if (!secrets.length) {
-    return json({ error: "Webhooks are not configured: STRIPE_WEBHOOK_SECRET is not set." }, 503);
-  }
+  if (!secrets.length) return { kind: "not-configured" };
   const signature = request.headers.get("Stripe-Signature");
-  if (!signature) return json({ error: "Missing Stripe-Signature header." }, 400);
+  if (!signature) return { kind: "missing-signature" };
 
   let payload: string;
   try {
     payload = await readRawBody(request, MAX_WEBHOOK_BODY_BYTES);
   } catch (error) {
-    // The rest of the body is left unread: close the connection rather than drain it.
-    if (error instanceof BodyTooLargeError) return json({ error: "Payload larger than 1 MiB." }, 413, { Connection: "close" });
+    if (error instanceof BodyTooLargeError) return { kind: "too-large" };
     throw error;
   }
-  const verification = verify(payload, signature, secrets);
-  if ("problem" in verification) {
-    return verification.problem === "signature"
-      ? json({ error: "Invalid Stripe signature." }, 401)
-      : json({ error: "The signed payload is not a Stripe event." }, 400);
-  }
-  const { event } = verification;
+  if (!hasValidSignature(payload, signature, secrets)) return { kind: "invalid-signature" };
 
-  await recordEvent(event, payload);
-  if (await claimEvent(event.id)) {
-    const result = await processClaimedEvent(event);
-    return result.ok
-      ? json({ received: true }, 200)
-      : json({ received: true, error: publicError(event.id, result.error, result.explained === true) }, 500);
+  const read = readEvent(payload);
+  if ("malformed" in read) return { kind: "malformed", reason: read.malformed };
+  if (!read.readable) {
+    await storeFailedEvent(read.stored, read.reason);
+    return { kind: "unreadable", eventId: read.stored.eventId, reason: read.reason };
   }
-
-  // Already handled, or another delivery is handling it right now: answer with its outcome.
-  const settled = await waitWhileProcessing(event.id);
-  if (settled?.status === "processing") return json({ received: true, error: "Still processing; retry later." }, 503);
-  if (settled?.status === "failed") return json({ received: true, error: publicError(event.id, undefined, false) }, 500);
-  return json({ received: true, duplicate: true }, 200);
+  const { event, action, stored } = read;
+  try {
+    const result = await inTransaction(async (tx) => {
+      if (!(await storeAndClaimEvent(tx, stored))) return null;
+      const outcome = await dispatch(tx, event, action);
+      await finishEvent(tx, event.id, outcome.status, outcome.note);
+      return outcome;
+    });
+    if (!result) return { kind: "duplicate", eventId: event.id };
+    return { kind: "processed", eventId: event.id, ...result };
+  } catch (error) {
+    logUnexpected(event.id, event.type, error);
+    await storeFailedEvent(stored, errorMessage(error));
+    return { kind: "failed", eventId: event.id, publicError: publicError(event.id, error) };
+  }
 }
+
+export type ReplayOutcome = { ok: true; status: FinishedStatus } | { ok: false; error: string };
 
 /**
  * Replays a stored event (support's "replay" button). Uses the stored payload when it is whole,
  * else fetches the event from Stripe (payloads over 16 KiB are stored truncated).
  */
-export async function replayStoredEvent(eventId: string): Promise<{ ok: boolean; error?: string }> {
+export async function replayStoredEvent(eventId: string): Promise<ReplayOutcome> {
   const stored = await getStoredEvent(eventId);
   if (!stored) return { ok: false, error: `No stored event ${eventId}.` };
-  let event: Stripe.Event;
+  let read = readEvent(stored.payload);
+  if ("malformed" in read) {
+    try {
+      read = readEvent(JSON.stringify(await getStripe().events.retrieve(eventId)));
+    } catch (error) {
+      return { ok: false, error: `The stored payload is truncated and Stripe could not be asked: ${errorMessage(error)}` };
+    }
+  }
+  if ("malformed" in read) return { ok: false, error: read.malformed };
+  if (!read.readable) return { ok: false, error: read.reason };
+  const { event, action } = read;
   try {
-    event = JSON.parse(stored.payload) as Stripe.Event;
-  } catch {
-    event = await getStripe().events.retrieve(eventId);
+    const result = await inTransaction(async (tx) => {
+      if (!(await claimStoredEvent(tx, eventId))) return null;
+      const outcome = await dispatch(tx, event, action);
+      await finishEvent(tx, eventId, outcome.status, outcome.note);
+      return outcome;
+    });
+    if (!result) {
+      return { ok: false, error: `Event ${eventId} is ${stored.status}: only failed or pending events can be replayed.` };
+    }
+    return { ok: true, status: result.status };
+  } catch (error) {
+    logUnexpected(eventId, event.type, error);
+    const message = errorMessage(error);
+    await failStoredEvent(eventId, message);
+    return { ok: false, error: message };
   }
-  if (!(await claimEvent(eventId))) {
-    return { ok: false, error: `Event ${eventId} is ${stored.status}: only failed or pending events can be replayed.` };
-  }
-  return processClaimedEvent(event);
 }

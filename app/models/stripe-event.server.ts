@@ -1,11 +1,15 @@
-// Every Stripe webhook is stored before it is processed (dj-stripe style), with its outcome and
-// error, so support can inspect failures and replay them. `event_id` is unique: duplicates share a row.
+// Every Stripe webhook is stored with its outcome and error (dj-stripe style), so support can
+// inspect failures and replay them. `event_id` is unique: duplicates share a row.
+//
+// A delivery stores and claims its event with one INSERT … ON CONFLICT inside the transaction that
+// processes it. A concurrent duplicate's INSERT waits on the unique index until that transaction
+// ends, then sees the outcome: no polling, and a claim never outlives its transaction or connection.
 import type { StripeEvent, StripeEventStatus } from "~/generated/prisma/client.ts";
 import { prisma } from "~/utils/db.server.ts";
+import type { Db } from "./transaction.server.ts";
 
 export const MAX_STORED_PAYLOAD_BYTES = 16 * 1024;
-/** A claim older than this is presumed dead (the instance crashed mid-processing) and can be retaken. */
-const CLAIM_TIMEOUT_SECONDS = 120;
+const MAX_STORED_ERROR_CHARS = 4000;
 
 /** The payload cut to 16 KiB of UTF-8 without splitting a character. */
 export function truncatePayload(payload: string): string {
@@ -13,72 +17,92 @@ export function truncatePayload(payload: string): string {
   if (bytes.length <= MAX_STORED_PAYLOAD_BYTES) return payload;
   let end = MAX_STORED_PAYLOAD_BYTES;
   // Step back over UTF-8 continuation bytes (10xxxxxx) to a character boundary.
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
   return bytes.subarray(0, end).toString("utf8");
 }
 
-export async function recordEvent(event: { id: string; type: string; created: number }, rawPayload: string) {
-  await prisma.stripeEvent.createMany({
-    data: [
-      {
-        eventId: event.id,
-        eventType: event.type,
-        eventCreatedAt: new Date(event.created * 1000),
-        payload: truncatePayload(rawPayload),
-      },
-    ],
-    skipDuplicates: true,
-  });
-}
+export type NewStripeEvent = {
+  eventId: string;
+  eventType: string;
+  /** Stripe's `created`: when it happened, not when it arrived. */
+  createdAt: Date;
+  /** `data.object.id`, and that object's Stripe customer, when they have one. */
+  objectId: string | null;
+  customerId: string | null;
+  /** The raw body; stored truncated to 16 KiB. */
+  payload: string;
+};
 
 /**
- * Takes the event for processing if nobody has it and it is not finished. Atomic, so of many
- * concurrent deliveries of one event exactly one wins.
+ * Stores the event if new and claims it for processing in the caller's transaction. False when it
+ * is already finished (processed, stale or ignored): a duplicate. A failed or pending event is
+ * claimed again (Stripe's retry, or a redelivery after a crash).
  */
-export async function claimEvent(eventId: string): Promise<boolean> {
-  const claimed = await prisma.$executeRaw`
-    UPDATE stripe_events
-       SET status = 'processing', attempts = attempts + 1, claimed_at = now()
-     WHERE event_id = ${eventId}
-       AND (status IN ('pending', 'failed')
-            OR (status = 'processing' AND claimed_at < now() - make_interval(secs => ${CLAIM_TIMEOUT_SECONDS})))`;
+export async function storeAndClaimEvent(tx: Db, event: NewStripeEvent): Promise<boolean> {
+  const rows = await tx.$queryRaw<Array<{ attempts: number }>>`
+    INSERT INTO stripe_events (event_id, event_type, event_created_at, object_id, customer_id, payload, status, attempts)
+    VALUES (${event.eventId}, ${event.eventType}, ${event.createdAt}, ${event.objectId}, ${event.customerId},
+            ${truncatePayload(event.payload)}, 'pending', 1)
+    ON CONFLICT (event_id) DO UPDATE SET attempts = stripe_events.attempts + 1
+      WHERE stripe_events.status IN ('pending', 'failed', 'processing')
+    RETURNING attempts`;
+  return rows.length === 1;
+}
+
+/** Claims a stored event for a replay, in the caller's transaction; false when it is finished. */
+export async function claimStoredEvent(tx: Db, eventId: string): Promise<boolean> {
+  const claimed = await tx.$executeRaw`
+    UPDATE stripe_events SET attempts = attempts + 1
+     WHERE event_id = ${eventId} AND status IN ('pending', 'failed', 'processing')`;
   return claimed === 1;
 }
 
 export type FinishedStatus = Extract<StripeEventStatus, "processed" | "stale" | "ignored">;
 
-export async function finishEvent(eventId: string, status: FinishedStatus, note: string | null = null) {
+/** Records the outcome of a claimed event, in the transaction that processed it. */
+export async function finishEvent(tx: Db, eventId: string, status: FinishedStatus, note: string | null) {
   // A success clears the error a failed earlier attempt left.
-  await prisma.stripeEvent.update({
-    where: { eventId },
-    data: { status, processedAt: new Date(), error: null, note, claimedAt: null },
-  });
+  await tx.$executeRaw`
+    UPDATE stripe_events
+       SET status = ${status}::stripe_event_status, processed_at = now(), error = NULL, note = ${note}
+     WHERE event_id = ${eventId}`;
 }
 
-export async function failEvent(eventId: string, error: string) {
-  await prisma.stripeEvent.update({
-    where: { eventId },
-    data: { status: "failed", error: error.slice(0, 4000), claimedAt: null },
-  });
+/**
+ * Stores an event as failed with its error, after its processing transaction rolled back. Never
+ * overwrites an outcome a concurrent delivery recorded meanwhile.
+ */
+export async function storeFailedEvent(event: NewStripeEvent, error: string) {
+  const message = error.slice(0, MAX_STORED_ERROR_CHARS);
+  await prisma.$executeRaw`
+    INSERT INTO stripe_events (event_id, event_type, event_created_at, object_id, customer_id, payload, status, attempts, error)
+    VALUES (${event.eventId}, ${event.eventType}, ${event.createdAt}, ${event.objectId}, ${event.customerId},
+            ${truncatePayload(event.payload)}, 'failed', 1, ${message})
+    ON CONFLICT (event_id) DO UPDATE SET status = 'failed', error = ${message}, attempts = stripe_events.attempts + 1
+      WHERE stripe_events.status IN ('pending', 'failed', 'processing')`;
 }
 
-export function getStoredEvent(eventId: string) {
+/** Records a replay's failure on a stored event (the replay's transaction rolled back). */
+export async function failStoredEvent(eventId: string, error: string) {
+  const message = error.slice(0, MAX_STORED_ERROR_CHARS);
+  await prisma.$executeRaw`
+    UPDATE stripe_events SET status = 'failed', error = ${message}, attempts = attempts + 1
+     WHERE event_id = ${eventId} AND status IN ('pending', 'failed', 'processing')`;
+}
+
+export function getStoredEvent(eventId: string): Promise<StripeEvent | null> {
   return prisma.stripeEvent.findUnique({ where: { eventId } });
 }
 
-/** Waits while another delivery processes the event; returns its row once it settles (or on timeout). */
-export async function waitWhileProcessing(eventId: string, timeoutMs = 10_000): Promise<StripeEvent | null> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 20;
-  for (;;) {
-    const row = await getStoredEvent(eventId);
-    if (!row || row.status !== "processing" || Date.now() >= deadline) return row;
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(delay * 2, 250);
-  }
+/** Whether a deletion of this subscription, stamped with this very second, was applied. */
+export async function wasSubscriptionDeletedAt(tx: Db, subscriptionId: string, at: Date): Promise<boolean> {
+  const found = await tx.stripeEvent.findFirst({
+    where: { objectId: subscriptionId, eventType: "customer.subscription.deleted", eventCreatedAt: at, status: "processed" },
+    select: { id: true },
+  });
+  return found !== null;
 }
 
-export const EVENT_STATUSES = ["pending", "processing", "processed", "failed", "stale", "ignored"] as const satisfies readonly StripeEventStatus[];
 export const EVENTS_PAGE_SIZE = 50;
 
 /** Newest first, optionally by status and event-type prefix; `before` pages by row id. */
@@ -108,5 +132,11 @@ export function listStoredEvents({ status, type, before }: { status?: StripeEven
 
 export async function countEventsByStatus() {
   const groups = await prisma.stripeEvent.groupBy({ by: ["status"], _count: { _all: true } });
-  return Object.fromEntries(groups.map((group) => [group.status, group._count._all])) as Partial<Record<StripeEventStatus, number>>;
+  return Object.fromEntries(groups.map((group) => [group.status, group._count._all])) as Partial<
+    Record<StripeEventStatus, number>
+  >;
+}
+
+export function countFailedEvents() {
+  return prisma.stripeEvent.count({ where: { status: "failed" } });
 }

@@ -6,7 +6,7 @@ import { fetchSubscriptionDates } from "~/billing/subscription-details.server.ts
 import { billingMode } from "~/billing/stripe.server.ts";
 import { BillingForm, ErrorAlert, useBillingRedirect } from "~/components/billing-forms.tsx";
 import { formatDate } from "~/components/dates.tsx";
-import { getEntitlements } from "~/models/entitlements.server.ts";
+import { getEntitlements } from "~/billing/entitlements.server.ts";
 import { requireUser } from "~/utils/auth.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Your account · Tierdesk" }];

@@ -2,14 +2,16 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
-import { prisma } from "~/utils/db.server.ts";
+import { countFailedEvents } from "~/models/stripe-event.server.ts";
+import { countTiers } from "~/models/tier.server.ts";
+import { countUsers } from "~/models/user.server.ts";
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireRole(request, STAFF_ROLES);
   const [tiers, users, failedEvents] = await Promise.all([
-    prisma.subscriptionTier.count(),
-    prisma.user.count(),
-    prisma.stripeEvent.count({ where: { status: "failed" } }),
+    countTiers(),
+    countUsers(),
+    countFailedEvents(),
   ]);
   return json({ tiers, users, failedEvents });
 }

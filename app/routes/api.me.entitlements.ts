@@ -1,6 +1,6 @@
 // GET /api/me/entitlements → { tier, status, permissions }: what the rest of a product asks.
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { getEntitlements } from "~/models/entitlements.server.ts";
+import { getEntitlements } from "~/billing/entitlements.server.ts";
 import { getOptionalUser } from "~/utils/auth.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
 

@@ -1,10 +1,37 @@
-// POST /api/stripe/webhook: Stripe's deliveries (see app/billing/webhook.server.ts).
+// POST /api/stripe/webhook: Stripe's deliveries. The service verifies, stores and processes
+// (app/billing/webhook.server.ts); this route decides the HTTP answer. Stripe retries any non-2xx
+// except that a 4xx tells it to stop, so only a failure worth retrying answers 500.
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { handleStripeWebhook } from "~/billing/webhook.server.ts";
+import { receiveStripeWebhook, type WebhookOutcome } from "~/billing/webhook.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
 
+function respond(outcome: WebhookOutcome): Response {
+  switch (outcome.kind) {
+    case "not-configured":
+      return jsonResponse({ error: "Webhooks are not configured: STRIPE_WEBHOOK_SECRET is not set." }, 503);
+    case "missing-signature":
+      return jsonResponse({ error: "Missing Stripe-Signature header." }, 400);
+    case "too-large":
+      // The rest of the body is left unread: close the connection rather than drain it.
+      return jsonResponse({ error: "Payload larger than 1 MiB." }, 413, { Connection: "close" });
+    case "invalid-signature":
+      return jsonResponse({ error: "Invalid Stripe signature." }, 401);
+    case "malformed":
+      return jsonResponse({ error: outcome.reason }, 400);
+    case "unreadable":
+      return jsonResponse({ received: true, error: `${outcome.reason} Stored for support; not retried.` }, 400);
+    case "processed":
+      return jsonResponse({ received: true }, 200);
+    case "duplicate":
+      return jsonResponse({ received: true, duplicate: true }, 200);
+    case "failed":
+      return jsonResponse({ received: true, error: outcome.publicError }, 500);
+  }
+}
+
 export async function action({ request }: ActionFunctionArgs) {
-  return handleStripeWebhook(request);
+  if (request.method !== "POST") return jsonResponse({ error: "Use POST." }, 405, { Allow: "POST" });
+  return respond(await receiveStripeWebhook(request));
 }
 
 export async function loader() {

@@ -5,7 +5,8 @@ import { json, redirect } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { FulfilmentError, fulfilCheckoutSession } from "~/billing/fulfilment.server.ts";
 import { getStripe } from "~/billing/stripe.server.ts";
-import { getEntitlements } from "~/models/entitlements.server.ts";
+import { getEntitlements } from "~/billing/entitlements.server.ts";
+import { inTransaction } from "~/models/transaction.server.ts";
 import { forbidden, requireUser } from "~/utils/auth.server.ts";
 import { getUserById } from "~/models/user.server.ts";
 
@@ -23,7 +24,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     if (session.status === "complete") {
       // The session's creation precedes every event about its subscription, so a webhook that
       // already applied a later state is never overwritten from here.
-      await fulfilCheckoutSession(session, { observedAt: new Date(session.created * 1000) });
+      await inTransaction((tx) => fulfilCheckoutSession(tx, session, { observedAt: new Date(session.created * 1000) }));
     } else {
       message = "Your payment has not completed yet. Your plan will update as soon as it does.";
     }

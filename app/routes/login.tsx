@@ -5,7 +5,7 @@ import { z } from "zod";
 import { Field } from "~/components/forms.tsx";
 import { authenticator, getOptionalUser, homeFor, InvalidCredentialsError } from "~/utils/auth.server.ts";
 import { parseForm } from "~/utils/forms.ts";
-import { clientIpFrom, loginLimits } from "~/utils/login-limits.server.ts";
+import { consumeAttempt, forgiveAttempt, resetAttempts } from "~/utils/rate-limit.server.ts";
 import { safeRedirect } from "~/utils/safe-redirect.ts";
 import { createUserSession } from "~/utils/session.server.ts";
 import { EmailSchema } from "~/utils/validation.ts";
@@ -52,20 +52,22 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return json({ formError: null, fieldErrors: parsed.fieldErrors, email: parsed.values.email ?? "" }, { status: 400 });
   }
   const { email, next } = parsed.data;
-  const ip = clientIpFrom(context);
-  const { byEmail, byIp } = loginLimits;
-  for (const check of [byEmail.isBlocked(email), byIp.isBlocked(ip)]) {
-    if (check.blocked) return tooManyAttempts(check.retryAfterSeconds);
-  }
+  const ip = context.clientIp;
+  // Counted before the password is checked, atomically in the database: concurrent guesses
+  // (or guesses spread over several app instances) cannot slip past the limit.
+  const limit = await consumeAttempt([
+    ["signInPerEmail", email],
+    ["signInPerIp", ip],
+  ]);
+  if (!limit.allowed) return tooManyAttempts(limit.retryAfterSeconds);
 
   try {
     const user = await authenticator.authenticate("email-password", request);
-    byEmail.reset(email);
+    // Only failures count: a successful sign-in ends the guessing on this account and gives the IP its attempt back.
+    await Promise.all([resetAttempts("signInPerEmail", email), forgiveAttempt("signInPerIp", ip)]);
     return createUserSession(user.id, safeRedirect(next, homeFor(user)));
   } catch (error) {
     if (!(error instanceof InvalidCredentialsError)) throw error;
-    byEmail.recordFailure(email);
-    byIp.recordFailure(ip);
     return json({ formError: error.message, fieldErrors: {} as Record<string, string[]>, email }, { status: 401 });
   }
 }

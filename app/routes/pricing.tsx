@@ -5,7 +5,7 @@ import { Link, useLoaderData } from "@remix-run/react";
 import { formatAmount, formatInterval, lookupPrices } from "~/billing/prices.server.ts";
 import { hasValidIntegration, isLiveSubscriptionStatus } from "~/billing/rules.ts";
 import { BillingForm, ErrorAlert, useBillingRedirect } from "~/components/billing-forms.tsx";
-import { getEntitlements } from "~/models/entitlements.server.ts";
+import { getEntitlements } from "~/billing/entitlements.server.ts";
 import { listCustomerFacingTiers } from "~/models/tier.server.ts";
 import { getOptionalUser } from "~/utils/auth.server.ts";
 

@@ -1,4 +1,4 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
@@ -7,10 +7,17 @@ import { createUser, getUserByEmail, isUniqueViolation } from "~/models/user.ser
 import { getOptionalUser, homeFor } from "~/utils/auth.server.ts";
 import { type FieldErrors, parseForm } from "~/utils/forms.ts";
 import { safeRedirect } from "~/utils/safe-redirect.ts";
+import { consumeAttempt } from "~/utils/rate-limit.server.ts";
 import { createUserSession } from "~/utils/session.server.ts";
 import { EmailSchema, NewPasswordSchema } from "~/utils/validation.ts";
 
 export const meta: MetaFunction = () => [{ title: "Sign up · Tierdesk" }];
+
+// Remix sends a route's action headers on document responses only when the route passes them on.
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const retryAfter = actionHeaders.get("Retry-After");
+  return retryAfter ? { "Retry-After": retryAfter } : new Headers();
+};
 
 const SignupSchema = z
   .object({
@@ -32,14 +39,33 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 const emailTaken = (email: string) =>
   json(
-    { fieldErrors: { email: ["An account with this email already exists. Sign in instead."] } as FieldErrors, email },
+    {
+      formError: null,
+      fieldErrors: { email: ["An account with this email already exists. Sign in instead."] } as FieldErrors,
+      email,
+    },
     { status: 409 },
   );
 
-export async function action({ request }: ActionFunctionArgs) {
-  const parsed = parseForm(SignupSchema, await request.formData());
+const tooManySignUps = (retryAfterSeconds: number, email: string) =>
+  json(
+    {
+      formError: `Too many sign-ups from your network. Try again in ${Math.ceil(retryAfterSeconds / 60)} minute(s).`,
+      fieldErrors: {} as FieldErrors,
+      email,
+    },
+    { status: 429, headers: { "Retry-After": String(retryAfterSeconds) } },
+  );
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const form = await request.formData();
+  // Every attempt counts, before anything is checked: sign-up must not become an oracle for which
+  // emails have accounts, nor a way to create accounts in bulk.
+  const limit = await consumeAttempt([["signUpPerIp", context.clientIp]]);
+  if (!limit.allowed) return tooManySignUps(limit.retryAfterSeconds, String(form.get("email") ?? ""));
+  const parsed = parseForm(SignupSchema, form);
   if (!parsed.success) {
-    return json({ fieldErrors: parsed.fieldErrors, email: parsed.values.email ?? "" }, { status: 400 });
+    return json({ formError: null, fieldErrors: parsed.fieldErrors, email: parsed.values.email ?? "" }, { status: 400 });
   }
   const { email, password, next } = parsed.data;
   if (await getUserByEmail(email)) return emailTaken(email);
@@ -63,6 +89,11 @@ export default function Signup() {
     <section className="card narrow">
       <h1>Create an account</h1>
       <Form method="post" noValidate>
+        {actionData?.formError ? (
+          <p className="form-error" role="alert">
+            {actionData.formError}
+          </p>
+        ) : null}
         <input type="hidden" name="next" value={next} />
         <Field label="Email" name="email" type="email" autoComplete="email" required defaultValue={actionData?.email} errors={actionData?.fieldErrors.email} />
         <Field

@@ -3,9 +3,9 @@ import { redirect } from "@remix-run/node";
 import { Authenticator } from "remix-auth";
 import { FormStrategy } from "remix-auth-form";
 import type { Role, User } from "~/generated/prisma/client.ts";
-import { getUserById, verifyLogin } from "~/models/user.server.ts";
+import { verifyLogin } from "~/models/user.server.ts";
 import { jsonResponse } from "./http.server.ts";
-import { getSessionUserId } from "./session.server.ts";
+import { getSessionUserFrom } from "./session.server.ts";
 
 export class InvalidCredentialsError extends Error {
   name = "InvalidCredentialsError";
@@ -23,9 +23,8 @@ authenticator.use(
   "email-password",
 );
 
-export async function getOptionalUser(request: Request) {
-  const userId = await getSessionUserId(request);
-  return userId === null ? null : getUserById(userId);
+export async function getOptionalUser(request: Request): Promise<User | null> {
+  return getSessionUserFrom(request);
 }
 
 function loginRedirect(request: Request) {

@@ -5,7 +5,9 @@ import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
+import pg from "pg";
 import { PrismaClient } from "~/generated/prisma/client.ts";
+import { config } from "./config.server.ts";
 import { applyMigrations, pendingMigrations, pgRunner } from "./migrations.server.ts";
 
 export type Database = {
@@ -19,12 +21,23 @@ type DbState = { current?: Database; preparing?: Promise<Database> };
 const state: DbState = ((globalThis as unknown as { __tierdeskDb?: DbState }).__tierdeskDb ??= {});
 
 export function embeddedDataDir() {
-  return path.resolve(process.env.PGLITE_DATA_DIR ?? ".data/pglite");
+  return path.resolve(config().pgliteDataDir);
 }
 
-export function postgresDatabase(connectionString: string): Database {
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString }) });
-  return { prisma, kind: "postgresql", close: () => prisma.$disconnect() };
+export function postgresDatabase(connectionString: string, poolSize = config().databasePoolSize): Database {
+  // Our own pool, sized by DATABASE_POOL_SIZE, so concurrent webhooks do not queue behind a small default.
+  const pool = new pg.Pool({ connectionString, max: poolSize });
+  // An idle client losing its connection (the database restarted) must not crash the process.
+  pool.on("error", () => {});
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    prisma,
+    kind: "postgresql",
+    async close() {
+      await prisma.$disconnect();
+      await pool.end().catch(() => {});
+    },
+  };
 }
 
 /** Wraps an open PGlite instance. Closing disconnects Prisma first, then PGlite (else the process hangs). */
@@ -50,12 +63,11 @@ async function openEmbedded(): Promise<Database> {
 }
 
 async function openConfigured(): Promise<Database> {
-  const url = process.env.DATABASE_URL;
+  const url = config().databaseUrl;
   if (!url) return openEmbedded();
   const db = postgresDatabase(url);
   // Migrations on PostgreSQL are a deploy step (`npm run db:deploy`), never done by app instances.
-  const pg = await import("pg");
-  const client = new pg.default.Client({ connectionString: url });
+  const client = new pg.Client({ connectionString: url });
   try {
     await client.connect();
     const pending = await pendingMigrations(pgRunner(client));
@@ -91,9 +103,11 @@ export async function closeDatabase() {
 function currentPrisma(): PrismaClient {
   if (state.current) return state.current.prisma;
   // PostgreSQL needs no preparation, so code outside the server (scripts) may use it directly.
-  if (process.env.DATABASE_URL) {
-    useDatabase(postgresDatabase(process.env.DATABASE_URL));
-    return state.current!.prisma;
+  const url = config().databaseUrl;
+  if (url) {
+    const db = postgresDatabase(url);
+    useDatabase(db);
+    return db.prisma;
   }
   throw new Error("The embedded database is not open yet: await prepareDatabase() at start-up.");
 }

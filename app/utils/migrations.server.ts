@@ -15,7 +15,7 @@ export type SqlRunner = {
 };
 
 export function migrationsDir() {
-  return process.env.PRISMA_MIGRATIONS_DIR ?? path.resolve(process.cwd(), "prisma/migrations");
+  return path.resolve(process.cwd(), "prisma/migrations");
 }
 
 export function readMigrations(dir = migrationsDir()): Migration[] {

@@ -1,39 +1,78 @@
-// Counts failed sign-ins per key (an email, an IP) in a sliding window. In memory, per app
-// instance: behind N instances an attacker gets at most N times the budget, which still stops
-// brute force; a shared store can replace this map without changing callers.
-export type RateLimiter = {
-  isBlocked(key: string, now?: number): { blocked: boolean; retryAfterSeconds: number };
-  recordFailure(key: string, now?: number): void;
-  reset(key: string): void;
-  clear(): void;
-};
+// Rate limits shared by every app instance, counted in the database with rate-limiter-flexible
+// (atomic upserts; an in-memory limiter stands in while the database cannot be reached).
+// Attempts are counted before the work they limit, so concurrent guesses cannot slip past.
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
+import { RATE_LIMIT_TABLE, rateLimitStore } from "~/models/rate-limit.server.ts";
+import type { Db } from "~/models/transaction.server.ts";
+import { singleton } from "./singleton.server.ts";
 
-export function createRateLimiter({ limit, windowMs }: { limit: number; windowMs: number }): RateLimiter {
-  const failures = new Map<string, number[]>();
-  const recent = (key: string, now: number) => {
-    const kept = (failures.get(key) ?? []).filter((at) => now - at < windowMs);
-    if (kept.length) failures.set(key, kept);
-    else failures.delete(key);
-    return kept;
-  };
-  return {
-    isBlocked(key, now = Date.now()) {
-      const times = recent(key, now);
-      if (times.length < limit) return { blocked: false, retryAfterSeconds: 0 };
-      return { blocked: true, retryAfterSeconds: Math.max(1, Math.ceil((times[0]! + windowMs - now) / 1000)) };
-    },
-    recordFailure(key, now = Date.now()) {
-      const times = recent(key, now);
-      times.push(now);
-      failures.set(key, times);
-      // Bound memory under a spray of distinct keys.
-      if (failures.size > 50_000) failures.delete(failures.keys().next().value!);
-    },
-    reset(key) {
-      failures.delete(key);
-    },
-    clear() {
-      failures.clear();
-    },
-  };
+export type LimitCheck = { allowed: true } | { allowed: false; retryAfterSeconds: number };
+
+type Rule = { keyPrefix: string; points: number; durationSeconds: number };
+
+/** Each rule: at most `points` attempts per key in `durationSeconds`. */
+export const RATE_LIMIT_RULES = {
+  signInPerEmail: { keyPrefix: "signin-email", points: 5, durationSeconds: 15 * 60 },
+  signInPerIp: { keyPrefix: "signin-ip", points: 20, durationSeconds: 15 * 60 },
+  signUpPerIp: { keyPrefix: "signup-ip", points: 10, durationSeconds: 15 * 60 },
+  billingPerUser: { keyPrefix: "billing-user", points: 20, durationSeconds: 10 * 60 },
+} as const satisfies Record<string, Rule>;
+
+export type RateLimitName = keyof typeof RATE_LIMIT_RULES;
+
+function limiter(rule: Rule, db?: Db) {
+  return new RateLimiterPostgres({
+    storeClient: rateLimitStore(db),
+    storeType: "pool",
+    tableName: RATE_LIMIT_TABLE,
+    tableCreated: true,
+    keyPrefix: rule.keyPrefix,
+    points: rule.points,
+    duration: rule.durationSeconds,
+    insuranceLimiter: new RateLimiterMemory({
+      keyPrefix: rule.keyPrefix,
+      points: rule.points,
+      duration: rule.durationSeconds,
+    }),
+  });
+}
+
+export type RateLimits = Record<RateLimitName, RateLimiterPostgres>;
+
+/** Limiters on a given database (tests make two "instances" on one database). */
+export function createRateLimits(db?: Db): RateLimits {
+  const entries = Object.entries(RATE_LIMIT_RULES).map(([name, rule]) => [name, limiter(rule, db)]);
+  return Object.fromEntries(entries) as RateLimits;
+}
+
+const limits = singleton("rate-limits", () => ({ current: undefined as RateLimits | undefined }));
+function appLimits(): RateLimits {
+  return (limits.current ??= createRateLimits());
+}
+
+/** Counts one attempt for each key; refused when any key is over its limit. */
+export async function consumeAttempt(
+  checks: ReadonlyArray<readonly [RateLimitName, string]>,
+  using: RateLimits = appLimits(),
+): Promise<LimitCheck> {
+  let retryAfterMs = 0;
+  for (const [name, key] of checks) {
+    try {
+      await using[name].consume(key);
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      retryAfterMs = Math.max(retryAfterMs, rejection.msBeforeNext);
+    }
+  }
+  return retryAfterMs > 0 ? { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) } : { allowed: true };
+}
+
+/** Gives back an attempt that turned out fine (a successful sign-in does not count). */
+export async function forgiveAttempt(name: RateLimitName, key: string, using: RateLimits = appLimits()) {
+  await using[name].reward(key, 1);
+}
+
+/** Clears a key's count (a successful sign-in ends the guessing on that account). */
+export async function resetAttempts(name: RateLimitName, key: string, using: RateLimits = appLimits()) {
+  await using[name].delete(key);
 }

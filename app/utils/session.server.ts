@@ -1,61 +1,94 @@
-// Cookie session holding the signed-in user's id. remix-auth v4 keeps no session of its own.
+// The session cookie. It holds only a server-side session id (app/models/session.server.ts): the
+// server decides whether it is still valid, so sign-out really ends it. remix-auth v4 keeps no
+// session of its own.
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import { createCookieSessionStorage, redirect } from "@remix-run/node";
-import { isProduction, parseSecrets } from "./env.server.ts";
+import {
+  createSession,
+  deleteSession,
+  getSessionUser,
+  SESSION_LIFETIME_MS,
+} from "~/models/session.server.ts";
+import { config } from "./config.server.ts";
+import { singleton } from "./singleton.server.ts";
 
-const DEV_SECRET = "tierdesk-development-secret-not-for-production";
+const DEV_SECRET_FILE = "dev-session-secret";
 
+/**
+ * The configured secrets, or in development a random secret generated on first start and kept in
+ * the git-ignored data folder: a published default secret would let anyone forge a cookie.
+ */
 function sessionSecrets(): string[] {
-  const configured = parseSecrets(process.env.SESSION_SECRET);
-  if (configured.length) return configured;
-  if (isProduction()) throw new Error("SESSION_SECRET is required in production.");
-  return [DEV_SECRET];
+  const { sessionSecrets: configured, production, dataDir } = config();
+  if (configured) return [...configured];
+  if (production) throw new Error("SESSION_SECRET is required in production.");
+  const file = path.resolve(dataDir, DEV_SECRET_FILE);
+  try {
+    const existing = fs.readFileSync(file, "utf8").trim();
+    if (existing.length >= 32) return [existing];
+  } catch {
+    // not created yet
+  }
+  const secret = randomBytes(32).toString("hex");
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return [secret];
 }
 
-type SessionData = { userId: number; sid: string };
+type CookieData = { sessionId: string };
 
-let storage: ReturnType<typeof createStorage> | undefined;
+const storage = singleton("session-storage", () => ({ current: undefined as ReturnType<typeof createStorage> | undefined }));
+
 function createStorage() {
-  return createCookieSessionStorage<SessionData>({
+  return createCookieSessionStorage<CookieData>({
     cookie: {
       name: "__session",
       httpOnly: true,
       sameSite: "lax",
-      secure: isProduction(),
+      secure: config().production,
       path: "/",
       // Several secrets: the first signs, all verify, so SESSION_SECRET can be rotated.
       secrets: sessionSecrets(),
-      maxAge: 60 * 60 * 24 * 30,
+      maxAge: SESSION_LIFETIME_MS / 1000,
     },
   });
 }
+
 export function sessionStorage() {
-  return (storage ??= createStorage());
+  return (storage.current ??= createStorage());
 }
 
-export async function getSession(request: Request) {
-  return sessionStorage().getSession(request.headers.get("Cookie"));
+async function sessionIdFrom(request: Request): Promise<string | null> {
+  const cookie = await sessionStorage().getSession(request.headers.get("Cookie"));
+  const sessionId = cookie.get("sessionId");
+  return typeof sessionId === "string" && sessionId ? sessionId : null;
 }
 
-export async function getSessionUserId(request: Request): Promise<number | null> {
-  const session = await getSession(request);
-  const userId = session.get("userId");
-  return typeof userId === "number" ? userId : null;
+/** The signed-in user, or null when the cookie names no live session. */
+export async function getSessionUserFrom(request: Request) {
+  const sessionId = await sessionIdFrom(request);
+  return sessionId ? getSessionUser(sessionId) : null;
+}
+
+/** A Set-Cookie value for a brand-new server-side session of the user. */
+export async function commitNewSession(userId: number) {
+  const session = await createSession(userId);
+  const cookie = await sessionStorage().getSession();
+  cookie.set("sessionId", session.id);
+  return sessionStorage().commitSession(cookie, { expires: session.expiresAt });
 }
 
 /** Starts a brand-new session for the user: nothing from the anonymous session carries over. */
 export async function createUserSession(userId: number, redirectTo: string) {
-  const session = await sessionStorage().getSession();
-  session.set("userId", userId);
-  session.set("sid", randomBytes(16).toString("hex"));
-  return redirect(redirectTo, {
-    headers: { "Set-Cookie": await sessionStorage().commitSession(session) },
-  });
+  return redirect(redirectTo, { headers: { "Set-Cookie": await commitNewSession(userId) } });
 }
 
+/** Ends the session on the server and clears the cookie. */
 export async function destroyUserSession(request: Request, redirectTo = "/") {
-  const session = await getSession(request);
-  return redirect(redirectTo, {
-    headers: { "Set-Cookie": await sessionStorage().destroySession(session) },
-  });
+  const sessionId = await sessionIdFrom(request);
+  if (sessionId) await deleteSession(sessionId);
+  const cookie = await sessionStorage().getSession(request.headers.get("Cookie"));
+  return redirect(redirectTo, { headers: { "Set-Cookie": await sessionStorage().destroySession(cookie) } });
 }

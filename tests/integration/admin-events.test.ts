@@ -10,7 +10,7 @@ import { formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, set
 
 const stripe = useStripeEmulator();
 const prisma = () => testDb().prisma;
-const deliver = (request: Request) => webhookRoute.action({ request, params: {}, context: {} });
+const deliver = (request: Request) => webhookRoute.action(routeArgs(request));
 
 let support: string;
 let customer: string;

@@ -3,14 +3,15 @@ import * as adminRoute from "../../app/routes/admin.tsx";
 import * as loginRoute from "../../app/routes/login.tsx";
 import * as logoutRoute from "../../app/routes/logout.tsx";
 import * as signupRoute from "../../app/routes/signup.tsx";
-import { loginLimits } from "../../app/utils/login-limits.server.ts";
+import { createCookieSessionStorage } from "@remix-run/node";
+import { deleteUserSessions } from "../../app/models/session.server.ts";
+import { getOptionalUser } from "../../app/utils/auth.server.ts";
 import { testDb } from "../setup/database.ts";
 import { formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
 
 beforeAll(seedDemoData);
-beforeEach(() => {
-  loginLimits.byEmail.clear();
-  loginLimits.byIp.clear();
+beforeEach(async () => {
+  await testDb().prisma.rateLimit.deleteMany();
 });
 
 const login = (fields: Record<string, string>, ip = "203.0.113.7") =>
@@ -88,8 +89,86 @@ describe("sign-in", () => {
   });
 });
 
+describe("concurrent guesses", () => {
+  it("checks at most 5 of 200 concurrent passwords for one email (the rest get 429)", async () => {
+    const guesses = Array.from({ length: 200 }, (_, i) => (i === 150 ? "admin-demo-password" : `guess-${i}`));
+    const responses = await Promise.all(
+      guesses.map((password, i) => login({ email: "admin@example.com", password }, `192.0.2.${i % 250}`)),
+    );
+    const statuses = responses.map((response) => response.status);
+    const checked = statuses.filter((status) => status !== 429).length;
+    expect(checked).toBeLessThanOrEqual(5);
+    expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(195);
+  });
+
+  it("checks at most 20 of 100 concurrent guesses on different emails from one IP", async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => login({ email: `spray-${i}@example.com`, password: "x" }, "198.51.100.77")),
+    );
+    const checked = responses.filter((response) => response.status !== 429).length;
+    expect(checked).toBeLessThanOrEqual(20);
+    expect(checked).toBeGreaterThan(0);
+  });
+});
+
+describe("sessions", () => {
+  const adminPage = (cookie: string) => settle(() => adminRoute.loader(routeArgs(getRequest("/admin", cookie))));
+
+  it("ends the session on the server at sign-out: a copied cookie no longer opens /admin", async () => {
+    const response = await login({ email: "admin@example.com", password: "admin-demo-password" });
+    const copied = (response.headers.get("Set-Cookie") ?? "").split(";")[0] ?? "";
+    expect((await adminPage(copied)).status).toBe(200);
+    await settle(() => logoutRoute.action(routeArgs(formRequest("/logout", {}, { cookie: copied }))));
+    const after = await adminPage(copied);
+    expect(after.status).toBe(302);
+    expect(after.headers.get("Location")).toMatch(/^\/login/);
+  });
+
+  it("ends every session of a user whose role changes", async () => {
+    const cookie = await sessionCookieFor("support@example.com");
+    const support = await testDb().prisma.user.findUniqueOrThrow({ where: { email: "support@example.com" } });
+    expect((await adminPage(cookie)).status).toBe(200);
+    expect(await deleteUserSessions(support.id)).toBeGreaterThan(0);
+    expect((await adminPage(cookie)).status).toBe(302);
+  });
+
+  it("does not accept a cookie signed with the old published development secret", async () => {
+    const admin = await testDb().prisma.user.findUniqueOrThrow({ where: { email: "admin@example.com" } });
+    const forged = createCookieSessionStorage({
+      cookie: { name: "__session", secrets: ["tierdesk-development-secret-not-for-production"], path: "/" },
+    });
+    const session = await forged.getSession();
+    session.set("userId", admin.id);
+    session.set("sessionId", "made-up");
+    const cookie = (await forged.commitSession(session)).split(";")[0] ?? "";
+    expect(await getOptionalUser(getRequest("/admin", cookie))).toBeNull();
+    expect((await adminPage(cookie)).status).toBe(302);
+  });
+
+  it("refuses an expired session", async () => {
+    const cookie = await sessionCookieFor("admin@example.com");
+    await testDb().prisma.session.updateMany({ data: { expiresAt: new Date(Date.now() - 1000) } });
+    expect((await adminPage(cookie)).status).toBe(302);
+  });
+});
+
 describe("sign-up", () => {
-  const signup = (fields: Record<string, string>) => settle(() => signupRoute.action(routeArgs(formRequest("/signup", fields))));
+  let signupIp = 0;
+  // Each test signs up from its own address: sign-up is rate limited per IP.
+  const signup = (fields: Record<string, string>, ip = `203.0.113.${100 + signupIp++}`) =>
+    settle(() => signupRoute.action(routeArgs(formRequest("/signup", fields), {}, { clientIp: ip })));
+
+  it("limits sign-ups per IP: the 11th attempt within 15 minutes gets 429, another IP is unaffected", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      statuses.push((await signup({ email: "customer@example.com", password: "another long password" }, "198.51.100.9")).status);
+    }
+    expect(statuses.every((status) => status === 409)).toBe(true);
+    const blocked = await signup({ email: "customer@example.com", password: "another long password" }, "198.51.100.9");
+    expect(blocked.status).toBe(429);
+    expect(Number(blocked.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect((await signup({ email: "customer@example.com", password: "another long password" })).status).toBe(409);
+  });
 
   it("creates a customer with a hashed password and signs them in", async () => {
     const response = await signup({ email: "New.Person@Example.com", password: "correct horse battery", role: "admin" });
@@ -136,6 +215,7 @@ describe("guards", () => {
   });
 
   it("signs out by POST and clears the cookie", async () => {
+    // (See "sessions": the server-side session ends too.)
     const cookie = await sessionCookieFor("customer@example.com");
     const response = await settle(() => logoutRoute.action(routeArgs(formRequest("/logout", {}, { cookie }))));
     expect(response.status).toBe(302);

@@ -3,7 +3,7 @@
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { invalidatePriceCache, lookupPrices } from "../../app/billing/prices.server.ts";
 import { getStripe } from "../../app/billing/stripe.server.ts";
-import { requirePermission } from "../../app/models/entitlements.server.ts";
+import { requirePermission } from "../../app/utils/permissions.server.ts";
 import * as accountRoute from "../../app/routes/account.tsx";
 import * as entitlementsRoute from "../../app/routes/api.me.entitlements.ts";
 import * as checkoutRoute from "../../app/routes/api.stripe.checkout.ts";
@@ -11,7 +11,7 @@ import * as portalRoute from "../../app/routes/api.stripe.portal.ts";
 import * as successRoute from "../../app/routes/billing.success.tsx";
 import * as pricingRoute from "../../app/routes/pricing.tsx";
 import { testDb } from "../setup/database.ts";
-import { useStripeEmulator } from "../stripe-harness.ts";
+import { useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
 import { BASE_URL, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
 
 const stripe = useStripeEmulator();
@@ -127,15 +127,11 @@ describe("POST /api/stripe/checkout", () => {
 
   it("answers 503 with a message when billing is disabled", async () => {
     const { cookie } = await newCustomer();
-    const key = process.env.STRIPE_API_KEY;
-    delete process.env.STRIPE_API_KEY;
-    try {
+    await withStripeConnection({ mode: "disabled", apiKey: null }, async () => {
       const response = await checkout(checkoutRequest("pro_monthly", { cookie }));
       expect(response.status).toBe(503);
       expect((await response.json()).error).toMatch(/Billing is not available/);
-    } finally {
-      process.env.STRIPE_API_KEY = key;
-    }
+    });
   });
 
   it("answers a browser's plain form post error with its status and a page naming the key", async () => {
@@ -350,33 +346,26 @@ describe("pricing and entitlements", () => {
 
   it("falls back to the stored display price when Stripe cannot be asked", async () => {
     invalidatePriceCache();
-    const base = process.env.STRIPE_API_BASE;
-    process.env.STRIPE_API_BASE = "http://127.0.0.1:9"; // nothing listens there
-    try {
+    // Nothing listens on port 9.
+    await withStripeConnection({ apiBase: "http://127.0.0.1:9" }, async () => {
       const data = await (await settle(() => pricingRoute.loader(routeArgs(getRequest("/pricing"))))).json();
       expect(data.pricesUnavailable).toBe(true);
       const pro = data.tiers.find((t: { key: string }) => t.key === "pro");
       expect(pro.fallbackPrice).toBe("£29");
       expect(pro.prices.every((p: { amount: string | null }) => p.amount === null)).toBe(true);
-    } finally {
-      process.env.STRIPE_API_BASE = base;
-    }
+    });
   });
 
   it("serves prices from cache until a price or product webhook drops it", async () => {
     invalidatePriceCache();
     expect((await lookupPrices(["pro_monthly"])).prices.get("pro_monthly")?.unitAmount).toBe(2900);
-    const base = process.env.STRIPE_API_BASE;
-    process.env.STRIPE_API_BASE = "http://127.0.0.1:9";
-    try {
+    await withStripeConnection({ apiBase: "http://127.0.0.1:9" }, async () => {
       const cached = await lookupPrices(["pro_monthly"]);
       expect(cached).toMatchObject({ unavailable: false });
       expect(cached.prices.get("pro_monthly")?.unitAmount).toBe(2900);
       await stripe.emulator.createEvent("price.updated", { id: "price_x", object: "price" });
       expect((await lookupPrices(["pro_monthly"])).unavailable).toBe(true);
-    } finally {
-      process.env.STRIPE_API_BASE = base;
-    }
+    });
   });
 
   it("asks Stripe in calls of at most 10 lookup keys", async () => {

@@ -9,6 +9,7 @@ import { withDatabase } from "./global-setup.ts";
 
 let database: Database | undefined;
 let dropDatabase: (() => Promise<void>) | undefined;
+let databaseUrl: string | null = null;
 
 export async function createTestDatabase(): Promise<Database> {
   const url = process.env.TEST_DATABASE_URL;
@@ -25,7 +26,8 @@ export async function createTestDatabase(): Promise<Database> {
       await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
       await client.end();
     };
-    return postgresDatabase(withDatabase(url, name));
+    databaseUrl = withDatabase(url, name);
+    return postgresDatabase(databaseUrl);
   }
   const dump = fs.readFileSync(inject("pgliteTemplate"));
   const pglite = await PGlite.create({ loadDataDir: new Blob([dump]) });
@@ -41,6 +43,11 @@ afterAll(async () => {
   await closeDatabase();
   await dropDatabase?.();
 });
+
+/** The connection string of this file's PostgreSQL database, or null on the embedded one. */
+export function testDatabaseUrl() {
+  return databaseUrl;
+}
 
 /** The current test file's database. */
 export function testDb() {

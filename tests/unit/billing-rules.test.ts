@@ -1,7 +1,22 @@
+// Every billing rule, as a pure function of plain values: no database, no Stripe, milliseconds.
 import { describe, expect, it } from "vitest";
-import { hasValidIntegration, subscriptionStatusEffect, tierIsInForce } from "../../app/billing/rules.ts";
+import {
+  customerConflict,
+  eventAction,
+  freshness,
+  hasValidIntegration,
+  isLiveSubscriptionStatus,
+  parseUserId,
+  planSubscriptionChange,
+  settleTie,
+  stripeIdProblem,
+  subscriptionStatusEffect,
+  type TierIntegration,
+  tierForSubscription,
+  tierIsInForce,
+} from "../../app/billing/rules.ts";
 
-const tier = (overrides: Partial<Parameters<typeof hasValidIntegration>[0]>) => ({
+const tier = (overrides: Partial<TierIntegration>): TierIntegration => ({
   billingProvider: "stripe",
   isBillingExempt: false,
   whopProductKey: null,
@@ -27,10 +42,6 @@ describe("hasValidIntegration", () => {
     expect(hasValidIntegration(tier({ billingProvider: "whop", whopProductKey: "" }))).toBe(false);
     expect(hasValidIntegration(tier({ billingProvider: "whop", whopProductKey: "prod_whop_basic" }))).toBe(true);
   });
-
-  it("rejects unknown providers", () => {
-    expect(hasValidIntegration(tier({ billingProvider: "paddle", lookupKeys: ["x"], whopProductKey: "y" }))).toBe(false);
-  });
 });
 
 describe("subscription status rule", () => {
@@ -48,11 +59,193 @@ describe("subscription status rule", () => {
     expect(subscriptionStatusEffect(status)).toBe(effect);
   });
 
-  it("keeps exempt tiers in force without any subscription", () => {
+  it("calls a subscription live only while its status grants the tier", () => {
+    expect(isLiveSubscriptionStatus("past_due")).toBe(true);
+    expect(isLiveSubscriptionStatus("incomplete")).toBe(false);
+    expect(isLiveSubscriptionStatus(null)).toBe(false);
+  });
+
+  it("keeps exempt tiers in force without any subscription, paid tiers only while granted", () => {
     expect(tierIsInForce({ tier: { billingProvider: "exempt", isBillingExempt: true }, subscriptionStatus: null })).toBe(true);
     expect(tierIsInForce({ tier: { billingProvider: "stripe", isBillingExempt: false }, subscriptionStatus: null })).toBe(false);
     expect(tierIsInForce({ tier: { billingProvider: "stripe", isBillingExempt: false }, subscriptionStatus: "past_due" })).toBe(true);
     expect(tierIsInForce({ tier: { billingProvider: "stripe", isBillingExempt: false }, subscriptionStatus: "canceled" })).toBe(false);
     expect(tierIsInForce({ tier: null, subscriptionStatus: "active" })).toBe(false);
+  });
+});
+
+describe("tier from lookup keys", () => {
+  const pro = { id: 3, key: "pro" };
+  const hobbyist = { id: 2, key: "hobbyist" };
+  const owners = [
+    { lookupKey: "pro_monthly", tier: pro },
+    { lookupKey: "pro_yearly", tier: pro },
+    { lookupKey: "hobbyist_monthly", tier: hobbyist },
+  ];
+
+  it("finds the one tier the subscription's keys belong to", () => {
+    expect(tierForSubscription("sub_1", [{ priceId: "price_1", lookupKey: "pro_monthly" }], owners)).toEqual({ tier: pro });
+  });
+
+  it("ignores add-on items whose keys no tier owns", () => {
+    const items = [
+      { priceId: "price_1", lookupKey: "pro_yearly" },
+      { priceId: "price_2", lookupKey: "extra_seats" },
+      { priceId: "price_3", lookupKey: null },
+    ];
+    expect(tierForSubscription("sub_1", items, owners)).toEqual({ tier: pro });
+  });
+
+  it("refuses prices without lookup keys, naming the price ids", () => {
+    const result = tierForSubscription("sub_1", [{ priceId: "price_9", lookupKey: null }], owners);
+    expect(result).toEqual({ error: expect.stringMatching(/no price with a lookup_key \(prices: price_9\)/) });
+  });
+
+  it("refuses keys no tier owns, naming them", () => {
+    const result = tierForSubscription("sub_1", [{ priceId: "price_1", lookupKey: "enterprise" }], owners);
+    expect(result).toEqual({ error: expect.stringMatching(/"enterprise" of subscription sub_1 belongs to no tier/) });
+  });
+
+  it("refuses a subscription paying for two tiers, naming both", () => {
+    const items = [
+      { priceId: "price_1", lookupKey: "pro_monthly" },
+      { priceId: "price_2", lookupKey: "hobbyist_monthly" },
+    ];
+    const result = tierForSubscription("sub_1", items, owners);
+    expect(result).toEqual({ error: expect.stringMatching(/"pro_monthly" → pro.*"hobbyist_monthly" → hobbyist/) });
+  });
+});
+
+describe("which user", () => {
+  it("reads user ids only when they are plain positive integers", () => {
+    expect(parseUserId("42")).toBe(42);
+    expect(parseUserId(7)).toBe(7);
+    for (const bad of ["", "0", "-1", "4.2", "1e3", "abc", " 5x", null, undefined, {}, "99999999999999999999"]) {
+      expect(parseUserId(bad), String(bad)).toBeNull();
+    }
+  });
+
+  it("refuses a subscription of another Stripe customer, except from a completed checkout", () => {
+    const user = { id: 1, stripeCustomerId: "cus_A" };
+    expect(customerConflict(user, "cus_A", { fromCheckout: false })).toBeNull();
+    expect(customerConflict(user, "cus_B", { fromCheckout: false })).toMatch(/linked to Stripe customer cus_A, not cus_B/);
+    expect(customerConflict(user, "cus_B", { fromCheckout: true })).toBeNull();
+    expect(customerConflict({ id: 1, stripeCustomerId: null }, "cus_B", { fromCheckout: false })).toBeNull();
+  });
+
+  it("refuses Stripe ids longer than the users table keeps", () => {
+    expect(stripeIdProblem("cus_short", "customer")).toBeNull();
+    expect(stripeIdProblem(`cus_${"x".repeat(80)}`, "customer")).toMatch(/longer than 64 characters/);
+  });
+});
+
+describe("order of events", () => {
+  const t = (seconds: number) => new Date(seconds * 1000);
+
+  it("applies a newer state, refuses an older one as stale", () => {
+    expect(freshness(t(10), null, { finalInItsSecond: false })).toBe("newer");
+    expect(freshness(t(11), t(10), { finalInItsSecond: false })).toBe("newer");
+    expect(freshness(t(9), t(10), { finalInItsSecond: false })).toBe("stale");
+    expect(freshness(t(9), t(10), { finalInItsSecond: true })).toBe("stale");
+  });
+
+  it("calls the same second a tie, unless the event is final in its second (a deletion wins)", () => {
+    expect(freshness(t(10), t(10), { finalInItsSecond: false })).toBe("tie");
+    expect(freshness(t(10), t(10), { finalInItsSecond: true })).toBe("newer");
+  });
+
+  it("settles a tie by Stripe's current state; an ended subscription counts as deleted", () => {
+    expect(settleTie({ deleted: false, status: "active" }, { current: { status: "active" }, deletedInSameSecond: false })).toEqual({
+      apply: "current",
+      deleted: false,
+    });
+    expect(settleTie({ deleted: false, status: "active" }, { current: { status: "canceled" }, deletedInSameSecond: false })).toEqual({
+      apply: "current",
+      deleted: true,
+    });
+  });
+
+  it("without Stripe, a subscription deleted in that second stays deleted; otherwise arrival order", () => {
+    expect(settleTie({ deleted: false, status: "active" }, { current: null, deletedInSameSecond: true })).toEqual({
+      stale: expect.stringMatching(/deleted in the same second/),
+    });
+    expect(settleTie({ deleted: false, status: "active" }, { current: null, deletedInSameSecond: false })).toEqual({
+      apply: "event",
+      deleted: false,
+    });
+    expect(settleTie({ deleted: false, status: "incomplete_expired" }, { current: null, deletedInSameSecond: false })).toEqual({
+      apply: "event",
+      deleted: true,
+    });
+  });
+});
+
+describe("what a subscription changes", () => {
+  const pro = { id: 3, key: "pro" };
+  const user = (stripeSubscriptionId: string | null = null) => ({ id: 1, stripeSubscriptionId });
+  const sub = (status: string, id = "sub_new") => ({ id, status });
+
+  it("grants the tier for a granting status", () => {
+    expect(planSubscriptionChange({ user: user(), subscription: sub("active"), deleted: false, fromCheckout: false, tier: pro })).toEqual({
+      change: { tierId: 3, stripeSubscriptionId: "sub_new", subscriptionStatus: "active" },
+      detail: "user 1 → pro (active)",
+    });
+  });
+
+  it("a new subscription replaces the old one when it grants", () => {
+    const plan = planSubscriptionChange({ user: user("sub_old"), subscription: sub("trialing"), deleted: false, fromCheckout: false, tier: pro });
+    expect(plan).toMatchObject({ change: { stripeSubscriptionId: "sub_new", tierId: 3 } });
+  });
+
+  it("an incomplete subscription changes nothing, except that a checkout links it", () => {
+    expect(planSubscriptionChange({ user: user(), subscription: sub("incomplete"), deleted: false, fromCheckout: false, tier: null })).toEqual({
+      ignored: expect.stringMatching(/incomplete: nothing changes until its first payment/),
+    });
+    expect(planSubscriptionChange({ user: user(), subscription: sub("incomplete"), deleted: false, fromCheckout: true, tier: null })).toEqual({
+      change: { stripeSubscriptionId: "sub_new" },
+      detail: expect.stringMatching(/linked/),
+    });
+    expect(
+      planSubscriptionChange({ user: user("sub_old"), subscription: sub("incomplete"), deleted: false, fromCheckout: true, tier: null }),
+    ).toHaveProperty("ignored");
+  });
+
+  it("revokes to free: a deletion forgets the subscription, an unpaid one keeps it for the portal", () => {
+    expect(planSubscriptionChange({ user: user("sub_new"), subscription: sub("active"), deleted: true, fromCheckout: false, tier: null })).toEqual({
+      change: { tierId: null, subscriptionStatus: "canceled", stripeSubscriptionId: null },
+      detail: "user 1 → free (deleted)",
+    });
+    expect(planSubscriptionChange({ user: user("sub_new"), subscription: sub("unpaid"), deleted: false, fromCheckout: false, tier: null })).toEqual({
+      change: { tierId: null, subscriptionStatus: "unpaid", stripeSubscriptionId: "sub_new" },
+      detail: "user 1 → free (unpaid)",
+    });
+  });
+
+  it("an old subscription ending does not end the current one", () => {
+    const plan = planSubscriptionChange({ user: user("sub_current"), subscription: sub("canceled", "sub_old"), deleted: true, fromCheckout: false, tier: null });
+    expect(plan).toEqual({ ignored: expect.stringMatching(/sub_old is not user 1's current subscription \(sub_current\)/) });
+  });
+
+  it("refuses to grant without knowing the tier (a programming error, not a silent free plan)", () => {
+    expect(() => planSubscriptionChange({ user: user(), subscription: sub("active"), deleted: false, fromCheckout: false, tier: null })).toThrow();
+  });
+});
+
+describe("what an event type means", () => {
+  it.each([
+    ["checkout.session.completed", { kind: "checkout" }],
+    ["checkout.session.async_payment_succeeded", { kind: "checkout" }],
+    ["customer.subscription.created", { kind: "subscription", deleted: false }],
+    ["customer.subscription.updated", { kind: "subscription", deleted: false }],
+    ["customer.subscription.paused", { kind: "subscription", deleted: false }],
+    ["customer.subscription.deleted", { kind: "subscription", deleted: true }],
+    ["price.updated", { kind: "catalog" }],
+    ["product.deleted", { kind: "catalog" }],
+    ["invoice.paid", { kind: "audit" }],
+    ["charge.refunded", { kind: "audit" }],
+    ["customer.created", { kind: "ignore" }],
+    ["checkout.session.expired", { kind: "ignore" }],
+  ])("%s → %o", (type, action) => {
+    expect(eventAction(type)).toEqual(action);
   });
 });

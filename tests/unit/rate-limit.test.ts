@@ -1,23 +1,44 @@
+// The limiter rules themselves (attempt counting, retry time, forgiveness) on rate-limiter-flexible's
+// memory store; the shared database store is tested in tests/integration/rate-limits.test.ts.
+import { RateLimiterMemory } from "rate-limiter-flexible";
 import { expect, it } from "vitest";
-import { createRateLimiter } from "../../app/utils/rate-limit.server.ts";
+import { consumeAttempt, forgiveAttempt, RATE_LIMIT_RULES, type RateLimits } from "../../app/utils/rate-limit.server.ts";
 
-it("blocks after the limit within the window and frees up when it slides past", () => {
-  const limiter = createRateLimiter({ limit: 3, windowMs: 60_000 });
-  const t0 = 1_000_000;
-  for (let i = 0; i < 3; i++) {
-    expect(limiter.isBlocked("a", t0 + i).blocked).toBe(false);
-    limiter.recordFailure("a", t0 + i);
-  }
-  const blocked = limiter.isBlocked("a", t0 + 10);
-  expect(blocked).toEqual({ blocked: true, retryAfterSeconds: 60 });
-  expect(limiter.isBlocked("b", t0 + 10).blocked).toBe(false);
-  expect(limiter.isBlocked("a", t0 + 60_001).blocked).toBe(false);
+function memoryLimits(): RateLimits {
+  const entries = Object.entries(RATE_LIMIT_RULES).map(([name, rule]) => [
+    name,
+    new RateLimiterMemory({ keyPrefix: rule.keyPrefix, points: rule.points, duration: rule.durationSeconds }),
+  ]);
+  return Object.fromEntries(entries) as unknown as RateLimits;
+}
+
+it("allows 5 sign-in attempts per email, then refuses with the time left", async () => {
+  const limits = memoryLimits();
+  for (let i = 0; i < 5; i++) expect(await consumeAttempt([["signInPerEmail", "a@example.com"]], limits)).toEqual({ allowed: true });
+  const refused = await consumeAttempt([["signInPerEmail", "a@example.com"]], limits);
+  expect(refused.allowed).toBe(false);
+  if (!refused.allowed) expect(refused.retryAfterSeconds).toBeGreaterThan(14 * 60);
+  expect(await consumeAttempt([["signInPerEmail", "b@example.com"]], limits)).toEqual({ allowed: true });
 });
 
-it("reset clears a key", () => {
-  const limiter = createRateLimiter({ limit: 1, windowMs: 60_000 });
-  limiter.recordFailure("a");
-  expect(limiter.isBlocked("a").blocked).toBe(true);
-  limiter.reset("a");
-  expect(limiter.isBlocked("a").blocked).toBe(false);
+it("refuses when any of several keys is over its limit", async () => {
+  const limits = memoryLimits();
+  for (let i = 0; i < 20; i++) await consumeAttempt([["signInPerIp", "10.0.0.1"]], limits);
+  const refused = await consumeAttempt(
+    [
+      ["signInPerEmail", "fresh@example.com"],
+      ["signInPerIp", "10.0.0.1"],
+    ],
+    limits,
+  );
+  expect(refused.allowed).toBe(false);
+});
+
+it("gives an attempt back when it turned out fine", async () => {
+  const limits = memoryLimits();
+  for (let i = 0; i < 20; i++) {
+    expect((await consumeAttempt([["signInPerIp", "10.0.0.2"]], limits)).allowed).toBe(true);
+    await forgiveAttempt("signInPerIp", "10.0.0.2", limits);
+  }
+  expect((await consumeAttempt([["signInPerIp", "10.0.0.2"]], limits)).allowed).toBe(true);
 });

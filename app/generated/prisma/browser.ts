@@ -43,6 +43,16 @@ export type SubscriptionTierPermission = Prisma.SubscriptionTierPermissionModel
  */
 export type User = Prisma.UserModel
 /**
+ * Model Session
+ * 
+ */
+export type Session = Prisma.SessionModel
+/**
+ * Model RateLimit
+ * 
+ */
+export type RateLimit = Prisma.RateLimitModel
+/**
  * Model StripeEvent
  * 
  */

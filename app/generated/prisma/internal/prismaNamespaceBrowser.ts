@@ -56,6 +56,8 @@ export const ModelName = {
   Permission: 'Permission',
   SubscriptionTierPermission: 'SubscriptionTierPermission',
   User: 'User',
+  Session: 'Session',
+  RateLimit: 'RateLimit',
   StripeEvent: 'StripeEvent'
 } as const
 
@@ -136,6 +138,25 @@ export const UserScalarFieldEnum = {
 export type UserScalarFieldEnum = (typeof UserScalarFieldEnum)[keyof typeof UserScalarFieldEnum]
 
 
+export const SessionScalarFieldEnum = {
+  id: 'id',
+  userId: 'userId',
+  createdAt: 'createdAt',
+  expiresAt: 'expiresAt'
+} as const
+
+export type SessionScalarFieldEnum = (typeof SessionScalarFieldEnum)[keyof typeof SessionScalarFieldEnum]
+
+
+export const RateLimitScalarFieldEnum = {
+  key: 'key',
+  points: 'points',
+  expire: 'expire'
+} as const
+
+export type RateLimitScalarFieldEnum = (typeof RateLimitScalarFieldEnum)[keyof typeof RateLimitScalarFieldEnum]
+
+
 export const StripeEventScalarFieldEnum = {
   id: 'id',
   eventId: 'eventId',
@@ -145,7 +166,8 @@ export const StripeEventScalarFieldEnum = {
   processedAt: 'processedAt',
   status: 'status',
   attempts: 'attempts',
-  claimedAt: 'claimedAt',
+  objectId: 'objectId',
+  customerId: 'customerId',
   error: 'error',
   note: 'note',
   payload: 'payload'

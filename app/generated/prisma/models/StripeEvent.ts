@@ -45,7 +45,8 @@ export type StripeEventMinAggregateOutputType = {
   processedAt: Date | null
   status: $Enums.StripeEventStatus | null
   attempts: number | null
-  claimedAt: Date | null
+  objectId: string | null
+  customerId: string | null
   error: string | null
   note: string | null
   payload: string | null
@@ -60,7 +61,8 @@ export type StripeEventMaxAggregateOutputType = {
   processedAt: Date | null
   status: $Enums.StripeEventStatus | null
   attempts: number | null
-  claimedAt: Date | null
+  objectId: string | null
+  customerId: string | null
   error: string | null
   note: string | null
   payload: string | null
@@ -75,7 +77,8 @@ export type StripeEventCountAggregateOutputType = {
   processedAt: number
   status: number
   attempts: number
-  claimedAt: number
+  objectId: number
+  customerId: number
   error: number
   note: number
   payload: number
@@ -102,7 +105,8 @@ export type StripeEventMinAggregateInputType = {
   processedAt?: true
   status?: true
   attempts?: true
-  claimedAt?: true
+  objectId?: true
+  customerId?: true
   error?: true
   note?: true
   payload?: true
@@ -117,7 +121,8 @@ export type StripeEventMaxAggregateInputType = {
   processedAt?: true
   status?: true
   attempts?: true
-  claimedAt?: true
+  objectId?: true
+  customerId?: true
   error?: true
   note?: true
   payload?: true
@@ -132,7 +137,8 @@ export type StripeEventCountAggregateInputType = {
   processedAt?: true
   status?: true
   attempts?: true
-  claimedAt?: true
+  objectId?: true
+  customerId?: true
   error?: true
   note?: true
   payload?: true
@@ -234,7 +240,8 @@ export type StripeEventGroupByOutputType = {
   processedAt: Date | null
   status: $Enums.StripeEventStatus
   attempts: number
-  claimedAt: Date | null
+  objectId: string | null
+  customerId: string | null
   error: string | null
   note: string | null
   payload: string
@@ -272,7 +279,8 @@ export type StripeEventWhereInput = {
   processedAt?: Prisma.DateTimeNullableFilter<"StripeEvent"> | Date | string | null
   status?: Prisma.EnumStripeEventStatusFilter<"StripeEvent"> | $Enums.StripeEventStatus
   attempts?: Prisma.IntFilter<"StripeEvent"> | number
-  claimedAt?: Prisma.DateTimeNullableFilter<"StripeEvent"> | Date | string | null
+  objectId?: Prisma.StringNullableFilter<"StripeEvent"> | string | null
+  customerId?: Prisma.StringNullableFilter<"StripeEvent"> | string | null
   error?: Prisma.StringNullableFilter<"StripeEvent"> | string | null
   note?: Prisma.StringNullableFilter<"StripeEvent"> | string | null
   payload?: Prisma.StringFilter<"StripeEvent"> | string
@@ -287,7 +295,8 @@ export type StripeEventOrderByWithRelationInput = {
   processedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   status?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
-  claimedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  objectId?: Prisma.SortOrderInput | Prisma.SortOrder
+  customerId?: Prisma.SortOrderInput | Prisma.SortOrder
   error?: Prisma.SortOrderInput | Prisma.SortOrder
   note?: Prisma.SortOrderInput | Prisma.SortOrder
   payload?: Prisma.SortOrder
@@ -305,7 +314,8 @@ export type StripeEventWhereUniqueInput = Prisma.AtLeast<{
   processedAt?: Prisma.DateTimeNullableFilter<"StripeEvent"> | Date | string | null
   status?: Prisma.EnumStripeEventStatusFilter<"StripeEvent"> | $Enums.StripeEventStatus
   attempts?: Prisma.IntFilter<"StripeEvent"> | number
-  claimedAt?: Prisma.DateTimeNullableFilter<"StripeEvent"> | Date | string | null
+  objectId?: Prisma.StringNullableFilter<"StripeEvent"> | string | null
+  customerId?: Prisma.StringNullableFilter<"StripeEvent"> | string | null
   error?: Prisma.StringNullableFilter<"StripeEvent"> | string | null
   note?: Prisma.StringNullableFilter<"StripeEvent"> | string | null
   payload?: Prisma.StringFilter<"StripeEvent"> | string
@@ -320,7 +330,8 @@ export type StripeEventOrderByWithAggregationInput = {
   processedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   status?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
-  claimedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  objectId?: Prisma.SortOrderInput | Prisma.SortOrder
+  customerId?: Prisma.SortOrderInput | Prisma.SortOrder
   error?: Prisma.SortOrderInput | Prisma.SortOrder
   note?: Prisma.SortOrderInput | Prisma.SortOrder
   payload?: Prisma.SortOrder
@@ -343,7 +354,8 @@ export type StripeEventScalarWhereWithAggregatesInput = {
   processedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"StripeEvent"> | Date | string | null
   status?: Prisma.EnumStripeEventStatusWithAggregatesFilter<"StripeEvent"> | $Enums.StripeEventStatus
   attempts?: Prisma.IntWithAggregatesFilter<"StripeEvent"> | number
-  claimedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"StripeEvent"> | Date | string | null
+  objectId?: Prisma.StringNullableWithAggregatesFilter<"StripeEvent"> | string | null
+  customerId?: Prisma.StringNullableWithAggregatesFilter<"StripeEvent"> | string | null
   error?: Prisma.StringNullableWithAggregatesFilter<"StripeEvent"> | string | null
   note?: Prisma.StringNullableWithAggregatesFilter<"StripeEvent"> | string | null
   payload?: Prisma.StringWithAggregatesFilter<"StripeEvent"> | string
@@ -358,7 +370,8 @@ export type StripeEventCreateInput = {
   processedAt?: Date | string | null
   status?: $Enums.StripeEventStatus
   attempts?: number
-  claimedAt?: Date | string | null
+  objectId?: string | null
+  customerId?: string | null
   error?: string | null
   note?: string | null
   payload: string
@@ -373,7 +386,8 @@ export type StripeEventUncheckedCreateInput = {
   processedAt?: Date | string | null
   status?: $Enums.StripeEventStatus
   attempts?: number
-  claimedAt?: Date | string | null
+  objectId?: string | null
+  customerId?: string | null
   error?: string | null
   note?: string | null
   payload: string
@@ -388,7 +402,8 @@ export type StripeEventUpdateInput = {
   processedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   status?: Prisma.EnumStripeEventStatusFieldUpdateOperationsInput | $Enums.StripeEventStatus
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
-  claimedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  objectId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  customerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   note?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   payload?: Prisma.StringFieldUpdateOperationsInput | string
@@ -403,7 +418,8 @@ export type StripeEventUncheckedUpdateInput = {
   processedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   status?: Prisma.EnumStripeEventStatusFieldUpdateOperationsInput | $Enums.StripeEventStatus
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
-  claimedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  objectId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  customerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   note?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   payload?: Prisma.StringFieldUpdateOperationsInput | string
@@ -418,7 +434,8 @@ export type StripeEventCreateManyInput = {
   processedAt?: Date | string | null
   status?: $Enums.StripeEventStatus
   attempts?: number
-  claimedAt?: Date | string | null
+  objectId?: string | null
+  customerId?: string | null
   error?: string | null
   note?: string | null
   payload: string
@@ -433,7 +450,8 @@ export type StripeEventUpdateManyMutationInput = {
   processedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   status?: Prisma.EnumStripeEventStatusFieldUpdateOperationsInput | $Enums.StripeEventStatus
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
-  claimedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  objectId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  customerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   note?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   payload?: Prisma.StringFieldUpdateOperationsInput | string
@@ -448,7 +466,8 @@ export type StripeEventUncheckedUpdateManyInput = {
   processedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   status?: Prisma.EnumStripeEventStatusFieldUpdateOperationsInput | $Enums.StripeEventStatus
   attempts?: Prisma.IntFieldUpdateOperationsInput | number
-  claimedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  objectId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  customerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   note?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   payload?: Prisma.StringFieldUpdateOperationsInput | string
@@ -463,7 +482,8 @@ export type StripeEventCountOrderByAggregateInput = {
   processedAt?: Prisma.SortOrder
   status?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
-  claimedAt?: Prisma.SortOrder
+  objectId?: Prisma.SortOrder
+  customerId?: Prisma.SortOrder
   error?: Prisma.SortOrder
   note?: Prisma.SortOrder
   payload?: Prisma.SortOrder
@@ -483,7 +503,8 @@ export type StripeEventMaxOrderByAggregateInput = {
   processedAt?: Prisma.SortOrder
   status?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
-  claimedAt?: Prisma.SortOrder
+  objectId?: Prisma.SortOrder
+  customerId?: Prisma.SortOrder
   error?: Prisma.SortOrder
   note?: Prisma.SortOrder
   payload?: Prisma.SortOrder
@@ -498,7 +519,8 @@ export type StripeEventMinOrderByAggregateInput = {
   processedAt?: Prisma.SortOrder
   status?: Prisma.SortOrder
   attempts?: Prisma.SortOrder
-  claimedAt?: Prisma.SortOrder
+  objectId?: Prisma.SortOrder
+  customerId?: Prisma.SortOrder
   error?: Prisma.SortOrder
   note?: Prisma.SortOrder
   payload?: Prisma.SortOrder
@@ -532,7 +554,8 @@ export type StripeEventSelect<ExtArgs extends runtime.Types.Extensions.InternalA
   processedAt?: boolean
   status?: boolean
   attempts?: boolean
-  claimedAt?: boolean
+  objectId?: boolean
+  customerId?: boolean
   error?: boolean
   note?: boolean
   payload?: boolean
@@ -547,7 +570,8 @@ export type StripeEventSelectCreateManyAndReturn<ExtArgs extends runtime.Types.E
   processedAt?: boolean
   status?: boolean
   attempts?: boolean
-  claimedAt?: boolean
+  objectId?: boolean
+  customerId?: boolean
   error?: boolean
   note?: boolean
   payload?: boolean
@@ -562,7 +586,8 @@ export type StripeEventSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.E
   processedAt?: boolean
   status?: boolean
   attempts?: boolean
-  claimedAt?: boolean
+  objectId?: boolean
+  customerId?: boolean
   error?: boolean
   note?: boolean
   payload?: boolean
@@ -577,13 +602,14 @@ export type StripeEventSelectScalar = {
   processedAt?: boolean
   status?: boolean
   attempts?: boolean
-  claimedAt?: boolean
+  objectId?: boolean
+  customerId?: boolean
   error?: boolean
   note?: boolean
   payload?: boolean
 }
 
-export type StripeEventOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "eventId" | "eventType" | "eventCreatedAt" | "receivedAt" | "processedAt" | "status" | "attempts" | "claimedAt" | "error" | "note" | "payload", ExtArgs["result"]["stripeEvent"]>
+export type StripeEventOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "eventId" | "eventType" | "eventCreatedAt" | "receivedAt" | "processedAt" | "status" | "attempts" | "objectId" | "customerId" | "error" | "note" | "payload", ExtArgs["result"]["stripeEvent"]>
 
 export type $StripeEventPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "StripeEvent"
@@ -597,7 +623,8 @@ export type $StripeEventPayload<ExtArgs extends runtime.Types.Extensions.Interna
     processedAt: Date | null
     status: $Enums.StripeEventStatus
     attempts: number
-    claimedAt: Date | null
+    objectId: string | null
+    customerId: string | null
     error: string | null
     note: string | null
     payload: string
@@ -1032,7 +1059,8 @@ export interface StripeEventFieldRefs {
   readonly processedAt: Prisma.FieldRef<"StripeEvent", 'DateTime'>
   readonly status: Prisma.FieldRef<"StripeEvent", 'StripeEventStatus'>
   readonly attempts: Prisma.FieldRef<"StripeEvent", 'Int'>
-  readonly claimedAt: Prisma.FieldRef<"StripeEvent", 'DateTime'>
+  readonly objectId: Prisma.FieldRef<"StripeEvent", 'String'>
+  readonly customerId: Prisma.FieldRef<"StripeEvent", 'String'>
   readonly error: Prisma.FieldRef<"StripeEvent", 'String'>
   readonly note: Prisma.FieldRef<"StripeEvent", 'String'>
   readonly payload: Prisma.FieldRef<"StripeEvent", 'String'>

@@ -1,0 +1,121 @@
+// Tierdesk's configuration: the environment, parsed once with zod into a typed, frozen object.
+// This is the only module that reads `process.env`. `.env.example` and the README's configuration
+// table list the same variables. Tests build their own with `parseConfig({...})` and `useConfig`.
+import { z } from "zod";
+import { singleton } from "./singleton.server.ts";
+
+/** A comma-separated list of secrets (first signs, all verify), blanks dropped. */
+export function parseSecrets(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((secret) => secret.trim())
+    .filter(Boolean);
+}
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DATABASE_URL: z.string().optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
+  DATA_DIR: z.string().default(".data"),
+  PGLITE_DATA_DIR: z.string().optional(),
+  SESSION_SECRET: z.string().optional(),
+  APP_URL: z.url().optional(),
+  TRUST_PROXY: z.string().optional(),
+  STRIPE_API_KEY: z
+    .string()
+    .regex(/^(sk|rk)_[A-Za-z0-9_]+$/, "must be a secret (sk_…) or restricted (rk_…) Stripe key")
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().optional(),
+  STRIPE_API_BASE: z
+    .url()
+    .refine((url) => /^https?:/.test(url), "must be an http(s) URL")
+    .optional(),
+  STRIPE_EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(12_111),
+});
+
+export type Config = Readonly<{
+  nodeEnv: "development" | "production" | "test";
+  production: boolean;
+  port: number;
+  logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
+  /** PostgreSQL connection string; null → the embedded PGlite database. */
+  databaseUrl: string | null;
+  databasePoolSize: number;
+  /** The git-ignored folder for local state (embedded database, development secret). */
+  dataDir: string;
+  pgliteDataDir: string;
+  /** Configured session secrets; null → a generated development secret (never in production). */
+  sessionSecrets: readonly string[] | null;
+  appUrl: string | null;
+  /** Express `trust proxy`: a hop count or a list of addresses/subnets. */
+  trustProxy: number | string | null;
+  stripe: Readonly<{
+    apiKey: string | null;
+    webhookSecrets: readonly string[];
+    apiBase: string | null;
+    emulatorPort: number;
+  }>;
+}>;
+
+export class ConfigurationError extends Error {
+  name = "ConfigurationError";
+}
+
+/** Parses an environment (by default the process's) into a frozen Config, or throws ConfigurationError. */
+export function parseConfig(source: Record<string, string | undefined> = process.env): Config {
+  // An empty variable (`APP_URL=` copied from .env.example) means "not set", not "invalid".
+  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ""));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigurationError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
+  }
+  const env = parsed.data;
+  const production = env.NODE_ENV === "production";
+  const sessionSecrets = parseSecrets(env.SESSION_SECRET);
+  if (production && !sessionSecrets.length) {
+    throw new ConfigurationError(
+      "SESSION_SECRET is required in production: set it to a long random string (e.g. `openssl rand -hex 32`).",
+    );
+  }
+  const trustProxy = env.TRUST_PROXY ? (/^\d+$/.test(env.TRUST_PROXY) ? Number(env.TRUST_PROXY) : env.TRUST_PROXY) : null;
+  return deepFreeze({
+    nodeEnv: env.NODE_ENV,
+    production,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    databaseUrl: env.DATABASE_URL ?? null,
+    databasePoolSize: env.DATABASE_POOL_SIZE,
+    dataDir: env.DATA_DIR,
+    pgliteDataDir: env.PGLITE_DATA_DIR ?? `${env.DATA_DIR}/pglite`,
+    sessionSecrets: sessionSecrets.length ? sessionSecrets : null,
+    appUrl: env.APP_URL?.replace(/\/+$/, "") ?? null,
+    trustProxy,
+    stripe: {
+      apiKey: env.STRIPE_API_KEY ?? null,
+      webhookSecrets: parseSecrets(env.STRIPE_WEBHOOK_SECRET),
+      apiBase: env.STRIPE_API_BASE ?? null,
+      emulatorPort: env.STRIPE_EMULATOR_PORT,
+    },
+  });
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) if (child && typeof child === "object") deepFreeze(child as object);
+  return Object.freeze(value);
+}
+
+// On globalThis: the server entry and the Remix build each bundle this module, and share one config.
+const state = singleton("config", () => ({ current: undefined as Config | undefined }));
+
+/** The app's configuration: parsed from the environment on first use, unless one was given. */
+export function config(): Config {
+  return (state.current ??= parseConfig());
+}
+
+/** Uses this configuration from now on (the server at start-up; tests with their own). */
+export function useConfig(next: Config) {
+  state.current = next;
+}

@@ -1,0 +1,60 @@
+import { expect, it } from "vitest";
+import { ConfigurationError, parseConfig } from "../../app/utils/config.server.ts";
+
+it("refuses to start in production without SESSION_SECRET, with a clear message", () => {
+  expect(() => parseConfig({ NODE_ENV: "production" })).toThrow(ConfigurationError);
+  expect(() => parseConfig({ NODE_ENV: "production" })).toThrow(/SESSION_SECRET is required in production/);
+});
+
+it("refuses a production SESSION_SECRET made only of separators and blanks", () => {
+  expect(() => parseConfig({ NODE_ENV: "production", SESSION_SECRET: " , " })).toThrow(/SESSION_SECRET is required/);
+});
+
+it("accepts production with a secret, and development without one", () => {
+  expect(parseConfig({ NODE_ENV: "production", SESSION_SECRET: "s3cret" }).sessionSecrets).toEqual(["s3cret"]);
+  expect(parseConfig({}).nodeEnv).toBe("development");
+  expect(parseConfig({}).sessionSecrets).toBeNull();
+  expect(parseConfig({ PORT: "4123" }).port).toBe(4123);
+});
+
+it("names the variable that is malformed", () => {
+  expect(() => parseConfig({ PORT: "not-a-port" })).toThrow(/PORT/);
+  expect(() => parseConfig({ STRIPE_API_BASE: "nope" })).toThrow(/STRIPE_API_BASE/);
+  expect(() => parseConfig({ STRIPE_API_KEY: "pk_live_123" })).toThrow(/STRIPE_API_KEY/);
+});
+
+it("treats empty variables (as in .env.example) as unset", () => {
+  const config = parseConfig({ APP_URL: "", PORT: "", DATABASE_URL: "", STRIPE_API_BASE: "" });
+  expect(config.port).toBe(3000);
+  expect(config.appUrl).toBeNull();
+  expect(config.databaseUrl).toBeNull();
+});
+
+it("splits rotated secrets, trims APP_URL, reads TRUST_PROXY as hops or addresses", () => {
+  const config = parseConfig({
+    STRIPE_WEBHOOK_SECRET: "whsec_new, whsec_old ,",
+    SESSION_SECRET: "a,b",
+    APP_URL: "https://billing.example.com/",
+    TRUST_PROXY: "1",
+  });
+  expect(config.stripe.webhookSecrets).toEqual(["whsec_new", "whsec_old"]);
+  expect(config.sessionSecrets).toEqual(["a", "b"]);
+  expect(config.appUrl).toBe("https://billing.example.com");
+  expect(config.trustProxy).toBe(1);
+  expect(parseConfig({ TRUST_PROXY: "loopback" }).trustProxy).toBe("loopback");
+});
+
+it("is frozen: nothing can rewrite it at run time", () => {
+  const config = parseConfig({ STRIPE_API_KEY: "sk_test_x" });
+  expect(Object.isFrozen(config)).toBe(true);
+  expect(Object.isFrozen(config.stripe)).toBe(true);
+  expect(() => {
+    (config.stripe as { apiKey: string | null }).apiKey = "sk_live_other";
+  }).toThrow(TypeError);
+});
+
+it("keeps the embedded database in the data folder unless told otherwise", () => {
+  expect(parseConfig({}).pgliteDataDir).toBe(".data/pglite");
+  expect(parseConfig({ DATA_DIR: "/var/lib/tierdesk" }).pgliteDataDir).toBe("/var/lib/tierdesk/pglite");
+  expect(parseConfig({ PGLITE_DATA_DIR: "/tmp/db" }).pgliteDataDir).toBe("/tmp/db");
+});
