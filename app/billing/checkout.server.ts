@@ -2,8 +2,8 @@
 // outcome: a Stripe URL to send the customer to, or the problem; routes decide the HTTP answer.
 import { createHash } from "node:crypto";
 import type Stripe from "stripe";
-import type { User } from "~/generated/prisma/client.ts";
 import { findLookupKeyOwner } from "~/models/tier.server.ts";
+import type { User } from "~/models/user.server.ts";
 import { config } from "~/utils/config.server.ts";
 import { lookupPrices } from "./prices.server.ts";
 import { isLiveSubscriptionStatus, USER_ID_METADATA_KEY } from "./rules.ts";

@@ -1,7 +1,7 @@
 // What a user may do: the tier in force and its permissions. The rest of a product asks this,
 // never how the user pays.
-import type { User } from "~/generated/prisma/client.ts";
 import { getTierWithPermissions, getTierWithPermissionsByKey } from "~/models/tier.server.ts";
+import type { User } from "~/models/user.server.ts";
 import { FREE_TIER_KEY, tierIsInForce } from "./rules.ts";
 
 export type Entitlements = {

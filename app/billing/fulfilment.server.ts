@@ -2,7 +2,7 @@
 // caller's transaction. Shared by the webhook, the checkout success page and replays; idempotent:
 // applying the same state twice changes nothing. This file gathers facts (database, Stripe), asks
 // the rules in rules.ts, and writes the answer.
-import type Stripe from "stripe";
+import Stripe from "stripe";
 import { wasSubscriptionDeletedAt } from "~/models/stripe-event.server.ts";
 import { findLookupKeyOwners } from "~/models/tier.server.ts";
 import type { Tx } from "~/models/transaction.server.ts";
@@ -82,7 +82,7 @@ async function currentSubscription(id: string): Promise<Stripe.Subscription | nu
     return await getStripe().subscriptions.retrieve(id);
   } catch (error) {
     if (error instanceof BillingDisabledError) return null;
-    if (error instanceof Error && "code" in error && error.code === "resource_missing") return null;
+    if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === "resource_missing") return null;
     throw error; // Stripe unreachable: fail the event so it is retried.
   }
 }

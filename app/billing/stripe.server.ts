@@ -19,6 +19,8 @@ export type StripeConnection = Readonly<{
   /** Base URL of a Stripe double (the emulator); null → api.stripe.com. */
   apiBase: string | null;
   webhookSecrets: readonly string[];
+  /** Retries of a failed request (default 2, with backoff); tests of an unreachable Stripe use 0. */
+  maxNetworkRetries?: number;
 }>;
 
 export class BillingDisabledError extends Error {
@@ -65,12 +67,12 @@ function connectionOptions(base: string | null): Stripe.StripeConfig {
 
 /** The Stripe client; throws BillingDisabledError when no key is configured. */
 export function getStripe(): Stripe {
-  const { mode, apiKey, apiBase } = stripeConnection();
+  const { mode, apiKey, apiBase, maxNetworkRetries = 2 } = stripeConnection();
   if (mode === "disabled" || !apiKey) throw new BillingDisabledError();
   return (state.client ??= new Stripe(apiKey, {
     apiVersion: STRIPE_API_VERSION,
     timeout: REQUEST_TIMEOUT_MS,
-    maxNetworkRetries: 2,
+    maxNetworkRetries,
     appInfo: { name: "Tierdesk" },
     ...connectionOptions(apiBase),
   }));

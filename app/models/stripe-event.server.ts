@@ -8,6 +8,8 @@ import type { StripeEvent, StripeEventStatus } from "~/generated/prisma/client.t
 import { prisma } from "~/utils/db.server.ts";
 import type { Db } from "./transaction.server.ts";
 
+export type { StripeEventStatus } from "~/generated/prisma/client.ts";
+
 export const MAX_STORED_PAYLOAD_BYTES = 16 * 1024;
 const MAX_STORED_ERROR_CHARS = 4000;
 

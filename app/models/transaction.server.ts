@@ -18,7 +18,7 @@ export function inTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
   return prisma.$transaction(work, { maxWait: 15_000, timeout: 40_000 });
 }
 
-/** The plain database, for reads and single writes outside a transaction. */
-export function database(): Db {
-  return prisma;
+/** Resolves when the database answers a trivial query (the health probe). */
+export async function pingDatabase() {
+  await prisma.$queryRaw`SELECT 1`;
 }

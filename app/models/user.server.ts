@@ -3,6 +3,8 @@ import { Prisma, type Role } from "~/generated/prisma/client.ts";
 import { prisma } from "~/utils/db.server.ts";
 import type { Db } from "./transaction.server.ts";
 
+export type { Role, User } from "~/generated/prisma/client.ts";
+
 /** Emails are compared case-insensitively: they are always stored lower-cased. */
 export function normalizeEmail(email: string) {
   return email.trim().toLowerCase();

@@ -1,11 +1,11 @@
 // GET /healthz: 200 when the database answers, 503 otherwise (for load balancers and probes).
 import { withDeadline } from "~/utils/deadline.ts";
-import { prisma } from "~/utils/db.server.ts";
+import { pingDatabase } from "~/models/transaction.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
 
 export async function loader() {
   try {
-    await withDeadline(prisma.$queryRaw`SELECT 1`, 3000, "The database");
+    await withDeadline(pingDatabase(), 3000, "The database");
     return jsonResponse({ status: "ok", database: "up" });
   } catch (error) {
     // The cause goes to the log, not to anonymous callers.

@@ -2,8 +2,7 @@
 import { redirect } from "@remix-run/node";
 import { Authenticator } from "remix-auth";
 import { FormStrategy } from "remix-auth-form";
-import type { Role, User } from "~/generated/prisma/client.ts";
-import { verifyLogin } from "~/models/user.server.ts";
+import { type Role, type User, verifyLogin } from "~/models/user.server.ts";
 import { jsonResponse } from "./http.server.ts";
 import { getSessionUserFrom } from "./session.server.ts";
 

@@ -87,7 +87,7 @@ export async function pendingMigrations(db: SqlRunner, migrations = readMigratio
 }
 
 /** Adapts a node-postgres client (or pool) to the runner shape PGlite already has. */
-export function pgRunner(client: { query(sql: string, params?: unknown[]): Promise<{ rows: any[] }> }): SqlRunner {
+export function pgRunner(client: { query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }> }): SqlRunner {
   return {
     exec: (sql) => client.query(sql),
     query: async <T = Record<string, unknown>>(sql: string, params?: unknown[]) => ({ rows: (await client.query(sql, params)).rows as T[] }),

@@ -347,7 +347,7 @@ describe("pricing and entitlements", () => {
   it("falls back to the stored display price when Stripe cannot be asked", async () => {
     invalidatePriceCache();
     // Nothing listens on port 9.
-    await withStripeConnection({ apiBase: "http://127.0.0.1:9" }, async () => {
+    await withStripeConnection({ apiBase: "http://127.0.0.1:9", maxNetworkRetries: 0 }, async () => {
       const data = await (await settle(() => pricingRoute.loader(routeArgs(getRequest("/pricing"))))).json();
       expect(data.pricesUnavailable).toBe(true);
       const pro = data.tiers.find((t: { key: string }) => t.key === "pro");
@@ -359,7 +359,7 @@ describe("pricing and entitlements", () => {
   it("serves prices from cache until a price or product webhook drops it", async () => {
     invalidatePriceCache();
     expect((await lookupPrices(["pro_monthly"])).prices.get("pro_monthly")?.unitAmount).toBe(2900);
-    await withStripeConnection({ apiBase: "http://127.0.0.1:9" }, async () => {
+    await withStripeConnection({ apiBase: "http://127.0.0.1:9", maxNetworkRetries: 0 }, async () => {
       const cached = await lookupPrices(["pro_monthly"]);
       expect(cached).toMatchObject({ unavailable: false });
       expect(cached.prices.get("pro_monthly")?.unitAmount).toBe(2900);
