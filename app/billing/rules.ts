@@ -288,3 +288,71 @@ export function eventAction(type: string): EventAction {
   if (AUDIT_ONLY_EVENTS.has(type)) return { kind: "audit" };
   return { kind: "ignore" };
 }
+
+// ---------------------------------------------------------------------------------------------
+// A tier's prices as Stripe has them: is its configuration valid?
+
+/** What Stripe says about one lookup key (null: Stripe knows no price with that key). */
+export type StripePriceFact = {
+  active: boolean;
+  productActive: boolean;
+  productId: string | null;
+  currency: string;
+} | null;
+
+export type LookupKeyState = "found" | "missing" | "inactive-price" | "archived-product";
+
+export function lookupKeyState(price: StripePriceFact): LookupKeyState {
+  if (!price) return "missing";
+  if (!price.active) return "inactive-price";
+  if (!price.productActive) return "archived-product";
+  return "found";
+}
+
+export type TierHealth =
+  | { state: "valid" }
+  | { state: "invalid"; problems: string[] }
+  | { state: "unverified"; reason: string }
+  | { state: "not-applicable"; reason: string };
+
+const KEY_PROBLEM: Record<Exclude<LookupKeyState, "found">, string> = {
+  missing: "missing in Stripe",
+  "inactive-price": "its price is inactive",
+  "archived-product": "its product is archived",
+};
+
+/**
+ * Whether a tier's billing configuration is valid as Stripe has it now. A `stripe` tier is valid
+ * only when every lookup key is found and active, its prices share one currency and one product.
+ * When Stripe could not be asked, the tier is "unverified", never "valid".
+ */
+export function tierHealth(
+  tier: TierIntegration,
+  prices: ReadonlyMap<string, StripePriceFact>,
+  stripe: { unavailable: boolean; reason?: string },
+): TierHealth {
+  if (tier.isBillingExempt || tier.billingProvider === "exempt") {
+    return { state: "not-applicable", reason: "exempt: no payment needed" };
+  }
+  if (tier.billingProvider === "whop") {
+    return tier.whopProductKey?.trim()
+      ? { state: "unverified", reason: "Whop products are not checked yet" }
+      : { state: "invalid", problems: ["a Whop tier needs a Whop product key"] };
+  }
+  if (!tier.lookupKeys.length) return { state: "invalid", problems: ["a Stripe tier needs at least one lookup key"] };
+  if (stripe.unavailable) return { state: "unverified", reason: `could not verify: ${stripe.reason ?? "Stripe did not answer"}` };
+
+  const problems: string[] = [];
+  const found: Array<NonNullable<StripePriceFact>> = [];
+  for (const key of tier.lookupKeys) {
+    const price = prices.get(key) ?? null;
+    const state = lookupKeyState(price);
+    if (state !== "found") problems.push(`"${key}": ${KEY_PROBLEM[state]}`);
+    if (price) found.push(price);
+  }
+  const currencies = [...new Set(found.map((price) => price.currency.toUpperCase()))];
+  if (currencies.length > 1) problems.push(`prices disagree in currency (${currencies.join(", ")})`);
+  const products = [...new Set(found.map((price) => price.productId).filter(Boolean))];
+  if (products.length > 1) problems.push(`lookup keys point at different products (${products.join(", ")})`);
+  return problems.length ? { state: "invalid", problems } : { state: "valid" };
+}

@@ -142,3 +142,29 @@ export async function countEventsByStatus() {
 export function countFailedEvents() {
   return prisma.stripeEvent.count({ where: { status: "failed" } });
 }
+
+export type DailyEventCounts = { day: string; processed: number; failed: number; stale: number };
+
+/** Processed, failed and stale events per UTC day for the last `days` days (oldest first, gaps filled). */
+export async function countEventsPerDay(days: number, now = new Date()): Promise<DailyEventCounts[]> {
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const since = new Date(today - (days - 1) * 86_400_000);
+  const rows = await prisma.$queryRaw<Array<{ day: Date; status: string; count: bigint }>>`
+    SELECT date_trunc('day', received_at AT TIME ZONE 'UTC') AS day, status::text AS status, count(*) AS count
+      FROM stripe_events
+     WHERE received_at >= ${since} AND status IN ('processed', 'failed', 'stale')
+     GROUP BY 1, 2`;
+  const byDay = new Map<string, DailyEventCounts>();
+  for (let i = 0; i < days; i++) {
+    const day = new Date(since.getTime() + i * 86_400_000).toISOString().slice(0, 10);
+    byDay.set(day, { day, processed: 0, failed: 0, stale: 0 });
+  }
+  for (const row of rows) {
+    const day = new Date(row.day).toISOString().slice(0, 10);
+    const entry = byDay.get(day);
+    if (entry && (row.status === "processed" || row.status === "failed" || row.status === "stale")) {
+      entry[row.status] = Number(row.count);
+    }
+  }
+  return [...byDay.values()];
+}

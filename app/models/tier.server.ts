@@ -29,7 +29,7 @@ export async function findLookupKeyOwners(db: Db, lookupKeys: readonly string[])
   if (!lookupKeys.length) return [];
   const owned = await db.subscriptionTierPrice.findMany({
     where: { lookupKey: { in: [...lookupKeys] } },
-    select: { lookupKey: true, tier: { select: { id: true, key: true } } },
+    select: { lookupKey: true, tier: { select: { id: true, key: true, name: true } } },
   });
   return owned;
 }
@@ -41,4 +41,81 @@ export function findLookupKeyOwner(lookupKey: string) {
 
 export function countTiers() {
   return prisma.subscriptionTier.count();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The operator dashboard's reads and writes
+
+const adminTierInclude = {
+  prices: { orderBy: { position: "asc" }, select: { lookupKey: true } },
+  permissions: { select: { permission: { select: { id: true, name: true } } } },
+  _count: { select: { users: true } },
+} as const;
+
+/** Every tier with its lookup keys, permissions and number of users (three queries in all). */
+export function listTiersForAdmin() {
+  return prisma.subscriptionTier.findMany({ orderBy: { id: "asc" }, include: adminTierInclude });
+}
+
+export function getTierForAdmin(key: string) {
+  return prisma.subscriptionTier.findUnique({ where: { key }, include: adminTierInclude });
+}
+
+export type AdminTier = NonNullable<Awaited<ReturnType<typeof getTierForAdmin>>>;
+
+export async function lockTierForAdmin(tx: Db, key: string) {
+  const rows = await tx.$queryRaw<Array<{ id: number }>>`SELECT id FROM subscription_tier WHERE key = ${key} FOR UPDATE`;
+  const row = rows[0];
+  return row ? tx.subscriptionTier.findUnique({ where: { id: row.id }, include: adminTierInclude }) : null;
+}
+
+export async function isTierKeyTaken(db: Db, key: string, exceptId: number | null) {
+  const found = await db.subscriptionTier.findUnique({ where: { key }, select: { id: true } });
+  return found !== null && found.id !== exceptId;
+}
+
+export type TierFields = {
+  name: string;
+  key: string;
+  description: string | null;
+  userLimit: number;
+  isCustomerFacing: boolean;
+  billingProvider: "stripe" | "whop" | "exempt";
+  isBillingExempt: boolean;
+  whopProductKey: string | null;
+  fallbackPrice: string;
+};
+
+/** Creates or updates a tier with exactly these lookup keys (in order) and permissions, in `tx`. */
+export async function writeTier(
+  tx: Db,
+  id: number | null,
+  fields: TierFields,
+  lookupKeys: readonly string[],
+  permissionIds: readonly number[],
+) {
+  const tier = id
+    ? await tx.subscriptionTier.update({ where: { id }, data: fields, select: { id: true } })
+    : await tx.subscriptionTier.create({ data: fields, select: { id: true } });
+  await tx.subscriptionTierPrice.deleteMany({ where: { tierId: tier.id } });
+  if (lookupKeys.length) {
+    await tx.subscriptionTierPrice.createMany({
+      data: lookupKeys.map((lookupKey, position) => ({ tierId: tier.id, lookupKey, position })),
+    });
+  }
+  await tx.subscriptionTierPermission.deleteMany({ where: { tierId: tier.id } });
+  if (permissionIds.length) {
+    await tx.subscriptionTierPermission.createMany({
+      data: permissionIds.map((permissionId) => ({ tierId: tier.id, permissionId })),
+    });
+  }
+  return tier.id;
+}
+
+export async function deleteTier(tx: Db, id: number) {
+  await tx.subscriptionTier.delete({ where: { id } });
+}
+
+export function countUsersOnTier(db: Db, tierId: number) {
+  return db.user.count({ where: { tierId } });
 }

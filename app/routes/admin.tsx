@@ -12,10 +12,13 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return json({ role: user.role });
 }
 
-// Only pages that exist are linked; the tiers, permissions and users pages join this list as they ship.
+// Only pages that exist are linked.
 const SECTIONS = [
   { to: "/admin", label: "Overview", end: true },
+  { to: "/admin/tiers", label: "Tiers", end: false },
+  { to: "/admin/permissions", label: "Permissions", end: false },
   { to: "/admin/events", label: "Stripe events", end: false },
+  { to: "/admin/audit", label: "Audit log", end: false },
 ];
 
 export default function AdminLayout() {

@@ -57,3 +57,8 @@ export type RateLimit = Prisma.RateLimitModel
  * 
  */
 export type StripeEvent = Prisma.StripeEventModel
+/**
+ * Model AuditEntry
+ * 
+ */
+export type AuditEntry = Prisma.AuditEntryModel

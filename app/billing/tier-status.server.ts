@@ -1,0 +1,95 @@
+// The live Stripe status of every tier's lookup keys, for the operator dashboard. One listing of the
+// account's active prices answers every key that is live (and feeds the "Stripe's side" panel); only
+// keys it does not answer are looked up, ≤10 per call, in parallel. Both go through the price cache
+// that /pricing uses, so a warm page asks Stripe nothing. Never one call per row.
+import { formatAmount, formatInterval, type LivePrice, listStripeCatalog, lookupPrices } from "./prices.server.ts";
+import { type LookupKeyState, lookupKeyState, type TierHealth, tierHealth, type TierIntegration } from "./rules.ts";
+import { billingMode } from "./stripe.server.ts";
+
+export const STRIPE_CHECK_DEADLINE_MS = 3_000;
+
+export type KeyStatus = {
+  lookupKey: string;
+  state: LookupKeyState | "unverified";
+  price: {
+    id: string;
+    amount: string | null;
+    currency: string;
+    interval: string;
+    productName: string | null;
+    productId: string | null;
+  } | null;
+};
+
+export type StripeCheck = {
+  /** null when Stripe answered; otherwise why the statuses could not be verified. */
+  unverified: string | null;
+  /** Active Stripe prices with a lookup key no tier owns (what the admin may want to link). */
+  unlinked: KeyStatus[];
+  catalogComplete: boolean;
+};
+
+function describePrice(price: LivePrice): KeyStatus["price"] {
+  return {
+    id: price.id,
+    amount: price.unitAmount === null ? null : formatAmount(price.unitAmount, price.currency),
+    currency: price.currency.toUpperCase(),
+    interval: formatInterval(price),
+    productName: price.productName,
+    productId: price.productId,
+  };
+}
+
+export type TierStatus = { keys: KeyStatus[]; health: TierHealth };
+
+/**
+ * Checks the tiers' lookup keys against Stripe, within about 3 seconds. When Stripe cannot be asked
+ * the statuses say "could not verify" with the reason, and nothing is cached.
+ */
+export async function checkTiersAgainstStripe<T extends TierIntegration & { key: string }>(
+  tiers: readonly T[],
+): Promise<{ byTier: Map<string, TierStatus>; stripe: StripeCheck }> {
+  const started = Date.now();
+  const remaining = () => Math.max(250, STRIPE_CHECK_DEADLINE_MS - (Date.now() - started));
+  const keys = [...new Set(tiers.flatMap((tier) => (tier.billingProvider === "stripe" ? tier.lookupKeys : [])))];
+
+  let unverified: string | null = null;
+  let found = new Map<string, LivePrice>();
+  let catalog: LivePrice[] = [];
+  let catalogComplete = true;
+  if (billingMode() === "disabled") {
+    unverified = "Stripe is not configured (STRIPE_API_KEY is not set)";
+  } else {
+    const listing = await listStripeCatalog({ deadlineMs: remaining() });
+    if (!listing.catalog) {
+      unverified = listing.error ?? "Stripe did not answer";
+    } else {
+      catalog = listing.catalog.prices;
+      catalogComplete = listing.catalog.complete;
+      const lookup = await lookupPrices(keys, { deadlineMs: remaining() });
+      if (lookup.unavailable) unverified = lookup.error ?? "Stripe did not answer";
+      found = lookup.found;
+    }
+  }
+
+  const facts = new Map(keys.map((key) => [key, found.get(key) ?? null]));
+  const byTier = new Map<string, TierStatus>();
+  for (const tier of tiers) {
+    const statuses: KeyStatus[] = tier.lookupKeys.map((lookupKey) => {
+      const price = found.get(lookupKey) ?? null;
+      return {
+        lookupKey,
+        state: unverified ? "unverified" : lookupKeyState(price),
+        price: price ? describePrice(price) : null,
+      };
+    });
+    const health = tierHealth(tier, facts, { unavailable: unverified !== null, reason: unverified ?? undefined });
+    byTier.set(tier.key, { keys: statuses, health });
+  }
+
+  const owned = new Set(tiers.flatMap((tier) => tier.lookupKeys));
+  const unlinked = catalog
+    .filter((price) => !owned.has(price.lookupKey) && price.productActive)
+    .map((price) => ({ lookupKey: price.lookupKey, state: "found" as const, price: describePrice(price) }));
+  return { byTier, stripe: { unverified, unlinked, catalogComplete } };
+}
