@@ -46,7 +46,7 @@ export default defineConfig({
   },
   webServer: {
     // A fresh embedded database every run; the emulator on a free port.
-    command: "rm -rf .data/e2e && tsx server.ts",
+    command: "rm -rf .data/e2e && tsx server/index.ts",
     url: `http://localhost:${PORT}/healthz`,
     reuseExistingServer: false,
     timeout: 120_000,
@@ -56,6 +56,8 @@ export default defineConfig({
       STRIPE_EMULATOR_PORT: "0",
       DATABASE_URL: "",
       STRIPE_API_KEY: "",
+      // The emulator signs with this; tests/e2e/smoke.spec.ts signs its own webhooks with it too.
+      STRIPE_WEBHOOK_SECRET: "whsec_emulator",
       NODE_ENV: "development",
     },
     stdout: "pipe",

@@ -15,6 +15,7 @@ import {
 import type { ReactNode } from "react";
 import { billingMode } from "~/billing/stripe.server.ts";
 import { getOptionalUser } from "~/utils/auth.server.ts";
+import { useNonce } from "~/utils/nonce.tsx";
 import appStylesHref from "~/styles/app.css";
 
 export const links: LinksFunction = () => [
@@ -89,6 +90,8 @@ function Header() {
 }
 
 export function Layout({ children }: { children: ReactNode }) {
+  // The server's CSP nonce for Remix's inline scripts (undefined in the browser: see utils/nonce.tsx).
+  const nonce = useNonce();
   return (
     <html lang="en">
       <head>
@@ -99,8 +102,8 @@ export function Layout({ children }: { children: ReactNode }) {
       </head>
       <body>
         {children}
-        <ScrollRestoration />
-        <Scripts />
+        <ScrollRestoration nonce={nonce} />
+        <Scripts nonce={nonce} />
       </body>
     </html>
   );

@@ -1,0 +1,143 @@
+// Builds Tierdesk's Express app around a Remix build: security headers, the request log, static
+// files, the cross-site POST guard, then Remix. server/index.ts runs it; tests can build their own.
+import crypto from "node:crypto";
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
+import { createRequestHandler } from "@remix-run/express";
+import type { ServerBuild } from "@remix-run/node";
+import express, { type ErrorRequestHandler, type Response } from "express";
+import helmet from "helmet";
+import { pinoHttp } from "pino-http";
+import { stripeConnection } from "../app/billing/stripe.server.ts";
+import type { Config } from "../app/utils/config.server.ts";
+import { isCrossSiteRequest } from "../app/utils/cross-site.server.ts";
+import { logger, pathOf } from "../app/utils/logger.server.ts";
+import { getLoadContext } from "./load-context.ts";
+
+const STRIPE_WEBHOOK_PATH = "/api/stripe/webhook";
+// Where /api/stripe/checkout and /api/stripe/portal send a plain form post (303). Chromium applies
+// form-action to the redirect too, so these must be allowed or the no-JavaScript flow breaks.
+const STRIPE_HOSTED_PAGES = ["https://checkout.stripe.com", "https://billing.stripe.com"];
+
+export type AppOptions = { build: ServerBuild; config: Config };
+
+/** The origins a form post may end up at: this site, Stripe's hosted pages, and a Stripe double's. */
+export function formActionSources(): string[] {
+  const sources = ["'self'", ...STRIPE_HOSTED_PAGES];
+  // The emulator (or another double) serves its hosted checkout and portal from its own origin.
+  const { apiBase } = stripeConnection();
+  if (apiBase) sources.push(new URL(apiBase).origin);
+  return sources;
+}
+
+function securityHeaders(config: Config) {
+  const nonce = (_req: IncomingMessage, res: ServerResponse) => `'nonce-${(res as Response).locals.cspNonce}'`;
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        "default-src": ["'self'"],
+        // No 'unsafe-inline': Remix's and React's inline scripts carry this response's nonce. No
+        // 'strict-dynamic': it switches 'self' off, and Remix 2's <link rel="modulepreload"> (no nonce) then
+        // only loads through the preload loophole that also lets injected markup in (w3c/webappsec-csp#823).
+        "script-src": ["'self'", nonce],
+        "script-src-attr": ["'none'"],
+        // Inline style attributes (the billing error page, React's style props) are harmless enough.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        // The Remix dev server's live reload talks over a WebSocket on another port.
+        "connect-src": config.production ? ["'self'"] : ["'self'", "ws:"],
+        // Per response: the server starts the emulator (and says so to the Stripe module) after listening.
+        "form-action": [() => formActionSources().join(" ")],
+        "frame-ancestors": ["'none'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        // Would turn http://localhost subresources into failing https:// requests in development.
+        "upgrade-insecure-requests": config.production ? [] : null,
+      },
+    },
+    crossOriginOpenerPolicy: { policy: "same-origin" },
+    referrerPolicy: { policy: "same-origin" },
+    // Browsers ignore HSTS over plain http, and on localhost it would pin the name to https for a year.
+    strictTransportSecurity: config.production ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    xFrameOptions: { action: "deny" },
+  });
+}
+
+// Express strips a mount path ("/build") from req.url inside that middleware; originalUrl keeps it.
+const urlOf = (req: IncomingMessage) => (req as { originalUrl?: string }).originalUrl ?? req.url ?? "";
+
+function requestLog() {
+  return pinoHttp({
+    logger,
+    // Whitelists: never headers (cookies, authorization), bodies, or the query string (it can carry tokens).
+    serializers: {
+      req: (req: { method: string; url: string }) => ({ method: req.method, path: pathOf(req.url) }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+    customAttributeKeys: { responseTime: "durationMs" },
+    quietReqLogger: true,
+    customLogLevel: (req, res, error) => {
+      if (error || res.statusCode >= 500) return "error";
+      // Fingerprinted assets and public files are noise unless asked for.
+      if (res.statusCode < 400 && /^\/(build\/|favicon)/.test(urlOf(req))) return "debug";
+      return "info";
+    },
+    customSuccessMessage: (req, res) => `${req.method} ${pathOf(urlOf(req))} ${res.statusCode}`,
+    customErrorMessage: (req, res) => `${req.method} ${pathOf(urlOf(req))} ${res.statusCode}`,
+    // A 5xx without a thrown error gets a made-up Error from pino-http: its stack says nothing.
+    customErrorObject: (_req, _res, error, value) =>
+      /^failed with status code \d+$/.test(error.message) ? { ...value, err: undefined } : value,
+  });
+}
+
+/** Refuses state-changing requests from other sites (Stripe's signed webhooks excepted). */
+function crossSiteGuard(config: Config): express.RequestHandler {
+  return (req, res, next) => {
+    // Stripe's webhooks are server-to-server and signed; every other POST must come from this site.
+    if (req.path === STRIPE_WEBHOOK_PATH) return next();
+    // Behind a proxy that rewrites Host, APP_URL names the public host.
+    const ownHosts = config.appUrl ? [new URL(config.appUrl).host] : [req.get("host") ?? ""];
+    if (config.trustProxy !== null && req.get("x-forwarded-host")) ownHosts.push(req.get("x-forwarded-host")!);
+    const headers = { get: (name: string) => req.get(name) };
+    if (isCrossSiteRequest(req.method, headers, ownHosts)) {
+      res.status(403).json({ error: "Cross-site requests are not allowed." });
+      return;
+    }
+    next();
+  };
+}
+
+// Last resort for errors outside Remix's own handling. Express marks client errors (a malformed
+// %-escape in the path) with a 4xx status: those answer as such, without a stack in the log.
+const lastResort: ErrorRequestHandler = (error, req, res, next) => {
+  const status = Number((error as { status?: unknown }).status);
+  const clientError = status >= 400 && status < 500;
+  if (clientError) req.log.info({ status }, (error as Error).message);
+  else req.log.error({ err: error }, "unhandled error");
+  if (res.headersSent) return next(error);
+  const code = clientError ? status : 500;
+  res.status(code).type("text/plain").send(STATUS_CODES[code]);
+};
+
+export function createApp({ build, config }: AppOptions): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  if (config.trustProxy !== null) app.set("trust proxy", config.trustProxy);
+
+  // A fresh nonce per response, before helmet writes it into the CSP header.
+  app.use((_req, res, next) => {
+    res.locals.cspNonce = crypto.randomBytes(16).toString("base64");
+    next();
+  });
+  app.use(securityHeaders(config));
+  app.use(requestLog());
+
+  // Fingerprinted assets can be cached forever; everything else in public/ briefly.
+  app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y" }));
+  app.use(express.static("public", { maxAge: "1h" }));
+  app.use(crossSiteGuard(config));
+  app.all("*", createRequestHandler({ build, mode: build.mode, getLoadContext }));
+  app.use(lastResort);
+  return app;
+}

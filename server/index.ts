@@ -1,0 +1,104 @@
+// Tierdesk's HTTP server: parses the configuration, prepares the database (on the embedded defaults,
+// no DATABASE_URL, it migrates and seeds PGlite), connects billing, then serves the Remix build.
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { broadcastDevReady, type ServerBuild } from "@remix-run/node";
+import { useStripeConnection } from "../app/billing/stripe.server.ts";
+import { hashPassword } from "../app/models/user.server.ts";
+import { type Config, ConfigurationError, parseConfig, useConfig } from "../app/utils/config.server.ts";
+import { closeDatabase, embeddedDataDir, prepareDatabase } from "../app/utils/db.server.ts";
+import { logger, setLogLevel } from "../app/utils/logger.server.ts";
+import { seed } from "../prisma/seed.ts";
+import { createApp } from "./app.ts";
+
+type Emulator = { url: string; close(): Promise<void> };
+
+/**
+ * Without a Stripe key outside production, billing runs against the bundled Stripe emulator so the
+ * quick start works offline. In production a missing key disables billing (loudly), never fakes it.
+ * Started once the app listens: its webhooks need the app's port, which the OS may have picked.
+ */
+async function startEmulatorIfNeeded(config: Config, appPort: number): Promise<Emulator | undefined> {
+  if (config.stripe.apiKey) return undefined;
+  if (config.production) {
+    logger.warn("STRIPE_API_KEY is not set: billing is DISABLED (checkout answers 503).");
+    return undefined;
+  }
+  const { startStripeEmulator } = await import("../stripe-emulator/emulator.ts");
+  const webhookSecret = config.stripe.webhookSecrets[0] ?? "whsec_emulator";
+  const emulatorLog = logger.child({ component: "stripe-emulator" });
+  const options = {
+    webhookUrl: `http://127.0.0.1:${appPort}/api/stripe/webhook`,
+    webhookSecret,
+    log: (message: string) => emulatorLog.debug(message),
+  };
+  const emulator = await startStripeEmulator({ ...options, port: config.stripe.emulatorPort }).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EADDRINUSE") throw error;
+      return startStripeEmulator({ ...options, port: 0 }); // another instance has the usual port
+    },
+  );
+  // Said to the Stripe module directly: nothing rewrites the environment at start-up.
+  useStripeConnection({
+    mode: "emulator",
+    apiKey: "sk_test_emulator",
+    apiBase: emulator.url,
+    webhookSecrets: [webhookSecret],
+  });
+  logger.info(`Stripe emulator at ${emulator.url} (no real payments); webhooks go to ${options.webhookUrl}`);
+  return emulator;
+}
+
+async function main() {
+  const config = parseConfig();
+  useConfig(config);
+  setLogLevel(config.logLevel);
+
+  const db = await prepareDatabase();
+  if (db.kind === "pglite") {
+    if (config.production) {
+      logger.warn("Production on the embedded database: set DATABASE_URL to a PostgreSQL database.");
+    }
+    await seed(db.prisma, { hashPassword, demoUsers: !config.production });
+    const seeded = config.production ? "tiers seeded, no demo users" : "demo data seeded";
+    logger.info(`Embedded database at ${embeddedDataDir()} (${seeded}).`);
+  }
+
+  const buildPath = path.resolve("build/index.js");
+  const build = (await import(pathToFileURL(buildPath).href)) as ServerBuild;
+  const app = createApp({ build, config });
+
+  const server = app.listen(config.port);
+  await once(server, "listening"); // rejects on EADDRINUSE and the like
+  const { port } = server.address() as AddressInfo;
+  const emulator = await startEmulatorIfNeeded(config, port);
+  logger.info({ port }, `Tierdesk listening on http://localhost:${port}`);
+  // Built by `remix dev` (which also sets REMIX_DEV_ORIGIN): tell it this build is being served.
+  if (config.nodeEnv === "development" && build.mode === "development") {
+    broadcastDevReady(build).catch((error) => logger.warn({ err: error }, "could not reach the Remix dev server"));
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal}: shutting down`);
+    server.close();
+    server.closeAllConnections();
+    await emulator?.close().catch((error) => logger.error({ err: error }, "closing the Stripe emulator failed"));
+    // PGlite must be closed cleanly or its data folder needs recovery next time.
+    await closeDatabase().catch((error) => logger.error({ err: error }, "closing the database failed"));
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+main().catch(async (error) => {
+  if (error instanceof ConfigurationError) logger.fatal(`Tierdesk cannot start. ${error.message}`);
+  else logger.fatal({ err: error }, "Tierdesk cannot start");
+  await closeDatabase().catch(() => {});
+  process.exit(1);
+});
