@@ -1,464 +1,392 @@
-/**
- * The /v1 endpoints. Handlers parse and validate parameters (errors name the
- * offending param, as Stripe's do), resolve referenced objects, then call into
- * BillingState. Auth, idempotency and response headers live in emulator.ts.
- */
-import type { BillingState, RequestInfo, SubscriptionChanges, SubscriptionItemChange } from './billing.ts';
-import { apiErrors } from './errors.ts';
-import { Router, type PathParams } from './http.ts';
-import { list } from './objects.ts';
-import { applyMetadataPatch, type Params } from './params.ts';
-import { createdFilter, expand, newestFirst, paginate } from './query.ts';
-import type { EventRecord, Price, Subscription, SubscriptionStatus } from './types.ts';
+// The /v1 endpoints, form-encoded like the SDK sends them. Auth, idempotency, `expand[]` and
+// pagination are here; the billing rules are in account.ts.
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import qs, { type ParsedQs } from "qs";
+import Stripe from "stripe";
+import { type Account, list, newId, snapshot, type SubscriptionChanges } from "./account.ts";
+import { invalid, missingParam, noSuch, raise, sendError, StripeApiError } from "./errors.ts";
+import type { EventRecord, List, Metadata, Price, RequestInfo, SubscriptionStatus } from "./types.ts";
+
+const QS_OPTIONS = { depth: 5, arrayLimit: 100, parameterLimit: 1000 };
+const STATUSES: ReadonlyArray<SubscriptionStatus | "all"> = [
+  "active",
+  "all",
+  "canceled",
+  "incomplete",
+  "incomplete_expired",
+  "past_due",
+  "paused",
+  "trialing",
+  "unpaid",
+];
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Typed reads of Stripe's bracketed params; errors name the full param (`items[0][price]`). */
+class Params {
+  constructor(
+    private readonly raw: ParsedQs,
+    private readonly prefix = "",
+  ) {}
+
+  name(key: string): string {
+    return this.prefix ? `${this.prefix}[${key}]` : key;
+  }
+
+  string(key: string): string | undefined {
+    const value = this.raw[key];
+    if (value !== undefined && typeof value !== "string") {
+      throw invalid(this.name(key), `Invalid string: ${this.name(key)}`);
+    }
+    return value;
+  }
+
+  required(key: string): string {
+    const value = this.string(key);
+    if (!value) throw missingParam(this.name(key));
+    return value;
+  }
+
+  boolean(key: string): boolean | undefined {
+    const value = this.string(key);
+    if (value === undefined) return undefined;
+    if (value !== "true" && value !== "false") throw invalid(this.name(key), `Invalid boolean: ${value}`);
+    return value === "true";
+  }
+
+  integer(key: string, min: number, max: number): number | undefined {
+    const value = this.string(key);
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) {
+      throw invalid(this.name(key), `Invalid integer: ${this.name(key)} must be between ${min} and ${max}`);
+    }
+    return n;
+  }
+
+  /** `x[0]=a` or `x[]=a`; a lone `x=a` is a one-item list. */
+  strings(key: string): string[] | undefined {
+    const value = this.raw[key];
+    if (value === undefined) return undefined;
+    const values: unknown = typeof value === "string" ? [value] : value;
+    if (!Array.isArray(values) || !values.every((v): v is string => typeof v === "string")) {
+      throw invalid(this.name(key), `Invalid array: ${this.name(key)} must be a list of strings`);
+    }
+    return values;
+  }
+
+  hashes(key: string): Params[] | undefined {
+    const value = this.raw[key];
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value)) throw invalid(this.name(key), `Invalid array: ${this.name(key)}`);
+    return value.map((entry, i) => {
+      if (typeof entry === "string") throw invalid(`${this.name(key)}[${i}]`, `Invalid hash: ${this.name(key)}[${i}]`);
+      return new Params(entry, `${this.name(key)}[${i}]`);
+    });
+  }
+
+  hash(key: string): Params | undefined {
+    const value = this.raw[key];
+    if (value === undefined) return undefined;
+    if (typeof value === "string" || Array.isArray(value)) {
+      throw invalid(this.name(key), `Invalid hash: ${this.name(key)}`);
+    }
+    return new Params(value, this.name(key));
+  }
+
+  /** Empty values unset keys in Stripe; on a new object that means leaving them out. */
+  metadata(key = "metadata"): Metadata {
+    const hash = this.hash(key);
+    const metadata: Metadata = {};
+    for (const k of Object.keys(hash?.raw ?? {})) {
+      const value = hash?.string(k);
+      if (value) metadata[k] = value;
+    }
+    return metadata;
+  }
+
+  expand(): string[] {
+    return this.strings("expand") ?? [];
+  }
+}
 
 export interface ApiContext {
-  state: BillingState;
-  params: Params;
-  request: RequestInfo;
-  /** Where the hosted checkout and portal pages are served. */
-  publicUrl: string;
-  /** Webhooks for API-triggered events go out asynchronously, as with Stripe. */
-  deliverInBackground: (records: EventRecord[]) => void;
+  account: Account;
+  /** Base URL of the hosted Checkout and Portal pages. */
+  publicUrl: () => string;
+  /** Webhooks for API-triggered events go out in the background, as with Stripe. */
+  deliverLater: (records: EventRecord[]) => void;
 }
 
-export type ApiHandler = (ctx: ApiContext, path: PathParams) => object;
+export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
+  const router = express.Router();
+  const idempotency = new Map<string, { fingerprint: string; body: string; requestId: string }>();
 
-const SUBSCRIPTION_LIST_STATUSES = [
-  'active',
-  'all',
-  'canceled',
-  'ended',
-  'incomplete',
-  'incomplete_expired',
-  'past_due',
-  'paused',
-  'trialing',
-  'unpaid',
-] as const;
-
-export function buildApiRouter(): Router<ApiHandler> {
-  const router = new Router<ApiHandler>();
-
-  // ------------------------------------------------------------- catalogue
-
-  router.add('GET', '/v1/prices', ({ state, params }) => {
-    const lookupKeys = params.stringArray('lookup_keys');
-    if (lookupKeys && lookupKeys.length > 10) {
-      throw apiErrors.invalidParam('lookup_keys', `You may only specify up to 10 lookup_keys, but ${lookupKeys.length} were given.`);
-    }
-    const active = params.boolean('active');
-    const currency = params.string('currency');
-    const product = params.string('product');
-    const type = params.enumValue('type', ['one_time', 'recurring'] as const);
-    const recurring = params.object('recurring');
-    const interval = recurring?.enumValue('interval', ['day', 'week', 'month', 'year'] as const);
-    const expandPaths = params.expand();
-
-    const prices = [...state.prices.values()].filter(
-      (p) =>
-        (active === undefined || p.active === active) &&
-        (currency === undefined || p.currency === currency.toLowerCase()) &&
-        (product === undefined || p.product === product) &&
-        (type === undefined || p.type === type) &&
-        (interval === undefined || p.recurring.interval === interval) &&
-        (lookupKeys === undefined || (p.lookup_key !== null && lookupKeys.includes(p.lookup_key))),
-    );
-    return expand(paginate(prices, params, '/v1/prices', 'price'), expandPaths, (id) => state.findById(id));
-  });
-
-  router.add('GET', '/v1/prices/:id', ({ state, params }, { id }) => {
-    const price = state.prices.get(id);
-    if (!price) throw apiErrors.resourceMissing('price', id);
-    return expand(price, params.expand(), (x) => state.findById(x));
-  });
-
-  router.add('GET', '/v1/products', ({ state, params }) => {
-    const active = params.boolean('active');
-    const ids = params.stringArray('ids');
-    const products = [...state.products.values()].filter(
-      (p) => (active === undefined || p.active === active) && (ids === undefined || ids.includes(p.id)),
-    );
-    return expand(paginate(products, params, '/v1/products', 'product'), params.expand(), (x) => state.findById(x));
-  });
-
-  router.add('GET', '/v1/products/:id', ({ state, params }, { id }) => {
-    const product = state.products.get(id);
-    if (!product) throw apiErrors.resourceMissing('product', id);
-    return expand(product, params.expand(), (x) => state.findById(x));
-  });
-
-  // ------------------------------------------------------------- customers
-
-  router.add('POST', '/v1/customers', ({ state, params }) => {
-    const customer = state.createCustomer({
-      email: optionalEmail(params, 'email'),
-      name: params.nullableString('name'),
-      description: params.nullableString('description'),
-      phone: params.nullableString('phone'),
-      metadata: params.metadata(),
+  /** A copy of `root` with `expand[]` paths resolved; `includable` are properties only sent when expanded. */
+  function expand(root: object, p: Params, includable: Record<string, () => object> = {}): object {
+    const result = snapshot(root);
+    p.expand().forEach((path, i) => {
+      const fail = () => invalid(`expand[${i}]`, `This property cannot be expanded (${path}).`);
+      const walk = (node: unknown, [key, ...rest]: string[], top: boolean): void => {
+        if (Array.isArray(node)) return node.forEach((element) => walk(element, [key ?? "", ...rest], false));
+        if (!isRecord(node) || key === undefined) return;
+        const value = node[key];
+        const include = top ? includable[key] : undefined;
+        if (typeof value === "string") node[key] = snapshot(account.findById(value) ?? raise(fail()));
+        else if (value === undefined && include) node[key] = snapshot(include());
+        else if (value === undefined || (!rest.length && value !== null && !(isRecord(value) && "object" in value))) {
+          throw fail();
+        }
+        if (rest.length) walk(node[key], rest, false);
+      };
+      walk(result, path.split("."), true);
     });
-    return expand(customer, params.expand(), (x) => state.findById(x));
-  });
+    return result;
+  }
 
-  router.add('GET', '/v1/customers', ({ state, params }) => {
-    const email = params.string('email');
-    const matchesCreated = createdFilter(params);
-    const customers = newestFirst(state.customers.values()).filter(
-      (c) => (email === undefined || c.email === email) && matchesCreated(c.created),
-    );
-    return expand(paginate(customers, params, '/v1/customers', 'customer'), params.expand(), (x) => state.findById(x));
-  });
-
-  router.add('GET', '/v1/customers/:id', ({ state, params }, { id }) => {
-    const customer = state.customers.get(id);
-    if (!customer) throw apiErrors.resourceMissing('customer', id);
-    return expand(customer, params.expand(), (x) => state.findById(x));
-  });
-
-  router.add('POST', '/v1/customers/:id', ({ state, params }, { id }) => {
-    const customer = state.customers.get(id);
-    if (!customer) throw apiErrors.resourceMissing('customer', id);
-    const email = optionalEmail(params, 'email');
-    const name = params.nullableString('name');
-    const description = params.nullableString('description');
-    const phone = params.nullableString('phone');
-    const metadata = params.metadataPatch();
-    if (email !== undefined) customer.email = email;
-    if (name !== undefined) customer.name = name;
-    if (description !== undefined) customer.description = description;
-    if (phone !== undefined) customer.phone = phone;
-    if (metadata) customer.metadata = applyMetadataPatch(customer.metadata, metadata);
-    return expand(customer, params.expand(), (x) => state.findById(x));
-  });
-
-  // -------------------------------------------------------------- checkout
-
-  router.add('POST', '/v1/checkout/sessions', ({ state, params, publicUrl }) => {
-    const mode = params.enumValue('mode', ['payment', 'setup', 'subscription'] as const);
-    if (!mode) throw apiErrors.missingParam('mode');
-    if (mode !== 'subscription') {
-      throw apiErrors.invalidParam('mode', `The Stripe emulator only supports mode=subscription (got ${mode}).`);
+  function paginate<T extends { id: string }>(items: T[], p: Params, url: string, kind: string): List<T> {
+    const limit = p.integer("limit", 1, 100) ?? 10;
+    const after = p.string("starting_after");
+    let start = 0;
+    if (after) {
+      start = items.findIndex((item) => item.id === after) + 1;
+      if (start === 0) throw noSuch(kind, after, "starting_after");
     }
-    const uiMode = params.enumValue('ui_mode', ['hosted', 'hosted_page', 'embedded', 'embedded_page', 'custom', 'elements'] as const);
-    if (uiMode && uiMode !== 'hosted' && uiMode !== 'hosted_page') {
-      throw apiErrors.invalidParam('ui_mode', 'The Stripe emulator only supports hosted Checkout pages.');
-    }
+    return list(items.slice(start, start + limit), url, start + limit < items.length);
+  }
 
-    const lineItemParams = params.objectArray('line_items');
-    if (!lineItemParams || lineItemParams.length === 0) throw apiErrors.missingParam('line_items');
-    const lineItems = lineItemParams.map((li) => {
-      if (li.has('price_data')) {
-        throw apiErrors.invalidParam(li.name('price_data'), 'The Stripe emulator only supports catalogue prices: pass `price`.');
+  function activePrice(id: string, param: string): Price {
+    const price = account.prices.get(id);
+    if (!price) throw noSuch("price", id, param);
+    if (!price.active) {
+      throw invalid(param, `The price specified (${id}) is inactive. This field only accepts active prices.`);
+    }
+    return price;
+  }
+
+  function urlParam(p: Params, key: string, required: boolean): string | null {
+    const value = required ? p.required(key) : p.string(key) || null;
+    // `{CHECKOUT_SESSION_ID}` is a placeholder, not URL syntax.
+    if (value && !(/^https?:\/\//.test(value) && URL.canParse(value.replace(/\{CHECKOUT_SESSION_ID\}/g, "x")))) {
+      throw invalid(key, `Not a valid URL: ${key} must be an absolute http(s) URL.`, "url_invalid");
+    }
+    return value;
+  }
+
+  /** Runs a handler and answers JSON; POSTs with an Idempotency-Key replay their first success. */
+  const handle =
+    (handler: (p: Params, path: Record<string, string>, request: RequestInfo) => object): RequestHandler =>
+    (req, res) => {
+      const requestId = newId("req", 14);
+      res.set({ "Request-Id": requestId, "Stripe-Version": req.get("Stripe-Version") ?? Stripe.API_VERSION });
+      const key = req.method === "POST" ? req.get("Idempotency-Key") : undefined;
+      const raw = typeof req.body === "string" ? req.body : "";
+      const fingerprint = `${req.method} ${req.originalUrl}\n${raw}`;
+      const stored = key ? idempotency.get(key) : undefined;
+      if (key && stored) {
+        if (stored.fingerprint !== fingerprint) {
+          const message = `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`;
+          throw new StripeApiError(400, "idempotency_error", message);
+        }
+        res.set({ "Request-Id": stored.requestId, "Idempotent-Replayed": "true" }).type("json").send(stored.body);
+        return;
       }
-      const price = activePrice(state, li.requiredString('price'), li.name('price'));
-      const quantity = li.integer('quantity', { min: 1, max: 999_999 });
-      if (quantity === undefined) throw apiErrors.missingParam(li.name('quantity'));
-      return { price, quantity };
-    });
-    const [first] = lineItems;
-    for (const { price } of lineItems) {
-      if (price.currency !== first.price.currency) {
-        throw apiErrors.invalidParam('line_items', 'All line items must use the same currency.');
-      }
-      if (
-        price.recurring.interval !== first.price.recurring.interval ||
-        price.recurring.interval_count !== first.price.recurring.interval_count
-      ) {
-        throw apiErrors.invalidParam('line_items', 'All recurring prices in a subscription must have the same billing interval.');
-      }
+      const query = qs.parse(req.originalUrl.split("?")[1] ?? "", QS_OPTIONS);
+      const params = new Params({ ...query, ...qs.parse(raw, QS_OPTIONS) });
+      const body = JSON.stringify(
+        handler(params, req.params, { id: requestId, idempotency_key: key ?? null }),
+        null,
+        2,
+      );
+      // Only successes are stored: a request rejected by validation can be fixed and retried.
+      if (key) idempotency.set(key, { fingerprint, body, requestId });
+      res.type("json").send(body);
+    };
+
+  router.use((req, _res, next) => {
+    const [scheme, apiKey] = (req.get("Authorization") ?? "").split(" ");
+    if (scheme !== "Bearer" || !apiKey) {
+      const message =
+        "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').";
+      throw new StripeApiError(401, "invalid_request_error", message);
     }
-
-    const successUrl = params.string('success_url');
-    if (!successUrl) throw apiErrors.missingParam('success_url');
-    requireUrl(successUrl, 'success_url');
-    const cancelUrl = params.string('cancel_url') || null;
-    if (cancelUrl) requireUrl(cancelUrl, 'cancel_url');
-
-    const customerId = params.string('customer') || undefined;
-    const customerEmail = optionalEmail(params, 'customer_email') ?? null;
-    if (customerId && customerEmail) {
-      throw apiErrors.invalidParam('customer_email', 'You may only specify one of these parameters: customer, customer_email.');
-    }
-    const customer = customerId ? state.customers.get(customerId) : null;
-    if (customerId && !customer) throw apiErrors.resourceMissing('customer', customerId, 'customer');
-
-    const clientReferenceId = params.string('client_reference_id') || null;
-    if (clientReferenceId && clientReferenceId.length > 200) {
-      throw apiErrors.invalidParam('client_reference_id', 'client_reference_id must be at most 200 characters.');
-    }
-
-    const subscriptionData = params.object('subscription_data');
-    if (subscriptionData?.has('trial_period_days') || subscriptionData?.has('trial_end')) {
-      throw apiErrors.invalidParam(
-        subscriptionData.name('trial_period_days'),
-        'The Stripe emulator does not support trials.',
+    if (!/^(sk|rk)_\w+$/.test(apiKey)) {
+      throw new StripeApiError(
+        401,
+        "invalid_request_error",
+        `Invalid API Key provided: ${apiKey.slice(0, 8)}***`,
+        "api_key_invalid",
       );
     }
-
-    const session = state.createCheckoutSession(
-      {
-        lineItems,
-        successUrl,
-        cancelUrl,
-        customer: customer ?? null,
-        customerEmail,
-        clientReferenceId,
-        allowPromotionCodes: params.boolean('allow_promotion_codes') ?? null,
-        metadata: params.metadata(),
-        subscriptionMetadata: subscriptionData?.metadata() ?? {},
-        subscriptionDescription: subscriptionData?.string('description') ?? null,
-      },
-      (id) => `${publicUrl}/checkout/${id}`,
-    );
-    return expandSession(state, session.id, params.expand());
+    next();
   });
+  router.use(express.text({ type: "application/x-www-form-urlencoded", limit: "1mb" }));
 
-  router.add('GET', '/v1/checkout/sessions', ({ state, params }) => {
-    const customer = params.string('customer');
-    const subscription = params.string('subscription');
-    const status = params.enumValue('status', ['open', 'complete', 'expired'] as const);
-    const sessions = newestFirst([...state.checkoutSessions.values()].map((r) => r.session)).filter(
-      (s) =>
-        (customer === undefined || s.customer === customer) &&
-        (subscription === undefined || s.subscription === subscription) &&
-        (status === undefined || s.status === status),
-    );
-    return expand(paginate(sessions, params, '/v1/checkout/sessions', 'checkout.session'), params.expand(), (x) =>
-      state.findById(x),
-    );
-  });
-
-  router.add('GET', '/v1/checkout/sessions/:id', ({ state, params }, { id }) => expandSession(state, id, params.expand()));
-
-  router.add('GET', '/v1/checkout/sessions/:id/line_items', ({ state, params }, { id }) => {
-    const record = state.checkoutSessions.get(id);
-    if (!record) throw apiErrors.resourceMissing('checkout.session', id);
-    return expand(
-      paginate(record.lineItems, params, `/v1/checkout/sessions/${id}/line_items`, 'line item'),
-      params.expand(),
-      (x) => state.findById(x),
-    );
-  });
-
-  router.add('POST', '/v1/checkout/sessions/:id/expire', ({ state, params, request, deliverInBackground }, { id }) => {
-    const { events } = state.expireCheckoutSession(id, request);
-    deliverInBackground(events);
-    return expandSession(state, id, params.expand());
-  });
-
-  // ---------------------------------------------------------------- portal
-
-  router.add('POST', '/v1/billing_portal/sessions', ({ state, params, publicUrl }) => {
-    const customerId = params.requiredString('customer');
-    const customer = state.customers.get(customerId);
-    if (!customer) throw apiErrors.resourceMissing('customer', customerId, 'customer');
-    const returnUrl = params.string('return_url') || null;
-    if (returnUrl) requireUrl(returnUrl, 'return_url');
-    if (params.has('flow_data')) {
-      throw apiErrors.invalidParam('flow_data', 'The Stripe emulator does not support portal flows; omit flow_data.');
-    }
-    const session = state.createPortalSession(
-      { customer, returnUrl, locale: params.string('locale') ?? null },
-      (id) => `${publicUrl}/portal/${id}`,
-    );
-    return expand(session, params.expand(), (x) => state.findById(x));
-  });
-
-  // --------------------------------------------------------- subscriptions
-
-  router.add('GET', '/v1/subscriptions', ({ state, params }) => {
-    const customer = params.string('customer');
-    const price = params.string('price');
-    const status = params.enumValue('status', SUBSCRIPTION_LIST_STATUSES);
-    const matchesCreated = createdFilter(params);
-    const matchesStatus = (s: SubscriptionStatus): boolean => {
-      if (status === undefined) return s !== 'canceled' && s !== 'incomplete_expired';
-      if (status === 'all') return true;
-      if (status === 'ended') return s === 'canceled' || s === 'incomplete_expired';
-      return s === status;
-    };
-    const subscriptions = newestFirst(state.subscriptions.values()).filter(
-      (s) =>
-        (customer === undefined || s.customer === customer) &&
-        (price === undefined || s.items.data.some((item) => item.price.id === price)) &&
-        matchesStatus(s.status) &&
-        matchesCreated(s.created),
-    );
-    return expand(paginate(subscriptions, params, '/v1/subscriptions', 'subscription'), params.expand(), (x) =>
-      state.findById(x),
-    );
-  });
-
-  router.add('GET', '/v1/subscriptions/:id', ({ state, params }, { id }) =>
-    expand(state.requireSubscription(id), params.expand(), (x) => state.findById(x)),
+  router.get(
+    "/prices",
+    handle((p) => {
+      const lookupKeys = p.strings("lookup_keys");
+      if (lookupKeys && lookupKeys.length > 10) {
+        throw invalid("lookup_keys", `You may only specify up to 10 lookup_keys, but ${lookupKeys.length} were given.`);
+      }
+      const active = p.boolean("active");
+      const prices = [...account.prices.values()].filter(
+        (price) =>
+          (active === undefined || price.active === active) &&
+          (!lookupKeys || (price.lookup_key !== null && lookupKeys.includes(price.lookup_key))),
+      );
+      return expand(paginate(prices, p, "/v1/prices", "price"), p);
+    }),
   );
 
-  router.add('POST', '/v1/subscriptions/:id', ({ state, params, request, deliverInBackground }, { id }) => {
-    const current = state.requireSubscription(id);
-    const changes = parseSubscriptionChanges(state, params, current);
-    const { subscription, events } = state.updateSubscription(id, changes, request);
-    deliverInBackground(events);
-    return expand(subscription, params.expand(), (x) => state.findById(x));
+  router.post(
+    "/customers",
+    handle((p) =>
+      expand(
+        account.createCustomer({
+          email: p.string("email") || null,
+          name: p.string("name") || null,
+          metadata: p.metadata(),
+        }),
+        p,
+      ),
+    ),
+  );
+
+  router.get(
+    "/customers/:id",
+    handle((p, { id = "" }) => expand(account.customers.get(id) ?? raise(noSuch("customer", id)), p)),
+  );
+
+  router.post(
+    "/checkout/sessions",
+    handle((p) => {
+      const mode = p.required("mode");
+      if (mode !== "subscription") {
+        throw invalid("mode", `The Stripe emulator only supports mode=subscription, not ${mode}.`);
+      }
+      const lineItems = (p.hashes("line_items") ?? []).map((li) => ({
+        price: activePrice(li.required("price"), li.name("price")),
+        quantity: li.integer("quantity", 1, 999_999) ?? raise(missingParam(li.name("quantity"))),
+      }));
+      const first = lineItems[0];
+      if (!first) throw missingParam("line_items");
+      if (lineItems.some(({ price }) => price.currency !== first.price.currency)) {
+        throw invalid("line_items", "All line items must use the same currency.");
+      }
+      const customer = p.string("customer") || null;
+      const customerEmail = p.string("customer_email") || null;
+      if (customer && customerEmail) {
+        throw invalid("customer_email", "You may only specify one of these parameters: customer, customer_email.");
+      }
+      if (customer && !account.customers.has(customer)) throw noSuch("customer", customer, "customer");
+      const session = account.createCheckoutSession(
+        {
+          lineItems,
+          successUrl: urlParam(p, "success_url", true) ?? "",
+          cancelUrl: urlParam(p, "cancel_url", false),
+          customer,
+          customerEmail,
+          clientReferenceId: p.string("client_reference_id") || null,
+          allowPromotionCodes: p.boolean("allow_promotion_codes") ?? null,
+          metadata: p.metadata(),
+          subscriptionMetadata: p.hash("subscription_data")?.metadata() ?? {},
+        },
+        (id) => `${publicUrl()}/checkout/${id}`,
+      );
+      return expand(session, p);
+    }),
+  );
+
+  router.get(
+    "/checkout/sessions/:id",
+    handle((p, { id = "" }) => {
+      const record = account.checkoutSessions.get(id) ?? raise(noSuch("checkout.session", id));
+      return expand(record.session, p, {
+        line_items: () => list(record.lineItems, `/v1/checkout/sessions/${id}/line_items`),
+      });
+    }),
+  );
+
+  router.post(
+    "/billing_portal/sessions",
+    handle((p) => {
+      const customer = p.required("customer");
+      if (!account.customers.has(customer)) throw noSuch("customer", customer, "customer");
+      const returnUrl = urlParam(p, "return_url", false);
+      return expand(
+        account.createPortalSession(customer, returnUrl, (id) => `${publicUrl()}/portal/${id}`),
+        p,
+      );
+    }),
+  );
+
+  router.get(
+    "/subscriptions",
+    handle((p) => {
+      const customer = p.string("customer");
+      const status = p.string("status");
+      if (status !== undefined && !STATUSES.some((s) => s === status)) {
+        throw invalid("status", `Invalid status: must be one of ${STATUSES.join(", ")}`);
+      }
+      const subscriptions = [...account.subscriptions.values()]
+        .reverse()
+        .sort((a, b) => b.created - a.created)
+        .filter(
+          (s) =>
+            (customer === undefined || s.customer === customer) &&
+            (status === undefined
+              ? s.status !== "canceled" && s.status !== "incomplete_expired"
+              : status === "all" || s.status === status),
+        );
+      return expand(paginate(subscriptions, p, "/v1/subscriptions", "subscription"), p);
+    }),
+  );
+
+  router.get(
+    "/subscriptions/:id",
+    handle((p, { id = "" }) => expand(account.requireSubscription(id), p)),
+  );
+
+  router.post(
+    "/subscriptions/:id",
+    handle((p, { id = "" }, request) => {
+      account.requireSubscription(id);
+      const changes: SubscriptionChanges = { cancelAtPeriodEnd: p.boolean("cancel_at_period_end") };
+      changes.items = p.hashes("items")?.map((item) => {
+        const price = item.string("price");
+        return {
+          id: item.string("id") || undefined,
+          price: price ? activePrice(price, item.name("price")) : undefined,
+          quantity: item.integer("quantity", 1, 999_999),
+          deleted: item.boolean("deleted"),
+        };
+      });
+      const { subscription, events } = account.updateSubscription(id, changes, request);
+      deliverLater(events);
+      return expand(subscription, p);
+    }),
+  );
+
+  router.delete(
+    "/subscriptions/:id",
+    handle((p, { id = "" }, request) => {
+      const { subscription, events } = account.cancelSubscription(id, request);
+      deliverLater(events);
+      return expand(subscription, p);
+    }),
+  );
+
+  router.get(
+    "/events/:id",
+    handle((_p, { id = "" }) => (account.event(id) ?? raise(noSuch("event", id))).event),
+  );
+
+  router.use((req) => {
+    const message = `Unrecognized request URL (${req.method}: ${req.originalUrl.split("?")[0]}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`;
+    throw new StripeApiError(404, "invalid_request_error", message);
   });
 
-  router.add('DELETE', '/v1/subscriptions/:id', ({ state, params, request, deliverInBackground }, { id }) => {
-    state.requireSubscription(id);
-    const details = params.object('cancellation_details');
-    const comment = details?.nullableString('comment');
-    const feedback = details?.enumValue('feedback', [
-      'customer_service',
-      'low_quality',
-      'missing_features',
-      'other',
-      'switched_service',
-      'too_complex',
-      'too_expensive',
-      'unused',
-    ] as const);
-    // Accepted for compatibility; the emulator never prorates on cancel.
-    params.boolean('invoice_now');
-    params.boolean('prorate');
-    const { subscription, events } = state.cancelSubscription(id, { comment, feedback }, request);
-    deliverInBackground(events);
-    return expand(subscription, params.expand(), (x) => state.findById(x));
-  });
-
-  // ---------------------------------------------------- invoices & charges
-
-  router.add('GET', '/v1/invoices', ({ state, params }) => {
-    const customer = params.string('customer');
-    const subscription = params.string('subscription');
-    const status = params.enumValue('status', ['draft', 'open', 'paid', 'uncollectible', 'void'] as const);
-    const invoices = newestFirst(state.invoices.values()).filter(
-      (inv) =>
-        (customer === undefined || inv.customer === customer) &&
-        (subscription === undefined || inv.parent.subscription_details.subscription === subscription) &&
-        (status === undefined || inv.status === status),
-    );
-    return expand(paginate(invoices, params, '/v1/invoices', 'invoice'), params.expand(), (x) => state.findById(x));
-  });
-
-  router.add('GET', '/v1/invoices/:id', ({ state, params }, { id }) => {
-    const invoice = state.invoices.get(id);
-    if (!invoice) throw apiErrors.resourceMissing('invoice', id);
-    return expand(invoice, params.expand(), (x) => state.findById(x));
-  });
-
-  router.add('GET', '/v1/charges/:id', ({ state, params }, { id }) => {
-    const charge = state.charges.get(id);
-    if (!charge) throw apiErrors.resourceMissing('charge', id);
-    return expand(charge, params.expand(), (x) => state.findById(x));
-  });
-
-  // ---------------------------------------------------------------- events
-
-  router.add('GET', '/v1/events', ({ state, params }) => {
-    const type = params.string('type');
-    const types = params.stringArray('types');
-    if (type && types) throw apiErrors.invalidParam('types', 'You may only specify one of these parameters: type, types.');
-    if (types && types.length > 20) throw apiErrors.invalidParam('types', 'You may only specify up to 20 types.');
-    const patterns = (types ?? (type ? [type] : [])).map(typePattern);
-    const matchesCreated = createdFilter(params);
-    const events = newestFirst(state.events.map((r) => r.event)).filter(
-      (e) => (patterns.length === 0 || patterns.some((re) => re.test(e.type))) && matchesCreated(e.created),
-    );
-    return paginate(events, params, '/v1/events', 'event');
-  });
-
-  router.add('GET', '/v1/events/:id', ({ state }, { id }) => {
-    const record = state.getEvent(id);
-    if (!record) throw apiErrors.resourceMissing('event', id);
-    return record.event;
-  });
-
-  return router;
-}
-
-function expandSession(state: BillingState, id: string, paths: string[]): object {
-  const record = state.checkoutSessions.get(id);
-  if (!record) throw apiErrors.resourceMissing('checkout.session', id);
-  return expand(record.session, paths, (x) => state.findById(x), {
-    line_items: () => list(record.lineItems, `/v1/checkout/sessions/${id}/line_items`),
-  });
-}
-
-function activePrice(state: BillingState, id: string, param: string): Price {
-  const price = state.prices.get(id);
-  if (!price) throw apiErrors.resourceMissing('price', id, param);
-  if (!price.active) {
-    throw apiErrors.invalidParam(param, `The price specified (${id}) is inactive. This field only accepts active prices.`);
-  }
-  return price;
-}
-
-function parseSubscriptionChanges(state: BillingState, params: Params, current: Subscription): SubscriptionChanges {
-  const changes: SubscriptionChanges = {};
-  const items = params.objectArray('items');
-  if (items) {
-    changes.items = items.map((item): SubscriptionItemChange => {
-      const priceId = item.string('price');
-      return {
-        id: item.string('id') || undefined,
-        price: priceId ? activePrice(state, priceId, item.name('price')) : undefined,
-        quantity: item.integer('quantity', { min: 1, max: 999_999 }),
-        deleted: item.boolean('deleted'),
-      };
-    });
-  }
-
-  const cancelAtPeriodEnd = params.boolean('cancel_at_period_end');
-  if (params.has('cancel_at') && cancelAtPeriodEnd !== undefined) {
-    throw apiErrors.invalidParam('cancel_at', 'You may only specify one of these parameters: cancel_at, cancel_at_period_end.');
-  }
-  if (cancelAtPeriodEnd !== undefined) changes.cancelAtPeriodEnd = cancelAtPeriodEnd;
-  if (params.has('cancel_at')) {
-    const raw = params.string('cancel_at');
-    if (raw === '') changes.cancelAt = null;
-    else if (raw === 'min_period_end' || raw === 'max_period_end') {
-      // All items share one period in the emulator, so both mean "end of the current period".
-      changes.cancelAt = current.items.data[0].current_period_end;
-    } else changes.cancelAt = params.integer('cancel_at', { min: 0 })!;
-  }
-
-  changes.metadata = params.metadataPatch();
-  const description = params.nullableString('description');
-  if (description !== undefined) changes.description = description;
-
-  // Accepted so real-world calls work; the emulator does not model prorations.
-  params.enumValue('proration_behavior', ['always_invoice', 'create_prorations', 'none'] as const);
-  params.enumValue('payment_behavior', [
-    'allow_incomplete',
-    'default_incomplete',
-    'error_if_incomplete',
-    'pending_if_incomplete',
-  ] as const);
-  params.enumValue('billing_cycle_anchor', ['now', 'unchanged'] as const);
-  return changes;
-}
-
-function optionalEmail(params: Params, key: string): string | null | undefined {
-  const email = params.nullableString(key);
-  if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) {
-    throw apiErrors.invalidParam(params.name(key), `Invalid email address: ${email}`, 'email_invalid');
-  }
-  return email;
-}
-
-function requireUrl(value: string, param: string): void {
-  // `{CHECKOUT_SESSION_ID}` is a template placeholder, not part of the URL syntax.
-  const candidate = value.replace(/\{CHECKOUT_SESSION_ID\}/g, 'x');
-  let ok = false;
-  try {
-    const url = new URL(candidate);
-    ok = url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw apiErrors.invalidParam(param, `Not a valid URL: ${param} must be an absolute http(s) URL.`, 'url_invalid');
-}
-
-/** Stripe's event type filter accepts `*` wildcards, e.g. `customer.subscription.*`. */
-function typePattern(type: string): RegExp {
-  const escaped = type.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`);
+  router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(error, res));
+  return { router, reset: () => idempotency.clear() };
 }

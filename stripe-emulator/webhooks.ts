@@ -1,75 +1,34 @@
-/**
- * Signed webhook delivery.
- *
- * Automatic deliveries go through one serial queue, so the app receives events
- * in creation order and a test that awaits an operation can rely on its
- * webhooks having landed. Out-of-order, duplicate and concurrent deliveries
- * are opt-in through deliver()/deliverInOrder()/release({ order: 'reverse' }),
- * which is where apps need to prove their idempotency.
- *
- * Unlike Stripe, failed deliveries are not retried automatically: retries on a
- * backoff schedule would make tests slow and non-deterministic. Redeliver
- * explicitly instead.
- */
-import { createHmac } from 'node:crypto';
-import type { DeliveryAttempt, EventRecord } from './types.ts';
+// Signed webhook delivery. Automatic deliveries go through one serial queue, so the app receives
+// events in creation order and an awaited operation has had its webhooks delivered. Duplicates,
+// concurrent bursts and other orders are explicit (send(), release("reverse")). Failures are
+// recorded, never retried automatically: a backoff schedule would make tests slow and flaky.
+import Stripe from "stripe";
+import type { DeliveryAttempt, EventRecord } from "./types.ts";
 
-const BODY_SNIPPET_LENGTH = 500;
-
-/** The `Stripe-Signature` header for `payload`, as `stripe.webhooks.constructEvent` expects it. */
-export function signatureHeader(payload: string, secret: string, timestamp: number): string {
-  const signature = createHmac('sha256', secret).update(`${timestamp}.${payload}`, 'utf8').digest('hex');
-  return `t=${timestamp},v1=${signature}`;
-}
-
-export interface DispatcherOptions {
-  url: string | null;
-  secret: string;
-  timeoutMs: number;
-  log: (msg: string) => void;
-}
+const TIMEOUT_MS = 5000;
 
 export class WebhookDispatcher {
-  url: string | null;
-  private readonly secret: string;
-  private readonly timeoutMs: number;
-  private readonly log: (msg: string) => void;
-
   private queue: Promise<unknown> = Promise.resolve();
-  private held: EventRecord[] = [];
-  private holding = false;
+  private held: EventRecord[] | null = null;
 
-  constructor(options: DispatcherOptions) {
-    this.url = options.url;
-    this.secret = options.secret;
-    this.timeoutMs = options.timeoutMs;
-    this.log = options.log;
-  }
+  constructor(
+    readonly url: string | null,
+    private readonly secret: string,
+    private readonly log: (message: string) => void,
+  ) {}
 
-  get isHolding(): boolean {
-    return this.holding;
-  }
-
-  get heldEvents(): readonly EventRecord[] {
-    return this.held;
-  }
-
-  /**
-   * Automatic delivery of newly created events: queued in order, or parked
-   * while holding. Resolves when these events have been attempted.
-   */
+  /** Queues newly created events (or parks them while held); resolves once they have been attempted. */
   enqueue(records: EventRecord[]): Promise<DeliveryAttempt[]> {
     if (!this.url || records.length === 0) return Promise.resolve([]);
-    if (this.holding) {
+    if (this.held) {
       this.held.push(...records);
       return Promise.resolve([]);
     }
     return this.chain(records);
   }
 
-  /** Resolves once every queued delivery has been attempted. */
+  /** Resolves once every queued delivery has been attempted, including ones queued meanwhile. */
   async settle(): Promise<void> {
-    // The queue may grow while we wait (a delivery can trigger more events).
     let current: Promise<unknown>;
     do {
       current = this.queue;
@@ -78,22 +37,19 @@ export class WebhookDispatcher {
   }
 
   hold(): void {
-    this.holding = true;
+    this.held ??= [];
   }
 
-  /** Stops holding and sends what was held, oldest first unless `reverse`. */
-  release(order: 'created' | 'reverse' = 'created'): Promise<DeliveryAttempt[]> {
-    this.holding = false;
-    const records = this.held;
-    this.held = [];
-    if (order === 'reverse') records.reverse();
-    if (!this.url) return Promise.resolve([]);
-    return this.chain(records);
+  /** Stops holding and sends what was held, oldest first or reversed. */
+  release(order: "created" | "reverse"): Promise<DeliveryAttempt[]> {
+    const records = this.held ?? [];
+    this.held = null;
+    if (order === "reverse") records.reverse();
+    return this.enqueue(records);
   }
 
   reset(): void {
-    this.held = [];
-    this.holding = false;
+    this.held = null;
   }
 
   private chain(records: EventRecord[]): Promise<DeliveryAttempt[]> {
@@ -102,69 +58,51 @@ export class WebhookDispatcher {
       for (const record of records) attempts.push(await this.send(record));
       return attempts;
     });
-    // A rejected delivery must not poison the queue for later events.
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  /**
-   * One signed POST of the event's current state. Never throws for HTTP or
-   * network failures: those are recorded as attempts (status 0 = no response).
-   */
+  /** One signed POST of the event, as Stripe sends it; network failures are recorded (status 0), not thrown. */
   async send(record: EventRecord): Promise<DeliveryAttempt> {
-    const url = this.url;
-    if (!url) throw new Error('No webhook URL is configured');
+    if (!this.url) throw new Error("No webhook URL is configured");
     const payload = JSON.stringify(record.event, null, 2);
     const timestamp = Math.floor(Date.now() / 1000);
-    const started = Date.now();
+    const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: this.secret, timestamp });
     const attempt: DeliveryAttempt = {
       eventId: record.event.id,
-      url,
+      url: this.url,
       status: 0,
       ok: false,
-      body: '',
+      body: "",
       error: null,
-      at: started,
+      at: Date.now(),
       durationMs: 0,
     };
     try {
-      const response = await fetch(url, {
-        method: 'POST',
+      const response = await fetch(this.url, {
+        method: "POST",
         headers: {
-          'Content-Type': 'application/json; charset=utf-8',
-          'Stripe-Signature': signatureHeader(payload, this.secret, timestamp),
-          'User-Agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
-          Accept: '*/*; q=0.5, application/xml',
-          'Cache-Control': 'no-cache',
+          "Content-Type": "application/json; charset=utf-8",
+          "Stripe-Signature": signature,
+          "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
         },
         body: payload,
-        signal: AbortSignal.timeout(this.timeoutMs),
-        redirect: 'manual',
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+        redirect: "manual",
       });
       attempt.status = response.status;
-      attempt.ok = response.status >= 200 && response.status < 300;
-      attempt.body = (await response.text()).slice(0, BODY_SNIPPET_LENGTH);
+      attempt.ok = response.ok;
+      attempt.body = (await response.text()).slice(0, 500);
     } catch (error) {
-      attempt.error = describeFetchError(error, this.timeoutMs);
+      // fetch hides the useful part (ECONNREFUSED…) in `cause`.
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+      if (error instanceof Error && error.name === "TimeoutError") attempt.error = `timed out after ${TIMEOUT_MS}ms`;
+      else attempt.error = cause instanceof Error ? cause.message : String(cause);
     }
-    attempt.durationMs = Date.now() - started;
+    attempt.durationMs = Date.now() - attempt.at;
     record.deliveries.push(attempt);
     if (attempt.ok) record.event.pending_webhooks = 0;
-    this.log(
-      `webhook ${record.event.type} ${record.event.id} → ${attempt.status || 'no response'}${attempt.error ? ` (${attempt.error})` : ''}`,
-    );
+    this.log(`webhook ${record.event.type} ${record.event.id} → ${attempt.status || attempt.error}`);
     return attempt;
   }
-}
-
-function describeFetchError(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError' || error.name === 'AbortError') return `timed out after ${timeoutMs}ms`;
-    // undici hides the useful part (ECONNREFUSED, ENOTFOUND…) in `cause`.
-    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
-    if (cause?.code) return cause.code;
-    if (cause?.message) return cause.message;
-    return error.message;
-  }
-  return String(error);
 }

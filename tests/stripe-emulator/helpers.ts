@@ -1,65 +1,65 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import Stripe from 'stripe';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { startStripeEmulator, type StripeEmulator, type StripeEmulatorOptions } from '../../stripe-emulator/emulator.ts';
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import Stripe from "stripe";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { startStripeEmulator, type StripeEmulator } from "../../stripe-emulator/emulator.ts";
 
-export const WEBHOOK_SECRET = 'whsec_test_emulator_secret';
+export const WEBHOOK_SECRET = "whsec_test_emulator_secret";
 
-/** Verifies signatures with the real SDK, exactly as the app's webhook route would. */
-const verifier = new Stripe('sk_test_verifier');
+/** Verifies signatures with the real SDK, exactly as the app's webhook route does. */
+const verifier = new Stripe("sk_test_verifier");
 
 export interface ReceivedWebhook {
   headers: IncomingHttpHeaders;
   rawBody: string;
-  /** Parsed by stripe.webhooks.constructEvent, so its presence proves the signature was valid. */
+  /** Set by stripe.webhooks.constructEvent, so its presence proves the signature valid. */
   event: Stripe.Event | null;
   signatureError: string | null;
 }
 
 /**
- * A tiny stand-in for the app's POST /api/stripe/webhook. Each request is
- * verified with `stripe.webhooks.constructEvent` and stored; the response
- * status and delay can be changed per test.
+ * A stand-in for the app's webhook route: verifies and records every delivery. `status` sets the
+ * answer; `gate = n` holds each answer until n deliveries are in flight at once.
  */
 export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
   status = 200;
-  delayMs = 0;
+  gate = 0;
+  url = "";
   private server: Server | undefined;
   private waiters: Array<() => void> = [];
-  url = '';
-
-  constructor(private readonly secret = WEBHOOK_SECRET) {}
+  private inFlight = 0;
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
+    const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', async () => {
-        const rawBody = Buffer.concat(chunks).toString('utf8');
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", async () => {
+        const rawBody = Buffer.concat(chunks).toString("utf8");
         let event: Stripe.Event | null = null;
         let signatureError: string | null = null;
         try {
-          event = verifier.webhooks.constructEvent(rawBody, req.headers['stripe-signature'] as string, this.secret);
+          event = verifier.webhooks.constructEvent(rawBody, String(req.headers["stripe-signature"]), WEBHOOK_SECRET);
         } catch (error) {
-          signatureError = (error as Error).message;
+          signatureError = error instanceof Error ? error.message : String(error);
         }
         this.received.push({ headers: req.headers, rawBody, event, signatureError });
-        this.waiters.splice(0).forEach((wake) => wake());
-        if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-        const status = signatureError ? 400 : this.status;
-        res.writeHead(status, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ received: !signatureError, status }));
+        this.inFlight++;
+        this.wake();
+        if (this.gate) await this.until(() => this.inFlight >= this.gate);
+        this.inFlight--;
+        res.writeHead(signatureError ? 400 : this.status, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ received: !signatureError }));
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/api/stripe/webhook`;
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    this.server = server;
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/stripe/webhook`;
     return this;
   }
 
   get events(): Stripe.Event[] {
-    return this.received.map((r) => r.event).filter((e): e is Stripe.Event => e !== null);
+    return this.received.flatMap((r) => (r.event ? [r.event] : []));
   }
 
   get types(): string[] {
@@ -69,83 +69,62 @@ export class WebhookReceiver {
   clear(): void {
     this.received.length = 0;
     this.status = 200;
-    this.delayMs = 0;
+    this.gate = 0;
   }
 
-  /** Resolves once `count` webhooks have arrived (for background deliveries). */
-  async waitFor(count: number, timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.received.length < count) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error(`Expected ${count} webhooks, got ${this.received.length}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, remaining);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+  /** Resolves once `count` deliveries have arrived (for background deliveries). */
+  waitFor(count: number): Promise<void> {
+    return this.until(() => this.received.length >= count);
+  }
+
+  private until(condition: () => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => (condition() ? resolve() : this.waiters.push(check));
+      check();
+    });
+  }
+
+  private wake(): void {
+    for (const waiter of this.waiters.splice(0)) waiter();
   }
 
   async close(): Promise<void> {
-    if (!this.server) return;
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-    this.server.closeAllConnections();
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+/** An SDK client for the emulator, built the way the app builds it from STRIPE_API_BASE. */
+export function clientFor(emulator: StripeEmulator, key = "sk_test_emulator"): Stripe {
+  const { hostname, port } = new URL(emulator.url);
+  return new Stripe(key, { host: hostname, port: Number(port), protocol: "http", maxNetworkRetries: 0 });
 }
 
 export interface Harness {
   emulator: StripeEmulator;
   stripe: Stripe;
   receiver: WebhookReceiver;
-  close(): Promise<void>;
 }
 
-export async function startHarness(options: StripeEmulatorOptions = {}): Promise<Harness> {
-  const receiver = await new WebhookReceiver().start();
-  const emulator = await startStripeEmulator({ webhookUrl: receiver.url, webhookSecret: WEBHOOK_SECRET, ...options });
-  // Exactly how the app builds its client: only host/port/protocol differ from production.
-  const stripe = new Stripe('sk_test_emulator', {
-    host: emulator.stripeConfig.host,
-    port: emulator.stripeConfig.port,
-    protocol: 'http',
-    maxNetworkRetries: 0,
-  });
-  return {
-    emulator,
-    stripe,
-    receiver,
-    async close() {
-      await emulator.close();
-      await receiver.close();
-    },
-  };
-}
-
-/**
- * One harness per test file, started once and reset before each test: a fresh account, deliveries
- * to the receiver again, nothing received yet. Read `harness.current` inside tests.
- */
-export function useHarness(options: StripeEmulatorOptions = {}): { readonly current: Harness } {
-  let harness: Harness | undefined;
+/** One emulator and receiver per test file, reset before each test. */
+export function useHarness(): Harness {
+  const harness = {} as Harness;
   beforeAll(async () => {
-    harness = await startHarness(options);
+    harness.receiver = await new WebhookReceiver().start();
+    harness.emulator = await startStripeEmulator({ webhookUrl: harness.receiver.url, webhookSecret: WEBHOOK_SECRET });
+    harness.stripe = clientFor(harness.emulator);
   });
   afterAll(async () => {
-    await harness?.close();
+    await harness.emulator.close();
+    await harness.receiver.close();
   });
   beforeEach(() => {
-    harness!.emulator.reset();
-    harness!.emulator.setWebhookUrl(harness!.receiver.url);
-    harness!.receiver.clear();
+    harness.emulator.reset();
+    harness.receiver.clear();
   });
-  return {
-    get current() {
-      if (!harness) throw new Error('The harness starts in beforeAll');
-      return harness;
-    },
-  };
+  return harness;
 }
 
 /** Creates an open checkout session the way the app does. */
@@ -154,39 +133,48 @@ export function createCheckout(
   overrides: Partial<Stripe.Checkout.SessionCreateParams> = {},
 ): Promise<Stripe.Checkout.Session> {
   return stripe.checkout.sessions.create({
-    mode: 'subscription',
-    line_items: [{ price: 'price_emu_pro_monthly', quantity: 1 }],
-    customer_email: 'ada@example.com',
-    client_reference_id: 'org_123',
-    success_url: 'http://app.test/billing/success?session_id={CHECKOUT_SESSION_ID}',
-    cancel_url: 'http://app.test/billing',
-    metadata: { org_id: 'org_123' },
-    subscription_data: { metadata: { org_id: 'org_123' } },
+    mode: "subscription",
+    line_items: [{ price: "price_emu_pro_monthly", quantity: 1 }],
+    customer_email: "ada@example.com",
+    client_reference_id: "user_123",
+    success_url: "http://app.test/billing/success?session_id={CHECKOUT_SESSION_ID}",
+    cancel_url: "http://app.test/pricing",
+    allow_promotion_codes: true,
+    metadata: { user_id: "123" },
+    subscription_data: { metadata: { user_id: "123" } },
     ...overrides,
   });
 }
 
-/** Presses "Pay" on the hosted page, like a browser would. */
-export async function payCheckout(emulator: StripeEmulator, sessionId: string, form: Record<string, string> = {}) {
+/** Presses "Pay" on the hosted checkout page, like a browser. */
+export function payCheckout(emulator: StripeEmulator, sessionId: string, form: Record<string, string> = {}) {
   return fetch(`${emulator.url}/checkout/${sessionId}/pay`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(form).toString(),
-    redirect: 'manual',
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(form),
+    redirect: "manual",
   });
 }
 
-/** Calls a control endpoint with a JSON body. */
-export async function control(
+/** A paid subscription, with its webhooks delivered and then forgotten by the receiver. */
+export async function subscribe(h: Harness, price = "price_emu_pro_monthly") {
+  const session = await createCheckout(h.stripe, { line_items: [{ price, quantity: 1 }] });
+  const result = await h.emulator.completeCheckout(session.id);
+  h.receiver.clear();
+  return result;
+}
+
+/** Calls a control endpoint with a JSON body; `T` is the answer the test expects. */
+export async function control<T = Record<string, unknown>>(
   emulator: StripeEmulator,
-  method: 'GET' | 'POST',
+  method: "GET" | "POST",
   path: string,
   body?: unknown,
-): Promise<{ status: number; body: any }> {
+): Promise<{ status: number; body: T }> {
   const res = await fetch(`${emulator.url}/_emulator/${path}`, {
     method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as T };
 }

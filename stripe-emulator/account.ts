@@ -1,0 +1,801 @@
+// The emulator's in-memory Stripe account: the catalogue, customers, sessions, subscriptions and
+// events, and the billing operations that change them. Operations return the events they created;
+// callers decide whether to wait for their delivery.
+import { randomBytes } from "node:crypto";
+import Stripe from "stripe";
+import catalogJson from "./catalog.json" with { type: "json" };
+import { invalid, missingParam, noSuch } from "./errors.ts";
+import type {
+  CheckoutLineItem,
+  CheckoutSession,
+  Customer,
+  EmulatorEvent,
+  EventRecord,
+  Invoice,
+  InvoiceLine,
+  List,
+  Metadata,
+  Plan,
+  PortalSession,
+  Price,
+  Product,
+  RequestInfo,
+  Subscription,
+  SubscriptionItem,
+} from "./types.ts";
+
+type Interval = "day" | "week" | "month" | "year";
+interface Catalog {
+  products: Array<{
+    id: string;
+    name: string;
+    description?: string;
+    metadata?: Metadata;
+    prices: Array<{
+      id: string;
+      lookup_key?: string;
+      nickname?: string;
+      currency: string;
+      unit_amount: number;
+      interval: Interval;
+      interval_count?: number;
+      active?: boolean;
+    }>;
+  }>;
+}
+const catalog = catalogJson as Catalog;
+/** 2025-01-01T00:00:00Z, so catalogue objects are identical across runs. */
+const CATALOG_CREATED = 1_735_689_600;
+
+const NO_REQUEST: RequestInfo = { id: null, idempotency_key: null };
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const token = (length: number) => Array.from(randomBytes(length), (b) => ALPHABET[b % ALPHABET.length]).join("");
+export const newId = (prefix: string, length = 24) => `${prefix}_${token(length)}`;
+
+export const list = <T>(data: T[], url: string, hasMore = false): List<T> => ({
+  object: "list",
+  data,
+  has_more: hasMore,
+  url,
+});
+
+/** Plain-JSON deep copy: events and snapshots must not alias live state. */
+export const snapshot = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+/** Adds billing intervals keeping the anchor day, clamped to short months (31 Jan → 28 Feb → 31 Mar). */
+function addInterval(anchor: number, interval: Interval, count: number): number {
+  if (interval === "day" || interval === "week") return anchor + count * (interval === "day" ? 1 : 7) * 86_400;
+  const d = new Date(anchor * 1000);
+  const month = d.getUTCMonth() + count * (interval === "year" ? 12 : 1);
+  const lastDay = new Date(Date.UTC(d.getUTCFullYear(), month + 1, 0)).getUTCDate();
+  const date = Date.UTC(
+    d.getUTCFullYear(),
+    month,
+    Math.min(d.getUTCDate(), lastDay),
+    d.getUTCHours(),
+    d.getUTCMinutes(),
+    d.getUTCSeconds(),
+  );
+  return Math.floor(date / 1000);
+}
+
+const periodEnd = (sub: Subscription) => sub.items.data[0]?.current_period_end ?? sub.created;
+
+/** Stripe's `previous_attributes`: the old values of the top-level fields that changed. */
+function previousAttributes(before: object, after: object): Record<string, unknown> {
+  const b: Record<string, unknown> = { ...before };
+  const a: Record<string, unknown> = { ...after };
+  const previous: Record<string, unknown> = {};
+  for (const key of Object.keys(a)) {
+    if (JSON.stringify(b[key]) !== JSON.stringify(a[key])) previous[key] = b[key] ?? null;
+  }
+  return previous;
+}
+
+export interface CheckoutInput {
+  lineItems: Array<{ price: Price; quantity: number }>;
+  successUrl: string;
+  cancelUrl: string | null;
+  customer: string | null;
+  customerEmail: string | null;
+  clientReferenceId: string | null;
+  allowPromotionCodes: boolean | null;
+  metadata: Metadata;
+  subscriptionMetadata: Metadata;
+}
+
+interface CheckoutRecord {
+  session: CheckoutSession;
+  lineItems: CheckoutLineItem[];
+  /** `subscription_data[metadata]`: not on the session, applied to the subscription it creates. */
+  subscriptionMetadata: Metadata;
+}
+
+export interface SubscriptionChanges {
+  items?: Array<{ id?: string; price?: Price; quantity?: number; deleted?: boolean }>;
+  cancelAtPeriodEnd?: boolean;
+}
+
+export class Account {
+  readonly products = new Map<string, Product>();
+  readonly prices = new Map<string, Price>();
+  readonly customers = new Map<string, Customer>();
+  readonly subscriptions = new Map<string, Subscription>();
+  readonly checkoutSessions = new Map<string, CheckoutRecord>();
+  readonly portalSessions = new Map<string, PortalSession>();
+  private readonly invoices = new Map<string, Invoice>();
+  /** Oldest first. */
+  readonly events: EventRecord[] = [];
+
+  constructor(private readonly webhookEndpoints: () => number) {
+    this.reset();
+  }
+
+  now(): number {
+    return Math.floor(Date.now() / 1000);
+  }
+
+  reset(): void {
+    for (const map of [this.customers, this.subscriptions, this.checkoutSessions, this.portalSessions, this.invoices]) {
+      map.clear();
+    }
+    this.events.length = 0;
+    for (const p of catalog.products) {
+      this.products.set(p.id, {
+        id: p.id,
+        object: "product",
+        active: true,
+        created: CATALOG_CREATED,
+        default_price: p.prices[0]?.id ?? null,
+        description: p.description ?? null,
+        images: [],
+        livemode: false,
+        marketing_features: [],
+        metadata: { ...p.metadata },
+        name: p.name,
+        package_dimensions: null,
+        shippable: null,
+        statement_descriptor: null,
+        tax_code: null,
+        tax_details: null,
+        type: "service",
+        unit_label: null,
+        updated: CATALOG_CREATED,
+        url: null,
+      });
+      for (const price of p.prices) {
+        this.prices.set(price.id, {
+          id: price.id,
+          object: "price",
+          active: price.active ?? true,
+          billing_scheme: "per_unit",
+          created: CATALOG_CREATED,
+          currency: price.currency,
+          custom_unit_amount: null,
+          livemode: false,
+          lookup_key: price.lookup_key ?? null,
+          metadata: {},
+          nickname: price.nickname ?? null,
+          product: p.id,
+          recurring: {
+            interval: price.interval,
+            interval_count: price.interval_count ?? 1,
+            meter: null,
+            trial_period_days: null,
+            usage_type: "licensed",
+          },
+          tax_behavior: "unspecified",
+          tiers_mode: null,
+          transform_quantity: null,
+          type: "recurring",
+          unit_amount: price.unit_amount,
+          unit_amount_decimal: String(price.unit_amount),
+        });
+      }
+    }
+  }
+
+  /** Stored objects by id, for `expand[]`. */
+  findById(id: string): object | undefined {
+    return this.products.get(id) ?? this.prices.get(id) ?? this.customers.get(id) ?? this.subscriptions.get(id);
+  }
+
+  event(id: string): EventRecord | undefined {
+    return this.events.find((r) => r.event.id === id);
+  }
+
+  createEvent(
+    type: string,
+    object: object,
+    opts: { created?: number; previousAttributes?: Record<string, unknown>; request?: RequestInfo } = {},
+  ): EventRecord {
+    const event: EmulatorEvent = {
+      id: newId("evt"),
+      object: "event",
+      api_version: Stripe.API_VERSION,
+      created: opts.created ?? this.now(),
+      data: { object: snapshot(object) },
+      livemode: false,
+      pending_webhooks: this.webhookEndpoints(),
+      request: { ...(opts.request ?? NO_REQUEST) },
+      type,
+    };
+    if (opts.previousAttributes) event.data.previous_attributes = snapshot(opts.previousAttributes);
+    const record = { event, deliveries: [] };
+    this.events.push(record);
+    return record;
+  }
+
+  createCustomer(input: { email: string | null; name?: string | null; metadata?: Metadata }): Customer {
+    const customer: Customer = {
+      id: newId("cus", 14),
+      object: "customer",
+      address: null,
+      balance: 0,
+      created: this.now(),
+      currency: null,
+      default_source: null,
+      delinquent: false,
+      description: null,
+      discount: null,
+      email: input.email,
+      invoice_prefix: token(8).toUpperCase(),
+      invoice_settings: { custom_fields: null, default_payment_method: null, footer: null, rendering_options: null },
+      livemode: false,
+      metadata: input.metadata ?? {},
+      name: input.name ?? null,
+      next_invoice_sequence: 1,
+      phone: null,
+      preferred_locales: [],
+      shipping: null,
+      tax_exempt: "none",
+      test_clock: null,
+    };
+    this.customers.set(customer.id, customer);
+    return customer;
+  }
+
+  // ------------------------------------------------------------------------------------ checkout
+
+  createCheckoutSession(input: CheckoutInput, hostedUrl: (id: string) => string): CheckoutSession {
+    const id = `cs_test_a1${token(56)}`;
+    const lineItems = input.lineItems.map(({ price, quantity }): CheckoutLineItem => {
+      const amount = (price.unit_amount ?? 0) * quantity;
+      return {
+        id: newId("li"),
+        object: "item",
+        adjustable_quantity: null,
+        amount_discount: 0,
+        amount_subtotal: amount,
+        amount_tax: 0,
+        amount_total: amount,
+        currency: price.currency,
+        description: this.products.get(price.product)?.name ?? null,
+        metadata: {},
+        price: snapshot(price),
+        quantity,
+      };
+    });
+    const total = lineItems.reduce((sum, li) => sum + li.amount_total, 0);
+    const created = this.now();
+    const session: CheckoutSession = {
+      id,
+      object: "checkout.session",
+      adaptive_pricing: null,
+      after_expiration: null,
+      allow_promotion_codes: input.allowPromotionCodes,
+      allowed_payment_method_types: null,
+      amount_subtotal: total,
+      amount_total: total,
+      automatic_tax: { enabled: false, liability: null, provider: null, status: null },
+      billing_address_collection: null,
+      cancel_url: input.cancelUrl,
+      client_reference_id: input.clientReferenceId,
+      client_secret: null,
+      collected_information: null,
+      consent: null,
+      consent_collection: null,
+      created,
+      currency: lineItems[0]?.currency ?? null,
+      currency_conversion: null,
+      custom_fields: [],
+      custom_text: { after_submit: null, shipping_address: null, submit: null, terms_of_service_acceptance: null },
+      customer: input.customer,
+      customer_account: null,
+      // Subscription-mode sessions always end with a customer, so Stripe leaves this null.
+      customer_creation: null,
+      customer_details: null,
+      customer_email: input.customerEmail,
+      discounts: [],
+      expires_at: created + 24 * 3600,
+      integration_identifier: null,
+      invoice: null,
+      invoice_creation: null,
+      livemode: false,
+      locale: null,
+      managed_payments: null,
+      metadata: input.metadata,
+      mode: "subscription",
+      origin_context: null,
+      payment_intent: null,
+      payment_link: null,
+      payment_method_collection: "always",
+      payment_method_configuration_details: null,
+      payment_method_options: {},
+      payment_method_types: ["card"],
+      payment_status: "unpaid",
+      permissions: null,
+      phone_number_collection: { enabled: false },
+      recovered_from: null,
+      saved_payment_method_options: null,
+      setup_intent: null,
+      shipping_address_collection: null,
+      shipping_cost: null,
+      shipping_options: [],
+      status: "open",
+      submit_type: null,
+      subscription: null,
+      success_url: input.successUrl,
+      total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 },
+      ui_mode: "hosted_page",
+      url: hostedUrl(id),
+      wallet_options: null,
+    };
+    this.checkoutSessions.set(id, { session, lineItems, subscriptionMetadata: input.subscriptionMetadata });
+    return session;
+  }
+
+  /** The email the hosted checkout page will charge, if already known. */
+  checkoutEmail(session: CheckoutSession): string | null {
+    if (session.customer) return this.customers.get(session.customer)?.email ?? null;
+    return session.customer_email;
+  }
+
+  /** What pressing "Pay" on the hosted checkout page does. */
+  completeCheckout(sessionId: string, opts: { email?: string | null } = {}) {
+    const record = this.checkoutSessions.get(sessionId);
+    if (!record) throw noSuch("checkout.session", sessionId);
+    const { session } = record;
+    if (session.status !== "open") {
+      throw invalid(undefined, `This Checkout Session is ${session.status}.`, "checkout_session_not_open");
+    }
+    let customer = session.customer ? this.customers.get(session.customer) : undefined;
+    if (!customer) {
+      const email = session.customer_email ?? opts.email?.trim();
+      if (!email) throw missingParam("email");
+      customer = this.createCustomer({ email });
+    }
+    customer.currency ??= session.currency;
+
+    const now = this.now();
+    const subscriptionId = newId("sub");
+    const items = record.lineItems.map((li) => this.buildItem(subscriptionId, li.price, li.quantity ?? 1, now));
+    const subscription = this.buildSubscription(subscriptionId, customer, items, { ...record.subscriptionMetadata });
+    this.subscriptions.set(subscription.id, subscription);
+    const invoice = this.issueInvoice(subscription, "subscription_create", true, { start: now, end: now });
+
+    Object.assign(session, {
+      status: "complete",
+      payment_status: "paid",
+      customer: customer.id,
+      customer_details: {
+        address: null,
+        business_name: null,
+        email: customer.email ?? null,
+        individual_name: null,
+        name: customer.name ?? null,
+        phone: null,
+        tax_exempt: "none",
+        tax_ids: [],
+      },
+      subscription: subscription.id,
+      invoice: invoice.id,
+      url: null, // Stripe clears it once the session can no longer be visited.
+    } satisfies Partial<CheckoutSession>);
+    const events = [
+      this.createEvent("customer.subscription.created", subscription),
+      this.createEvent("checkout.session.completed", session),
+      this.createEvent("invoice.paid", invoice),
+    ];
+    return { session, subscription, invoice, events };
+  }
+
+  createPortalSession(customer: string, returnUrl: string | null, hostedUrl: (id: string) => string): PortalSession {
+    const id = newId("bps");
+    const session: PortalSession = {
+      id,
+      object: "billing_portal.session",
+      configuration: "bpc_emulator_default",
+      created: this.now(),
+      customer,
+      customer_account: null,
+      flow: null,
+      livemode: false,
+      locale: null,
+      on_behalf_of: null,
+      return_url: returnUrl,
+      url: hostedUrl(id),
+    };
+    this.portalSessions.set(id, session);
+    return session;
+  }
+
+  // ------------------------------------------------------------------------------- subscriptions
+
+  requireSubscription(id: string): Subscription {
+    const sub = this.subscriptions.get(id);
+    if (!sub) throw noSuch("subscription", id);
+    return sub;
+  }
+
+  /** Plan switches, quantity changes and `cancel_at_period_end`. */
+  updateSubscription(id: string, changes: SubscriptionChanges, request = NO_REQUEST) {
+    const original = this.requireSubscription(id);
+    if (original.status === "canceled") {
+      throw invalid(undefined, "A canceled subscription can only update its cancellation_details and metadata.");
+    }
+    // Work on a copy so a change rejected halfway leaves the stored subscription untouched.
+    const sub = snapshot(original);
+    const now = this.now();
+    const cycle = (p: Price) => `${p.recurring.interval}/${p.recurring.interval_count}`;
+    const firstCycle = (s: Subscription) => (s.items.data[0] ? cycle(s.items.data[0].price) : "");
+    const items = sub.items.data;
+    changes.items?.forEach((change, i) => {
+      const index = change.id ? items.findIndex((it) => it.id === change.id) : -1;
+      const item = items[index];
+      if (!item) {
+        if (change.id) throw invalid(`items[${i}][id]`, `Invalid subscription item id: ${change.id}`);
+        if (!change.price) throw missingParam(`items[${i}][price]`);
+        items.push(this.buildItem(sub.id, change.price, change.quantity ?? 1, now, items[0]));
+      } else if (change.deleted) {
+        items.splice(index, 1);
+      } else {
+        if (change.price) {
+          Object.assign(item, {
+            price: snapshot(change.price),
+            plan: planOf(change.price),
+          } satisfies Partial<SubscriptionItem>);
+        }
+        if (change.quantity !== undefined) item.quantity = change.quantity;
+      }
+    });
+    if (items.length === 0) {
+      throw invalid("items", "A subscription must have at least one price. To cancel it, use DELETE.");
+    }
+    if (items.some((it) => cycle(it.price) !== firstCycle(sub) || it.price.currency !== sub.currency)) {
+      throw invalid("items", "All prices on a subscription must have the same currency and recurring interval.");
+    }
+
+    let invoice: Invoice | undefined;
+    if (firstCycle(sub) !== firstCycle(original)) {
+      // A new billing interval restarts the cycle and bills now (Stripe's default proration behaviour).
+      for (const item of items) {
+        item.current_period_start = now;
+        item.current_period_end = addInterval(now, item.price.recurring.interval, item.price.recurring.interval_count);
+      }
+      sub.billing_cycle_anchor = now;
+      invoice = this.issueInvoice(sub, "subscription_update", true, { start: now, end: now });
+    }
+    if (changes.cancelAtPeriodEnd !== undefined) {
+      sub.cancel_at_period_end = changes.cancelAtPeriodEnd;
+      sub.canceled_at = changes.cancelAtPeriodEnd ? now : null;
+      sub.cancellation_details = cancellation(changes.cancelAtPeriodEnd ? "cancellation_requested" : null);
+    }
+    if (sub.cancel_at_period_end) sub.cancel_at = periodEnd(sub);
+    else if (changes.cancelAtPeriodEnd === false) sub.cancel_at = null;
+
+    this.subscriptions.set(sub.id, sub);
+    const previous = previousAttributes(original, sub);
+    const events: EventRecord[] = [];
+    // Stripe only emits an update when something changed.
+    if (Object.keys(previous).length > 0) {
+      events.push(this.createEvent("customer.subscription.updated", sub, { previousAttributes: previous, request }));
+    }
+    if (invoice) events.push(this.createEvent("invoice.paid", invoice, { request }));
+    return { subscription: sub, events };
+  }
+
+  /** Cancels now (DELETE, or the portal's Cancel button). */
+  cancelSubscription(id: string, request = NO_REQUEST) {
+    const sub = this.requireSubscription(id);
+    if (sub.status === "canceled") throw invalid(undefined, `This subscription has already been canceled: ${id}`);
+    this.end(sub);
+    sub.canceled_at = sub.ended_at;
+    sub.cancellation_details = cancellation("cancellation_requested");
+    return { subscription: sub, events: [this.createEvent("customer.subscription.deleted", sub, { request })] };
+  }
+
+  /**
+   * A failed renewal: the period moves on, its invoice stays open and the subscription becomes
+   * `past_due`. Another failure only retries that invoice.
+   */
+  failPayment(id: string) {
+    const sub = this.requireSubscription(id);
+    if (sub.status === "canceled") throw invalid(undefined, "Cannot fail a payment on a canceled subscription.");
+    const before = snapshot(sub);
+    let invoice = this.invoices.get(sub.latest_invoice ?? "");
+    if (sub.status === "past_due" && invoice?.status === "open") {
+      invoice.attempt_count += 1;
+      invoice.next_payment_attempt = this.now() + 3 * 86_400;
+    } else {
+      invoice = this.issueInvoice(sub, "subscription_cycle", false, this.advancePeriod(sub));
+      sub.status = "past_due";
+      this.customerOf(sub).delinquent = true;
+    }
+    const events = [this.createEvent("invoice.payment_failed", invoice)];
+    const previous = previousAttributes(before, sub);
+    if (Object.keys(previous).length > 0) {
+      events.push(this.createEvent("customer.subscription.updated", sub, { previousAttributes: previous }));
+    }
+    return { subscription: sub, invoice, events };
+  }
+
+  /** The end of the period: a subscription set to cancel ends; others renew and pay (recovering past_due). */
+  renewSubscription(id: string) {
+    const sub = this.requireSubscription(id);
+    if (sub.status === "canceled") throw invalid(undefined, "Cannot renew a canceled subscription.");
+    if (sub.cancel_at_period_end) {
+      this.end(sub);
+      return { subscription: sub, invoice: null, events: [this.createEvent("customer.subscription.deleted", sub)] };
+    }
+    const before = snapshot(sub);
+    let invoice = this.invoices.get(sub.latest_invoice ?? "");
+    if (sub.status === "past_due" && invoice?.status === "open") {
+      Object.assign(invoice, {
+        status: "paid",
+        amount_paid: invoice.amount_due,
+        amount_remaining: 0,
+        next_payment_attempt: null,
+      } satisfies Partial<Invoice>);
+      invoice.attempt_count += 1;
+      invoice.status_transitions.paid_at = this.now();
+    } else {
+      invoice = this.issueInvoice(sub, "subscription_cycle", true, this.advancePeriod(sub));
+    }
+    sub.status = "active";
+    this.customerOf(sub).delinquent = false;
+    const events: EventRecord[] = [];
+    const previous = previousAttributes(before, sub);
+    if (Object.keys(previous).length > 0) {
+      events.push(this.createEvent("customer.subscription.updated", sub, { previousAttributes: previous }));
+    }
+    events.push(this.createEvent("invoice.paid", invoice));
+    return { subscription: sub, invoice, events };
+  }
+
+  // ----------------------------------------------------------------------------------- internals
+
+  private end(sub: Subscription): void {
+    sub.status = "canceled";
+    sub.ended_at = this.now();
+  }
+
+  private customerOf(sub: Subscription): Customer {
+    const customer = this.customers.get(sub.customer);
+    if (!customer) throw noSuch("customer", sub.customer, "customer");
+    return customer;
+  }
+
+  private buildItem(
+    subscription: string,
+    price: Price,
+    quantity: number,
+    now: number,
+    sibling?: SubscriptionItem,
+  ): SubscriptionItem {
+    return {
+      id: newId("si", 14),
+      object: "subscription_item",
+      billing_thresholds: null,
+      created: now,
+      current_period_end:
+        sibling?.current_period_end ?? addInterval(now, price.recurring.interval, price.recurring.interval_count),
+      current_period_start: sibling?.current_period_start ?? now,
+      current_trial: null,
+      discounts: [],
+      metadata: {},
+      plan: planOf(price),
+      price: snapshot(price),
+      quantity,
+      subscription,
+      tax_rates: [],
+    };
+  }
+
+  private buildSubscription(
+    id: string,
+    customer: Customer,
+    items: SubscriptionItem[],
+    metadata: Metadata,
+  ): Subscription {
+    const now = this.now();
+    return {
+      id,
+      object: "subscription",
+      application: null,
+      application_fee_percent: null,
+      automatic_tax: { disabled_reason: null, enabled: false, liability: null },
+      billing_cycle_anchor: now,
+      billing_cycle_anchor_config: null,
+      billing_mode: { flexible: null, type: "classic" },
+      billing_schedules: [],
+      billing_thresholds: null,
+      cancel_at: null,
+      cancel_at_period_end: false,
+      canceled_at: null,
+      cancellation_details: cancellation(null),
+      collection_method: "charge_automatically",
+      created: now,
+      currency: items[0]?.price.currency ?? "gbp",
+      customer: customer.id,
+      customer_account: null,
+      days_until_due: null,
+      default_payment_method: null,
+      default_source: null,
+      default_tax_rates: [],
+      description: null,
+      discounts: [],
+      ended_at: null,
+      invoice_settings: {
+        account_tax_ids: null,
+        custom_fields: null,
+        description: null,
+        footer: null,
+        issuer: { type: "self" },
+      },
+      items: list(items, `/v1/subscription_items?subscription=${id}`),
+      latest_invoice: null,
+      livemode: false,
+      managed_payments: null,
+      metadata,
+      next_pending_invoice_item_invoice: null,
+      on_behalf_of: null,
+      pause_collection: null,
+      payment_settings: {
+        payment_method_options: null,
+        payment_method_types: null,
+        save_default_payment_method: "off",
+      },
+      pending_invoice_item_interval: null,
+      pending_setup_intent: null,
+      pending_update: null,
+      schedule: null,
+      start_date: now,
+      status: "active",
+      test_clock: null,
+      transfer_data: null,
+      trial_end: null,
+      trial_settings: { end_behavior: { billing_cycle_anchor: null, missing_payment_method: "create_invoice" } },
+      trial_start: null,
+    };
+  }
+
+  /** Moves every item to its next period, counted from the anchor; returns the period that ended. */
+  private advancePeriod(sub: Subscription): { start: number; end: number } {
+    const first = sub.items.data[0];
+    const ended = { start: first?.current_period_start ?? sub.created, end: periodEnd(sub) };
+    for (const item of sub.items.data) {
+      const { interval, interval_count } = item.price.recurring;
+      let n = 1;
+      while (addInterval(sub.billing_cycle_anchor, interval, interval_count * n) <= item.current_period_end) n++;
+      item.current_period_start = item.current_period_end;
+      item.current_period_end = addInterval(sub.billing_cycle_anchor, interval, interval_count * n);
+    }
+    return ended;
+  }
+
+  /**
+   * The invoice-level period is Stripe's: the period that just ended for renewals, a zero-length
+   * one at creation for the first invoice. Lines carry the billed item periods.
+   */
+  private issueInvoice(
+    sub: Subscription,
+    reason: "subscription_create" | "subscription_cycle" | "subscription_update",
+    paid: boolean,
+    period: { start: number; end: number },
+  ): Invoice {
+    const customer = this.customerOf(sub);
+    const id = newId("in");
+    const now = this.now();
+    const lines = sub.items.data.map((item): InvoiceLine => ({
+      id: newId("il"),
+      object: "line_item",
+      amount: (item.price.unit_amount ?? 0) * (item.quantity ?? 1),
+      currency: item.price.currency,
+      description: `${item.quantity ?? 1} × ${this.products.get(item.price.product)?.name ?? item.price.product}`,
+      invoice: id,
+      livemode: false,
+      metadata: {},
+      parent: {
+        invoice_item_details: null,
+        subscription_item_details: {
+          invoice_item: null,
+          proration: false,
+          proration_details: { credited_items: null },
+          subscription: sub.id,
+          subscription_item: item.id,
+        },
+        type: "subscription_item_details",
+      },
+      period: { end: item.current_period_end, start: item.current_period_start },
+      pricing: {
+        price_details: { price: item.price.id, product: item.price.product },
+        type: "price_details",
+        unit_amount_decimal: item.price.unit_amount_decimal,
+      },
+      quantity: item.quantity ?? 1,
+      subscription: sub.id,
+    }));
+    const total = lines.reduce((sum, line) => sum + line.amount, 0);
+    const invoice: Invoice = {
+      id,
+      object: "invoice",
+      amount_due: total,
+      amount_paid: paid ? total : 0,
+      amount_remaining: paid ? 0 : total,
+      attempt_count: 1,
+      attempted: true,
+      billing_reason: reason,
+      collection_method: "charge_automatically",
+      created: now,
+      currency: sub.currency,
+      customer: customer.id,
+      customer_email: customer.email,
+      lines: list(lines, `/v1/invoices/${id}/lines`),
+      livemode: false,
+      metadata: {},
+      next_payment_attempt: paid ? null : now + 3 * 86_400,
+      number: `${customer.invoice_prefix}-${String(customer.next_invoice_sequence ?? 1).padStart(4, "0")}`,
+      parent: {
+        quote_details: null,
+        subscription_details: { metadata: { ...sub.metadata }, subscription: sub.id },
+        type: "subscription_details",
+      },
+      period_end: period.end,
+      period_start: period.start,
+      status: paid ? "paid" : "open",
+      status_transitions: {
+        finalized_at: now,
+        marked_uncollectible_at: null,
+        paid_at: paid ? now : null,
+        voided_at: null,
+      },
+      subtotal: total,
+      total,
+    };
+    customer.next_invoice_sequence = (customer.next_invoice_sequence ?? 1) + 1;
+    this.invoices.set(id, invoice);
+    sub.latest_invoice = id;
+    return invoice;
+  }
+}
+
+function cancellation(reason: "cancellation_requested" | null): Subscription["cancellation_details"] {
+  return { comment: null, feedback: null, feedback_option: null, reason };
+}
+
+/** The legacy `plan` Stripe still embeds next to each subscription item's price. */
+function planOf(price: Price): Plan {
+  return {
+    id: price.id,
+    object: "plan",
+    active: price.active,
+    amount: price.unit_amount,
+    amount_decimal: price.unit_amount_decimal,
+    billing_scheme: "per_unit",
+    created: price.created,
+    currency: price.currency,
+    interval: price.recurring.interval,
+    interval_count: price.recurring.interval_count,
+    livemode: false,
+    metadata: { ...price.metadata },
+    meter: null,
+    nickname: price.nickname,
+    product: price.product,
+    tiers_mode: null,
+    transform_usage: null,
+    trial_period_days: null,
+    usage_type: "licensed",
+  };
+}

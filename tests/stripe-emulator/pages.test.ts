@@ -1,0 +1,208 @@
+// The hosted Checkout and Customer Portal pages, driven like a browser (plain form posts).
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type Stripe from "stripe";
+import { describe, expect, it } from "vitest";
+import { startStripeEmulator } from "../../stripe-emulator/emulator.ts";
+import invoiceFixture from "../fixtures/stripe/invoice.json" with { type: "json" };
+import { clientFor, createCheckout, payCheckout, subscribe, useHarness } from "./helpers.ts";
+
+const h = useHarness();
+
+async function get(url: string) {
+  const res = await fetch(url, { redirect: "manual" });
+  return { status: res.status, location: res.headers.get("location"), html: await res.text() };
+}
+
+function post(url: string, form: Record<string, string> = {}) {
+  return fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(form),
+    redirect: "manual",
+  });
+}
+
+describe("hosted checkout", () => {
+  it("shows plan, price, email, Pay and a Cancel link, escaping what the app sent", async () => {
+    const session = await createCheckout(h.stripe, { customer_email: '"<b>"@example.com' });
+    const { status, html } = await get(session.url!);
+    expect(status).toBe(200);
+    expect(html).toContain("Stripe emulator — no real payment");
+    expect(html).toContain('<strong class="product-name">Pro</strong>');
+    expect(html).toContain("£29.00 / month");
+    expect(html).toContain("&quot;&lt;b&gt;&quot;@example.com");
+    expect(html).not.toContain("<b>");
+    expect(html).toContain(`<form method="post" action="/checkout/${session.id}/pay">`);
+    expect(html).toMatch(/<button type="submit" class="primary">Pay<\/button>/);
+    expect(html).toContain(`<a href="/checkout/${session.id}/cancel">Cancel</a>`);
+    expect((await get(`${h.emulator.url}/checkout/cs_test_nope`)).status).toBe(404);
+  });
+
+  it("Pay creates the subscription and delivers its signed webhooks before redirecting (303) to success_url", async () => {
+    const session = await createCheckout(h.stripe);
+    const res = await payCheckout(h.emulator, session.id);
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe(`http://app.test/billing/success?session_id=${session.id}`);
+
+    // Already delivered when the redirect arrives, in this order, each verified by the SDK.
+    expect(h.receiver.received.map((r) => r.signatureError)).toEqual([null, null, null]);
+    expect(h.receiver.types).toEqual(["customer.subscription.created", "checkout.session.completed", "invoice.paid"]);
+    const [created, completed, paid] = h.receiver.events.map((e) => e.data.object);
+    const subscription = created as Stripe.Subscription;
+    const completedSession = completed as Stripe.Checkout.Session;
+    const invoice = paid as Stripe.Invoice;
+    expect(completedSession).toMatchObject({
+      id: session.id,
+      status: "complete",
+      subscription: subscription.id,
+      client_reference_id: "user_123",
+    });
+    expect(subscription).toMatchObject({
+      status: "active",
+      customer: completedSession.customer,
+      metadata: { user_id: "123" },
+      latest_invoice: invoice.id,
+    });
+    expect(invoice).toMatchObject({
+      object: "invoice",
+      status: "paid",
+      billing_reason: "subscription_create",
+      amount_paid: 2900,
+      customer: completedSession.customer,
+      parent: { type: "subscription_details", subscription_details: { subscription: subscription.id } },
+    });
+    expect(invoice.lines.data[0]).toMatchObject({
+      object: "line_item",
+      amount: 2900,
+      pricing: { price_details: { price: "price_emu_pro_monthly" } },
+    });
+    // Minimal, but only Stripe's fields, nested as in Stripe's example.
+    const unknownKeys = (actual: object, fixture: object) => Object.keys(actual).filter((key) => !(key in fixture));
+    expect(unknownKeys(invoice, invoiceFixture)).toEqual([]);
+    expect(unknownKeys(invoice.lines.data[0]!, invoiceFixture.lines.data[0]!)).toEqual([]);
+    expect(unknownKeys(invoice.parent!, invoiceFixture.parent)).toEqual([]);
+    for (const event of h.receiver.events) {
+      expect(event).toMatchObject({ object: "event", livemode: false, pending_webhooks: 1, request: { id: null } });
+    }
+    const delivery = h.receiver.received[0]!;
+    expect(delivery.headers["user-agent"]).toBe("Stripe/1.0 (+https://stripe.com/docs/webhooks)");
+    expect(delivery.rawBody).toBe(JSON.stringify(JSON.parse(delivery.rawBody), null, 2));
+    expect(h.emulator.events.map((r) => r.deliveries.map((d) => d.status))).toEqual([[200], [200], [200]]);
+
+    // Paying again (double submit, back button) charges nothing.
+    const again = await payCheckout(h.emulator, session.id);
+    expect(await again.text()).toContain("already complete");
+    expect(h.receiver.received).toHaveLength(3);
+  });
+
+  it("asks for an email when the app sent none, and uses the customer the app sent", async () => {
+    const anonymous = await createCheckout(h.stripe, { customer_email: undefined });
+    expect((await get(anonymous.url!)).html).toContain('<input id="email" name="email" type="email" required');
+    const withoutEmail = await payCheckout(h.emulator, anonymous.id);
+    expect(withoutEmail.status).toBe(400);
+    expect(await withoutEmail.text()).toContain("Please enter your email address.");
+    expect((await payCheckout(h.emulator, anonymous.id, { email: "typed@example.com" })).status).toBe(303);
+    const customerId = (await h.stripe.checkout.sessions.retrieve(anonymous.id)).customer;
+    expect(await h.stripe.customers.retrieve(String(customerId))).toMatchObject({ email: "typed@example.com" });
+
+    const known = await createCheckout(h.stripe, { customer: String(customerId), customer_email: undefined });
+    expect((await get(known.url!)).html).toContain('<span class="customer-email">typed@example.com</span>');
+    await payCheckout(h.emulator, known.id);
+    expect((await h.stripe.checkout.sessions.retrieve(known.id)).customer).toBe(customerId);
+  });
+
+  it("Cancel goes back to cancel_url and leaves the session open", async () => {
+    const session = await createCheckout(h.stripe);
+    const { status, location } = await get(`${h.emulator.url}/checkout/${session.id}/cancel`);
+    expect([status, location]).toEqual([303, "http://app.test/pricing"]);
+    expect((await h.stripe.checkout.sessions.retrieve(session.id)).status).toBe("open");
+    expect(h.emulator.events).toEqual([]);
+  });
+
+  it("still completes and redirects when the app is unreachable, recording the failed delivery", async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const emulator = await startStripeEmulator({ webhookUrl: `http://127.0.0.1:${port}/api/stripe/webhook` });
+    try {
+      const session = await createCheckout(clientFor(emulator));
+      expect((await payCheckout(emulator, session.id)).status).toBe(303);
+      const [attempt] = emulator.events[0]!.deliveries;
+      expect(attempt).toMatchObject({ ok: false, status: 0, error: expect.stringContaining("ECONNREFUSED") });
+    } finally {
+      await emulator.close();
+    }
+  });
+});
+
+describe("hosted customer portal", () => {
+  async function openPortal() {
+    const { subscription } = await subscribe(h);
+    const portal = await h.stripe.billingPortal.sessions.create({
+      customer: subscription.customer,
+      return_url: "http://app.test/account",
+    });
+    return { subscription, portal, base: `${h.emulator.url}/portal/${portal.id}` };
+  }
+
+  it("shows the plan, renewal date, the prices the app sells to switch to, Cancel and the return link", async () => {
+    const { subscription, portal } = await openPortal();
+    const { html } = await get(portal.url);
+    expect(html).toContain('<h2 class="plan-name">Pro (monthly)</h2>');
+    expect(html).toContain("£29.00 / month");
+    const renews = new Date(subscription.items.data[0]!.current_period_end * 1000);
+    expect(html).toContain(
+      `Renews on ${renews.toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" })}`,
+    );
+    const switches = [...html.matchAll(/<button type="submit">Switch to ([^<]+)<\/button>/g)].map((m) => m[1]);
+    expect(switches).toEqual(["Hobbyist (monthly)", "Hobbyist (yearly)", "Pro (yearly)"]);
+    expect(html).toContain('<button type="submit">Cancel subscription</button>');
+    expect(html).toContain('<a href="http://app.test/account" class="return-link">Return to app.test</a>');
+    expect((await get(`${h.emulator.url}/portal/bps_nope`)).status).toBe(404);
+  });
+
+  it("switching plan delivers customer.subscription.updated before coming back with a notice", async () => {
+    const { subscription, base } = await openPortal();
+    const res = await post(`${base}/subscriptions/${subscription.id}/switch`, { price: "price_emu_hobbyist_monthly" });
+    expect(res.status).toBe(303);
+    expect(h.receiver.types).toEqual(["customer.subscription.updated"]);
+    const updated = h.receiver.events[0]?.data.object as Stripe.Subscription;
+    expect(updated.items.data[0]?.price.lookup_key).toBe("hobbyist_monthly");
+    const { html } = await get(new URL(res.headers.get("location")!, base).href);
+    expect(html).toContain("Your plan has been switched to Hobbyist (monthly).");
+    expect(html).toContain('<h2 class="plan-name">Hobbyist (monthly)</h2>');
+
+    const unsold = await post(`${base}/subscriptions/${subscription.id}/switch`, {
+      price: "price_emu_hobbyist_quarterly",
+    });
+    expect(unsold.status).toBe(400);
+    expect(await unsold.text()).toContain("That plan is not available.");
+  });
+
+  it("switching to a yearly plan restarts the period and bills it", async () => {
+    const { subscription, base } = await openPortal();
+    await post(`${base}/subscriptions/${subscription.id}/switch`, { price: "price_emu_pro_yearly" });
+    expect(h.receiver.types).toEqual(["customer.subscription.updated", "invoice.paid"]);
+  });
+
+  it("canceling ends the subscription now and delivers customer.subscription.deleted first", async () => {
+    const { subscription, base } = await openPortal();
+    const res = await post(`${base}/subscriptions/${subscription.id}/cancel`);
+    expect(res.status).toBe(303);
+    expect(h.receiver.types).toEqual(["customer.subscription.deleted"]);
+    const { html } = await get(new URL(res.headers.get("location")!, base).href);
+    expect(html).toContain("Your subscription has been canceled.");
+    expect(html).toContain("You have no active subscriptions.");
+    expect(html).toContain("Past subscriptions");
+  });
+
+  it("acts only on the portal customer's own subscriptions, and never echoes notice text", async () => {
+    const { base } = await openPortal();
+    const { subscription: other } = await subscribe(h);
+    expect((await post(`${base}/subscriptions/${other.id}/cancel`)).status).toBe(404);
+    expect((await h.stripe.subscriptions.retrieve(other.id)).status).toBe("active");
+    expect((await get(`${base}?notice=%3Cscript%3Ealert(1)%3C/script%3E`)).html).not.toContain("alert(1)");
+  });
+});
