@@ -150,7 +150,8 @@ export function ErrorPanel({ error }: { error: unknown }) {
       </section>
     );
   }
-  console.error(error);
+  // The server logs it once (entry.server's handleError); in the browser, the console is where developers look.
+  if (typeof document !== "undefined") console.error(error);
   return (
     <section className="error-panel" role="alert">
       <h1>Something went wrong</h1>

@@ -7,7 +7,8 @@ import type { User } from "~/models/user.server.ts";
 import { config } from "~/utils/config.server.ts";
 import { lookupPrices } from "./prices.server.ts";
 import { isLiveSubscriptionStatus, USER_ID_METADATA_KEY } from "./rules.ts";
-import { BillingDisabledError, billingMode, getStripe } from "./stripe.server.ts";
+import { logger } from "~/utils/logger.server.ts";
+import { BillingDisabledError, billingMode, describeStripeError, getStripe } from "./stripe.server.ts";
 
 export type BillingProblem =
   | "billing-disabled"
@@ -48,7 +49,7 @@ export function appOrigin(request: Request) {
 }
 
 function stripeFailure(error: unknown): never {
-  console.error("Stripe request failed", error);
+  logger.warn({ stripe: describeStripeError(error) }, "Stripe request failed");
   throw new Refusal("stripe-unreachable", "Stripe could not be reached. Please try again in a moment.");
 }
 

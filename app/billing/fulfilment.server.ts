@@ -202,3 +202,26 @@ export async function fulfilCheckoutSession(
   }
   return applySubscription(tx, subscription, { observedAt, userIdHint: userId, fromCheckout: true });
 }
+
+/**
+ * Stripe has no subscription at all for the user's customer (support's sync): the subscription the
+ * user had is gone, exactly as if its deletion had arrived.
+ */
+export async function applyNoSubscription(tx: Tx, userId: number, observedAt: Date): Promise<FulfilmentOutcome> {
+  const user = await lockBillingUser(tx, { id: userId });
+  if (!user) throw new FulfilmentError(`Tierdesk user ${userId} does not exist.`);
+  if (!user.stripeSubscriptionId) return { result: "ignored", userId, detail: "no subscription in Stripe, none linked here" };
+  const plan = planSubscriptionChange({
+    user,
+    subscription: { id: user.stripeSubscriptionId, status: "canceled" },
+    deleted: true,
+    fromCheckout: false,
+    tier: null,
+  });
+  if ("ignored" in plan) return { result: "ignored", userId, detail: plan.ignored };
+  if (freshness(observedAt, user.subscriptionSyncedAt, { finalInItsSecond: true }) === "stale") {
+    return { result: "stale", userId, detail: "a newer state was applied meanwhile" };
+  }
+  await updateBillingUser(tx, user.id, { ...plan.change, subscriptionSyncedAt: observedAt });
+  return { result: "applied", userId, detail: plan.detail };
+}

@@ -78,6 +78,14 @@ export function getStripe(): Stripe {
   }));
 }
 
+/** A failed Stripe call in one line for the log: an outage is expected, not a bug with a stack. */
+export function describeStripeError(error: unknown): Record<string, unknown> {
+  if (error instanceof Stripe.errors.StripeError) {
+    return { type: error.type, code: error.code, status: error.statusCode, message: error.message, requestId: error.requestId };
+  }
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
 /** Stripe objects are often either an id or the expanded object. */
 export function idOf(value: string | { id: string } | null | undefined): string | null {
   if (!value) return null;

@@ -9,6 +9,7 @@
 import Stripe from "stripe";
 import { z } from "zod";
 import {
+  type AttemptSource,
   claimStoredEvent,
   failStoredEvent,
   type FinishedStatus,
@@ -22,6 +23,7 @@ import { inTransaction, type Tx } from "~/models/transaction.server.ts";
 import { applySubscription, FulfilmentError, fulfilCheckoutSession, type FulfilmentOutcome } from "./fulfilment.server.ts";
 import { invalidatePriceCache } from "./prices.server.ts";
 import { eventAction, type EventAction } from "./rules.ts";
+import { logger } from "~/utils/logger.server.ts";
 import { getStripe, webhookSecrets } from "./stripe.server.ts";
 
 export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
@@ -203,7 +205,9 @@ function publicError(eventId: string, error: unknown) {
 }
 
 function logUnexpected(eventId: string, type: string, error: unknown) {
-  if (!(error instanceof FulfilmentError)) console.error(`Stripe event ${eventId} (${type}) failed:`, error);
+  // A FulfilmentError is an explained, expected refusal (stored for support); anything else is a bug or an outage.
+  if (error instanceof FulfilmentError) logger.info({ eventId, type, reason: error.message }, "Stripe event refused");
+  else logger.error({ eventId, type, err: error }, "Stripe event failed");
 }
 
 /** Verifies a delivery, then stores and processes its event exactly once. */
@@ -224,8 +228,10 @@ export async function receiveStripeWebhook(request: Request): Promise<WebhookOut
 
   const read = readEvent(payload);
   if ("malformed" in read) return { kind: "malformed", reason: read.malformed };
+  const started = performance.now();
+  const attempt = (source: AttemptSource) => ({ source, durationMs: Math.round(performance.now() - started) });
   if (!read.readable) {
-    await storeFailedEvent(read.stored, read.reason);
+    await storeFailedEvent(read.stored, read.reason, attempt("webhook"));
     return { kind: "unreadable", eventId: read.stored.eventId, reason: read.reason };
   }
   const { event, action, stored } = read;
@@ -233,14 +239,14 @@ export async function receiveStripeWebhook(request: Request): Promise<WebhookOut
     const result = await inTransaction(async (tx) => {
       if (!(await storeAndClaimEvent(tx, stored))) return null;
       const outcome = await dispatch(tx, event, action);
-      await finishEvent(tx, event.id, outcome.status, outcome.note);
+      await finishEvent(tx, event.id, outcome.status, outcome.note, attempt("webhook"));
       return outcome;
     });
     if (!result) return { kind: "duplicate", eventId: event.id };
     return { kind: "processed", eventId: event.id, ...result };
   } catch (error) {
     logUnexpected(event.id, event.type, error);
-    await storeFailedEvent(stored, errorMessage(error));
+    await storeFailedEvent(stored, errorMessage(error), attempt("webhook"));
     return { kind: "failed", eventId: event.id, publicError: publicError(event.id, error) };
   }
 }
@@ -248,16 +254,20 @@ export async function receiveStripeWebhook(request: Request): Promise<WebhookOut
 export type ReplayOutcome = { ok: true; status: FinishedStatus } | { ok: false; error: string };
 
 /**
- * Replays a stored event (support's "replay" button). Uses the stored payload when it is whole,
- * else fetches the event from Stripe (payloads over 16 KiB are stored truncated).
+ * Replays a stored event (support's "replay" button, or a bulk replay). Uses the stored payload when
+ * it is whole, else fetches the event from Stripe (payloads over 16 KiB are stored truncated): that
+ * attempt is recorded as a resync.
  */
-export async function replayStoredEvent(eventId: string): Promise<ReplayOutcome> {
+export async function replayStoredEvent(eventId: string, { bulk = false }: { bulk?: boolean } = {}): Promise<ReplayOutcome> {
+  const started = performance.now();
   const stored = await getStoredEvent(eventId);
   if (!stored) return { ok: false, error: `No stored event ${eventId}.` };
+  let source: AttemptSource = bulk ? "bulk_replay" : "replay";
   let read = readEvent(stored.payload);
   if ("malformed" in read) {
     try {
       read = readEvent(JSON.stringify(await getStripe().events.retrieve(eventId)));
+      source = "resync";
     } catch (error) {
       return { ok: false, error: `The stored payload is truncated and Stripe could not be asked: ${errorMessage(error)}` };
     }
@@ -265,11 +275,12 @@ export async function replayStoredEvent(eventId: string): Promise<ReplayOutcome>
   if ("malformed" in read) return { ok: false, error: read.malformed };
   if (!read.readable) return { ok: false, error: read.reason };
   const { event, action } = read;
+  const attempt = () => ({ source, durationMs: Math.round(performance.now() - started) });
   try {
     const result = await inTransaction(async (tx) => {
       if (!(await claimStoredEvent(tx, eventId))) return null;
       const outcome = await dispatch(tx, event, action);
-      await finishEvent(tx, eventId, outcome.status, outcome.note);
+      await finishEvent(tx, eventId, outcome.status, outcome.note, attempt());
       return outcome;
     });
     if (!result) {
@@ -279,7 +290,7 @@ export async function replayStoredEvent(eventId: string): Promise<ReplayOutcome>
   } catch (error) {
     logUnexpected(eventId, event.type, error);
     const message = errorMessage(error);
-    await failStoredEvent(eventId, message);
+    await failStoredEvent(eventId, message, attempt());
     return { ok: false, error: message };
   }
 }

@@ -2,6 +2,7 @@
 // change) ends a session at once, even for a copied cookie.
 import { randomBytes } from "node:crypto";
 import { prisma } from "~/utils/db.server.ts";
+import type { Db } from "./transaction.server.ts";
 
 export const SESSION_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -25,7 +26,7 @@ export async function deleteSession(sessionId: string) {
 }
 
 /** Ends every session of a user (their role changed, or they asked to sign out everywhere). */
-export async function deleteUserSessions(userId: number) {
-  const { count } = await prisma.session.deleteMany({ where: { userId } });
+export async function deleteUserSessions(userId: number, db: Db = prisma) {
+  const { count } = await db.session.deleteMany({ where: { userId } });
   return count;
 }

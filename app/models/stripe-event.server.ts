@@ -61,35 +61,56 @@ export async function claimStoredEvent(tx: Db, eventId: string): Promise<boolean
 
 export type FinishedStatus = Extract<StripeEventStatus, "processed" | "stale" | "ignored">;
 
-/** Records the outcome of a claimed event, in the transaction that processed it. */
-export async function finishEvent(tx: Db, eventId: string, status: FinishedStatus, note: string | null) {
+export type AttemptSource = "webhook" | "replay" | "bulk_replay" | "resync";
+/** How a processing attempt went, for the event's history. */
+export type Attempt = { source: AttemptSource; durationMs: number };
+
+/** Records the outcome of a claimed event and the attempt, in the transaction that processed it (one statement). */
+export async function finishEvent(tx: Db, eventId: string, status: FinishedStatus, note: string | null, attempt: Attempt) {
   // A success clears the error a failed earlier attempt left.
   await tx.$executeRaw`
-    UPDATE stripe_events
-       SET status = ${status}::stripe_event_status, processed_at = now(), error = NULL, note = ${note}
-     WHERE event_id = ${eventId}`;
+    WITH finished AS (
+      UPDATE stripe_events
+         SET status = ${status}::stripe_event_status, processed_at = now(), error = NULL, note = ${note}
+       WHERE event_id = ${eventId}
+       RETURNING id)
+    INSERT INTO stripe_event_attempts (event_id, source, outcome, duration_ms)
+    SELECT id, ${attempt.source}::event_attempt_source, ${status}::stripe_event_status, ${attempt.durationMs} FROM finished`;
 }
 
 /**
- * Stores an event as failed with its error, after its processing transaction rolled back. Never
- * overwrites an outcome a concurrent delivery recorded meanwhile.
+ * Stores an event as failed with its error (and the attempt), after its processing transaction rolled
+ * back. Never overwrites an outcome a concurrent delivery recorded meanwhile.
  */
-export async function storeFailedEvent(event: NewStripeEvent, error: string) {
+export async function storeFailedEvent(event: NewStripeEvent, error: string, attempt: Attempt) {
   const message = error.slice(0, MAX_STORED_ERROR_CHARS);
   await prisma.$executeRaw`
-    INSERT INTO stripe_events (event_id, event_type, event_created_at, object_id, customer_id, payload, status, attempts, error)
-    VALUES (${event.eventId}, ${event.eventType}, ${event.createdAt}, ${event.objectId}, ${event.customerId},
-            ${truncatePayload(event.payload)}, 'failed', 1, ${message})
-    ON CONFLICT (event_id) DO UPDATE SET status = 'failed', error = ${message}, attempts = stripe_events.attempts + 1
-      WHERE stripe_events.status IN ('pending', 'failed', 'processing')`;
+    WITH failed AS (
+      INSERT INTO stripe_events (event_id, event_type, event_created_at, object_id, customer_id, payload, status, attempts, error)
+      VALUES (${event.eventId}, ${event.eventType}, ${event.createdAt}, ${event.objectId}, ${event.customerId},
+              ${truncatePayload(event.payload)}, 'failed', 1, ${message})
+      ON CONFLICT (event_id) DO UPDATE SET status = 'failed', error = ${message}, attempts = stripe_events.attempts + 1
+        WHERE stripe_events.status IN ('pending', 'failed', 'processing')
+      RETURNING id)
+    INSERT INTO stripe_event_attempts (event_id, source, outcome, error, duration_ms)
+    SELECT id, ${attempt.source}::event_attempt_source, 'failed', ${message}, ${attempt.durationMs} FROM failed`;
 }
 
 /** Records a replay's failure on a stored event (the replay's transaction rolled back). */
-export async function failStoredEvent(eventId: string, error: string) {
+export async function failStoredEvent(eventId: string, error: string, attempt: Attempt) {
   const message = error.slice(0, MAX_STORED_ERROR_CHARS);
   await prisma.$executeRaw`
-    UPDATE stripe_events SET status = 'failed', error = ${message}, attempts = attempts + 1
-     WHERE event_id = ${eventId} AND status IN ('pending', 'failed', 'processing')`;
+    WITH failed AS (
+      UPDATE stripe_events SET status = 'failed', error = ${message}, attempts = attempts + 1
+       WHERE event_id = ${eventId} AND status IN ('pending', 'failed', 'processing')
+       RETURNING id)
+    INSERT INTO stripe_event_attempts (event_id, source, outcome, error, duration_ms)
+    SELECT id, ${attempt.source}::event_attempt_source, 'failed', ${message}, ${attempt.durationMs} FROM failed`;
+}
+
+/** Every processing attempt of an event, oldest first. */
+export function listEventAttempts(eventRowId: bigint) {
+  return prisma.stripeEventAttempt.findMany({ where: { eventId: eventRowId }, orderBy: [{ at: "asc" }, { id: "asc" }] });
 }
 
 export function getStoredEvent(eventId: string): Promise<StripeEvent | null> {
@@ -167,4 +188,12 @@ export async function countEventsPerDay(days: number, now = new Date()): Promise
     }
   }
   return [...byDay.values()];
+}
+
+/** Whether this customer's events come from Stripe's live or test mode (the newest event says). */
+export async function livemodeOfCustomer(customerId: string): Promise<boolean | null> {
+  const rows = await prisma.$queryRaw<Array<{ payload: string }>>`
+    SELECT payload FROM stripe_events WHERE customer_id = ${customerId} ORDER BY received_at DESC, id DESC LIMIT 1`;
+  const match = rows[0]?.payload.match(/"livemode"\s*:\s*(true|false)/);
+  return match ? match[1] === "true" : null;
 }

@@ -119,3 +119,16 @@ export async function deleteTier(tx: Db, id: number) {
 export function countUsersOnTier(db: Db, tierId: number) {
   return db.user.count({ where: { tierId } });
 }
+
+/** Tiers that need no payment, which an admin may give a user directly (e.g. partners). */
+export function listExemptTiers() {
+  return prisma.subscriptionTier.findMany({
+    where: { OR: [{ billingProvider: "exempt" }, { isBillingExempt: true }] },
+    orderBy: { name: "asc" },
+    select: { key: true, name: true },
+  });
+}
+
+export function listTierKeys() {
+  return prisma.subscriptionTier.findMany({ orderBy: { name: "asc" }, select: { key: true, name: true } });
+}

@@ -103,3 +103,101 @@ export async function updateBillingUser(tx: Db, userId: number, data: BillingUpd
 export function countUsers() {
   return prisma.user.count();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Support: finding users and changing roles and exempt tiers
+
+export const USERS_PAGE_SIZE = 50;
+
+export type UserSearch = {
+  /** An email (or its beginning), a Stripe customer id (cus_…) or subscription id (sub_…). */
+  q?: string;
+  role?: Role;
+  /** A tier key; "free" also matches users without a tier. */
+  tierKey?: string;
+  /** A subscription status, or "none" for users who never subscribed. */
+  status?: string;
+};
+
+function escapeLike(text: string) {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function userConditions({ q, role, tierKey, status }: UserSearch): Prisma.Sql[] {
+  const where: Prisma.Sql[] = [];
+  if (q) {
+    if (q.startsWith("cus_")) where.push(Prisma.sql`u.stripe_customer_id = ${q}`);
+    else if (q.startsWith("sub_")) where.push(Prisma.sql`u.stripe_subscription_id = ${q}`);
+    else where.push(Prisma.sql`u.email LIKE ${`${escapeLike(q.trim().toLowerCase())}%`}`);
+  }
+  if (role) where.push(Prisma.sql`u.role = ${role}::user_role`);
+  if (tierKey) {
+    where.push(
+      tierKey === "free"
+        ? Prisma.sql`(u.tier_id IS NULL OR u.tier_id = (SELECT id FROM subscription_tier WHERE key = 'free'))`
+        : Prisma.sql`u.tier_id = (SELECT id FROM subscription_tier WHERE key = ${tierKey})`,
+    );
+  }
+  if (status) where.push(status === "none" ? Prisma.sql`u.subscription_status IS NULL` : Prisma.sql`u.subscription_status = ${status}`);
+  return where;
+}
+
+export type UserListRow = {
+  id: number;
+  email: string;
+  role: Role;
+  tierKey: string | null;
+  tierName: string | null;
+  subscriptionStatus: string | null;
+  stripeCustomerId: string | null;
+  createdAt: Date;
+};
+
+/** Newest users first, keyset-paged on id (`after`: older, `before`: newer); one extra row tells if more exist. */
+export async function listUsersPage(search: UserSearch, page: { after?: number; before?: number } = {}, take = USERS_PAGE_SIZE) {
+  const where = userConditions(search);
+  if (page.after) where.push(Prisma.sql`u.id < ${page.after}`);
+  if (page.before) where.push(Prisma.sql`u.id > ${page.before}`);
+  const clause = where.length ? Prisma.sql`WHERE ${Prisma.join(where, " AND ")}` : Prisma.empty;
+  const order = page.before ? Prisma.sql`ORDER BY u.id ASC` : Prisma.sql`ORDER BY u.id DESC`;
+  const rows = await prisma.$queryRaw<UserListRow[]>`
+    SELECT u.id, u.email, u.role, t.key AS "tierKey", t.name AS "tierName", u.subscription_status AS "subscriptionStatus",
+           u.stripe_customer_id AS "stripeCustomerId", u.created_at AS "createdAt"
+      FROM users u LEFT JOIN subscription_tier t ON t.id = u.tier_id
+      ${clause} ${order} LIMIT ${take + 1}`;
+  const more = rows.length > take;
+  const pageRows = rows.slice(0, take);
+  if (page.before) pageRows.reverse();
+  return {
+    rows: pageRows,
+    hasOlder: page.before ? true : more,
+    hasNewer: page.before ? more : Boolean(page.after),
+  };
+}
+
+export function getUserWithTier(id: number, db: Db = prisma) {
+  return db.user.findUnique({ where: { id }, include: { tier: true } });
+}
+
+export type UserWithTier = NonNullable<Awaited<ReturnType<typeof getUserWithTier>>>;
+
+/** The user, locked for a role or tier change; with every admin locked too, so "the last admin" is decided once. */
+export async function lockUserForRoleChange(tx: Db, id: number) {
+  const admins = await tx.$queryRaw<Array<{ id: number }>>`SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE`;
+  const rows = await tx.$queryRaw<Array<{ id: number }>>`SELECT id FROM users WHERE id = ${id} FOR UPDATE`;
+  if (!rows.length) return null;
+  const user = await tx.user.findUnique({ where: { id }, include: { tier: true } });
+  return user ? { user, adminCount: admins.length } : null;
+}
+
+export async function setUserRole(tx: Db, id: number, role: Role) {
+  await tx.user.update({ where: { id }, data: { role }, select: { id: true } });
+}
+
+export async function setUserTier(tx: Db, id: number, tierId: number | null) {
+  await tx.user.update({ where: { id }, data: { tierId }, select: { id: true } });
+}
+
+export function findUserByStripeCustomer(customerId: string) {
+  return prisma.user.findUnique({ where: { stripeCustomerId: customerId }, select: { id: true, email: true } });
+}

@@ -1,8 +1,11 @@
-// /admin/events/:eventId: one stored Stripe event, its outcome and payload.
+// /admin/events/:eventId: one stored Stripe event — what it is, the customer and object it concerns
+// (linked to the user), every processing attempt, and the payload as escaped text (it comes from
+// outside: never rendered as HTML).
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
-import { Form, Link, useLoaderData } from "@remix-run/react";
-import { getStoredEvent, MAX_STORED_PAYLOAD_BYTES } from "~/models/stripe-event.server.ts";
+import { Form, Link, useLoaderData, useNavigation } from "@remix-run/react";
+import { getStoredEvent, listEventAttempts, MAX_STORED_PAYLOAD_BYTES } from "~/models/stripe-event.server.ts";
+import { findUserByStripeCustomer } from "~/models/user.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
 
@@ -12,6 +15,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireRole(request, STAFF_ROLES);
   const stored = await getStoredEvent(params.eventId ?? "");
   if (!stored) throw jsonResponse({ error: `No stored event ${params.eventId}.` }, 404);
+  const [attempts, user] = await Promise.all([
+    listEventAttempts(stored.id),
+    stored.customerId ? findUserByStripeCustomer(stored.customerId) : Promise.resolve(null),
+  ]);
   let payload = stored.payload;
   let truncated = false;
   try {
@@ -27,36 +34,74 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       attempts: stored.attempts,
       error: stored.error,
       note: stored.note,
+      objectId: stored.objectId,
+      customerId: stored.customerId,
       eventCreatedAt: stored.eventCreatedAt?.toISOString() ?? null,
       receivedAt: stored.receivedAt.toISOString(),
       processedAt: stored.processedAt?.toISOString() ?? null,
     },
+    user,
+    attemptLog: attempts.map((attempt) => ({
+      id: attempt.id.toString(),
+      at: attempt.at.toISOString(),
+      source: attempt.source,
+      outcome: attempt.outcome,
+      error: attempt.error,
+      durationMs: attempt.durationMs,
+    })),
     payload,
     truncated,
   });
 }
 
+const timeFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "medium", timeZone: "UTC" });
+const when = (iso: string | null) => (iso ? `${timeFormat.format(new Date(iso))} UTC` : "—");
+const SOURCE_TEXT: Record<string, string> = {
+  webhook: "webhook delivery",
+  replay: "replay",
+  bulk_replay: "bulk replay",
+  resync: "replay, fetched again from Stripe",
+};
+
 export default function AdminEvent() {
-  const { event, payload, truncated } = useLoaderData<typeof loader>();
+  const { event, user, attemptLog, payload, truncated } = useLoaderData<typeof loader>();
+  const navigation = useNavigation();
+  const busy = navigation.state === "submitting";
   return (
     <section>
       <p>
         <Link to="/admin/events">← All events</Link>
       </p>
-      <h1>{event.eventId}</h1>
+      <h1 className="break">{event.eventId}</h1>
       <dl className="facts">
         <dt>Type</dt>
         <dd>{event.eventType}</dd>
         <dt>Status</dt>
-        <dd data-testid="event-status">{event.status}</dd>
+        <dd data-testid="event-status">
+          <span className={`status status-${event.status}`}>{event.status}</span>
+        </dd>
         <dt>Attempts</dt>
-        <dd>{event.attempts}</dd>
+        <dd data-testid="event-attempts">{event.attempts}</dd>
+        <dt>Object</dt>
+        <dd>{event.objectId ? <code>{event.objectId}</code> : "—"}</dd>
+        <dt>Customer</dt>
+        <dd data-testid="event-customer">
+          {event.customerId ? <code>{event.customerId}</code> : "—"}
+          {user ? (
+            <>
+              {" "}
+              · <Link to={`/admin/users/${user.id}`}>{user.email}</Link>
+            </>
+          ) : event.customerId ? (
+            <span className="hint"> (no Tierdesk user has this customer)</span>
+          ) : null}
+        </dd>
         <dt>Happened (Stripe)</dt>
-        <dd>{event.eventCreatedAt ?? "—"}</dd>
+        <dd>{when(event.eventCreatedAt)}</dd>
         <dt>Received</dt>
-        <dd>{event.receivedAt}</dd>
+        <dd>{when(event.receivedAt)}</dd>
         <dt>Processed</dt>
-        <dd>{event.processedAt ?? "—"}</dd>
+        <dd>{when(event.processedAt)}</dd>
       </dl>
       {event.error ? (
         <p className="form-error" role="alert">
@@ -68,14 +113,51 @@ export default function AdminEvent() {
         <Form method="post" action="/admin/events?index">
           <input type="hidden" name="eventId" value={event.eventId} />
           <input type="hidden" name="back" value="/admin/events" />
-          <button type="submit">Replay this event</button>
+          <button type="submit" disabled={busy}>
+            {busy ? "Replaying…" : "Replay this event"}
+          </button>
         </Form>
       ) : null}
+
+      <h2>Processing attempts</h2>
+      {attemptLog.length ? (
+        <div className="table-scroll">
+          <table data-testid="attempts">
+            <thead>
+              <tr>
+                <th scope="col">When (UTC)</th>
+                <th scope="col">Source</th>
+                <th scope="col">Outcome</th>
+                <th scope="col">Duration</th>
+                <th scope="col">Error</th>
+              </tr>
+            </thead>
+            <tbody>
+              {attemptLog.map((attempt) => (
+                <tr key={attempt.id} data-outcome={attempt.outcome}>
+                  <td data-label="When">{timeFormat.format(new Date(attempt.at))}</td>
+                  <td data-label="Source">{SOURCE_TEXT[attempt.source] ?? attempt.source}</td>
+                  <td data-label="Outcome">
+                    <span className={`status status-${attempt.outcome}`}>{attempt.outcome}</span>
+                  </td>
+                  <td data-label="Duration">{attempt.durationMs} ms</td>
+                  <td data-label="Error">
+                    <span className="outcome">{attempt.error ?? ""}</span>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : (
+        <p className="hint">No attempt recorded (stored before attempts were kept).</p>
+      )}
+
       <h2>Payload</h2>
-      {truncated ? (
-        <p className="hint">Stored truncated to 16 KiB; a replay fetches the whole event from Stripe.</p>
-      ) : null}
-      <pre className="payload">{payload}</pre>
+      {truncated ? <p className="hint">Stored truncated to 16 KiB; a replay fetches the whole event from Stripe.</p> : null}
+      <pre className="payload" data-testid="payload">
+        {payload}
+      </pre>
     </section>
   );
 }

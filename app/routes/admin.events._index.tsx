@@ -1,58 +1,105 @@
-// /admin/events: stored Stripe webhook events, newest first, with their outcome; failed ones can be replayed.
+// /admin/events: every stored Stripe webhook, newest first, at any size. Filters and pages live in
+// the URL (?status=&type=&from=&to=&q=, keyset ?after=/?before=<received_at>~<id>) so support can
+// paste a link. Replay one failed event, or every failed event the filter matches (in the background).
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
 import { Form, Link, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
-import { tableFeatures, useTable, type ColumnDef } from "@tanstack/react-table";
+import { type ColumnDef, tableFeatures, useTable } from "@tanstack/react-table";
+import { previewBulkReplay, startBulkReplay } from "~/billing/bulk-replay.server.ts";
 import { replayStoredEvent } from "~/billing/webhook.server.ts";
-import type { StripeEventStatus } from "~/generated/prisma/client.ts";
-import { countEventsByStatus, EVENT_STATUSES, EVENTS_PAGE_SIZE, listStoredEvents } from "~/models/stripe-event.server.ts";
+import { countEventLog, type EventCursor, type EventLogFilter, listEventLog } from "~/models/event-log.server.ts";
+import { getStoredEvent } from "~/models/stripe-event.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
+import { EVENT_STATUSES } from "~/utils/event-statuses.ts";
+import { safeRedirect } from "~/utils/safe-redirect.ts";
 
 export const meta: MetaFunction = () => [{ title: "Stripe events · Admin · Tierdesk" }];
+
+function parseCursor(value: string | null): EventCursor | undefined {
+  const match = value?.match(/^(\d{4}-\d{2}-\d{2}T[\d:.]+Z)~(\d{1,19})$/);
+  if (!match?.[1] || !match[2]) return undefined;
+  const receivedAt = new Date(match[1]);
+  return Number.isNaN(receivedAt.getTime()) ? undefined : { receivedAt, id: BigInt(match[2]) };
+}
+
+const cursorOf = (row: { receivedAt: Date; id: bigint }) => `${row.receivedAt.toISOString()}~${row.id}`;
+
+/** A day (YYYY-MM-DD, from a date input) or a moment; `to` days are inclusive. */
+function parseDay(value: string | null, end: boolean): Date | undefined {
+  if (!value) return undefined;
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(value);
+  const date = new Date(day ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(date.getTime())) return undefined;
+  return day && end ? new Date(date.getTime() + 86_400_000) : date;
+}
+
+/** The event log filter in the URL. Anything malformed is ignored rather than an error. */
+export function filterFrom(params: URLSearchParams): EventLogFilter {
+  const status = EVENT_STATUSES.find((value) => value === params.get("status"));
+  const type = params.get("type")?.trim().slice(0, 255);
+  const q = params.get("q")?.trim().slice(0, 255);
+  return {
+    status,
+    type: type && /^[a-z0-9_.*]+$/.test(type) ? type : undefined,
+    from: parseDay(params.get("from"), false),
+    to: parseDay(params.get("to"), true),
+    q: q && /^[A-Za-z0-9_-]+$/.test(q) ? q : undefined,
+  };
+}
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireRole(request, STAFF_ROLES);
   const params = new URL(request.url).searchParams;
-  const statusParam = params.get("status");
-  const status = EVENT_STATUSES.find((s) => s === statusParam);
-  const type = params.get("type")?.trim() || undefined;
-  const beforeParam = params.get("before");
-  const before = beforeParam && /^\d+$/.test(beforeParam) ? BigInt(beforeParam) : undefined;
-  const [rows, counts] = await Promise.all([listStoredEvents({ status, type, before }), countEventsByStatus()]);
-  const page = rows.slice(0, EVENTS_PAGE_SIZE);
+  const filter = filterFrom(params);
+  const [page, counts, replayed, toReplay] = await Promise.all([
+    listEventLog(filter, { after: parseCursor(params.get("after")), before: parseCursor(params.get("before")) }),
+    countEventLog(),
+    params.get("replayed") ? getStoredEvent(params.get("replayed") ?? "") : Promise.resolve(null),
+    params.get("replayAll") ? previewBulkReplay(filter) : Promise.resolve(null),
+  ]);
+  const first = page.rows[0];
+  const last = page.rows.at(-1);
   return json({
     counts,
-    events: page.map((row) => ({
+    events: page.rows.map((row) => ({
       eventId: row.eventId,
       eventType: row.eventType,
       status: row.status,
       attempts: row.attempts,
+      customerId: row.customerId,
       outcome: row.error ?? row.note,
       receivedAt: row.receivedAt.toISOString(),
-      processedAt: row.processedAt?.toISOString() ?? null,
     })),
-    nextBefore: rows.length > EVENTS_PAGE_SIZE ? page[page.length - 1]!.id.toString() : null,
-    notice: params.get("notice"),
-    error: params.get("error"),
+    newer: page.hasNewer && first ? cursorOf(first) : null,
+    older: page.hasOlder && last ? cursorOf(last) : null,
+    replayed: replayed
+      ? { eventId: replayed.eventId, status: replayed.status, error: replayed.error, refused: params.get("refused") === "1" }
+      : null,
+    toReplay,
   });
 }
 
 export async function action({ request }: ActionFunctionArgs) {
-  await requireRole(request, STAFF_ROLES);
+  const user = await requireRole(request, STAFF_ROLES);
   const form = await request.formData();
+  // Only back to this page, after resolving the path: "/admin/events/../..//evil.com" is no way out.
+  const safe = safeRedirect(form.get("back"), "/admin/events");
+  const back = new URL(safe, "http://tierdesk.invalid");
+  const target = back.pathname === "/admin/events" ? back : new URL("/admin/events", "http://tierdesk.invalid");
+  for (const name of ["replayed", "refused", "replayAll"]) target.searchParams.delete(name);
+
+  if (form.get("intent") === "replay-all") {
+    const job = await startBulkReplay(user.email, filterFrom(target.searchParams));
+    if (!job) return redirect(`${target.pathname}${target.search}`);
+    return redirect(`/admin/events/replays/${job.id}`);
+  }
   const eventId = String(form.get("eventId") ?? "");
-  const back = String(form.get("back") ?? "/admin/events");
-  const target = back.startsWith("/admin/events") ? back : "/admin/events";
-  const withMessage = (key: "notice" | "error", message: string) => {
-    const url = new URL(target, "http://x");
-    url.searchParams.set(key, message);
-    return redirect(`${url.pathname}${url.search}`);
-  };
-  if (!/^evt_[A-Za-z0-9_]+$/.test(eventId)) return withMessage("error", "Choose an event to replay.");
-  const result = await replayStoredEvent(eventId);
-  return result.ok
-    ? withMessage("notice", `Replayed ${eventId}: processed.`)
-    : withMessage("error", `Replaying ${eventId} failed: ${result.error}`);
+  if (!/^[A-Za-z0-9_-]{1,255}$/.test(eventId)) return json({ error: "Choose an event to replay." }, { status: 400 });
+  const outcome = await replayStoredEvent(eventId);
+  // The page words the result from the event as stored now: no free text travels in the URL.
+  target.searchParams.set("replayed", eventId);
+  if (!outcome.ok && /only failed or pending events can be replayed/.test(outcome.error)) target.searchParams.set("refused", "1");
+  return redirect(`${target.pathname}${target.search}`);
 }
 
 type EventRow = ReturnType<typeof useLoaderData<typeof loader>>["events"][number];
@@ -64,103 +111,203 @@ const columns: Array<ColumnDef<typeof features, EventRow>> = [
   {
     accessorKey: "eventId",
     header: "Event",
-    cell: (info) => <Link to={`/admin/events/${info.getValue()}`}>{String(info.getValue())}</Link>,
+    cell: ({ row }) => (
+      <>
+        <Link to={`/admin/events/${row.original.eventId}`}>{row.original.eventId}</Link>
+        <div className="hint">{row.original.eventType}</div>
+      </>
+    ),
   },
-  { accessorKey: "eventType", header: "Type" },
   {
     accessorKey: "status",
     header: "Status",
-    cell: (info) => <span className={`status status-${info.getValue()}`}>{String(info.getValue())}</span>,
+    cell: ({ row }) => <span className={`status status-${row.original.status}`}>{row.original.status}</span>,
   },
   { accessorKey: "attempts", header: "Attempts" },
-  { accessorKey: "receivedAt", header: "Received (UTC)", cell: (info) => timeFormat.format(new Date(String(info.getValue()))) },
-  { accessorKey: "outcome", header: "Error / note", cell: (info) => <span className="outcome">{(info.getValue() as string | null) ?? ""}</span> },
+  {
+    accessorKey: "customerId",
+    header: "Customer",
+    cell: ({ row }) =>
+      row.original.customerId ? (
+        <Link to={`/admin/users?q=${encodeURIComponent(row.original.customerId)}`}>
+          <code>{row.original.customerId}</code>
+        </Link>
+      ) : (
+        "—"
+      ),
+  },
+  { accessorKey: "receivedAt", header: "Received (UTC)", cell: ({ row }) => timeFormat.format(new Date(row.original.receivedAt)) },
+  { accessorKey: "outcome", header: "Error / note", cell: ({ row }) => <span className="outcome">{row.original.outcome ?? ""}</span> },
   {
     id: "actions",
-    header: "",
+    header: "Replay",
     cell: ({ row }) => (row.original.status === "failed" ? <ReplayButton eventId={row.original.eventId} /> : null),
   },
 ];
 
-function ReplayButton({ eventId }: { eventId: string }) {
+function useBack() {
   const [searchParams] = useSearchParams();
+  const kept = new URLSearchParams(searchParams);
+  for (const name of ["replayed", "refused", "replayAll"]) kept.delete(name);
+  return `/admin/events${kept.size ? `?${kept}` : ""}`;
+}
+
+function ReplayButton({ eventId }: { eventId: string }) {
   const navigation = useNavigation();
+  const back = useBack();
   const busy = navigation.state === "submitting" && navigation.formData?.get("eventId") === eventId;
-  const back = `/admin/events${searchParams.size ? `?${searchParams}` : ""}`;
   return (
     <Form method="post" action="/admin/events?index">
       <input type="hidden" name="eventId" value={eventId} />
       <input type="hidden" name="back" value={back} />
-      <button type="submit" className="small" disabled={busy}>
+      <button type="submit" className="small" disabled={busy} aria-label={`Replay ${eventId}`}>
         {busy ? "Replaying…" : "Replay"}
       </button>
     </Form>
   );
 }
 
+const estimate = (value: number) => `~${value.toLocaleString("en-GB")}`;
+
 export default function AdminEvents() {
-  const { events, counts, nextBefore, notice, error } = useLoaderData<typeof loader>();
+  const { events, counts, newer, older, replayed, toReplay } = useLoaderData<typeof loader>();
   const [searchParams] = useSearchParams();
   const table = useTable({ features, columns, data: events });
-  const status = searchParams.get("status") ?? "";
-  const nextPage = new URLSearchParams(searchParams);
-  if (nextBefore) nextPage.set("before", nextBefore);
+  const back = useBack();
+  const pageLink = (key: "after" | "before", cursor: string) => {
+    const next = new URLSearchParams(searchParams);
+    for (const name of ["after", "before", "replayed", "refused", "replayAll"]) next.delete(name);
+    next.set(key, cursor);
+    return `?${next}`;
+  };
+  const withReplayAll = new URLSearchParams(searchParams);
+  withReplayAll.set("replayAll", "1");
   return (
     <section>
       <h1>Stripe events</h1>
-      <p className="hint">Every verified webhook is stored before it is processed. Failed events are retried by Stripe; replay one here once its cause is fixed.</p>
-      {notice ? <p className="notice" role="status">{notice}</p> : null}
-      {error ? <p className="form-error" role="alert">{error}</p> : null}
-      <Form method="get" className="filters">
+      <p className="hint">
+        Every verified webhook is stored before it is processed. Stripe retries failed ones for days; replay one here once its
+        cause is fixed.
+      </p>
+      <p className="counts" data-testid="event-counts">
+        <Link to="?status=failed">
+          <strong>{counts.failed.toLocaleString("en-GB")}</strong> failed
+        </Link>{" "}
+        · {counts.pending.toLocaleString("en-GB")} pending · {estimate(counts.estimated.processed)} processed ·{" "}
+        {estimate(counts.estimated.stale)} stale · {estimate(counts.estimated.ignored)} ignored ·{" "}
+        {estimate(counts.estimated.total)} in all <span className="hint">(~ estimates)</span>
+      </p>
+      {replayed ? (
+        <p
+          className={replayed.status === "failed" || replayed.refused ? "form-error" : "notice"}
+          role={replayed.status === "failed" || replayed.refused ? "alert" : "status"}
+          data-testid="replay-result"
+        >
+          {replayed.refused
+            ? `${replayed.eventId} was not replayed: it is ${replayed.status}, and only failed or pending events can be replayed.`
+            : replayed.status === "failed"
+              ? `Replaying ${replayed.eventId} failed: ${replayed.error ?? "unknown error"}`
+              : `Replayed ${replayed.eventId}: ${replayed.status}.`}
+        </p>
+      ) : null}
+      <Form method="get" className="filters" role="search">
         <label>
           Status{" "}
-          <select name="status" defaultValue={status}>
+          <select name="status" defaultValue={searchParams.get("status") ?? ""}>
             <option value="">all</option>
-            {EVENT_STATUSES.map((s: StripeEventStatus) => (
-              <option key={s} value={s}>
-                {s} ({counts[s] ?? 0})
+            {EVENT_STATUSES.map((status) => (
+              <option key={status} value={status}>
+                {status}
               </option>
             ))}
           </select>
         </label>
         <label>
-          Type starts with <input name="type" defaultValue={searchParams.get("type") ?? ""} placeholder="customer.subscription" />
+          Type{" "}
+          <input name="type" defaultValue={searchParams.get("type") ?? ""} placeholder="customer.subscription." />
+        </label>
+        <label>
+          From{" "}
+          <input name="from" type="date" defaultValue={searchParams.get("from") ?? ""} />
+        </label>
+        <label>
+          To{" "}
+          <input name="to" type="date" defaultValue={searchParams.get("to") ?? ""} />
+        </label>
+        <label>
+          Event or customer{" "}
+          <input name="q" type="search" defaultValue={searchParams.get("q") ?? ""} placeholder="evt_… or cus_…" />
         </label>
         <button type="submit" className="secondary">
           Filter
         </button>
+        {searchParams.size ? <Link to="/admin/events">Clear</Link> : null}
       </Form>
+      <p className="hint">A type ending in "." matches every type that starts with it.</p>
+
+      {toReplay !== null ? (
+        <Form method="post" action="/admin/events?index" className="panel" aria-labelledby="replay-all">
+          <h2 id="replay-all">Replay all failed events matching this filter</h2>
+          {toReplay ? (
+            <>
+              <p role="alert">
+                {toReplay.toLocaleString("en-GB")} failed event{toReplay === 1 ? "" : "s"} will be replayed in the background, in
+                batches. You can leave the page; progress is kept.
+              </p>
+              <input type="hidden" name="intent" value="replay-all" />
+              <input type="hidden" name="back" value={back} />
+              <div className="actions">
+                <button type="submit">Replay {toReplay.toLocaleString("en-GB")} events</button>
+                <Link className="button secondary" to={back}>
+                  Cancel
+                </Link>
+              </div>
+            </>
+          ) : (
+            <p>No failed event matches this filter.</p>
+          )}
+        </Form>
+      ) : (
+        <p>
+          <Link to={`?${withReplayAll}`}>Replay all failed events matching this filter…</Link>
+        </p>
+      )}
+
       {events.length ? (
-        <table data-testid="events-table">
-          <thead>
-            {table.getHeaderGroups().map((group) => (
-              <tr key={group.id}>
-                {group.headers.map((header) => (
-                  <th key={header.id}>{header.isPlaceholder ? null : <table.FlexRender header={header} />}</th>
-                ))}
-              </tr>
-            ))}
-          </thead>
-          <tbody>
-            {table.getRowModel().rows.map((row) => (
-              <tr key={row.id} data-status={row.original.status}>
-                {row.getAllCells().map((cell) => (
-                  <td key={cell.id}>
-                    <table.FlexRender cell={cell} />
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <div className="table-scroll">
+          <table data-testid="events-table" className="events-table">
+            <caption className="visually-hidden">Stripe events</caption>
+            <thead>
+              {table.getHeaderGroups().map((group) => (
+                <tr key={group.id}>
+                  {group.headers.map((header) => (
+                    <th key={header.id} scope="col">
+                      {header.isPlaceholder ? null : <table.FlexRender header={header} />}
+                    </th>
+                  ))}
+                </tr>
+              ))}
+            </thead>
+            <tbody>
+              {table.getRowModel().rows.map((row) => (
+                <tr key={row.id} data-status={row.original.status} data-event={row.original.eventId}>
+                  {row.getAllCells().map((cell) => (
+                    <td key={cell.id} data-label={String(cell.column.columnDef.header)}>
+                      <table.FlexRender cell={cell} />
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       ) : (
         <p>No events match.</p>
       )}
-      {nextBefore ? (
-        <p>
-          <Link to={`/admin/events?${nextPage}`}>Older events →</Link>
-        </p>
-      ) : null}
+      <p className="pager">
+        {newer ? <Link to={pageLink("before", newer)}>← Newer events</Link> : null}
+        {older ? <Link to={pageLink("after", older)}>Older events →</Link> : null}
+      </p>
     </section>
   );
 }

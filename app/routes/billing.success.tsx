@@ -9,6 +9,7 @@ import { getEntitlements } from "~/billing/entitlements.server.ts";
 import { inTransaction } from "~/models/transaction.server.ts";
 import { forbidden, requireUser } from "~/utils/auth.server.ts";
 import { getUserById } from "~/models/user.server.ts";
+import { logger } from "~/utils/logger.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Thank you · Tierdesk" }];
 
@@ -30,7 +31,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     }
   } catch (error) {
     if (error instanceof Response) throw error;
-    console.error(`billing/success ${sessionId}:`, error);
+    logger.warn({ sessionId, reason: error instanceof Error ? error.message : String(error) }, "billing/success could not confirm the checkout");
     message =
       error instanceof FulfilmentError
         ? "Thank you! Your payment went through; your plan will update in a moment."

@@ -2,6 +2,7 @@
 import { withDeadline } from "~/utils/deadline.ts";
 import { pingDatabase } from "~/models/transaction.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
+import { logger } from "~/utils/logger.server.ts";
 
 export async function loader() {
   try {
@@ -9,7 +10,7 @@ export async function loader() {
     return jsonResponse({ status: "ok", database: "up" });
   } catch (error) {
     // The cause goes to the log, not to anonymous callers.
-    console.error("healthz: database check failed:", (error as Error).message);
+    logger.error({ reason: error instanceof Error ? error.message : String(error) }, "healthz: database check failed");
     return jsonResponse({ status: "error", database: "down" }, 503);
   }
 }

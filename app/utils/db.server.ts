@@ -8,6 +8,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import pg from "pg";
 import { PrismaClient } from "~/generated/prisma/client.ts";
 import { config } from "./config.server.ts";
+import { logger } from "./logger.server.ts";
 import { applyMigrations, pendingMigrations, pgRunner } from "./migrations.server.ts";
 
 export type Database = {
@@ -58,7 +59,7 @@ async function openEmbedded(): Promise<Database> {
   fs.mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir);
   const applied = await applyMigrations(pglite);
-  if (applied.length) console.log(`Embedded database ${dataDir}: applied ${applied.join(", ")}`);
+  if (applied.length) logger.info(`Embedded database ${dataDir}: applied ${applied.join(", ")}`);
   return pgliteDatabase(pglite);
 }
 
@@ -72,7 +73,7 @@ async function openConfigured(): Promise<Database> {
     await client.connect();
     const pending = await pendingMigrations(pgRunner(client));
     if (pending.length) {
-      console.warn(`DATABASE_URL has ${pending.length} pending migration(s) (${pending.join(", ")}): run \`npm run db:deploy\`.`);
+      logger.warn(`DATABASE_URL has ${pending.length} pending migration(s) (${pending.join(", ")}): run \`npm run db:deploy\`.`);
     }
   } finally {
     await client.end().catch(() => {});

@@ -48,12 +48,23 @@ describe("/admin/events", () => {
     expect(data.counts.failed).toBeGreaterThanOrEqual(1);
   });
 
+  const replay = (fields: Record<string, string>) =>
+    settle(() => eventsRoute.action(routeArgs(formRequest("/admin/events", fields, { cookie: support }))));
+  /** The message the events page shows after a replay redirected to it. */
+  async function replayMessage(response: Response) {
+    const location = response.headers.get("Location") ?? "";
+    const page = await (await settle(() => eventsRoute.loader(routeArgs(getRequest(location, support))))).json();
+    return { location, replayed: page.replayed as { eventId: string; status: string; error: string | null; refused: boolean } };
+  }
+
   it("replays a failed event once its cause is fixed", async () => {
     const { user, evt } = await failingEvent("agency_monthly");
     await addKeyToPro("agency_monthly");
-    const response = await settle(() => eventsRoute.action(routeArgs(formRequest("/admin/events", { eventId: evt.id, back: "/admin/events?status=failed" }, { cookie: support }))));
+    const response = await replay({ eventId: evt.id, back: "/admin/events?status=failed" });
     expect(response.status).toBe(302);
-    expect(decodeURIComponent(response.headers.get("Location")!)).toContain(`notice=Replayed ${evt.id}: processed.`.replace(/ /g, "+"));
+    const { location, replayed } = await replayMessage(response);
+    expect(location).toBe(`/admin/events?status=failed&replayed=${evt.id}`);
+    expect(replayed).toMatchObject({ eventId: evt.id, status: "processed", refused: false });
     expect(await prisma().stripeEvent.findUniqueOrThrow({ where: { eventId: evt.id } })).toMatchObject({ status: "processed", error: null, attempts: 2 });
     const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
     expect(after.tier?.key).toBe("pro");
@@ -62,10 +73,23 @@ describe("/admin/events", () => {
   it("refuses to replay an event that did not fail", async () => {
     const evt = event("invoice.paid", { id: "in_1", object: "invoice" });
     await deliver(webhookRequest(evt));
-    const response = await settle(() => eventsRoute.action(routeArgs(formRequest("/admin/events", { eventId: evt.id }, { cookie: support }))));
-    const location = new URL(response.headers.get("Location")!, "http://x");
-    expect(location.searchParams.get("error")).toMatch(/only failed or pending events can be replayed/);
+    const { replayed } = await replayMessage(await replay({ eventId: evt.id }));
+    expect(replayed).toMatchObject({ eventId: evt.id, status: "processed", refused: true });
     expect((await prisma().stripeEvent.findUniqueOrThrow({ where: { eventId: evt.id } })).attempts).toBe(1);
+  });
+
+  it.each([
+    "/admin/events/../..//evil.com",
+    "/admin/events/..\\..\\/evil.com",
+    "/admin/events/%2e%2e/%2e%2e//evil.com",
+    "//evil.com/admin/events",
+    "https://evil.com/admin/events",
+    "/admin/eventsX/../../x",
+  ])("never redirects off the events page, whatever the back field says: %s", async (back) => {
+    const response = await replay({ eventId: "evt_unknown_for_redirect", back });
+    const location = response.headers.get("Location") ?? "";
+    expect(location.startsWith("/admin/events")).toBe(true);
+    expect(location).not.toMatch(/^\/\/|^\/\\|evil/);
   });
 
   it("replays a truncated payload by fetching the event from Stripe", async () => {
@@ -81,10 +105,15 @@ describe("/admin/events", () => {
     expect(detail.truncated).toBe(true);
 
     await addKeyToPro("huge_monthly");
-    const response = await settle(() => eventsRoute.action(routeArgs(formRequest("/admin/events", { eventId: emulated.id }, { cookie: support }))));
-    expect(new URL(response.headers.get("Location")!, "http://x").searchParams.get("notice")).toContain("processed");
+    const { replayed } = await replayMessage(await replay({ eventId: emulated.id }));
+    expect(replayed.status).toBe("processed");
     const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
     expect(after.tier?.key).toBe("pro");
+    const attempts = await prisma().stripeEventAttempt.findMany({ where: { eventId: stored.id }, orderBy: { id: "asc" } });
+    expect(attempts.map((attempt) => [attempt.source, attempt.outcome])).toEqual([
+      ["webhook", "failed"],
+      ["resync", "processed"],
+    ]);
   });
 
   it("shows one event's outcome and payload, and 404s for unknown ids", async () => {

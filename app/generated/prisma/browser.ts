@@ -58,6 +58,16 @@ export type RateLimit = Prisma.RateLimitModel
  */
 export type StripeEvent = Prisma.StripeEventModel
 /**
+ * Model StripeEventAttempt
+ * 
+ */
+export type StripeEventAttempt = Prisma.StripeEventAttemptModel
+/**
+ * Model ReplayJob
+ * 
+ */
+export type ReplayJob = Prisma.ReplayJobModel
+/**
  * Model AuditEntry
  * 
  */

@@ -307,6 +307,91 @@ export type EnumStripeEventStatusWithAggregatesFilter<$PrismaModel = never> = {
   _max?: Prisma.NestedEnumStripeEventStatusFilter<$PrismaModel>
 }
 
+export type EnumEventAttemptSourceFilter<$PrismaModel = never> = {
+  equals?: $Enums.EventAttemptSource | Prisma.EnumEventAttemptSourceFieldRefInput<$PrismaModel>
+  in?: $Enums.EventAttemptSource[] | Prisma.ListEnumEventAttemptSourceFieldRefInput<$PrismaModel>
+  notIn?: $Enums.EventAttemptSource[] | Prisma.ListEnumEventAttemptSourceFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumEventAttemptSourceFilter<$PrismaModel> | $Enums.EventAttemptSource
+}
+
+export type EnumEventAttemptSourceWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.EventAttemptSource | Prisma.EnumEventAttemptSourceFieldRefInput<$PrismaModel>
+  in?: $Enums.EventAttemptSource[] | Prisma.ListEnumEventAttemptSourceFieldRefInput<$PrismaModel>
+  notIn?: $Enums.EventAttemptSource[] | Prisma.ListEnumEventAttemptSourceFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumEventAttemptSourceWithAggregatesFilter<$PrismaModel> | $Enums.EventAttemptSource
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumEventAttemptSourceFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumEventAttemptSourceFilter<$PrismaModel>
+}
+
+export type JsonFilter<$PrismaModel = never> =
+| Prisma.PatchUndefined<
+    Prisma.Either<Required<JsonFilterBase<$PrismaModel>>, Exclude<keyof Required<JsonFilterBase<$PrismaModel>>, 'path'>>,
+    Required<JsonFilterBase<$PrismaModel>>
+  >
+| Prisma.OptionalFlat<Omit<Required<JsonFilterBase<$PrismaModel>>, 'path'>>
+
+export type JsonFilterBase<$PrismaModel = never> = {
+  equals?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | Prisma.JsonNullValueFilter
+  path?: string[]
+  mode?: Prisma.QueryMode | Prisma.EnumQueryModeFieldRefInput<$PrismaModel>
+  string_contains?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  string_starts_with?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  string_ends_with?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  array_starts_with?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | null
+  array_ends_with?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | null
+  array_contains?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | null
+  lt?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel>
+  lte?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel>
+  gt?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel>
+  gte?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel>
+  not?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | Prisma.JsonNullValueFilter
+}
+
+export type EnumReplayJobStatusFilter<$PrismaModel = never> = {
+  equals?: $Enums.ReplayJobStatus | Prisma.EnumReplayJobStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.ReplayJobStatus[] | Prisma.ListEnumReplayJobStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ReplayJobStatus[] | Prisma.ListEnumReplayJobStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumReplayJobStatusFilter<$PrismaModel> | $Enums.ReplayJobStatus
+}
+
+export type JsonWithAggregatesFilter<$PrismaModel = never> =
+| Prisma.PatchUndefined<
+    Prisma.Either<Required<JsonWithAggregatesFilterBase<$PrismaModel>>, Exclude<keyof Required<JsonWithAggregatesFilterBase<$PrismaModel>>, 'path'>>,
+    Required<JsonWithAggregatesFilterBase<$PrismaModel>>
+  >
+| Prisma.OptionalFlat<Omit<Required<JsonWithAggregatesFilterBase<$PrismaModel>>, 'path'>>
+
+export type JsonWithAggregatesFilterBase<$PrismaModel = never> = {
+  equals?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | Prisma.JsonNullValueFilter
+  path?: string[]
+  mode?: Prisma.QueryMode | Prisma.EnumQueryModeFieldRefInput<$PrismaModel>
+  string_contains?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  string_starts_with?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  string_ends_with?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  array_starts_with?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | null
+  array_ends_with?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | null
+  array_contains?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | null
+  lt?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel>
+  lte?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel>
+  gt?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel>
+  gte?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel>
+  not?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | Prisma.JsonNullValueFilter
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedJsonFilter<$PrismaModel>
+  _max?: Prisma.NestedJsonFilter<$PrismaModel>
+}
+
+export type EnumReplayJobStatusWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.ReplayJobStatus | Prisma.EnumReplayJobStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.ReplayJobStatus[] | Prisma.ListEnumReplayJobStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ReplayJobStatus[] | Prisma.ListEnumReplayJobStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumReplayJobStatusWithAggregatesFilter<$PrismaModel> | $Enums.ReplayJobStatus
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumReplayJobStatusFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumReplayJobStatusFilter<$PrismaModel>
+}
+
 export type JsonNullableFilter<$PrismaModel = never> =
 | Prisma.PatchUndefined<
     Prisma.Either<Required<JsonNullableFilterBase<$PrismaModel>>, Exclude<keyof Required<JsonNullableFilterBase<$PrismaModel>>, 'path'>>,
@@ -662,6 +747,64 @@ export type NestedEnumStripeEventStatusWithAggregatesFilter<$PrismaModel = never
   _count?: Prisma.NestedIntFilter<$PrismaModel>
   _min?: Prisma.NestedEnumStripeEventStatusFilter<$PrismaModel>
   _max?: Prisma.NestedEnumStripeEventStatusFilter<$PrismaModel>
+}
+
+export type NestedEnumEventAttemptSourceFilter<$PrismaModel = never> = {
+  equals?: $Enums.EventAttemptSource | Prisma.EnumEventAttemptSourceFieldRefInput<$PrismaModel>
+  in?: $Enums.EventAttemptSource[] | Prisma.ListEnumEventAttemptSourceFieldRefInput<$PrismaModel>
+  notIn?: $Enums.EventAttemptSource[] | Prisma.ListEnumEventAttemptSourceFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumEventAttemptSourceFilter<$PrismaModel> | $Enums.EventAttemptSource
+}
+
+export type NestedEnumEventAttemptSourceWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.EventAttemptSource | Prisma.EnumEventAttemptSourceFieldRefInput<$PrismaModel>
+  in?: $Enums.EventAttemptSource[] | Prisma.ListEnumEventAttemptSourceFieldRefInput<$PrismaModel>
+  notIn?: $Enums.EventAttemptSource[] | Prisma.ListEnumEventAttemptSourceFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumEventAttemptSourceWithAggregatesFilter<$PrismaModel> | $Enums.EventAttemptSource
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumEventAttemptSourceFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumEventAttemptSourceFilter<$PrismaModel>
+}
+
+export type NestedEnumReplayJobStatusFilter<$PrismaModel = never> = {
+  equals?: $Enums.ReplayJobStatus | Prisma.EnumReplayJobStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.ReplayJobStatus[] | Prisma.ListEnumReplayJobStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ReplayJobStatus[] | Prisma.ListEnumReplayJobStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumReplayJobStatusFilter<$PrismaModel> | $Enums.ReplayJobStatus
+}
+
+export type NestedJsonFilter<$PrismaModel = never> =
+| Prisma.PatchUndefined<
+    Prisma.Either<Required<NestedJsonFilterBase<$PrismaModel>>, Exclude<keyof Required<NestedJsonFilterBase<$PrismaModel>>, 'path'>>,
+    Required<NestedJsonFilterBase<$PrismaModel>>
+  >
+| Prisma.OptionalFlat<Omit<Required<NestedJsonFilterBase<$PrismaModel>>, 'path'>>
+
+export type NestedJsonFilterBase<$PrismaModel = never> = {
+  equals?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | Prisma.JsonNullValueFilter
+  path?: string[]
+  mode?: Prisma.QueryMode | Prisma.EnumQueryModeFieldRefInput<$PrismaModel>
+  string_contains?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  string_starts_with?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  string_ends_with?: string | Prisma.StringFieldRefInput<$PrismaModel>
+  array_starts_with?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | null
+  array_ends_with?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | null
+  array_contains?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | null
+  lt?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel>
+  lte?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel>
+  gt?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel>
+  gte?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel>
+  not?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | Prisma.JsonNullValueFilter
+}
+
+export type NestedEnumReplayJobStatusWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.ReplayJobStatus | Prisma.EnumReplayJobStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.ReplayJobStatus[] | Prisma.ListEnumReplayJobStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ReplayJobStatus[] | Prisma.ListEnumReplayJobStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumReplayJobStatusWithAggregatesFilter<$PrismaModel> | $Enums.ReplayJobStatus
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumReplayJobStatusFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumReplayJobStatusFilter<$PrismaModel>
 }
 
 export type NestedJsonNullableFilter<$PrismaModel = never> =

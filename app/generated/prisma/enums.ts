@@ -37,3 +37,21 @@ export const StripeEventStatus = {
 } as const
 
 export type StripeEventStatus = (typeof StripeEventStatus)[keyof typeof StripeEventStatus]
+
+
+export const EventAttemptSource = {
+  webhook: 'webhook',
+  replay: 'replay',
+  bulk_replay: 'bulk_replay',
+  resync: 'resync'
+} as const
+
+export type EventAttemptSource = (typeof EventAttemptSource)[keyof typeof EventAttemptSource]
+
+
+export const ReplayJobStatus = {
+  running: 'running',
+  finished: 'finished'
+} as const
+
+export type ReplayJobStatus = (typeof ReplayJobStatus)[keyof typeof ReplayJobStatus]

@@ -405,6 +405,8 @@ export const ModelName = {
   Session: 'Session',
   RateLimit: 'RateLimit',
   StripeEvent: 'StripeEvent',
+  StripeEventAttempt: 'StripeEventAttempt',
+  ReplayJob: 'ReplayJob',
   AuditEntry: 'AuditEntry'
 } as const
 
@@ -421,7 +423,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "subscriptionTier" | "subscriptionTierPrice" | "permission" | "subscriptionTierPermission" | "user" | "session" | "rateLimit" | "stripeEvent" | "auditEntry"
+    modelProps: "subscriptionTier" | "subscriptionTierPrice" | "permission" | "subscriptionTierPermission" | "user" | "session" | "rateLimit" | "stripeEvent" | "stripeEventAttempt" | "replayJob" | "auditEntry"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1017,6 +1019,154 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    StripeEventAttempt: {
+      payload: Prisma.$StripeEventAttemptPayload<ExtArgs>
+      fields: Prisma.StripeEventAttemptFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.StripeEventAttemptFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripeEventAttemptPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.StripeEventAttemptFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripeEventAttemptPayload>
+        }
+        findFirst: {
+          args: Prisma.StripeEventAttemptFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripeEventAttemptPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.StripeEventAttemptFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripeEventAttemptPayload>
+        }
+        findMany: {
+          args: Prisma.StripeEventAttemptFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripeEventAttemptPayload>[]
+        }
+        create: {
+          args: Prisma.StripeEventAttemptCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripeEventAttemptPayload>
+        }
+        createMany: {
+          args: Prisma.StripeEventAttemptCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.StripeEventAttemptCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripeEventAttemptPayload>[]
+        }
+        delete: {
+          args: Prisma.StripeEventAttemptDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripeEventAttemptPayload>
+        }
+        update: {
+          args: Prisma.StripeEventAttemptUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripeEventAttemptPayload>
+        }
+        deleteMany: {
+          args: Prisma.StripeEventAttemptDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.StripeEventAttemptUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.StripeEventAttemptUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripeEventAttemptPayload>[]
+        }
+        upsert: {
+          args: Prisma.StripeEventAttemptUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripeEventAttemptPayload>
+        }
+        aggregate: {
+          args: Prisma.StripeEventAttemptAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateStripeEventAttempt>
+        }
+        groupBy: {
+          args: Prisma.StripeEventAttemptGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.StripeEventAttemptGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.StripeEventAttemptCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.StripeEventAttemptCountAggregateOutputType> | number
+        }
+      }
+    }
+    ReplayJob: {
+      payload: Prisma.$ReplayJobPayload<ExtArgs>
+      fields: Prisma.ReplayJobFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.ReplayJobFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReplayJobPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.ReplayJobFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReplayJobPayload>
+        }
+        findFirst: {
+          args: Prisma.ReplayJobFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReplayJobPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.ReplayJobFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReplayJobPayload>
+        }
+        findMany: {
+          args: Prisma.ReplayJobFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReplayJobPayload>[]
+        }
+        create: {
+          args: Prisma.ReplayJobCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReplayJobPayload>
+        }
+        createMany: {
+          args: Prisma.ReplayJobCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.ReplayJobCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReplayJobPayload>[]
+        }
+        delete: {
+          args: Prisma.ReplayJobDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReplayJobPayload>
+        }
+        update: {
+          args: Prisma.ReplayJobUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReplayJobPayload>
+        }
+        deleteMany: {
+          args: Prisma.ReplayJobDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.ReplayJobUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.ReplayJobUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReplayJobPayload>[]
+        }
+        upsert: {
+          args: Prisma.ReplayJobUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReplayJobPayload>
+        }
+        aggregate: {
+          args: Prisma.ReplayJobAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateReplayJob>
+        }
+        groupBy: {
+          args: Prisma.ReplayJobGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ReplayJobGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.ReplayJobCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ReplayJobCountAggregateOutputType> | number
+        }
+      }
+    }
     AuditEntry: {
       payload: Prisma.$AuditEntryPayload<ExtArgs>
       fields: Prisma.AuditEntryFieldRefs
@@ -1229,6 +1379,36 @@ export const StripeEventScalarFieldEnum = {
 export type StripeEventScalarFieldEnum = (typeof StripeEventScalarFieldEnum)[keyof typeof StripeEventScalarFieldEnum]
 
 
+export const StripeEventAttemptScalarFieldEnum = {
+  id: 'id',
+  eventId: 'eventId',
+  at: 'at',
+  source: 'source',
+  outcome: 'outcome',
+  error: 'error',
+  durationMs: 'durationMs'
+} as const
+
+export type StripeEventAttemptScalarFieldEnum = (typeof StripeEventAttemptScalarFieldEnum)[keyof typeof StripeEventAttemptScalarFieldEnum]
+
+
+export const ReplayJobScalarFieldEnum = {
+  id: 'id',
+  createdAt: 'createdAt',
+  createdByEmail: 'createdByEmail',
+  filter: 'filter',
+  upToId: 'upToId',
+  total: 'total',
+  processed: 'processed',
+  failed: 'failed',
+  status: 'status',
+  heartbeatAt: 'heartbeatAt',
+  finishedAt: 'finishedAt'
+} as const
+
+export type ReplayJobScalarFieldEnum = (typeof ReplayJobScalarFieldEnum)[keyof typeof ReplayJobScalarFieldEnum]
+
+
 export const AuditEntryScalarFieldEnum = {
   id: 'id',
   createdAt: 'createdAt',
@@ -1251,6 +1431,13 @@ export const SortOrder = {
 } as const
 
 export type SortOrder = (typeof SortOrder)[keyof typeof SortOrder]
+
+
+export const JsonNullValueInput = {
+  JsonNull: JsonNull
+} as const
+
+export type JsonNullValueInput = (typeof JsonNullValueInput)[keyof typeof JsonNullValueInput]
 
 
 export const NullableJsonNullValueInput = {
@@ -1398,6 +1585,20 @@ export type ListEnumStripeEventStatusFieldRefInput<$PrismaModel> = FieldRefInput
 
 
 /**
+ * Reference to a field of type 'EventAttemptSource'
+ */
+export type EnumEventAttemptSourceFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'EventAttemptSource'>
+    
+
+
+/**
+ * Reference to a field of type 'EventAttemptSource[]'
+ */
+export type ListEnumEventAttemptSourceFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'EventAttemptSource[]'>
+    
+
+
+/**
  * Reference to a field of type 'Json'
  */
 export type JsonFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Json'>
@@ -1408,6 +1609,20 @@ export type JsonFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'J
  * Reference to a field of type 'QueryMode'
  */
 export type EnumQueryModeFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'QueryMode'>
+    
+
+
+/**
+ * Reference to a field of type 'ReplayJobStatus'
+ */
+export type EnumReplayJobStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'ReplayJobStatus'>
+    
+
+
+/**
+ * Reference to a field of type 'ReplayJobStatus[]'
+ */
+export type ListEnumReplayJobStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'ReplayJobStatus[]'>
     
 
 
@@ -1583,6 +1798,8 @@ export type GlobalOmitConfig = {
   session?: Prisma.SessionOmit
   rateLimit?: Prisma.RateLimitOmit
   stripeEvent?: Prisma.StripeEventOmit
+  stripeEventAttempt?: Prisma.StripeEventAttemptOmit
+  replayJob?: Prisma.ReplayJobOmit
   auditEntry?: Prisma.AuditEntryOmit
 }
 

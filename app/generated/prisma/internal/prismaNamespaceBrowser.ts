@@ -59,6 +59,8 @@ export const ModelName = {
   Session: 'Session',
   RateLimit: 'RateLimit',
   StripeEvent: 'StripeEvent',
+  StripeEventAttempt: 'StripeEventAttempt',
+  ReplayJob: 'ReplayJob',
   AuditEntry: 'AuditEntry'
 } as const
 
@@ -177,6 +179,36 @@ export const StripeEventScalarFieldEnum = {
 export type StripeEventScalarFieldEnum = (typeof StripeEventScalarFieldEnum)[keyof typeof StripeEventScalarFieldEnum]
 
 
+export const StripeEventAttemptScalarFieldEnum = {
+  id: 'id',
+  eventId: 'eventId',
+  at: 'at',
+  source: 'source',
+  outcome: 'outcome',
+  error: 'error',
+  durationMs: 'durationMs'
+} as const
+
+export type StripeEventAttemptScalarFieldEnum = (typeof StripeEventAttemptScalarFieldEnum)[keyof typeof StripeEventAttemptScalarFieldEnum]
+
+
+export const ReplayJobScalarFieldEnum = {
+  id: 'id',
+  createdAt: 'createdAt',
+  createdByEmail: 'createdByEmail',
+  filter: 'filter',
+  upToId: 'upToId',
+  total: 'total',
+  processed: 'processed',
+  failed: 'failed',
+  status: 'status',
+  heartbeatAt: 'heartbeatAt',
+  finishedAt: 'finishedAt'
+} as const
+
+export type ReplayJobScalarFieldEnum = (typeof ReplayJobScalarFieldEnum)[keyof typeof ReplayJobScalarFieldEnum]
+
+
 export const AuditEntryScalarFieldEnum = {
   id: 'id',
   createdAt: 'createdAt',
@@ -199,6 +231,13 @@ export const SortOrder = {
 } as const
 
 export type SortOrder = (typeof SortOrder)[keyof typeof SortOrder]
+
+
+export const JsonNullValueInput = {
+  JsonNull: JsonNull
+} as const
+
+export type JsonNullValueInput = (typeof JsonNullValueInput)[keyof typeof JsonNullValueInput]
 
 
 export const NullableJsonNullValueInput = {

@@ -284,6 +284,7 @@ export type StripeEventWhereInput = {
   error?: Prisma.StringNullableFilter<"StripeEvent"> | string | null
   note?: Prisma.StringNullableFilter<"StripeEvent"> | string | null
   payload?: Prisma.StringFilter<"StripeEvent"> | string
+  attemptLog?: Prisma.StripeEventAttemptListRelationFilter
 }
 
 export type StripeEventOrderByWithRelationInput = {
@@ -300,6 +301,7 @@ export type StripeEventOrderByWithRelationInput = {
   error?: Prisma.SortOrderInput | Prisma.SortOrder
   note?: Prisma.SortOrderInput | Prisma.SortOrder
   payload?: Prisma.SortOrder
+  attemptLog?: Prisma.StripeEventAttemptOrderByRelationAggregateInput
 }
 
 export type StripeEventWhereUniqueInput = Prisma.AtLeast<{
@@ -319,6 +321,7 @@ export type StripeEventWhereUniqueInput = Prisma.AtLeast<{
   error?: Prisma.StringNullableFilter<"StripeEvent"> | string | null
   note?: Prisma.StringNullableFilter<"StripeEvent"> | string | null
   payload?: Prisma.StringFilter<"StripeEvent"> | string
+  attemptLog?: Prisma.StripeEventAttemptListRelationFilter
 }, "id" | "eventId">
 
 export type StripeEventOrderByWithAggregationInput = {
@@ -375,6 +378,7 @@ export type StripeEventCreateInput = {
   error?: string | null
   note?: string | null
   payload: string
+  attemptLog?: Prisma.StripeEventAttemptCreateNestedManyWithoutEventInput
 }
 
 export type StripeEventUncheckedCreateInput = {
@@ -391,6 +395,7 @@ export type StripeEventUncheckedCreateInput = {
   error?: string | null
   note?: string | null
   payload: string
+  attemptLog?: Prisma.StripeEventAttemptUncheckedCreateNestedManyWithoutEventInput
 }
 
 export type StripeEventUpdateInput = {
@@ -407,6 +412,7 @@ export type StripeEventUpdateInput = {
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   note?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   payload?: Prisma.StringFieldUpdateOperationsInput | string
+  attemptLog?: Prisma.StripeEventAttemptUpdateManyWithoutEventNestedInput
 }
 
 export type StripeEventUncheckedUpdateInput = {
@@ -423,6 +429,7 @@ export type StripeEventUncheckedUpdateInput = {
   error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   note?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   payload?: Prisma.StringFieldUpdateOperationsInput | string
+  attemptLog?: Prisma.StripeEventAttemptUncheckedUpdateManyWithoutEventNestedInput
 }
 
 export type StripeEventCreateManyInput = {
@@ -531,6 +538,11 @@ export type StripeEventSumOrderByAggregateInput = {
   attempts?: Prisma.SortOrder
 }
 
+export type StripeEventScalarRelationFilter = {
+  is?: Prisma.StripeEventWhereInput
+  isNot?: Prisma.StripeEventWhereInput
+}
+
 export type BigIntFieldUpdateOperationsInput = {
   set?: bigint | number
   increment?: bigint | number
@@ -543,6 +555,129 @@ export type EnumStripeEventStatusFieldUpdateOperationsInput = {
   set?: $Enums.StripeEventStatus
 }
 
+export type StripeEventCreateNestedOneWithoutAttemptLogInput = {
+  create?: Prisma.XOR<Prisma.StripeEventCreateWithoutAttemptLogInput, Prisma.StripeEventUncheckedCreateWithoutAttemptLogInput>
+  connectOrCreate?: Prisma.StripeEventCreateOrConnectWithoutAttemptLogInput
+  connect?: Prisma.StripeEventWhereUniqueInput
+}
+
+export type StripeEventUpdateOneRequiredWithoutAttemptLogNestedInput = {
+  create?: Prisma.XOR<Prisma.StripeEventCreateWithoutAttemptLogInput, Prisma.StripeEventUncheckedCreateWithoutAttemptLogInput>
+  connectOrCreate?: Prisma.StripeEventCreateOrConnectWithoutAttemptLogInput
+  upsert?: Prisma.StripeEventUpsertWithoutAttemptLogInput
+  connect?: Prisma.StripeEventWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.StripeEventUpdateToOneWithWhereWithoutAttemptLogInput, Prisma.StripeEventUpdateWithoutAttemptLogInput>, Prisma.StripeEventUncheckedUpdateWithoutAttemptLogInput>
+}
+
+export type StripeEventCreateWithoutAttemptLogInput = {
+  id?: bigint | number
+  eventId: string
+  eventType: string
+  eventCreatedAt?: Date | string | null
+  receivedAt?: Date | string
+  processedAt?: Date | string | null
+  status?: $Enums.StripeEventStatus
+  attempts?: number
+  objectId?: string | null
+  customerId?: string | null
+  error?: string | null
+  note?: string | null
+  payload: string
+}
+
+export type StripeEventUncheckedCreateWithoutAttemptLogInput = {
+  id?: bigint | number
+  eventId: string
+  eventType: string
+  eventCreatedAt?: Date | string | null
+  receivedAt?: Date | string
+  processedAt?: Date | string | null
+  status?: $Enums.StripeEventStatus
+  attempts?: number
+  objectId?: string | null
+  customerId?: string | null
+  error?: string | null
+  note?: string | null
+  payload: string
+}
+
+export type StripeEventCreateOrConnectWithoutAttemptLogInput = {
+  where: Prisma.StripeEventWhereUniqueInput
+  create: Prisma.XOR<Prisma.StripeEventCreateWithoutAttemptLogInput, Prisma.StripeEventUncheckedCreateWithoutAttemptLogInput>
+}
+
+export type StripeEventUpsertWithoutAttemptLogInput = {
+  update: Prisma.XOR<Prisma.StripeEventUpdateWithoutAttemptLogInput, Prisma.StripeEventUncheckedUpdateWithoutAttemptLogInput>
+  create: Prisma.XOR<Prisma.StripeEventCreateWithoutAttemptLogInput, Prisma.StripeEventUncheckedCreateWithoutAttemptLogInput>
+  where?: Prisma.StripeEventWhereInput
+}
+
+export type StripeEventUpdateToOneWithWhereWithoutAttemptLogInput = {
+  where?: Prisma.StripeEventWhereInput
+  data: Prisma.XOR<Prisma.StripeEventUpdateWithoutAttemptLogInput, Prisma.StripeEventUncheckedUpdateWithoutAttemptLogInput>
+}
+
+export type StripeEventUpdateWithoutAttemptLogInput = {
+  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  eventId?: Prisma.StringFieldUpdateOperationsInput | string
+  eventType?: Prisma.StringFieldUpdateOperationsInput | string
+  eventCreatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  receivedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  processedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  status?: Prisma.EnumStripeEventStatusFieldUpdateOperationsInput | $Enums.StripeEventStatus
+  attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  objectId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  customerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  note?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  payload?: Prisma.StringFieldUpdateOperationsInput | string
+}
+
+export type StripeEventUncheckedUpdateWithoutAttemptLogInput = {
+  id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  eventId?: Prisma.StringFieldUpdateOperationsInput | string
+  eventType?: Prisma.StringFieldUpdateOperationsInput | string
+  eventCreatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  receivedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  processedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  status?: Prisma.EnumStripeEventStatusFieldUpdateOperationsInput | $Enums.StripeEventStatus
+  attempts?: Prisma.IntFieldUpdateOperationsInput | number
+  objectId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  customerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  error?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  note?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  payload?: Prisma.StringFieldUpdateOperationsInput | string
+}
+
+
+/**
+ * Count Type StripeEventCountOutputType
+ */
+
+export type StripeEventCountOutputType = {
+  attemptLog: number
+}
+
+export type StripeEventCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  attemptLog?: boolean | StripeEventCountOutputTypeCountAttemptLogArgs
+}
+
+/**
+ * StripeEventCountOutputType without action
+ */
+export type StripeEventCountOutputTypeDefaultArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the StripeEventCountOutputType
+   */
+  select?: Prisma.StripeEventCountOutputTypeSelect<ExtArgs> | null
+}
+
+/**
+ * StripeEventCountOutputType without action
+ */
+export type StripeEventCountOutputTypeCountAttemptLogArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.StripeEventAttemptWhereInput
+}
 
 
 export type StripeEventSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -559,6 +694,8 @@ export type StripeEventSelect<ExtArgs extends runtime.Types.Extensions.InternalA
   error?: boolean
   note?: boolean
   payload?: boolean
+  attemptLog?: boolean | Prisma.StripeEvent$attemptLogArgs<ExtArgs>
+  _count?: boolean | Prisma.StripeEventCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["stripeEvent"]>
 
 export type StripeEventSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -610,10 +747,18 @@ export type StripeEventSelectScalar = {
 }
 
 export type StripeEventOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "eventId" | "eventType" | "eventCreatedAt" | "receivedAt" | "processedAt" | "status" | "attempts" | "objectId" | "customerId" | "error" | "note" | "payload", ExtArgs["result"]["stripeEvent"]>
+export type StripeEventInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  attemptLog?: boolean | Prisma.StripeEvent$attemptLogArgs<ExtArgs>
+  _count?: boolean | Prisma.StripeEventCountOutputTypeDefaultArgs<ExtArgs>
+}
+export type StripeEventIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
+export type StripeEventIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
 
 export type $StripeEventPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "StripeEvent"
-  objects: {}
+  objects: {
+    attemptLog: Prisma.$StripeEventAttemptPayload<ExtArgs>[]
+  }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: bigint
     eventId: string
@@ -1022,6 +1167,7 @@ readonly fields: StripeEventFieldRefs;
  */
 export interface Prisma__StripeEventClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
+  attemptLog<T extends Prisma.StripeEvent$attemptLogArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.StripeEvent$attemptLogArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$StripeEventAttemptPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1081,6 +1227,10 @@ export type StripeEventFindUniqueArgs<ExtArgs extends runtime.Types.Extensions.I
    */
   omit?: Prisma.StripeEventOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.StripeEventInclude<ExtArgs> | null
+  /**
    * Filter, which StripeEvent to fetch.
    */
   where: Prisma.StripeEventWhereUniqueInput
@@ -1099,6 +1249,10 @@ export type StripeEventFindUniqueOrThrowArgs<ExtArgs extends runtime.Types.Exten
    */
   omit?: Prisma.StripeEventOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.StripeEventInclude<ExtArgs> | null
+  /**
    * Filter, which StripeEvent to fetch.
    */
   where: Prisma.StripeEventWhereUniqueInput
@@ -1116,6 +1270,10 @@ export type StripeEventFindFirstArgs<ExtArgs extends runtime.Types.Extensions.In
    * Omit specific fields from the StripeEvent
    */
   omit?: Prisma.StripeEventOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.StripeEventInclude<ExtArgs> | null
   /**
    * Filter, which StripeEvent to fetch.
    */
@@ -1165,6 +1323,10 @@ export type StripeEventFindFirstOrThrowArgs<ExtArgs extends runtime.Types.Extens
    */
   omit?: Prisma.StripeEventOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.StripeEventInclude<ExtArgs> | null
+  /**
    * Filter, which StripeEvent to fetch.
    */
   where?: Prisma.StripeEventWhereInput
@@ -1212,6 +1374,10 @@ export type StripeEventFindManyArgs<ExtArgs extends runtime.Types.Extensions.Int
    * Omit specific fields from the StripeEvent
    */
   omit?: Prisma.StripeEventOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.StripeEventInclude<ExtArgs> | null
   /**
    * Filter, which StripeEvents to fetch.
    */
@@ -1261,6 +1427,10 @@ export type StripeEventCreateArgs<ExtArgs extends runtime.Types.Extensions.Inter
    */
   omit?: Prisma.StripeEventOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.StripeEventInclude<ExtArgs> | null
+  /**
    * The data needed to create a StripeEvent.
    */
   data: Prisma.XOR<Prisma.StripeEventCreateInput, Prisma.StripeEventUncheckedCreateInput>
@@ -1308,6 +1478,10 @@ export type StripeEventUpdateArgs<ExtArgs extends runtime.Types.Extensions.Inter
    * Omit specific fields from the StripeEvent
    */
   omit?: Prisma.StripeEventOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.StripeEventInclude<ExtArgs> | null
   /**
    * The data needed to update a StripeEvent.
    */
@@ -1375,6 +1549,10 @@ export type StripeEventUpsertArgs<ExtArgs extends runtime.Types.Extensions.Inter
    */
   omit?: Prisma.StripeEventOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.StripeEventInclude<ExtArgs> | null
+  /**
    * The filter to search for the StripeEvent to update in case it exists.
    */
   where: Prisma.StripeEventWhereUniqueInput
@@ -1401,6 +1579,10 @@ export type StripeEventDeleteArgs<ExtArgs extends runtime.Types.Extensions.Inter
    */
   omit?: Prisma.StripeEventOmit<ExtArgs> | null
   /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.StripeEventInclude<ExtArgs> | null
+  /**
    * Filter which StripeEvent to delete.
    */
   where: Prisma.StripeEventWhereUniqueInput
@@ -1421,6 +1603,30 @@ export type StripeEventDeleteManyArgs<ExtArgs extends runtime.Types.Extensions.I
 }
 
 /**
+ * StripeEvent.attemptLog
+ */
+export type StripeEvent$attemptLogArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the StripeEventAttempt
+   */
+  select?: Prisma.StripeEventAttemptSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the StripeEventAttempt
+   */
+  omit?: Prisma.StripeEventAttemptOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.StripeEventAttemptInclude<ExtArgs> | null
+  where?: Prisma.StripeEventAttemptWhereInput
+  orderBy?: Prisma.StripeEventAttemptOrderByWithRelationInput | Prisma.StripeEventAttemptOrderByWithRelationInput[]
+  cursor?: Prisma.StripeEventAttemptWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.StripeEventAttemptScalarFieldEnum | Prisma.StripeEventAttemptScalarFieldEnum[]
+}
+
+/**
  * StripeEvent without action
  */
 export type StripeEventDefaultArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1432,4 +1638,8 @@ export type StripeEventDefaultArgs<ExtArgs extends runtime.Types.Extensions.Inte
    * Omit specific fields from the StripeEvent
    */
   omit?: Prisma.StripeEventOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.StripeEventInclude<ExtArgs> | null
 }

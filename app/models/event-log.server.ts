@@ -1,0 +1,136 @@
+// The event log at scale (a million events and more): keyset pages on (received_at, id), newest
+// first, each filter served by its own index; counts that never scan the table.
+import { Prisma, type StripeEventStatus } from "~/generated/prisma/client.ts";
+import { prisma } from "~/utils/db.server.ts";
+
+export const EVENT_LOG_PAGE_SIZE = 50;
+
+export type EventLogFilter = {
+  status?: StripeEventStatus;
+  /** An exact type, or a prefix when it ends with "." or "*" (`customer.subscription.`). */
+  type?: string;
+  from?: Date;
+  /** Exclusive upper bound. */
+  to?: Date;
+  /** An event id, a Stripe customer id, or an object id (subscription, session…). */
+  q?: string;
+};
+
+export type EventCursor = { receivedAt: Date; id: bigint };
+
+export type EventLogRow = {
+  id: bigint;
+  eventId: string;
+  eventType: string;
+  status: StripeEventStatus;
+  attempts: number;
+  error: string | null;
+  note: string | null;
+  customerId: string | null;
+  objectId: string | null;
+  receivedAt: Date;
+  processedAt: Date | null;
+};
+
+function escapeLike(text: string) {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function conditions(filter: EventLogFilter): Prisma.Sql[] {
+  const where: Prisma.Sql[] = [];
+  if (filter.status) where.push(Prisma.sql`status = ${filter.status}::stripe_event_status`);
+  if (filter.type) {
+    const prefix = filter.type.endsWith(".") || filter.type.endsWith("*");
+    if (prefix) where.push(Prisma.sql`event_type LIKE ${`${escapeLike(filter.type.replace(/\*$/, ""))}%`}`);
+    else where.push(Prisma.sql`event_type = ${filter.type}`);
+  }
+  if (filter.from) where.push(Prisma.sql`received_at >= ${filter.from}`);
+  if (filter.to) where.push(Prisma.sql`received_at < ${filter.to}`);
+  if (filter.q) {
+    const q = filter.q;
+    if (q.startsWith("evt_")) where.push(Prisma.sql`event_id = ${q}`);
+    else if (q.startsWith("cus_")) where.push(Prisma.sql`customer_id = ${q}`);
+    else where.push(Prisma.sql`(event_id = ${q} OR customer_id = ${q} OR object_id = ${q})`);
+  }
+  return where;
+}
+
+const whereClause = (parts: Prisma.Sql[]) => (parts.length ? Prisma.sql`WHERE ${Prisma.join(parts, " AND ")}` : Prisma.empty);
+
+/**
+ * One page of the log, newest first. `after` pages to older events, `before` to newer ones; the
+ * returned `rows` are always newest first, with one extra row fetched to tell whether more exist.
+ */
+export async function listEventLog(
+  filter: EventLogFilter,
+  page: { after?: EventCursor; before?: EventCursor } = {},
+  take = EVENT_LOG_PAGE_SIZE,
+): Promise<{ rows: EventLogRow[]; hasOlder: boolean; hasNewer: boolean }> {
+  const parts = conditions(filter);
+  const columns = Prisma.sql`id, event_id AS "eventId", event_type AS "eventType", status, attempts, error, note,
+    customer_id AS "customerId", object_id AS "objectId", received_at AS "receivedAt", processed_at AS "processedAt"`;
+  if (page.before) {
+    // Newer events: walk the index forwards from the cursor, then show them newest first.
+    const rows = await prisma.$queryRaw<EventLogRow[]>`
+      SELECT ${columns} FROM stripe_events
+      ${whereClause([...parts, Prisma.sql`(received_at, id) > (${page.before.receivedAt}, ${page.before.id})`])}
+      ORDER BY received_at ASC, id ASC LIMIT ${take + 1}`;
+    const hasNewer = rows.length > take;
+    return { rows: rows.slice(0, take).reverse(), hasNewer, hasOlder: true };
+  }
+  const cursor = page.after ? [Prisma.sql`(received_at, id) < (${page.after.receivedAt}, ${page.after.id})`] : [];
+  const rows = await prisma.$queryRaw<EventLogRow[]>`
+    SELECT ${columns} FROM stripe_events
+    ${whereClause([...parts, ...cursor])}
+    ORDER BY received_at DESC, id DESC LIMIT ${take + 1}`;
+  return { rows: rows.slice(0, take), hasOlder: rows.length > take, hasNewer: Boolean(page.after) };
+}
+
+/** The planner's row estimate for a status (or all events): instant at any size, never a scan. */
+async function estimate(status: StripeEventStatus | null): Promise<number> {
+  const sql = status
+    ? Prisma.sql`EXPLAIN (FORMAT JSON) SELECT 1 FROM stripe_events WHERE status = ${Prisma.raw(`'${status}'`)}::stripe_event_status`
+    : Prisma.sql`EXPLAIN (FORMAT JSON) SELECT 1 FROM stripe_events`;
+  const rows = await prisma.$queryRaw<Array<{ "QUERY PLAN": unknown }>>(sql);
+  const plan = rows[0]?.["QUERY PLAN"];
+  const parsed = (typeof plan === "string" ? JSON.parse(plan) : plan) as Array<{ Plan?: { "Plan Rows"?: number } }>;
+  return Math.round(parsed[0]?.Plan?.["Plan Rows"] ?? 0);
+}
+
+export type StatusCounts = {
+  /** Exact: what support works through (served by the status index). */
+  failed: number;
+  pending: number;
+  /** Planner estimates, marked as such on the page. */
+  estimated: { total: number; processed: number; stale: number; ignored: number };
+};
+
+export async function countEventLog(): Promise<StatusCounts> {
+  const [exact, total, processed, stale, ignored] = await Promise.all([
+    prisma.$queryRaw<Array<{ status: StripeEventStatus; count: bigint }>>`
+      SELECT status, count(*) AS count FROM stripe_events WHERE status IN ('failed', 'pending') GROUP BY status`,
+    estimate(null),
+    estimate("processed"),
+    estimate("stale"),
+    estimate("ignored"),
+  ]);
+  const exactOf = (status: StripeEventStatus) => Number(exact.find((row) => row.status === status)?.count ?? 0);
+  return { failed: exactOf("failed"), pending: exactOf("pending"), estimated: { total, processed, stale, ignored } };
+}
+
+/** How many failed events a filter matches, up to the newest one now (for "replay all failed"). */
+export async function countFailedMatching(filter: EventLogFilter, upToId?: bigint) {
+  const parts = conditions({ ...filter, status: "failed" });
+  if (upToId !== undefined) parts.push(Prisma.sql`id <= ${upToId}`);
+  const rows = await prisma.$queryRaw<Array<{ count: bigint; maxId: bigint | null }>>`
+    SELECT count(*) AS count, max(id) AS "maxId" FROM stripe_events ${whereClause(parts)}`;
+  return { count: Number(rows[0]?.count ?? 0), maxId: rows[0]?.maxId ?? null };
+}
+
+/** The next failed events of a bulk replay, oldest first, skipping those another instance holds. */
+export async function nextFailedBatch(filter: EventLogFilter, upToId: bigint, afterId: bigint, size: number) {
+  const parts = conditions({ ...filter, status: "failed" });
+  parts.push(Prisma.sql`id <= ${upToId}`, Prisma.sql`id > ${afterId}`);
+  return prisma.$queryRaw<Array<{ id: bigint; eventId: string }>>`
+    SELECT id, event_id AS "eventId" FROM stripe_events ${whereClause(parts)} ORDER BY id ASC LIMIT ${size}`;
+}
