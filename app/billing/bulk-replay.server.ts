@@ -53,7 +53,7 @@ export async function startBulkReplay(actorEmail: string, filter: EventLogFilter
     await lockReplayJobs(tx);
     const running = await findRunningReplayJob(tx, stored);
     if (running) return running;
-    const { count, maxId } = await countFailedMatching(filter);
+    const { count, maxId } = await countFailedMatching(filter, undefined, tx);
     if (!count || maxId === null) return null;
     return createReplayJob(tx, { createdByEmail: actorEmail, filter: stored, upToId: maxId, total: count });
   });

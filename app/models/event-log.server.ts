@@ -2,6 +2,7 @@
 // first, each filter served by its own index; counts that never scan the table.
 import { Prisma, type StripeEventStatus } from "~/generated/prisma/client.ts";
 import { prisma } from "~/utils/db.server.ts";
+import type { Db } from "./transaction.server.ts";
 
 export const EVENT_LOG_PAGE_SIZE = 50;
 
@@ -119,10 +120,10 @@ export async function countEventLog(): Promise<StatusCounts> {
 }
 
 /** How many failed events a filter matches, up to the newest one now (for "replay all failed"). */
-export async function countFailedMatching(filter: EventLogFilter, upToId?: bigint) {
+export async function countFailedMatching(filter: EventLogFilter, upToId?: bigint, db: Db = prisma) {
   const parts = conditions({ ...filter, status: "failed" });
   if (upToId !== undefined) parts.push(Prisma.sql`id <= ${upToId}`);
-  const rows = await prisma.$queryRaw<Array<{ count: bigint; maxId: bigint | null }>>`
+  const rows = await db.$queryRaw<Array<{ count: bigint; maxId: bigint | null }>>`
     SELECT count(*) AS count, max(id) AS "maxId" FROM stripe_events ${whereClause(parts)}`;
   return { count: Number(rows[0]?.count ?? 0), maxId: rows[0]?.maxId ?? null };
 }
