@@ -1,12 +1,14 @@
 // The event log at scale (a million events and more): keyset pages on (received_at, id), newest
 // first, each filter served by its own index; counts that never scan the table.
-import { Prisma, type StripeEventStatus } from "~/generated/prisma/client.ts";
+import { type PaymentProvider, Prisma, type StripeEventStatus } from "~/generated/prisma/client.ts";
 import { prisma } from "~/utils/db.server.ts";
 import type { Db } from "./transaction.server.ts";
 
 export const EVENT_LOG_PAGE_SIZE = 50;
 
 export type EventLogFilter = {
+  /** Stripe's or Whop's webhooks (one log holds both). */
+  provider?: PaymentProvider;
   status?: StripeEventStatus;
   /** An exact type, or a prefix when it ends with "." or "*" (`customer.subscription.`). */
   type?: string;
@@ -21,6 +23,7 @@ export type EventCursor = { receivedAt: Date; id: bigint };
 
 export type EventLogRow = {
   id: bigint;
+  provider: PaymentProvider;
   eventId: string;
   eventType: string;
   status: StripeEventStatus;
@@ -39,6 +42,7 @@ function escapeLike(text: string) {
 
 function conditions(filter: EventLogFilter): Prisma.Sql[] {
   const where: Prisma.Sql[] = [];
+  if (filter.provider) where.push(Prisma.sql`provider = ${filter.provider}::payment_provider`);
   if (filter.status) where.push(Prisma.sql`status = ${filter.status}::stripe_event_status`);
   if (filter.type) {
     const prefix = filter.type.endsWith(".") || filter.type.endsWith("*");
@@ -68,7 +72,7 @@ export async function listEventLog(
   take = EVENT_LOG_PAGE_SIZE,
 ): Promise<{ rows: EventLogRow[]; hasOlder: boolean; hasNewer: boolean }> {
   const parts = conditions(filter);
-  const columns = Prisma.sql`id, event_id AS "eventId", event_type AS "eventType", status, attempts, error, note,
+  const columns = Prisma.sql`id, provider, event_id AS "eventId", event_type AS "eventType", status, attempts, error, note,
     customer_id AS "customerId", object_id AS "objectId", received_at AS "receivedAt", processed_at AS "processedAt"`;
   if (page.before) {
     // Newer events: walk the index forwards from the cursor, then show them newest first.
@@ -98,8 +102,11 @@ async function estimate(status: StripeEventStatus | null): Promise<number> {
   return Math.round(parsed[0]?.Plan?.["Plan Rows"] ?? 0);
 }
 
+/** Exact counts stop here ("10,000+"): beyond it the number no longer changes what support does. */
+export const EXACT_COUNT_CAP = 10_000;
+
 export type StatusCounts = {
-  /** Exact: what support works through (served by the status index). */
+  /** Exact up to EXACT_COUNT_CAP (served by the status index, never a table scan). */
   failed: number;
   pending: number;
   /** Planner estimates, marked as such on the page. */
@@ -107,16 +114,19 @@ export type StatusCounts = {
 };
 
 export async function countEventLog(): Promise<StatusCounts> {
-  const [exact, total, processed, stale, ignored] = await Promise.all([
-    prisma.$queryRaw<Array<{ status: StripeEventStatus; count: bigint }>>`
-      SELECT status, count(*) AS count FROM stripe_events WHERE status IN ('failed', 'pending') GROUP BY status`,
+  const capped = (status: StripeEventStatus) => prisma.$queryRaw<Array<{ count: bigint }>>`
+    SELECT count(*) AS count FROM (
+      SELECT 1 FROM stripe_events WHERE status = ${status}::stripe_event_status LIMIT ${EXACT_COUNT_CAP + 1}) AS capped`;
+  const [failed, pending, total, processed, stale, ignored] = await Promise.all([
+    capped("failed"),
+    capped("pending"),
     estimate(null),
     estimate("processed"),
     estimate("stale"),
     estimate("ignored"),
   ]);
-  const exactOf = (status: StripeEventStatus) => Number(exact.find((row) => row.status === status)?.count ?? 0);
-  return { failed: exactOf("failed"), pending: exactOf("pending"), estimated: { total, processed, stale, ignored } };
+  const count = (rows: Array<{ count: bigint }>) => Number(rows[0]?.count ?? 0);
+  return { failed: count(failed), pending: count(pending), estimated: { total, processed, stale, ignored } };
 }
 
 /** How many failed events a filter matches, up to the newest one now (for "replay all failed"). */

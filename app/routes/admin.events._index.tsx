@@ -7,13 +7,18 @@ import { Form, Link, useLoaderData, useNavigation, useSearchParams } from "@remi
 import { type ColumnDef, tableFeatures, useTable } from "@tanstack/react-table";
 import { previewBulkReplay, startBulkReplay } from "~/billing/bulk-replay.server.ts";
 import { replayStoredEvent } from "~/billing/webhook.server.ts";
-import { countEventLog, type EventCursor, type EventLogFilter, listEventLog } from "~/models/event-log.server.ts";
+import { countEventLog, EXACT_COUNT_CAP, type EventCursor, type EventLogFilter, listEventLog } from "~/models/event-log.server.ts";
+// (EXACT_COUNT_CAP is used in the loader only: a .server module is not in the browser bundle.)
 import { getStoredEvent } from "~/models/stripe-event.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
 import { EVENT_STATUSES } from "~/utils/event-statuses.ts";
 import { safeRedirect } from "~/utils/safe-redirect.ts";
 
 export const meta: MetaFunction = () => [{ title: "Stripe events · Admin · Tierdesk" }];
+
+/** Who sent an event: the log holds Stripe's and Whop's webhooks. */
+const PROVIDERS = ["stripe", "whop"] as const;
+const PROVIDER_LABEL: Record<(typeof PROVIDERS)[number], string> = { stripe: "Stripe", whop: "Whop" };
 
 function parseCursor(value: string | null): EventCursor | undefined {
   const match = value?.match(/^(\d{4}-\d{2}-\d{2}T[\d:.]+Z)~(\d{1,19})$/);
@@ -35,10 +40,12 @@ function parseDay(value: string | null, end: boolean): Date | undefined {
 
 /** The event log filter in the URL. Anything malformed is ignored rather than an error. */
 export function filterFrom(params: URLSearchParams): EventLogFilter {
+  const provider = PROVIDERS.find((value) => value === params.get("provider"));
   const status = EVENT_STATUSES.find((value) => value === params.get("status"));
   const type = params.get("type")?.trim().slice(0, 255);
   const q = params.get("q")?.trim().slice(0, 255);
   return {
+    provider,
     status,
     type: type && /^[a-z0-9_.*]+$/.test(type) ? type : undefined,
     from: parseDay(params.get("from"), false),
@@ -61,7 +68,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const last = page.rows.at(-1);
   return json({
     counts,
+    countCap: EXACT_COUNT_CAP,
     events: page.rows.map((row) => ({
+      provider: row.provider,
       eventId: row.eventId,
       eventType: row.eventType,
       status: row.status,
@@ -114,7 +123,9 @@ const columns: Array<ColumnDef<typeof features, EventRow>> = [
     cell: ({ row }) => (
       <>
         <Link to={`/admin/events/${row.original.eventId}`}>{row.original.eventId}</Link>
-        <div className="hint">{row.original.eventType}</div>
+        <div className="hint">
+          {PROVIDER_LABEL[row.original.provider]} · {row.original.eventType}
+        </div>
       </>
     ),
   },
@@ -168,9 +179,11 @@ function ReplayButton({ eventId }: { eventId: string }) {
 }
 
 const estimate = (value: number) => `~${value.toLocaleString("en-GB")}`;
+const exactUpTo = (cap: number) => (value: number) => (value > cap ? `${cap.toLocaleString("en-GB")}+` : value.toLocaleString("en-GB"));
 
 export default function AdminEvents() {
-  const { events, counts, newer, older, replayed, toReplay } = useLoaderData<typeof loader>();
+  const { events, counts, countCap, newer, older, replayed, toReplay } = useLoaderData<typeof loader>();
+  const exact = exactUpTo(countCap);
   const [searchParams] = useSearchParams();
   const table = useTable({ features, columns, data: events });
   const back = useBack();
@@ -191,9 +204,9 @@ export default function AdminEvents() {
       </p>
       <p className="counts" data-testid="event-counts">
         <Link to="?status=failed">
-          <strong>{counts.failed.toLocaleString("en-GB")}</strong> failed
+          <strong>{exact(counts.failed)}</strong> failed
         </Link>{" "}
-        · {counts.pending.toLocaleString("en-GB")} pending · {estimate(counts.estimated.processed)} processed ·{" "}
+        · {exact(counts.pending)} pending · {estimate(counts.estimated.processed)} processed ·{" "}
         {estimate(counts.estimated.stale)} stale · {estimate(counts.estimated.ignored)} ignored ·{" "}
         {estimate(counts.estimated.total)} in all <span className="hint">(~ estimates)</span>
       </p>
@@ -211,6 +224,17 @@ export default function AdminEvents() {
         </p>
       ) : null}
       <Form method="get" className="filters" role="search">
+        <label>
+          Provider{" "}
+          <select name="provider" defaultValue={searchParams.get("provider") ?? ""}>
+            <option value="">all</option>
+            {PROVIDERS.map((provider) => (
+              <option key={provider} value={provider}>
+                {PROVIDER_LABEL[provider]}
+              </option>
+            ))}
+          </select>
+        </label>
         <label>
           Status{" "}
           <select name="status" defaultValue={searchParams.get("status") ?? ""}>
@@ -236,7 +260,7 @@ export default function AdminEvents() {
         </label>
         <label>
           Event or customer{" "}
-          <input name="q" type="search" defaultValue={searchParams.get("q") ?? ""} placeholder="evt_… or cus_…" />
+          <input name="q" type="search" defaultValue={searchParams.get("q") ?? ""} placeholder="evt_…, cus_…, mem_… or user_…" />
         </label>
         <button type="submit" className="secondary">
           Filter

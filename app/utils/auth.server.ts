@@ -22,8 +22,16 @@ authenticator.use(
   "email-password",
 );
 
-export async function getOptionalUser(request: Request): Promise<User | null> {
-  return getSessionUserFrom(request);
+// The root, layout and page loaders of one request each ask who is signed in: ask the database once.
+const usersByRequest = new WeakMap<Request, Promise<User | null>>();
+
+export function getOptionalUser(request: Request): Promise<User | null> {
+  let user = usersByRequest.get(request);
+  if (!user) {
+    user = getSessionUserFrom(request);
+    usersByRequest.set(request, user);
+  }
+  return user;
 }
 
 function loginRedirect(request: Request) {

@@ -1,0 +1,190 @@
+// The support console's event log at a million stored events, on PostgreSQL: each list page (the
+// whole HTML page, signed in as support, through the production build) against its bare indexed SQL
+// query, timed in the same run. Goal: every page under 50 ms at the median.
+//
+// Run: npm run bench:event-log [-- --events 1000000 --rounds 30]
+// Uses BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres) to create and drop
+// its own database.
+import { randomBytes } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { pathToFileURL } from "node:url";
+import type { ServerBuild } from "@remix-run/node";
+import pg from "pg";
+import { createApp } from "../server/app.ts";
+import { hashPassword } from "../app/models/user.server.ts";
+import { parseConfig, useConfig } from "../app/utils/config.server.ts";
+import { closeDatabase, postgresDatabase, useDatabase } from "../app/utils/db.server.ts";
+import { setLogLevel } from "../app/utils/logger.server.ts";
+import { applyMigrations, pgRunner } from "../app/utils/migrations.server.ts";
+import { commitNewSession } from "../app/utils/session.server.ts";
+import { seed } from "../prisma/seed.ts";
+
+const { values } = parseArgs({ options: { events: { type: "string", default: "1000000" }, rounds: { type: "string", default: "30" } } });
+const EVENTS = Number(values.events);
+const ROUNDS = Number(values.rounds);
+// The bench reads its own settings here, like any script; the app reads only its config.
+const SERVER_URL = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+
+function withDatabase(url: string, database: string) {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+
+const name = `tierdesk_bench_events_${randomBytes(4).toString("hex")}`;
+const admin = new pg.Client({ connectionString: SERVER_URL });
+await admin.connect();
+await admin.query(`CREATE DATABASE "${name}"`);
+const url = withDatabase(SERVER_URL, name);
+const sql = new pg.Client({ connectionString: url });
+await sql.connect();
+
+try {
+  await applyMigrations(pgRunner(sql));
+  const database = postgresDatabase(url, 10);
+  await seed(database.prisma, { hashPassword });
+  useDatabase(database);
+
+  console.log(`Loading ${EVENTS.toLocaleString("en-GB")} events…`);
+  let started = performance.now();
+  // Server-side generation: 8 types, 90% processed, 3% failed, 5% stale, 2% ignored, 20,000
+  // customers, one event every 3 seconds going back in time, a realistic small payload.
+  await sql.query(`
+    INSERT INTO stripe_events (event_id, event_type, event_created_at, received_at, processed_at, status, attempts,
+                               object_id, customer_id, payload, error)
+    SELECT 'evt_bench_' || i,
+           (ARRAY['customer.subscription.updated','customer.subscription.created','customer.subscription.deleted',
+                  'invoice.paid','invoice.payment_failed','checkout.session.completed','price.updated','charge.refunded'])[1 + i % 8],
+           now() - (i * interval '3 seconds'), now() - (i * interval '3 seconds'), now() - (i * interval '3 seconds'),
+           (CASE WHEN i % 100 < 90 THEN 'processed' WHEN i % 100 < 93 THEN 'failed' WHEN i % 100 < 98 THEN 'stale' ELSE 'ignored' END)::stripe_event_status,
+           1, 'sub_bench_' || (i % 20000), 'cus_bench_' || (i % 20000),
+           '{"id":"evt_bench_' || i || '","object":"event","livemode":false,"type":"customer.subscription.updated","data":{"object":{"id":"sub_bench_' || (i % 20000) || '","customer":"cus_bench_' || (i % 20000) || '"}}}',
+           CASE WHEN i % 100 BETWEEN 90 AND 92 THEN 'Price lookup key "legacy_monthly" belongs to no tier' END
+      FROM generate_series(1, $1::int) AS i`, [EVENTS]);
+  await sql.query("ANALYZE stripe_events");
+  console.log(`Loaded in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+
+  const config = parseConfig({ NODE_ENV: "production", SESSION_SECRET: "bench-secret", DATABASE_URL: url, LOG_LEVEL: "warn" });
+  useConfig(config);
+  setLogLevel("warn");
+  const build = (await import(pathToFileURL(path.resolve("build/index.js")).href)) as ServerBuild;
+  const server = createApp({ build, config }).listen(0);
+  await new Promise((resolve) => server.once("listening", resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const support = await database.prisma.user.findUniqueOrThrow({ where: { email: "support@example.com" } });
+  const cookie = (await commitNewSession(support.id)).split(";")[0] ?? "";
+
+  // A page two (keyset cursor) and a day in the middle of the range.
+  const middle = await sql.query<{ received_at: Date; id: string }>(
+    "SELECT received_at, id FROM stripe_events ORDER BY received_at DESC, id DESC OFFSET 50 LIMIT 1",
+  );
+  const cursorRow = middle.rows[0];
+  const cursor = cursorRow ? `${cursorRow.received_at.toISOString()}~${cursorRow.id}` : "";
+  const day = new Date(Date.now() - 10 * 86_400_000).toISOString().slice(0, 10);
+  const columns = "id, event_id, event_type, status, attempts, error, note, customer_id, object_id, received_at, processed_at";
+
+  const cases: Array<{ name: string; page: string; sql: string; params: unknown[] }> = [
+    { name: "newest first", page: "/admin/events", sql: `SELECT ${columns} FROM stripe_events ORDER BY received_at DESC, id DESC LIMIT 51`, params: [] },
+    {
+      name: "page 2 (keyset)",
+      page: `/admin/events?after=${encodeURIComponent(cursor)}`,
+      sql: `SELECT ${columns} FROM stripe_events WHERE (received_at, id) < ($1, $2) ORDER BY received_at DESC, id DESC LIMIT 51`,
+      params: [cursorRow?.received_at, cursorRow?.id],
+    },
+    {
+      name: "status=failed",
+      page: "/admin/events?status=failed",
+      sql: `SELECT ${columns} FROM stripe_events WHERE status = 'failed' ORDER BY received_at DESC, id DESC LIMIT 51`,
+      params: [],
+    },
+    {
+      name: "type exact",
+      page: "/admin/events?type=invoice.paid",
+      sql: `SELECT ${columns} FROM stripe_events WHERE event_type = 'invoice.paid' ORDER BY received_at DESC, id DESC LIMIT 51`,
+      params: [],
+    },
+    {
+      name: "type prefix",
+      page: "/admin/events?type=customer.subscription.",
+      sql: `SELECT ${columns} FROM stripe_events WHERE event_type LIKE 'customer.subscription.%' ORDER BY received_at DESC, id DESC LIMIT 51`,
+      params: [],
+    },
+    {
+      name: "date range (one day)",
+      page: `/admin/events?from=${day}&to=${day}`,
+      sql: `SELECT ${columns} FROM stripe_events WHERE received_at >= $1 AND received_at < $2 ORDER BY received_at DESC, id DESC LIMIT 51`,
+      params: [new Date(`${day}T00:00:00Z`), new Date(new Date(`${day}T00:00:00Z`).getTime() + 86_400_000)],
+    },
+    {
+      name: "customer id",
+      page: "/admin/events?q=cus_bench_1234",
+      sql: `SELECT ${columns} FROM stripe_events WHERE customer_id = 'cus_bench_1234' ORDER BY received_at DESC, id DESC LIMIT 51`,
+      params: [],
+    },
+    {
+      name: "event id",
+      page: "/admin/events?q=evt_bench_777777",
+      sql: `SELECT ${columns} FROM stripe_events WHERE event_id = 'evt_bench_777777' ORDER BY received_at DESC, id DESC LIMIT 51`,
+      params: [],
+    },
+    {
+      name: "failed + type prefix + day",
+      page: `/admin/events?status=failed&type=customer.subscription.&from=${day}&to=${day}`,
+      sql: `SELECT ${columns} FROM stripe_events WHERE status = 'failed' AND event_type LIKE 'customer.subscription.%' AND received_at >= $1 AND received_at < $2 ORDER BY received_at DESC, id DESC LIMIT 51`,
+      params: [new Date(`${day}T00:00:00Z`), new Date(new Date(`${day}T00:00:00Z`).getTime() + 86_400_000)],
+    },
+    {
+      name: "one event's page",
+      page: "/admin/events/evt_bench_500000",
+      sql: "SELECT * FROM stripe_events WHERE event_id = 'evt_bench_500000'",
+      params: [],
+    },
+  ];
+
+  async function timePage(page: string) {
+    const times: number[] = [];
+    for (let i = 0; i < ROUNDS + 3; i++) {
+      const t0 = performance.now();
+      const response = await fetch(`${base}${page}`, { headers: { Cookie: cookie } });
+      const html = await response.text();
+      if (response.status !== 200 || !html.includes("</html>")) throw new Error(`${page}: HTTP ${response.status}`);
+      if (i >= 3) times.push(performance.now() - t0); // the first rounds warm up the JIT and caches
+    }
+    return median(times);
+  }
+  async function timeSql(query: string, params: unknown[]) {
+    const times: number[] = [];
+    for (let i = 0; i < ROUNDS + 3; i++) {
+      const t0 = performance.now();
+      await sql.query(query, params);
+      if (i >= 3) times.push(performance.now() - t0);
+    }
+    return median(times);
+  }
+
+  console.log(`\n${EVENTS.toLocaleString("en-GB")} events, PostgreSQL, production build, ${ROUNDS} rounds, medians:`);
+  console.log("page                            whole page   bare SQL   page/SQL   < 50 ms");
+  let allFast = true;
+  for (const { name: label, page, sql: query, params } of cases) {
+    const pageMs = await timePage(page);
+    const sqlMs = await timeSql(query, params);
+    const fast = pageMs < 50;
+    allFast &&= fast;
+    console.log(
+      `${label.padEnd(32)}${pageMs.toFixed(1).padStart(8)} ms${sqlMs.toFixed(2).padStart(8)} ms${(pageMs / sqlMs).toFixed(0).padStart(9)}x   ${fast ? "yes" : "NO"}`,
+    );
+  }
+  started = performance.now();
+  console.log(allFast ? "\nEvery page is under 50 ms at the median." : "\nSome pages are over 50 ms.");
+  server.close();
+  server.closeAllConnections();
+  if (!allFast) process.exitCode = 1;
+} finally {
+  await closeDatabase().catch(() => {});
+  await sql.end().catch(() => {});
+  await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => {});
+  await admin.end().catch(() => {});
+}
