@@ -3,6 +3,11 @@ import { describe, expect, it } from "vitest";
 import {
   customerConflict,
   eventAction,
+  explainTierInForce,
+  lookupKeyState,
+  pickGoverningSubscription,
+  roleChangeProblem,
+  tierHealth,
   freshness,
   hasValidIntegration,
   isLiveSubscriptionStatus,
@@ -239,6 +244,7 @@ describe("what an event type means", () => {
     ["customer.subscription.updated", { kind: "subscription", deleted: false }],
     ["customer.subscription.paused", { kind: "subscription", deleted: false }],
     ["customer.subscription.deleted", { kind: "subscription", deleted: true }],
+    ["customer.deleted", { kind: "customer-deleted" }],
     ["price.updated", { kind: "catalog" }],
     ["product.deleted", { kind: "catalog" }],
     ["invoice.paid", { kind: "audit" }],
@@ -247,5 +253,94 @@ describe("what an event type means", () => {
     ["checkout.session.expired", { kind: "ignore" }],
   ])("%s → %o", (type, action) => {
     expect(eventAction(type)).toEqual(action);
+  });
+});
+
+describe("a tier's prices as Stripe has them", () => {
+  const live = (overrides: Partial<{ active: boolean; productActive: boolean; productId: string; currency: string }> = {}) => ({
+    active: true,
+    productActive: true,
+    productId: "prod_pro",
+    currency: "gbp",
+    ...overrides,
+  });
+  const stripeTier = (lookupKeys: string[]) => tier({ billingProvider: "stripe", lookupKeys });
+
+  it("names each key's state: found, missing, inactive price, archived product", () => {
+    expect(lookupKeyState(live())).toBe("found");
+    expect(lookupKeyState(null)).toBe("missing");
+    expect(lookupKeyState(live({ active: false }))).toBe("inactive-price");
+    expect(lookupKeyState(live({ productActive: false }))).toBe("archived-product");
+  });
+
+  it("is valid only when every key is found and active, in one currency and one product", () => {
+    const prices = new Map([
+      ["pro_monthly", live()],
+      ["pro_yearly", live()],
+    ]);
+    expect(tierHealth(stripeTier(["pro_monthly", "pro_yearly"]), prices, { unavailable: false })).toEqual({ state: "valid" });
+    const broken = tierHealth(stripeTier(["pro_monthly", "pro_weekly"]), prices, { unavailable: false });
+    expect(broken).toEqual({ state: "invalid", problems: ['"pro_weekly": missing in Stripe'] });
+  });
+
+  it("flags prices that disagree in currency or point at different products", () => {
+    const prices = new Map([
+      ["a", live()],
+      ["b", live({ currency: "usd", productId: "prod_other" })],
+    ]);
+    const health = tierHealth(stripeTier(["a", "b"]), prices, { unavailable: false });
+    expect(health.state).toBe("invalid");
+    if (health.state === "invalid") {
+      expect(health.problems).toEqual([
+        "prices disagree in currency (GBP, USD)",
+        "lookup keys point at different products (prod_pro, prod_other)",
+      ]);
+    }
+  });
+
+  it("never says valid when Stripe could not be asked", () => {
+    const health = tierHealth(stripeTier(["pro_monthly"]), new Map(), { unavailable: true, reason: "timeout" });
+    expect(health).toEqual({ state: "unverified", reason: "could not verify: timeout" });
+  });
+
+  it("needs keys for a Stripe tier; exempt tiers need nothing", () => {
+    expect(tierHealth(stripeTier([]), new Map(), { unavailable: false }).state).toBe("invalid");
+    expect(tierHealth(tier({ billingProvider: "exempt" }), new Map(), { unavailable: true }).state).toBe("not-applicable");
+  });
+});
+
+describe("support's rules", () => {
+  it("picks the live subscription over ended ones, then the newest", () => {
+    const subs = [
+      { id: "old_active", status: "active", created: 100 },
+      { id: "new_canceled", status: "canceled", created: 300 },
+      { id: "new_active", status: "past_due", created: 200 },
+      { id: "incomplete", status: "incomplete", created: 400 },
+    ];
+    expect(pickGoverningSubscription(subs)?.id).toBe("new_active");
+    expect(pickGoverningSubscription(subs.filter((s) => s.status === "canceled" || s.status === "incomplete"))?.id).toBe("incomplete");
+    expect(pickGoverningSubscription([{ id: "a", status: "canceled", created: 1 }, { id: "b", status: "canceled", created: 2 }])?.id).toBe("b");
+    expect(pickGoverningSubscription([])).toBeNull();
+  });
+
+  it("explains why a user is on their plan", () => {
+    const pro = { key: "pro", name: "Pro", billingProvider: "stripe" as const, isBillingExempt: false };
+    const partner = { key: "partner", name: "Partner", billingProvider: "exempt" as const, isBillingExempt: true };
+    expect(explainTierInForce({ storedTier: pro, subscriptionStatus: "active", freeTierName: "Free" })).toEqual({
+      tierName: "Pro",
+      reason: "The subscription is active, which grants Pro.",
+    });
+    expect(explainTierInForce({ storedTier: pro, subscriptionStatus: "past_due", freeTierName: "Free" }).reason).toMatch(/while Stripe retries/);
+    expect(explainTierInForce({ storedTier: pro, subscriptionStatus: "unpaid", freeTierName: "Free" })).toMatchObject({ tierName: "Free" });
+    expect(explainTierInForce({ storedTier: partner, subscriptionStatus: null, freeTierName: "Free" }).reason).toMatch(/exempt/);
+    expect(explainTierInForce({ storedTier: null, subscriptionStatus: null, freeTierName: "Free" }).reason).toMatch(/No subscription/);
+  });
+
+  it("never lets an admin remove their own admin role, nor demote the last admin", () => {
+    const admin = { id: 1, role: "admin" as const };
+    expect(roleChangeProblem({ actorId: 1, target: admin, newRole: "support", adminCount: 3 })).toMatch(/your own admin role/);
+    expect(roleChangeProblem({ actorId: 2, target: admin, newRole: "customer", adminCount: 1 })).toMatch(/last admin/);
+    expect(roleChangeProblem({ actorId: 2, target: admin, newRole: "support", adminCount: 2 })).toBeNull();
+    expect(roleChangeProblem({ actorId: 1, target: { id: 5, role: "customer" }, newRole: "admin", adminCount: 1 })).toBeNull();
   });
 });
