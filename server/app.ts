@@ -8,6 +8,7 @@ import express, { type ErrorRequestHandler, type Response } from "express";
 import helmet from "helmet";
 import { pinoHttp } from "pino-http";
 import { stripeConnection } from "../app/billing/stripe.server.ts";
+import { WHOP_HOSTED_PAGES, whopConnection } from "../app/billing/whop.server.ts";
 import type { Config } from "../app/utils/config.server.ts";
 import { isCrossSiteRequest } from "../app/utils/cross-site.server.ts";
 import { logger, pathOf } from "../app/utils/logger.server.ts";
@@ -26,6 +27,10 @@ export function formActionSources(): string[] {
   // The emulator (or another double) serves its hosted checkout and portal from its own origin.
   const { apiBase } = stripeConnection();
   if (apiBase) sources.push(new URL(apiBase).origin);
+  // /api/whop/checkout sends a plain form post on to Whop's hosted checkout (or the Whop emulator's).
+  sources.push(...WHOP_HOSTED_PAGES);
+  const whopBase = whopConnection().apiBase;
+  if (whopBase) sources.push(new URL(whopBase).origin);
   return sources;
 }
 
@@ -120,6 +125,69 @@ const lastResort: ErrorRequestHandler = (error, req, res, next) => {
   res.status(code).type("text/plain").send(STATUS_CODES[code]);
 };
 
+// The webhook route refuses bodies over 1 MiB; a byte more is all it needs to see to say so.
+const WEBHOOK_READ_LIMIT = 1024 * 1024 + 1;
+type RouteAction = (args: { request: Request; params: Record<string, string>; context: unknown }) => Promise<unknown>;
+
+/**
+ * Stripe's deliveries go straight to the webhook route's action, past the request-log middleware and
+ * Remix's request plumbing: Stripe delivers in bursts, and those cost more than the webhook's own work
+ * (bench/webhook.ts). Same answers (the route decides them), same security headers, same log line.
+ */
+function stripeWebhookDirect(build: ServerBuild): express.RequestHandler {
+  const action = build.routes["routes/api.stripe.webhook"]?.module.action as RouteAction | undefined;
+  return (req, res, next) => {
+    if (!action) return next();
+    const started = performance.now();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const respond = async () => {
+      req.removeListener("data", collect).removeListener("end", respond);
+      let status = 500;
+      try {
+        const headers = new Headers();
+        for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+          headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+        }
+        const request = new Request(`http://${req.get("host") ?? "localhost"}${req.originalUrl}`, {
+          method: "POST",
+          headers,
+          body: Buffer.concat(chunks),
+        });
+        const context = getLoadContext(req, res);
+        const answer = await action({ request, params: {}, context }).catch((thrown: unknown) => {
+          if (thrown instanceof globalThis.Response) return thrown; // Remix's thrown responses
+          throw thrown;
+        });
+        if (!(answer instanceof globalThis.Response)) throw new Error("The webhook route answered without a Response.");
+        status = answer.status;
+        res.status(status);
+        answer.headers.forEach((value, name) => res.setHeader(name, value));
+        res.end(Buffer.from(await answer.arrayBuffer()));
+      } catch (error) {
+        logger.error({ err: error }, "unhandled error");
+        if (!res.headersSent) res.status(500).type("text/plain").send(STATUS_CODES[500]);
+      }
+      const line = {
+        req: { method: req.method, path: STRIPE_WEBHOOK_PATH },
+        res: { statusCode: status },
+        durationMs: Math.round(performance.now() - started),
+      };
+      logger[status >= 500 ? "error" : "info"](line, `${req.method} ${STRIPE_WEBHOOK_PATH} ${status}`);
+    };
+    const collect = (chunk: Buffer) => {
+      size += chunk.length;
+      chunks.push(chunk);
+      // Enough to refuse it: the rest stays unread (the route answers with Connection: close).
+      if (size >= WEBHOOK_READ_LIMIT) {
+        req.pause();
+        void respond();
+      }
+    };
+    req.on("data", collect).on("end", respond);
+  };
+}
+
 export function createApp({ build, config }: AppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
@@ -131,6 +199,7 @@ export function createApp({ build, config }: AppOptions): express.Express {
     next();
   });
   app.use(securityHeaders(config));
+  app.post(STRIPE_WEBHOOK_PATH, stripeWebhookDirect(build));
   app.use(requestLog());
 
   // Fingerprinted assets can be cached forever; everything else in public/ briefly.

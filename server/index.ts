@@ -1,16 +1,19 @@
 // Tierdesk's HTTP server: parses the configuration, prepares the database (on the embedded defaults,
 // no DATABASE_URL, it migrates and seeds PGlite), connects billing, then serves the Remix build.
 import { once } from "node:events";
+import fs from "node:fs";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { broadcastDevReady, type ServerBuild } from "@remix-run/node";
 import { useStripeConnection } from "../app/billing/stripe.server.ts";
+import { useWhopConnection } from "../app/billing/whop.server.ts";
 import { hashPassword } from "../app/models/user.server.ts";
 import { type Config, ConfigurationError, parseConfig, useConfig } from "../app/utils/config.server.ts";
 import { closeDatabase, embeddedDataDir, prepareDatabase } from "../app/utils/db.server.ts";
 import { logger, setLogLevel } from "../app/utils/logger.server.ts";
 import { seed } from "../prisma/seed.ts";
+import { emulatorStateFile, removeStateFile } from "../stripe-emulator/state.ts";
 import { createApp } from "./app.ts";
 
 type Emulator = { url: string; close(): Promise<void> };
@@ -20,7 +23,11 @@ type Emulator = { url: string; close(): Promise<void> };
  * quick start works offline. In production a missing key disables billing (loudly), never fakes it.
  * Started once the app listens: its webhooks need the app's port, which the OS may have picked.
  */
-async function startEmulatorIfNeeded(config: Config, appPort: number): Promise<Emulator | undefined> {
+async function startEmulatorIfNeeded(
+  config: Config,
+  appPort: number,
+  { freshDatabase }: { freshDatabase: boolean },
+): Promise<Emulator | undefined> {
   if (config.stripe.apiKey) return undefined;
   if (config.production) {
     logger.warn("STRIPE_API_KEY is not set: billing is DISABLED (checkout answers 503).");
@@ -29,9 +36,13 @@ async function startEmulatorIfNeeded(config: Config, appPort: number): Promise<E
   const { startStripeEmulator } = await import("../stripe-emulator/emulator.ts");
   const webhookSecret = config.stripe.webhookSecrets[0] ?? "whsec_emulator";
   const emulatorLog = logger.child({ component: "stripe-emulator" });
+  // Its customers survive a restart, like a real Stripe account's; a new database starts it empty too.
+  const stateFile = emulatorStateFile(config);
+  if (freshDatabase) removeStateFile(stateFile);
   const options = {
     webhookUrl: `http://127.0.0.1:${appPort}/api/stripe/webhook`,
     webhookSecret,
+    stateFile,
     log: (message: string) => emulatorLog.debug(message),
   };
   const emulator = await startStripeEmulator({ ...options, port: config.stripe.emulatorPort }).catch(
@@ -47,7 +58,43 @@ async function startEmulatorIfNeeded(config: Config, appPort: number): Promise<E
     apiBase: emulator.url,
     webhookSecrets: [webhookSecret],
   });
-  logger.info(`Stripe emulator at ${emulator.url} (no real payments); webhooks go to ${options.webhookUrl}`);
+  logger.info(
+    `Stripe emulator at ${emulator.url} (no real payments); webhooks go to ${options.webhookUrl}; state in ${stateFile}`,
+  );
+  return emulator;
+}
+
+/**
+ * Without a Whop key outside production, Whop tiers are sold through the bundled Whop emulator (the
+ * same way as Stripe's). In production a missing key leaves Whop tiers not purchasable, loudly.
+ */
+async function startWhopEmulatorIfNeeded(config: Config, appPort: number): Promise<Emulator | undefined> {
+  if (config.whop.apiKey) return undefined;
+  if (config.production) {
+    logger.warn("WHOP_API_KEY is not set: Whop tiers are NOT purchasable (shown as unavailable; Whop is not asked).");
+    return undefined;
+  }
+  const { DEFAULT_WHOP_WEBHOOK_SECRET, startWhopEmulator } = await import("../whop-emulator/emulator.ts");
+  const webhookSecret = config.whop.webhookSecrets[0] ?? DEFAULT_WHOP_WEBHOOK_SECRET;
+  const emulatorLog = logger.child({ component: "whop-emulator" });
+  const options = {
+    webhookUrl: `http://127.0.0.1:${appPort}/api/whop/webhook`,
+    webhookSecret,
+    log: (message: string) => emulatorLog.debug(message),
+  };
+  const emulator = await startWhopEmulator({ ...options, port: config.whop.emulatorPort }).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EADDRINUSE") throw error;
+      return startWhopEmulator({ ...options, port: 0 }); // another instance has the usual port
+    },
+  );
+  useWhopConnection({
+    mode: "emulator",
+    apiKey: "whop_emulator_key",
+    apiBase: emulator.apiBase,
+    webhookSecrets: [webhookSecret],
+  });
+  logger.info(`Whop emulator at ${emulator.url} (no real payments); webhooks go to ${options.webhookUrl}`);
   return emulator;
 }
 
@@ -56,6 +103,7 @@ async function main() {
   useConfig(config);
   setLogLevel(config.logLevel);
 
+  const freshDatabase = !config.databaseUrl && !fs.existsSync(embeddedDataDir());
   const db = await prepareDatabase();
   if (db.kind === "pglite") {
     if (config.production) {
@@ -73,7 +121,8 @@ async function main() {
   const server = app.listen(config.port);
   await once(server, "listening"); // rejects on EADDRINUSE and the like
   const { port } = server.address() as AddressInfo;
-  const emulator = await startEmulatorIfNeeded(config, port);
+  const emulator = await startEmulatorIfNeeded(config, port, { freshDatabase });
+  const whopEmulator = await startWhopEmulatorIfNeeded(config, port);
   logger.info({ port }, `Tierdesk listening on http://localhost:${port}`);
   // Built by `remix dev` (which also sets REMIX_DEV_ORIGIN): tell it this build is being served.
   if (config.nodeEnv === "development" && build.mode === "development") {
@@ -88,6 +137,7 @@ async function main() {
     server.close();
     server.closeAllConnections();
     await emulator?.close().catch((error) => logger.error({ err: error }, "closing the Stripe emulator failed"));
+    await whopEmulator?.close().catch((error) => logger.error({ err: error }, "closing the Whop emulator failed"));
     // PGlite must be closed cleanly or its data folder needs recovery next time.
     await closeDatabase().catch((error) => logger.error({ err: error }, "closing the database failed"));
     process.exit(0);

@@ -21,10 +21,11 @@ export const REPLAY_BATCH_SIZE = 25;
 /** A running job whose runner has not reported for this long is picked up again by the next visitor. */
 const STALLED_AFTER_MS = 30_000;
 
-type StoredFilter = { type?: string; from?: string; to?: string; q?: string };
+type StoredFilter = { provider?: "stripe" | "whop"; type?: string; from?: string; to?: string; q?: string };
 
 function toStored(filter: EventLogFilter): StoredFilter {
   return {
+    ...(filter.provider ? { provider: filter.provider } : {}),
     ...(filter.type ? { type: filter.type } : {}),
     ...(filter.from ? { from: filter.from.toISOString() } : {}),
     ...(filter.to ? { to: filter.to.toISOString() } : {}),
@@ -35,6 +36,7 @@ function toStored(filter: EventLogFilter): StoredFilter {
 function fromStored(value: unknown): EventLogFilter {
   const stored = (value && typeof value === "object" ? value : {}) as StoredFilter;
   return {
+    provider: stored.provider === "stripe" || stored.provider === "whop" ? stored.provider : undefined,
     type: stored.type,
     q: stored.q,
     from: stored.from ? new Date(stored.from) : undefined,

@@ -2,9 +2,21 @@
 // account's active prices answers every key that is live (and feeds the "Stripe's side" panel); only
 // keys it does not answer are looked up, ≤10 per call, in parallel. Both go through the price cache
 // that /pricing uses, so a warm page asks Stripe nothing. Never one call per row.
+//
+// Whop tiers' products are checked the same way, at the same time and within the same bound
+// (app/billing/whop-catalog.server.ts: one request per uncached product, one plan listing).
 import { formatAmount, formatInterval, type LivePrice, listStripeCatalog, lookupPrices } from "./prices.server.ts";
-import { type LookupKeyState, lookupKeyState, type TierHealth, tierHealth, type TierIntegration } from "./rules.ts";
+import {
+  type LookupKeyState,
+  lookupKeyState,
+  type TierHealth,
+  tierHealth,
+  type TierIntegration,
+  whopProductState,
+} from "./rules.ts";
 import { billingMode } from "./stripe.server.ts";
+import { checkWhopProducts } from "./whop-catalog.server.ts";
+import { describeWhopProduct, type WhopProductStatus } from "./whop-offers.server.ts";
 
 export const STRIPE_CHECK_DEADLINE_MS = 3_000;
 
@@ -40,7 +52,17 @@ function describePrice(price: LivePrice): KeyStatus["price"] {
   };
 }
 
-export type TierStatus = { keys: KeyStatus[]; health: TierHealth };
+export type TierStatus = {
+  keys: KeyStatus[];
+  health: TierHealth;
+  /** A Whop tier's product as Whop has it (null for other tiers, or without a product key). */
+  whopProduct: WhopProductStatus | null;
+};
+
+export type WhopSide = {
+  /** null when Whop answered (or no tier sells through Whop); otherwise why products could not be verified. */
+  unverified: string | null;
+};
 
 /**
  * Checks the tiers' lookup keys against Stripe, within about 3 seconds. When Stripe cannot be asked
@@ -48,10 +70,17 @@ export type TierStatus = { keys: KeyStatus[]; health: TierHealth };
  */
 export async function checkTiersAgainstStripe<T extends TierIntegration & { key: string }>(
   tiers: readonly T[],
-): Promise<{ byTier: Map<string, TierStatus>; stripe: StripeCheck }> {
+): Promise<{ byTier: Map<string, TierStatus>; stripe: StripeCheck; whop: WhopSide }> {
   const started = Date.now();
   const remaining = () => Math.max(250, STRIPE_CHECK_DEADLINE_MS - (Date.now() - started));
   const keys = [...new Set(tiers.flatMap((tier) => (tier.billingProvider === "stripe" ? tier.lookupKeys : [])))];
+  const whopProducts = tiers.flatMap((tier) =>
+    tier.billingProvider === "whop" && !tier.isBillingExempt && tier.whopProductKey?.trim()
+      ? [tier.whopProductKey.trim()]
+      : [],
+  );
+  // Asked while Stripe is: both within the same bound.
+  const whopCheck = checkWhopProducts(whopProducts, { deadlineMs: STRIPE_CHECK_DEADLINE_MS });
 
   let unverified: string | null = null;
   let found = new Map<string, LivePrice>();
@@ -73,6 +102,7 @@ export async function checkTiersAgainstStripe<T extends TierIntegration & { key:
   }
 
   const facts = new Map(keys.map((key) => [key, found.get(key) ?? null]));
+  const whop = await whopCheck;
   const byTier = new Map<string, TierStatus>();
   for (const tier of tiers) {
     const statuses: KeyStatus[] = tier.lookupKeys.map((lookupKey) => {
@@ -83,13 +113,24 @@ export async function checkTiersAgainstStripe<T extends TierIntegration & { key:
         price: price ? describePrice(price) : null,
       };
     });
-    const health = tierHealth(tier, facts, { unavailable: unverified !== null, reason: unverified ?? undefined });
-    byTier.set(tier.key, { keys: statuses, health });
+    const health = tierHealth(tier, facts, { unavailable: unverified !== null, reason: unverified ?? undefined }, whop);
+    const productKey = tier.billingProvider === "whop" ? tier.whopProductKey?.trim() : undefined;
+    const whopProduct = productKey
+      ? describeWhopProduct(
+          productKey,
+          whop.unavailable ? "unverified" : whopProductState(whop.products.get(productKey) ?? null),
+          whop.products.get(productKey) ?? null,
+        )
+      : null;
+    byTier.set(tier.key, { keys: statuses, health, whopProduct });
   }
 
   const owned = new Set(tiers.flatMap((tier) => tier.lookupKeys));
   const unlinked = catalog
     .filter((price) => !owned.has(price.lookupKey) && price.productActive)
     .map((price) => ({ lookupKey: price.lookupKey, state: "found" as const, price: describePrice(price) }));
-  return { byTier, stripe: { unverified, unlinked, catalogComplete } };
+  const whopSide: WhopSide = {
+    unverified: whopProducts.length && whop.unavailable ? (whop.reason ?? "Whop did not answer") : null,
+  };
+  return { byTier, stripe: { unverified, unlinked, catalogComplete }, whop: whopSide };
 }

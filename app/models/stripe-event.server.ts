@@ -4,9 +4,10 @@
 // A delivery stores and claims its event with one INSERT … ON CONFLICT inside the transaction that
 // processes it. A concurrent duplicate's INSERT waits on the unique index until that transaction
 // ends, then sees the outcome: no polling, and a claim never outlives its transaction or connection.
-import type { StripeEvent, StripeEventStatus } from "~/generated/prisma/client.ts";
+import type { PaymentProvider, StripeEvent, StripeEventStatus } from "~/generated/prisma/client.ts";
 import { prisma } from "~/utils/db.server.ts";
-import type { Db } from "./transaction.server.ts";
+import { Prisma } from "~/generated/prisma/client.ts";
+import { type Db, executeAtCommit } from "./transaction.server.ts";
 
 export type { StripeEventStatus } from "~/generated/prisma/client.ts";
 
@@ -24,6 +25,8 @@ export function truncatePayload(payload: string): string {
 }
 
 export type NewStripeEvent = {
+  /** Who sent it; Stripe unless said (the log holds Whop's webhooks too). */
+  provider?: PaymentProvider;
   eventId: string;
   eventType: string;
   /** Stripe's `created`: when it happened, not when it arrived. */
@@ -42,9 +45,9 @@ export type NewStripeEvent = {
  */
 export async function storeAndClaimEvent(tx: Db, event: NewStripeEvent): Promise<boolean> {
   const rows = await tx.$queryRaw<Array<{ attempts: number }>>`
-    INSERT INTO stripe_events (event_id, event_type, event_created_at, object_id, customer_id, payload, status, attempts)
-    VALUES (${event.eventId}, ${event.eventType}, ${event.createdAt}, ${event.objectId}, ${event.customerId},
-            ${truncatePayload(event.payload)}, 'pending', 1)
+    INSERT INTO stripe_events (provider, event_id, event_type, event_created_at, object_id, customer_id, payload, status, attempts)
+    VALUES (${event.provider ?? "stripe"}::payment_provider, ${event.eventId}, ${event.eventType}, ${event.createdAt},
+            ${event.objectId}, ${event.customerId}, ${truncatePayload(event.payload)}, 'pending', 1)
     ON CONFLICT (event_id) DO UPDATE SET attempts = stripe_events.attempts + 1
       WHERE stripe_events.status IN ('pending', 'failed', 'processing')
     RETURNING attempts`;
@@ -65,17 +68,23 @@ export type AttemptSource = "webhook" | "replay" | "bulk_replay" | "resync";
 /** How a processing attempt went, for the event's history. */
 export type Attempt = { source: AttemptSource; durationMs: number };
 
-/** Records the outcome of a claimed event and the attempt, in the transaction that processed it (one statement). */
+/**
+ * Records the outcome of a claimed event and the attempt, in the transaction that processed it: one
+ * statement, the transaction's last (sent with COMMIT where the connection allows).
+ */
 export async function finishEvent(tx: Db, eventId: string, status: FinishedStatus, note: string | null, attempt: Attempt) {
   // A success clears the error a failed earlier attempt left.
-  await tx.$executeRaw`
+  await executeAtCommit(
+    tx,
+    Prisma.sql`
     WITH finished AS (
       UPDATE stripe_events
          SET status = ${status}::stripe_event_status, processed_at = now(), error = NULL, note = ${note}
        WHERE event_id = ${eventId}
        RETURNING id)
     INSERT INTO stripe_event_attempts (event_id, source, outcome, duration_ms)
-    SELECT id, ${attempt.source}::event_attempt_source, ${status}::stripe_event_status, ${attempt.durationMs} FROM finished`;
+    SELECT id, ${attempt.source}::event_attempt_source, ${status}::stripe_event_status, ${attempt.durationMs} FROM finished`,
+  );
 }
 
 /**
@@ -86,9 +95,9 @@ export async function storeFailedEvent(event: NewStripeEvent, error: string, att
   const message = error.slice(0, MAX_STORED_ERROR_CHARS);
   await prisma.$executeRaw`
     WITH failed AS (
-      INSERT INTO stripe_events (event_id, event_type, event_created_at, object_id, customer_id, payload, status, attempts, error)
-      VALUES (${event.eventId}, ${event.eventType}, ${event.createdAt}, ${event.objectId}, ${event.customerId},
-              ${truncatePayload(event.payload)}, 'failed', 1, ${message})
+      INSERT INTO stripe_events (provider, event_id, event_type, event_created_at, object_id, customer_id, payload, status, attempts, error)
+      VALUES (${event.provider ?? "stripe"}::payment_provider, ${event.eventId}, ${event.eventType}, ${event.createdAt},
+              ${event.objectId}, ${event.customerId}, ${truncatePayload(event.payload)}, 'failed', 1, ${message})
       ON CONFLICT (event_id) DO UPDATE SET status = 'failed', error = ${message}, attempts = stripe_events.attempts + 1
         WHERE stripe_events.status IN ('pending', 'failed', 'processing')
       RETURNING id)
@@ -128,10 +137,21 @@ export async function wasSubscriptionDeletedAt(tx: Db, subscriptionId: string, a
 
 export const EVENTS_PAGE_SIZE = 50;
 
-/** Newest first, optionally by status and event-type prefix; `before` pages by row id. */
-export function listStoredEvents({ status, type, before }: { status?: StripeEventStatus; type?: string; before?: bigint }) {
+/** Newest first, optionally by provider, status and event-type prefix; `before` pages by row id. */
+export function listStoredEvents({
+  provider,
+  status,
+  type,
+  before,
+}: {
+  provider?: PaymentProvider;
+  status?: StripeEventStatus;
+  type?: string;
+  before?: bigint;
+}) {
   return prisma.stripeEvent.findMany({
     where: {
+      ...(provider ? { provider } : {}),
       ...(status ? { status } : {}),
       ...(type ? { eventType: { startsWith: type } } : {}),
       ...(before ? { id: { lt: before } } : {}),
@@ -140,6 +160,7 @@ export function listStoredEvents({ status, type, before }: { status?: StripeEven
     take: EVENTS_PAGE_SIZE + 1,
     select: {
       id: true,
+      provider: true,
       eventId: true,
       eventType: true,
       status: true,

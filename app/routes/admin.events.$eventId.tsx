@@ -6,6 +6,7 @@ import { json } from "@remix-run/node";
 import { Form, Link, useLoaderData, useNavigation } from "@remix-run/react";
 import { getStoredEvent, listEventAttempts, MAX_STORED_PAYLOAD_BYTES } from "~/models/stripe-event.server.ts";
 import { findUserByStripeCustomer } from "~/models/user.server.ts";
+import { findUserByWhopUserId } from "~/models/whop.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
 
@@ -17,7 +18,12 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   if (!stored) throw jsonResponse({ error: `No stored event ${params.eventId}.` }, 404);
   const [attempts, user] = await Promise.all([
     listEventAttempts(stored.id),
-    stored.customerId ? findUserByStripeCustomer(stored.customerId) : Promise.resolve(null),
+    // A Whop event's "customer" is the Whop user (user_…), linked to an account once a membership was applied.
+    stored.customerId
+      ? stored.provider === "whop"
+        ? findUserByWhopUserId(stored.customerId)
+        : findUserByStripeCustomer(stored.customerId)
+      : Promise.resolve(null),
   ]);
   let payload = stored.payload;
   let truncated = false;
@@ -28,6 +34,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   }
   return json({
     event: {
+      provider: stored.provider,
       eventId: stored.eventId,
       eventType: stored.eventType,
       status: stored.status,
@@ -74,6 +81,8 @@ export default function AdminEvent() {
       </p>
       <h1 className="break">{event.eventId}</h1>
       <dl className="facts">
+        <dt>From</dt>
+        <dd data-testid="event-provider">{event.provider === "whop" ? "Whop" : "Stripe"}</dd>
         <dt>Type</dt>
         <dd>{event.eventType}</dd>
         <dt>Status</dt>
@@ -93,10 +102,10 @@ export default function AdminEvent() {
               · <Link to={`/admin/users/${user.id}`}>{user.email}</Link>
             </>
           ) : event.customerId ? (
-            <span className="hint"> (no Tierdesk user has this customer)</span>
+            <span className="hint"> (no Tierdesk user has this {event.provider === "whop" ? "Whop user" : "customer"})</span>
           ) : null}
         </dd>
-        <dt>Happened (Stripe)</dt>
+        <dt>Happened ({event.provider === "whop" ? "Whop" : "Stripe"})</dt>
         <dd>{when(event.eventCreatedAt)}</dd>
         <dt>Received</dt>
         <dd>{when(event.receivedAt)}</dd>
@@ -154,7 +163,12 @@ export default function AdminEvent() {
       )}
 
       <h2>Payload</h2>
-      {truncated ? <p className="hint">Stored truncated to 16 KiB; a replay fetches the whole event from Stripe.</p> : null}
+      {truncated ? (
+        <p className="hint">
+          Stored truncated to 16 KiB; a replay fetches the whole event from Stripe (a Whop membership event: the membership as
+          Whop has it now).
+        </p>
+      ) : null}
       <pre className="payload" data-testid="payload">
         {payload}
       </pre>

@@ -225,23 +225,23 @@ export default function AdminEvents() {
       ) : null}
       <Form method="get" className="filters" role="search">
         <label>
-          Provider{" "}
-          <select name="provider" defaultValue={searchParams.get("provider") ?? ""}>
-            <option value="">all</option>
-            {PROVIDERS.map((provider) => (
-              <option key={provider} value={provider}>
-                {PROVIDER_LABEL[provider]}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
           Status{" "}
           <select name="status" defaultValue={searchParams.get("status") ?? ""}>
             <option value="">all</option>
             {EVENT_STATUSES.map((status) => (
               <option key={status} value={status}>
                 {status}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Provider{" "}
+          <select name="provider" defaultValue={searchParams.get("provider") ?? ""}>
+            <option value="">all</option>
+            {PROVIDERS.map((provider) => (
+              <option key={provider} value={provider}>
+                {PROVIDER_LABEL[provider]}
               </option>
             ))}
           </select>

@@ -8,6 +8,7 @@ import { checkTiersAgainstStripe } from "~/billing/tier-status.server.ts";
 import { AuditTrail } from "~/components/audit-trail.tsx";
 import { TierForm } from "~/components/tier-form.tsx";
 import { IntegrationSummary, KeyStatusBadge } from "~/components/tier-status.tsx";
+import { WhopProductBadge } from "~/components/whop-status.tsx";
 import { listAuditEntries } from "~/models/audit.server.ts";
 import { listPermissions } from "~/models/permission.server.ts";
 import { getTierForAdmin } from "~/models/tier.server.ts";
@@ -51,6 +52,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       permissions: tier.permissions.map(({ permission }) => permission.name),
     },
     keys: status?.keys ?? [],
+    whopProduct: status?.whopProduct ?? null,
     health: status?.health ?? null,
     unverified: check.stripe.unverified,
     permissions,
@@ -103,7 +105,7 @@ export default function AdminTier() {
       ) : null}
 
       <section className="panel" aria-labelledby="live-status">
-        <h2 id="live-status">In Stripe now</h2>
+        <h2 id="live-status">{data.tier.billingProvider === "whop" ? "In Whop now" : "In Stripe now"}</h2>
         {data.unverified ? (
           <p className="form-error" role="alert">
             Could not verify with Stripe: {data.unverified}.
@@ -117,6 +119,11 @@ export default function AdminTier() {
             <Link to={`/admin/users?tier=${encodeURIComponent(data.tier.key)}`}>{data.users}</Link>
           </dd>
         </dl>
+        {data.whopProduct ? (
+          <p data-testid="tier-whop-product">
+            Whop product: <WhopProductBadge status={data.whopProduct} />
+          </p>
+        ) : null}
         {data.keys.length ? (
           <ul className="key-list" data-testid="tier-keys">
             {data.keys.map((status) => (

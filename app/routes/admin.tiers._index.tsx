@@ -7,6 +7,7 @@ import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
 import { type ColumnDef, rowSortingFeature, type SortingState, tableFeatures, useTable } from "@tanstack/react-table";
 import { checkTiersAgainstStripe } from "~/billing/tier-status.server.ts";
 import { KeyStatusBadge, IntegrationSummary } from "~/components/tier-status.tsx";
+import { WhopProductBadge } from "~/components/whop-status.tsx";
 import { listTiersForAdmin } from "~/models/tier.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
 
@@ -34,7 +35,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
   const tiers = await listTiersForAdmin();
   const withKeys = tiers.map((tier) => ({ ...tier, lookupKeys: tier.prices.map((price) => price.lookupKey) }));
-  const { byTier, stripe } = await checkTiersAgainstStripe(withKeys);
+  const { byTier, stripe, whop } = await checkTiersAgainstStripe(withKeys);
 
   const rows = withKeys
     .map((tier) => {
@@ -47,6 +48,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
         customerFacing: tier.isCustomerFacing,
         customers: tier._count.users,
         keys: status?.keys ?? [],
+        whopProduct: status?.whopProduct ?? null,
         health: status?.health ?? { state: "unverified" as const, reason: "not checked" },
       };
     })
@@ -60,7 +62,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     const order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
     return dir === "asc" ? order : -order;
   });
-  return json({ rows, stripe, total: tiers.length, canEdit: user.role === "admin", sort, dir });
+  return json({ rows, stripe, whop, total: tiers.length, canEdit: user.role === "admin", sort, dir });
 }
 
 type Row = ReturnType<typeof useLoaderData<typeof loader>>["rows"][number];
@@ -86,7 +88,9 @@ const columns: Array<ColumnDef<typeof features, Row>> = [
     header: "Lookup keys (live in Stripe)",
     enableSorting: false,
     cell: ({ row }) =>
-      row.original.keys.length ? (
+      row.original.whopProduct ? (
+        <WhopProductBadge status={row.original.whopProduct} />
+      ) : row.original.keys.length ? (
         <ul className="key-list">
           {row.original.keys.map((status) => (
             <li key={status.lookupKey}>
@@ -135,7 +139,7 @@ function SortLink({ column, label }: { column: string; label: string }) {
 }
 
 export default function AdminTiers() {
-  const { rows, stripe, total, canEdit, sort, dir } = useLoaderData<typeof loader>();
+  const { rows, stripe, whop, total, canEdit, sort, dir } = useLoaderData<typeof loader>();
   const [searchParams] = useSearchParams();
   const sorting: SortingState = [{ id: sort, desc: dir === "desc" }];
   const table = useTable({ features, columns, data: rows, manualSorting: true, state: { sorting } });
@@ -152,11 +156,17 @@ export default function AdminTiers() {
       </div>
       <p className="hint">
         Each lookup key is checked against Stripe as this page loads (cached for 5 minutes, dropped when Stripe reports a price
-        or product change). A Stripe tier is valid only when every key is found and active.
+        or product change). A Stripe tier is valid only when every key is found and active. A Whop tier's product is checked
+        against Whop the same way (cached for 2 minutes): valid when it exists, is not archived and has a plan for sale.
       </p>
       {stripe.unverified ? (
         <p className="form-error" role="alert" data-testid="stripe-unverified">
           Could not verify the lookup keys with Stripe: {stripe.unverified}. Statuses are not cached; reload to try again.
+        </p>
+      ) : null}
+      {whop.unverified ? (
+        <p className="form-error" role="alert" data-testid="whop-unverified">
+          Could not verify the Whop products: {whop.unverified}. Statuses are not cached; reload to try again.
         </p>
       ) : null}
       <Form method="get" className="filters" role="search">

@@ -33,6 +33,14 @@ const EnvSchema = z.object({
     .refine((url) => /^https?:/.test(url), "must be an http(s) URL")
     .optional(),
   STRIPE_EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(12_111),
+  // Whop's company API key (Bearer token); unset outside production: the bundled Whop emulator runs.
+  WHOP_API_KEY: z.string().regex(/^\S+$/, "must be a Whop API key (no spaces)").optional(),
+  WHOP_WEBHOOK_SECRET: z.string().optional(),
+  WHOP_API_BASE: z
+    .url()
+    .refine((url) => /^https?:/.test(url), "must be an http(s) URL")
+    .optional(),
+  WHOP_EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(12_112),
 });
 
 export type Config = Readonly<{
@@ -54,6 +62,14 @@ export type Config = Readonly<{
   stripe: Readonly<{
     apiKey: string | null;
     webhookSecrets: readonly string[];
+    apiBase: string | null;
+    emulatorPort: number;
+  }>;
+  whop: Readonly<{
+    apiKey: string | null;
+    /** Whop's `ws_…` signing secrets (first is current; all verify while rotating). */
+    webhookSecrets: readonly string[];
+    /** Base URL of the REST API v1; null → https://api.whop.com/api/v1. */
     apiBase: string | null;
     emulatorPort: number;
   }>;
@@ -98,6 +114,12 @@ export function parseConfig(source: Record<string, string | undefined> = process
       webhookSecrets: parseSecrets(env.STRIPE_WEBHOOK_SECRET),
       apiBase: env.STRIPE_API_BASE ?? null,
       emulatorPort: env.STRIPE_EMULATOR_PORT,
+    },
+    whop: {
+      apiKey: env.WHOP_API_KEY ?? null,
+      webhookSecrets: parseSecrets(env.WHOP_WEBHOOK_SECRET),
+      apiBase: env.WHOP_API_BASE?.replace(/\/+$/, "") ?? null,
+      emulatorPort: env.WHOP_EMULATOR_PORT,
     },
   });
 }

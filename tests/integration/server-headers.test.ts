@@ -49,6 +49,10 @@ async function startServer(env: Record<string, string>): Promise<RunningServer> 
       STRIPE_API_BASE: "",
       STRIPE_WEBHOOK_SECRET: "",
       STRIPE_EMULATOR_PORT: "0",
+      WHOP_API_KEY: "",
+      WHOP_API_BASE: "",
+      WHOP_WEBHOOK_SECRET: "",
+      WHOP_EMULATOR_PORT: "0",
       APP_URL: "",
       TRUST_PROXY: "",
       ...env,
@@ -201,19 +205,25 @@ describe.each(MODES)("the server in $mode", ({ mode, production }) => {
     expectSecurityHeaders(await get("/healthz"), production);
   });
 
-  it("form posts may go to this site and Stripe's hosted pages (and the emulator's in development)", async () => {
+  it("form posts may go to this site and Stripe's and Whop's hosted pages (and the emulators' in development)", async () => {
     const formAction = cspDirectives(await get("/login")).get("form-action")!;
     const emulator = server.logs().find((line) => /^Stripe emulator at/.test(line.msg ?? ""));
+    const whopEmulator = server.logs().find((line) => /^Whop emulator at/.test(line.msg ?? ""));
+    const whopPages = ["https://whop.com", "https://sandbox.whop.com"];
     if (production) {
       expect(emulator).toBeUndefined();
-      expect(formAction).toEqual(["'self'", "https://checkout.stripe.com", "https://billing.stripe.com"]);
+      expect(whopEmulator).toBeUndefined();
+      expect(formAction).toEqual(["'self'", "https://checkout.stripe.com", "https://billing.stripe.com", ...whopPages]);
     } else {
-      const emulatorOrigin = /at (http:\/\/[^ ]+)/.exec(emulator!.msg!)![1];
+      const emulatorOrigin = /at (http:\/\/[^ ]+)/.exec(emulator!.msg!)![1]!;
+      const whopEmulatorOrigin = /at (http:\/\/[^ ]+)/.exec(whopEmulator!.msg!)![1]!;
       expect(formAction).toEqual([
         "'self'",
         "https://checkout.stripe.com",
         "https://billing.stripe.com",
         new URL(emulatorOrigin).origin,
+        ...whopPages,
+        new URL(whopEmulatorOrigin).origin,
       ]);
     }
   });

@@ -18,6 +18,14 @@ export const BillingProvider = {
 export type BillingProvider = (typeof BillingProvider)[keyof typeof BillingProvider]
 
 
+export const PaymentProvider = {
+  stripe: 'stripe',
+  whop: 'whop'
+} as const
+
+export type PaymentProvider = (typeof PaymentProvider)[keyof typeof PaymentProvider]
+
+
 export const Role = {
   admin: 'admin',
   support: 'support',

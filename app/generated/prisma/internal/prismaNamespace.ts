@@ -1335,6 +1335,15 @@ export const UserScalarFieldEnum = {
   stripeSubscriptionId: 'stripeSubscriptionId',
   subscriptionStatus: 'subscriptionStatus',
   subscriptionSyncedAt: 'subscriptionSyncedAt',
+  billingSource: 'billingSource',
+  billingSince: 'billingSince',
+  whopUserId: 'whopUserId',
+  whopMembershipId: 'whopMembershipId',
+  whopMembershipStatus: 'whopMembershipStatus',
+  whopProductId: 'whopProductId',
+  whopManageUrl: 'whopManageUrl',
+  whopLinkedBy: 'whopLinkedBy',
+  whopSyncedAt: 'whopSyncedAt',
   createdAt: 'createdAt'
 } as const
 
@@ -1362,6 +1371,7 @@ export type RateLimitScalarFieldEnum = (typeof RateLimitScalarFieldEnum)[keyof t
 
 export const StripeEventScalarFieldEnum = {
   id: 'id',
+  provider: 'provider',
   eventId: 'eventId',
   eventType: 'eventType',
   eventCreatedAt: 'eventCreatedAt',
@@ -1553,6 +1563,20 @@ export type EnumRoleFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel
  * Reference to a field of type 'Role[]'
  */
 export type ListEnumRoleFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Role[]'>
+    
+
+
+/**
+ * Reference to a field of type 'PaymentProvider'
+ */
+export type EnumPaymentProviderFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'PaymentProvider'>
+    
+
+
+/**
+ * Reference to a field of type 'PaymentProvider[]'
+ */
+export type ListEnumPaymentProviderFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'PaymentProvider[]'>
     
 
 

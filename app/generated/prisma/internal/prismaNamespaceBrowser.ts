@@ -135,6 +135,15 @@ export const UserScalarFieldEnum = {
   stripeSubscriptionId: 'stripeSubscriptionId',
   subscriptionStatus: 'subscriptionStatus',
   subscriptionSyncedAt: 'subscriptionSyncedAt',
+  billingSource: 'billingSource',
+  billingSince: 'billingSince',
+  whopUserId: 'whopUserId',
+  whopMembershipId: 'whopMembershipId',
+  whopMembershipStatus: 'whopMembershipStatus',
+  whopProductId: 'whopProductId',
+  whopManageUrl: 'whopManageUrl',
+  whopLinkedBy: 'whopLinkedBy',
+  whopSyncedAt: 'whopSyncedAt',
   createdAt: 'createdAt'
 } as const
 
@@ -162,6 +171,7 @@ export type RateLimitScalarFieldEnum = (typeof RateLimitScalarFieldEnum)[keyof t
 
 export const StripeEventScalarFieldEnum = {
   id: 'id',
+  provider: 'provider',
   eventId: 'eventId',
   eventType: 'eventType',
   eventCreatedAt: 'eventCreatedAt',

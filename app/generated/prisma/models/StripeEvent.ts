@@ -38,6 +38,7 @@ export type StripeEventSumAggregateOutputType = {
 
 export type StripeEventMinAggregateOutputType = {
   id: bigint | null
+  provider: $Enums.PaymentProvider | null
   eventId: string | null
   eventType: string | null
   eventCreatedAt: Date | null
@@ -54,6 +55,7 @@ export type StripeEventMinAggregateOutputType = {
 
 export type StripeEventMaxAggregateOutputType = {
   id: bigint | null
+  provider: $Enums.PaymentProvider | null
   eventId: string | null
   eventType: string | null
   eventCreatedAt: Date | null
@@ -70,6 +72,7 @@ export type StripeEventMaxAggregateOutputType = {
 
 export type StripeEventCountAggregateOutputType = {
   id: number
+  provider: number
   eventId: number
   eventType: number
   eventCreatedAt: number
@@ -98,6 +101,7 @@ export type StripeEventSumAggregateInputType = {
 
 export type StripeEventMinAggregateInputType = {
   id?: true
+  provider?: true
   eventId?: true
   eventType?: true
   eventCreatedAt?: true
@@ -114,6 +118,7 @@ export type StripeEventMinAggregateInputType = {
 
 export type StripeEventMaxAggregateInputType = {
   id?: true
+  provider?: true
   eventId?: true
   eventType?: true
   eventCreatedAt?: true
@@ -130,6 +135,7 @@ export type StripeEventMaxAggregateInputType = {
 
 export type StripeEventCountAggregateInputType = {
   id?: true
+  provider?: true
   eventId?: true
   eventType?: true
   eventCreatedAt?: true
@@ -233,6 +239,7 @@ export type StripeEventGroupByArgs<ExtArgs extends runtime.Types.Extensions.Inte
 
 export type StripeEventGroupByOutputType = {
   id: bigint
+  provider: $Enums.PaymentProvider
   eventId: string
   eventType: string
   eventCreatedAt: Date | null
@@ -272,6 +279,7 @@ export type StripeEventWhereInput = {
   OR?: Prisma.StripeEventWhereInput[]
   NOT?: Prisma.StripeEventWhereInput | Prisma.StripeEventWhereInput[]
   id?: Prisma.BigIntFilter<"StripeEvent"> | bigint | number
+  provider?: Prisma.EnumPaymentProviderFilter<"StripeEvent"> | $Enums.PaymentProvider
   eventId?: Prisma.StringFilter<"StripeEvent"> | string
   eventType?: Prisma.StringFilter<"StripeEvent"> | string
   eventCreatedAt?: Prisma.DateTimeNullableFilter<"StripeEvent"> | Date | string | null
@@ -289,6 +297,7 @@ export type StripeEventWhereInput = {
 
 export type StripeEventOrderByWithRelationInput = {
   id?: Prisma.SortOrder
+  provider?: Prisma.SortOrder
   eventId?: Prisma.SortOrder
   eventType?: Prisma.SortOrder
   eventCreatedAt?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -310,6 +319,7 @@ export type StripeEventWhereUniqueInput = Prisma.AtLeast<{
   AND?: Prisma.StripeEventWhereInput | Prisma.StripeEventWhereInput[]
   OR?: Prisma.StripeEventWhereInput[]
   NOT?: Prisma.StripeEventWhereInput | Prisma.StripeEventWhereInput[]
+  provider?: Prisma.EnumPaymentProviderFilter<"StripeEvent"> | $Enums.PaymentProvider
   eventType?: Prisma.StringFilter<"StripeEvent"> | string
   eventCreatedAt?: Prisma.DateTimeNullableFilter<"StripeEvent"> | Date | string | null
   receivedAt?: Prisma.DateTimeFilter<"StripeEvent"> | Date | string
@@ -326,6 +336,7 @@ export type StripeEventWhereUniqueInput = Prisma.AtLeast<{
 
 export type StripeEventOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
+  provider?: Prisma.SortOrder
   eventId?: Prisma.SortOrder
   eventType?: Prisma.SortOrder
   eventCreatedAt?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -350,6 +361,7 @@ export type StripeEventScalarWhereWithAggregatesInput = {
   OR?: Prisma.StripeEventScalarWhereWithAggregatesInput[]
   NOT?: Prisma.StripeEventScalarWhereWithAggregatesInput | Prisma.StripeEventScalarWhereWithAggregatesInput[]
   id?: Prisma.BigIntWithAggregatesFilter<"StripeEvent"> | bigint | number
+  provider?: Prisma.EnumPaymentProviderWithAggregatesFilter<"StripeEvent"> | $Enums.PaymentProvider
   eventId?: Prisma.StringWithAggregatesFilter<"StripeEvent"> | string
   eventType?: Prisma.StringWithAggregatesFilter<"StripeEvent"> | string
   eventCreatedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"StripeEvent"> | Date | string | null
@@ -366,6 +378,7 @@ export type StripeEventScalarWhereWithAggregatesInput = {
 
 export type StripeEventCreateInput = {
   id?: bigint | number
+  provider?: $Enums.PaymentProvider
   eventId: string
   eventType: string
   eventCreatedAt?: Date | string | null
@@ -383,6 +396,7 @@ export type StripeEventCreateInput = {
 
 export type StripeEventUncheckedCreateInput = {
   id?: bigint | number
+  provider?: $Enums.PaymentProvider
   eventId: string
   eventType: string
   eventCreatedAt?: Date | string | null
@@ -400,6 +414,7 @@ export type StripeEventUncheckedCreateInput = {
 
 export type StripeEventUpdateInput = {
   id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  provider?: Prisma.EnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider
   eventId?: Prisma.StringFieldUpdateOperationsInput | string
   eventType?: Prisma.StringFieldUpdateOperationsInput | string
   eventCreatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -417,6 +432,7 @@ export type StripeEventUpdateInput = {
 
 export type StripeEventUncheckedUpdateInput = {
   id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  provider?: Prisma.EnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider
   eventId?: Prisma.StringFieldUpdateOperationsInput | string
   eventType?: Prisma.StringFieldUpdateOperationsInput | string
   eventCreatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -434,6 +450,7 @@ export type StripeEventUncheckedUpdateInput = {
 
 export type StripeEventCreateManyInput = {
   id?: bigint | number
+  provider?: $Enums.PaymentProvider
   eventId: string
   eventType: string
   eventCreatedAt?: Date | string | null
@@ -450,6 +467,7 @@ export type StripeEventCreateManyInput = {
 
 export type StripeEventUpdateManyMutationInput = {
   id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  provider?: Prisma.EnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider
   eventId?: Prisma.StringFieldUpdateOperationsInput | string
   eventType?: Prisma.StringFieldUpdateOperationsInput | string
   eventCreatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -466,6 +484,7 @@ export type StripeEventUpdateManyMutationInput = {
 
 export type StripeEventUncheckedUpdateManyInput = {
   id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  provider?: Prisma.EnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider
   eventId?: Prisma.StringFieldUpdateOperationsInput | string
   eventType?: Prisma.StringFieldUpdateOperationsInput | string
   eventCreatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -482,6 +501,7 @@ export type StripeEventUncheckedUpdateManyInput = {
 
 export type StripeEventCountOrderByAggregateInput = {
   id?: Prisma.SortOrder
+  provider?: Prisma.SortOrder
   eventId?: Prisma.SortOrder
   eventType?: Prisma.SortOrder
   eventCreatedAt?: Prisma.SortOrder
@@ -503,6 +523,7 @@ export type StripeEventAvgOrderByAggregateInput = {
 
 export type StripeEventMaxOrderByAggregateInput = {
   id?: Prisma.SortOrder
+  provider?: Prisma.SortOrder
   eventId?: Prisma.SortOrder
   eventType?: Prisma.SortOrder
   eventCreatedAt?: Prisma.SortOrder
@@ -519,6 +540,7 @@ export type StripeEventMaxOrderByAggregateInput = {
 
 export type StripeEventMinOrderByAggregateInput = {
   id?: Prisma.SortOrder
+  provider?: Prisma.SortOrder
   eventId?: Prisma.SortOrder
   eventType?: Prisma.SortOrder
   eventCreatedAt?: Prisma.SortOrder
@@ -551,6 +573,10 @@ export type BigIntFieldUpdateOperationsInput = {
   divide?: bigint | number
 }
 
+export type EnumPaymentProviderFieldUpdateOperationsInput = {
+  set?: $Enums.PaymentProvider
+}
+
 export type EnumStripeEventStatusFieldUpdateOperationsInput = {
   set?: $Enums.StripeEventStatus
 }
@@ -571,6 +597,7 @@ export type StripeEventUpdateOneRequiredWithoutAttemptLogNestedInput = {
 
 export type StripeEventCreateWithoutAttemptLogInput = {
   id?: bigint | number
+  provider?: $Enums.PaymentProvider
   eventId: string
   eventType: string
   eventCreatedAt?: Date | string | null
@@ -587,6 +614,7 @@ export type StripeEventCreateWithoutAttemptLogInput = {
 
 export type StripeEventUncheckedCreateWithoutAttemptLogInput = {
   id?: bigint | number
+  provider?: $Enums.PaymentProvider
   eventId: string
   eventType: string
   eventCreatedAt?: Date | string | null
@@ -619,6 +647,7 @@ export type StripeEventUpdateToOneWithWhereWithoutAttemptLogInput = {
 
 export type StripeEventUpdateWithoutAttemptLogInput = {
   id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  provider?: Prisma.EnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider
   eventId?: Prisma.StringFieldUpdateOperationsInput | string
   eventType?: Prisma.StringFieldUpdateOperationsInput | string
   eventCreatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -635,6 +664,7 @@ export type StripeEventUpdateWithoutAttemptLogInput = {
 
 export type StripeEventUncheckedUpdateWithoutAttemptLogInput = {
   id?: Prisma.BigIntFieldUpdateOperationsInput | bigint | number
+  provider?: Prisma.EnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider
   eventId?: Prisma.StringFieldUpdateOperationsInput | string
   eventType?: Prisma.StringFieldUpdateOperationsInput | string
   eventCreatedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
@@ -682,6 +712,7 @@ export type StripeEventCountOutputTypeCountAttemptLogArgs<ExtArgs extends runtim
 
 export type StripeEventSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
+  provider?: boolean
   eventId?: boolean
   eventType?: boolean
   eventCreatedAt?: boolean
@@ -700,6 +731,7 @@ export type StripeEventSelect<ExtArgs extends runtime.Types.Extensions.InternalA
 
 export type StripeEventSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
+  provider?: boolean
   eventId?: boolean
   eventType?: boolean
   eventCreatedAt?: boolean
@@ -716,6 +748,7 @@ export type StripeEventSelectCreateManyAndReturn<ExtArgs extends runtime.Types.E
 
 export type StripeEventSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
+  provider?: boolean
   eventId?: boolean
   eventType?: boolean
   eventCreatedAt?: boolean
@@ -732,6 +765,7 @@ export type StripeEventSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.E
 
 export type StripeEventSelectScalar = {
   id?: boolean
+  provider?: boolean
   eventId?: boolean
   eventType?: boolean
   eventCreatedAt?: boolean
@@ -746,7 +780,7 @@ export type StripeEventSelectScalar = {
   payload?: boolean
 }
 
-export type StripeEventOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "eventId" | "eventType" | "eventCreatedAt" | "receivedAt" | "processedAt" | "status" | "attempts" | "objectId" | "customerId" | "error" | "note" | "payload", ExtArgs["result"]["stripeEvent"]>
+export type StripeEventOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "provider" | "eventId" | "eventType" | "eventCreatedAt" | "receivedAt" | "processedAt" | "status" | "attempts" | "objectId" | "customerId" | "error" | "note" | "payload", ExtArgs["result"]["stripeEvent"]>
 export type StripeEventInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   attemptLog?: boolean | Prisma.StripeEvent$attemptLogArgs<ExtArgs>
   _count?: boolean | Prisma.StripeEventCountOutputTypeDefaultArgs<ExtArgs>
@@ -761,6 +795,7 @@ export type $StripeEventPayload<ExtArgs extends runtime.Types.Extensions.Interna
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: bigint
+    provider: $Enums.PaymentProvider
     eventId: string
     eventType: string
     eventCreatedAt: Date | null
@@ -1198,6 +1233,7 @@ export interface Prisma__StripeEventClient<T, Null = never, ExtArgs extends runt
  */
 export interface StripeEventFieldRefs {
   readonly id: Prisma.FieldRef<"StripeEvent", 'BigInt'>
+  readonly provider: Prisma.FieldRef<"StripeEvent", 'PaymentProvider'>
   readonly eventId: Prisma.FieldRef<"StripeEvent", 'String'>
   readonly eventType: Prisma.FieldRef<"StripeEvent", 'String'>
   readonly eventCreatedAt: Prisma.FieldRef<"StripeEvent", 'DateTime'>

@@ -46,6 +46,15 @@ export type UserMinAggregateOutputType = {
   stripeSubscriptionId: string | null
   subscriptionStatus: string | null
   subscriptionSyncedAt: Date | null
+  billingSource: $Enums.PaymentProvider | null
+  billingSince: Date | null
+  whopUserId: string | null
+  whopMembershipId: string | null
+  whopMembershipStatus: string | null
+  whopProductId: string | null
+  whopManageUrl: string | null
+  whopLinkedBy: string | null
+  whopSyncedAt: Date | null
   createdAt: Date | null
 }
 
@@ -59,6 +68,15 @@ export type UserMaxAggregateOutputType = {
   stripeSubscriptionId: string | null
   subscriptionStatus: string | null
   subscriptionSyncedAt: Date | null
+  billingSource: $Enums.PaymentProvider | null
+  billingSince: Date | null
+  whopUserId: string | null
+  whopMembershipId: string | null
+  whopMembershipStatus: string | null
+  whopProductId: string | null
+  whopManageUrl: string | null
+  whopLinkedBy: string | null
+  whopSyncedAt: Date | null
   createdAt: Date | null
 }
 
@@ -72,6 +90,15 @@ export type UserCountAggregateOutputType = {
   stripeSubscriptionId: number
   subscriptionStatus: number
   subscriptionSyncedAt: number
+  billingSource: number
+  billingSince: number
+  whopUserId: number
+  whopMembershipId: number
+  whopMembershipStatus: number
+  whopProductId: number
+  whopManageUrl: number
+  whopLinkedBy: number
+  whopSyncedAt: number
   createdAt: number
   _all: number
 }
@@ -97,6 +124,15 @@ export type UserMinAggregateInputType = {
   stripeSubscriptionId?: true
   subscriptionStatus?: true
   subscriptionSyncedAt?: true
+  billingSource?: true
+  billingSince?: true
+  whopUserId?: true
+  whopMembershipId?: true
+  whopMembershipStatus?: true
+  whopProductId?: true
+  whopManageUrl?: true
+  whopLinkedBy?: true
+  whopSyncedAt?: true
   createdAt?: true
 }
 
@@ -110,6 +146,15 @@ export type UserMaxAggregateInputType = {
   stripeSubscriptionId?: true
   subscriptionStatus?: true
   subscriptionSyncedAt?: true
+  billingSource?: true
+  billingSince?: true
+  whopUserId?: true
+  whopMembershipId?: true
+  whopMembershipStatus?: true
+  whopProductId?: true
+  whopManageUrl?: true
+  whopLinkedBy?: true
+  whopSyncedAt?: true
   createdAt?: true
 }
 
@@ -123,6 +168,15 @@ export type UserCountAggregateInputType = {
   stripeSubscriptionId?: true
   subscriptionStatus?: true
   subscriptionSyncedAt?: true
+  billingSource?: true
+  billingSince?: true
+  whopUserId?: true
+  whopMembershipId?: true
+  whopMembershipStatus?: true
+  whopProductId?: true
+  whopManageUrl?: true
+  whopLinkedBy?: true
+  whopSyncedAt?: true
   createdAt?: true
   _all?: true
 }
@@ -223,6 +277,15 @@ export type UserGroupByOutputType = {
   stripeSubscriptionId: string | null
   subscriptionStatus: string | null
   subscriptionSyncedAt: Date | null
+  billingSource: $Enums.PaymentProvider | null
+  billingSince: Date | null
+  whopUserId: string | null
+  whopMembershipId: string | null
+  whopMembershipStatus: string | null
+  whopProductId: string | null
+  whopManageUrl: string | null
+  whopLinkedBy: string | null
+  whopSyncedAt: Date | null
   createdAt: Date
   _count: UserCountAggregateOutputType | null
   _avg: UserAvgAggregateOutputType | null
@@ -259,6 +322,15 @@ export type UserWhereInput = {
   stripeSubscriptionId?: Prisma.StringNullableFilter<"User"> | string | null
   subscriptionStatus?: Prisma.StringNullableFilter<"User"> | string | null
   subscriptionSyncedAt?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
+  billingSource?: Prisma.EnumPaymentProviderNullableFilter<"User"> | $Enums.PaymentProvider | null
+  billingSince?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
+  whopUserId?: Prisma.StringNullableFilter<"User"> | string | null
+  whopMembershipId?: Prisma.StringNullableFilter<"User"> | string | null
+  whopMembershipStatus?: Prisma.StringNullableFilter<"User"> | string | null
+  whopProductId?: Prisma.StringNullableFilter<"User"> | string | null
+  whopManageUrl?: Prisma.StringNullableFilter<"User"> | string | null
+  whopLinkedBy?: Prisma.StringNullableFilter<"User"> | string | null
+  whopSyncedAt?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"User"> | Date | string
   tier?: Prisma.XOR<Prisma.SubscriptionTierNullableScalarRelationFilter, Prisma.SubscriptionTierWhereInput> | null
   sessions?: Prisma.SessionListRelationFilter
@@ -275,6 +347,15 @@ export type UserOrderByWithRelationInput = {
   stripeSubscriptionId?: Prisma.SortOrderInput | Prisma.SortOrder
   subscriptionStatus?: Prisma.SortOrderInput | Prisma.SortOrder
   subscriptionSyncedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  billingSource?: Prisma.SortOrderInput | Prisma.SortOrder
+  billingSince?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopUserId?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopMembershipId?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopMembershipStatus?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopProductId?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopManageUrl?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopLinkedBy?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopSyncedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   tier?: Prisma.SubscriptionTierOrderByWithRelationInput
   sessions?: Prisma.SessionOrderByRelationAggregateInput
@@ -294,6 +375,15 @@ export type UserWhereUniqueInput = Prisma.AtLeast<{
   stripeSubscriptionId?: Prisma.StringNullableFilter<"User"> | string | null
   subscriptionStatus?: Prisma.StringNullableFilter<"User"> | string | null
   subscriptionSyncedAt?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
+  billingSource?: Prisma.EnumPaymentProviderNullableFilter<"User"> | $Enums.PaymentProvider | null
+  billingSince?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
+  whopUserId?: Prisma.StringNullableFilter<"User"> | string | null
+  whopMembershipId?: Prisma.StringNullableFilter<"User"> | string | null
+  whopMembershipStatus?: Prisma.StringNullableFilter<"User"> | string | null
+  whopProductId?: Prisma.StringNullableFilter<"User"> | string | null
+  whopManageUrl?: Prisma.StringNullableFilter<"User"> | string | null
+  whopLinkedBy?: Prisma.StringNullableFilter<"User"> | string | null
+  whopSyncedAt?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"User"> | Date | string
   tier?: Prisma.XOR<Prisma.SubscriptionTierNullableScalarRelationFilter, Prisma.SubscriptionTierWhereInput> | null
   sessions?: Prisma.SessionListRelationFilter
@@ -310,6 +400,15 @@ export type UserOrderByWithAggregationInput = {
   stripeSubscriptionId?: Prisma.SortOrderInput | Prisma.SortOrder
   subscriptionStatus?: Prisma.SortOrderInput | Prisma.SortOrder
   subscriptionSyncedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  billingSource?: Prisma.SortOrderInput | Prisma.SortOrder
+  billingSince?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopUserId?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopMembershipId?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopMembershipStatus?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopProductId?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopManageUrl?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopLinkedBy?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopSyncedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   _count?: Prisma.UserCountOrderByAggregateInput
   _avg?: Prisma.UserAvgOrderByAggregateInput
@@ -331,6 +430,15 @@ export type UserScalarWhereWithAggregatesInput = {
   stripeSubscriptionId?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
   subscriptionStatus?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
   subscriptionSyncedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"User"> | Date | string | null
+  billingSource?: Prisma.EnumPaymentProviderNullableWithAggregatesFilter<"User"> | $Enums.PaymentProvider | null
+  billingSince?: Prisma.DateTimeNullableWithAggregatesFilter<"User"> | Date | string | null
+  whopUserId?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
+  whopMembershipId?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
+  whopMembershipStatus?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
+  whopProductId?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
+  whopManageUrl?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
+  whopLinkedBy?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
+  whopSyncedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"User"> | Date | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"User"> | Date | string
 }
 
@@ -342,6 +450,15 @@ export type UserCreateInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
   tier?: Prisma.SubscriptionTierCreateNestedOneWithoutUsersInput
   sessions?: Prisma.SessionCreateNestedManyWithoutUserInput
@@ -358,6 +475,15 @@ export type UserUncheckedCreateInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
   sessions?: Prisma.SessionUncheckedCreateNestedManyWithoutUserInput
   auditEntries?: Prisma.AuditEntryUncheckedCreateNestedManyWithoutActorInput
@@ -371,6 +497,15 @@ export type UserUpdateInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tier?: Prisma.SubscriptionTierUpdateOneWithoutUsersNestedInput
   sessions?: Prisma.SessionUpdateManyWithoutUserNestedInput
@@ -387,6 +522,15 @@ export type UserUncheckedUpdateInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   sessions?: Prisma.SessionUncheckedUpdateManyWithoutUserNestedInput
   auditEntries?: Prisma.AuditEntryUncheckedUpdateManyWithoutActorNestedInput
@@ -402,6 +546,15 @@ export type UserCreateManyInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
 }
 
@@ -413,6 +566,15 @@ export type UserUpdateManyMutationInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -426,6 +588,15 @@ export type UserUncheckedUpdateManyInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -449,6 +620,15 @@ export type UserCountOrderByAggregateInput = {
   stripeSubscriptionId?: Prisma.SortOrder
   subscriptionStatus?: Prisma.SortOrder
   subscriptionSyncedAt?: Prisma.SortOrder
+  billingSource?: Prisma.SortOrder
+  billingSince?: Prisma.SortOrder
+  whopUserId?: Prisma.SortOrder
+  whopMembershipId?: Prisma.SortOrder
+  whopMembershipStatus?: Prisma.SortOrder
+  whopProductId?: Prisma.SortOrder
+  whopManageUrl?: Prisma.SortOrder
+  whopLinkedBy?: Prisma.SortOrder
+  whopSyncedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
@@ -467,6 +647,15 @@ export type UserMaxOrderByAggregateInput = {
   stripeSubscriptionId?: Prisma.SortOrder
   subscriptionStatus?: Prisma.SortOrder
   subscriptionSyncedAt?: Prisma.SortOrder
+  billingSource?: Prisma.SortOrder
+  billingSince?: Prisma.SortOrder
+  whopUserId?: Prisma.SortOrder
+  whopMembershipId?: Prisma.SortOrder
+  whopMembershipStatus?: Prisma.SortOrder
+  whopProductId?: Prisma.SortOrder
+  whopManageUrl?: Prisma.SortOrder
+  whopLinkedBy?: Prisma.SortOrder
+  whopSyncedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
@@ -480,6 +669,15 @@ export type UserMinOrderByAggregateInput = {
   stripeSubscriptionId?: Prisma.SortOrder
   subscriptionStatus?: Prisma.SortOrder
   subscriptionSyncedAt?: Prisma.SortOrder
+  billingSource?: Prisma.SortOrder
+  billingSince?: Prisma.SortOrder
+  whopUserId?: Prisma.SortOrder
+  whopMembershipId?: Prisma.SortOrder
+  whopMembershipStatus?: Prisma.SortOrder
+  whopProductId?: Prisma.SortOrder
+  whopManageUrl?: Prisma.SortOrder
+  whopLinkedBy?: Prisma.SortOrder
+  whopSyncedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
@@ -548,6 +746,10 @@ export type NullableDateTimeFieldUpdateOperationsInput = {
   set?: Date | string | null
 }
 
+export type NullableEnumPaymentProviderFieldUpdateOperationsInput = {
+  set?: $Enums.PaymentProvider | null
+}
+
 export type NullableIntFieldUpdateOperationsInput = {
   set?: number | null
   increment?: number
@@ -594,6 +796,15 @@ export type UserCreateWithoutTierInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
   sessions?: Prisma.SessionCreateNestedManyWithoutUserInput
   auditEntries?: Prisma.AuditEntryCreateNestedManyWithoutActorInput
@@ -608,6 +819,15 @@ export type UserUncheckedCreateWithoutTierInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
   sessions?: Prisma.SessionUncheckedCreateNestedManyWithoutUserInput
   auditEntries?: Prisma.AuditEntryUncheckedCreateNestedManyWithoutActorInput
@@ -652,6 +872,15 @@ export type UserScalarWhereInput = {
   stripeSubscriptionId?: Prisma.StringNullableFilter<"User"> | string | null
   subscriptionStatus?: Prisma.StringNullableFilter<"User"> | string | null
   subscriptionSyncedAt?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
+  billingSource?: Prisma.EnumPaymentProviderNullableFilter<"User"> | $Enums.PaymentProvider | null
+  billingSince?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
+  whopUserId?: Prisma.StringNullableFilter<"User"> | string | null
+  whopMembershipId?: Prisma.StringNullableFilter<"User"> | string | null
+  whopMembershipStatus?: Prisma.StringNullableFilter<"User"> | string | null
+  whopProductId?: Prisma.StringNullableFilter<"User"> | string | null
+  whopManageUrl?: Prisma.StringNullableFilter<"User"> | string | null
+  whopLinkedBy?: Prisma.StringNullableFilter<"User"> | string | null
+  whopSyncedAt?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"User"> | Date | string
 }
 
@@ -663,6 +892,15 @@ export type UserCreateWithoutSessionsInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
   tier?: Prisma.SubscriptionTierCreateNestedOneWithoutUsersInput
   auditEntries?: Prisma.AuditEntryCreateNestedManyWithoutActorInput
@@ -678,6 +916,15 @@ export type UserUncheckedCreateWithoutSessionsInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
   auditEntries?: Prisma.AuditEntryUncheckedCreateNestedManyWithoutActorInput
 }
@@ -706,6 +953,15 @@ export type UserUpdateWithoutSessionsInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tier?: Prisma.SubscriptionTierUpdateOneWithoutUsersNestedInput
   auditEntries?: Prisma.AuditEntryUpdateManyWithoutActorNestedInput
@@ -721,6 +977,15 @@ export type UserUncheckedUpdateWithoutSessionsInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   auditEntries?: Prisma.AuditEntryUncheckedUpdateManyWithoutActorNestedInput
 }
@@ -733,6 +998,15 @@ export type UserCreateWithoutAuditEntriesInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
   tier?: Prisma.SubscriptionTierCreateNestedOneWithoutUsersInput
   sessions?: Prisma.SessionCreateNestedManyWithoutUserInput
@@ -748,6 +1022,15 @@ export type UserUncheckedCreateWithoutAuditEntriesInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
   sessions?: Prisma.SessionUncheckedCreateNestedManyWithoutUserInput
 }
@@ -776,6 +1059,15 @@ export type UserUpdateWithoutAuditEntriesInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tier?: Prisma.SubscriptionTierUpdateOneWithoutUsersNestedInput
   sessions?: Prisma.SessionUpdateManyWithoutUserNestedInput
@@ -791,6 +1083,15 @@ export type UserUncheckedUpdateWithoutAuditEntriesInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   sessions?: Prisma.SessionUncheckedUpdateManyWithoutUserNestedInput
 }
@@ -804,6 +1105,15 @@ export type UserCreateManyTierInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
 }
 
@@ -815,6 +1125,15 @@ export type UserUpdateWithoutTierInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   sessions?: Prisma.SessionUpdateManyWithoutUserNestedInput
   auditEntries?: Prisma.AuditEntryUpdateManyWithoutActorNestedInput
@@ -829,6 +1148,15 @@ export type UserUncheckedUpdateWithoutTierInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   sessions?: Prisma.SessionUncheckedUpdateManyWithoutUserNestedInput
   auditEntries?: Prisma.AuditEntryUncheckedUpdateManyWithoutActorNestedInput
@@ -843,6 +1171,15 @@ export type UserUncheckedUpdateManyWithoutTierInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -896,6 +1233,15 @@ export type UserSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
   stripeSubscriptionId?: boolean
   subscriptionStatus?: boolean
   subscriptionSyncedAt?: boolean
+  billingSource?: boolean
+  billingSince?: boolean
+  whopUserId?: boolean
+  whopMembershipId?: boolean
+  whopMembershipStatus?: boolean
+  whopProductId?: boolean
+  whopManageUrl?: boolean
+  whopLinkedBy?: boolean
+  whopSyncedAt?: boolean
   createdAt?: boolean
   tier?: boolean | Prisma.User$tierArgs<ExtArgs>
   sessions?: boolean | Prisma.User$sessionsArgs<ExtArgs>
@@ -913,6 +1259,15 @@ export type UserSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensio
   stripeSubscriptionId?: boolean
   subscriptionStatus?: boolean
   subscriptionSyncedAt?: boolean
+  billingSource?: boolean
+  billingSince?: boolean
+  whopUserId?: boolean
+  whopMembershipId?: boolean
+  whopMembershipStatus?: boolean
+  whopProductId?: boolean
+  whopManageUrl?: boolean
+  whopLinkedBy?: boolean
+  whopSyncedAt?: boolean
   createdAt?: boolean
   tier?: boolean | Prisma.User$tierArgs<ExtArgs>
 }, ExtArgs["result"]["user"]>
@@ -927,6 +1282,15 @@ export type UserSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensio
   stripeSubscriptionId?: boolean
   subscriptionStatus?: boolean
   subscriptionSyncedAt?: boolean
+  billingSource?: boolean
+  billingSince?: boolean
+  whopUserId?: boolean
+  whopMembershipId?: boolean
+  whopMembershipStatus?: boolean
+  whopProductId?: boolean
+  whopManageUrl?: boolean
+  whopLinkedBy?: boolean
+  whopSyncedAt?: boolean
   createdAt?: boolean
   tier?: boolean | Prisma.User$tierArgs<ExtArgs>
 }, ExtArgs["result"]["user"]>
@@ -941,10 +1305,19 @@ export type UserSelectScalar = {
   stripeSubscriptionId?: boolean
   subscriptionStatus?: boolean
   subscriptionSyncedAt?: boolean
+  billingSource?: boolean
+  billingSince?: boolean
+  whopUserId?: boolean
+  whopMembershipId?: boolean
+  whopMembershipStatus?: boolean
+  whopProductId?: boolean
+  whopManageUrl?: boolean
+  whopLinkedBy?: boolean
+  whopSyncedAt?: boolean
   createdAt?: boolean
 }
 
-export type UserOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "email" | "passwordHash" | "role" | "tierId" | "stripeCustomerId" | "stripeSubscriptionId" | "subscriptionStatus" | "subscriptionSyncedAt" | "createdAt", ExtArgs["result"]["user"]>
+export type UserOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "email" | "passwordHash" | "role" | "tierId" | "stripeCustomerId" | "stripeSubscriptionId" | "subscriptionStatus" | "subscriptionSyncedAt" | "billingSource" | "billingSince" | "whopUserId" | "whopMembershipId" | "whopMembershipStatus" | "whopProductId" | "whopManageUrl" | "whopLinkedBy" | "whopSyncedAt" | "createdAt", ExtArgs["result"]["user"]>
 export type UserInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tier?: boolean | Prisma.User$tierArgs<ExtArgs>
   sessions?: boolean | Prisma.User$sessionsArgs<ExtArgs>
@@ -975,6 +1348,15 @@ export type $UserPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs =
     stripeSubscriptionId: string | null
     subscriptionStatus: string | null
     subscriptionSyncedAt: Date | null
+    billingSource: $Enums.PaymentProvider | null
+    billingSince: Date | null
+    whopUserId: string | null
+    whopMembershipId: string | null
+    whopMembershipStatus: string | null
+    whopProductId: string | null
+    whopManageUrl: string | null
+    whopLinkedBy: string | null
+    whopSyncedAt: Date | null
     createdAt: Date
   }, ExtArgs["result"]["user"]>
   composites: {}
@@ -1411,6 +1793,15 @@ export interface UserFieldRefs {
   readonly stripeSubscriptionId: Prisma.FieldRef<"User", 'String'>
   readonly subscriptionStatus: Prisma.FieldRef<"User", 'String'>
   readonly subscriptionSyncedAt: Prisma.FieldRef<"User", 'DateTime'>
+  readonly billingSource: Prisma.FieldRef<"User", 'PaymentProvider'>
+  readonly billingSince: Prisma.FieldRef<"User", 'DateTime'>
+  readonly whopUserId: Prisma.FieldRef<"User", 'String'>
+  readonly whopMembershipId: Prisma.FieldRef<"User", 'String'>
+  readonly whopMembershipStatus: Prisma.FieldRef<"User", 'String'>
+  readonly whopProductId: Prisma.FieldRef<"User", 'String'>
+  readonly whopManageUrl: Prisma.FieldRef<"User", 'String'>
+  readonly whopLinkedBy: Prisma.FieldRef<"User", 'String'>
+  readonly whopSyncedAt: Prisma.FieldRef<"User", 'DateTime'>
   readonly createdAt: Prisma.FieldRef<"User", 'DateTime'>
 }
     

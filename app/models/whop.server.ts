@@ -1,0 +1,115 @@
+// Whop's side of a user's billing (the membership, its status and how it was linked) and the tiers
+// sold through Whop. The webhook path locks the user, reads the rules' facts in one row, writes once.
+import { Prisma } from "~/generated/prisma/client.ts";
+import type { PaymentProvider } from "~/generated/prisma/enums.ts";
+import { prisma } from "~/utils/db.server.ts";
+import type { Db } from "./transaction.server.ts";
+
+export type { PaymentProvider } from "~/generated/prisma/enums.ts";
+
+/** A user as the Whop webhook path and the overlap rules read them. */
+export type WhopBillingUser = {
+  id: number;
+  email: string;
+  tierId: number | null;
+  /** The stored tier: none, an exempt one, or a paid one. */
+  tier: "none" | "exempt" | "paid";
+  billingSource: PaymentProvider | null;
+  billingSince: Date | null;
+  stripeSubscriptionId: string | null;
+  subscriptionStatus: string | null;
+  whopUserId: string | null;
+  whopMembershipId: string | null;
+  whopMembershipStatus: string | null;
+  whopProductId: string | null;
+  whopSyncedAt: Date | null;
+};
+
+const COLUMNS = Prisma.sql`
+  u.id, u.email, u.tier_id AS "tierId",
+  CASE WHEN t.id IS NULL THEN 'none'
+       WHEN t.is_billing_exempt OR t.billing_provider = 'exempt' THEN 'exempt'
+       ELSE 'paid' END AS "tier",
+  u.billing_source AS "billingSource", u.billing_since AS "billingSince",
+  u.stripe_subscription_id AS "stripeSubscriptionId", u.subscription_status AS "subscriptionStatus",
+  u.whop_user_id AS "whopUserId", u.whop_membership_id AS "whopMembershipId",
+  u.whop_membership_status AS "whopMembershipStatus", u.whop_product_id AS "whopProductId",
+  u.whop_synced_at AS "whopSyncedAt"`;
+
+export type WhopUserKey = { id: number } | { whopMembershipId: string } | { whopUserId: string } | { email: string };
+
+function condition(by: WhopUserKey): Prisma.Sql {
+  if ("id" in by) return Prisma.sql`u.id = ${by.id}`;
+  if ("whopMembershipId" in by) return Prisma.sql`u.whop_membership_id = ${by.whopMembershipId}`;
+  if ("whopUserId" in by) return Prisma.sql`u.whop_user_id = ${by.whopUserId}`;
+  return Prisma.sql`u.email = ${by.email.trim().toLowerCase()}`;
+}
+
+/**
+ * The user, locked until the caller's transaction ends (events for one user apply one after the
+ * other, whichever provider sent them). The oldest account wins when several match.
+ */
+export async function lockWhopBillingUser(tx: Db, by: WhopUserKey): Promise<WhopBillingUser | null> {
+  const rows = await tx.$queryRaw<WhopBillingUser[]>`
+    SELECT ${COLUMNS}
+      FROM users u LEFT JOIN subscription_tier t ON t.id = u.tier_id
+     WHERE ${condition(by)}
+     ORDER BY u.id LIMIT 1
+       FOR UPDATE OF u`;
+  return rows[0] ?? null;
+}
+
+/** The same facts, without a lock (the caller already holds it, e.g. inside Stripe's fulfilment). */
+export async function readWhopBillingUser(tx: Db, userId: number): Promise<WhopBillingUser | null> {
+  const rows = await tx.$queryRaw<WhopBillingUser[]>`
+    SELECT ${COLUMNS} FROM users u LEFT JOIN subscription_tier t ON t.id = u.tier_id WHERE u.id = ${userId}`;
+  return rows[0] ?? null;
+}
+
+export type WhopBillingUpdate = {
+  tierId?: number | null;
+  billingSource?: PaymentProvider | null;
+  billingSince?: Date | null;
+  whopUserId?: string | null;
+  whopMembershipId?: string | null;
+  whopMembershipStatus?: string | null;
+  whopProductId?: string | null;
+  whopManageUrl?: string | null;
+  whopLinkedBy?: "metadata" | "email" | null;
+  whopSyncedAt?: Date;
+};
+
+export async function updateWhopBillingUser(tx: Db, userId: number, data: WhopBillingUpdate) {
+  await tx.user.update({ where: { id: userId }, data, select: { id: true } });
+}
+
+export type WhopTier = { id: number; key: string; name: string; isCustomerFacing: boolean };
+
+/** The Whop tier that sells this Whop product (a tier's `whop_product_key`), or null. */
+export async function findWhopTier(db: Db, productId: string): Promise<WhopTier | null> {
+  return db.subscriptionTier.findFirst({
+    where: { whopProductKey: productId, billingProvider: "whop" },
+    select: { id: true, key: true, name: true, isCustomerFacing: true },
+  });
+}
+
+/** A Whop tier by its own key, with its product, for checkout. */
+export function getWhopTierByKey(key: string) {
+  return prisma.subscriptionTier.findUnique({
+    where: { key },
+    select: { id: true, key: true, name: true, billingProvider: true, isCustomerFacing: true, whopProductKey: true },
+  });
+}
+
+export function findUserByWhopUserId(whopUserId: string) {
+  return prisma.user.findFirst({ where: { whopUserId }, orderBy: { id: "asc" }, select: { id: true, email: true } });
+}
+
+/** The Whop products Tierdesk sells (every Whop tier's product key). */
+export async function listWhopProductKeys(): Promise<string[]> {
+  const tiers = await prisma.subscriptionTier.findMany({
+    where: { billingProvider: "whop", whopProductKey: { not: null } },
+    select: { whopProductKey: true },
+  });
+  return tiers.flatMap((tier) => (tier.whopProductKey ? [tier.whopProductKey] : []));
+}

@@ -1,0 +1,22 @@
+// GET /api/whop/return: Whop's checkout sends the buyer back here (the checkout configuration's
+// redirect_url). Applies the membership as Whop has it now, so /account shows the new plan even when
+// the webhook is late (the webhook then changes nothing), and goes on to /account either way.
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { redirect } from "@remix-run/node";
+import { confirmWhopPurchase } from "~/billing/whop-fulfilment.server.ts";
+import { requireUser } from "~/utils/auth.server.ts";
+import { logger } from "~/utils/logger.server.ts";
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const user = await requireUser(request);
+  try {
+    logger.info({ userId: user.id, outcome: await confirmWhopPurchase(user.id) }, "back from Whop checkout");
+  } catch (error) {
+    // The webhook applies it anyway; the page must not fail because Whop is slow.
+    logger.warn(
+      { userId: user.id, reason: error instanceof Error ? error.message : String(error) },
+      "could not confirm the Whop purchase",
+    );
+  }
+  return redirect("/account");
+}
