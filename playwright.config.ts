@@ -56,6 +56,8 @@ export default defineConfig({
       STRIPE_EMULATOR_PORT: "0",
       DATABASE_URL: "",
       STRIPE_API_KEY: "",
+      WHOP_API_KEY: "",
+      WHOP_EMULATOR_PORT: "0",
       // The emulator signs with this; tests/e2e/smoke.spec.ts signs its own webhooks with it too.
       STRIPE_WEBHOOK_SECRET: "whsec_emulator",
       NODE_ENV: "development",

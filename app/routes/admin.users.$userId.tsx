@@ -41,10 +41,11 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const user = await getUserWithTier(userId);
   if (!user) throw jsonResponse({ error: `There is no user ${userId}.` }, 404);
   const customerId = user.stripeCustomerId;
-  const [entitlements, free, events, livemode, history, exemptTiers, dates] = await Promise.all([
+  const [entitlements, free, events, whopEvents, livemode, history, exemptTiers, dates] = await Promise.all([
     getEntitlements(user),
     getTierWithPermissionsByKey(FREE_TIER_KEY),
     customerId ? listEventLog({ q: customerId }, {}, EVENTS_SHOWN) : Promise.resolve(null),
+    user.whopUserId ? listEventLog({ q: user.whopUserId, provider: "whop" }, {}, EVENTS_SHOWN) : Promise.resolve(null),
     customerId ? livemodeOfCustomer(customerId) : Promise.resolve(null),
     listAuditEntries({ entity: "user", entityId: String(user.id), take: 20 }),
     listExemptTiers(),
@@ -54,6 +55,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     storedTier: user.tier,
     subscriptionStatus: user.subscriptionStatus,
     freeTierName: free?.name ?? "Free",
+    billingSource: user.billingSource,
+    whopMembershipStatus: user.whopMembershipStatus,
   });
   return json({
     canAdmin: viewer.role === "admin",
@@ -68,6 +71,16 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       syncedAt: user.subscriptionSyncedAt?.toISOString() ?? null,
       stripeCustomerId: customerId,
       stripeSubscriptionId: user.stripeSubscriptionId,
+      billingSource: user.billingSource,
+      whop: user.whopMembershipId
+        ? {
+            membershipId: user.whopMembershipId,
+            status: user.whopMembershipStatus,
+            userId: user.whopUserId,
+            linkedBy: user.whopLinkedBy,
+            manageUrl: user.whopManageUrl,
+          }
+        : null,
     },
     inForce: { tierName: entitlements.tier?.name ?? why.tierName, reason: why.reason },
     permissions: entitlements.permissionDetails,
@@ -77,7 +90,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       customer: customerId ? dashboardUrl(livemode, "customers", customerId) : null,
       subscription: user.stripeSubscriptionId ? dashboardUrl(livemode, "subscriptions", user.stripeSubscriptionId) : null,
     },
-    events: (events?.rows ?? []).map((event) => ({
+    events: [...(events?.rows ?? []), ...(whopEvents?.rows ?? [])]
+      .sort((a, b) => b.receivedAt.getTime() - a.receivedAt.getTime())
+      .map((event) => ({
       eventId: event.eventId,
       eventType: event.eventType,
       status: event.status,
@@ -188,6 +203,26 @@ export default function AdminUser() {
             )}
             {data.links.livemode === false ? <span className="hint"> (test mode)</span> : null}
           </dd>
+          <dt>Paid through</dt>
+          <dd data-testid="billing-source">{user.billingSource ?? "—"}</dd>
+          {user.whop ? (
+            <>
+              <dt>Whop membership</dt>
+              <dd data-testid="whop-membership">
+                <code>{user.whop.membershipId}</code> · {user.whop.status ?? "unknown"}
+                {user.whop.linkedBy ? <span className="hint"> (linked by {user.whop.linkedBy})</span> : null}
+                {user.whop.manageUrl ? (
+                  <>
+                    {" "}
+                    ·{" "}
+                    <a href={user.whop.manageUrl} target="_blank" rel="noreferrer">
+                      manage on Whop
+                    </a>
+                  </>
+                ) : null}
+              </dd>
+            </>
+          ) : null}
           <dt>Stripe subscription</dt>
           <dd>
             {user.stripeSubscriptionId && data.links.subscription ? (
