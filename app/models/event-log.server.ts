@@ -2,6 +2,7 @@
 // first, each filter served by its own index; counts that never scan the table.
 import { type PaymentProvider, Prisma, type StripeEventStatus } from "~/generated/prisma/client.ts";
 import { prisma } from "~/utils/db.server.ts";
+import { escapeLike } from "./sql.server.ts";
 import type { Db } from "./transaction.server.ts";
 
 export const EVENT_LOG_PAGE_SIZE = 50;
@@ -36,9 +37,6 @@ export type EventLogRow = {
   processedAt: Date | null;
 };
 
-function escapeLike(text: string) {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
 
 function conditions(filter: EventLogFilter): Prisma.Sql[] {
   const where: Prisma.Sql[] = [];

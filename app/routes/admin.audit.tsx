@@ -8,17 +8,12 @@ import { AuditTrail } from "~/components/audit-trail.tsx";
 import { AUDIT_PAGE_SIZE, type AuditEntity, listAuditActors, listAuditEntries } from "~/models/audit.server.ts";
 import { auditEntryView } from "~/utils/audit-view.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
+import { formatCursor, parseCursor } from "~/utils/keyset-cursor.ts";
 
 export const meta: MetaFunction = () => [{ title: "Audit log · Admin · Tierdesk" }];
 
 const ENTITIES = ["tier", "permission", "user"] as const satisfies readonly AuditEntity[];
 
-function parseCursor(value: string | null) {
-  const match = value?.match(/^(\d{4}-\d{2}-\d{2}T[\d:.]+Z)~(\d{1,19})$/);
-  if (!match?.[1] || !match[2]) return undefined;
-  const createdAt = new Date(match[1]);
-  return Number.isNaN(createdAt.getTime()) ? undefined : { createdAt, id: BigInt(match[2]) };
-}
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireRole(request, STAFF_ROLES);
@@ -27,14 +22,15 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const actorParam = Number(params.get("actor"));
   const actorId = Number.isSafeInteger(actorParam) && actorParam > 0 ? actorParam : undefined;
   const entityId = params.get("entityId")?.slice(0, 64) || undefined;
-  const before = parseCursor(params.get("before"));
+  const cursor = parseCursor(params.get("before"));
+  const before = cursor ? { createdAt: cursor.at, id: cursor.id } : undefined;
   const [rows, actors] = await Promise.all([listAuditEntries({ entity, actorId, entityId, before }), listAuditActors()]);
   const page = rows.slice(0, AUDIT_PAGE_SIZE);
   const last = page.at(-1);
   return json({
     entries: page.map(auditEntryView),
     actors,
-    next: rows.length > AUDIT_PAGE_SIZE && last ? `${last.createdAt.toISOString()}~${last.id}` : null,
+    next: rows.length > AUDIT_PAGE_SIZE && last ? formatCursor(last.createdAt, last.id) : null,
   });
 }
 

@@ -5,6 +5,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { json, redirect } from "@remix-run/node";
 import { Form, Link, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { type ColumnDef, tableFeatures, useTable } from "@tanstack/react-table";
+import { DataTable } from "~/components/data-table.tsx";
 import { previewBulkReplay, startBulkReplay } from "~/billing/bulk-replay.server.ts";
 import { replayStoredEvent } from "~/billing/webhook.server.ts";
 import { countEventLog, EXACT_COUNT_CAP, type EventCursor, type EventLogFilter, listEventLog } from "~/models/event-log.server.ts";
@@ -12,6 +13,7 @@ import { countEventLog, EXACT_COUNT_CAP, type EventCursor, type EventLogFilter, 
 import { getStoredEvent } from "~/models/stripe-event.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
 import { EVENT_STATUSES } from "~/utils/event-statuses.ts";
+import { formatCursor, parseCursor } from "~/utils/keyset-cursor.ts";
 import { safeRedirect } from "~/utils/safe-redirect.ts";
 
 export const meta: MetaFunction = () => [{ title: "Stripe events · Admin · Tierdesk" }];
@@ -20,14 +22,12 @@ export const meta: MetaFunction = () => [{ title: "Stripe events · Admin · Tie
 const PROVIDERS = ["stripe", "whop"] as const;
 const PROVIDER_LABEL: Record<(typeof PROVIDERS)[number], string> = { stripe: "Stripe", whop: "Whop" };
 
-function parseCursor(value: string | null): EventCursor | undefined {
-  const match = value?.match(/^(\d{4}-\d{2}-\d{2}T[\d:.]+Z)~(\d{1,19})$/);
-  if (!match?.[1] || !match[2]) return undefined;
-  const receivedAt = new Date(match[1]);
-  return Number.isNaN(receivedAt.getTime()) ? undefined : { receivedAt, id: BigInt(match[2]) };
+function eventCursor(value: string | null): EventCursor | undefined {
+  const cursor = parseCursor(value);
+  return cursor ? { receivedAt: cursor.at, id: cursor.id } : undefined;
 }
 
-const cursorOf = (row: { receivedAt: Date; id: bigint }) => `${row.receivedAt.toISOString()}~${row.id}`;
+const cursorOf = (row: { receivedAt: Date; id: bigint }) => formatCursor(row.receivedAt, row.id);
 
 /** A day (YYYY-MM-DD, from a date input) or a moment; `to` days are inclusive. */
 function parseDay(value: string | null, end: boolean): Date | undefined {
@@ -59,7 +59,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const params = new URL(request.url).searchParams;
   const filter = filterFrom(params);
   const [page, counts, replayed, toReplay] = await Promise.all([
-    listEventLog(filter, { after: parseCursor(params.get("after")), before: parseCursor(params.get("before")) }),
+    listEventLog(filter, { after: eventCursor(params.get("after")), before: eventCursor(params.get("before")) }),
     countEventLog(),
     params.get("replayed") ? getStoredEvent(params.get("replayed") ?? "") : Promise.resolve(null),
     params.get("replayAll") ? previewBulkReplay(filter) : Promise.resolve(null),
@@ -298,33 +298,13 @@ export default function AdminEvents() {
       )}
 
       {events.length ? (
-        <div className="table-scroll">
-          <table data-testid="events-table" className="events-table">
-            <caption className="visually-hidden">Stripe events</caption>
-            <thead>
-              {table.getHeaderGroups().map((group) => (
-                <tr key={group.id}>
-                  {group.headers.map((header) => (
-                    <th key={header.id} scope="col">
-                      {header.isPlaceholder ? null : <table.FlexRender header={header} />}
-                    </th>
-                  ))}
-                </tr>
-              ))}
-            </thead>
-            <tbody>
-              {table.getRowModel().rows.map((row) => (
-                <tr key={row.id} data-status={row.original.status} data-event={row.original.eventId}>
-                  {row.getAllCells().map((cell) => (
-                    <td key={cell.id} data-label={String(cell.column.columnDef.header)}>
-                      <table.FlexRender cell={cell} />
-                    </td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          table={table}
+          caption="Stripe events"
+          testId="events-table"
+          className="events-table"
+          rowAttributes={(event) => ({ "data-status": event.status, "data-event": event.eventId })}
+        />
       ) : (
         <p>No events match.</p>
       )}

@@ -6,6 +6,7 @@ import { json } from "@remix-run/node";
 import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
 import { type ColumnDef, rowSortingFeature, type SortingState, tableFeatures, useTable } from "@tanstack/react-table";
 import { checkTiersAgainstStripe } from "~/billing/tier-status.server.ts";
+import { DataTable } from "~/components/data-table.tsx";
 import { KeyStatusBadge, IntegrationSummary } from "~/components/tier-status.tsx";
 import { WhopProductBadge } from "~/components/whop-status.tsx";
 import { listTiersForAdmin } from "~/models/tier.server.ts";
@@ -203,46 +204,13 @@ export default function AdminTiers() {
         </button>
         {filtered ? <Link to="/admin/tiers">Clear</Link> : null}
       </Form>
-      <div className="table-scroll">
-        <table data-testid="tiers-table">
-          <caption className="visually-hidden">Subscription tiers</caption>
-          <thead>
-            {table.getHeaderGroups().map((group) => (
-              <tr key={group.id}>
-                {group.headers.map((header) => (
-                  <th
-                    key={header.id}
-                    aria-sort={
-                      header.column.getIsSorted() === "asc"
-                        ? "ascending"
-                        : header.column.getIsSorted() === "desc"
-                          ? "descending"
-                          : undefined
-                    }
-                  >
-                    {header.column.getCanSort() ? (
-                      <SortLink column={header.column.id} label={String(header.column.columnDef.header)} />
-                    ) : (
-                      <table.FlexRender header={header} />
-                    )}
-                  </th>
-                ))}
-              </tr>
-            ))}
-          </thead>
-          <tbody>
-            {table.getRowModel().rows.map((row) => (
-              <tr key={row.id} data-tier={row.original.key}>
-                {row.getAllCells().map((cell) => (
-                  <td key={cell.id} data-label={String(cell.column.columnDef.header)}>
-                    <table.FlexRender cell={cell} />
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        table={table}
+        caption="Subscription tiers"
+        testId="tiers-table"
+        rowAttributes={(tier) => ({ "data-tier": tier.key })}
+        header={({ id, label, sortable }) => (sortable ? <SortLink column={id} label={label} /> : label)}
+      />
       {!rows.length ? <p>No tiers match.</p> : null}
       <StripeSidePanel unlinked={stripe.unlinked} complete={stripe.catalogComplete} unverified={stripe.unverified} />
     </section>

@@ -5,6 +5,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
 import { type ColumnDef, tableFeatures, useTable } from "@tanstack/react-table";
+import { DataTable } from "~/components/data-table.tsx";
 import { listTierKeys } from "~/models/tier.server.ts";
 import { listUsersPage, type Role } from "~/models/user.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
@@ -115,33 +116,7 @@ export default function AdminUsers() {
         {searchParams.size ? <Link to="/admin/users">Clear</Link> : null}
       </Form>
       {users.length ? (
-        <div className="table-scroll">
-          <table data-testid="users-table">
-            <caption className="visually-hidden">Users</caption>
-            <thead>
-              {table.getHeaderGroups().map((group) => (
-                <tr key={group.id}>
-                  {group.headers.map((header) => (
-                    <th key={header.id} scope="col">
-                      <table.FlexRender header={header} />
-                    </th>
-                  ))}
-                </tr>
-              ))}
-            </thead>
-            <tbody>
-              {table.getRowModel().rows.map((row) => (
-                <tr key={row.id} data-user={row.original.email}>
-                  {row.getAllCells().map((cell) => (
-                    <td key={cell.id} data-label={String(cell.column.columnDef.header)}>
-                      <table.FlexRender cell={cell} />
-                    </td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable table={table} caption="Users" testId="users-table" rowAttributes={(user) => ({ "data-user": user.email })} />
       ) : (
         <p>No users match.</p>
       )}
