@@ -89,6 +89,17 @@ function Header() {
   );
 }
 
+/** The site's frame around every page, error pages included: header, billing banner, main. */
+function Page({ children }: { children: ReactNode }) {
+  return (
+    <>
+      <Header />
+      <BillingBanner />
+      <main>{children}</main>
+    </>
+  );
+}
+
 export function Layout({ children }: { children: ReactNode }) {
   // The server's CSP nonce for Remix's inline scripts (undefined in the browser: see utils/nonce.tsx).
   const nonce = useNonce();
@@ -111,41 +122,46 @@ export function Layout({ children }: { children: ReactNode }) {
 
 export default function App() {
   return (
-    <>
-      <Header />
-      <BillingBanner />
-      <main>
-        <Outlet />
-      </main>
-    </>
+    <Page>
+      <Outlet />
+    </Page>
   );
 }
 
+// Rendered inside Layout on the server and in the browser alike (Remix wraps it), with the same
+// header as every page, so a 404 keeps the site around it and hydrates cleanly.
 export function ErrorBoundary() {
   const error = useRouteError();
   return (
-    <main>
+    <Page>
       <ErrorPanel error={error} />
-    </main>
+    </Page>
   );
+}
+
+/** A thrown response's message for people; Remix's own ("Error: No route matches…") is not one. */
+function messageOf(data: unknown): string | null {
+  if (typeof data === "object" && data && "error" in data) return String((data as { error: unknown }).error);
+  if (typeof data === "string" && data && !data.startsWith("Error: ")) return data;
+  return null;
 }
 
 export function ErrorPanel({ error }: { error: unknown }) {
   if (isRouteErrorResponse(error)) {
-    const message =
-      typeof error.data === "object" && error.data && "error" in error.data
-        ? String((error.data as { error: unknown }).error)
-        : typeof error.data === "string" && error.data
-          ? error.data
-          : null;
+    const message = messageOf(error.data);
     const title =
       error.status === 403 ? "403 Forbidden" : error.status === 404 ? "404 Not found" : `${error.status} ${error.statusText}`;
     return (
-      <section className="error-panel" role="alert">
-        <h1>{title}</h1>
+      <section className="error-panel" role="alert" aria-labelledby="error-title">
+        <h1 id="error-title">{title}</h1>
         <p>{message ?? (error.status === 404 ? "There is no page at this address." : "Something went wrong.")}</p>
-        <p>
-          <Link to="/">Go to the home page</Link>
+        <p className="actions">
+          <Link className="button" to="/">
+            Go to the home page
+          </Link>
+          <Link className="button secondary" to="/pricing">
+            See plans and pricing
+          </Link>
         </p>
       </section>
     );
@@ -153,9 +169,12 @@ export function ErrorPanel({ error }: { error: unknown }) {
   // The server logs it once (entry.server's handleError); in the browser, the console is where developers look.
   if (typeof document !== "undefined") console.error(error);
   return (
-    <section className="error-panel" role="alert">
-      <h1>Something went wrong</h1>
+    <section className="error-panel" role="alert" aria-labelledby="error-title">
+      <h1 id="error-title">Something went wrong</h1>
       <p>An unexpected error occurred. Please try again.</p>
+      <p>
+        <Link to="/">Go to the home page</Link>
+      </p>
     </section>
   );
 }

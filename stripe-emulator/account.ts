@@ -9,6 +9,7 @@ import type {
   CheckoutLineItem,
   CheckoutSession,
   Customer,
+  DeletedCustomer,
   EmulatorEvent,
   EventRecord,
   Invoice,
@@ -16,6 +17,7 @@ import type {
   List,
   Metadata,
   Plan,
+  PortalFlow,
   PortalSession,
   Price,
   Product,
@@ -105,7 +107,7 @@ export interface CheckoutInput {
   subscriptionMetadata: Metadata;
 }
 
-interface CheckoutRecord {
+export interface CheckoutRecord {
   session: CheckoutSession;
   lineItems: CheckoutLineItem[];
   /** `subscription_data[metadata]`: not on the session, applied to the subscription it creates. */
@@ -117,18 +119,50 @@ export interface SubscriptionChanges {
   cancelAtPeriodEnd?: boolean;
 }
 
+/** A portal deep link (`flow_data`) as the emulator supports it: confirming one plan switch. */
+export interface PortalFlowInput {
+  subscription: Subscription;
+  item: SubscriptionItem;
+  price: Price;
+  quantity: number;
+  afterCompletion: PortalFlow["after_completion"];
+}
+
+/** Everything the account holds but the catalogue: what a state file keeps across restarts. */
+export interface AccountState {
+  customers: Customer[];
+  deletedCustomers: string[];
+  subscriptions: Subscription[];
+  checkoutSessions: CheckoutRecord[];
+  portalSessions: PortalSession[];
+  completedPortalFlows: string[];
+  invoices: Invoice[];
+  events: EventRecord[];
+}
+
+/** Events kept in a state file: the newest ones, enough for support's replays, without growing forever. */
+const SAVED_EVENTS = 1000;
+
 export class Account {
   readonly products = new Map<string, Product>();
   readonly prices = new Map<string, Price>();
   readonly customers = new Map<string, Customer>();
+  /** Ids of deleted customers: Stripe still answers a retrieve with `{ id, deleted: true }`. */
+  readonly deletedCustomers = new Set<string>();
   readonly subscriptions = new Map<string, Subscription>();
   readonly checkoutSessions = new Map<string, CheckoutRecord>();
   readonly portalSessions = new Map<string, PortalSession>();
+  /** Portal sessions whose flow (deep link) has been completed: their page is the portal homepage now. */
+  readonly completedPortalFlows = new Set<string>();
   private readonly invoices = new Map<string, Invoice>();
   /** Oldest first. */
   readonly events: EventRecord[] = [];
 
-  constructor(private readonly webhookEndpoints: () => number) {
+  /** `onChange` is told after every change of state (the emulator saves its state file then). */
+  constructor(
+    private readonly webhookEndpoints: () => number,
+    private readonly onChange: () => void = () => {},
+  ) {
     this.reset();
   }
 
@@ -136,11 +170,49 @@ export class Account {
     return Math.floor(Date.now() / 1000);
   }
 
-  reset(): void {
+  /** Says that state changed outside an operation of this class (a webhook delivery was recorded). */
+  changed(): void {
+    this.onChange();
+  }
+
+  /** The state to save: plain JSON, no aliasing of live objects. */
+  state(): AccountState {
+    return snapshot({
+      customers: [...this.customers.values()],
+      deletedCustomers: [...this.deletedCustomers],
+      subscriptions: [...this.subscriptions.values()],
+      checkoutSessions: [...this.checkoutSessions.values()],
+      portalSessions: [...this.portalSessions.values()],
+      completedPortalFlows: [...this.completedPortalFlows],
+      invoices: [...this.invoices.values()],
+      events: this.events.slice(-SAVED_EVENTS),
+    });
+  }
+
+  /** Replaces everything but the catalogue with a saved state. */
+  restore(state: AccountState): void {
+    this.clear();
+    for (const customer of state.customers) this.customers.set(customer.id, customer);
+    for (const id of state.deletedCustomers) this.deletedCustomers.add(id);
+    for (const sub of state.subscriptions) this.subscriptions.set(sub.id, sub);
+    for (const record of state.checkoutSessions) this.checkoutSessions.set(record.session.id, record);
+    for (const session of state.portalSessions) this.portalSessions.set(session.id, session);
+    for (const id of state.completedPortalFlows) this.completedPortalFlows.add(id);
+    for (const invoice of state.invoices) this.invoices.set(invoice.id, invoice);
+    this.events.push(...state.events);
+  }
+
+  private clear(): void {
     for (const map of [this.customers, this.subscriptions, this.checkoutSessions, this.portalSessions, this.invoices]) {
       map.clear();
     }
+    this.deletedCustomers.clear();
+    this.completedPortalFlows.clear();
     this.events.length = 0;
+  }
+
+  reset(): void {
+    this.clear();
     for (const p of catalog.products) {
       this.products.set(p.id, {
         id: p.id,
@@ -194,11 +266,23 @@ export class Account {
         });
       }
     }
+    this.onChange();
   }
 
-  /** Stored objects by id, for `expand[]`. */
+  /** Stored objects by id, for `expand[]`; a deleted customer expands to its stub. */
   findById(id: string): object | undefined {
-    return this.products.get(id) ?? this.prices.get(id) ?? this.customers.get(id) ?? this.subscriptions.get(id);
+    return (
+      this.products.get(id) ??
+      this.prices.get(id) ??
+      this.customers.get(id) ??
+      this.deletedCustomer(id) ??
+      this.subscriptions.get(id)
+    );
+  }
+
+  /** What Stripe answers for a deleted customer, or undefined when the id was never deleted. */
+  deletedCustomer(id: string): DeletedCustomer | undefined {
+    return this.deletedCustomers.has(id) ? { id, object: "customer", deleted: true } : undefined;
   }
 
   event(id: string): EventRecord | undefined {
@@ -224,6 +308,7 @@ export class Account {
     if (opts.previousAttributes) event.data.previous_attributes = snapshot(opts.previousAttributes);
     const record = { event, deliveries: [] };
     this.events.push(record);
+    this.onChange();
     return record;
   }
 
@@ -253,7 +338,29 @@ export class Account {
       test_clock: null,
     };
     this.customers.set(customer.id, customer);
+    this.onChange();
     return customer;
+  }
+
+  /**
+   * Deletes a customer, as Stripe does: its subscriptions are canceled at once
+   * (`customer.subscription.deleted` each), then `customer.deleted`. The id then answers as deleted.
+   */
+  deleteCustomer(id: string, request = NO_REQUEST) {
+    const customer = this.customers.get(id);
+    if (!customer) throw noSuch("customer", id);
+    const events: EventRecord[] = [];
+    for (const sub of this.subscriptions.values()) {
+      if (sub.customer !== id || sub.status === "canceled" || sub.status === "incomplete_expired") continue;
+      this.end(sub);
+      sub.canceled_at = sub.ended_at;
+      sub.cancellation_details = cancellation("cancellation_requested");
+      events.push(this.createEvent("customer.subscription.deleted", sub, { request }));
+    }
+    this.customers.delete(id);
+    this.deletedCustomers.add(id);
+    events.push(this.createEvent("customer.deleted", customer, { request }));
+    return { deleted: this.deletedCustomer(id) ?? { id, object: "customer" as const, deleted: true as const }, events };
   }
 
   // ------------------------------------------------------------------------------------ checkout
@@ -343,6 +450,7 @@ export class Account {
       wallet_options: null,
     };
     this.checkoutSessions.set(id, { session, lineItems, subscriptionMetadata: input.subscriptionMetadata });
+    this.onChange();
     return session;
   }
 
@@ -401,8 +509,26 @@ export class Account {
     return { session, subscription, invoice, events };
   }
 
-  createPortalSession(customer: string, returnUrl: string | null, hostedUrl: (id: string) => string): PortalSession {
+  createPortalSession(
+    customer: string,
+    returnUrl: string | null,
+    hostedUrl: (id: string) => string,
+    flowInput: PortalFlowInput | null = null,
+  ): PortalSession {
     const id = newId("bps");
+    const flow: PortalFlow | null = flowInput && {
+      after_completion: flowInput.afterCompletion,
+      customer_update: null,
+      subscription_cancel: null,
+      subscription_pause: null,
+      subscription_update: null,
+      subscription_update_confirm: {
+        discounts: [],
+        items: [{ id: flowInput.item.id, price: flowInput.price.id, quantity: flowInput.quantity }],
+        subscription: flowInput.subscription.id,
+      },
+      type: "subscription_update_confirm",
+    };
     const session: PortalSession = {
       id,
       object: "billing_portal.session",
@@ -410,7 +536,7 @@ export class Account {
       created: this.now(),
       customer,
       customer_account: null,
-      flow: null,
+      flow,
       livemode: false,
       locale: null,
       on_behalf_of: null,
@@ -418,7 +544,33 @@ export class Account {
       url: hostedUrl(id),
     };
     this.portalSessions.set(id, session);
+    this.onChange();
     return session;
+  }
+
+  /** The plan switch a portal session's flow asks to confirm, while it has not been completed. */
+  pendingPortalFlow(portal: PortalSession) {
+    const confirm = portal.flow?.subscription_update_confirm;
+    const item = confirm?.items[0];
+    if (!confirm || !item?.id || !item.price || this.completedPortalFlows.has(portal.id)) return null;
+    const subscription = this.subscriptions.get(confirm.subscription);
+    const price = this.prices.get(item.price);
+    if (!subscription || !price) return null;
+    return { subscription, itemId: item.id, price, quantity: item.quantity ?? 1 };
+  }
+
+  /** Confirms a portal session's plan switch: the same update as the API's, once. */
+  completePortalFlow(portalId: string) {
+    const portal = this.portalSessions.get(portalId);
+    const flow = portal && this.pendingPortalFlow(portal);
+    if (!portal || !flow)
+      throw invalid(undefined, "This plan change has already been confirmed or is no longer available.");
+    const result = this.updateSubscription(flow.subscription.id, {
+      items: [{ id: flow.itemId, price: flow.price, quantity: flow.quantity }],
+    });
+    this.completedPortalFlows.add(portal.id);
+    this.onChange();
+    return result;
   }
 
   // ------------------------------------------------------------------------------- subscriptions

@@ -3,9 +3,9 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import qs, { type ParsedQs } from "qs";
 import Stripe from "stripe";
-import { type Account, list, newId, snapshot, type SubscriptionChanges } from "./account.ts";
+import { type Account, list, newId, type PortalFlowInput, snapshot, type SubscriptionChanges } from "./account.ts";
 import { invalid, missingParam, noSuch, raise, sendError, StripeApiError } from "./errors.ts";
-import type { EventRecord, List, Metadata, Price, RequestInfo, SubscriptionStatus } from "./types.ts";
+import type { EventRecord, List, Metadata, PortalFlow, Price, RequestInfo, SubscriptionStatus } from "./types.ts";
 
 const QS_OPTIONS = { depth: 5, arrayLimit: 100, parameterLimit: 1000 };
 const STATUSES: ReadonlyArray<SubscriptionStatus | "all"> = [
@@ -168,7 +168,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
     const value = required ? p.required(key) : p.string(key) || null;
     // `{CHECKOUT_SESSION_ID}` is a placeholder, not URL syntax.
     if (value && !(/^https?:\/\//.test(value) && URL.canParse(value.replace(/\{CHECKOUT_SESSION_ID\}/g, "x")))) {
-      throw invalid(key, `Not a valid URL: ${key} must be an absolute http(s) URL.`, "url_invalid");
+      throw invalid(p.name(key), `Not a valid URL: ${p.name(key)} must be an absolute http(s) URL.`, "url_invalid");
     }
     return value;
   }
@@ -255,7 +255,18 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
 
   router.get(
     "/customers/:id",
-    handle((p, { id = "" }) => expand(account.customers.get(id) ?? raise(noSuch("customer", id)), p)),
+    handle((p, { id = "" }) =>
+      expand(account.customers.get(id) ?? account.deletedCustomer(id) ?? raise(noSuch("customer", id)), p),
+    ),
+  );
+
+  router.delete(
+    "/customers/:id",
+    handle((_p, { id = "" }, request) => {
+      const { deleted, events } = account.deleteCustomer(id, request);
+      deliverLater(events);
+      return deleted;
+    }),
   );
 
   router.post(
@@ -308,14 +319,78 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
     }),
   );
 
+  /** `flow_data`: only `subscription_update_confirm` (one item switched to an active price), as the app uses it. */
+  function portalFlow(p: Params, customer: string): PortalFlowInput | null {
+    const flow = p.hash("flow_data");
+    if (!flow) return null;
+    const type = flow.required("type");
+    if (type !== "subscription_update_confirm") {
+      throw invalid(
+        flow.name("type"),
+        `The Stripe emulator only supports flow_data[type]=subscription_update_confirm, not ${type}.`,
+      );
+    }
+    const confirm =
+      flow.hash("subscription_update_confirm") ?? raise(missingParam(flow.name("subscription_update_confirm")));
+    const subscriptionId = confirm.required("subscription");
+    const subscription = account.subscriptions.get(subscriptionId);
+    if (!subscription || subscription.customer !== customer) {
+      throw noSuch("subscription", subscriptionId, confirm.name("subscription"));
+    }
+    if (subscription.status === "canceled" || subscription.status === "incomplete_expired") {
+      throw invalid(
+        confirm.name("subscription"),
+        `The subscription ${subscriptionId} has ended and cannot be updated.`,
+      );
+    }
+    const items = confirm.hashes("items") ?? [];
+    const [change, ...more] = items;
+    if (!change) throw missingParam(confirm.name("items"));
+    if (more.length)
+      throw invalid(confirm.name("items"), "Only one item can be updated in a subscription_update_confirm flow.");
+    const itemId = change.required("id");
+    const item = subscription.items.data.find((it) => it.id === itemId);
+    if (!item) throw invalid(change.name("id"), `Invalid subscription item id: ${itemId}`);
+    const priceId = change.string("price");
+    const price = priceId ? activePrice(priceId, change.name("price")) : item.price;
+
+    const after = flow.hash("after_completion");
+    const afterType = after?.string("type") ?? "portal_homepage";
+    let afterCompletion: PortalFlow["after_completion"];
+    if (afterType === "redirect") {
+      const redirect = after?.hash("redirect") ?? raise(missingParam(`${flow.name("after_completion")}[redirect]`));
+      const url = urlParam(redirect, "return_url", true) ?? "";
+      afterCompletion = { type: "redirect", redirect: { return_url: url }, hosted_confirmation: null };
+    } else if (afterType === "hosted_confirmation") {
+      const message = after?.hash("hosted_confirmation")?.string("custom_message") ?? null;
+      afterCompletion = {
+        type: "hosted_confirmation",
+        hosted_confirmation: { custom_message: message },
+        redirect: null,
+      };
+    } else if (afterType === "portal_homepage") {
+      afterCompletion = { type: "portal_homepage", hosted_confirmation: null, redirect: null };
+    } else {
+      throw invalid(`${flow.name("after_completion")}[type]`, `Invalid after_completion type: ${afterType}`);
+    }
+    return {
+      subscription,
+      item,
+      price,
+      quantity: change.integer("quantity", 1, 999_999) ?? item.quantity ?? 1,
+      afterCompletion,
+    };
+  }
+
   router.post(
     "/billing_portal/sessions",
     handle((p) => {
       const customer = p.required("customer");
       if (!account.customers.has(customer)) throw noSuch("customer", customer, "customer");
       const returnUrl = urlParam(p, "return_url", false);
+      const flow = portalFlow(p, customer);
       return expand(
-        account.createPortalSession(customer, returnUrl, (id) => `${publicUrl()}/portal/${id}`),
+        account.createPortalSession(customer, returnUrl, (id) => `${publicUrl()}/portal/${id}`, flow),
         p,
       );
     }),

@@ -1,6 +1,7 @@
 // Standalone emulator (`npm run stripe:emulator`). Environment: STRIPE_EMULATOR_PORT (12111),
 // STRIPE_EMULATOR_HOST (127.0.0.1), STRIPE_EMULATOR_WEBHOOK_URL (the app's webhook route; "none"
-// records events without sending them), STRIPE_WEBHOOK_SECRET (whsec_emulator, must match the app's).
+// records events without sending them), STRIPE_WEBHOOK_SECRET (whsec_emulator, must match the app's),
+// STRIPE_EMULATOR_STATE_FILE (a JSON file keeping the account across restarts; unset: memory only).
 import { startStripeEmulator } from "./emulator.ts";
 
 const env = process.env;
@@ -10,6 +11,7 @@ const emulator = await startStripeEmulator({
   host: env.STRIPE_EMULATOR_HOST || "127.0.0.1",
   webhookUrl: webhookUrl === "none" || webhookUrl === "" ? null : webhookUrl,
   webhookSecret: env.STRIPE_WEBHOOK_SECRET || undefined,
+  stateFile: env.STRIPE_EMULATOR_STATE_FILE || null,
   log: (message) => console.log(`[stripe-emulator] ${message}`),
 });
 console.log(

@@ -1,5 +1,6 @@
 // Local Stripe emulator: a small Express app that speaks the part of Stripe's API Tierdesk uses,
-// serves hosted Checkout / Customer Portal pages and sends signed webhooks. State is in memory.
+// serves hosted Checkout / Customer Portal pages and sends signed webhooks. State is in memory, and
+// also in a JSON file when `stateFile` is given (the quick start), so a restart forgets nothing.
 //
 //   const emulator = await startStripeEmulator({ webhookUrl: "http://127.0.0.1:3000/api/stripe/webhook" });
 //   process.env.STRIPE_API_BASE = emulator.url; // the app's Stripe client then talks to it
@@ -10,6 +11,7 @@ import { Account } from "./account.ts";
 import { apiRouter } from "./api.ts";
 import { sendError, StripeApiError } from "./errors.ts";
 import { pagesRouter } from "./pages.ts";
+import { StateFile } from "./state.ts";
 import type { DeliveryAttempt, EmulatorEvent, EventRecord } from "./types.ts";
 import { WebhookDispatcher } from "./webhooks.ts";
 
@@ -24,6 +26,11 @@ export interface StripeEmulatorOptions {
   webhookUrl?: string | null;
   /** Signing secret shared with the app, default `whsec_emulator`. */
   webhookSecret?: string;
+  /**
+   * A JSON file holding the account's state (customers, subscriptions, sessions, events): loaded at
+   * start, written after every change. Unset (tests): memory only.
+   */
+  stateFile?: string | null;
   log?: (message: string) => void;
 }
 
@@ -66,8 +73,20 @@ export interface StripeEmulator {
 export async function startStripeEmulator(options: StripeEmulatorOptions = {}): Promise<StripeEmulator> {
   const log = options.log ?? (() => {});
   const webhookSecret = options.webhookSecret ?? "whsec_emulator";
-  const dispatcher = new WebhookDispatcher(options.webhookUrl ?? null, webhookSecret, log);
-  const account = new Account(() => (dispatcher.url ? 1 : 0));
+  let stateFile: StateFile | undefined;
+  const saveState = () => stateFile?.scheduleSave();
+  const dispatcher = new WebhookDispatcher(options.webhookUrl ?? null, webhookSecret, log, saveState);
+  const account = new Account(() => (dispatcher.url ? 1 : 0), saveState);
+  if (options.stateFile) {
+    stateFile = new StateFile(options.stateFile, () => account.state(), log);
+    const saved = stateFile.load();
+    if (saved) {
+      account.restore(saved);
+      log(
+        `restored ${saved.customers.length} customer(s) and ${saved.subscriptions.length} subscription(s) from ${options.stateFile}`,
+      );
+    }
+  }
   const deliver = (records: EventRecord[]) => dispatcher.enqueue(records);
   /** Control actions wait for their webhooks, like the hosted pages. */
   const delivered = async <T extends { events: EventRecord[] }>(result: T): Promise<Outcome<T>> => {
@@ -90,6 +109,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     },
     close: () =>
       new Promise((resolve, reject) => {
+        stateFile?.close();
         server.close((error) => (error ? reject(error) : resolve()));
         // Keep-alive sockets from the SDK's agent would otherwise hold close() open.
         server.closeAllConnections();

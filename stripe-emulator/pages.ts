@@ -1,5 +1,6 @@
 // Hosted Checkout and Customer Portal pages: plain forms, no JavaScript, easy to drive from
-// Playwright (buttons "Pay", "Cancel subscription", "Switch to …"; a "Cancel" link). Every action
+// Playwright (buttons "Pay", "Cancel subscription" → "Confirm cancellation" or "Cancel immediately
+// instead", "Renew subscription", "Switch to …", a deep link's "Confirm"; a "Cancel" link). Every action
 // waits for the webhooks it caused before redirecting, so the app has seen them when the browser
 // comes back; an unreachable app only shows in the delivery log.
 import express, { type RequestHandler } from "express";
@@ -107,10 +108,11 @@ function checkoutCompletePage(session: CheckoutSession): string {
   );
 }
 
+const planName = (account: Account, price: Price) =>
+  `${account.products.get(price.product)?.name ?? price.product} (${cadence(price)})`;
+
 function portalPage(account: Account, portal: PortalSession, messages: { notice?: string; error?: string }): string {
   const pid = encodeURIComponent(portal.id);
-  const planName = (price: Price) =>
-    `${account.products.get(price.product)?.name ?? price.product} (${cadence(price)})`;
   const subscriptions = [...account.subscriptions.values()].filter((s) => s.customer === portal.customer).reverse();
   const ended = (s: Subscription) => s.status === "canceled" || s.status === "incomplete_expired";
   // The prices the app sells (those with lookup keys), like a portal configuration's product list.
@@ -133,25 +135,26 @@ function portalPage(account: Account, portal: PortalSession, messages: { notice?
         .map(
           (p) => `<form method="post" action="/portal/${pid}/subscriptions/${sid}/switch">
 <input type="hidden" name="price" value="${escapeHtml(p.id)}">
-<button type="submit">Switch to ${escapeHtml(planName(p))}</button> <span class="muted">${escapeHtml(formatPrice(p))}</span>
+<button type="submit">Switch to ${escapeHtml(planName(account, p))}</button> <span class="muted">${escapeHtml(formatPrice(p))}</span>
 </form>`,
         );
+      // Like Stripe's portal: a subscription set to cancel can be renewed; otherwise cancelling asks first.
+      const cancelOrRenew = sub.cancel_at_period_end
+        ? `<form method="post" action="/portal/${pid}/subscriptions/${sid}/resume"><button type="submit">Renew subscription</button></form>`
+        : `<form method="get" action="/portal/${pid}/subscriptions/${sid}/cancel"><button type="submit">Cancel subscription</button></form>`;
       return `<section class="card subscription" data-subscription-id="${escapeHtml(sub.id)}">
-<h2 class="plan-name">${escapeHtml(planName(item.price))}</h2>
+<h2 class="plan-name">${escapeHtml(planName(account, item.price))}</h2>
 <div class="row"><span class="price">${escapeHtml(formatPrice(item.price))}</span><span class="status">${escapeHtml(sub.status)}</span></div>
 <div class="muted renewal">${escapeHtml(renewal)}</div>
-<form method="post" action="/portal/${pid}/subscriptions/${sid}/cancel"><button type="submit">Cancel subscription</button></form>
+${cancelOrRenew}
 ${switches.join("\n")}
 </section>`;
     });
   const past = subscriptions.filter(ended).map((s) => {
     const price = s.items.data[0]?.price;
-    return `<li>${escapeHtml(price ? planName(price) : s.id)} — ended ${escapeHtml(formatDate(s.ended_at ?? s.created))}</li>`;
+    return `<li>${escapeHtml(price ? planName(account, price) : s.id)} — ended ${escapeHtml(formatDate(s.ended_at ?? s.created))}</li>`;
   });
   const email = account.customers.get(portal.customer)?.email;
-  const returnLink = portal.return_url
-    ? `<p><a href="${escapeHtml(portal.return_url)}" class="return-link">Return to ${escapeHtml(URL.canParse(portal.return_url) ? new URL(portal.return_url).host : portal.return_url)}</a></p>`
-    : "";
   return page(
     "Billing portal",
     `<h1>Billing portal</h1>
@@ -160,7 +163,79 @@ ${messages.notice ? `<div class="notice" role="status">${escapeHtml(messages.not
 ${messages.error ? `<div class="error" role="alert">${escapeHtml(messages.error)}</div>` : ""}
 ${cards.length ? cards.join("\n") : '<div class="card"><p>You have no active subscriptions.</p></div>'}
 ${past.length ? `<div class="card"><h2>Past subscriptions</h2><ul>${past.join("")}</ul></div>` : ""}
-${returnLink}`,
+${returnLink(portal)}`,
+  );
+}
+
+function returnLink(portal: PortalSession): string {
+  if (!portal.return_url) return "";
+  const host = URL.canParse(portal.return_url) ? new URL(portal.return_url).host : portal.return_url;
+  return `<p><a href="${escapeHtml(portal.return_url)}" class="return-link">Return to ${escapeHtml(host)}</a></p>`;
+}
+
+/** Stripe's portal asks before cancelling: at the end of the period by default, or at once. */
+function cancelConfirmationPage(account: Account, portal: PortalSession, sub: Subscription): string {
+  const pid = encodeURIComponent(portal.id);
+  const sid = encodeURIComponent(sub.id);
+  const item = sub.items.data[0];
+  const name = item ? planName(account, item.price) : sub.id;
+  const end = formatDate(item?.current_period_end ?? sub.created);
+  return page(
+    "Cancel your subscription",
+    `<div class="card">
+<h1>Cancel your subscription</h1>
+<p>Your <strong>${escapeHtml(name)}</strong> subscription will be canceled at the end of the current period,
+on <strong class="period-end">${escapeHtml(end)}</strong>. You keep it until then, and can renew it before that date.</p>
+<form method="post" action="/portal/${pid}/subscriptions/${sid}/cancel">
+<input type="hidden" name="when" value="period_end">
+<button type="submit" class="primary">Confirm cancellation</button>
+</form>
+<form method="post" action="/portal/${pid}/subscriptions/${sid}/cancel">
+<input type="hidden" name="when" value="now">
+<button type="submit">Cancel immediately instead</button> <span class="muted">ends it today, with no refund</span>
+</form>
+<p><a href="/portal/${pid}">Go back</a></p>
+</div>`,
+  );
+}
+
+/** A deep link's page (`flow_data[type]=subscription_update_confirm`): confirm one plan switch. */
+function flowConfirmationPage(
+  account: Account,
+  portal: PortalSession,
+  flow: NonNullable<ReturnType<Account["pendingPortalFlow"]>>,
+  error?: string,
+): string {
+  const pid = encodeURIComponent(portal.id);
+  const current = flow.subscription.items.data.find((it) => it.id === flow.itemId)?.price;
+  const cycleChanges =
+    current &&
+    (current.recurring.interval !== flow.price.recurring.interval ||
+      current.recurring.interval_count !== flow.price.recurring.interval_count);
+  const when = cycleChanges
+    ? `The new billing period starts today and ${escapeHtml(formatPrice(flow.price))} is charged now.`
+    : `Your renewal date stays the same; the next renewal is charged at the new price.`;
+  const back = portal.return_url ? `<p><a href="${escapeHtml(portal.return_url)}">Go back</a></p>` : "";
+  return page(
+    "Confirm your new plan",
+    `<div class="card">
+<h1>Confirm your new plan</h1>
+${error ? `<div class="error" role="alert">${escapeHtml(error)}</div>` : ""}
+${current ? `<div class="row"><span class="muted">Current plan</span><span class="current-plan">${escapeHtml(planName(account, current))} — ${escapeHtml(formatPrice(current))}</span></div>` : ""}
+<div class="row"><span class="muted">New plan</span><strong class="new-plan">${escapeHtml(planName(account, flow.price))} — ${escapeHtml(formatPrice(flow.price))}</strong></div>
+<p class="muted">${when}</p>
+<form method="post" action="/portal/${pid}/flow/confirm">
+<button type="submit" class="primary">Confirm</button>
+</form>
+${back}
+</div>`,
+  );
+}
+
+function hostedConfirmationPage(portal: PortalSession, message: string | null): string {
+  return page(
+    "Plan updated",
+    `<div class="card"><h1>Plan updated</h1><p role="status">${escapeHtml(message ?? "Your plan has been updated.")}</p>${returnLink(portal)}</div>`,
   );
 }
 
@@ -214,15 +289,59 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
   router.get("/portal/:id", (req, res) => {
     const portal = account.portalSessions.get(req.params.id ?? "");
     if (!portal) return html(res, 404, notFound("This billing portal session does not exist."));
+    const flow = account.pendingPortalFlow(portal);
+    if (flow) return html(res, 200, flowConfirmationPage(account, portal, flow));
     // Notices come from a fixed set, never echoed from the query string.
     const price = account.prices.get(String(req.query.price));
+    const sub = account.subscriptions.get(String(req.query.subscription));
     const notice =
       req.query.notice === "canceled"
         ? "Your subscription has been canceled."
-        : req.query.notice === "switched" && price
-          ? `Your plan has been switched to ${account.products.get(price.product)?.name ?? price.product} (${cadence(price)}).`
-          : undefined;
+        : req.query.notice === "cancel_scheduled" && sub?.cancel_at
+          ? `Your subscription will be canceled on ${formatDate(sub.cancel_at)}. You keep it until then.`
+          : req.query.notice === "renewed"
+            ? "Your subscription will renew as usual."
+            : req.query.notice === "switched" && price
+              ? `Your plan has been switched to ${planName(account, price)}.`
+              : undefined;
     html(res, 200, portalPage(account, portal, { notice }));
+  });
+
+  router.post(
+    "/portal/:id/flow/confirm",
+    caught(async (req, res) => {
+      const portal = account.portalSessions.get(req.params.id ?? "");
+      if (!portal) return html(res, 404, notFound("This billing portal session does not exist."));
+      const flow = account.pendingPortalFlow(portal);
+      // Confirmed already (a double submit, the back button): the homepage shows the outcome.
+      if (!flow) return res.redirect(303, `/portal/${encodeURIComponent(portal.id)}`);
+      try {
+        const { events } = account.completePortalFlow(portal.id);
+        await deliver(events);
+      } catch (error) {
+        if (!(error instanceof StripeApiError)) throw error;
+        return html(res, 400, flowConfirmationPage(account, portal, flow, error.message));
+      }
+      const after = portal.flow?.after_completion;
+      if (after?.type === "redirect" && after.redirect) return res.redirect(303, after.redirect.return_url);
+      if (after?.type === "hosted_confirmation") {
+        return html(res, 200, hostedConfirmationPage(portal, after.hosted_confirmation?.custom_message ?? null));
+      }
+      const notice = { notice: "switched", price: flow.price.id };
+      res.redirect(303, `/portal/${encodeURIComponent(portal.id)}?${new URLSearchParams(notice)}`);
+    }),
+  );
+
+  router.get("/portal/:id/subscriptions/:sub/cancel", (req, res) => {
+    const portal = account.portalSessions.get(req.params.id ?? "");
+    const sub = account.subscriptions.get(req.params.sub ?? "");
+    if (!portal || sub?.customer !== portal.customer) {
+      return html(res, 404, notFound("This subscription does not exist."));
+    }
+    if (sub.status === "canceled" || sub.cancel_at_period_end) {
+      return res.redirect(303, `/portal/${encodeURIComponent(portal.id)}`);
+    }
+    html(res, 200, cancelConfirmationPage(account, portal, sub));
   });
 
   /** A portal action on one of the portal customer's subscriptions, then back to the portal. */
@@ -245,11 +364,23 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
       }
     });
 
+  // Stripe's portal cancels at the end of the period by default; `when=now` cancels at once.
   router.post(
     "/portal/:id/subscriptions/:sub/cancel",
+    portalAction((req, sub): { events: EventRecord[]; notice: Record<string, string> } => {
+      if (form(req, "when") === "now") {
+        return { events: account.cancelSubscription(sub.id).events, notice: { notice: "canceled" } };
+      }
+      const { events } = account.updateSubscription(sub.id, { cancelAtPeriodEnd: true });
+      return { events, notice: { notice: "cancel_scheduled", subscription: sub.id } };
+    }),
+  );
+
+  router.post(
+    "/portal/:id/subscriptions/:sub/resume",
     portalAction((_req, sub) => ({
-      events: account.cancelSubscription(sub.id).events,
-      notice: { notice: "canceled" },
+      events: account.updateSubscription(sub.id, { cancelAtPeriodEnd: false }).events,
+      notice: { notice: "renewed" },
     })),
   );
 

@@ -23,6 +23,7 @@ type With<T, Fields> = Omit<T, keyof Fields> & Fields;
 export type Price = With<Wire<Stripe.Price>, { recurring: NonNullable<Wire<Stripe.Price>["recurring"]> }>;
 export type Product = Wire<Stripe.Product>;
 export type Customer = Wire<Stripe.Customer>;
+export type DeletedCustomer = Wire<Stripe.DeletedCustomer>;
 export type Plan = Wire<Stripe.Plan>;
 export type SubscriptionItem = With<Wire<Stripe.SubscriptionItem>, { price: Price }>;
 export type Subscription = With<Wire<Stripe.Subscription>, { items: List<SubscriptionItem> }>;
@@ -30,6 +31,7 @@ export type SubscriptionStatus = Stripe.Subscription.Status;
 export type CheckoutSession = Wire<Stripe.Checkout.Session>;
 export type CheckoutLineItem = With<Wire<Stripe.LineItem>, { price: Price }>;
 export type PortalSession = Wire<Stripe.BillingPortal.Session>;
+export type PortalFlow = NonNullable<PortalSession["flow"]>;
 
 /** Invoices only travel inside `invoice.*` events, so they carry the fields apps read, not all of them. */
 export type InvoiceLine = Pick<

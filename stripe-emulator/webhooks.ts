@@ -15,6 +15,8 @@ export class WebhookDispatcher {
     readonly url: string | null,
     private readonly secret: string,
     private readonly log: (message: string) => void,
+    /** Told after each attempt is recorded (the emulator's state file then saves it). */
+    private readonly onAttempt: () => void = () => {},
   ) {}
 
   /** Queues newly created events (or parks them while held); resolves once they have been attempted. */
@@ -102,6 +104,7 @@ export class WebhookDispatcher {
     attempt.durationMs = Date.now() - attempt.at;
     record.deliveries.push(attempt);
     if (attempt.ok) record.event.pending_webhooks = 0;
+    this.onAttempt();
     this.log(`webhook ${record.event.type} ${record.event.id} → ${attempt.status || attempt.error}`);
     return attempt;
   }

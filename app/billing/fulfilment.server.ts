@@ -24,6 +24,7 @@ import {
   USER_ID_METADATA_KEY,
 } from "./rules.ts";
 import { BillingDisabledError, getStripe, idOf } from "./stripe.server.ts";
+import { reconcileStripeChange } from "./whop-overlap.server.ts";
 
 /** A Stripe object that cannot be applied as it is; the message says why, for support. */
 export class FulfilmentError extends Error {
@@ -146,9 +147,12 @@ export async function applySubscription(
     });
   }
 
+  // One paid tier at a time: a Whop membership may hold the tier (docs/decisions/006).
+  const startedAt = subscription.start_date ? new Date(subscription.start_date * 1000) : null;
+  const { change, note } = await reconcileStripeChange(tx, user.id, plan.change, startedAt);
   try {
     await updateBillingUser(tx, user.id, {
-      ...plan.change,
+      ...change,
       ...(customerId ? { stripeCustomerId: customerId } : {}),
       subscriptionSyncedAt: observedAt,
     });
@@ -156,7 +160,7 @@ export async function applySubscription(
     if (error instanceof StripeCustomerTakenError) throw new FulfilmentError(error.message);
     throw error;
   }
-  return { result: "applied", userId: user.id, detail: plan.detail };
+  return { result: "applied", userId: user.id, detail: note ? `${plan.detail}; ${note}` : plan.detail };
 }
 
 async function subscriptionOf(session: Stripe.Checkout.Session): Promise<Stripe.Subscription | null> {
@@ -222,6 +226,7 @@ export async function applyNoSubscription(tx: Tx, userId: number, observedAt: Da
   if (freshness(observedAt, user.subscriptionSyncedAt, { finalInItsSecond: true }) === "stale") {
     return { result: "stale", userId, detail: "a newer state was applied meanwhile" };
   }
-  await updateBillingUser(tx, user.id, { ...plan.change, subscriptionSyncedAt: observedAt });
-  return { result: "applied", userId, detail: plan.detail };
+  const { change, note } = await reconcileStripeChange(tx, user.id, plan.change, null);
+  await updateBillingUser(tx, user.id, { ...change, subscriptionSyncedAt: observedAt });
+  return { result: "applied", userId, detail: note ? `${plan.detail}; ${note}` : plan.detail };
 }

@@ -2,7 +2,7 @@
 // no clock. The I/O code (fulfilment.server.ts, webhook.server.ts) gathers the facts, asks these
 // rules, and writes the answer. Each rule is unit tested in tests/unit/billing-rules.test.ts.
 import type Stripe from "stripe";
-import type { BillingProvider } from "~/generated/prisma/enums.ts";
+import type { BillingProvider, PaymentProvider } from "~/generated/prisma/enums.ts";
 
 /** The key of the tier users fall back to when they have none in force. */
 export const FREE_TIER_KEY = "free";
@@ -71,17 +71,22 @@ export function isEndedSubscriptionStatus(status: string): boolean {
 
 export type UserTierState = {
   tier: { billingProvider: BillingProvider; isBillingExempt: boolean } | null;
+  /** Stripe's subscription status. */
   subscriptionStatus: string | null;
+  /** Which provider granted the stored tier (null on rows from before Whop: Stripe's, or none). */
+  billingSource?: PaymentProvider | null;
+  whopMembershipStatus?: string | null;
 };
 
 /**
  * Whether the user's stored tier is in force. Exempt tiers always are; a paid tier only while the
- * subscription status grants it. Otherwise the user is on the free tier.
+ * status of the provider that granted it (Stripe's subscription or Whop's membership) grants it.
+ * Otherwise the user is on the free tier.
  */
 export function tierIsInForce(user: UserTierState): boolean {
   if (!user.tier) return false;
   if (user.tier.isBillingExempt || user.tier.billingProvider === "exempt") return true;
-  return user.subscriptionStatus !== null && subscriptionStatusEffect(user.subscriptionStatus) === "grant";
+  return isGrantingStatus(tierSource(user), tierSourceStatus(user));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,6 +263,8 @@ export function planSubscriptionChange(input: {
 export type EventAction =
   | { kind: "checkout" }
   | { kind: "subscription"; deleted: boolean }
+  /** The Stripe customer was deleted: unlink it from its user. */
+  | { kind: "customer-deleted" }
   | { kind: "catalog" }
   | { kind: "audit" }
   | { kind: "ignore" };
@@ -283,6 +290,8 @@ export function eventAction(type: string): EventAction {
       return { kind: "subscription", deleted: false };
     case "customer.subscription.deleted":
       return { kind: "subscription", deleted: true };
+    case "customer.deleted":
+      return { kind: "customer-deleted" };
   }
   if (type.startsWith("price.") || type.startsWith("product.")) return { kind: "catalog" };
   if (AUDIT_ONLY_EVENTS.has(type)) return { kind: "audit" };
@@ -330,15 +339,12 @@ export function tierHealth(
   tier: TierIntegration,
   prices: ReadonlyMap<string, StripePriceFact>,
   stripe: { unavailable: boolean; reason?: string },
+  whop: WhopCheck = { products: new Map(), unavailable: true, reason: "Whop was not asked" },
 ): TierHealth {
   if (tier.isBillingExempt || tier.billingProvider === "exempt") {
     return { state: "not-applicable", reason: "exempt: no payment needed" };
   }
-  if (tier.billingProvider === "whop") {
-    return tier.whopProductKey?.trim()
-      ? { state: "unverified", reason: "Whop products are not checked yet" }
-      : { state: "invalid", problems: ["a Whop tier needs a Whop product key"] };
-  }
+  if (tier.billingProvider === "whop") return whopTierHealth(tier.whopProductKey, whop);
   if (!tier.lookupKeys.length) return { state: "invalid", problems: ["a Stripe tier needs at least one lookup key"] };
   if (stripe.unavailable) return { state: "unverified", reason: `could not verify: ${stripe.reason ?? "Stripe did not answer"}` };
 
@@ -378,11 +384,15 @@ export function explainTierInForce(user: {
   storedTier: { key: string; name: string; billingProvider: BillingProvider; isBillingExempt: boolean } | null;
   subscriptionStatus: string | null;
   freeTierName: string;
+  /** Pass both for users who may pay through Whop (see explainWhopTier). */
+  billingSource?: PaymentProvider | null;
+  whopMembershipStatus?: string | null;
 }): { tierName: string; reason: string } {
   const { storedTier, subscriptionStatus } = user;
   if (storedTier && (storedTier.isBillingExempt || storedTier.billingProvider === "exempt")) {
     return { tierName: storedTier.name, reason: `${storedTier.name} is an exempt tier: it needs no payment.` };
   }
+  if (storedTier && tierSource(user) === "whop") return explainWhopTier({ ...user, storedTier });
   if (storedTier && subscriptionStatus && subscriptionStatusEffect(subscriptionStatus) === "grant") {
     const grace = subscriptionStatus === "past_due" ? " (a renewal failed; the tier is kept while Stripe retries)" : "";
     return { tierName: storedTier.name, reason: `The subscription is ${subscriptionStatus}, which grants ${storedTier.name}${grace}.` };
@@ -417,4 +427,290 @@ export function roleChangeProblem(input: {
   if (target.id === actorId) return "You cannot remove your own admin role: ask another admin.";
   if (adminCount <= 1) return "This is the last admin: make someone else an admin first.";
   return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whop: what a membership status means, which membership state is newer, and one paid tier at a
+// time across Stripe and Whop (docs/decisions/006-whop-second-billing-provider.md).
+
+/** Whop's membership statuses (REST API v1). */
+export const WHOP_MEMBERSHIP_STATUSES = [
+  "trialing",
+  "active",
+  "past_due",
+  "canceling",
+  "completed",
+  "canceled",
+  "expired",
+  "unresolved",
+  "drafted",
+] as const;
+
+/**
+ * What a Whop membership status means for the user's tier.
+ * - `active`, `trialing`: paid (or on trial) → the tier whose Whop product key is the membership's product.
+ * - `past_due`: a renewal failed and Whop is retrying → keep the tier (grace period).
+ * - `canceling`: set to end at the end of the period, still paid until then → keep the tier.
+ * - `drafted`: a checkout that has not been paid → change nothing until it is.
+ * - `completed`, `canceled`, `expired`, `unresolved` → back to free.
+ * Unknown future statuses are treated as lapsed: access is never granted by accident.
+ */
+export function whopMembershipStatusEffect(status: (typeof WHOP_MEMBERSHIP_STATUSES)[number] | (string & {})): StatusEffect {
+  switch (status) {
+    case "active":
+    case "trialing":
+    case "past_due":
+    case "canceling":
+      return "grant";
+    case "drafted":
+      return "no_change";
+    default:
+      return "revoke";
+  }
+}
+
+export function isLiveWhopStatus(status: string | null | undefined): boolean {
+  return status !== null && status !== undefined && whopMembershipStatusEffect(status) === "grant";
+}
+
+/** Which provider granted the stored tier; rows from before Whop (no billing_source) are Stripe's. */
+export function tierSource(user: { billingSource?: PaymentProvider | null }): PaymentProvider {
+  return user.billingSource ?? "stripe";
+}
+
+function tierSourceStatus(user: UserTierState): string | null {
+  return tierSource(user) === "whop" ? (user.whopMembershipStatus ?? null) : user.subscriptionStatus;
+}
+
+/** Whether a provider's status grants the paid tier it pays for. */
+export function isGrantingStatus(provider: PaymentProvider, status: string | null | undefined): boolean {
+  if (status === null || status === undefined) return false;
+  return provider === "whop" ? isLiveWhopStatus(status) : isLiveSubscriptionStatus(status);
+}
+
+/**
+ * Whether a membership state Whop reported at `observedAt` (the membership's `updated_at`) may replace
+ * the one applied at `appliedAt`. Deliveries are unordered: an older state is stale. The same
+ * `updated_at` is the same state of the membership, so applying it again changes nothing.
+ */
+export function whopFreshness(observedAt: Date, appliedAt: Date | null): "newer" | "stale" {
+  return appliedAt && observedAt.getTime() < appliedAt.getTime() ? "stale" : "newer";
+}
+
+/** A user's paid state across both providers, as the overlap rules need it. */
+export type PaidState = {
+  /** The stored tier: none, an exempt one (given by an admin), or a paid one. */
+  tier: "none" | "exempt" | "paid";
+  billingSource: PaymentProvider | null;
+  /** When the subscription or membership that granted the stored tier started. */
+  billingSince: Date | null;
+  subscriptionStatus: string | null;
+  whopMembershipStatus: string | null;
+};
+
+/** The provider whose paid tier the user is on now, or null (no tier, or an exempt one). */
+export function providerInForce(state: PaidState): PaymentProvider | null {
+  return state.tier === "paid" ? tierSource(state) : null;
+}
+
+export function isProviderLive(state: PaidState, provider: PaymentProvider): boolean {
+  return isGrantingStatus(provider, provider === "whop" ? state.whopMembershipStatus : state.subscriptionStatus);
+}
+
+const PROVIDER_THING: Record<PaymentProvider, string> = { stripe: "Stripe subscription", whop: "Whop membership" };
+
+export type GrantDecision = { take: true } | { take: false; reason: string };
+
+/**
+ * Whether a granting state from `provider` (a subscription or membership that started at
+ * `startedAt`) puts the user on its tier. A user holds one paid tier at a time: when the other
+ * provider's tier is in force and still live, the one that started later wins (an unknown start
+ * counts as the older).
+ */
+export function grantDecision(state: PaidState, provider: PaymentProvider, startedAt: Date | null): GrantDecision {
+  const current = providerInForce(state);
+  if (!current || current === provider || !isProviderLive(state, current)) return { take: true };
+  if (state.billingSince && (!startedAt || startedAt.getTime() < state.billingSince.getTime())) {
+    const status = current === "whop" ? state.whopMembershipStatus : state.subscriptionStatus;
+    return {
+      take: false,
+      reason: `the ${PROVIDER_THING[current]} in force started later (${state.billingSince.toISOString()}) and is ${status}: the newer one keeps the tier`,
+    };
+  }
+  return { take: true };
+}
+
+export type RevokeDecision = "keep" | "clear" | { fallbackTo: PaymentProvider };
+
+/**
+ * What a lapsed state from `provider` does to the stored tier: nothing unless that provider granted
+ * it ("keep": the other provider's tier, an exempt tier or none stays); back to free ("clear"); or,
+ * when the other provider still has a live subscription or membership, that one's tier.
+ */
+export function revokeDecision(state: PaidState, provider: PaymentProvider): RevokeDecision {
+  if (providerInForce(state) !== provider) return "keep";
+  const other: PaymentProvider = provider === "stripe" ? "whop" : "stripe";
+  return isProviderLive(state, other) ? { fallbackTo: other } : "clear";
+}
+
+export type WhopSubscriber = PaidState & {
+  id: number;
+  whopMembershipId: string | null;
+  whopSyncedAt: Date | null;
+};
+
+export type WhopMembershipFacts = { id: string; status: string; createdAt: Date | null };
+
+export type WhopTierChange = { grant: { id: number; key: string } } | RevokeDecision;
+
+export type WhopPlannedChange =
+  | { ignored: string }
+  | { stale: string }
+  | { record: true; tier: WhopTierChange; detail: string };
+
+/**
+ * What applying a Whop membership's state (reported at `observedAt`) changes for `user`. The
+ * membership itself is always recorded on the user (support sees it) unless the state is stale or
+ * changes nothing; `tier` says what happens to the stored tier. `tier` is the tier the membership's
+ * product belongs to, needed when its status grants one.
+ */
+export function planWhopMembershipChange(input: {
+  user: WhopSubscriber;
+  membership: WhopMembershipFacts;
+  tier: { id: number; key: string } | null;
+  observedAt: Date;
+}): WhopPlannedChange {
+  const { user, membership, tier, observedAt } = input;
+  if (whopFreshness(observedAt, user.whopSyncedAt) === "stale") {
+    return { stale: `older (${observedAt.toISOString()}) than the Whop state already applied to user ${user.id}` };
+  }
+  const effect = whopMembershipStatusEffect(membership.status);
+  if (effect === "no_change") {
+    return { ignored: `membership ${membership.id} is ${membership.status}: nothing changes until it is paid` };
+  }
+  if (effect === "grant") {
+    if (!tier) throw new Error("planWhopMembershipChange: a granting status needs the membership's tier");
+    const decision = grantDecision(user, "whop", membership.createdAt);
+    if (decision.take) {
+      return { record: true, tier: { grant: tier }, detail: `user ${user.id} → ${tier.key} (Whop ${membership.status})` };
+    }
+    return { record: true, tier: "keep", detail: `user ${user.id}: Whop membership ${membership.id} is ${membership.status}, but ${decision.reason}` };
+  }
+  const otherCurrent = user.whopMembershipId !== null && user.whopMembershipId !== membership.id;
+  if (otherCurrent && isLiveWhopStatus(user.whopMembershipStatus)) {
+    return {
+      ignored: `membership ${membership.id} is not user ${user.id}'s current Whop membership (${user.whopMembershipId}, ${user.whopMembershipStatus})`,
+    };
+  }
+  const decision = revokeDecision(user, "whop");
+  const detail =
+    decision === "clear"
+      ? `user ${user.id} → free (Whop ${membership.status})`
+      : decision === "keep"
+        ? `user ${user.id}: Whop membership ${membership.id} is ${membership.status}; the tier in force does not come from it`
+        : `user ${user.id}: Whop membership ${membership.id} is ${membership.status}; back to the live ${PROVIDER_THING[decision.fallbackTo]}`;
+  return { record: true, tier: decision, detail };
+}
+
+export type WhopEventAction = { kind: "membership" } | { kind: "payment" } | { kind: "catalog" } | { kind: "ignore" };
+
+/** What Tierdesk does with a Whop webhook of this type. */
+export function whopEventAction(type: string): WhopEventAction {
+  switch (type) {
+    case "membership.activated":
+    case "membership.deactivated":
+    case "membership.cancel_at_period_end_changed":
+    case "membership.went_valid":
+    case "membership.went_invalid":
+      return { kind: "membership" };
+    // A payment carries its membership's id, not its state: the membership is asked of Whop.
+    case "payment.succeeded":
+    case "payment.failed":
+      return { kind: "payment" };
+  }
+  if (type.startsWith("product.") || type.startsWith("plan.")) return { kind: "catalog" };
+  return { kind: "ignore" };
+}
+
+/** In words, why a user whose stored tier came from Whop is (or is not) on it. */
+export function explainWhopTier(user: {
+  storedTier: { name: string };
+  whopMembershipStatus?: string | null;
+  freeTierName: string;
+}): { tierName: string; reason: string } {
+  const { storedTier } = user;
+  const status = user.whopMembershipStatus ?? null;
+  if (isLiveWhopStatus(status)) {
+    const note =
+      status === "past_due"
+        ? " (a renewal failed; the tier is kept while Whop retries)"
+        : status === "canceling"
+          ? " (it ends at the end of the paid period)"
+          : "";
+    return { tierName: storedTier.name, reason: `The Whop membership is ${status}, which grants ${storedTier.name}${note}.` };
+  }
+  return {
+    tierName: user.freeTierName,
+    reason: `The stored tier ${storedTier.name} is not in force: the Whop membership is ${status ?? "missing"}.`,
+  };
+}
+
+// A Whop product as the dashboard and /pricing need it (null: Whop knows no such product).
+export type WhopPlanFact = {
+  id: string;
+  title: string | null;
+  visibility: string;
+  releaseMethod: string;
+  planType: string;
+  currency: string;
+  initialPrice: number;
+  renewalPrice: number;
+  /** Days between renewals; null for one-time plans. */
+  billingPeriod: number | null;
+  trialPeriodDays: number | null;
+  purchaseUrl: string | null;
+};
+
+export type WhopProductFact = {
+  id: string;
+  title: string;
+  visibility: string;
+  companyId: string | null;
+  plans: WhopPlanFact[];
+} | null;
+
+export type WhopCheck = {
+  /** By product id; a product missing from the map was not asked. */
+  products: ReadonlyMap<string, WhopProductFact>;
+  unavailable: boolean;
+  reason?: string;
+};
+
+export type WhopProductState = "found" | "missing" | "archived-product" | "no-plan";
+
+/** A plan customers can buy through Tierdesk: shown on Whop's store and sold now (not a waitlist). */
+export function isSellableWhopPlan(plan: WhopPlanFact): boolean {
+  return plan.visibility === "visible" && plan.releaseMethod === "buy_now";
+}
+
+export function whopProductState(product: WhopProductFact): WhopProductState {
+  if (!product) return "missing";
+  if (product.visibility === "archived") return "archived-product";
+  if (!product.plans.some(isSellableWhopPlan)) return "no-plan";
+  return "found";
+}
+
+const WHOP_PRODUCT_PROBLEM: Record<Exclude<WhopProductState, "found">, string> = {
+  missing: "missing in Whop",
+  "archived-product": "the product is archived in Whop",
+  "no-plan": "the product has no plan for sale (none is visible and buy-now)",
+};
+
+/** A `whop` tier is valid when its product exists, is not archived and has a plan for sale. */
+function whopTierHealth(productKey: string | null, whop: WhopCheck): TierHealth {
+  const key = productKey?.trim();
+  if (!key) return { state: "invalid", problems: ["a Whop tier needs a Whop product key"] };
+  if (whop.unavailable) return { state: "unverified", reason: `could not verify: ${whop.reason ?? "Whop did not answer"}` };
+  const state = whopProductState(whop.products.get(key) ?? null);
+  return state === "found" ? { state: "valid" } : { state: "invalid", problems: [`"${key}": ${WHOP_PRODUCT_PROBLEM[state]}`] };
 }

@@ -1,6 +1,6 @@
 // Support and admin actions on a user: sync from Stripe (the same rules as a webhook), change a role
 // (ends the user's sessions), put a user on an exempt tier. Each change is audited with it.
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import { type AuditActor, recordAudit } from "~/models/audit.server.ts";
 import { deleteUserSessions } from "~/models/session.server.ts";
 import { getTierWithPermissionsByKey } from "~/models/tier.server.ts";

@@ -21,10 +21,12 @@ import {
 } from "~/models/stripe-event.server.ts";
 import { inTransaction, type Tx } from "~/models/transaction.server.ts";
 import { applySubscription, FulfilmentError, fulfilCheckoutSession, type FulfilmentOutcome } from "./fulfilment.server.ts";
+import { applyCustomerDeleted } from "./customer-link.server.ts";
 import { invalidatePriceCache } from "./prices.server.ts";
 import { eventAction, type EventAction } from "./rules.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { getStripe, webhookSecrets } from "./stripe.server.ts";
+import { replayWhopEvent } from "./whop-webhook.server.ts";
 
 export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -183,6 +185,8 @@ async function dispatch(tx: Tx, event: Stripe.Event, action: EventAction): Promi
       return fromFulfilment(
         await applySubscription(tx, event.data.object as Stripe.Subscription, { observedAt, deleted: action.deleted }),
       );
+    case "customer-deleted":
+      return fromFulfilment(await applyCustomerDeleted(tx, event.data.object as Stripe.Customer, { observedAt }));
     case "catalog":
       invalidatePriceCache();
       return { status: "processed", note: "price cache dropped" };
@@ -262,6 +266,7 @@ export async function replayStoredEvent(eventId: string, { bulk = false }: { bul
   const started = performance.now();
   const stored = await getStoredEvent(eventId);
   if (!stored) return { ok: false, error: `No stored event ${eventId}.` };
+  if (stored.provider === "whop") return replayWhopEvent(stored, { bulk });
   let source: AttemptSource = bulk ? "bulk_replay" : "replay";
   let read = readEvent(stored.payload);
   if ("malformed" in read) {

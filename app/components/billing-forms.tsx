@@ -4,6 +4,8 @@ import { useState, type FormEvent, type ReactNode } from "react";
 
 export function useBillingRedirect() {
   const [error, setError] = useState<string | null>(null);
+  // The 409 for a second checkout names the portal: the error then offers to open it.
+  const [offersPortal, setOffersPortal] = useState(false);
   const [pending, setPending] = useState<string | null>(null);
   async function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -11,24 +13,26 @@ export function useBillingRedirect() {
     const id = form.dataset.id ?? form.action;
     setPending(id);
     setError(null);
+    setOffersPortal(false);
     try {
       const response = await fetch(form.action, {
         method: "POST",
         body: new URLSearchParams(new FormData(form) as unknown as Record<string, string>),
         headers: { Accept: "application/json" },
       });
-      const body = (await response.json().catch(() => ({}))) as { url?: string; error?: string };
+      const body = (await response.json().catch(() => ({}))) as { url?: string; error?: string; portal?: string };
       if (response.ok && body.url) {
         window.location.assign(body.url);
         return;
       }
       setError(body.error ?? `Something went wrong (HTTP ${response.status}). Please try again.`);
+      setOffersPortal(Boolean(body.portal));
     } catch {
       setError("Could not reach Tierdesk. Check your connection and try again.");
     }
     setPending(null);
   }
-  return { error, pending, onSubmit };
+  return { error, offersPortal, pending, onSubmit };
 }
 
 export function BillingForm({
@@ -66,5 +70,26 @@ export function ErrorAlert({ message }: { message: string | null | undefined }) 
     <p className="form-error" role="alert" data-testid="billing-error">
       {message}
     </p>
+  );
+}
+
+/** The last billing request's error, with a way into the customer portal when the answer pointed there. */
+export function BillingErrorAlert({ billing }: { billing: ReturnType<typeof useBillingRedirect> }) {
+  if (!billing.error) return null;
+  return (
+    <div className="form-error billing-error" role="alert">
+      <p data-testid="billing-error">{billing.error}</p>
+      {billing.offersPortal ? (
+        <BillingForm
+          action="/api/stripe/portal"
+          id="error-portal"
+          onSubmit={billing.onSubmit}
+          pending={billing.pending === "error-portal"}
+          className="secondary"
+        >
+          Open the customer portal
+        </BillingForm>
+      ) : null}
+    </div>
   );
 }

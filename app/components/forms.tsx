@@ -1,13 +1,23 @@
 import type { ReactNode } from "react";
 
+/**
+ * One message per field: the first problem is the one to fix first ("Email is required.", not also
+ * "Enter a valid email address."). For actions answering `fieldErrors`.
+ */
+export function firstErrorPerField(fieldErrors: Record<string, string[]>): Record<string, string[]> {
+  return Object.fromEntries(
+    Object.entries(fieldErrors).flatMap(([field, messages]) => (messages[0] ? [[field, [messages[0]]]] : [])),
+  );
+}
+
+/** A field's error: its first message only. */
 export function FieldError({ id, errors }: { id: string; errors?: string[] | null }) {
-  if (!errors?.length) return null;
+  const message = errors?.[0];
+  if (!message) return null;
   return (
-    <ul id={id} className="field-errors" role="alert">
-      {errors.map((message) => (
-        <li key={message}>{message}</li>
-      ))}
-    </ul>
+    <p id={id} className="field-errors" role="alert">
+      {message}
+    </p>
   );
 }
 

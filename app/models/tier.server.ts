@@ -1,5 +1,7 @@
 // Subscription tiers, their Stripe price lookup keys and their permissions.
+import { Prisma } from "~/generated/prisma/client.ts";
 import { prisma } from "~/utils/db.server.ts";
+import { singleton } from "~/utils/singleton.server.ts";
 import type { Db } from "./transaction.server.ts";
 
 const withPermissions = { include: { permissions: { include: { permission: true } } } } as const;
@@ -24,14 +26,57 @@ export function getTierWithPermissionsByKey(key: string) {
   return prisma.subscriptionTier.findUnique({ where: { key }, ...withPermissions });
 }
 
-/** The tiers owning these lookup keys (one query, whatever the number of keys). */
-export async function findLookupKeyOwners(db: Db, lookupKeys: readonly string[]) {
+// Who owns a lookup key changes only when an admin edits tiers, yet every webhook that grants a tier
+// asks. So the whole (small) table is cached per process under a fingerprint of its content, which
+// the webhook's user-lock query reads in the same round trip (lockBillingUser): an admin's edit changes
+// the fingerprint, and the next event on every instance reloads. No TTL, no stale answer.
+export const LOOKUP_KEY_OWNERS_VERSION = Prisma.sql`(
+  SELECT md5(coalesce(string_agg(p.lookup_key || '>' || t.id || ':' || t.key || ':' || t.name, ',' ORDER BY p.lookup_key), ''))
+    FROM subscription_tier_price p JOIN subscription_tier t ON t.id = p.tier_id)`;
+
+export type LookupKeyOwner = { lookupKey: string; tier: { id: number; key: string; name: string } };
+
+type OwnersCache = { version: string; owners: Map<string, LookupKeyOwner> };
+// On globalThis: the server entry and the Remix build share it.
+const ownersCache = singleton("lookup-key-owners", () => ({ current: null as OwnersCache | null }));
+const versionReadIn = new WeakMap<object, string>();
+
+/** Tells findLookupKeyOwners the fingerprint `tx` read: it may then answer from the cache. */
+export function noteLookupKeyOwnersVersion(tx: Db, version: string) {
+  versionReadIn.set(tx, version);
+}
+
+type OwnerRow = { lookupKey: string; id: number; key: string; name: string };
+
+/**
+ * The tiers owning these lookup keys: from the cache when `db` read a fingerprint that matches it,
+ * else one query, whatever the number of keys (the tier editor's checks always query).
+ */
+export async function findLookupKeyOwners(db: Db, lookupKeys: readonly string[]): Promise<LookupKeyOwner[]> {
   if (!lookupKeys.length) return [];
-  const owned = await db.subscriptionTierPrice.findMany({
-    where: { lookupKey: { in: [...lookupKeys] } },
-    select: { lookupKey: true, tier: { select: { id: true, key: true, name: true } } },
-  });
-  return owned;
+  const version = versionReadIn.get(db);
+  if (version === undefined) {
+    const rows = await db.$queryRaw<OwnerRow[]>`
+      SELECT p.lookup_key AS "lookupKey", t.id, t.key, t.name
+        FROM subscription_tier_price p JOIN subscription_tier t ON t.id = p.tier_id
+       WHERE p.lookup_key IN (${Prisma.join([...lookupKeys])})`;
+    return rows.map(({ lookupKey, ...tier }) => ({ lookupKey, tier }));
+  }
+  if (ownersCache.current?.version !== version) {
+    const rows = await db.$queryRaw<Array<{ version: string } & (OwnerRow | { [K in keyof OwnerRow]: null })>>`
+      SELECT v.version, o."lookupKey", o.id, o.key, o.name
+        FROM (SELECT ${LOOKUP_KEY_OWNERS_VERSION} AS version) v
+        LEFT JOIN (SELECT p.lookup_key AS "lookupKey", t.id, t.key, t.name
+                     FROM subscription_tier_price p JOIN subscription_tier t ON t.id = p.tier_id) o ON true`;
+    const owners = new Map<string, LookupKeyOwner>();
+    for (const row of rows) {
+      if (row.lookupKey === null) continue; // no lookup keys at all
+      owners.set(row.lookupKey, { lookupKey: row.lookupKey, tier: { id: row.id, key: row.key, name: row.name } });
+    }
+    ownersCache.current = { version: rows[0]?.version ?? "", owners };
+  }
+  const { owners } = ownersCache.current;
+  return [...new Set(lookupKeys)].flatMap((key) => owners.get(key) ?? []);
 }
 
 /** The tier that owns one lookup key, for checkout. */

@@ -1,6 +1,8 @@
 import { hash, verify } from "@node-rs/argon2";
 import { Prisma, type Role } from "~/generated/prisma/client.ts";
 import { prisma } from "~/utils/db.server.ts";
+import { escapeLike } from "./sql.server.ts";
+import { LOOKUP_KEY_OWNERS_VERSION, noteLookupKeyOwnersVersion } from "./tier.server.ts";
 import type { Db } from "./transaction.server.ts";
 
 export type { Role, User } from "~/generated/prisma/client.ts";
@@ -57,22 +59,22 @@ export type BillingUser = {
 
 /**
  * The user, locked until the caller's transaction ends, so concurrent events for one user are
- * applied one after the other and each sees the state the previous one left.
+ * applied one after the other and each sees the state the previous one left. The same round trip
+ * reads the lookup-key owners' fingerprint, so resolving the subscription's tier needs no query of
+ * its own while the tiers are unchanged (findLookupKeyOwners).
  */
 export async function lockBillingUser(tx: Db, by: { id: number } | { stripeCustomerId: string }): Promise<BillingUser | null> {
-  const rows =
-    "id" in by
-      ? await tx.$queryRaw<BillingUser[]>`
-          SELECT id, tier_id AS "tierId", stripe_customer_id AS "stripeCustomerId",
-                 stripe_subscription_id AS "stripeSubscriptionId", subscription_status AS "subscriptionStatus",
-                 subscription_synced_at AS "subscriptionSyncedAt"
-            FROM users WHERE id = ${by.id} FOR UPDATE`
-      : await tx.$queryRaw<BillingUser[]>`
-          SELECT id, tier_id AS "tierId", stripe_customer_id AS "stripeCustomerId",
-                 stripe_subscription_id AS "stripeSubscriptionId", subscription_status AS "subscriptionStatus",
-                 subscription_synced_at AS "subscriptionSyncedAt"
-            FROM users WHERE stripe_customer_id = ${by.stripeCustomerId} FOR UPDATE`;
-  return rows[0] ?? null;
+  const where = "id" in by ? Prisma.sql`id = ${by.id}` : Prisma.sql`stripe_customer_id = ${by.stripeCustomerId}`;
+  const rows = await tx.$queryRaw<Array<BillingUser & { ownersVersion: string }>>`
+    SELECT id, tier_id AS "tierId", stripe_customer_id AS "stripeCustomerId",
+           stripe_subscription_id AS "stripeSubscriptionId", subscription_status AS "subscriptionStatus",
+           subscription_synced_at AS "subscriptionSyncedAt", ${LOOKUP_KEY_OWNERS_VERSION} AS "ownersVersion"
+      FROM users WHERE ${where} FOR UPDATE`;
+  const row = rows[0];
+  if (!row) return null;
+  const { ownersVersion, ...user } = row;
+  noteLookupKeyOwnersVersion(tx, ownersVersion);
+  return user;
 }
 
 export type BillingUpdate = {
@@ -88,16 +90,36 @@ export class StripeCustomerTakenError extends Error {
   name = "StripeCustomerTakenError";
 }
 
-/** Writes a user's billing state; StripeCustomerTakenError when another user has that customer. */
+/** Whether a unique index refused a write, through Prisma's model API, its raw SQL, or node-postgres. */
+function violatesUniqueIndex(error: unknown): boolean {
+  if (isUniqueViolation(error)) return true;
+  if (error instanceof Prisma.PrismaClientKnownRequestError) {
+    const adapterError = error.meta?.driverAdapterError as { cause?: { originalCode?: unknown; kind?: unknown } } | undefined;
+    const cause = adapterError?.cause;
+    return cause?.originalCode === "23505" || cause?.kind === "UniqueConstraintViolation";
+  }
+  return (error as { code?: unknown } | null)?.code === "23505";
+}
+
+/** Writes a user's billing state (one UPDATE); StripeCustomerTakenError when another user has that customer. */
 export async function updateBillingUser(tx: Db, userId: number, data: BillingUpdate) {
+  const assignments = [Prisma.sql`subscription_synced_at = ${data.subscriptionSyncedAt}`];
+  // As with Prisma's update, a field left undefined keeps its value.
+  if (data.tierId !== undefined) assignments.push(Prisma.sql`tier_id = ${data.tierId}`);
+  const { stripeCustomerId, stripeSubscriptionId, subscriptionStatus } = data;
+  if (stripeCustomerId !== undefined) assignments.push(Prisma.sql`stripe_customer_id = ${stripeCustomerId}`);
+  if (stripeSubscriptionId !== undefined) assignments.push(Prisma.sql`stripe_subscription_id = ${stripeSubscriptionId}`);
+  if (subscriptionStatus !== undefined) assignments.push(Prisma.sql`subscription_status = ${subscriptionStatus}`);
+  let updated: number;
   try {
-    await tx.user.update({ where: { id: userId }, data, select: { id: true } });
+    updated = await tx.$executeRaw`UPDATE users SET ${Prisma.join(assignments, ", ")} WHERE id = ${userId}`;
   } catch (error) {
-    if (isUniqueViolation(error)) {
+    if (violatesUniqueIndex(error)) {
       throw new StripeCustomerTakenError(`Stripe customer ${String(data.stripeCustomerId)} is already linked to another Tierdesk user.`);
     }
     throw error;
   }
+  if (updated !== 1) throw new Error(`Tierdesk user ${userId} does not exist.`);
 }
 
 export function countUsers() {
@@ -110,7 +132,7 @@ export function countUsers() {
 export const USERS_PAGE_SIZE = 50;
 
 export type UserSearch = {
-  /** An email (or its beginning), a Stripe customer id (cus_…) or subscription id (sub_…). */
+  /** An email (or its beginning), a Stripe customer id (cus_…) or subscription id (sub_…), a Whop user (user_…) or membership (mem_…). */
   q?: string;
   role?: Role;
   /** A tier key; "free" also matches users without a tier. */
@@ -119,15 +141,15 @@ export type UserSearch = {
   status?: string;
 };
 
-function escapeLike(text: string) {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
 
 function userConditions({ q, role, tierKey, status }: UserSearch): Prisma.Sql[] {
   const where: Prisma.Sql[] = [];
   if (q) {
     if (q.startsWith("cus_")) where.push(Prisma.sql`u.stripe_customer_id = ${q}`);
     else if (q.startsWith("sub_")) where.push(Prisma.sql`u.stripe_subscription_id = ${q}`);
+    // Whop ids (never an email: those have an "@").
+    else if (/^user_[A-Za-z0-9]+$/.test(q)) where.push(Prisma.sql`u.whop_user_id = ${q}`);
+    else if (/^mem_[A-Za-z0-9]+$/.test(q)) where.push(Prisma.sql`u.whop_membership_id = ${q}`);
     else where.push(Prisma.sql`u.email LIKE ${`${escapeLike(q.trim().toLowerCase())}%`}`);
   }
   if (role) where.push(Prisma.sql`u.role = ${role}::user_role`);
@@ -200,4 +222,11 @@ export async function setUserTier(tx: Db, id: number, tierId: number | null) {
 
 export function findUserByStripeCustomer(customerId: string) {
   return prisma.user.findUnique({ where: { stripeCustomerId: customerId }, select: { id: true, email: true } });
+}
+
+/** The user linked to this Stripe customer, with their tier, locked until the caller's transaction ends. */
+export async function lockUserByStripeCustomer(tx: Db, customerId: string) {
+  const rows = await tx.$queryRaw<Array<{ id: number }>>`SELECT id FROM users WHERE stripe_customer_id = ${customerId} FOR UPDATE`;
+  const row = rows[0];
+  return row ? tx.user.findUnique({ where: { id: row.id }, include: { tier: true } }) : null;
 }

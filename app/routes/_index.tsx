@@ -14,7 +14,11 @@ export default function Index() {
         <Link className="button" to="/pricing">
           See pricing
         </Link>
-        {user ? null : (
+        {user ? (
+          <Link className="button secondary" to={user.role === "customer" ? "/account" : "/admin"}>
+            {user.role === "customer" ? "Your account" : "Admin"}
+          </Link>
+        ) : (
           <Link className="button secondary" to="/login">
             Sign in
           </Link>

@@ -1,93 +1,216 @@
-// /account: the signed-in user's plan, subscription status and dates, permissions, and billing.
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { json } from "@remix-run/node";
-import { Link, useLoaderData } from "@remix-run/react";
-import { fetchSubscriptionDates } from "~/billing/subscription-details.server.ts";
-import { billingMode } from "~/billing/stripe.server.ts";
-import { BillingForm, ErrorAlert, useBillingRedirect } from "~/components/billing-forms.tsx";
+// /account: the signed-in user's plan with its price and interval, where the subscription stands (in
+// words, with its date), what the plan includes, and the one next action that fits (see
+// app/billing/customer-account.server.ts). "Resume" is this route's action: it undoes a cancellation
+// at period end in one click (subscriptions.update cancel_at_period_end=false), without the portal.
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json, redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
+import { accountView, resumeSubscription, type SubscriptionState } from "~/billing/customer-account.server.ts";
+import { BillingErrorAlert, BillingForm, useBillingRedirect } from "~/components/billing-forms.tsx";
 import { formatDate } from "~/components/dates.tsx";
-import { getEntitlements } from "~/billing/entitlements.server.ts";
 import { requireUser } from "~/utils/auth.server.ts";
+import { consumeAttempt } from "~/utils/rate-limit.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Your account · Tierdesk" }];
 
-const STATUS_TEXT: Record<string, string> = {
-  active: "Active",
-  trialing: "On trial",
-  past_due: "Payment overdue: Stripe is retrying your card. Update it in the billing portal.",
-  incomplete: "Waiting for your first payment",
-  canceled: "Canceled",
-  unpaid: "Unpaid",
-  incomplete_expired: "Expired before payment",
-  paused: "Paused",
-};
-
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
-  const entitlements = await getEntitlements(user);
-  const dates =
-    user.stripeSubscriptionId && billingMode() !== "disabled" ? await fetchSubscriptionDates(user.stripeSubscriptionId) : null;
-  return json({
-    email: user.email,
-    entitlements,
-    dates,
-    canManageBilling: Boolean(user.stripeCustomerId),
-  });
+  return json(await accountView(user));
+}
+
+export async function action({ request }: ActionFunctionArgs) {
+  const user = await requireUser(request);
+  const form = await request.formData();
+  if (form.get("intent") !== "resume") return json({ error: "Unknown action." }, { status: 400 });
+  const limit = await consumeAttempt([["billingPerUser", String(user.id)]]);
+  if (!limit.allowed) {
+    return json(
+      { error: "Too many billing requests. Please wait a moment and try again." },
+      { status: 429, headers: { "Retry-After": String(limit.retryAfterSeconds) } },
+    );
+  }
+  const outcome = await resumeSubscription(user);
+  if (!outcome.ok) return json({ error: outcome.message }, { status: 409 });
+  return redirect("/account?subscription=resumed", 303);
+}
+
+const NOTICES: Record<string, string> = {
+  "plan=changed": "Your plan change is confirmed.",
+  "subscription=resumed": "Your subscription will renew as usual.",
+};
+
+/** The subscription's state as a sentence, with the date that matters. */
+function StateText({ state, planName }: { state: SubscriptionState; planName: string }) {
+  switch (state.kind) {
+    case "active":
+      return state.renewsAt ? (
+        <>
+          Active. Renews on <time dateTime={state.renewsAt}>{formatDate(state.renewsAt)}</time>.
+        </>
+      ) : (
+        <>Active.</>
+      );
+    case "trialing":
+      return state.renewsAt ? (
+        <>
+          On trial. The first payment is due on <time dateTime={state.renewsAt}>{formatDate(state.renewsAt)}</time>.
+        </>
+      ) : (
+        <>On trial.</>
+      );
+    case "ending":
+      return (
+        <>
+          Cancelled. Your {planName} plan ends on <time dateTime={state.endsAt}>{formatDate(state.endsAt)}</time>; you
+          keep it until then.
+        </>
+      );
+    case "past-due":
+      return (
+        <>
+          Payment overdue
+          {state.since ? (
+            <>
+              {" "}
+              since <time dateTime={state.since}>{formatDate(state.since)}</time>
+            </>
+          ) : null}
+          . Stripe is retrying your card: update your payment method to keep your plan.
+        </>
+      );
+    case "incomplete":
+      return <>Waiting for your first payment.</>;
+    case "ended":
+      return <>Your previous subscription has ended.</>;
+    case "none":
+      return <>No subscription.</>;
+  }
 }
 
 export default function Account() {
-  const { email, entitlements, dates, canManageBilling } = useLoaderData<typeof loader>();
+  const view = useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>();
+  const [searchParams] = useSearchParams();
   const billing = useBillingRedirect();
+  const notice = Object.entries(NOTICES).find(([query]) => {
+    const [key, value] = query.split("=");
+    return key !== undefined && searchParams.get(key) === value;
+  })?.[1];
   return (
-    <section className="card">
+    <div className="account">
       <h1>Your account</h1>
-      <ErrorAlert message={billing.error} />
-      <dl className="facts">
-        <dt>Email</dt>
-        <dd>{email}</dd>
-        <dt>Plan</dt>
-        <dd data-testid="current-tier">{entitlements.tier?.name ?? "Free"}</dd>
-        {entitlements.status ? (
-          <>
-            <dt>Subscription</dt>
-            <dd data-testid="subscription-status">{STATUS_TEXT[entitlements.status] ?? entitlements.status}</dd>
-          </>
+      {notice ? (
+        <p className="notice" role="status" data-testid="account-notice">
+          {notice}
+        </p>
+      ) : null}
+      <BillingErrorAlert billing={billing} />
+      {actionData?.error ? (
+        <p className="form-error" role="alert" data-testid="billing-error">
+          {actionData.error}
+        </p>
+      ) : null}
+
+      <section className="card plan-summary" aria-labelledby="plan-heading">
+        <p className="eyebrow" id="plan-heading">
+          Your plan
+        </p>
+        <p className="plan-name" data-testid="current-tier">
+          {view.plan.name}
+        </p>
+        {view.price ? (
+          <p className="plan-price" data-testid="plan-price">
+            {view.price.label}
+          </p>
         ) : null}
-        {dates?.renewsAt ? (
-          <>
-            <dt>Renews on</dt>
-            <dd data-testid="renews-at">{formatDate(dates.renewsAt)}</dd>
-          </>
+        <p data-testid="subscription-status">
+          <StateText state={view.state} planName={view.plan.name} />
+        </p>
+        {view.stripeUnavailable ? (
+          <p className="hint">Billing details could not be loaded from Stripe just now.</p>
         ) : null}
-        {dates?.cancelsAt ? (
-          <>
-            <dt>Cancels on</dt>
-            <dd data-testid="cancels-at">{formatDate(dates.cancelsAt)}</dd>
-          </>
-        ) : null}
-      </dl>
-      <h2>What your plan includes</h2>
-      {entitlements.permissions.length ? (
-        <ul data-testid="permissions">
-          {entitlements.permissions.map((permission) => (
-            <li key={permission}>
-              <code>{permission}</code>
-            </li>
-          ))}
-        </ul>
-      ) : (
-        <p>No extra permissions.</p>
-      )}
-      <div className="actions">
-        {canManageBilling ? (
-          <BillingForm action="/api/stripe/portal" id="portal" onSubmit={billing.onSubmit} pending={billing.pending === "portal"}>
-            Manage subscription
-          </BillingForm>
-        ) : null}
-        <Link className="button secondary" to="/pricing">
-          Compare plans
-        </Link>
-      </div>
-    </section>
+        <NextActions view={view} billing={billing} />
+      </section>
+
+      <section className="card" aria-labelledby="includes-heading">
+        <h2 id="includes-heading">What your plan includes</h2>
+        {view.includes.length ? (
+          <ul className="includes" data-testid="permissions">
+            {view.includes.map((permission) => (
+              <li key={permission.name}>{permission.description}</li>
+            ))}
+          </ul>
+        ) : (
+          <p>No extra features.</p>
+        )}
+      </section>
+
+      <section className="card" aria-labelledby="details-heading">
+        <h2 id="details-heading">Account details</h2>
+        <dl className="facts">
+          <dt>Email</dt>
+          <dd className="email">{view.email}</dd>
+        </dl>
+      </section>
+    </div>
   );
+}
+
+type View = ReturnType<typeof useLoaderData<typeof loader>>;
+
+/** The one action that fits the state first (primary), then managing billing when there is a customer. */
+function NextActions({ view, billing }: { view: View; billing: ReturnType<typeof useBillingRedirect> }) {
+  const navigation = useNavigation();
+  const portal = (label: string, primary: boolean) => (
+    <BillingForm
+      action="/api/stripe/portal"
+      id={`portal-${label}`}
+      onSubmit={billing.onSubmit}
+      pending={billing.pending === `portal-${label}`}
+      className={primary ? undefined : "secondary"}
+    >
+      {label}
+    </BillingForm>
+  );
+  const manage = view.canManageBilling ? portal("Manage billing", false) : null;
+  switch (view.nextAction.kind) {
+    case "resume":
+      return (
+        <div className="actions" data-testid="next-action" data-action="resume">
+          <Form method="post">
+            <input type="hidden" name="intent" value="resume" />
+            <button type="submit" disabled={navigation.state === "submitting"}>
+              {navigation.state === "submitting" ? "Resuming…" : "Resume subscription"}
+            </button>
+          </Form>
+          {manage}
+        </div>
+      );
+    case "update-payment":
+      return (
+        <div className="actions" data-testid="next-action" data-action="update-payment">
+          {view.canManageBilling ? portal("Update payment method", true) : null}
+        </div>
+      );
+    case "change-plan":
+      return (
+        <div className="actions" data-testid="next-action" data-action="change-plan">
+          <Link className="button" to="/pricing">
+            Change plan
+          </Link>
+          {manage}
+        </div>
+      );
+    case "subscribe":
+      return (
+        <div className="actions" data-testid="next-action" data-action="subscribe">
+          <Link className="button" to="/pricing">
+            Choose a plan
+          </Link>
+          {manage}
+        </div>
+      );
+    case "none":
+      return manage ? <div className="actions">{manage}</div> : null;
+  }
 }

@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunct
 import { json, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
-import { Field } from "~/components/forms.tsx";
+import { Field, firstErrorPerField } from "~/components/forms.tsx";
 import { authenticator, getOptionalUser, homeFor, InvalidCredentialsError } from "~/utils/auth.server.ts";
 import { parseForm } from "~/utils/forms.ts";
 import { consumeAttempt, forgiveAttempt, resetAttempts } from "~/utils/rate-limit.server.ts";
@@ -49,7 +49,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const form = await request.clone().formData();
   const parsed = parseForm(LoginSchema, form);
   if (!parsed.success) {
-    return json({ formError: null, fieldErrors: parsed.fieldErrors, email: parsed.values.email ?? "" }, { status: 400 });
+    return json(
+      { formError: null, fieldErrors: firstErrorPerField(parsed.fieldErrors), email: parsed.values.email ?? "" },
+      { status: 400 },
+    );
   }
   const { email, next } = parsed.data;
   const ip = context.clientIp;

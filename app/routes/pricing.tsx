@@ -1,63 +1,119 @@
-// /pricing: the customer-facing tiers with live Stripe prices.
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { json } from "@remix-run/node";
-import { Link, useLoaderData } from "@remix-run/react";
-import { formatAmount, formatInterval, lookupPrices } from "~/billing/prices.server.ts";
-import { hasValidIntegration, isLiveSubscriptionStatus } from "~/billing/rules.ts";
-import { BillingForm, ErrorAlert, useBillingRedirect } from "~/components/billing-forms.tsx";
+// /pricing: the customer-facing tiers with live Stripe prices, the viewer's plan and interval marked,
+// and one action per tier (see app/billing/customer-pricing.server.ts): sign in, subscribe, switch
+// through the portal's confirmation page (this route's action), or a Whop product page.
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json, redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { appOrigin, createPlanSwitchSession } from "~/billing/checkout.server.ts";
+import {
+  isExemptTier,
+  type PlanAction,
+  planAction,
+  type PriceDisplay,
+  priceDisplay,
+  type Viewer,
+} from "~/billing/customer-pricing.server.ts";
 import { getEntitlements } from "~/billing/entitlements.server.ts";
+import { lookupPrices } from "~/billing/prices.server.ts";
+import { hasValidIntegration, isLiveSubscriptionStatus } from "~/billing/rules.ts";
+import { billingMode } from "~/billing/stripe.server.ts";
+import { fetchSubscriptionDetails } from "~/billing/subscription-details.server.ts";
+import { BillingErrorAlert, BillingForm, useBillingRedirect } from "~/components/billing-forms.tsx";
 import { listCustomerFacingTiers } from "~/models/tier.server.ts";
-import { getOptionalUser } from "~/utils/auth.server.ts";
+import { getOptionalUser, requireUser } from "~/utils/auth.server.ts";
+import { consumeAttempt } from "~/utils/rate-limit.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Pricing · Tierdesk" }];
 
-type Viewer = "anonymous" | "free" | "subscriber";
-
 export async function loader({ request }: LoaderFunctionArgs) {
   const [user, tiers] = await Promise.all([getOptionalUser(request), listCustomerFacingTiers()]);
-  const offered = tiers.filter((tier) => hasValidIntegration({ ...tier, lookupKeys: tier.prices.map((p) => p.lookupKey) }));
-  const stripeKeys = offered.filter((t) => t.billingProvider === "stripe").flatMap((t) => t.prices.map((p) => p.lookupKey));
-  const lookup = await lookupPrices(stripeKeys);
-  const entitlements = user ? await getEntitlements(user) : null;
-
+  const offered = tiers
+    .map((tier) => ({ ...tier, lookupKeys: tier.prices.map((p) => p.lookupKey) }))
+    .filter((tier) => hasValidIntegration(tier));
+  const stripeKeys = offered.filter((t) => t.billingProvider === "stripe").flatMap((t) => t.lookupKeys);
+  const subscribed = Boolean(user && isLiveSubscriptionStatus(user.subscriptionStatus));
+  const subscriptionId = subscribed && billingMode() !== "disabled" ? user?.stripeSubscriptionId : null;
+  // One price lookup (cached) and, for subscribers, one subscription read: which price is theirs.
+  const [lookup, entitlements, subscription] = await Promise.all([
+    lookupPrices(stripeKeys),
+    user ? getEntitlements(user) : Promise.resolve(null),
+    subscriptionId ? fetchSubscriptionDetails(subscriptionId) : Promise.resolve(null),
+  ]);
+  const tierKey = entitlements?.tier?.key ?? null;
+  const currentPrice = subscription?.item?.lookupKey ? lookup.found.get(subscription.item.lookupKey) : undefined;
   const viewer: Viewer = !user
-    ? "anonymous"
-    : isLiveSubscriptionStatus(user.subscriptionStatus)
-      ? "subscriber"
-      : "free";
+    ? { kind: "anonymous" }
+    : subscribed
+      ? {
+          kind: "subscriber",
+          tierKey,
+          lookupKey: subscription?.item?.lookupKey ?? null,
+          interval: currentPrice?.interval ?? subscription?.item?.interval ?? null,
+          cancelAtPeriodEnd: subscription?.cancelAtPeriodEnd ?? false,
+        }
+      : { kind: "free", tierKey };
+  const currentLookupKey = viewer.kind === "subscriber" ? viewer.lookupKey : null;
+
   return json({
-    viewer,
-    currentTierKey: entitlements?.tier?.key ?? null,
+    viewer: viewer.kind,
+    checkoutCancelled: new URL(request.url).searchParams.get("checkout") === "cancelled",
     pricesUnavailable: lookup.unavailable,
-    tiers: offered.map((tier) => ({
-      key: tier.key,
-      name: tier.name,
-      description: tier.description,
-      userLimit: tier.userLimit,
-      billingProvider: tier.billingProvider,
-      fallbackPrice: tier.fallbackPrice,
-      permissions: tier.permissions.map((p) => p.permission.description || p.permission.name).sort(),
-      prices: tier.prices.map(({ lookupKey }) => {
-        const live = lookup.prices.get(lookupKey);
-        return live?.unitAmount != null
-          ? { lookupKey, amount: formatAmount(live.unitAmount, live.currency), interval: formatInterval(live) }
-          : { lookupKey, amount: null, interval: null };
-      }),
-    })),
+    tiers: offered.map((tier) => {
+      const display = priceDisplay(tier, lookup.prices, { unavailable: lookup.unavailable, currentLookupKey });
+      return {
+        key: tier.key,
+        name: tier.name,
+        description: tier.description,
+        userLimit: tier.userLimit,
+        exempt: isExemptTier(tier),
+        permissions: tier.permissions.map((p) => p.permission.description || p.permission.name).sort(),
+        current: tierKey === tier.key,
+        display,
+        action: planAction(tier, viewer, display.kind === "prices" ? display.prices : []),
+      };
+    }),
   });
 }
 
-type Tier = ReturnType<typeof useLoaderData<typeof loader>>["tiers"][number];
+/** "switch": opens the portal's confirmation page for moving the subscription to `lookup_key`. */
+export async function action({ request }: ActionFunctionArgs) {
+  const user = await requireUser(request);
+  const form = await request.formData();
+  if (form.get("intent") !== "switch") return json({ error: "Unknown action." }, { status: 400 });
+  const limit = await consumeAttempt([["billingPerUser", String(user.id)]]);
+  if (!limit.allowed) {
+    return json(
+      { error: "Too many billing requests. Please wait a moment and try again." },
+      { status: 429, headers: { "Retry-After": String(limit.retryAfterSeconds) } },
+    );
+  }
+  const outcome = await createPlanSwitchSession(user, String(form.get("lookup_key") ?? ""), appOrigin(request));
+  if (outcome.ok) return redirect(outcome.url, 303);
+  const status = outcome.problem === "stripe-unreachable" ? 502 : outcome.problem === "billing-disabled" ? 503 : 400;
+  return json({ error: outcome.message }, { status });
+}
 
-const INTERVAL_LABEL: Record<string, string> = { month: "monthly", year: "yearly", week: "weekly", day: "daily" };
+type Tier = ReturnType<typeof useLoaderData<typeof loader>>["tiers"][number];
+type Billing = ReturnType<typeof useBillingRedirect>;
 
 export default function Pricing() {
   const data = useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>();
   const billing = useBillingRedirect();
   return (
     <section>
       <h1>Plans and pricing</h1>
-      <ErrorAlert message={billing.error} />
+      {data.checkoutCancelled ? (
+        <p className="notice" role="status" data-testid="checkout-cancelled">
+          Checkout was cancelled: you have not been charged, and your plan is unchanged.
+        </p>
+      ) : null}
+      <BillingErrorAlert billing={billing} />
+      {actionData?.error ? (
+        <p className="form-error" role="alert" data-testid="billing-error">
+          {actionData.error}
+        </p>
+      ) : null}
       {data.pricesUnavailable ? (
         <p className="notice" role="status">
           Live prices could not be loaded from Stripe just now; the prices shown are indicative.
@@ -65,20 +121,31 @@ export default function Pricing() {
       ) : null}
       <div className="plans">
         {data.tiers.map((tier) => (
-          <article key={tier.key} className={`plan${tier.key === data.currentTierKey ? " current" : ""}`} data-testid={`plan-${tier.key}`}>
-            <h2>{tier.name}</h2>
+          <article
+            key={tier.key}
+            className={`plan${tier.current ? " current" : ""}`}
+            data-testid={`plan-${tier.key}`}
+            aria-labelledby={`plan-${tier.key}-name`}
+          >
+            <h2 id={`plan-${tier.key}-name`}>{tier.name}</h2>
+            {tier.current ? (
+              <p className="badge" data-testid="current-plan">
+                Your current plan
+              </p>
+            ) : null}
             {tier.description ? <p>{tier.description}</p> : null}
-            <PriceList tier={tier} unavailable={data.pricesUnavailable} />
+            <Prices display={tier.display} />
             <p className="hint">
               Up to {tier.userLimit} user{tier.userLimit === 1 ? "" : "s"}
             </p>
-            <ul>
+            <ul className="includes">
               {tier.permissions.map((permission) => (
                 <li key={permission}>{permission}</li>
               ))}
             </ul>
-            {tier.key === data.currentTierKey ? <p className="notice">Your current plan</p> : null}
-            <CallToAction tier={tier} viewer={data.viewer} isCurrent={tier.key === data.currentTierKey} billing={billing} />
+            <div className="plan-action">
+              <CallToAction tier={tier} action={tier.action} billing={billing} />
+            </div>
           </article>
         ))}
       </div>
@@ -86,72 +153,104 @@ export default function Pricing() {
   );
 }
 
-function PriceList({ tier, unavailable }: { tier: Tier; unavailable: boolean }) {
-  const live = tier.prices.filter((price) => price.amount);
-  if (tier.billingProvider !== "stripe" || !live.length) {
-    return (
-      <p className="price">
-        {tier.fallbackPrice}
-        {tier.billingProvider === "stripe" && unavailable ? <span className="fallback"> (indicative)</span> : null}
-      </p>
-    );
-  }
-  return (
-    <div>
-      {live.map((price) => (
-        <p key={price.lookupKey} className="price">
-          {price.amount} <small>/ {price.interval}</small>
+function Prices({ display }: { display: PriceDisplay }) {
+  switch (display.kind) {
+    case "free":
+      return <p className="price">Free</p>;
+    case "prices":
+      return (
+        <ul className="prices">
+          {display.prices.map((price) => (
+            <li
+              key={price.lookupKey}
+              className={`price${price.current ? " current" : ""}`}
+              data-testid={`price-${price.lookupKey}`}
+            >
+              {price.amount} <small>/ {price.interval}</small>
+              {price.current ? <span className="badge small">Current</span> : null}
+            </li>
+          ))}
+        </ul>
+      );
+    case "indicative":
+      return (
+        <p className="price">
+          {display.text} <span className="fallback">(indicative)</span>
         </p>
-      ))}
-    </div>
-  );
+      );
+    case "whop":
+      return <p className="hint">Priced and sold on Whop.</p>;
+    case "unavailable":
+      return <p className="hint">Price not available just now.</p>;
+  }
 }
 
-function CallToAction({
-  tier,
-  viewer,
-  isCurrent,
-  billing,
-}: {
-  tier: Tier;
-  viewer: Viewer;
-  isCurrent: boolean;
-  billing: ReturnType<typeof useBillingRedirect>;
-}) {
-  if (tier.billingProvider === "whop") return <p className="hint">Available through Whop.</p>;
-  if (tier.billingProvider !== "stripe") return null;
-  if (viewer === "anonymous") {
-    return (
-      <Link className="button" to="/login?next=%2Fpricing">
-        Sign in to subscribe
-      </Link>
-    );
+function CallToAction({ tier, action, billing }: { tier: Tier; action: PlanAction; billing: Billing }) {
+  switch (action.kind) {
+    case "sign-in":
+      return (
+        <Link className="button" to="/login?next=%2Fpricing">
+          Sign in to subscribe
+        </Link>
+      );
+    case "sign-up":
+      return (
+        <Link className="button secondary" to="/signup">
+          Start for free
+        </Link>
+      );
+    case "current":
+      return null;
+    case "subscribe":
+      return (
+        <div className="actions">
+          {action.prices.map((price) => {
+            const id = `checkout-${price.lookupKey}`;
+            return (
+              <BillingForm
+                key={price.lookupKey}
+                action="/api/stripe/checkout"
+                id={id}
+                fields={{ lookup_key: price.lookupKey }}
+                onSubmit={billing.onSubmit}
+                pending={billing.pending === id}
+              >
+                {price.label}
+              </BillingForm>
+            );
+          })}
+        </div>
+      );
+    case "switch":
+      return <SwitchForm lookupKey={action.lookupKey} label={action.label} />;
+    case "resume-first":
+      return (
+        <p className="hint">
+          Your subscription is set to end. <Link to="/account">Resume it</Link> to change plan.
+        </p>
+      );
+    case "whop":
+      return (
+        <a className="button" href={action.url} rel="noopener noreferrer">
+          Get {tier.name} on Whop
+        </a>
+      );
+    case "none":
+      return tier.exempt ? <p className="hint">Yours whenever you have no paid plan.</p> : null;
   }
-  if (viewer === "subscriber") {
-    return (
-      <BillingForm action="/api/stripe/portal" id={`portal-${tier.key}`} onSubmit={billing.onSubmit} pending={billing.pending === `portal-${tier.key}`} className={isCurrent ? "" : "secondary"}>
-        Manage subscription
-      </BillingForm>
-    );
-  }
+}
+
+/** A plain form: with JavaScript Remix follows the redirect to Stripe, without it the browser does. */
+function SwitchForm({ lookupKey, label }: { lookupKey: string; label: string }) {
+  const navigation = useNavigation();
+  const pending = navigation.state !== "idle" && navigation.formData?.get("lookup_key") === lookupKey;
   return (
-    <div className="actions">
-      {tier.prices.map((price) => {
-        const id = `checkout-${price.lookupKey}`;
-        const label = price.interval ? `Subscribe ${INTERVAL_LABEL[price.interval] ?? `every ${price.interval}`}` : `Subscribe (${price.lookupKey})`;
-        return (
-          <BillingForm
-            key={price.lookupKey}
-            action="/api/stripe/checkout"
-            id={id}
-            fields={{ lookup_key: price.lookupKey }}
-            onSubmit={billing.onSubmit}
-            pending={billing.pending === id}
-          >
-            {label}
-          </BillingForm>
-        );
-      })}
-    </div>
+    <Form method="post">
+      <input type="hidden" name="intent" value="switch" />
+      <input type="hidden" name="lookup_key" value={lookupKey} />
+      <button type="submit" disabled={pending}>
+        {pending ? "Redirecting…" : label}
+      </button>
+    </Form>
   );
 }

@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunct
 import { json, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
-import { Field } from "~/components/forms.tsx";
+import { Field, firstErrorPerField } from "~/components/forms.tsx";
 import { createUser, getUserByEmail, isUniqueViolation } from "~/models/user.server.ts";
 import { getOptionalUser, homeFor } from "~/utils/auth.server.ts";
 import { type FieldErrors, parseForm } from "~/utils/forms.ts";
@@ -65,7 +65,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!limit.allowed) return tooManySignUps(limit.retryAfterSeconds, String(form.get("email") ?? ""));
   const parsed = parseForm(SignupSchema, form);
   if (!parsed.success) {
-    return json({ formError: null, fieldErrors: parsed.fieldErrors, email: parsed.values.email ?? "" }, { status: 400 });
+    return json(
+      { formError: null, fieldErrors: firstErrorPerField(parsed.fieldErrors), email: parsed.values.email ?? "" },
+      { status: 400 },
+    );
   }
   const { email, password, next } = parsed.data;
   if (await getUserByEmail(email)) return emailTaken(email);

@@ -1,5 +1,6 @@
 // The database. PostgreSQL (through @prisma/adapter-pg) when DATABASE_URL is set; otherwise an
 // embedded PGlite database in `.data/pglite`, migrated at start, so the quick start needs no server.
+import { AsyncLocalStorage } from "node:async_hooks";
 import fs from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
@@ -10,6 +11,7 @@ import { PrismaClient } from "~/generated/prisma/client.ts";
 import { config } from "./config.server.ts";
 import { logger } from "./logger.server.ts";
 import { applyMigrations, pendingMigrations, pgRunner } from "./migrations.server.ts";
+import { singleton } from "./singleton.server.ts";
 
 export type Database = {
   prisma: PrismaClient;
@@ -25,12 +27,119 @@ export function embeddedDataDir() {
   return path.resolve(config().pgliteDataDir);
 }
 
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL: prepared statements, and the connection of a transaction
+
+// Prisma's adapter prepares a statement once per connection when it is given a name: the hot paths
+// repeat the same few statements, which are then parsed and planned once instead of on every request.
+// Capped, so that statements built with a varying number of parameters cannot fill every connection.
+const MAX_PREPARED_STATEMENTS = 500;
+// On globalThis, like the database itself: the server entry and the Remix build share them.
+const statementNames = singleton("statement-names", () => new Map<string, string>());
+
+/** A stable name for a statement's text (prepared once per connection), or undefined past the cap. */
+export function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (!name && statementNames.size < MAX_PREPARED_STATEMENTS) {
+    name = `tierdesk_${statementNames.size}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
+/**
+ * The connection a Prisma interactive transaction runs on, for the code inside it (see
+ * `inTransaction`): raw SQL can go straight to it, same connection and same transaction, without
+ * Prisma's query layer. `client` is null once the transaction has ended.
+ */
+export type TransactionConnection = {
+  client: pg.PoolClient | null;
+  /** Statements sent in the same round trip as COMMIT (nobody reads their results). */
+  atCommit: string[];
+};
+const transactionConnections = singleton(
+  "transaction-connections",
+  () => new AsyncLocalStorage<TransactionConnection>(),
+);
+
+/** Runs `work` so that the Prisma transaction it starts reports its connection in `connection`. */
+export function withTransactionConnection<T>(work: (connection: TransactionConnection) => Promise<T>): Promise<T> {
+  const connection: TransactionConnection = { client: null, atCommit: [] };
+  return transactionConnections.run(connection, () => work(connection));
+}
+
+type AdapterTransaction = Awaited<ReturnType<Awaited<ReturnType<PrismaPg["connect"]>>["startTransaction"]>>;
+
+/**
+ * Reports a starting transaction's connection to the `withTransactionConnection` around it, and sends
+ * the statements left for COMMIT with it. The adapter keeps the transaction's pg client in `client`, a
+ * field it does not declare public: it is checked, and without a pg client there raw SQL simply keeps
+ * going through Prisma.
+ */
+function reportConnection(transaction: AdapterTransaction): AdapterTransaction {
+  const connection = transactionConnections.getStore();
+  const client: unknown = (transaction as unknown as { client?: unknown }).client;
+  if (!connection || connection.client || !(client instanceof pg.Client)) return transaction;
+  const poolClient = client as pg.PoolClient;
+  connection.client = poolClient;
+  const executeRaw = transaction.executeRaw.bind(transaction);
+  const commit = transaction.commit.bind(transaction);
+  const rollback = transaction.rollback.bind(transaction);
+  const ended = () => {
+    connection.client = null;
+    connection.atCommit = [];
+  };
+  return Object.assign(transaction, {
+    async executeRaw(query: Parameters<AdapterTransaction["executeRaw"]>[0]) {
+      if (query.sql !== "COMMIT" || !connection.atCommit.length) return executeRaw(query);
+      const statements = [...connection.atCommit, "COMMIT"].join(";\n");
+      connection.atCommit = [];
+      try {
+        // If one of them fails, PostgreSQL skips the rest of the query, COMMIT included.
+        await poolClient.query(statements);
+      } catch (error) {
+        await executeRaw({ ...query, sql: "ROLLBACK" }).catch(() => {});
+        throw error;
+      }
+      return 0;
+    },
+    async commit() {
+      ended();
+      return commit();
+    },
+    async rollback() {
+      ended();
+      return rollback();
+    },
+  });
+}
+
+function postgresAdapter(pool: pg.Pool): PrismaPg {
+  const factory = new PrismaPg(pool, {
+    // Typed as always returning a name; undefined (past the cap) means an unnamed statement.
+    statementNameGenerator: (query) => statementName(query.sql) as string,
+    // A connection lost mid-transaction (the database went away) fails that transaction, not the process.
+    onConnectionError: () => {},
+  });
+  const connect = factory.connect.bind(factory);
+  return Object.assign(factory, {
+    async connect() {
+      const adapter = await connect();
+      const startTransaction = adapter.startTransaction.bind(adapter);
+      return Object.assign(adapter, {
+        startTransaction: async (isolationLevel?: Parameters<typeof startTransaction>[0]) =>
+          reportConnection(await startTransaction(isolationLevel)),
+      });
+    },
+  });
+}
+
 export function postgresDatabase(connectionString: string, poolSize = config().databasePoolSize): Database {
   // Our own pool, sized by DATABASE_POOL_SIZE, so concurrent webhooks do not queue behind a small default.
   const pool = new pg.Pool({ connectionString, max: poolSize });
   // An idle client losing its connection (the database restarted) must not crash the process.
   pool.on("error", () => {});
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const prisma = new PrismaClient({ adapter: postgresAdapter(pool) });
   return {
     prisma,
     kind: "postgresql",

@@ -23,32 +23,33 @@ test("anonymous → sign in → pricing → Pro monthly → pay → account show
   await expect(page.getByTestId("current-tier")).toHaveText("Pro");
   await page.getByRole("link", { name: "Go to your account" }).click();
   await expect(page.getByTestId("current-tier")).toHaveText("Pro");
-  await expect(page.getByTestId("subscription-status")).toHaveText("Active");
-  await expect(page.getByTestId("renews-at")).toBeVisible();
-  await expect(page.getByTestId("permissions")).toContainText("api.access");
+  await expect(page.getByTestId("subscription-status")).toContainText(/^Active\. Renews on \d{1,2} \w+ \d{4}\.$/);
+  await expect(page.getByTestId("permissions")).toContainText("Use the API");
 
-  // A subscriber is sent to the portal from the pricing page too, not to a second checkout.
+  // A subscriber switches plan from the pricing page (through the portal), never a second checkout.
   await page.goto("/pricing");
-  await expect(page.getByTestId("plan-pro").getByRole("button", { name: "Manage subscription" })).toBeVisible();
+  await expect(page.getByTestId("plan-hobbyist").getByRole("button", { name: "Switch to Hobbyist" })).toBeVisible();
   await expect(page.getByRole("button", { name: "Subscribe monthly" })).toHaveCount(0);
 
   // Switching plan in the portal reaches the account through the webhook.
   await page.goto("/account");
-  await page.getByRole("button", { name: "Manage subscription" }).click();
+  await page.getByRole("button", { name: "Manage billing" }).click();
   await expect(page).toHaveURL(/\/portal\/bps_/);
   await page.getByRole("button", { name: "Switch to Hobbyist (monthly)" }).click();
   await page.getByRole("link", { name: /Return to/ }).click();
   await expect(page).toHaveURL("/account");
   await expect(page.getByTestId("current-tier")).toHaveText("Hobbyist");
-  await expect(page.getByTestId("permissions")).not.toContainText("api.access");
+  await expect(page.getByTestId("permissions")).not.toContainText("Use the API");
 
-  await page.getByRole("button", { name: "Manage subscription" }).click();
+  // The portal cancels at the end of the period by default; "cancel immediately" ends it now.
+  await page.getByRole("button", { name: "Manage billing" }).click();
   await expect(page).toHaveURL(/\/portal\/bps_/);
   await page.getByRole("button", { name: /Cancel subscription/ }).click();
+  await page.getByRole("button", { name: "Cancel immediately instead" }).click();
   await page.getByRole("link", { name: /Return to/ }).click();
   await expect(page).toHaveURL("/account");
   await expect(page.getByTestId("current-tier")).toHaveText("Free");
-  await expect(page.getByTestId("permissions")).not.toContainText("api.access");
+  await expect(page.getByTestId("permissions")).not.toContainText("Use the API");
 });
 
 test("a free customer sees one button per price and errors show on the page", async ({ page }) => {
@@ -61,11 +62,12 @@ test("a free customer sees one button per price and errors show on the page", as
   await expect(hobbyist.getByRole("button", { name: "Subscribe yearly" })).toBeVisible();
   await expect(page.getByTestId("plan-partner")).toHaveCount(0);
 
-  // Cancelling at checkout comes back to pricing with nothing changed.
+  // Cancelling at checkout comes back to pricing with nothing changed, and says so.
   await hobbyist.getByRole("button", { name: "Subscribe yearly" }).click();
   await expect(page).toHaveURL(/\/checkout\/cs_/);
   await page.getByRole("link", { name: /Cancel/ }).or(page.getByRole("button", { name: /Cancel/ })).first().click();
-  await expect(page).toHaveURL("/pricing");
+  await expect(page).toHaveURL("/pricing?checkout=cancelled");
+  await expect(page.getByTestId("checkout-cancelled")).toContainText("you have not been charged");
   await expect(page.getByRole("button", { name: "Subscribe yearly" }).first()).toBeVisible();
 
   // A failed checkout request shows its message on the page (no alert dialog), and the user stays.
@@ -77,12 +79,12 @@ test("a free customer sees one button per price and errors show on the page", as
   );
   await page.getByTestId("plan-pro").getByRole("button", { name: "Subscribe monthly" }).click();
   await expect(page.getByTestId("billing-error")).toHaveText("Stripe could not be reached. Please try again in a moment.");
-  await expect(page).toHaveURL("/pricing");
+  await expect(page).toHaveURL("/pricing?checkout=cancelled");
   await page.unroute("**/api/stripe/checkout");
 
   // Without a Stripe customer there is nothing to manage yet.
   await page.goto("/account");
-  await expect(page.getByRole("button", { name: "Manage subscription" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Manage billing" })).toHaveCount(0);
 });
 
 test("without JavaScript: checkout by plain form post, and errors explained on a page", async ({ browser }) => {

@@ -49,11 +49,6 @@ type PageRow = {
   fixme?: string;
 };
 
-// Known bug (customer pages issue): a 404 under an existing route's path (/account/…, /admin/…)
-// fails hydration with minified React error #418, the server's HTML not matching the client's first
-// render (React then re-renders on the client). /no-such-page, outside any route, hydrates cleanly.
-const HYDRATION_418 = "customer pages issue: a 404 under /account or /admin fails hydration with React error #418";
-
 // Page routes are app/routes/*.tsx with a default export (app/routes/logout.tsx has none: it is a
 // resource route, like the .ts ones). A new page is one more line, e.g.
 //   { path: "/admin/things/:thingId", roles: STAFF, heading: "A thing" },
@@ -79,10 +74,12 @@ const PAGES: readonly PageRow[] = [
   { path: "/admin/audit", roles: STAFF, heading: "Audit log" },
   { path: "/admin/users", roles: STAFF, heading: "Users" },
   { path: "/admin/users/:customerUserId", roles: STAFF, heading: DEMO_USERS.customer.email },
+  // Unknown URLs are answered by the catch-all route (app/routes/$.tsx), "/*" itself included: a 404
+  // inside the site, hydrating cleanly, also under an existing route's path.
+  { path: "/*", roles: ALL, status: 404, heading: "404 Not found" },
   { path: "/no-such-page", roles: ALL, status: 404, heading: "404 Not found" },
-  // customer pages issue: a 404 under an existing route's path fails hydration (see HYDRATION_418).
-  { path: "/account/no-such-page", roles: ALL, status: 404, heading: "404 Not found", fixme: HYDRATION_418 },
-  { path: "/admin/no-such-page", roles: ALL, status: 404, heading: "404 Not found", fixme: HYDRATION_418 },
+  { path: "/account/no-such-page", roles: ALL, status: 404, heading: "404 Not found" },
+  { path: "/admin/no-such-page", roles: ALL, status: 404, heading: "404 Not found" },
 ];
 
 /** How to find a real value for each `:name` used in PAGES; each is looked up once per worker. */

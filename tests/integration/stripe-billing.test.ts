@@ -66,7 +66,7 @@ describe("POST /api/stripe/checkout", () => {
       customer_email: user.email,
       allow_promotion_codes: true,
       success_url: `${BASE_URL}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
-      cancel_url: `${BASE_URL}/pricing`,
+      cancel_url: `${BASE_URL}/pricing?checkout=cancelled`,
     });
     expect(session.line_items?.data[0]?.price?.lookup_key).toBe("pro_monthly");
   });
@@ -116,9 +116,10 @@ describe("POST /api/stripe/checkout", () => {
 
   it("sends a user with a live subscription to the portal with 409", async () => {
     const { user, cookie } = await newCustomer();
+    const customer = await getStripe().customers.create({ email: user.email });
     await prisma().user.update({
       where: { id: user.id },
-      data: { stripeCustomerId: `cus_live_${user.id}`, stripeSubscriptionId: "sub_live", subscriptionStatus: "past_due" },
+      data: { stripeCustomerId: customer.id, stripeSubscriptionId: "sub_live", subscriptionStatus: "past_due" },
     });
     const response = await checkout(checkoutRequest("hobbyist_monthly", { cookie }));
     expect(response.status).toBe(409);
@@ -220,7 +221,7 @@ describe("after paying", () => {
 
     const account = await settle(() => accountRoute.loader(routeArgs(getRequest("/account", cookie))));
     const accountData = await account.json();
-    expect(accountData.dates.renewsAt).not.toBeNull();
+    expect(accountData.state).toMatchObject({ kind: "active", renewsAt: expect.any(String) });
     expect(accountData.canManageBilling).toBe(true);
 
     const portal = await settle(() =>
@@ -243,10 +244,10 @@ describe("after paying", () => {
     const periodEnd = subscription.items.data[0]!.current_period_end;
     await getStripe().subscriptions.update(subscription.id, { cancel_at_period_end: true });
     await stripe.emulator.settle();
-    const { dates, entitlements } = await (await settle(() => accountRoute.loader(routeArgs(getRequest("/account", cookie))))).json();
-    expect(dates).toEqual({ renewsAt: null, cancelsAt: new Date(periodEnd * 1000).toISOString(), endedAt: null });
+    const { state, plan } = await (await settle(() => accountRoute.loader(routeArgs(getRequest("/account", cookie))))).json();
+    expect(state).toEqual({ kind: "ending", endsAt: new Date(periodEnd * 1000).toISOString() });
     // Still paid up until then.
-    expect(entitlements.tier.key).toBe("hobbyist");
+    expect(plan.key).toBe("hobbyist");
   });
 
   it("a failed renewal keeps the tier while Stripe retries (past_due)", async () => {
@@ -338,10 +339,13 @@ describe("pricing and entitlements", () => {
     expect(data.pricesUnavailable).toBe(false);
     expect(data.tiers.map((t: { key: string }) => t.key)).toEqual(["free", "hobbyist", "pro", "whop_basic"]);
     const pro = data.tiers.find((t: { key: string }) => t.key === "pro");
-    expect(pro.prices).toEqual([
-      { lookupKey: "pro_monthly", amount: "£29.00", interval: "month" },
-      { lookupKey: "pro_yearly", amount: "£290.00", interval: "year" },
-    ]);
+    expect(pro.display).toEqual({
+      kind: "prices",
+      prices: [
+        { lookupKey: "pro_monthly", amount: "£29.00", interval: "month", current: false },
+        { lookupKey: "pro_yearly", amount: "£290.00", interval: "year", current: false },
+      ],
+    });
   });
 
   it("falls back to the stored display price when Stripe cannot be asked", async () => {
@@ -351,8 +355,7 @@ describe("pricing and entitlements", () => {
       const data = await (await settle(() => pricingRoute.loader(routeArgs(getRequest("/pricing"))))).json();
       expect(data.pricesUnavailable).toBe(true);
       const pro = data.tiers.find((t: { key: string }) => t.key === "pro");
-      expect(pro.fallbackPrice).toBe("£29");
-      expect(pro.prices.every((p: { amount: string | null }) => p.amount === null)).toBe(true);
+      expect(pro.display).toEqual({ kind: "indicative", text: "£29" });
     });
   });
 

@@ -155,6 +155,36 @@ describe("customers", () => {
       message: "No such customer: 'cus_nope'",
     });
   });
+
+  it("deletes a customer as Stripe does: subscriptions canceled, customer.deleted, and the id answers as deleted", async () => {
+    const { subscription } = await subscribe(h);
+    const customerId = subscription.customer as string;
+    const deleted = await h.stripe.customers.del(customerId);
+    expect(deleted).toEqual({ id: customerId, object: "customer", deleted: true });
+    await h.emulator.settle();
+    expect(h.receiver.types).toEqual(["customer.subscription.deleted", "customer.deleted"]);
+    expect(h.receiver.events[1]?.data.object).toMatchObject({
+      id: customerId,
+      object: "customer",
+      email: "ada@example.com",
+    });
+    expect((await h.stripe.subscriptions.retrieve(subscription.id)).status).toBe("canceled");
+    expect(await h.stripe.customers.retrieve(customerId)).toEqual({
+      id: customerId,
+      object: "customer",
+      deleted: true,
+    });
+
+    // What the app meets afterwards: `resource_missing` on the customer it still has.
+    const portal = await stripeError(h.stripe.billingPortal.sessions.create({ customer: customerId }));
+    expect(portal).toMatchObject({ statusCode: 400, code: "resource_missing", param: "customer" });
+    const checkout = await stripeError(createCheckout(h.stripe, { customer: customerId, customer_email: undefined }));
+    expect(checkout).toMatchObject({ statusCode: 400, code: "resource_missing", param: "customer" });
+    expect(await stripeError(h.stripe.customers.del(customerId))).toMatchObject({
+      statusCode: 404,
+      code: "resource_missing",
+    });
+  });
 });
 
 describe("checkout sessions", () => {
@@ -280,6 +310,70 @@ describe("billing portal sessions", () => {
 
     const error = await stripeError(h.stripe.billingPortal.sessions.create({ customer: "cus_nope" }));
     expect(error).toMatchObject({ statusCode: 400, code: "resource_missing", param: "customer" });
+  });
+
+  it("creates a subscription_update_confirm deep link (flow_data) for one of the customer's subscription items", async () => {
+    const { subscription } = await subscribe(h);
+    const item = subscription.items.data[0]!;
+    const flowData = (
+      overrides: Partial<Stripe.BillingPortal.SessionCreateParams.FlowData.SubscriptionUpdateConfirm> = {},
+    ) => ({
+      type: "subscription_update_confirm" as const,
+      subscription_update_confirm: {
+        subscription: subscription.id,
+        items: [{ id: item.id, price: "price_emu_hobbyist_monthly", quantity: 1 }],
+        ...overrides,
+      },
+      after_completion: { type: "redirect" as const, redirect: { return_url: "http://app.test/account?switched=1" } },
+    });
+    const portal = await h.stripe.billingPortal.sessions.create({
+      customer: subscription.customer as string,
+      return_url: "http://app.test/pricing",
+      flow_data: flowData(),
+    });
+    expect(portal.flow).toEqual({
+      type: "subscription_update_confirm",
+      after_completion: {
+        type: "redirect",
+        redirect: { return_url: "http://app.test/account?switched=1" },
+        hosted_confirmation: null,
+      },
+      customer_update: null,
+      subscription_cancel: null,
+      subscription_pause: null,
+      subscription_update: null,
+      subscription_update_confirm: {
+        subscription: subscription.id,
+        items: [{ id: item.id, price: "price_emu_hobbyist_monthly", quantity: 1 }],
+        discounts: [],
+      },
+    });
+
+    const customer = subscription.customer as string;
+    const create = (flow: ReturnType<typeof flowData>) =>
+      h.stripe.billingPortal.sessions.create({ customer, flow_data: flow });
+    expect(
+      await stripeError(create(flowData({ items: [{ id: "si_nope", price: "price_emu_hobbyist_monthly" }] }))),
+    ).toMatchObject({
+      statusCode: 400,
+      param: "flow_data[subscription_update_confirm][items][0][id]",
+    });
+    expect(
+      await stripeError(create(flowData({ items: [{ id: item.id, price: "price_emu_pro_monthly_2024" }] }))),
+    ).toMatchObject({
+      statusCode: 400,
+      param: "flow_data[subscription_update_confirm][items][0][price]",
+    });
+    const other = (await subscribe(h)).subscription;
+    expect(await stripeError(create(flowData({ subscription: other.id })))).toMatchObject({
+      statusCode: 400,
+      code: "resource_missing",
+      param: "flow_data[subscription_update_confirm][subscription]",
+    });
+    // Nothing changed: the flow only switches once confirmed on the portal page.
+    expect((await h.stripe.subscriptions.retrieve(subscription.id)).items.data[0]?.price.id).toBe(
+      "price_emu_pro_monthly",
+    );
   });
 });
 

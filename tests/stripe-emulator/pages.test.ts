@@ -187,15 +187,116 @@ describe("hosted customer portal", () => {
     expect(h.receiver.types).toEqual(["customer.subscription.updated", "invoice.paid"]);
   });
 
-  it("canceling ends the subscription now and delivers customer.subscription.deleted first", async () => {
+  it("Cancel subscription asks first, then cancels at the end of the period (Stripe's default) and can be renewed", async () => {
     const { subscription, base } = await openPortal();
-    const res = await post(`${base}/subscriptions/${subscription.id}/cancel`);
+    const periodEnd = subscription.items.data[0]!.current_period_end;
+    const endDate = new Date(periodEnd * 1000).toLocaleDateString("en-GB", {
+      day: "numeric",
+      month: "long",
+      year: "numeric",
+      timeZone: "UTC",
+    });
+    // The button opens a confirmation page; nothing changes yet.
+    const confirmation = await get(`${base}/subscriptions/${subscription.id}/cancel`);
+    expect(confirmation.status).toBe(200);
+    expect(confirmation.html).toContain(`on <strong class="period-end">${endDate}</strong>`);
+    expect(confirmation.html).toContain('<button type="submit" class="primary">Confirm cancellation</button>');
+    expect(confirmation.html).toContain('<button type="submit">Cancel immediately instead</button>');
+    expect(h.receiver.types).toEqual([]);
+
+    const res = await post(`${base}/subscriptions/${subscription.id}/cancel`, { when: "period_end" });
+    expect(res.status).toBe(303);
+    expect(h.receiver.types).toEqual(["customer.subscription.updated"]);
+    const updated = h.receiver.events[0]?.data.object as Stripe.Subscription;
+    expect(updated).toMatchObject({ status: "active", cancel_at_period_end: true, cancel_at: periodEnd });
+    const { html } = await get(new URL(res.headers.get("location")!, base).href);
+    expect(html).toContain(`Your subscription will be canceled on ${endDate}. You keep it until then.`);
+    expect(html).toContain(`Cancels on ${endDate}`);
+    expect(html).toContain('<button type="submit">Renew subscription</button>');
+    expect(html).not.toContain("Cancel subscription");
+
+    h.receiver.clear();
+    const renewed = await post(`${base}/subscriptions/${subscription.id}/resume`);
+    expect(renewed.status).toBe(303);
+    expect(h.receiver.types).toEqual(["customer.subscription.updated"]);
+    expect(h.receiver.events[0]?.data.object).toMatchObject({ cancel_at_period_end: false, cancel_at: null });
+    expect((await get(new URL(renewed.headers.get("location")!, base).href)).html).toContain(
+      "Your subscription will renew as usual.",
+    );
+  });
+
+  it("Cancel immediately ends the subscription now and delivers customer.subscription.deleted", async () => {
+    const { subscription, base } = await openPortal();
+    const res = await post(`${base}/subscriptions/${subscription.id}/cancel`, { when: "now" });
     expect(res.status).toBe(303);
     expect(h.receiver.types).toEqual(["customer.subscription.deleted"]);
     const { html } = await get(new URL(res.headers.get("location")!, base).href);
     expect(html).toContain("Your subscription has been canceled.");
     expect(html).toContain("You have no active subscriptions.");
     expect(html).toContain("Past subscriptions");
+  });
+
+  it("a subscription_update_confirm deep link shows the switch, applies it once confirmed, then redirects", async () => {
+    const { subscription } = await subscribe(h);
+    const item = subscription.items.data[0]!;
+    const portal = await h.stripe.billingPortal.sessions.create({
+      customer: subscription.customer as string,
+      return_url: "http://app.test/pricing",
+      flow_data: {
+        type: "subscription_update_confirm",
+        subscription_update_confirm: {
+          subscription: subscription.id,
+          items: [{ id: item.id, price: "price_emu_hobbyist_yearly", quantity: 1 }],
+        },
+        after_completion: { type: "redirect", redirect: { return_url: "http://app.test/account" } },
+      },
+    });
+    const { html } = await get(portal.url);
+    expect(html).toContain("<h1>Confirm your new plan</h1>");
+    expect(html).toContain('<span class="current-plan">Pro (monthly) — £29.00 / month</span>');
+    expect(html).toContain('<strong class="new-plan">Hobbyist (yearly) — £70.00 / year</strong>');
+    expect(html).toContain("The new billing period starts today and £70.00 / year is charged now.");
+    expect(html).toContain('<a href="http://app.test/pricing">Go back</a>');
+    expect(h.receiver.types).toEqual([]);
+
+    const confirmed = await post(`${h.emulator.url}/portal/${portal.id}/flow/confirm`);
+    expect(confirmed.status).toBe(303);
+    expect(confirmed.headers.get("location")).toBe("http://app.test/account");
+    expect(h.receiver.types).toEqual(["customer.subscription.updated", "invoice.paid"]);
+    const updated = await h.stripe.subscriptions.retrieve(subscription.id);
+    expect(updated.items.data[0]).toMatchObject({ id: item.id, price: { id: "price_emu_hobbyist_yearly" } });
+
+    // Once only: a second submit changes nothing, and the session now opens the portal homepage.
+    const again = await post(`${h.emulator.url}/portal/${portal.id}/flow/confirm`);
+    expect(again.headers.get("location")).toBe(`/portal/${portal.id}`);
+    expect(h.receiver.types).toHaveLength(2);
+    expect((await get(portal.url)).html).toContain('<h2 class="plan-name">Hobbyist (yearly)</h2>');
+  });
+
+  it("a deep link can end on a hosted confirmation instead of a redirect", async () => {
+    const { subscription } = await subscribe(h);
+    const portal = await h.stripe.billingPortal.sessions.create({
+      customer: subscription.customer as string,
+      return_url: "http://app.test/account",
+      flow_data: {
+        type: "subscription_update_confirm",
+        subscription_update_confirm: {
+          subscription: subscription.id,
+          items: [{ id: subscription.items.data[0]!.id, price: "price_emu_hobbyist_monthly" }],
+        },
+        after_completion: {
+          type: "hosted_confirmation",
+          hosted_confirmation: { custom_message: "Welcome to <Hobbyist>" },
+        },
+      },
+    });
+    expect((await get(portal.url)).html).toContain("Your renewal date stays the same");
+    const confirmed = await post(`${h.emulator.url}/portal/${portal.id}/flow/confirm`);
+    expect(confirmed.status).toBe(200);
+    const html = await confirmed.text();
+    expect(html).toContain("Welcome to &lt;Hobbyist&gt;");
+    expect(html).toContain('class="return-link">Return to app.test</a>');
+    expect(h.receiver.types).toEqual(["customer.subscription.updated"]);
   });
 
   it("acts only on the portal customer's own subscriptions, and never echoes notice text", async () => {

@@ -1,0 +1,233 @@
+// Pages against a distant Stripe: the production app, its Stripe 200 ms away (a delaying proxy in
+// front of the emulator, bench/lib/stripe-proxy.ts), /pricing (anonymous), /admin/tiers (admin) and
+// /account (a subscribed customer), with 3, 12 and 40 lookup keys on the tiers, cold (price caches
+// dropped by a signed price.updated webhook) and warm. Stripe calls are counted at the proxy. The
+// baseline, measured in the same run, is one round trip to Stripe through the same proxy.
+// Then Stripe down (connections reset) and 5 s slow: every page must still answer in about 3 s, with
+// its fallback marked.
+//
+//   npm run bench:pages [-- --skip-build --keys 3,12,40 --repeat 3 --delay 200]
+import { parseArgs } from "node:util";
+import Stripe from "stripe";
+import { startStripeEmulator } from "../stripe-emulator/emulator.ts";
+import { createBenchDatabase, SERVER_URL, withClient } from "./lib/postgres.ts";
+import { buildApp, type RunningProcess, startApp, WEBHOOK_SECRET } from "./lib/processes.ts";
+import { describeMachine, header, median, ms, table } from "./lib/report.ts";
+import { startStripeProxy, type StripeProxy } from "./lib/stripe-proxy.ts";
+
+const { values: options } = parseArgs({
+  options: {
+    keys: { type: "string", default: "3,12,40" },
+    repeat: { type: "string", default: "3" },
+    delay: { type: "string", default: "200" },
+    "skip-build": { type: "boolean", default: false },
+  },
+});
+const keyCounts = options.keys.split(",").map(Number);
+const repeat = Number(options.repeat);
+const delayMs = Number(options.delay);
+
+const PAGES = [
+  { path: "/pricing", as: null, fallback: "Live prices could not be loaded from Stripe just now" },
+  { path: "/admin/tiers", as: "admin@example.com", fallback: 'data-testid="stripe-unverified"' },
+  { path: "/account", as: "customer@example.com", fallback: "Billing details could not be loaded from Stripe just now" },
+] as const;
+const PASSWORDS: Record<string, string> = {
+  "admin@example.com": "admin-demo-password",
+  "customer@example.com": "customer-demo-password",
+};
+
+type Visit = { ms: number; status: number; calls: number; callNames: string; body: string };
+
+async function visit(app: RunningProcess, proxy: StripeProxy, path: string, cookie: string | null): Promise<Visit> {
+  proxy.resetCalls();
+  const started = performance.now();
+  const response = await fetch(`${app.origin}${path}`, { headers: cookie ? { Cookie: cookie } : {}, redirect: "manual" });
+  const body = await response.text();
+  const elapsed = performance.now() - started;
+  const calls = proxy.calls();
+  const callNames = Object.entries(calls)
+    .map(([name, n]) => `${n}× ${name}`)
+    .join(", ");
+  return { ms: elapsed, status: response.status, calls: proxy.totalCalls(), callNames, body };
+}
+
+async function signIn(app: RunningProcess, email: string): Promise<string> {
+  const response = await fetch(`${app.origin}/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: app.origin },
+    body: new URLSearchParams({ email, password: PASSWORDS[email]!, next: "" }),
+    redirect: "manual",
+  });
+  const cookie = response.headers.get("set-cookie")?.split(";")[0];
+  if (!cookie) throw new Error(`Signing in as ${email} failed: HTTP ${response.status}`);
+  return cookie;
+}
+
+/** Drops the app's price caches the way Stripe does: a signed price.updated webhook. */
+async function dropPriceCaches(app: RunningProcess) {
+  const payload = JSON.stringify({
+    id: `evt_bench_cache_${Date.now()}_${Math.random().toString(36).slice(2)}`,
+    object: "event",
+    type: "price.updated",
+    created: Math.floor(Date.now() / 1000),
+    data: { object: { id: "price_bench", object: "price" } },
+  });
+  const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
+  const response = await fetch(`${app.origin}/api/stripe/webhook`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
+    body: payload,
+  });
+  if (response.status !== 200) throw new Error(`price.updated webhook: HTTP ${response.status} ${await response.text()}`);
+}
+
+/** The tiers' lookup keys: the emulator's own four first, then synthetic ones, split between Hobbyist and Pro. */
+function lookupKeys(count: number) {
+  const real = ["hobbyist_monthly", "hobbyist_yearly", "pro_monthly", "pro_yearly"];
+  return Array.from({ length: count }, (_, i) => real[i] ?? `bench_key_${String(i).padStart(2, "0")}`);
+}
+
+async function setTierKeys(databaseUrl: string, keys: readonly string[]) {
+  await withClient(databaseUrl, async (client) => {
+    await client.query("DELETE FROM subscription_tier_price");
+    const half = Math.ceil(keys.length / 2);
+    for (const [i, key] of keys.entries()) {
+      await client.query(
+        `INSERT INTO subscription_tier_price (tier_id, lookup_key, position)
+         SELECT id, $1, $2 FROM subscription_tier WHERE key = $3`,
+        [key, i, i < half ? "hobbyist" : "pro"],
+      );
+    }
+  });
+}
+
+async function main() {
+  buildApp(options["skip-build"]);
+  const machine = await describeMachine(SERVER_URL);
+  const db = await createBenchDatabase("pages", { demoUsers: true });
+  const emulator = await startStripeEmulator({ port: 0 });
+  const proxy = await startStripeProxy(emulator.url);
+  let app: RunningProcess | undefined;
+  try {
+    // The customer subscribes to Pro (monthly) in the emulator; the database says so too.
+    const stripe = new Stripe("sk_test_bench", { host: "127.0.0.1", port: new URL(emulator.url).port, protocol: "http" });
+    const customer = await stripe.customers.create({ email: "customer@example.com" });
+    const session = await stripe.checkout.sessions.create({
+      mode: "subscription",
+      customer: customer.id,
+      line_items: [{ price: "price_emu_pro_monthly", quantity: 1 }],
+      success_url: "http://localhost/billing/success?session_id={CHECKOUT_SESSION_ID}",
+      cancel_url: "http://localhost/pricing",
+    });
+    const { subscription } = await emulator.completeCheckout(session.id);
+    await withClient(db.url, (client) =>
+      client.query(
+        `UPDATE users SET stripe_customer_id = $1, stripe_subscription_id = $2, subscription_status = 'active',
+                tier_id = (SELECT id FROM subscription_tier WHERE key = 'pro'), subscription_synced_at = now()
+          WHERE email = 'customer@example.com'`,
+        [customer.id, subscription.id],
+      ),
+    );
+
+    app = await startApp({ databaseUrl: db.url, stripeApiBase: proxy.url });
+    const cookies: Record<string, string> = {
+      "admin@example.com": await signIn(app, "admin@example.com"),
+      "customer@example.com": await signIn(app, "customer@example.com"),
+    };
+    const cookieFor = (email: string | null) => (email ? cookies[email]! : null);
+
+    header(`Pages with Stripe ${delayMs} ms away: Stripe calls and page times, cold and warm`, machine);
+    // The baseline: one round trip to Stripe through the same proxy (a lookup of one key).
+    proxy.setMode({ delayMs });
+    proxy.setLookupKeys(lookupKeys(4));
+    const roundTrips: number[] = [];
+    for (let i = 0; i < repeat + 1; i++) {
+      const started = performance.now();
+      const answer = await fetch(`${proxy.url}/v1/prices?lookup_keys[0]=pro_monthly`, {
+        headers: { Authorization: "Bearer sk_test_bench" },
+      });
+      await answer.text();
+      roundTrips.push(performance.now() - started);
+    }
+    const roundTrip = median(roundTrips.slice(1));
+    console.log(`One Stripe round trip through the proxy (baseline): ${ms(roundTrip)} ms. Medians of ${repeat} visits.\n`);
+
+    const rows: string[][] = [];
+    let allGood = true;
+    for (const count of keyCounts) {
+      const keys = lookupKeys(count);
+      await setTierKeys(db.url, keys);
+      proxy.setLookupKeys(keys);
+      for (const page of PAGES) {
+        const cold: Visit[] = [];
+        const warm: Visit[] = [];
+        for (let i = 0; i < repeat; i++) {
+          await dropPriceCaches(app);
+          cold.push(await visit(app, proxy, page.path, cookieFor(page.as)));
+          warm.push(await visit(app, proxy, page.path, cookieFor(page.as)));
+        }
+        const coldMs = median(cold.map((v) => v.ms));
+        const warmMs = median(warm.map((v) => v.ms));
+        const expectedCalls = Math.ceil(count / 10);
+        const coldOk = coldMs < 1.3 * roundTrip;
+        const warmOk = warmMs < 20 && warm.every((v) => v.calls === 0);
+        if (!coldOk || !warmOk) allGood = false;
+        rows.push([
+          String(count),
+          page.path,
+          String(cold[0]!.status),
+          `${median(cold.map((v) => v.calls))} (${cold[0]!.callNames || "none"})`,
+          `${ms(coldMs)} (${(coldMs / roundTrip).toFixed(2)}×) ${coldOk ? "✓" : "✗"}`,
+          `${median(warm.map((v) => v.calls))}${warm[0]!.callNames ? ` (${warm[0]!.callNames})` : ""}`,
+          `${ms(warmMs)} ${warmOk ? "✓" : "✗"}`,
+          page.path === "/pricing" ? String(expectedCalls) : "",
+        ]);
+      }
+    }
+    table(
+      [
+        "keys",
+        "page",
+        "status",
+        "Stripe calls cold",
+        "cold ms (× round trip)",
+        "calls warm",
+        "warm ms",
+        "ceil(keys/10)",
+      ],
+      rows,
+    );
+    console.log("Goal: cold < 1.3× one round trip (calls in parallel); warm: no Stripe call and < 20 ms.");
+
+    console.log("\n## Stripe down (connections reset) and 5 s slow: each page within about 3 s, fallback marked");
+    const outageRows: string[][] = [];
+    await setTierKeys(db.url, lookupKeys(12));
+    proxy.setLookupKeys(lookupKeys(12));
+    for (const [label, mode] of [
+      ["down", "down"],
+      ["5 s slow", { delayMs: 5000 }],
+    ] as const) {
+      for (const page of PAGES) {
+        proxy.setMode({ delayMs: 0 });
+        await dropPriceCaches(app);
+        proxy.setMode(mode);
+        const result = await visit(app, proxy, page.path, cookieFor(page.as));
+        const marked = result.body.includes(page.fallback);
+        const ok = result.status === 200 && marked && result.ms < 3500;
+        if (!ok) allGood = false;
+        outageRows.push([label, page.path, String(result.status), ms(result.ms), marked ? "yes" : "NO", ok ? "✓" : "✗"]);
+      }
+    }
+    proxy.setMode({ delayMs: 0 });
+    table(["Stripe", "page", "status", "ms", "fallback marked", "within bound"], outageRows);
+    if (!allGood) process.exitCode = 1;
+  } finally {
+    await app?.stop();
+    await proxy.close();
+    await emulator.close();
+    await db.drop();
+  }
+}
+
+await main();

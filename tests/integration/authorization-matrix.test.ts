@@ -1,0 +1,347 @@
+// Who may do what, on the real server: the production build served by server/app.ts (createApp) on
+// this file's database, every route file in app/routes × anonymous, customer, support and admin ×
+// the methods the route accepts, as a browser sends them (document requests) and as Remix's client
+// does (`?_data=` and `?index`). The policy:
+//   anonymous → /login for pages that need sign-in, 401 JSON for APIs;
+//   customer  → 403 on /admin/**;
+//   support   → reads /admin/**, 403 on admin-only writes (tiers, permissions, users' roles and tiers),
+//               but may sync a user from Stripe and replay events;
+//   admin     → everything.
+// A route file missing from MATRIX fails the test: a new route must say who may use it.
+import fs from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { ServerBuild } from "@remix-run/node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseConfig, useConfig } from "../../app/utils/config.server.ts";
+import { createApp } from "../../server/app.ts";
+import { testDb } from "../setup/database.ts";
+import { useStripeEmulator } from "../stripe-harness.ts";
+import { seedDemoData, sessionCookieFor } from "../utils.ts";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const ROLES = ["anonymous", "customer", "support", "admin"] as const;
+type Role = (typeof ROLES)[number];
+const EMAILS: Record<Exclude<Role, "anonymous">, string> = {
+  customer: "customer@example.com",
+  support: "support@example.com",
+  admin: "admin@example.com",
+};
+
+/**
+ * What a request gets: a status, "login" (sent to /login?next=…), or "→/path" (a redirect there; a
+ * trailing "…" matches any rest). Document requests see redirects as 302/303 with Location; `?_data=`
+ * requests as 204 with X-Remix-Redirect, which Remix's client follows.
+ */
+type Outcome = number | "login" | `→${string}`;
+type ByRole = readonly [anonymous: Outcome, customer: Outcome, support: Outcome, admin: Outcome];
+type Check = {
+  method: "GET" | "POST";
+  query?: string;
+  /** Form fields; "{n}" becomes a number unique to the request. */
+  body?: Record<string, string>;
+  expect: ByRole;
+  /** When `?_data=` differs: only the action runs then, while a document post also renders the page. */
+  expectData?: ByRole;
+  why?: string;
+};
+type RouteEntry = { path: string; checks: Check[] };
+
+const all = (outcome: Outcome): ByRole => [outcome, outcome, outcome, outcome];
+const SIGNED_IN: ByRole = ["login", 200, 200, 200];
+const STAFF_READ: ByRole = ["login", 403, 200, 200];
+const ADMIN_ONLY_READ: ByRole = ["login", 403, 403, 200];
+/** An admin-only write with an invalid form: admins get the form's 400, everyone else never gets that far. */
+const ADMIN_ONLY_WRITE: ByRole = ["login", 403, 403, 400];
+
+// Ids of rows made in beforeAll, for the routes with parameters.
+const ids = { customerId: 0, eventId: "evt_matrix_processed", jobId: 0 };
+
+const MATRIX: Record<string, RouteEntry> = {
+  "routes/$": {
+    path: "/no-such-page",
+    checks: [
+      { method: "GET", expect: all(404) },
+      { method: "POST", expect: all(404), why: "any method: the same 404" },
+    ],
+  },
+  "routes/_index": { path: "/", checks: [{ method: "GET", query: "index", expect: all(200) }] },
+  "routes/account": {
+    path: "/account",
+    checks: [
+      { method: "GET", expect: SIGNED_IN },
+      { method: "POST", body: { intent: "nothing" }, expect: ["login", 400, 400, 400] },
+    ],
+  },
+  "routes/admin": { path: "/admin", checks: [{ method: "GET", expect: STAFF_READ }] },
+  "routes/admin._index": { path: "/admin", checks: [{ method: "GET", query: "index", expect: STAFF_READ }] },
+  "routes/admin.audit": { path: "/admin/audit", checks: [{ method: "GET", expect: STAFF_READ }] },
+  "routes/admin.events.$eventId": {
+    path: "/admin/events/:eventId",
+    checks: [{ method: "GET", expect: STAFF_READ }],
+  },
+  "routes/admin.events._index": {
+    path: "/admin/events",
+    checks: [
+      { method: "GET", query: "index", expect: STAFF_READ },
+      {
+        method: "POST",
+        query: "index",
+        body: { eventId: "evt_matrix_processed" },
+        // A processed event is not replayed again: back to the events page, which says so.
+        expect: ["login", 403, "→/admin/events?replayed=evt_matrix_processed…", "→/admin/events?replayed=evt_matrix_processed…"],
+        why: "support may replay",
+      },
+    ],
+  },
+  "routes/admin.events.replays.$jobId": {
+    path: "/admin/events/replays/:jobId",
+    checks: [{ method: "GET", expect: STAFF_READ }],
+  },
+  "routes/admin.permissions": {
+    path: "/admin/permissions",
+    checks: [
+      { method: "GET", expect: STAFF_READ },
+      { method: "POST", body: { intent: "create" }, expect: ADMIN_ONLY_WRITE },
+    ],
+  },
+  "routes/admin.tiers.$key": {
+    path: "/admin/tiers/pro",
+    checks: [
+      { method: "GET", expect: STAFF_READ },
+      { method: "POST", body: { intent: "update" }, expect: ADMIN_ONLY_WRITE },
+    ],
+  },
+  "routes/admin.tiers._index": { path: "/admin/tiers", checks: [{ method: "GET", query: "index", expect: STAFF_READ }] },
+  "routes/admin.tiers.new": {
+    path: "/admin/tiers/new",
+    checks: [
+      { method: "GET", expect: ADMIN_ONLY_READ },
+      { method: "POST", body: {}, expect: ADMIN_ONLY_WRITE },
+    ],
+  },
+  "routes/admin.users.$userId": {
+    path: "/admin/users/:customerId",
+    checks: [
+      { method: "GET", expect: STAFF_READ },
+      // The user has no Stripe customer to sync from (409), but support got as far as asking.
+      { method: "POST", body: { intent: "sync" }, expect: ["login", 403, 409, 409], why: "support may sync" },
+      { method: "POST", body: { intent: "role", role: "no-such-role" }, expect: ADMIN_ONLY_WRITE },
+      { method: "POST", body: { intent: "tier", tier: "no-such-tier" }, expect: ADMIN_ONLY_WRITE },
+    ],
+  },
+  "routes/admin.users._index": { path: "/admin/users", checks: [{ method: "GET", query: "index", expect: STAFF_READ }] },
+  "routes/api.me.entitlements": { path: "/api/me/entitlements", checks: [{ method: "GET", expect: [401, 200, 200, 200] }] },
+  "routes/api.stripe.checkout": {
+    path: "/api/stripe/checkout",
+    checks: [
+      { method: "GET", expect: all(405) },
+      { method: "POST", body: { lookup_key: "no_such_key" }, expect: [401, 400, 400, 400] },
+    ],
+  },
+  "routes/api.stripe.portal": {
+    path: "/api/stripe/portal",
+    checks: [
+      { method: "GET", expect: all(405) },
+      { method: "POST", body: {}, expect: [401, 404, 404, 404], why: "nobody here has a Stripe customer yet" },
+    ],
+  },
+  "routes/api.stripe.webhook": {
+    path: "/api/stripe/webhook",
+    checks: [
+      { method: "GET", expect: all(405) },
+      { method: "POST", body: {}, expect: all(400), why: "sessions mean nothing here: no signature, 400" },
+    ],
+  },
+  "routes/api.whop.checkout": {
+    path: "/api/whop/checkout",
+    checks: [
+      { method: "GET", expect: all(405) },
+      { method: "POST", body: { tier: "no_such_tier" }, expect: [401, 503, 503, 503], why: "Whop is not configured here" },
+    ],
+  },
+  "routes/api.whop.return": { path: "/api/whop/return", checks: [{ method: "GET", expect: ["login", "→/account", "→/account", "→/account"] }] },
+  "routes/api.whop.webhook": {
+    path: "/api/whop/webhook",
+    checks: [
+      { method: "GET", expect: all(405) },
+      { method: "POST", body: {}, expect: all(503), why: "Whop is not configured here" },
+    ],
+  },
+  "routes/billing.success": { path: "/billing/success", checks: [{ method: "GET", expect: ["login", "→/account", "→/account", "→/account"] }] },
+  "routes/healthz": { path: "/healthz", checks: [{ method: "GET", expect: all(200) }] },
+  "routes/login": {
+    path: "/login",
+    checks: [
+      { method: "GET", expect: [200, "→/account", "→/admin", "→/admin"] },
+      {
+        method: "POST",
+        // A new address each time: failed sign-ins are rate limited per address too.
+        body: { email: "nobody-{n}@example.com", password: "wrong-password-123" },
+        // Signed-in visitors are sent home by the page's loader, which a document post also runs.
+        expect: [401, "→/account", "→/admin", "→/admin"],
+        expectData: all(401),
+      },
+    ],
+  },
+  "routes/logout": {
+    path: "/logout",
+    checks: [
+      { method: "GET", expect: all("→/") },
+      { method: "POST", body: {}, expect: all("→/"), why: "with a session of its own, so the others stay signed in" },
+    ],
+  },
+  "routes/pricing": {
+    path: "/pricing",
+    checks: [
+      { method: "GET", expect: all(200) },
+      { method: "POST", body: { intent: "nothing" }, expect: ["login", 400, 400, 400] },
+    ],
+  },
+  "routes/signup": {
+    path: "/signup",
+    checks: [
+      { method: "GET", expect: [200, "→/account", "→/admin", "→/admin"] },
+      { method: "POST", body: { email: "not-an-email" }, expect: [400, "→/account", "→/admin", "→/admin"], expectData: all(400) },
+    ],
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+
+useStripeEmulator();
+let server: Server;
+let origin = "";
+let build: ServerBuild;
+const cookies: Partial<Record<Role, string>> = {};
+let clients = 0;
+
+beforeAll(async () => {
+  const buildFile = path.join(ROOT, "build/index.js");
+  if (!fs.existsSync(buildFile)) throw new Error("No production build: run `npm run build` first.");
+  // Behind a proxy (TRUST_PROXY): each request comes from an address of its own, so the sign-in rate
+  // limits, which this many requests from one address would reach, stay out of the answers.
+  const config = parseConfig({ NODE_ENV: "production", SESSION_SECRET: "matrix-".repeat(10), TRUST_PROXY: "1" });
+  useConfig(config);
+  await seedDemoData();
+  const prisma = testDb().prisma;
+  ids.customerId = (await prisma.user.findUniqueOrThrow({ where: { email: EMAILS.customer } })).id;
+  const stored = await prisma.stripeEvent.create({
+    data: { eventId: ids.eventId, eventType: "invoice.paid", status: "processed", attempts: 1, payload: "{}" },
+  });
+  ids.jobId = (
+    await prisma.replayJob.create({
+      data: { createdByEmail: EMAILS.admin, filter: { status: "failed" }, upToId: stored.id, total: 0, status: "finished" },
+    })
+  ).id;
+  for (const role of ["customer", "support", "admin"] as const) cookies[role] = await sessionCookieFor(EMAILS[role]);
+  build = (await import(pathToFileURL(buildFile).href)) as ServerBuild;
+  server = createApp({ build, config }).listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}, 60_000);
+
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+});
+
+function withIds(text: string) {
+  return text.replace(":customerId", String(ids.customerId)).replace(":eventId", ids.eventId).replace(":jobId", String(ids.jobId));
+}
+
+function urlOf(entry: RouteEntry, check: Check, dataRoute: string | null) {
+  const params = new URLSearchParams(check.query ? `${check.query}` : "");
+  if (dataRoute) params.set("_data", dataRoute);
+  const search = params.toString().replace(/^index=(&|$)/, "index$1");
+  return `${withIds(entry.path)}${search ? `?${search}` : ""}`;
+}
+
+async function send(role: Role, entry: RouteEntry, check: Check, dataRoute: string | null) {
+  // Signing out ends the session it is sent with: give it one of its own.
+  const cookie =
+    role === "anonymous" ? undefined : entry.path === "/logout" ? await sessionCookieFor(EMAILS[role]) : cookies[role];
+  const headers: Record<string, string> = { "X-Forwarded-For": `10.${++clients >> 16}.${(clients >> 8) & 255}.${clients & 255}` };
+  if (cookie) headers.Cookie = cookie;
+  let body: string | undefined;
+  if (check.method === "POST") {
+    headers["Content-Type"] = "application/x-www-form-urlencoded";
+    headers.Origin = origin; // a same-site form post (cross-site ones are refused before any route)
+    const fields = Object.entries(check.body ?? {}).map(([name, value]) => [name, value.replace("{n}", String(clients))]);
+    body = new URLSearchParams(fields).toString();
+  }
+  return fetch(`${origin}${urlOf(entry, check, dataRoute)}`, { method: check.method, headers, body, redirect: "manual" });
+}
+
+function describeAnswer(response: Response) {
+  const location = response.headers.get("location") ?? response.headers.get("x-remix-redirect");
+  return `${response.status}${location ? ` → ${location}` : ""}`;
+}
+
+function matches(expected: Outcome, response: Response, data: boolean) {
+  if (typeof expected === "number") return response.status === expected;
+  const location = data ? response.headers.get("x-remix-redirect") : response.headers.get("location");
+  const redirected = data ? response.status === 204 : response.status === 302 || response.status === 303;
+  if (!redirected || !location) return false;
+  if (expected === "login") return location.startsWith("/login?next=");
+  const target = withIds(expected.slice(1));
+  return target.endsWith("…") ? location.startsWith(target.slice(0, -1)) : location === target;
+}
+
+describe("authorization matrix", () => {
+  it("covers every route file in app/routes", () => {
+    const files = fs
+      .readdirSync(path.join(ROOT, "app/routes"))
+      .filter((name) => /\.(tsx?|jsx?)$/.test(name))
+      .map((name) => `routes/${name.replace(/\.[jt]sx?$/, "")}`)
+      .sort();
+    expect(Object.keys(MATRIX).sort(), "add the new route to MATRIX in this file").toEqual(files);
+  });
+
+  it("checks every method each route accepts", () => {
+    for (const [id, entry] of Object.entries(MATRIX)) {
+      const module = build.routes[id]?.module as { loader?: unknown; action?: unknown } | undefined;
+      expect(module, `${id} is in the build`).toBeDefined();
+      const methods = new Set(entry.checks.map((check) => check.method));
+      if (module?.loader) expect(methods.has("GET"), `${id} has a loader: add a GET check`).toBe(true);
+      if (module?.action) expect(methods.has("POST"), `${id} has an action: add a POST check`).toBe(true);
+    }
+  });
+
+  it("answers every route, role and method as the policy says (documents, ?_data= and ?index)", async () => {
+    const failures: string[] = [];
+    let requests = 0;
+    for (const [id, entry] of Object.entries(MATRIX)) {
+      const module = build.routes[id]?.module as { default?: unknown; loader?: unknown; action?: unknown } | undefined;
+      const checks: Check[] = [...entry.checks];
+      // A route without an action refuses posts; pages (not resource routes) answer their own 405.
+      if (!module?.action) checks.push({ method: "POST", query: entry.checks[0]?.query, body: {}, expect: all(405) });
+      for (const check of checks) {
+        // Pages are also asked as Remix's client asks (fetchers, client navigations): ?_data=<route id>,
+        // for the methods the route has a loader or an action for.
+        const handles = check.method === "GET" ? module?.loader : module?.action;
+        const variants = module?.default && handles ? [null, id] : [null];
+        for (const dataRoute of variants) {
+          for (const [i, role] of ROLES.entries()) {
+            const expected = (dataRoute && check.expectData ? check.expectData : check.expect)[i]!;
+            const response = await send(role, entry, check, dataRoute);
+            requests++;
+            if (!matches(expected, response, dataRoute !== null)) {
+              failures.push(
+                `${role.padEnd(9)} ${check.method} ${urlOf(entry, check, dataRoute)}: expected ${String(expected)}, got ${describeAnswer(response)}`,
+              );
+            }
+            // APIs refuse anonymous callers in JSON, never with a page.
+            if (expected === 401 && !module?.default && !/^application\/json/.test(response.headers.get("content-type") ?? "")) {
+              failures.push(`${role} ${check.method} ${urlOf(entry, check, dataRoute)}: a 401 that is not JSON`);
+            }
+            await response.arrayBuffer();
+          }
+        }
+      }
+    }
+    expect(failures, `${failures.length} of ${requests} requests`).toEqual([]);
+    expect(requests).toBeGreaterThan(300);
+  }, 60_000);
+});

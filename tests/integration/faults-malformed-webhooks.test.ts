@@ -1,0 +1,69 @@
+// Malformed webhook deliveries against the real server (the production build through server/app.ts
+// on this file's database): bad, missing, stale and garbage signatures, truncated and 2 MiB bodies,
+// wrong content types, signed non-JSON, raw NUL bytes, NUL in ids, data.object: null. Every one gets
+// a 4xx (a 5xx would make Stripe retry for days), the server keeps answering, nothing unsigned is
+// stored, and a signed event Tierdesk cannot read is stored once, as failed, for support.
+// bench/faults.ts sends 10,000 of them to a separate process and watches its memory.
+import fs from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { ServerBuild } from "@remix-run/node";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { useStripeConnection } from "../../app/billing/stripe.server.ts";
+import { parseConfig, useConfig } from "../../app/utils/config.server.ts";
+import { malformedFlood } from "../../bench/lib/malformed.ts";
+import { createApp } from "../../server/app.ts";
+import { testDb } from "../setup/database.ts";
+import { TEST_WEBHOOK_SECRET } from "../stripe-fixtures.ts";
+import { seedDemoData } from "../utils.ts";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+let server: Server;
+let origin = "";
+
+beforeAll(async () => {
+  const buildFile = path.join(ROOT, "build/index.js");
+  if (!fs.existsSync(buildFile)) throw new Error("No production build: run `npm run build` first.");
+  const config = parseConfig({ NODE_ENV: "production", SESSION_SECRET: "faults-".repeat(10), LOG_LEVEL: "silent" });
+  useConfig(config);
+  useStripeConnection({ mode: "stripe", apiKey: "sk_test_faults", apiBase: "http://127.0.0.1:9", webhookSecrets: [TEST_WEBHOOK_SECRET] });
+  await seedDemoData();
+  const build = (await import(pathToFileURL(buildFile).href)) as ServerBuild;
+  server = createApp({ build, config }).listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}, 60_000);
+
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+  useStripeConnection({ mode: "disabled", apiKey: null, apiBase: null, webhookSecrets: [] });
+});
+
+it("answers thousands of malformed deliveries with 4xx only, stores nothing unsigned, and stays up", async () => {
+  const prisma = testDb().prisma;
+  const report = await malformedFlood({
+    origin,
+    secret: TEST_WEBHOOK_SECRET,
+    perKind: 300,
+    heavyCap: 20,
+    concurrency: 16,
+    storedWithPrefix: (prefix) => prisma.stripeEvent.count({ where: { eventId: { startsWith: prefix } } }),
+  });
+  const wrong = report.kinds.filter((kind) => !kind.ok || !kind.storedOk);
+  expect(wrong, JSON.stringify(report.kinds, null, 1)).toEqual([]);
+  expect(report.not4xx).toBe(0);
+  expect(report.requests).toBeGreaterThan(3000);
+
+  // The signed ones Tierdesk cannot read: stored once each, as failed, with the reason for support.
+  const unreadable = await prisma.stripeEvent.findMany({ where: { eventId: { startsWith: "evt_nullobj_" } }, take: 5 });
+  for (const stored of unreadable) {
+    expect(stored).toMatchObject({ status: "failed", attempts: 1 });
+    expect(stored.error).toMatch(/data\.object/);
+  }
+
+  // Still up and answering, database included.
+  const health = await fetch(`${origin}/healthz`);
+  expect(health.status).toBe(200);
+}, 60_000);
