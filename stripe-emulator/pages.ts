@@ -115,8 +115,10 @@ function portalPage(account: Account, portal: PortalSession, messages: { notice?
   const pid = encodeURIComponent(portal.id);
   const subscriptions = [...account.subscriptions.values()].filter((s) => s.customer === portal.customer).reverse();
   const ended = (s: Subscription) => s.status === "canceled" || s.status === "incomplete_expired";
-  // The prices the app sells (those with lookup keys), like a portal configuration's product list.
-  const offered = [...account.prices.values()].filter((p) => p.active && p.lookup_key);
+  // The prices the app sells (those with lookup keys), like a portal configuration's product list;
+  // a product marked `portal: hidden` (the demo's not-yet-linked Team) is left out of it.
+  const inPortal = (p: Price) => account.products.get(p.product)?.metadata.portal !== "hidden";
+  const offered = [...account.prices.values()].filter((p) => p.active && p.lookup_key && inPortal(p));
 
   const cards = subscriptions
     .filter((s) => !ended(s))

@@ -190,6 +190,8 @@ describe("live Stripe status", () => {
     expect(broken.keys[0]).toMatchObject({ lookupKey: "pro_monthly_nope", state: "missing" });
     expect(broken.health.state).toBe("invalid");
     expect(broken.health.problems[0]).toMatch(/"pro_monthly_nope": missing in Stripe/);
+    // Stripe's side: the active prices with a lookup key that no tier owns (the emulator's Team).
+    expect(data.stripe.unlinked.map((status: { lookupKey: string }) => status.lookupKey).sort()).toEqual(["team_monthly", "team_yearly"]);
   });
 
   it("says 'could not verify' when Stripe does not answer, and caches nothing", async () => {

@@ -120,6 +120,8 @@ describe("prices", () => {
       "price_emu_hobbyist_quarterly",
       "price_emu_pro_monthly",
       "price_emu_pro_yearly",
+      "price_emu_team_monthly",
+      "price_emu_team_yearly",
     ]);
     expect(seen.every((p) => p.active && typeof p.product === "object")).toBe(true);
     // What the listing's caller keeps: prices the app sells.
@@ -128,6 +130,8 @@ describe("prices", () => {
       "hobbyist_yearly",
       "pro_monthly",
       "pro_yearly",
+      "team_monthly",
+      "team_yearly",
     ]);
     const quarterly = seen.find((p) => p.id === "price_emu_hobbyist_quarterly");
     expect(quarterly?.recurring).toMatchObject({ interval: "month", interval_count: 3 });
