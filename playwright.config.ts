@@ -57,6 +57,8 @@ export default defineConfig({
       DATABASE_URL: "",
       STRIPE_API_KEY: "",
       WHOP_API_KEY: "",
+      // Every browser of the suite signs up from 127.0.0.1.
+      SIGNUP_LIMIT_PER_IP: "200",
       WHOP_EMULATOR_PORT: "0",
       // The emulator signs with this; tests/e2e/smoke.spec.ts signs its own webhooks with it too.
       STRIPE_WEBHOOK_SECRET: "whsec_emulator",

@@ -150,7 +150,11 @@ export function ErrorPanel({ error }: { error: unknown }) {
   if (isRouteErrorResponse(error)) {
     const message = messageOf(error.data);
     const title =
-      error.status === 403 ? "403 Forbidden" : error.status === 404 ? "404 Not found" : `${error.status} ${error.statusText}`;
+      error.status === 403
+        ? "403 Forbidden"
+        : error.status === 404
+          ? "404 Not found"
+          : `${error.status} ${error.statusText}`;
     return (
       <section className="error-panel" role="alert" aria-labelledby="error-title">
         <h1 id="error-title">{title}</h1>

@@ -14,10 +14,16 @@ const { values } = parseArgs({
   options: { email: { type: "string" }, role: { type: "string", default: "customer" }, password: { type: "string" } },
 });
 const parsed = z
-  .object({ email: EmailSchema, role: z.enum(["admin", "support", "customer"]), password: NewPasswordSchema.optional() })
+  .object({
+    email: EmailSchema,
+    role: z.enum(["admin", "support", "customer"]),
+    password: NewPasswordSchema.optional(),
+  })
   .safeParse(values);
 if (!parsed.success) {
-  console.error(`Cannot create the user:\n  ${parsed.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`).join("\n  ")}`);
+  console.error(
+    `Cannot create the user:\n  ${parsed.error.issues.map((i) => `--${i.path.join(".")}: ${i.message}`).join("\n  ")}`,
+  );
   process.exit(1);
 }
 const { email, role } = parsed.data;
@@ -33,7 +39,9 @@ try {
     });
     // A new role or password must not leave old sessions signed in with the old one.
     const ended = role !== existing.role || parsed.data.password ? await deleteUserSessions(existing.id) : 0;
-    console.log(`Updated ${email}: role ${role}${parsed.data.password ? ", new password" : ""}; ${ended} session(s) ended.`);
+    console.log(
+      `Updated ${email}: role ${role}${parsed.data.password ? ", new password" : ""}; ${ended} session(s) ended.`,
+    );
   } else {
     await createUser({ email, password, role });
     console.log(`Created ${email} (${role}).${parsed.data.password ? "" : ` Password: ${password}`}`);

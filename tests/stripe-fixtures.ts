@@ -28,8 +28,21 @@ export function subscription({
 }): Stripe.Subscription {
   const sub = clone(subscriptionFixture) as unknown as Stripe.Subscription;
   const item = sub.items.data[0]!;
-  Object.assign(sub, { id, customer, status, metadata, cancel_at: null, canceled_at: null, ended_at: null, cancel_at_period_end: false });
-  Object.assign(item, { subscription: id, current_period_end: periodEnd, current_period_start: periodEnd - 30 * 86400 });
+  Object.assign(sub, {
+    id,
+    customer,
+    status,
+    metadata,
+    cancel_at: null,
+    canceled_at: null,
+    ended_at: null,
+    cancel_at_period_end: false,
+  });
+  Object.assign(item, {
+    subscription: id,
+    current_period_end: periodEnd,
+    current_period_start: periodEnd - 30 * 86400,
+  });
   Object.assign(item.price, { lookup_key: lookupKey, id: `price_for_${lookupKey ?? "nothing"}` });
   return sub;
 }
@@ -62,19 +75,34 @@ export function invoice(customer: string): Stripe.Invoice {
   return Object.assign(clone(invoiceFixture) as unknown as Stripe.Invoice, { customer });
 }
 
-export function event(type: string, object: unknown, { id = uniqueId("evt"), created = Math.floor(Date.now() / 1000) } = {}) {
+export function event(
+  type: string,
+  object: unknown,
+  { id = uniqueId("evt"), created = Math.floor(Date.now() / 1000) } = {},
+) {
   const evt = clone(eventFixture) as unknown as Record<string, unknown>;
-  return Object.assign(evt, { id, type, created, api_version: "2026-10-28.endive", data: { object } }) as unknown as Stripe.Event;
+  return Object.assign(evt, {
+    id,
+    type,
+    created,
+    api_version: "2026-10-28.endive",
+    data: { object },
+  }) as unknown as Stripe.Event;
 }
 
 /** A webhook delivery as Stripe sends it: pretty JSON, signed with `secret` at `timestamp`. */
 export function webhookRequest(
   evt: unknown,
-  { secret = TEST_WEBHOOK_SECRET, timestamp, signature }: { secret?: string; timestamp?: number; signature?: string | null } = {},
+  {
+    secret = TEST_WEBHOOK_SECRET,
+    timestamp,
+    signature,
+  }: { secret?: string; timestamp?: number; signature?: string | null } = {},
 ) {
   const payload = typeof evt === "string" ? evt : JSON.stringify(evt, null, 2);
   const headers: Record<string, string> = { "Content-Type": "application/json; charset=utf-8" };
-  const header = signature === undefined ? Stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp }) : signature;
+  const header =
+    signature === undefined ? Stripe.webhooks.generateTestHeaderString({ payload, secret, timestamp }) : signature;
   if (header !== null) headers["Stripe-Signature"] = header;
   return new Request("http://localhost:3000/api/stripe/webhook", { method: "POST", body: payload, headers });
 }

@@ -18,13 +18,20 @@ async function startWebhookReceiver() {
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) if (typeof value === "string") headers.set(name, value);
     const request = new Request(`http://localhost${req.url}`, { method: "POST", headers, body: Buffer.concat(chunks) });
-    const response = await webhookRoute.action({ request, params: {}, context: { clientIp: "127.0.0.1", cspNonce: "" } });
+    const response = await webhookRoute.action({
+      request,
+      params: {},
+      context: { clientIp: "127.0.0.1", cspNonce: "" },
+    });
     res.writeHead(response.status, { "Content-Type": "application/json" });
     res.end(await response.text());
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/api/stripe/webhook`, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${port}/api/stripe/webhook`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 /** Starts the emulator and receiver for this test file; returns a handle filled in by beforeAll. */
@@ -33,7 +40,11 @@ export function useStripeEmulator(): StripeHarness {
   let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
-    harness.emulator = await startStripeEmulator({ port: 0, webhookUrl: receiver.url, webhookSecret: TEST_WEBHOOK_SECRET });
+    harness.emulator = await startStripeEmulator({
+      port: 0,
+      webhookUrl: receiver.url,
+      webhookSecret: TEST_WEBHOOK_SECRET,
+    });
     harness.webhookUrl = receiver.url;
     useStripeConnection({
       mode: "emulator",

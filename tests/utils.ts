@@ -19,7 +19,11 @@ export async function sessionCookieFor(email: string) {
   return setCookie.split(";")[0] ?? "";
 }
 
-export function formRequest(path: string, fields: Record<string, string>, init: { cookie?: string; headers?: Record<string, string> } = {}) {
+export function formRequest(
+  path: string,
+  fields: Record<string, string>,
+  init: { cookie?: string; headers?: Record<string, string> } = {},
+) {
   return new Request(new URL(path, BASE_URL), {
     method: "POST",
     body: new URLSearchParams(fields),

@@ -88,7 +88,10 @@ async function sellableKey(lookupKey: string): Promise<string> {
   }
   const owner = await findLookupKeyOwner(key);
   if (!owner || owner.tier.billingProvider !== "stripe" || !owner.tier.isCustomerFacing) {
-    throw new Refusal("not-offered", `Price ${shown} is not offered: it does not belong to a customer-facing Stripe tier.`);
+    throw new Refusal(
+      "not-offered",
+      `Price ${shown} is not offered: it does not belong to a customer-facing Stripe tier.`,
+    );
   }
   return key;
 }
@@ -109,7 +112,10 @@ async function checkoutUrl(signedIn: User, lookupKey: string, origin: string): P
   if (isLiveSubscriptionStatus(user.subscriptionStatus)) {
     // A live subscription on a customer Stripe no longer has is no subscription at all: unlink it, go on.
     if (!user.stripeCustomerId || !(await isCustomerGone(user.stripeCustomerId))) {
-      throw new Refusal("already-subscribed", "You already have a subscription. Change or cancel it in the customer portal.");
+      throw new Refusal(
+        "already-subscribed",
+        "You already have a subscription. Change or cancel it in the customer portal.",
+      );
     }
     await unlinkMissingCustomer(user.stripeCustomerId, "checking the customer of a second checkout");
     user = { ...user, stripeCustomerId: null, stripeSubscriptionId: null, subscriptionStatus: null };
@@ -147,7 +153,9 @@ async function openCheckout(user: User, key: string, priceId: string, origin: st
   // The same request within a minute → the same Checkout Session (a double click opens one).
   // The key covers every parameter, since Stripe refuses a reused key with different ones.
   const minute = Math.floor(Date.now() / 60_000);
-  const idempotencyKey = `checkout-${createHash("sha256").update(JSON.stringify([params, minute])).digest("hex")}`;
+  const idempotencyKey = `checkout-${createHash("sha256")
+    .update(JSON.stringify([params, minute]))
+    .digest("hex")}`;
   const session = await getStripe().checkout.sessions.create(params, { idempotencyKey });
   if (!session.url) throw new Error(`Checkout Session ${session.id} has no url`);
   return session.url;
@@ -188,15 +196,27 @@ async function planSwitchUrl(user: User, lookupKey: string, origin: string): Pro
   const key = await sellableKey(lookupKey);
   const { stripeCustomerId, stripeSubscriptionId } = user;
   if (!stripeCustomerId || !stripeSubscriptionId || !isLiveSubscriptionStatus(user.subscriptionStatus)) {
-    throw new Refusal("no-billing-account", "You have no subscription to switch: choose a plan on /pricing to subscribe.");
+    throw new Refusal(
+      "no-billing-account",
+      "You have no subscription to switch: choose a plan on /pricing to subscribe.",
+    );
   }
-  const [price, subscription] = await Promise.all([livePrice(key), fetchSubscriptionDetails(stripeSubscriptionId, 8_000)]);
+  const [price, subscription] = await Promise.all([
+    livePrice(key),
+    fetchSubscriptionDetails(stripeSubscriptionId, 8_000),
+  ]);
   if (!subscription?.item) {
-    throw new Refusal("stripe-unreachable", "Your subscription could not be read from Stripe just now. Please try again in a moment.");
+    throw new Refusal(
+      "stripe-unreachable",
+      "Your subscription could not be read from Stripe just now. Please try again in a moment.",
+    );
   }
   if (subscription.item.priceId === price.id) throw new Refusal("invalid-request", "You are already on this plan.");
   if (subscription.cancelAtPeriodEnd) {
-    throw new Refusal("invalid-request", "Your subscription is set to end: resume it on your account page before changing plan.");
+    throw new Refusal(
+      "invalid-request",
+      "Your subscription is set to end: resume it on your account page before changing plan.",
+    );
   }
   if (subscription.multipleItems) {
     throw new Refusal("invalid-request", "Your subscription has several items: change it in the customer portal.");

@@ -57,7 +57,8 @@ export type PlanAction =
   | { kind: "switch"; lookupKey: string; label: string }
   /** A subscription set to end changes plan only once resumed. */
   | { kind: "resume-first" }
-  | { kind: "whop"; url: string }
+  /** Bought through Tierdesk's Whop checkout; `url` is the product's own page on whop.com, when configured. */
+  | { kind: "whop"; url: string | null }
   | { kind: "none" };
 
 export const isExemptTier = (tier: Pick<PricingTier, "billingProvider" | "isBillingExempt">) =>
@@ -115,8 +116,7 @@ export function planAction(tier: PricingTier, viewer: Viewer, prices: readonly P
   const isCurrent = viewer.kind !== "anonymous" && viewer.tierKey === tier.key;
   if (tier.billingProvider === "whop" && !isExemptTier(tier)) {
     if (isCurrent) return { kind: "current" };
-    const url = whopProductUrl(tier.whopProductKey);
-    return url ? { kind: "whop", url } : { kind: "none" };
+    return { kind: "whop", url: whopProductUrl(tier.whopProductKey) };
   }
   if (isExemptTier(tier)) {
     if (viewer.kind === "anonymous") return { kind: "sign-up" };

@@ -115,7 +115,12 @@ export async function applySubscription(
   const customerId = idOf(subscription.customer);
   fail(stripeIdProblem(customerId, "customer"));
   fail(stripeIdProblem(subscription.id, "subscription"));
-  const user = await lockSubscriber(tx, customerId, userIdHint, parseUserId(subscription.metadata?.[USER_ID_METADATA_KEY]));
+  const user = await lockSubscriber(
+    tx,
+    customerId,
+    userIdHint,
+    parseUserId(subscription.metadata?.[USER_ID_METADATA_KEY]),
+  );
   fail(customerConflict(user, customerId, { fromCheckout }));
 
   const granting = !deleted && subscriptionStatusEffect(subscription.status) === "grant";
@@ -135,7 +140,8 @@ export async function applySubscription(
   if (order === "tie") {
     // Another event of the same second was applied first; Stripe's current state decides.
     const current = await currentSubscription(subscription.id);
-    const deletedInSameSecond = !current && !deleted && (await wasSubscriptionDeletedAt(tx, subscription.id, observedAt));
+    const deletedInSameSecond =
+      !current && !deleted && (await wasSubscriptionDeletedAt(tx, subscription.id, observedAt));
     const settled = settleTie({ deleted, status: subscription.status }, { current, deletedInSameSecond });
     if ("stale" in settled) {
       return { result: "stale", userId: user.id, detail: `subscription ${subscription.id}: ${settled.stale}` };
@@ -186,7 +192,8 @@ export async function fulfilCheckoutSession(
     };
   }
   const userId = parseUserId(session.client_reference_id) ?? parseUserId(session.metadata?.[USER_ID_METADATA_KEY]);
-  if (!userId) throw new FulfilmentError(`Checkout session ${session.id} has no client_reference_id naming a Tierdesk user.`);
+  if (!userId)
+    throw new FulfilmentError(`Checkout session ${session.id} has no client_reference_id naming a Tierdesk user.`);
   const user = await lockBillingUser(tx, { id: userId });
   if (!user) throw new FulfilmentError(`Checkout session ${session.id} names user ${userId}, who does not exist.`);
   const customerId = idOf(session.customer);
@@ -214,7 +221,8 @@ export async function fulfilCheckoutSession(
 export async function applyNoSubscription(tx: Tx, userId: number, observedAt: Date): Promise<FulfilmentOutcome> {
   const user = await lockBillingUser(tx, { id: userId });
   if (!user) throw new FulfilmentError(`Tierdesk user ${userId} does not exist.`);
-  if (!user.stripeSubscriptionId) return { result: "ignored", userId, detail: "no subscription in Stripe, none linked here" };
+  if (!user.stripeSubscriptionId)
+    return { result: "ignored", userId, detail: "no subscription in Stripe, none linked here" };
   const plan = planSubscriptionChange({
     user,
     subscription: { id: user.stripeSubscriptionId, status: "canceled" },

@@ -20,15 +20,18 @@ const taken = (name: string): PermissionOutcome => ({
   fieldErrors: { name: [`A permission named "${name}" already exists.`] },
 });
 
-export async function savePermission(actor: AuditActor, id: number | null, values: PermissionFormValues): Promise<PermissionOutcome> {
+export async function savePermission(
+  actor: AuditActor,
+  id: number | null,
+  values: PermissionFormValues,
+): Promise<PermissionOutcome> {
   try {
     return await inTransaction(async (tx) => {
       const existing = id ? await lockPermission(tx, id) : null;
-      if (id && !existing) return { ok: false, notFound: true, fieldErrors: {}, formError: "This permission no longer exists." };
+      if (id && !existing)
+        return { ok: false, notFound: true, fieldErrors: {}, formError: "This permission no longer exists." };
       if (await isPermissionNameTaken(tx, values.name, existing?.id ?? null)) return taken(values.name);
-      const saved = existing
-        ? await updatePermission(tx, existing.id, values)
-        : await createPermission(tx, values);
+      const saved = existing ? await updatePermission(tx, existing.id, values) : await createPermission(tx, values);
       const before = existing ? { name: existing.name, description: existing.description } : null;
       const after = { name: saved.name, description: saved.description };
       if (JSON.stringify(before) !== JSON.stringify(after)) {
@@ -42,7 +45,11 @@ export async function savePermission(actor: AuditActor, id: number | null, value
           after,
         });
       }
-      return { ok: true, name: saved.name, renamedFrom: existing && existing.name !== saved.name ? existing.name : null };
+      return {
+        ok: true,
+        name: saved.name,
+        renamedFrom: existing && existing.name !== saved.name ? existing.name : null,
+      };
     });
   } catch (error) {
     if (isUniqueViolation(error)) return taken(values.name);
@@ -56,12 +63,17 @@ export type PermissionDeleteOutcome =
   | { ok: false; reason: "needs-confirmation"; name: string; grantedBy: Array<{ key: string; name: string }> };
 
 /** Deletes a permission; one that tiers grant needs `confirmed` (the admin saw which tiers lose it). */
-export async function removePermission(actor: AuditActor, id: number, confirmed: boolean): Promise<PermissionDeleteOutcome> {
+export async function removePermission(
+  actor: AuditActor,
+  id: number,
+  confirmed: boolean,
+): Promise<PermissionDeleteOutcome> {
   return inTransaction(async (tx) => {
     const permission = await lockPermission(tx, id);
     if (!permission) return { ok: false, reason: "not-found", message: "This permission no longer exists." };
     const grantedBy = permission.tiers.map(({ tier }) => ({ key: tier.key, name: tier.name }));
-    if (grantedBy.length && !confirmed) return { ok: false, reason: "needs-confirmation", name: permission.name, grantedBy };
+    if (grantedBy.length && !confirmed)
+      return { ok: false, reason: "needs-confirmation", name: permission.name, grantedBy };
     await deletePermission(tx, permission.id);
     await recordAudit(tx, {
       actor,
@@ -69,7 +81,11 @@ export async function removePermission(actor: AuditActor, id: number, confirmed:
       entity: "permission",
       entityId: permission.id,
       entityLabel: permission.name,
-      before: { name: permission.name, description: permission.description, grantedBy: grantedBy.map((tier) => tier.key) },
+      before: {
+        name: permission.name,
+        description: permission.description,
+        grantedBy: grantedBy.map((tier) => tier.key),
+      },
       after: null,
     });
     return { ok: true, name: permission.name };

@@ -9,7 +9,10 @@ export const PermissionFormSchema = z.object({
     .trim()
     .min(1, "Name is required.")
     .max(64, "Use at most 64 characters.")
-    .regex(PERMISSION_NAME_PATTERN, "Use a dotted lowercase name like export.csv (letters, digits, _ and -, dots between)."),
+    .regex(
+      PERMISSION_NAME_PATTERN,
+      "Use a dotted lowercase name like export.csv (letters, digits, _ and -, dots between).",
+    ),
   description: z.string().trim().max(200, "Use at most 200 characters.").optional().default(""),
 });
 

@@ -119,8 +119,11 @@ export async function lookupPrices(
     const stripe = getStripe();
     const generation = cache.generation;
     const chunks: string[][] = [];
-    for (let i = 0; i < missing.length; i += LOOKUP_KEYS_PER_CALL) chunks.push(missing.slice(i, i + LOOKUP_KEYS_PER_CALL));
-    const found = (await withDeadline(Promise.all(chunks.map((chunk) => fetchChunk(stripe, chunk))), deadlineMs)).flat();
+    for (let i = 0; i < missing.length; i += LOOKUP_KEYS_PER_CALL)
+      chunks.push(missing.slice(i, i + LOOKUP_KEYS_PER_CALL));
+    const found = (
+      await withDeadline(Promise.all(chunks.map((chunk) => fetchChunk(stripe, chunk))), deadlineMs)
+    ).flat();
     const byKey = new Map(found.map((price) => [price.lookupKey, price]));
     // A webhook may have invalidated the cache while we waited: then do not cache what may be stale.
     const cacheable = generation === cache.generation;
@@ -160,9 +163,10 @@ async function fetchCatalog(stripe: Stripe): Promise<StripeCatalog> {
  * The account's active prices that carry a lookup key (paginated, cached like lookups). Reading it
  * also answers every one of those keys, so a page that needs both makes one round trip.
  */
-export async function listStripeCatalog({
-  deadlineMs = DEFAULT_DEADLINE_MS,
-}: { deadlineMs?: number } = {}): Promise<{ catalog: StripeCatalog | null; error?: string }> {
+export async function listStripeCatalog({ deadlineMs = DEFAULT_DEADLINE_MS }: { deadlineMs?: number } = {}): Promise<{
+  catalog: StripeCatalog | null;
+  error?: string;
+}> {
   const now = Date.now();
   if (cache.catalog && cache.catalog.expiresAt > now) return { catalog: cache.catalog.value };
   try {

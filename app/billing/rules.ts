@@ -107,7 +107,11 @@ export function tierForSubscription(
 ): TierResolution {
   const keys = items.map((item) => item.lookupKey).filter((key): key is string => Boolean(key));
   if (!keys.length) {
-    const priceIds = items.map((item) => item.priceId).filter(Boolean).join(", ") || "none";
+    const priceIds =
+      items
+        .map((item) => item.priceId)
+        .filter(Boolean)
+        .join(", ") || "none";
     return {
       error: `Subscription ${subscriptionId} has no price with a lookup_key (prices: ${priceIds}); give the price a lookup key that a tier owns.`,
     };
@@ -171,7 +175,11 @@ export type Freshness = "newer" | "tie" | "stale";
  * very same second is a tie, unless it is final in its second: a deletion (an ended subscription
  * never comes back) or a state already confirmed with Stripe.
  */
-export function freshness(observedAt: Date, appliedAt: Date | null, { finalInItsSecond }: { finalInItsSecond: boolean }): Freshness {
+export function freshness(
+  observedAt: Date,
+  appliedAt: Date | null,
+  { finalInItsSecond }: { finalInItsSecond: boolean },
+): Freshness {
   if (!appliedAt || observedAt.getTime() > appliedAt.getTime()) return "newer";
   if (observedAt.getTime() < appliedAt.getTime()) return "stale";
   return finalInItsSecond ? "newer" : "tie";
@@ -239,7 +247,9 @@ export function planSubscriptionChange(input: {
         detail: `user ${user.id}: subscription ${subscription.id} linked, ${subscription.status}`,
       };
     }
-    return { ignored: `subscription ${subscription.id} is ${subscription.status}: nothing changes until its first payment succeeds` };
+    return {
+      ignored: `subscription ${subscription.id} is ${subscription.status}: nothing changes until its first payment succeeds`,
+    };
   }
   if (otherCurrent) {
     return {
@@ -346,7 +356,8 @@ export function tierHealth(
   }
   if (tier.billingProvider === "whop") return whopTierHealth(tier.whopProductKey, whop);
   if (!tier.lookupKeys.length) return { state: "invalid", problems: ["a Stripe tier needs at least one lookup key"] };
-  if (stripe.unavailable) return { state: "unverified", reason: `could not verify: ${stripe.reason ?? "Stripe did not answer"}` };
+  if (stripe.unavailable)
+    return { state: "unverified", reason: `could not verify: ${stripe.reason ?? "Stripe did not answer"}` };
 
   const problems: string[] = [];
   const found: Array<NonNullable<StripePriceFact>> = [];
@@ -370,7 +381,9 @@ export function tierHealth(
  * Of a customer's subscriptions (as Stripe lists them), the one that decides the user's tier: a
  * live one (its status grants a tier) over any other, then an incomplete one, then the newest ended.
  */
-export function pickGoverningSubscription<S extends { status: string; created: number }>(subscriptions: readonly S[]): S | null {
+export function pickGoverningSubscription<S extends { status: string; created: number }>(
+  subscriptions: readonly S[],
+): S | null {
   const rank = (status: string) => {
     const effect = subscriptionStatusEffect(status);
     return effect === "grant" ? 0 : effect === "no_change" ? 1 : 2;
@@ -395,7 +408,10 @@ export function explainTierInForce(user: {
   if (storedTier && tierSource(user) === "whop") return explainWhopTier({ ...user, storedTier });
   if (storedTier && subscriptionStatus && subscriptionStatusEffect(subscriptionStatus) === "grant") {
     const grace = subscriptionStatus === "past_due" ? " (a renewal failed; the tier is kept while Stripe retries)" : "";
-    return { tierName: storedTier.name, reason: `The subscription is ${subscriptionStatus}, which grants ${storedTier.name}${grace}.` };
+    return {
+      tierName: storedTier.name,
+      reason: `The subscription is ${subscriptionStatus}, which grants ${storedTier.name}${grace}.`,
+    };
   }
   if (storedTier) {
     return {
@@ -455,7 +471,9 @@ export const WHOP_MEMBERSHIP_STATUSES = [
  * - `completed`, `canceled`, `expired`, `unresolved` → back to free.
  * Unknown future statuses are treated as lapsed: access is never granted by accident.
  */
-export function whopMembershipStatusEffect(status: (typeof WHOP_MEMBERSHIP_STATUSES)[number] | (string & {})): StatusEffect {
+export function whopMembershipStatusEffect(
+  status: (typeof WHOP_MEMBERSHIP_STATUSES)[number] | (string & {}),
+): StatusEffect {
   switch (status) {
     case "active":
     case "trialing":
@@ -564,9 +582,7 @@ export type WhopMembershipFacts = { id: string; status: string; createdAt: Date 
 export type WhopTierChange = { grant: { id: number; key: string } } | RevokeDecision;
 
 export type WhopPlannedChange =
-  | { ignored: string }
-  | { stale: string }
-  | { record: true; tier: WhopTierChange; detail: string };
+  { ignored: string } | { stale: string } | { record: true; tier: WhopTierChange; detail: string };
 
 /**
  * What applying a Whop membership's state (reported at `observedAt`) changes for `user`. The
@@ -592,9 +608,17 @@ export function planWhopMembershipChange(input: {
     if (!tier) throw new Error("planWhopMembershipChange: a granting status needs the membership's tier");
     const decision = grantDecision(user, "whop", membership.createdAt);
     if (decision.take) {
-      return { record: true, tier: { grant: tier }, detail: `user ${user.id} → ${tier.key} (Whop ${membership.status})` };
+      return {
+        record: true,
+        tier: { grant: tier },
+        detail: `user ${user.id} → ${tier.key} (Whop ${membership.status})`,
+      };
     }
-    return { record: true, tier: "keep", detail: `user ${user.id}: Whop membership ${membership.id} is ${membership.status}, but ${decision.reason}` };
+    return {
+      record: true,
+      tier: "keep",
+      detail: `user ${user.id}: Whop membership ${membership.id} is ${membership.status}, but ${decision.reason}`,
+    };
   }
   const otherCurrent = user.whopMembershipId !== null && user.whopMembershipId !== membership.id;
   if (otherCurrent && isLiveWhopStatus(user.whopMembershipStatus)) {
@@ -647,7 +671,10 @@ export function explainWhopTier(user: {
         : status === "canceling"
           ? " (it ends at the end of the paid period)"
           : "";
-    return { tierName: storedTier.name, reason: `The Whop membership is ${status}, which grants ${storedTier.name}${note}.` };
+    return {
+      tierName: storedTier.name,
+      reason: `The Whop membership is ${status}, which grants ${storedTier.name}${note}.`,
+    };
   }
   return {
     tierName: user.freeTierName,
@@ -710,7 +737,10 @@ const WHOP_PRODUCT_PROBLEM: Record<Exclude<WhopProductState, "found">, string> =
 function whopTierHealth(productKey: string | null, whop: WhopCheck): TierHealth {
   const key = productKey?.trim();
   if (!key) return { state: "invalid", problems: ["a Whop tier needs a Whop product key"] };
-  if (whop.unavailable) return { state: "unverified", reason: `could not verify: ${whop.reason ?? "Whop did not answer"}` };
+  if (whop.unavailable)
+    return { state: "unverified", reason: `could not verify: ${whop.reason ?? "Whop did not answer"}` };
   const state = whopProductState(whop.products.get(key) ?? null);
-  return state === "found" ? { state: "valid" } : { state: "invalid", problems: [`"${key}": ${WHOP_PRODUCT_PROBLEM[state]}`] };
+  return state === "found"
+    ? { state: "valid" }
+    : { state: "invalid", problems: [`"${key}": ${WHOP_PRODUCT_PROBLEM[state]}`] };
 }

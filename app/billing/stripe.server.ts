@@ -81,7 +81,13 @@ export function getStripe(): Stripe {
 /** A failed Stripe call in one line for the log: an outage is expected, not a bug with a stack. */
 export function describeStripeError(error: unknown): Record<string, unknown> {
   if (error instanceof Stripe.errors.StripeError) {
-    return { type: error.type, code: error.code, status: error.statusCode, message: error.message, requestId: error.requestId };
+    return {
+      type: error.type,
+      code: error.code,
+      status: error.statusCode,
+      message: error.message,
+      requestId: error.requestId,
+    };
   }
   return { message: error instanceof Error ? error.message : String(error) };
 }

@@ -53,12 +53,21 @@ function addError(errors: FieldErrors, field: string, message: string) {
   (errors[field] ??= []).push(message);
 }
 
-export async function saveTier(actor: AuditActor, existingKey: string | null, values: TierFormValues): Promise<TierSaveOutcome> {
+export async function saveTier(
+  actor: AuditActor,
+  existingKey: string | null,
+  values: TierFormValues,
+): Promise<TierSaveOutcome> {
   try {
     return await inTransaction(async (tx) => {
       const existing = existingKey ? await lockTierForAdmin(tx, existingKey) : null;
       if (existingKey && !existing) {
-        return { ok: false, notFound: true, fieldErrors: {}, formError: `Tier "${existingKey}" no longer exists.` } as const;
+        return {
+          ok: false,
+          notFound: true,
+          fieldErrors: {},
+          formError: `Tier "${existingKey}" no longer exists.`,
+        } as const;
       }
       const errors: FieldErrors = {};
       if (existing?.key === FREE_TIER_KEY && values.key !== FREE_TIER_KEY) {
@@ -69,12 +78,17 @@ export async function saveTier(actor: AuditActor, existingKey: string | null, va
       }
       for (const owner of await findLookupKeyOwners(tx, values.lookupKeys)) {
         if (owner.tier.id !== existing?.id) {
-          addError(errors, "lookupKeys", `"${owner.lookupKey}" belongs to tier ${owner.tier.name} (${owner.tier.key}).`);
+          addError(
+            errors,
+            "lookupKeys",
+            `"${owner.lookupKey}" belongs to tier ${owner.tier.name} (${owner.tier.key}).`,
+          );
         }
       }
       const permissions = await findPermissionsByName(tx, values.permissions);
       const unknown = values.permissions.filter((name) => !permissions.some((permission) => permission.name === name));
-      if (unknown.length) addError(errors, "permissions", `Unknown permission ${unknown.map((n) => `"${n}"`).join(", ")}.`);
+      if (unknown.length)
+        addError(errors, "permissions", `Unknown permission ${unknown.map((n) => `"${n}"`).join(", ")}.`);
       if (Object.keys(errors).length) throw new Refused(errors);
 
       const { lookupKeys, permissions: _names, ...fields } = values;
@@ -110,7 +124,8 @@ export async function saveTier(actor: AuditActor, existingKey: string | null, va
       return {
         ok: false,
         fieldErrors: {},
-        formError: "Another change took this key or one of these lookup keys a moment ago. Check the form and save again.",
+        formError:
+          "Another change took this key or one of these lookup keys a moment ago. Check the form and save again.",
       };
     }
     throw error;
@@ -118,15 +133,18 @@ export async function saveTier(actor: AuditActor, existingKey: string | null, va
 }
 
 export type TierDeleteOutcome =
-  | { ok: true }
-  | { ok: false; reason: "not-found" | "free-tier" | "has-users"; message: string; users?: number };
+  { ok: true } | { ok: false; reason: "not-found" | "free-tier" | "has-users"; message: string; users?: number };
 
 export async function removeTier(actor: AuditActor, key: string): Promise<TierDeleteOutcome> {
   return inTransaction(async (tx) => {
     const tier = await lockTierForAdmin(tx, key);
     if (!tier) return { ok: false, reason: "not-found", message: `Tier "${key}" no longer exists.` };
     if (tier.key === FREE_TIER_KEY) {
-      return { ok: false, reason: "free-tier", message: "The free tier cannot be deleted: lapsed subscriptions fall back to it." };
+      return {
+        ok: false,
+        reason: "free-tier",
+        message: "The free tier cannot be deleted: lapsed subscriptions fall back to it.",
+      };
     }
     const users = await countUsersOnTier(tx, tier.id);
     if (users > 0) {
@@ -150,4 +168,3 @@ export async function removeTier(actor: AuditActor, key: string): Promise<TierDe
     return { ok: true };
   });
 }
-

@@ -31,13 +31,20 @@ const optionalText = (max: number, message: string) =>
 
 export const TierFormSchema = z
   .object({
-    name: z.string({ error: "Name is required." }).trim().min(1, "Name is required.").max(64, "Use at most 64 characters."),
+    name: z
+      .string({ error: "Name is required." })
+      .trim()
+      .min(1, "Name is required.")
+      .max(64, "Use at most 64 characters."),
     key: z
       .string({ error: "Key is required." })
       .trim()
       .min(1, "Key is required.")
       .max(32, "Use at most 32 characters.")
-      .regex(TIER_KEY_PATTERN, "Use lowercase letters and digits, separated by single dashes or underscores (a slug like pro-annual)."),
+      .regex(
+        TIER_KEY_PATTERN,
+        "Use lowercase letters and digits, separated by single dashes or underscores (a slug like pro-annual).",
+      ),
     description: optionalText(500, "Use at most 500 characters."),
     userLimit: z.coerce
       .number({ error: "User limit must be a whole number." })
@@ -56,7 +63,8 @@ export const TierFormSchema = z
       .transform(splitLookupKeys)
       .superRefine((keys, ctx) => {
         for (const key of keys) {
-          if (key.length > 200) ctx.addIssue({ code: "custom", message: `"${key.slice(0, 40)}…" is longer than 200 characters.` });
+          if (key.length > 200)
+            ctx.addIssue({ code: "custom", message: `"${key.slice(0, 40)}…" is longer than 200 characters.` });
           else if (!LOOKUP_KEY_PATTERN.test(key)) {
             ctx.addIssue({ code: "custom", message: `"${key}" may use only letters, digits, "_", "." and "-".` });
           }

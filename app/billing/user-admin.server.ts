@@ -5,7 +5,14 @@ import { type AuditActor, recordAudit } from "~/models/audit.server.ts";
 import { deleteUserSessions } from "~/models/session.server.ts";
 import { getTierWithPermissionsByKey } from "~/models/tier.server.ts";
 import { inTransaction } from "~/models/transaction.server.ts";
-import { getUserWithTier, lockUserForRoleChange, type Role, setUserRole, setUserTier, type UserWithTier } from "~/models/user.server.ts";
+import {
+  getUserWithTier,
+  lockUserForRoleChange,
+  type Role,
+  setUserRole,
+  setUserTier,
+  type UserWithTier,
+} from "~/models/user.server.ts";
 import { withDeadline } from "~/utils/deadline.ts";
 import { applyNoSubscription, applySubscription, FulfilmentError } from "./fulfilment.server.ts";
 import { isEndedSubscriptionStatus, pickGoverningSubscription, roleChangeProblem } from "./rules.ts";
@@ -39,7 +46,11 @@ export async function syncUserFromStripe(actor: AuditActor, userId: number): Pro
   const user = await getUserWithTier(userId);
   if (!user) return { ok: false, reason: "not-found", message: `No user ${userId}.` };
   if (!user.stripeCustomerId) {
-    return { ok: false, reason: "no-customer", message: "This user has no Stripe customer yet: there is nothing to sync." };
+    return {
+      ok: false,
+      reason: "no-customer",
+      message: "This user has no Stripe customer yet: there is nothing to sync.",
+    };
   }
   let subscriptions: Stripe.Subscription[];
   try {
@@ -50,7 +61,11 @@ export async function syncUserFromStripe(actor: AuditActor, userId: number): Pro
     subscriptions = list.data;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { ok: false, reason: "stripe-unavailable", message: `Stripe could not be asked (${message}); nothing was changed.` };
+    return {
+      ok: false,
+      reason: "stripe-unavailable",
+      message: `Stripe could not be asked (${message}); nothing was changed.`,
+    };
   }
   const governing = pickGoverningSubscription(subscriptions);
   const before = billingSnapshot(user);
@@ -91,9 +106,14 @@ export async function syncUserFromStripe(actor: AuditActor, userId: number): Pro
   }
 }
 
-export type AdminChangeOutcome = { ok: true; changed: boolean } | { ok: false; status: 400 | 404 | 409; message: string };
+export type AdminChangeOutcome =
+  { ok: true; changed: boolean } | { ok: false; status: 400 | 404 | 409; message: string };
 
-export async function changeUserRole(actor: AuditActor & { id: number }, userId: number, role: Role): Promise<AdminChangeOutcome> {
+export async function changeUserRole(
+  actor: AuditActor & { id: number },
+  userId: number,
+  role: Role,
+): Promise<AdminChangeOutcome> {
   return inTransaction(async (tx) => {
     const locked = await lockUserForRoleChange(tx, userId);
     if (!locked) return { ok: false, status: 404, message: `No user ${userId}.` };
@@ -118,18 +138,30 @@ export async function changeUserRole(actor: AuditActor & { id: number }, userId:
 }
 
 /** Puts a user on an exempt tier (a partner), or takes them off one (`tierKey` null). */
-export async function setExemptTier(actor: AuditActor, userId: number, tierKey: string | null): Promise<AdminChangeOutcome> {
+export async function setExemptTier(
+  actor: AuditActor,
+  userId: number,
+  tierKey: string | null,
+): Promise<AdminChangeOutcome> {
   const tier = tierKey ? await getTierWithPermissionsByKey(tierKey) : null;
   if (tierKey && !tier) return { ok: false, status: 400, message: `There is no tier "${tierKey}".` };
   if (tier && !(tier.isBillingExempt || tier.billingProvider === "exempt")) {
-    return { ok: false, status: 400, message: `${tier.name} is paid through ${tier.billingProvider}: only exempt tiers can be given.` };
+    return {
+      ok: false,
+      status: 400,
+      message: `${tier.name} is paid through ${tier.billingProvider}: only exempt tiers can be given.`,
+    };
   }
   return inTransaction(async (tx) => {
     const locked = await lockUserForRoleChange(tx, userId);
     if (!locked) return { ok: false, status: 404, message: `No user ${userId}.` };
     const { user } = locked;
     if (!tier && user.tier && !(user.tier.isBillingExempt || user.tier.billingProvider === "exempt")) {
-      return { ok: false, status: 409, message: `${user.email} is on ${user.tier.name} through a subscription, not an exempt tier.` };
+      return {
+        ok: false,
+        status: 409,
+        message: `${user.email} is on ${user.tier.name} through a subscription, not an exempt tier.`,
+      };
     }
     if ((user.tierId ?? null) === (tier?.id ?? null)) return { ok: true, changed: false };
     await setUserTier(tx, user.id, tier?.id ?? null);

@@ -20,7 +20,12 @@ import {
   storeFailedEvent,
 } from "~/models/stripe-event.server.ts";
 import { inTransaction, type Tx } from "~/models/transaction.server.ts";
-import { applySubscription, FulfilmentError, fulfilCheckoutSession, type FulfilmentOutcome } from "./fulfilment.server.ts";
+import {
+  applySubscription,
+  FulfilmentError,
+  fulfilCheckoutSession,
+  type FulfilmentOutcome,
+} from "./fulfilment.server.ts";
 import { applyCustomerDeleted } from "./customer-link.server.ts";
 import { invalidatePriceCache } from "./prices.server.ts";
 import { eventAction, type EventAction } from "./rules.ts";
@@ -144,7 +149,8 @@ function readEvent(payload: string): ReadEvent | { malformed: string } {
     return { malformed: "The signed payload is not JSON." };
   }
   const envelope = Envelope.safeParse(json);
-  if (!envelope.success) return { malformed: `The signed payload is not a Stripe event: ${describe(envelope.error.issues)}.` };
+  if (!envelope.success)
+    return { malformed: `The signed payload is not a Stripe event: ${describe(envelope.error.issues)}.` };
   const { id, type, created, data } = envelope.data;
   const stored: NewStripeEvent = {
     eventId: id,
@@ -180,7 +186,9 @@ async function dispatch(tx: Tx, event: Stripe.Event, action: EventAction): Promi
   const observedAt = new Date(event.created * 1000);
   switch (action.kind) {
     case "checkout":
-      return fromFulfilment(await fulfilCheckoutSession(tx, event.data.object as Stripe.Checkout.Session, { observedAt }));
+      return fromFulfilment(
+        await fulfilCheckoutSession(tx, event.data.object as Stripe.Checkout.Session, { observedAt }),
+      );
     case "subscription":
       return fromFulfilment(
         await applySubscription(tx, event.data.object as Stripe.Subscription, { observedAt, deleted: action.deleted }),
@@ -262,7 +270,10 @@ export type ReplayOutcome = { ok: true; status: FinishedStatus } | { ok: false; 
  * it is whole, else fetches the event from Stripe (payloads over 16 KiB are stored truncated): that
  * attempt is recorded as a resync.
  */
-export async function replayStoredEvent(eventId: string, { bulk = false }: { bulk?: boolean } = {}): Promise<ReplayOutcome> {
+export async function replayStoredEvent(
+  eventId: string,
+  { bulk = false }: { bulk?: boolean } = {},
+): Promise<ReplayOutcome> {
   const started = performance.now();
   const stored = await getStoredEvent(eventId);
   if (!stored) return { ok: false, error: `No stored event ${eventId}.` };
@@ -274,7 +285,10 @@ export async function replayStoredEvent(eventId: string, { bulk = false }: { bul
       read = readEvent(JSON.stringify(await getStripe().events.retrieve(eventId)));
       source = "resync";
     } catch (error) {
-      return { ok: false, error: `The stored payload is truncated and Stripe could not be asked: ${errorMessage(error)}` };
+      return {
+        ok: false,
+        error: `The stored payload is truncated and Stripe could not be asked: ${errorMessage(error)}`,
+      };
     }
   }
   if ("malformed" in read) return { ok: false, error: read.malformed };
@@ -289,7 +303,10 @@ export async function replayStoredEvent(eventId: string, { bulk = false }: { bul
       return outcome;
     });
     if (!result) {
-      return { ok: false, error: `Event ${eventId} is ${stored.status}: only failed or pending events can be replayed.` };
+      return {
+        ok: false,
+        error: `Event ${eventId} is ${stored.status}: only failed or pending events can be replayed.`,
+      };
     }
     return { ok: true, status: result.status };
   } catch (error) {

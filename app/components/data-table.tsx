@@ -29,9 +29,13 @@ export function DataTable<TFeatures extends TableFeatures, TData extends RowData
           {table.getHeaderGroups().map((group) => (
             <tr key={group.id}>
               {group.headers.map((cell) => {
-                const label = typeof cell.column.columnDef.header === "string" ? cell.column.columnDef.header : cell.column.id;
+                const label =
+                  typeof cell.column.columnDef.header === "string" ? cell.column.columnDef.header : cell.column.id;
                 // Sorting helpers exist only when the table has the sorting feature.
-                const column = cell.column as { getIsSorted?: () => false | "asc" | "desc"; getCanSort?: () => boolean };
+                const column = cell.column as {
+                  getIsSorted?: () => false | "asc" | "desc";
+                  getCanSort?: () => boolean;
+                };
                 const sorted = column.getIsSorted?.();
                 return (
                   <th
@@ -54,7 +58,10 @@ export function DataTable<TFeatures extends TableFeatures, TData extends RowData
           {table.getRowModel().rows.map((row) => (
             <tr key={row.id} {...rowAttributes?.(row.original)}>
               {row.getAllCells().map((cell) => (
-                <td key={cell.id} data-label={typeof cell.column.columnDef.header === "string" ? cell.column.columnDef.header : ""}>
+                <td
+                  key={cell.id}
+                  data-label={typeof cell.column.columnDef.header === "string" ? cell.column.columnDef.header : ""}
+                >
                   <table.FlexRender cell={cell} />
                 </td>
               ))}

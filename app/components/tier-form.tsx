@@ -1,7 +1,15 @@
 // The tier form (create and edit). conform + zod: the browser checks as the admin types, the
 // server checks again (and what needs the database), and on any error the form comes back with
 // everything the admin typed and a message at each field.
-import { getCollectionProps, getFormProps, getInputProps, getSelectProps, getTextareaProps, type SubmissionResult, useForm } from "@conform-to/react";
+import {
+  getCollectionProps,
+  getFormProps,
+  getInputProps,
+  getSelectProps,
+  getTextareaProps,
+  type SubmissionResult,
+  useForm,
+} from "@conform-to/react";
 import { getZodConstraint, parseWithZod } from "@conform-to/zod/v4";
 import { Form, useNavigation } from "@remix-run/react";
 import type { ReactNode } from "react";
@@ -57,7 +65,11 @@ export function TierForm({
   const [form, fields] = useForm({
     id: "tier-form",
     lastResult,
-    defaultValue: { ...defaults, isCustomerFacing: defaults.isCustomerFacing ? "on" : undefined, isBillingExempt: defaults.isBillingExempt ? "on" : undefined },
+    defaultValue: {
+      ...defaults,
+      isCustomerFacing: defaults.isCustomerFacing ? "on" : undefined,
+      isBillingExempt: defaults.isBillingExempt ? "on" : undefined,
+    },
     constraint: getZodConstraint(TierFormSchema),
     shouldValidate: "onBlur",
     shouldRevalidate: "onInput",
@@ -79,7 +91,11 @@ export function TierForm({
       <fieldset disabled={readOnly}>
         <Row>
           <label htmlFor={fields.name.id}>Name</label>
-          <input {...getInputProps(fields.name, { type: "text" })} key={fields.name.key} aria-describedby={describedBy(fields.name.errorId, fields.name.errors)} />
+          <input
+            {...getInputProps(fields.name, { type: "text" })}
+            key={fields.name.key}
+            aria-describedby={describedBy(fields.name.errorId, fields.name.errors)}
+          />
           <FieldError id={fields.name.errorId} errors={fields.name.errors} />
         </Row>
         <Row>
@@ -108,7 +124,11 @@ export function TierForm({
         </Row>
         <div className="field checkbox">
           <label htmlFor={fields.isCustomerFacing.id}>
-            <input {...getInputProps(fields.isCustomerFacing, { type: "checkbox" })} key={fields.isCustomerFacing.key} /> Customer-facing
+            <input
+              {...getInputProps(fields.isCustomerFacing, { type: "checkbox" })}
+              key={fields.isCustomerFacing.key}
+            />{" "}
+            Customer-facing
           </label>
           <p className="hint">Shown on /pricing.</p>
         </div>
@@ -125,18 +145,27 @@ export function TierForm({
         </Row>
         <div className="field checkbox">
           <label htmlFor={fields.isBillingExempt.id}>
-            <input {...getInputProps(fields.isBillingExempt, { type: "checkbox" })} key={fields.isBillingExempt.key} /> Billing exempt
+            <input {...getInputProps(fields.isBillingExempt, { type: "checkbox" })} key={fields.isBillingExempt.key} />{" "}
+            Billing exempt
           </label>
           <p className="hint">Users on an exempt tier keep it without paying (e.g. partners).</p>
         </div>
         <Row>
           <label htmlFor={fields.whopProductKey.id}>Whop product key</label>
-          <input {...getInputProps(fields.whopProductKey, { type: "text" })} key={fields.whopProductKey.key} placeholder="prod_…" />
+          <input
+            {...getInputProps(fields.whopProductKey, { type: "text" })}
+            key={fields.whopProductKey.key}
+            placeholder="prod_…"
+          />
           <FieldError id={fields.whopProductKey.errorId} errors={fields.whopProductKey.errors} />
         </Row>
         <Row>
           <label htmlFor={fields.fallbackPrice.id}>Fallback price</label>
-          <input {...getInputProps(fields.fallbackPrice, { type: "text" })} key={fields.fallbackPrice.key} aria-describedby="fallback-hint" />
+          <input
+            {...getInputProps(fields.fallbackPrice, { type: "text" })}
+            key={fields.fallbackPrice.key}
+            aria-describedby="fallback-hint"
+          />
           <p className="hint" id="fallback-hint">
             Shown on /pricing only while Stripe cannot be asked, marked as indicative.
           </p>
@@ -152,19 +181,26 @@ export function TierForm({
             aria-describedby={describedBy(fields.lookupKeys.errorId, fields.lookupKeys.errors, "lookup-keys-hint")}
           />
           <p className="hint" id="lookup-keys-hint">
-            One Stripe price lookup key per line, in the order /pricing shows them. Stripe keeps the prices; Tierdesk keeps only
-            these keys.
+            One Stripe price lookup key per line, in the order /pricing shows them. Stripe keeps the prices; Tierdesk
+            keeps only these keys.
           </p>
           <FieldError id={fields.lookupKeys.errorId} errors={fields.lookupKeys.errors} />
         </Row>
-        <fieldset className="field permissions" aria-describedby={fields.permissions.errors?.length ? fields.permissions.errorId : undefined}>
+        <fieldset
+          className="field permissions"
+          aria-describedby={fields.permissions.errors?.length ? fields.permissions.errorId : undefined}
+        >
           <legend>Permissions</legend>
           {permissionOptions.length ? (
             getCollectionProps(fields.permissions, { type: "checkbox", options: permissionOptions }).map((props) => {
               const permission = permissions.find((candidate) => candidate.name === props.value);
               return (
                 <div key={props.key} className="checkbox-row">
-                  <input {...props} key={props.key} aria-describedby={permission?.description ? `${props.id}-description` : undefined} />{" "}
+                  <input
+                    {...props}
+                    key={props.key}
+                    aria-describedby={permission?.description ? `${props.id}-description` : undefined}
+                  />{" "}
                   <label htmlFor={props.id}>{props.value}</label>
                   {permission?.description ? (
                     <span className="hint" id={`${props.id}-description`}>

@@ -19,7 +19,12 @@ export function WebhookChart({ days }: { days: DailyEventCounts[] }) {
   const scale = (HEIGHT - AXIS - 8) / max;
   return (
     <figure className="chart" data-testid="webhook-chart">
-      <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-labelledby="webhook-chart-title" preserveAspectRatio="none">
+      <svg
+        viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+        role="img"
+        aria-labelledby="webhook-chart-title"
+        preserveAspectRatio="none"
+      >
         <title id="webhook-chart-title">Webhooks per day: processed, stale and failed</title>
         {days.map((day, index) => {
           let y = HEIGHT - AXIS;

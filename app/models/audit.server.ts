@@ -62,5 +62,7 @@ export function listAuditEntries({ entity, entityId, actorId, before, take = AUD
 /** The people who appear in the log, for the "by person" filter. */
 export async function listAuditActors() {
   const rows = await prisma.auditEntry.groupBy({ by: ["actorId", "actorEmail"], orderBy: { actorEmail: "asc" } });
-  return rows.filter((row) => row.actorId !== null).map((row) => ({ id: row.actorId as number, email: row.actorEmail }));
+  return rows
+    .filter((row) => row.actorId !== null)
+    .map((row) => ({ id: row.actorId as number, email: row.actorEmail }));
 }

@@ -37,7 +37,6 @@ export type EventLogRow = {
   processedAt: Date | null;
 };
 
-
 function conditions(filter: EventLogFilter): Prisma.Sql[] {
   const where: Prisma.Sql[] = [];
   if (filter.provider) where.push(Prisma.sql`provider = ${filter.provider}::payment_provider`);
@@ -58,7 +57,8 @@ function conditions(filter: EventLogFilter): Prisma.Sql[] {
   return where;
 }
 
-const whereClause = (parts: Prisma.Sql[]) => (parts.length ? Prisma.sql`WHERE ${Prisma.join(parts, " AND ")}` : Prisma.empty);
+const whereClause = (parts: Prisma.Sql[]) =>
+  parts.length ? Prisma.sql`WHERE ${Prisma.join(parts, " AND ")}` : Prisma.empty;
 
 /**
  * One page of the log, newest first. `after` pages to older events, `before` to newer ones; the

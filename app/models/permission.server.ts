@@ -10,7 +10,9 @@ export function listPermissions() {
 export function listPermissionsWithTiers() {
   return prisma.permission.findMany({
     orderBy: { name: "asc" },
-    include: { tiers: { select: { tier: { select: { id: true, key: true, name: true } } }, orderBy: { tierId: "asc" } } },
+    include: {
+      tiers: { select: { tier: { select: { id: true, key: true, name: true } } }, orderBy: { tierId: "asc" } },
+    },
   });
 }
 

@@ -16,7 +16,9 @@ export function rateLimitStore(db: Db = prisma) {
       const rows = await db.$queryRawUnsafe<Row[]>(text, ...values);
       // The library does arithmetic on `expire` (BIGINT): give it a number, as node-postgres would a string.
       const plain = rows.map((row) =>
-        Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === "bigint" ? Number(value) : value])),
+        Object.fromEntries(
+          Object.entries(row).map(([key, value]) => [key, typeof value === "bigint" ? Number(value) : value]),
+        ),
       );
       return { rows: plain, rowCount: plain.length };
     },

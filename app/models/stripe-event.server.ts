@@ -72,7 +72,13 @@ export type Attempt = { source: AttemptSource; durationMs: number };
  * Records the outcome of a claimed event and the attempt, in the transaction that processed it: one
  * statement, the transaction's last (sent with COMMIT where the connection allows).
  */
-export async function finishEvent(tx: Db, eventId: string, status: FinishedStatus, note: string | null, attempt: Attempt) {
+export async function finishEvent(
+  tx: Db,
+  eventId: string,
+  status: FinishedStatus,
+  note: string | null,
+  attempt: Attempt,
+) {
   // A success clears the error a failed earlier attempt left.
   await executeAtCommit(
     tx,
@@ -119,7 +125,10 @@ export async function failStoredEvent(eventId: string, error: string, attempt: A
 
 /** Every processing attempt of an event, oldest first. */
 export function listEventAttempts(eventRowId: bigint) {
-  return prisma.stripeEventAttempt.findMany({ where: { eventId: eventRowId }, orderBy: [{ at: "asc" }, { id: "asc" }] });
+  return prisma.stripeEventAttempt.findMany({
+    where: { eventId: eventRowId },
+    orderBy: [{ at: "asc" }, { id: "asc" }],
+  });
 }
 
 export function getStoredEvent(eventId: string): Promise<StripeEvent | null> {
@@ -129,7 +138,12 @@ export function getStoredEvent(eventId: string): Promise<StripeEvent | null> {
 /** Whether a deletion of this subscription, stamped with this very second, was applied. */
 export async function wasSubscriptionDeletedAt(tx: Db, subscriptionId: string, at: Date): Promise<boolean> {
   const found = await tx.stripeEvent.findFirst({
-    where: { objectId: subscriptionId, eventType: "customer.subscription.deleted", eventCreatedAt: at, status: "processed" },
+    where: {
+      objectId: subscriptionId,
+      eventType: "customer.subscription.deleted",
+      eventCreatedAt: at,
+      status: "processed",
+    },
     select: { id: true },
   });
   return found !== null;

@@ -109,7 +109,9 @@ export function getTierForAdmin(key: string) {
 export type AdminTier = NonNullable<Awaited<ReturnType<typeof getTierForAdmin>>>;
 
 export async function lockTierForAdmin(tx: Db, key: string) {
-  const rows = await tx.$queryRaw<Array<{ id: number }>>`SELECT id FROM subscription_tier WHERE key = ${key} FOR UPDATE`;
+  const rows = await tx.$queryRaw<
+    Array<{ id: number }>
+  >`SELECT id FROM subscription_tier WHERE key = ${key} FOR UPDATE`;
   const row = rows[0];
   return row ? tx.subscriptionTier.findUnique({ where: { id: row.id }, include: adminTierInclude }) : null;
 }

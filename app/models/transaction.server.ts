@@ -1,28 +1,43 @@
 // One database transaction that services can pass to model functions without touching Prisma.
+//
+// On PostgreSQL a transaction is a pg transaction on a pooled connection: tagged SQL
+// (`tx.$queryRaw`, `tx.$executeRaw`) goes straight to it as prepared statements, BEGIN travels with
+// the first statement and `executeAtCommit` statements with COMMIT. Prisma's model API used inside
+// (`tx.user.update(…)`) runs on the same connection, in the same transaction, through a Prisma
+// transaction opened on first use whose BEGIN, COMMIT and ROLLBACK are left to this one. The webhook
+// path is all tagged SQL: bench/webhook.ts measured Prisma's interactive transaction at about half of
+// its CPU per event. On the embedded database, a transaction is Prisma's own.
 import pg from "pg";
-import { Prisma } from "~/generated/prisma/client.ts";
-import { prisma, statementName, type TransactionConnection, withTransactionConnection } from "~/utils/db.server.ts";
+import { Prisma, type PrismaClient } from "~/generated/prisma/client.ts";
+import { postgresTransactions, prisma, statementName, withLentConnection } from "~/utils/db.server.ts";
 
 /** A transaction handle: pass it to model functions that take `db`. */
 export type Tx = Prisma.TransactionClient;
 /** The database or a transaction: model functions run on either. */
 export type Db = Tx;
 
+// Generous waits: under a burst of webhooks, transactions queue for a pooled connection (and on the
+// embedded database for its single one); the timeout bounds a transaction that waits on Stripe.
+const MAX_WAIT_MS = 15_000;
+const TIMEOUT_MS = 40_000;
+
 /**
  * Runs `work` in one transaction: all of its writes commit together, or none do. A thrown error
  * rolls back. If the process or its connection dies, PostgreSQL rolls back too, so nothing taken
  * inside (like a webhook claim) outlives its transaction.
- *
- * On PostgreSQL the transaction's tagged SQL (`tx.$queryRaw`, `tx.$executeRaw`) goes straight to its
- * connection as prepared statements, skipping Prisma's query layer (the webhook path is all tagged
- * SQL: bench/webhook.ts measures it); Prisma's model API works in it as usual.
  */
-export function inTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
-  // Generous waits: under a burst of webhooks, transactions queue for a pooled connection (and on
-  // the embedded database for its single one); `timeout` bounds a transaction that waits on Stripe.
-  return withTransactionConnection((connection) =>
-    prisma.$transaction((tx) => work(withDirectSql(tx, connection)), { maxWait: 15_000, timeout: 40_000 }),
-  );
+export async function inTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+  const postgres = postgresTransactions();
+  if (!postgres) return prisma.$transaction(work, { maxWait: MAX_WAIT_MS, timeout: TIMEOUT_MS });
+  const transaction = new PgTransaction(await connect(postgres.pool), postgres.transactionPrisma);
+  try {
+    const result = await work(transaction.tx);
+    await transaction.commit();
+    return result;
+  } catch (error) {
+    await transaction.rollback();
+    throw error;
+  }
 }
 
 /**
@@ -30,8 +45,8 @@ export function inTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
  * (its failure fails the commit), elsewhere at once. For a final write whose result nobody reads.
  */
 export async function executeAtCommit(tx: Db, query: Prisma.Sql): Promise<void> {
-  const connection = connectionOf.get(tx);
-  if (connection?.client) connection.atCommit.push(inline(query));
+  const transaction = transactions.get(tx);
+  if (transaction) transaction.deferToCommit(query);
   else await tx.$executeRaw(query);
 }
 
@@ -41,9 +56,26 @@ export async function pingDatabase() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Tagged SQL straight to the transaction's connection
+// PostgreSQL transactions
 
-const connectionOf = new WeakMap<object, TransactionConnection>();
+const transactions = new WeakMap<object, PgTransaction>();
+
+function connect(pool: pg.Pool): Promise<pg.PoolClient> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(() => {
+      settled = true;
+      reject(new Error(`No database connection became free within ${MAX_WAIT_MS} ms.`));
+    }, MAX_WAIT_MS);
+    pool.connect((error, client, release) => {
+      clearTimeout(timer);
+      if (settled) return release?.(); // gave up waiting meanwhile: give it back
+      settled = true;
+      if (error || !client) reject(error ?? new Error("No database connection."));
+      else resolve(client);
+    });
+  });
+}
 
 // Prisma returns int8 as bigint, so does this path (node-postgres alone would give a string);
 // timestamps are Dates and numeric a string, as node-postgres parses them.
@@ -57,42 +89,13 @@ function toSql(query: TemplateStringsArray | Prisma.Sql, values: unknown[]): Pri
   return query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
 }
 
-function runOn(client: pg.PoolClient, sql: Prisma.Sql): Promise<pg.QueryResult> {
-  const text = sql.text;
-  return client.query({ name: statementName(text), text, values: sql.values, types: typeParsers });
-}
-
-/** `tx`, its tagged SQL sent straight to the transaction's connection while it has one. */
-function withDirectSql(tx: Tx, connection: TransactionConnection): Tx {
-  const direct = new Proxy(tx, {
-    get(target, property) {
-      if (property === "$queryRaw") {
-        return (query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) =>
-          connection.client
-            ? runOn(connection.client, toSql(query, values)).then((result) => result.rows)
-            : target.$queryRaw(query, ...values);
-      }
-      if (property === "$executeRaw") {
-        return (query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) =>
-          connection.client
-            ? runOn(connection.client, toSql(query, values)).then((result) => result.rowCount ?? 0)
-            : target.$executeRaw(query, ...values);
-      }
-      const value: unknown = Reflect.get(target, property);
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-  connectionOf.set(direct, connection);
-  return direct;
-}
-
 /** A string constant as node-postgres' escapeLiteral writes it (E'…' with doubled backslashes when it has any). */
 function quote(text: string): string {
   const quoted = text.replace(/'/g, "''");
   return text.includes("\\") ? ` E'${quoted.replace(/\\/g, "\\\\")}'` : `'${quoted}'`;
 }
 
-/** A value written into SQL text, for a statement that travels with COMMIT (which takes no parameters). */
+/** A value written into SQL text, for statements that travel with BEGIN or COMMIT (which take no parameters). */
 function literal(value: unknown): string {
   if (value === null || value === undefined) return "NULL";
   if (typeof value === "string") return quote(value);
@@ -111,4 +114,200 @@ function inline(sql: Prisma.Sql): string {
   let text = sql.strings[0] ?? "";
   sql.values.forEach((value, i) => (text += literal(value) + (sql.strings[i + 1] ?? "")));
   return text;
+}
+
+/** A statement: tagged SQL (`sql`, which can also be written out with BEGIN), or text with $1… placeholders. */
+type Statement = { text: string; values: unknown[]; sql?: Prisma.Sql };
+
+const closedError = () => new Error(`Transaction already closed (it ended, or ran past ${TIMEOUT_MS} ms).`);
+
+class PgTransaction {
+  readonly tx: Tx;
+  readonly #client: pg.PoolClient;
+  readonly #transactionPrisma: PrismaClient;
+  #begun = false;
+  /** Committed, rolled back or timed out: no statement runs any more. */
+  #closed = false;
+  #released = false;
+  #running = 0;
+  #atCommit: Prisma.Sql[] = [];
+  readonly #timer: NodeJS.Timeout;
+  /** The Prisma transaction on this connection, once the model API is used. */
+  #prisma?: { tx: Promise<Tx>; finish: () => Promise<void> };
+  // A connection lost while checked out emits "error": without a listener the process would crash.
+  readonly #onConnectionError = () => {};
+
+  constructor(client: pg.PoolClient, transactionPrisma: PrismaClient) {
+    this.#client = client;
+    this.#transactionPrisma = transactionPrisma;
+    client.on("error", this.#onConnectionError);
+    this.#timer = setTimeout(() => {
+      this.#closed = true;
+      if (!this.#running) void this.rollback();
+    }, TIMEOUT_MS);
+    this.tx = this.#handle();
+    transactions.set(this.tx, this);
+  }
+
+  /** The handle model functions get: tagged SQL here, the model API through the Prisma transaction. */
+  #handle(): Tx {
+    const rows = (statement: Statement) => this.#run(statement).then((result) => result.rows);
+    const count = (statement: Statement) => this.#run(statement).then((result) => result.rowCount ?? 0);
+    const tagged = (query: TemplateStringsArray | Prisma.Sql, values: unknown[]): Statement => {
+      const sql = toSql(query, values);
+      return { text: sql.text, values: sql.values, sql };
+    };
+    const direct: Record<string, unknown> = {
+      $queryRaw: (query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => rows(tagged(query, values)),
+      $executeRaw: (query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => count(tagged(query, values)),
+      // Text with $1… placeholders.
+      $queryRawUnsafe: (text: string, ...values: unknown[]) => rows({ text, values }),
+      $executeRawUnsafe: (text: string, ...values: unknown[]) => count({ text, values }),
+    };
+    return new Proxy({} as Tx, {
+      get: (_target, property) => {
+        if (typeof property !== "string" || property === "then") return undefined;
+        if (property in direct) return direct[property];
+        // A model (tx.user) or another client member: through the Prisma transaction on this connection.
+        return new Proxy(
+          {},
+          {
+            get: (_delegate, method) => {
+              if (typeof method !== "string" || method === "then") return undefined;
+              return async (...args: unknown[]) => {
+                const prismaTx = (await this.#prismaTx()) as unknown as Record<
+                  string,
+                  Record<string, (...a: unknown[]) => unknown>
+                >;
+                return prismaTx[property]![method]!(...args);
+              };
+            },
+          },
+        );
+      },
+    });
+  }
+
+  deferToCommit(query: Prisma.Sql) {
+    if (this.#closed) throw closedError();
+    this.#atCommit.push(query);
+  }
+
+  async #run({ text, values, sql }: Statement): Promise<pg.QueryResult> {
+    if (this.#closed) throw closedError();
+    this.#running++;
+    try {
+      if (!this.#begun && sql) {
+        this.#begun = true;
+        // BEGIN travels with the first statement: one simple-protocol query of two statements.
+        const results = (await this.#client.query({
+          text: `BEGIN;\n${inline(sql)}`,
+          types: typeParsers,
+        })) as unknown as pg.QueryResult[];
+        return results[1]!;
+      }
+      if (!this.#begun) {
+        this.#begun = true;
+        await this.#client.query("BEGIN");
+      }
+      return await this.#client.query({
+        name: sql ? statementName(text) : undefined,
+        text,
+        values,
+        types: typeParsers,
+      });
+    } finally {
+      this.#running--;
+      if (this.#closed && !this.#running && !this.#released) void this.rollback();
+    }
+  }
+
+  /** What Prisma's transaction on this connection sends: its BEGIN, COMMIT and ROLLBACK are ours to send. */
+  #lentConnection(): pg.PoolClient {
+    const client = this.#client;
+    const query = async (config: pg.QueryConfig) => {
+      const text = typeof config === "string" ? config : config.text;
+      if (text === "BEGIN" || text === "COMMIT" || text === "ROLLBACK") {
+        return { command: text, rowCount: 0, rows: [], fields: [], oid: 0 } as unknown as pg.QueryResult;
+      }
+      if (this.#closed) throw closedError();
+      if (!this.#begun) {
+        this.#begun = true;
+        await client.query("BEGIN");
+      }
+      this.#running++;
+      try {
+        return await client.query(config);
+      } finally {
+        this.#running--;
+      }
+    };
+    const lent = { query, release: () => {}, on: () => lent, removeListener: () => lent };
+    return lent as unknown as pg.PoolClient;
+  }
+
+  #prismaTx(): Promise<Tx> {
+    if (this.#closed) return Promise.reject(closedError());
+    if (!this.#prisma) {
+      let resolveTx: (tx: Tx) => void = () => {};
+      let rejectTx: (error: unknown) => void = () => {};
+      const tx = new Promise<Tx>((resolve, reject) => ((resolveTx = resolve), (rejectTx = reject)));
+      let done: () => void = () => {};
+      const finished = new Promise<void>((resolve) => (done = resolve));
+      const ended = withLentConnection(this.#lentConnection(), () =>
+        this.#transactionPrisma.$transaction(
+          async (prismaTx) => {
+            resolveTx(prismaTx);
+            await finished;
+          },
+          { maxWait: MAX_WAIT_MS, timeout: TIMEOUT_MS },
+        ),
+      ).catch(rejectTx);
+      this.#prisma = {
+        tx,
+        finish: () => (
+          done(),
+          ended.then(
+            () => {},
+            () => {},
+          )
+        ),
+      };
+    }
+    return this.#prisma.tx;
+  }
+
+  async commit() {
+    if (this.#closed) throw closedError();
+    await this.#prisma?.finish();
+    this.#closed = true;
+    if (!this.#begun && !this.#atCommit.length) return this.#release(); // nothing ran: nothing to commit
+    const statements = [...(this.#begun ? [] : ["BEGIN"]), ...this.#atCommit.map(inline), "COMMIT"];
+    this.#begun = true;
+    // If a statement fails, PostgreSQL skips the rest of the query, COMMIT included: the caller rolls back.
+    await this.#client.query(statements.join(";\n"));
+    this.#release();
+  }
+
+  async rollback() {
+    if (this.#released) return;
+    this.#closed = true;
+    await this.#prisma?.finish();
+    if (!this.#begun) return this.#release();
+    try {
+      await this.#client.query("ROLLBACK");
+      this.#release();
+    } catch (error) {
+      // The connection is broken (the database went away): drop it rather than reuse it.
+      this.#release(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  #release(broken?: Error) {
+    if (this.#released) return;
+    this.#released = true;
+    clearTimeout(this.#timer);
+    this.#client.removeListener("error", this.#onConnectionError);
+    this.#client.release(broken);
+  }
 }

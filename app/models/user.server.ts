@@ -17,7 +17,15 @@ export function hashPassword(password: string) {
   return hash(password);
 }
 
-export async function createUser({ email, password, role = "customer" }: { email: string; password: string; role?: Role }) {
+export async function createUser({
+  email,
+  password,
+  role = "customer",
+}: {
+  email: string;
+  password: string;
+  role?: Role;
+}) {
   return prisma.user.create({
     data: { email: normalizeEmail(email), passwordHash: await hashPassword(password), role },
   });
@@ -63,7 +71,10 @@ export type BillingUser = {
  * reads the lookup-key owners' fingerprint, so resolving the subscription's tier needs no query of
  * its own while the tiers are unchanged (findLookupKeyOwners).
  */
-export async function lockBillingUser(tx: Db, by: { id: number } | { stripeCustomerId: string }): Promise<BillingUser | null> {
+export async function lockBillingUser(
+  tx: Db,
+  by: { id: number } | { stripeCustomerId: string },
+): Promise<BillingUser | null> {
   const where = "id" in by ? Prisma.sql`id = ${by.id}` : Prisma.sql`stripe_customer_id = ${by.stripeCustomerId}`;
   const rows = await tx.$queryRaw<Array<BillingUser & { ownersVersion: string }>>`
     SELECT id, tier_id AS "tierId", stripe_customer_id AS "stripeCustomerId",
@@ -94,7 +105,8 @@ export class StripeCustomerTakenError extends Error {
 function violatesUniqueIndex(error: unknown): boolean {
   if (isUniqueViolation(error)) return true;
   if (error instanceof Prisma.PrismaClientKnownRequestError) {
-    const adapterError = error.meta?.driverAdapterError as { cause?: { originalCode?: unknown; kind?: unknown } } | undefined;
+    const adapterError = error.meta?.driverAdapterError as
+      { cause?: { originalCode?: unknown; kind?: unknown } } | undefined;
     const cause = adapterError?.cause;
     return cause?.originalCode === "23505" || cause?.kind === "UniqueConstraintViolation";
   }
@@ -108,14 +120,17 @@ export async function updateBillingUser(tx: Db, userId: number, data: BillingUpd
   if (data.tierId !== undefined) assignments.push(Prisma.sql`tier_id = ${data.tierId}`);
   const { stripeCustomerId, stripeSubscriptionId, subscriptionStatus } = data;
   if (stripeCustomerId !== undefined) assignments.push(Prisma.sql`stripe_customer_id = ${stripeCustomerId}`);
-  if (stripeSubscriptionId !== undefined) assignments.push(Prisma.sql`stripe_subscription_id = ${stripeSubscriptionId}`);
+  if (stripeSubscriptionId !== undefined)
+    assignments.push(Prisma.sql`stripe_subscription_id = ${stripeSubscriptionId}`);
   if (subscriptionStatus !== undefined) assignments.push(Prisma.sql`subscription_status = ${subscriptionStatus}`);
   let updated: number;
   try {
     updated = await tx.$executeRaw`UPDATE users SET ${Prisma.join(assignments, ", ")} WHERE id = ${userId}`;
   } catch (error) {
     if (violatesUniqueIndex(error)) {
-      throw new StripeCustomerTakenError(`Stripe customer ${String(data.stripeCustomerId)} is already linked to another Tierdesk user.`);
+      throw new StripeCustomerTakenError(
+        `Stripe customer ${String(data.stripeCustomerId)} is already linked to another Tierdesk user.`,
+      );
     }
     throw error;
   }
@@ -141,7 +156,6 @@ export type UserSearch = {
   status?: string;
 };
 
-
 function userConditions({ q, role, tierKey, status }: UserSearch): Prisma.Sql[] {
   const where: Prisma.Sql[] = [];
   if (q) {
@@ -160,7 +174,10 @@ function userConditions({ q, role, tierKey, status }: UserSearch): Prisma.Sql[] 
         : Prisma.sql`u.tier_id = (SELECT id FROM subscription_tier WHERE key = ${tierKey})`,
     );
   }
-  if (status) where.push(status === "none" ? Prisma.sql`u.subscription_status IS NULL` : Prisma.sql`u.subscription_status = ${status}`);
+  if (status)
+    where.push(
+      status === "none" ? Prisma.sql`u.subscription_status IS NULL` : Prisma.sql`u.subscription_status = ${status}`,
+    );
   return where;
 }
 
@@ -176,7 +193,11 @@ export type UserListRow = {
 };
 
 /** Newest users first, keyset-paged on id (`after`: older, `before`: newer); one extra row tells if more exist. */
-export async function listUsersPage(search: UserSearch, page: { after?: number; before?: number } = {}, take = USERS_PAGE_SIZE) {
+export async function listUsersPage(
+  search: UserSearch,
+  page: { after?: number; before?: number } = {},
+  take = USERS_PAGE_SIZE,
+) {
   const where = userConditions(search);
   if (page.after) where.push(Prisma.sql`u.id < ${page.after}`);
   if (page.before) where.push(Prisma.sql`u.id > ${page.before}`);
@@ -205,7 +226,9 @@ export type UserWithTier = NonNullable<Awaited<ReturnType<typeof getUserWithTier
 
 /** The user, locked for a role or tier change; with every admin locked too, so "the last admin" is decided once. */
 export async function lockUserForRoleChange(tx: Db, id: number) {
-  const admins = await tx.$queryRaw<Array<{ id: number }>>`SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE`;
+  const admins = await tx.$queryRaw<
+    Array<{ id: number }>
+  >`SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE`;
   const rows = await tx.$queryRaw<Array<{ id: number }>>`SELECT id FROM users WHERE id = ${id} FOR UPDATE`;
   if (!rows.length) return null;
   const user = await tx.user.findUnique({ where: { id }, include: { tier: true } });
@@ -226,7 +249,9 @@ export function findUserByStripeCustomer(customerId: string) {
 
 /** The user linked to this Stripe customer, with their tier, locked until the caller's transaction ends. */
 export async function lockUserByStripeCustomer(tx: Db, customerId: string) {
-  const rows = await tx.$queryRaw<Array<{ id: number }>>`SELECT id FROM users WHERE stripe_customer_id = ${customerId} FOR UPDATE`;
+  const rows = await tx.$queryRaw<
+    Array<{ id: number }>
+  >`SELECT id FROM users WHERE stripe_customer_id = ${customerId} FOR UPDATE`;
   const row = rows[0];
   return row ? tx.user.findUnique({ where: { id: row.id }, include: { tier: true } }) : null;
 }

@@ -79,8 +79,34 @@ export type WhopBillingUpdate = {
   whopSyncedAt?: Date;
 };
 
+const WHOP_BILLING_COLUMNS: Record<keyof WhopBillingUpdate, Prisma.Sql> = {
+  tierId: Prisma.sql`tier_id`,
+  billingSource: Prisma.sql`billing_source`,
+  billingSince: Prisma.sql`billing_since`,
+  whopUserId: Prisma.sql`whop_user_id`,
+  whopMembershipId: Prisma.sql`whop_membership_id`,
+  whopMembershipStatus: Prisma.sql`whop_membership_status`,
+  whopProductId: Prisma.sql`whop_product_id`,
+  whopManageUrl: Prisma.sql`whop_manage_url`,
+  whopLinkedBy: Prisma.sql`whop_linked_by`,
+  whopSyncedAt: Prisma.sql`whop_synced_at`,
+};
+
+// One tagged UPDATE, not Prisma's update: Stripe's fulfilment calls it for every applied event,
+// and tagged SQL in a transaction skips Prisma's query layer (bench/webhook.ts).
 export async function updateWhopBillingUser(tx: Db, userId: number, data: WhopBillingUpdate) {
-  await tx.user.update({ where: { id: userId }, data, select: { id: true } });
+  const assignments = (Object.keys(WHOP_BILLING_COLUMNS) as Array<keyof WhopBillingUpdate>).flatMap((field) => {
+    const value = data[field];
+    // As with Prisma's update, a field left undefined keeps its value.
+    if (value === undefined) return [];
+    const column = WHOP_BILLING_COLUMNS[field];
+    return field === "billingSource"
+      ? [Prisma.sql`${column} = ${value}::payment_provider`]
+      : [Prisma.sql`${column} = ${value}`];
+  });
+  if (!assignments.length) return;
+  const updated = await tx.$executeRaw`UPDATE users SET ${Prisma.join(assignments, ", ")} WHERE id = ${userId}`;
+  if (updated !== 1) throw new Error(`Tierdesk user ${userId} does not exist.`);
 }
 
 export type WhopTier = { id: number; key: string; name: string; isCustomerFacing: boolean };

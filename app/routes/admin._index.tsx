@@ -68,7 +68,11 @@ function StripeBanner({ mode, unverified }: { mode: string; unverified: string |
 export default function AdminOverview() {
   const { mode, unverified, failedEvents, daily, tiers } = useLoaderData<typeof loader>();
   const totals = daily.reduce(
-    (sum, day) => ({ processed: sum.processed + day.processed, failed: sum.failed + day.failed, stale: sum.stale + day.stale }),
+    (sum, day) => ({
+      processed: sum.processed + day.processed,
+      failed: sum.failed + day.failed,
+      stale: sum.stale + day.stale,
+    }),
     { processed: 0, failed: 0, stale: 0 },
   );
   return (

@@ -14,7 +14,6 @@ export const meta: MetaFunction = () => [{ title: "Audit log · Admin · Tierdes
 
 const ENTITIES = ["tier", "permission", "user"] as const satisfies readonly AuditEntity[];
 
-
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireRole(request, STAFF_ROLES);
   const params = new URL(request.url).searchParams;
@@ -24,7 +23,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const entityId = params.get("entityId")?.slice(0, 64) || undefined;
   const cursor = parseCursor(params.get("before"));
   const before = cursor ? { createdAt: cursor.at, id: cursor.id } : undefined;
-  const [rows, actors] = await Promise.all([listAuditEntries({ entity, actorId, entityId, before }), listAuditActors()]);
+  const [rows, actors] = await Promise.all([
+    listAuditEntries({ entity, actorId, entityId, before }),
+    listAuditActors(),
+  ]);
   const page = rows.slice(0, AUDIT_PAGE_SIZE);
   const last = page.at(-1);
   return json({
@@ -43,8 +45,8 @@ export default function AdminAudit() {
     <section>
       <h1>Audit log</h1>
       <p className="hint">
-        Every change to a tier, its prices or permissions, a permission, or a user's role or tier, recorded with the change
-        itself. Nobody can edit or delete these entries.
+        Every change to a tier, its prices or permissions, a permission, or a user's role or tier, recorded with the
+        change itself. Nobody can edit or delete these entries.
       </p>
       <Form method="get" className="filters">
         <label>
@@ -69,7 +71,9 @@ export default function AdminAudit() {
             ))}
           </select>
         </label>
-        {searchParams.get("entityId") ? <input type="hidden" name="entityId" value={searchParams.get("entityId") ?? ""} /> : null}
+        {searchParams.get("entityId") ? (
+          <input type="hidden" name="entityId" value={searchParams.get("entityId") ?? ""} />
+        ) : null}
         <button type="submit" className="secondary">
           Filter
         </button>

@@ -10,7 +10,9 @@ import { findUserByWhopUserId } from "~/models/whop.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.event.eventId ?? "Event"} · Admin · Tierdesk` }];
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: `${data?.event.eventId ?? "Event"} · Admin · Tierdesk` },
+];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireRole(request, STAFF_ROLES);
@@ -102,7 +104,10 @@ export default function AdminEvent() {
               · <Link to={`/admin/users/${user.id}`}>{user.email}</Link>
             </>
           ) : event.customerId ? (
-            <span className="hint"> (no Tierdesk user has this {event.provider === "whop" ? "Whop user" : "customer"})</span>
+            <span className="hint">
+              {" "}
+              (no Tierdesk user has this {event.provider === "whop" ? "Whop user" : "customer"})
+            </span>
           ) : null}
         </dd>
         <dt>Happened ({event.provider === "whop" ? "Whop" : "Stripe"})</dt>
@@ -165,8 +170,8 @@ export default function AdminEvent() {
       <h2>Payload</h2>
       {truncated ? (
         <p className="hint">
-          Stored truncated to 16 KiB; a replay fetches the whole event from Stripe (a Whop membership event: the membership as
-          Whop has it now).
+          Stored truncated to 16 KiB; a replay fetches the whole event from Stripe (a Whop membership event: the
+          membership as Whop has it now).
         </p>
       ) : null}
       <pre className="payload" data-testid="payload">

@@ -8,7 +8,13 @@ import { type ColumnDef, tableFeatures, useTable } from "@tanstack/react-table";
 import { DataTable } from "~/components/data-table.tsx";
 import { previewBulkReplay, startBulkReplay } from "~/billing/bulk-replay.server.ts";
 import { replayStoredEvent } from "~/billing/webhook.server.ts";
-import { countEventLog, EXACT_COUNT_CAP, type EventCursor, type EventLogFilter, listEventLog } from "~/models/event-log.server.ts";
+import {
+  countEventLog,
+  EXACT_COUNT_CAP,
+  type EventCursor,
+  type EventLogFilter,
+  listEventLog,
+} from "~/models/event-log.server.ts";
 // (EXACT_COUNT_CAP is used in the loader only: a .server module is not in the browser bundle.)
 import { getStoredEvent } from "~/models/stripe-event.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
@@ -82,7 +88,12 @@ export async function loader({ request }: LoaderFunctionArgs) {
     newer: page.hasNewer && first ? cursorOf(first) : null,
     older: page.hasOlder && last ? cursorOf(last) : null,
     replayed: replayed
-      ? { eventId: replayed.eventId, status: replayed.status, error: replayed.error, refused: params.get("refused") === "1" }
+      ? {
+          eventId: replayed.eventId,
+          status: replayed.status,
+          error: replayed.error,
+          refused: params.get("refused") === "1",
+        }
       : null,
     toReplay,
   });
@@ -107,7 +118,8 @@ export async function action({ request }: ActionFunctionArgs) {
   const outcome = await replayStoredEvent(eventId);
   // The page words the result from the event as stored now: no free text travels in the URL.
   target.searchParams.set("replayed", eventId);
-  if (!outcome.ok && /only failed or pending events can be replayed/.test(outcome.error)) target.searchParams.set("refused", "1");
+  if (!outcome.ok && /only failed or pending events can be replayed/.test(outcome.error))
+    target.searchParams.set("refused", "1");
   return redirect(`${target.pathname}${target.search}`);
 }
 
@@ -147,8 +159,16 @@ const columns: Array<ColumnDef<typeof features, EventRow>> = [
         "—"
       ),
   },
-  { accessorKey: "receivedAt", header: "Received (UTC)", cell: ({ row }) => timeFormat.format(new Date(row.original.receivedAt)) },
-  { accessorKey: "outcome", header: "Error / note", cell: ({ row }) => <span className="outcome">{row.original.outcome ?? ""}</span> },
+  {
+    accessorKey: "receivedAt",
+    header: "Received (UTC)",
+    cell: ({ row }) => timeFormat.format(new Date(row.original.receivedAt)),
+  },
+  {
+    accessorKey: "outcome",
+    header: "Error / note",
+    cell: ({ row }) => <span className="outcome">{row.original.outcome ?? ""}</span>,
+  },
   {
     id: "actions",
     header: "Replay",
@@ -179,7 +199,8 @@ function ReplayButton({ eventId }: { eventId: string }) {
 }
 
 const estimate = (value: number) => `~${value.toLocaleString("en-GB")}`;
-const exactUpTo = (cap: number) => (value: number) => (value > cap ? `${cap.toLocaleString("en-GB")}+` : value.toLocaleString("en-GB"));
+const exactUpTo = (cap: number) => (value: number) =>
+  value > cap ? `${cap.toLocaleString("en-GB")}+` : value.toLocaleString("en-GB");
 
 export default function AdminEvents() {
   const { events, counts, countCap, newer, older, replayed, toReplay } = useLoaderData<typeof loader>();
@@ -199,8 +220,8 @@ export default function AdminEvents() {
     <section>
       <h1>Stripe events</h1>
       <p className="hint">
-        Every verified webhook is stored before it is processed. Stripe retries failed ones for days; replay one here once its
-        cause is fixed.
+        Every verified webhook is stored before it is processed. Stripe retries failed ones for days; replay one here
+        once its cause is fixed.
       </p>
       <p className="counts" data-testid="event-counts">
         <Link to="?status=failed">
@@ -247,20 +268,22 @@ export default function AdminEvents() {
           </select>
         </label>
         <label>
-          Type{" "}
-          <input name="type" defaultValue={searchParams.get("type") ?? ""} placeholder="customer.subscription." />
+          Type <input name="type" defaultValue={searchParams.get("type") ?? ""} placeholder="customer.subscription." />
         </label>
         <label>
-          From{" "}
-          <input name="from" type="date" defaultValue={searchParams.get("from") ?? ""} />
+          From <input name="from" type="date" defaultValue={searchParams.get("from") ?? ""} />
         </label>
         <label>
-          To{" "}
-          <input name="to" type="date" defaultValue={searchParams.get("to") ?? ""} />
+          To <input name="to" type="date" defaultValue={searchParams.get("to") ?? ""} />
         </label>
         <label>
           Event or customer{" "}
-          <input name="q" type="search" defaultValue={searchParams.get("q") ?? ""} placeholder="evt_…, cus_…, mem_… or user_…" />
+          <input
+            name="q"
+            type="search"
+            defaultValue={searchParams.get("q") ?? ""}
+            placeholder="evt_…, cus_…, mem_… or user_…"
+          />
         </label>
         <button type="submit" className="secondary">
           Filter
@@ -275,8 +298,8 @@ export default function AdminEvents() {
           {toReplay ? (
             <>
               <p role="alert">
-                {toReplay.toLocaleString("en-GB")} failed event{toReplay === 1 ? "" : "s"} will be replayed in the background, in
-                batches. You can leave the page; progress is kept.
+                {toReplay.toLocaleString("en-GB")} failed event{toReplay === 1 ? "" : "s"} will be replayed in the
+                background, in batches. You can leave the page; progress is kept.
               </p>
               <input type="hidden" name="intent" value="replay-all" />
               <input type="hidden" name="back" value={back} />

@@ -52,7 +52,10 @@ export async function action({ request }: ActionFunctionArgs) {
   if (submission.status !== "success") return json({ form, result: submission.reply(), error: null }, { status: 400 });
   const outcome = await savePermission(actor, intent === "update" ? id : null, submission.value);
   if (!outcome.ok) {
-    const reply = submission.reply({ fieldErrors: outcome.fieldErrors, formErrors: outcome.formError ? [outcome.formError] : [] });
+    const reply = submission.reply({
+      fieldErrors: outcome.fieldErrors,
+      formErrors: outcome.formError ? [outcome.formError] : [],
+    });
     return json({ form, result: reply, error: null }, { status: outcome.notFound ? 404 : 400 });
   }
   const notice = outcome.renamedFrom ? `renamed=${encodeURIComponent(outcome.renamedFrom)}&to=` : "saved=";
@@ -72,7 +75,8 @@ export default function AdminPermissions() {
       <h1>Permissions</h1>
       <p className="hint">
         What a tier lets its users do. Code asks <code>requirePermission(request, "name")</code> and{" "}
-        <code>GET /api/me/entitlements</code> lists them; a change here applies at once to every user on a tier that grants it.
+        <code>GET /api/me/entitlements</code> lists them; a change here applies at once to every user on a tier that
+        grants it.
       </p>
       {renamedFrom ? (
         <p className="warning" role="alert">
@@ -176,7 +180,11 @@ export default function AdminPermissions() {
                         <Form method="post" className="inline">
                           <input type="hidden" name="intent" value="delete" />
                           <input type="hidden" name="id" value={permission.id} />
-                          <button type="submit" className="link-button danger-link" aria-label={`Delete ${permission.name}`}>
+                          <button
+                            type="submit"
+                            className="link-button danger-link"
+                            aria-label={`Delete ${permission.name}`}
+                          >
                             Delete
                           </button>
                         </Form>
@@ -222,7 +230,12 @@ function PermissionForm({
       ) : null}
       <div className="field">
         <label htmlFor={fields.name.id}>Name</label>
-        <input {...getInputProps(fields.name, { type: "text" })} key={fields.name.key} spellCheck={false} placeholder="export.csv" />
+        <input
+          {...getInputProps(fields.name, { type: "text" })}
+          key={fields.name.key}
+          spellCheck={false}
+          placeholder="export.csv"
+        />
         {id ? (
           <p className="hint">Renaming: code that calls requirePermission with the old name will stop matching.</p>
         ) : null}
@@ -230,7 +243,11 @@ function PermissionForm({
       </div>
       <div className="field">
         <label htmlFor={fields.description.id}>Description</label>
-        <input {...getInputProps(fields.description, { type: "text" })} key={fields.description.key} placeholder="Export data as CSV" />
+        <input
+          {...getInputProps(fields.description, { type: "text" })}
+          key={fields.description.key}
+          placeholder="Export data as CSV"
+        />
         <FieldError id={fields.description.errorId} errors={fields.description.errors} />
       </div>
       <div className="actions">

@@ -18,7 +18,9 @@ import { saveTierFromForm } from "~/utils/tier-actions.server.ts";
 import { FREE_TIER_KEY } from "~/billing/rules.ts";
 import { auditEntryView } from "~/utils/audit-view.server.ts";
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.tier.name ?? "Tier"} · Admin · Tierdesk` }];
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: `${data?.tier.name ?? "Tier"} · Admin · Tierdesk` },
+];
 
 const HISTORY_SIZE = 20;
 
@@ -99,8 +101,8 @@ export default function AdminTier() {
       {saved && notInStripe.length ? (
         <p className="warning" role="alert" data-testid="lookup-key-warning">
           Saved, but Stripe does not sell {notInStripe.length === 1 ? "this lookup key" : "these lookup keys"} yet:{" "}
-          {notInStripe.map((status) => status.lookupKey).join(", ")}. Customers cannot subscribe to this tier until the price
-          exists and is active in Stripe.
+          {notInStripe.map((status) => status.lookupKey).join(", ")}. Customers cannot subscribe to this tier until the
+          price exists and is active in Stripe.
         </p>
       ) : null}
 
@@ -199,8 +201,8 @@ function DeleteTier({
       ) : confirm ? (
         <Form method="post" className="confirm">
           <p role="alert">
-            Delete tier <strong>{tierKey}</strong> for good? Its lookup keys and permission grants go with it. This is recorded in
-            the audit log.
+            Delete tier <strong>{tierKey}</strong> for good? Its lookup keys and permission grants go with it. This is
+            recorded in the audit log.
           </p>
           <input type="hidden" name="intent" value="delete" />
           <input type="hidden" name="confirm" value="yes" />

@@ -57,7 +57,13 @@ export async function loader({ request }: LoaderFunctionArgs) {
     .filter((row) => !provider || row.provider === provider)
     .filter((row) => !integration || row.health.state === integration);
   const value = (row: (typeof rows)[number]): string | number =>
-    sort === "customers" ? row.customers : sort === "integration" ? row.health.state : sort === "provider" ? row.provider : row[sort];
+    sort === "customers"
+      ? row.customers
+      : sort === "integration"
+        ? row.health.state
+        : sort === "provider"
+          ? row.provider
+          : row[sort];
   rows.sort((a, b) => {
     const [x, y] = [value(a), value(b)];
     const order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
@@ -107,7 +113,9 @@ const columns: Array<ColumnDef<typeof features, Row>> = [
     id: "customers",
     accessorKey: "customers",
     header: "Customers",
-    cell: ({ row }) => <Link to={`/admin/users?tier=${encodeURIComponent(row.original.key)}`}>{row.original.customers}</Link>,
+    cell: ({ row }) => (
+      <Link to={`/admin/users?tier=${encodeURIComponent(row.original.key)}`}>{row.original.customers}</Link>
+    ),
   },
   {
     id: "customerFacing",
@@ -156,13 +164,15 @@ export default function AdminTiers() {
         ) : null}
       </div>
       <p className="hint">
-        Each lookup key is checked against Stripe as this page loads (cached for 5 minutes, dropped when Stripe reports a price
-        or product change). A Stripe tier is valid only when every key is found and active. A Whop tier's product is checked
-        against Whop the same way (cached for 2 minutes): valid when it exists, is not archived and has a plan for sale.
+        Each lookup key is checked against Stripe as this page loads (cached for 5 minutes, dropped when Stripe reports
+        a price or product change). A Stripe tier is valid only when every key is found and active. A Whop tier's
+        product is checked against Whop the same way (cached for 2 minutes): valid when it exists, is not archived and
+        has a plan for sale.
       </p>
       {stripe.unverified ? (
         <p className="form-error" role="alert" data-testid="stripe-unverified">
-          Could not verify the lookup keys with Stripe: {stripe.unverified}. Statuses are not cached; reload to try again.
+          Could not verify the lookup keys with Stripe: {stripe.unverified}. Statuses are not cached; reload to try
+          again.
         </p>
       ) : null}
       {whop.unverified ? (
@@ -172,8 +182,7 @@ export default function AdminTiers() {
       ) : null}
       <Form method="get" className="filters" role="search">
         <label>
-          Search{" "}
-          <input name="q" defaultValue={searchParams.get("q") ?? ""} placeholder="name or key" />
+          Search <input name="q" defaultValue={searchParams.get("q") ?? ""} placeholder="name or key" />
         </label>
         <label>
           Provider{" "}
@@ -233,7 +242,9 @@ function StripeSidePanel({
         <p className="hint">Not available: Stripe could not be asked.</p>
       ) : unlinked.length ? (
         <>
-          <p className="hint">Active Stripe prices with a lookup key that no tier owns: add a key to a tier to sell it.</p>
+          <p className="hint">
+            Active Stripe prices with a lookup key that no tier owns: add a key to a tier to sell it.
+          </p>
           <ul className="key-list" data-testid="unlinked-prices">
             {unlinked.map((status) => (
               <li key={status.lookupKey}>
@@ -247,7 +258,11 @@ function StripeSidePanel({
           Every active Stripe price with a lookup key belongs to a tier.
         </p>
       )}
-      {!complete ? <p className="hint">The account has more active prices than one listing reads; only the first 1,000 are shown.</p> : null}
+      {!complete ? (
+        <p className="hint">
+          The account has more active prices than one listing reads; only the first 1,000 are shown.
+        </p>
+      ) : null}
     </section>
   );
 }

@@ -28,7 +28,12 @@ export default function NewTier() {
         <Link to="/admin/tiers">← All tiers</Link>
       </p>
       <h1>New tier</h1>
-      <TierForm defaults={EMPTY_TIER} lastResult={actionData?.result} permissions={permissions} submitLabel="Create tier" />
+      <TierForm
+        defaults={EMPTY_TIER}
+        lastResult={actionData?.result}
+        permissions={permissions}
+        submitLabel="Create tier"
+      />
     </section>
   );
 }

@@ -21,7 +21,9 @@ import { auditEntryView } from "~/utils/audit-view.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.user.email ?? "User"} · Admin · Tierdesk` }];
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: `${data?.user.email ?? "User"} · Admin · Tierdesk` },
+];
 
 const EVENTS_SHOWN = 25;
 const ROLES = ["admin", "support", "customer"] as const satisfies readonly Role[];
@@ -49,7 +51,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     customerId ? livemodeOfCustomer(customerId) : Promise.resolve(null),
     listAuditEntries({ entity: "user", entityId: String(user.id), take: 20 }),
     listExemptTiers(),
-    user.stripeSubscriptionId && billingMode() !== "disabled" ? fetchSubscriptionDates(user.stripeSubscriptionId) : Promise.resolve(null),
+    user.stripeSubscriptionId && billingMode() !== "disabled"
+      ? fetchSubscriptionDates(user.stripeSubscriptionId)
+      : Promise.resolve(null),
   ]);
   const why = explainTierInForce({
     storedTier: user.tier,
@@ -88,17 +92,19 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     links: {
       livemode,
       customer: customerId ? dashboardUrl(livemode, "customers", customerId) : null,
-      subscription: user.stripeSubscriptionId ? dashboardUrl(livemode, "subscriptions", user.stripeSubscriptionId) : null,
+      subscription: user.stripeSubscriptionId
+        ? dashboardUrl(livemode, "subscriptions", user.stripeSubscriptionId)
+        : null,
     },
     events: [...(events?.rows ?? []), ...(whopEvents?.rows ?? [])]
       .sort((a, b) => b.receivedAt.getTime() - a.receivedAt.getTime())
       .map((event) => ({
-      eventId: event.eventId,
-      eventType: event.eventType,
-      status: event.status,
-      receivedAt: event.receivedAt.toISOString(),
-      outcome: event.error ?? event.note,
-    })),
+        eventId: event.eventId,
+        eventType: event.eventType,
+        status: event.status,
+        receivedAt: event.receivedAt.toISOString(),
+        outcome: event.error ?? event.note,
+      })),
     moreEvents: events?.hasOlder ?? false,
     history: history.slice(0, 20).map(auditEntryView),
     exemptTiers,
@@ -123,14 +129,24 @@ export async function action({ request, params }: ActionFunctionArgs) {
     const role = ROLES.find((value) => value === formData.get("role"));
     if (!role) return json({ kind: "admin" as const, ok: false as const, message: "Choose a role." }, { status: 400 });
     const outcome = await changeUserRole(actor, userId, role);
-    if (!outcome.ok) return json({ kind: "admin" as const, ok: false as const, message: outcome.message }, { status: outcome.status });
-    return json({ kind: "admin" as const, ok: true as const, message: outcome.changed ? `Role changed to ${role}; their sessions were ended.` : "Role unchanged." });
+    if (!outcome.ok)
+      return json({ kind: "admin" as const, ok: false as const, message: outcome.message }, { status: outcome.status });
+    return json({
+      kind: "admin" as const,
+      ok: true as const,
+      message: outcome.changed ? `Role changed to ${role}; their sessions were ended.` : "Role unchanged.",
+    });
   }
   if (intent === "tier") {
     const tierKey = String(formData.get("tier") ?? "") || null;
     const outcome = await setExemptTier(actor, userId, tierKey);
-    if (!outcome.ok) return json({ kind: "admin" as const, ok: false as const, message: outcome.message }, { status: outcome.status });
-    return json({ kind: "admin" as const, ok: true as const, message: outcome.changed ? "Tier changed." : "Tier unchanged." });
+    if (!outcome.ok)
+      return json({ kind: "admin" as const, ok: false as const, message: outcome.message }, { status: outcome.status });
+    return json({
+      kind: "admin" as const,
+      ok: true as const,
+      message: outcome.changed ? "Tier changed." : "Tier unchanged.",
+    });
   }
   return json({ kind: "admin" as const, ok: false as const, message: "Unknown action." }, { status: 400 });
 }
@@ -297,7 +313,9 @@ export default function AdminUser() {
         )}
         {data.moreEvents && user.stripeCustomerId ? (
           <p>
-            <Link to={`/admin/events?q=${encodeURIComponent(user.stripeCustomerId)}`}>All of this customer's events →</Link>
+            <Link to={`/admin/events?q=${encodeURIComponent(user.stripeCustomerId)}`}>
+              All of this customer's events →
+            </Link>
           </p>
         ) : null}
       </section>
@@ -326,7 +344,13 @@ export default function AdminUser() {
             <input type="hidden" name="intent" value="tier" />
             <div className="field">
               <label htmlFor="tier">Exempt tier</label>
-              <select id="tier" name="tier" defaultValue={data.exemptTiers.some((tier) => tier.key === user.storedTier?.key) ? user.storedTier?.key : ""}>
+              <select
+                id="tier"
+                name="tier"
+                defaultValue={
+                  data.exemptTiers.some((tier) => tier.key === user.storedTier?.key) ? user.storedTier?.key : ""
+                }
+              >
                 <option value="">none (their subscription decides)</option>
                 {data.exemptTiers.map((tier) => (
                   <option key={tier.key} value={tier.key}>
@@ -350,13 +374,17 @@ export default function AdminUser() {
   );
 }
 
-function SyncResult({ result }: { result: { changed: boolean; before: Record<string, unknown>; after: Record<string, unknown>; detail: string } }) {
-  const fields = Object.keys(result.after).filter((key) => JSON.stringify(result.before[key]) !== JSON.stringify(result.after[key]));
+function SyncResult({
+  result,
+}: {
+  result: { changed: boolean; before: Record<string, unknown>; after: Record<string, unknown>; detail: string };
+}) {
+  const fields = Object.keys(result.after).filter(
+    (key) => JSON.stringify(result.before[key]) !== JSON.stringify(result.after[key]),
+  );
   return (
     <div className="notice" role="status" data-testid="sync-result">
-      <p>
-        Synced from Stripe. {result.detail}
-      </p>
+      <p>Synced from Stripe. {result.detail}</p>
       {result.changed ? (
         <ul>
           {fields.map((field) => (

@@ -13,7 +13,17 @@ import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
 export const meta: MetaFunction = () => [{ title: "Users · Admin · Tierdesk" }];
 
 const ROLES = ["admin", "support", "customer"] as const satisfies readonly Role[];
-const STATUSES = ["active", "trialing", "past_due", "incomplete", "unpaid", "paused", "canceled", "incomplete_expired", "none"];
+const STATUSES = [
+  "active",
+  "trialing",
+  "past_due",
+  "incomplete",
+  "unpaid",
+  "paused",
+  "canceled",
+  "incomplete_expired",
+  "none",
+];
 
 const positiveId = (value: string | null) => {
   const id = Number(value);
@@ -28,7 +38,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const tierKey = params.get("tier")?.slice(0, 32) || undefined;
   const status = STATUSES.find((value) => value === params.get("status"));
   const [page, tiers] = await Promise.all([
-    listUsersPage({ q, role, tierKey, status }, { after: positiveId(params.get("after")), before: positiveId(params.get("before")) }),
+    listUsersPage(
+      { q, role, tierKey, status },
+      { after: positiveId(params.get("after")), before: positiveId(params.get("before")) },
+    ),
     listTierKeys(),
   ]);
   return json({
@@ -55,7 +68,11 @@ const columns: Array<ColumnDef<typeof features, UserRow>> = [
     header: "Subscription",
     cell: ({ row }) => row.original.subscriptionStatus ?? <span className="hint">none</span>,
   },
-  { id: "customer", header: "Stripe customer", cell: ({ row }) => (row.original.stripeCustomerId ? <code>{row.original.stripeCustomerId}</code> : "—") },
+  {
+    id: "customer",
+    header: "Stripe customer",
+    cell: ({ row }) => (row.original.stripeCustomerId ? <code>{row.original.stripeCustomerId}</code> : "—"),
+  },
 ];
 
 export default function AdminUsers() {
@@ -75,7 +92,12 @@ export default function AdminUsers() {
       <Form method="get" className="filters" role="search">
         <label>
           Search{" "}
-          <input name="q" type="search" defaultValue={searchParams.get("q") ?? ""} placeholder="email, cus_… or sub_…" />
+          <input
+            name="q"
+            type="search"
+            defaultValue={searchParams.get("q") ?? ""}
+            placeholder="email, cus_… or sub_…"
+          />
         </label>
         <label>
           Role{" "}
@@ -116,7 +138,12 @@ export default function AdminUsers() {
         {searchParams.size ? <Link to="/admin/users">Clear</Link> : null}
       </Form>
       {users.length ? (
-        <DataTable table={table} caption="Users" testId="users-table" rowAttributes={(user) => ({ "data-user": user.email })} />
+        <DataTable
+          table={table}
+          caption="Users"
+          testId="users-table"
+          rowAttributes={(user) => ({ "data-user": user.email })}
+        />
       ) : (
         <p>No users match.</p>
       )}

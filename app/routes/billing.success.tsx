@@ -31,7 +31,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
     }
   } catch (error) {
     if (error instanceof Response) throw error;
-    logger.warn({ sessionId, reason: error instanceof Error ? error.message : String(error) }, "billing/success could not confirm the checkout");
+    logger.warn(
+      { sessionId, reason: error instanceof Error ? error.message : String(error) },
+      "billing/success could not confirm the checkout",
+    );
     message =
       error instanceof FulfilmentError
         ? "Thank you! Your payment went through; your plan will update in a moment."

@@ -15,10 +15,12 @@ import {
 } from "~/billing/customer-pricing.server.ts";
 import { getEntitlements } from "~/billing/entitlements.server.ts";
 import { lookupPrices } from "~/billing/prices.server.ts";
-import { hasValidIntegration, isLiveSubscriptionStatus } from "~/billing/rules.ts";
+import { hasValidIntegration, isLiveSubscriptionStatus, isLiveWhopStatus } from "~/billing/rules.ts";
 import { billingMode } from "~/billing/stripe.server.ts";
 import { fetchSubscriptionDetails } from "~/billing/subscription-details.server.ts";
+import { getWhopOffers } from "~/billing/whop-offers.server.ts";
 import { BillingErrorAlert, BillingForm, useBillingRedirect } from "~/components/billing-forms.tsx";
+import { WhopPriceList, WhopSubscribe } from "~/components/whop-offer.tsx";
 import { listCustomerFacingTiers } from "~/models/tier.server.ts";
 import { getOptionalUser, requireUser } from "~/utils/auth.server.ts";
 import { consumeAttempt } from "~/utils/rate-limit.server.ts";
@@ -34,16 +36,19 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const subscribed = Boolean(user && isLiveSubscriptionStatus(user.subscriptionStatus));
   const subscriptionId = subscribed && billingMode() !== "disabled" ? user?.stripeSubscriptionId : null;
   // One price lookup (cached) and, for subscribers, one subscription read: which price is theirs.
-  const [lookup, entitlements, subscription] = await Promise.all([
+  const [lookup, entitlements, subscription, whopOffers] = await Promise.all([
     lookupPrices(stripeKeys),
     user ? getEntitlements(user) : Promise.resolve(null),
     subscriptionId ? fetchSubscriptionDetails(subscriptionId) : Promise.resolve(null),
+    getWhopOffers(offered),
   ]);
+  // A live Whop membership is a subscription too: it changes plan where it was bought.
+  const whopMember = Boolean(user && isLiveWhopStatus(user.whopMembershipStatus));
   const tierKey = entitlements?.tier?.key ?? null;
   const currentPrice = subscription?.item?.lookupKey ? lookup.found.get(subscription.item.lookupKey) : undefined;
   const viewer: Viewer = !user
     ? { kind: "anonymous" }
-    : subscribed
+    : subscribed || whopMember
       ? {
           kind: "subscriber",
           tierKey,
@@ -70,6 +75,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
         current: tierKey === tier.key,
         display,
         action: planAction(tier, viewer, display.kind === "prices" ? display.prices : []),
+        whop: whopOffers.get(tier.key) ?? null,
       };
     }),
   });
@@ -134,7 +140,7 @@ export default function Pricing() {
               </p>
             ) : null}
             {tier.description ? <p>{tier.description}</p> : null}
-            <Prices display={tier.display} />
+            <Prices display={tier.display} tier={tier} />
             <p className="hint">
               Up to {tier.userLimit} user{tier.userLimit === 1 ? "" : "s"}
             </p>
@@ -144,7 +150,7 @@ export default function Pricing() {
               ))}
             </ul>
             <div className="plan-action">
-              <CallToAction tier={tier} action={tier.action} billing={billing} />
+              <CallToAction tier={tier} action={tier.action} billing={billing} viewer={data.viewer} />
             </div>
           </article>
         ))}
@@ -153,7 +159,7 @@ export default function Pricing() {
   );
 }
 
-function Prices({ display }: { display: PriceDisplay }) {
+function Prices({ display, tier }: { display: PriceDisplay; tier: Tier }) {
   switch (display.kind) {
     case "free":
       return <p className="price">Free</p>;
@@ -179,13 +185,28 @@ function Prices({ display }: { display: PriceDisplay }) {
         </p>
       );
     case "whop":
-      return <p className="hint">Priced and sold on Whop.</p>;
+      // Whop's own prices; when Whop cannot be asked, no made-up price in another currency.
+      return tier.whop?.state === "available" ? (
+        <WhopPriceList offer={tier.whop} fallbackPrice="" />
+      ) : (
+        <p className="hint">Priced on Whop.</p>
+      );
     case "unavailable":
       return <p className="hint">Price not available just now.</p>;
   }
 }
 
-function CallToAction({ tier, action, billing }: { tier: Tier; action: PlanAction; billing: Billing }) {
+function CallToAction({
+  tier,
+  action,
+  billing,
+  viewer,
+}: {
+  tier: Tier;
+  action: PlanAction;
+  billing: Billing;
+  viewer: "anonymous" | "free" | "subscriber";
+}) {
   switch (action.kind) {
     case "sign-in":
       return (
@@ -231,9 +252,20 @@ function CallToAction({ tier, action, billing }: { tier: Tier; action: PlanActio
       );
     case "whop":
       return (
-        <a className="button" href={action.url} rel="noopener noreferrer">
-          Get {tier.name} on Whop
-        </a>
+        <>
+          <WhopSubscribe
+            tierKey={tier.key}
+            offer={tier.whop}
+            viewer={viewer}
+            onSubmit={billing.onSubmit}
+            pendingId={billing.pending}
+          />
+          {action.url ? (
+            <a className="link" href={action.url} rel="noopener noreferrer">
+              See {tier.name} on Whop
+            </a>
+          ) : null}
+        </>
       );
     case "none":
       return tier.exempt ? <p className="hint">Yours whenever you have no paid plan.</p> : null;

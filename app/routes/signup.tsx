@@ -98,7 +98,15 @@ export default function Signup() {
           </p>
         ) : null}
         <input type="hidden" name="next" value={next} />
-        <Field label="Email" name="email" type="email" autoComplete="email" required defaultValue={actionData?.email} errors={actionData?.fieldErrors.email} />
+        <Field
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          required
+          defaultValue={actionData?.email}
+          errors={actionData?.fieldErrors.email}
+        />
         <Field
           label="Password"
           name="password"

@@ -6,7 +6,8 @@ type Entry = Awaited<ReturnType<typeof listAuditEntries>>[number];
 type Json = unknown;
 
 function changedFields(before: Json, after: Json) {
-  const asObject = (value: Json) => (value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, Json>) : {});
+  const asObject = (value: Json) =>
+    value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, Json>) : {};
   const [a, b] = [asObject(before), asObject(after)];
   const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
   return keys

@@ -24,7 +24,10 @@ function errorPage(status: number, message: string, backTo: { href: string; labe
 <h1 style="font-size: 1.5rem">We could not do that</h1>
 <p role="alert" data-testid="billing-error" style="background: #fef3f2; color: #b42318; border: 1px solid #fecdca; border-radius: 6px; padding: 0.6rem 0.8rem">${escapeHtml(message)}</p>
 <p><a href="${backTo.href}">${escapeHtml(backTo.label)}</a></p></body></html>`;
-  return new Response(body, { status, headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" } });
+  return new Response(body, {
+    status,
+    headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" },
+  });
 }
 
 export function respondWithStripeUrl(

@@ -32,6 +32,8 @@ const EnvSchema = z.object({
     .url()
     .refine((url) => /^https?:/.test(url), "must be an http(s) URL")
     .optional(),
+  // Sign-ups allowed per client IP in 15 minutes (an office or a test run behind one address may need more).
+  SIGNUP_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100_000).default(10),
   STRIPE_EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(12_111),
   // Whop's company API key (Bearer token); unset outside production: the bundled Whop emulator runs.
   WHOP_API_KEY: z.string().regex(/^\S+$/, "must be a Whop API key (no spaces)").optional(),
@@ -57,6 +59,7 @@ export type Config = Readonly<{
   /** Configured session secrets; null → a generated development secret (never in production). */
   sessionSecrets: readonly string[] | null;
   appUrl: string | null;
+  signUpLimitPerIp: number;
   /** Express `trust proxy`: a hop count or a list of addresses/subnets. */
   trustProxy: number | string | null;
   stripe: Readonly<{
@@ -96,7 +99,11 @@ export function parseConfig(source: Record<string, string | undefined> = process
       "SESSION_SECRET is required in production: set it to a long random string (e.g. `openssl rand -hex 32`).",
     );
   }
-  const trustProxy = env.TRUST_PROXY ? (/^\d+$/.test(env.TRUST_PROXY) ? Number(env.TRUST_PROXY) : env.TRUST_PROXY) : null;
+  const trustProxy = env.TRUST_PROXY
+    ? /^\d+$/.test(env.TRUST_PROXY)
+      ? Number(env.TRUST_PROXY)
+      : env.TRUST_PROXY
+    : null;
   return deepFreeze({
     nodeEnv: env.NODE_ENV,
     production,
@@ -108,6 +115,7 @@ export function parseConfig(source: Record<string, string | undefined> = process
     pgliteDataDir: env.PGLITE_DATA_DIR ?? `${env.DATA_DIR}/pglite`,
     sessionSecrets: sessionSecrets.length ? sessionSecrets : null,
     appUrl: env.APP_URL?.replace(/\/+$/, "") ?? null,
+    signUpLimitPerIp: env.SIGNUP_LIMIT_PER_IP,
     trustProxy,
     stripe: {
       apiKey: env.STRIPE_API_KEY ?? null,

@@ -16,6 +16,8 @@ import { singleton } from "./singleton.server.ts";
 export type Database = {
   prisma: PrismaClient;
   kind: "postgresql" | "pglite";
+  /** PostgreSQL: the pool transactions take their connection from, and the Prisma client that runs on it. */
+  transactions: { pool: pg.Pool; transactionPrisma: PrismaClient } | null;
   close(): Promise<void>;
 };
 
@@ -47,103 +49,47 @@ export function statementName(text: string): string | undefined {
   return name;
 }
 
-/**
- * The connection a Prisma interactive transaction runs on, for the code inside it (see
- * `inTransaction`): raw SQL can go straight to it, same connection and same transaction, without
- * Prisma's query layer. `client` is null once the transaction has ended.
- */
-export type TransactionConnection = {
-  client: pg.PoolClient | null;
-  /** Statements sent in the same round trip as COMMIT (nobody reads their results). */
-  atCommit: string[];
-};
-const transactionConnections = singleton(
-  "transaction-connections",
-  () => new AsyncLocalStorage<TransactionConnection>(),
-);
+// Transactions on PostgreSQL are pg transactions (see app/models/transaction.server.ts), and the Prisma
+// model API used inside one runs on its connection: a second Prisma client whose pool hands out the
+// connection lent by the transaction around the call, never one of its own.
+const lentConnections = singleton("lent-connections", () => new AsyncLocalStorage<pg.PoolClient>());
 
-/** Runs `work` so that the Prisma transaction it starts reports its connection in `connection`. */
-export function withTransactionConnection<T>(work: (connection: TransactionConnection) => Promise<T>): Promise<T> {
-  const connection: TransactionConnection = { client: null, atCommit: [] };
-  return transactionConnections.run(connection, () => work(connection));
+/** Runs `work` with the transaction Prisma client's transactions running on `connection`. */
+export function withLentConnection<T>(connection: pg.PoolClient, work: () => Promise<T>): Promise<T> {
+  return lentConnections.run(connection, work);
 }
 
-type AdapterTransaction = Awaited<ReturnType<Awaited<ReturnType<PrismaPg["connect"]>>["startTransaction"]>>;
-
-/**
- * Reports a starting transaction's connection to the `withTransactionConnection` around it, and sends
- * the statements left for COMMIT with it. The adapter keeps the transaction's pg client in `client`, a
- * field it does not declare public: it is checked, and without a pg client there raw SQL simply keeps
- * going through Prisma.
- */
-function reportConnection(transaction: AdapterTransaction): AdapterTransaction {
-  const connection = transactionConnections.getStore();
-  const client: unknown = (transaction as unknown as { client?: unknown }).client;
-  if (!connection || connection.client || !(client instanceof pg.Client)) return transaction;
-  const poolClient = client as pg.PoolClient;
-  connection.client = poolClient;
-  const executeRaw = transaction.executeRaw.bind(transaction);
-  const commit = transaction.commit.bind(transaction);
-  const rollback = transaction.rollback.bind(transaction);
-  const ended = () => {
-    connection.client = null;
-    connection.atCommit = [];
-  };
-  return Object.assign(transaction, {
-    async executeRaw(query: Parameters<AdapterTransaction["executeRaw"]>[0]) {
-      if (query.sql !== "COMMIT" || !connection.atCommit.length) return executeRaw(query);
-      const statements = [...connection.atCommit, "COMMIT"].join(";\n");
-      connection.atCommit = [];
-      try {
-        // If one of them fails, PostgreSQL skips the rest of the query, COMMIT included.
-        await poolClient.query(statements);
-      } catch (error) {
-        await executeRaw({ ...query, sql: "ROLLBACK" }).catch(() => {});
-        throw error;
-      }
-      return 0;
-    },
-    async commit() {
-      ended();
-      return commit();
-    },
-    async rollback() {
-      ended();
-      return rollback();
-    },
-  });
+function lentConnectionPool(): pg.Pool {
+  const pool = new pg.Pool();
+  pool.connect = (async () => {
+    const connection = lentConnections.getStore();
+    if (!connection) throw new Error("The transaction Prisma client runs only on a connection lent by a transaction.");
+    return connection;
+  }) as typeof pool.connect;
+  pool.query = (() => {
+    throw new Error("The transaction Prisma client runs only inside transactions.");
+  }) as typeof pool.query;
+  return pool;
 }
 
-function postgresAdapter(pool: pg.Pool): PrismaPg {
-  const factory = new PrismaPg(pool, {
-    // Typed as always returning a name; undefined (past the cap) means an unnamed statement.
-    statementNameGenerator: (query) => statementName(query.sql) as string,
-    // A connection lost mid-transaction (the database went away) fails that transaction, not the process.
-    onConnectionError: () => {},
-  });
-  const connect = factory.connect.bind(factory);
-  return Object.assign(factory, {
-    async connect() {
-      const adapter = await connect();
-      const startTransaction = adapter.startTransaction.bind(adapter);
-      return Object.assign(adapter, {
-        startTransaction: async (isolationLevel?: Parameters<typeof startTransaction>[0]) =>
-          reportConnection(await startTransaction(isolationLevel)),
-      });
-    },
-  });
-}
+const statementNameGenerator = (query: { sql: string }) => statementName(query.sql) as string;
 
 export function postgresDatabase(connectionString: string, poolSize = config().databasePoolSize): Database {
   // Our own pool, sized by DATABASE_POOL_SIZE, so concurrent webhooks do not queue behind a small default.
   const pool = new pg.Pool({ connectionString, max: poolSize });
   // An idle client losing its connection (the database restarted) must not crash the process.
   pool.on("error", () => {});
-  const prisma = new PrismaClient({ adapter: postgresAdapter(pool) });
+  // Typed as always returning a name; undefined (past the cap) means an unnamed statement.
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool, { statementNameGenerator }) });
+  const transactionPrisma = new PrismaClient({
+    adapter: new PrismaPg(lentConnectionPool(), { statementNameGenerator }),
+  });
   return {
     prisma,
     kind: "postgresql",
+    transactions: { pool, transactionPrisma },
     async close() {
+      await transactionPrisma.$disconnect();
       await prisma.$disconnect();
       await pool.end().catch(() => {});
     },
@@ -156,6 +102,7 @@ export function pgliteDatabase(pglite: PGlite): Database {
   return {
     prisma,
     kind: "pglite",
+    transactions: null,
     async close() {
       await prisma.$disconnect();
       if (!pglite.closed) await pglite.close();
@@ -182,7 +129,9 @@ async function openConfigured(): Promise<Database> {
     await client.connect();
     const pending = await pendingMigrations(pgRunner(client));
     if (pending.length) {
-      logger.warn(`DATABASE_URL has ${pending.length} pending migration(s) (${pending.join(", ")}): run \`npm run db:deploy\`.`);
+      logger.warn(
+        `DATABASE_URL has ${pending.length} pending migration(s) (${pending.join(", ")}): run \`npm run db:deploy\`.`,
+      );
     }
   } finally {
     await client.end().catch(() => {});
@@ -220,6 +169,12 @@ function currentPrisma(): PrismaClient {
     return db.prisma;
   }
   throw new Error("The embedded database is not open yet: await prepareDatabase() at start-up.");
+}
+
+/** How the current database runs transactions: on a pg connection (PostgreSQL), or null (Prisma's own). */
+export function postgresTransactions(): Database["transactions"] {
+  if (!state.current) currentPrisma();
+  return state.current?.transactions ?? null;
 }
 
 /** The Prisma client of the current database. */

@@ -90,6 +90,8 @@ export async function pendingMigrations(db: SqlRunner, migrations = readMigratio
 export function pgRunner(client: { query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }> }): SqlRunner {
   return {
     exec: (sql) => client.query(sql),
-    query: async <T = Record<string, unknown>>(sql: string, params?: unknown[]) => ({ rows: (await client.query(sql, params)).rows as T[] }),
+    query: async <T = Record<string, unknown>>(sql: string, params?: unknown[]) => ({
+      rows: (await client.query(sql, params)).rows as T[],
+    }),
   };
 }

@@ -4,6 +4,7 @@
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
 import { RATE_LIMIT_TABLE, rateLimitStore } from "~/models/rate-limit.server.ts";
 import type { Db } from "~/models/transaction.server.ts";
+import { config } from "./config.server.ts";
 import { singleton } from "./singleton.server.ts";
 
 export type LimitCheck = { allowed: true } | { allowed: false; retryAfterSeconds: number };
@@ -41,7 +42,11 @@ export type RateLimits = Record<RateLimitName, RateLimiterPostgres>;
 
 /** Limiters on a given database (tests make two "instances" on one database). */
 export function createRateLimits(db?: Db): RateLimits {
-  const entries = Object.entries(RATE_LIMIT_RULES).map(([name, rule]) => [name, limiter(rule, db)]);
+  const rules: Record<RateLimitName, Rule> = {
+    ...RATE_LIMIT_RULES,
+    signUpPerIp: { ...RATE_LIMIT_RULES.signUpPerIp, points: config().signUpLimitPerIp },
+  };
+  const entries = Object.entries(rules).map(([name, rule]) => [name, limiter(rule, db)]);
   return Object.fromEntries(entries) as RateLimits;
 }
 
@@ -64,7 +69,9 @@ export async function consumeAttempt(
       retryAfterMs = Math.max(retryAfterMs, rejection.msBeforeNext);
     }
   }
-  return retryAfterMs > 0 ? { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) } : { allowed: true };
+  return retryAfterMs > 0
+    ? { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) }
+    : { allowed: true };
 }
 
 /** Gives back an attempt that turned out fine (a successful sign-in does not count). */

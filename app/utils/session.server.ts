@@ -5,12 +5,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { createCookieSessionStorage, redirect } from "@remix-run/node";
-import {
-  createSession,
-  deleteSession,
-  getSessionUser,
-  SESSION_LIFETIME_MS,
-} from "~/models/session.server.ts";
+import { createSession, deleteSession, getSessionUser, SESSION_LIFETIME_MS } from "~/models/session.server.ts";
 import { config } from "./config.server.ts";
 import { singleton } from "./singleton.server.ts";
 
@@ -39,7 +34,9 @@ function sessionSecrets(): string[] {
 
 type CookieData = { sessionId: string };
 
-const storage = singleton("session-storage", () => ({ current: undefined as ReturnType<typeof createStorage> | undefined }));
+const storage = singleton("session-storage", () => ({
+  current: undefined as ReturnType<typeof createStorage> | undefined,
+}));
 
 function createStorage() {
   return createCookieSessionStorage<CookieData>({

@@ -2,7 +2,9 @@
 import { expect, test } from "@playwright/test";
 import { signUpNewCustomer, submitSignIn } from "./helpers.ts";
 
-test("anonymous → sign in → pricing → Pro monthly → pay → account shows Pro → portal switch → cancel → free", async ({ page }) => {
+test("anonymous → sign in → pricing → Pro monthly → pay → account shows Pro → portal switch → cancel → free", async ({
+  page,
+}) => {
   await page.goto("/pricing");
   await expect(page.getByTestId("emulator-banner")).toBeVisible();
   const pro = page.getByTestId("plan-pro");
@@ -65,7 +67,11 @@ test("a free customer sees one button per price and errors show on the page", as
   // Cancelling at checkout comes back to pricing with nothing changed, and says so.
   await hobbyist.getByRole("button", { name: "Subscribe yearly" }).click();
   await expect(page).toHaveURL(/\/checkout\/cs_/);
-  await page.getByRole("link", { name: /Cancel/ }).or(page.getByRole("button", { name: /Cancel/ })).first().click();
+  await page
+    .getByRole("link", { name: /Cancel/ })
+    .or(page.getByRole("button", { name: /Cancel/ }))
+    .first()
+    .click();
   await expect(page).toHaveURL("/pricing?checkout=cancelled");
   await expect(page.getByTestId("checkout-cancelled")).toContainText("you have not been charged");
   await expect(page.getByRole("button", { name: "Subscribe yearly" }).first()).toBeVisible();
@@ -75,10 +81,16 @@ test("a free customer sees one button per price and errors show on the page", as
     throw new Error("no alert() may be used");
   });
   await page.route("**/api/stripe/checkout", (route) =>
-    route.fulfill({ status: 502, contentType: "application/json", body: JSON.stringify({ error: "Stripe could not be reached. Please try again in a moment." }) }),
+    route.fulfill({
+      status: 502,
+      contentType: "application/json",
+      body: JSON.stringify({ error: "Stripe could not be reached. Please try again in a moment." }),
+    }),
   );
   await page.getByTestId("plan-pro").getByRole("button", { name: "Subscribe monthly" }).click();
-  await expect(page.getByTestId("billing-error")).toHaveText("Stripe could not be reached. Please try again in a moment.");
+  await expect(page.getByTestId("billing-error")).toHaveText(
+    "Stripe could not be reached. Please try again in a moment.",
+  );
   await expect(page).toHaveURL("/pricing?checkout=cancelled");
   await page.unroute("**/api/stripe/checkout");
 

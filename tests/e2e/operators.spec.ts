@@ -25,7 +25,14 @@ const asSupport = (browser: Browser) => as(browser, "support@example.com", "supp
 
 async function deliverWebhook(context: BrowserContext, type: string, object: Record<string, unknown>) {
   const id = `evt_ops_${Date.now()}_${Math.random().toString(36).slice(2, 8)}`;
-  const payload = JSON.stringify({ id, object: "event", type, created: Math.floor(Date.now() / 1000), livemode: false, data: { object } });
+  const payload = JSON.stringify({
+    id,
+    object: "event",
+    type,
+    created: Math.floor(Date.now() / 1000),
+    livemode: false,
+    data: { object },
+  });
   const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
   const response = await context.request.post("/api/stripe/webhook", {
     data: payload,
@@ -41,12 +48,23 @@ function subscriptionObject(customer: string, lookupKey: string, extra: Record<s
     status: "active",
     customer,
     metadata: {},
-    items: { object: "list", data: [{ id: "si_ops", object: "subscription_item", price: { id: "price_ops", object: "price", lookup_key: lookupKey } }] },
+    items: {
+      object: "list",
+      data: [
+        {
+          id: "si_ops",
+          object: "subscription_item",
+          price: { id: "price_ops", object: "price", lookup_key: lookupKey },
+        },
+      ],
+    },
     ...extra,
   };
 }
 
-test("an admin creates a tier with two permissions and two lookup keys and sees their live prices; a key Stripe does not know is flagged", async ({ browser }) => {
+test("an admin creates a tier with two permissions and two lookup keys and sees their live prices; a key Stripe does not know is flagged", async ({
+  browser,
+}) => {
   const { page } = await asAdmin(browser);
   await page.goto("/admin/tiers");
   await page.getByRole("link", { name: "New tier" }).click();
@@ -75,13 +93,17 @@ test("an admin creates a tier with two permissions and two lookup keys and sees 
   await expect(keys.locator('[data-lookup-key="team_weekly"]')).toContainText("missing in Stripe");
   await expect(page.getByTestId("tier-integration")).toContainText("not valid");
   await page.goto("/admin/tiers");
-  await expect(page.locator('tr[data-tier="team"] [data-integration="invalid"]')).toContainText('"team_weekly": missing in Stripe');
+  await expect(page.locator('tr[data-tier="team"] [data-integration="invalid"]')).toContainText(
+    '"team_weekly": missing in Stripe',
+  );
 
   // The change is in the audit log, with before and after.
   await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Audit log" }).click();
   const entry = page.getByTestId("audit-trail").locator('li[data-entity="tier"]').first();
   await expect(entry).toContainText("admin@example.com updated tier team");
-  await expect(entry).toContainText('lookupKeys: ["team_monthly","team_yearly"] → ["team_monthly","team_yearly","team_weekly"]');
+  await expect(entry).toContainText(
+    'lookupKeys: ["team_monthly","team_yearly"] → ["team_monthly","team_yearly","team_weekly"]',
+  );
   await page.close();
 });
 
@@ -121,14 +143,19 @@ test("support reads tiers and permissions but gets 403 posting an edit", async (
   await page.close();
 });
 
-test("support finds a customer by email, opens a failed event from their page, replays it and sees it processed with two attempts", async ({ browser }) => {
+test("support finds a customer by email, opens a failed event from their page, replays it and sees it processed with two attempts", async ({
+  browser,
+}) => {
   // A customer who subscribed through the emulator, then an event Tierdesk cannot apply yet.
   const customerContext = await browser.newContext();
   const customer = await customerContext.newPage();
   await signUpNewCustomer(customer, "support-flow");
   const email = (await customer.getByTestId("signed-in-as").textContent())?.trim() ?? "";
   await customer.goto("/pricing");
-  await customer.getByTestId("plan-hobbyist").getByRole("button", { name: /Subscribe monthly/ }).click();
+  await customer
+    .getByTestId("plan-hobbyist")
+    .getByRole("button", { name: /Subscribe monthly/ })
+    .click();
   await expect(customer).toHaveURL(/\/checkout\/cs_/);
   await customer.getByRole("button", { name: /Pay/ }).click();
   await expect(customer).toHaveURL(/\/billing\/success/);
@@ -145,7 +172,11 @@ test("support finds a customer by email, opens a failed event from their page, r
   const customerId = (await page.locator("dd code").first().textContent())?.trim() ?? "";
   expect(customerId).toMatch(/^cus_/);
 
-  const failed = await deliverWebhook(context, "customer.subscription.updated", subscriptionObject(customerId, "ops_enterprise_monthly"));
+  const failed = await deliverWebhook(
+    context,
+    "customer.subscription.updated",
+    subscriptionObject(customerId, "ops_enterprise_monthly"),
+  );
   expect(failed.status).toBe(500);
   await page.reload();
   await page.getByTestId("user-events").getByRole("link", { name: failed.id }).click();
@@ -179,7 +210,12 @@ test("a payload containing <script> renders as text", async ({ browser }) => {
     await dialog.dismiss();
   });
   const script = "<script>alert('xss')</script><img src=x onerror=alert(1)>";
-  const { id } = await deliverWebhook(context, "customer.created", { id: "cus_xss", object: "customer", name: script, email: "x@example.com" });
+  const { id } = await deliverWebhook(context, "customer.created", {
+    id: "cus_xss",
+    object: "customer",
+    name: script,
+    email: "x@example.com",
+  });
   await page.goto(`/admin/events/${id}`);
   await expect(page.getByTestId("payload")).toContainText(script);
   await expect(page.locator("img[src=x]")).toHaveCount(0);

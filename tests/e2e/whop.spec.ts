@@ -60,7 +60,7 @@ test("an admin sees the seeded Whop tier's product live, and a Whop product key 
 
 // Needs /pricing wired to the Whop helpers (a "Subscribe with Whop" button for a Whop tier, see the
 // Whop report's wiring notes); /account already shows the tier in `current-tier`.
-test.fixme("a customer buys the Whop tier through Whop's checkout and sees it on /account", async ({ browser }) => {
+test("a customer buys the Whop tier through Whop's checkout and sees it on /account", async ({ browser }) => {
   const page = await watchedPage(browser);
   await signUpNewCustomer(page, "whop-buyer");
   await expect(page.getByTestId("current-tier")).toHaveText("Free");
@@ -81,7 +81,7 @@ test.fixme("a customer buys the Whop tier through Whop's checkout and sees it on
   // Back through /api/whop/return to the account, on the Whop tier.
   await expect(page).toHaveURL("/account");
   await expect(page.getByTestId("current-tier")).toHaveText("Whop Basic");
-  await expect(page.getByTestId("permissions")).toContainText("export.csv");
+  await expect(page.getByTestId("permissions")).toContainText("Export data as CSV");
 
   // A paying Whop member is not offered a second checkout.
   await page.goto("/pricing");

@@ -21,7 +21,9 @@ beforeAll(async () => {
 });
 
 async function failingEvent(lookupKey: string) {
-  const user = await prisma().user.create({ data: { email: `events-${lookupKey}@example.com`, passwordHash: "x", stripeCustomerId: `cus_${lookupKey}` } });
+  const user = await prisma().user.create({
+    data: { email: `events-${lookupKey}@example.com`, passwordHash: "x", stripeCustomerId: `cus_${lookupKey}` },
+  });
   const evt = event("customer.subscription.updated", subscription({ customer: user.stripeCustomerId!, lookupKey }));
   expect((await deliver(webhookRequest(evt))).status).toBe(500);
   return { user, evt };
@@ -40,7 +42,9 @@ describe("/admin/events", () => {
 
   it("lists failed events with the error naming the key", async () => {
     const { evt } = await failingEvent("team_monthly");
-    const data = await (await settle(() => eventsRoute.loader(routeArgs(getRequest("/admin/events?status=failed", support))))).json();
+    const data = await (
+      await settle(() => eventsRoute.loader(routeArgs(getRequest("/admin/events?status=failed", support))))
+    ).json();
     const row = data.events.find((e: { eventId: string }) => e.eventId === evt.id);
     expect(row).toMatchObject({ status: "failed", eventType: "customer.subscription.updated", attempts: 1 });
     expect(row.outcome).toContain('"team_monthly"');
@@ -54,7 +58,10 @@ describe("/admin/events", () => {
   async function replayMessage(response: Response) {
     const location = response.headers.get("Location") ?? "";
     const page = await (await settle(() => eventsRoute.loader(routeArgs(getRequest(location, support))))).json();
-    return { location, replayed: page.replayed as { eventId: string; status: string; error: string | null; refused: boolean } };
+    return {
+      location,
+      replayed: page.replayed as { eventId: string; status: string; error: string | null; refused: boolean },
+    };
   }
 
   it("replays a failed event once its cause is fixed", async () => {
@@ -65,7 +72,11 @@ describe("/admin/events", () => {
     const { location, replayed } = await replayMessage(response);
     expect(location).toBe(`/admin/events?status=failed&replayed=${evt.id}`);
     expect(replayed).toMatchObject({ eventId: evt.id, status: "processed", refused: false });
-    expect(await prisma().stripeEvent.findUniqueOrThrow({ where: { eventId: evt.id } })).toMatchObject({ status: "processed", error: null, attempts: 2 });
+    expect(await prisma().stripeEvent.findUniqueOrThrow({ where: { eventId: evt.id } })).toMatchObject({
+      status: "processed",
+      error: null,
+      attempts: 2,
+    });
     const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
     expect(after.tier?.key).toBe("pro");
   });
@@ -93,15 +104,25 @@ describe("/admin/events", () => {
   });
 
   it("replays a truncated payload by fetching the event from Stripe", async () => {
-    const user = await prisma().user.create({ data: { email: "big@example.com", passwordHash: "x", stripeCustomerId: "cus_big" } });
-    const sub = subscription({ customer: "cus_big", lookupKey: "huge_monthly", metadata: { notes: "n".repeat(30_000) } });
+    const user = await prisma().user.create({
+      data: { email: "big@example.com", passwordHash: "x", stripeCustomerId: "cus_big" },
+    });
+    const sub = subscription({
+      customer: "cus_big",
+      lookupKey: "huge_monthly",
+      metadata: { notes: "n".repeat(30_000) },
+    });
     const emulated = await stripe.emulator.createEvent("customer.subscription.updated", sub, { deliver: false });
     const request = webhookRequest(emulated);
     expect((await deliver(request)).status).toBe(500);
     const stored = await prisma().stripeEvent.findUniqueOrThrow({ where: { eventId: emulated.id } });
     expect(() => JSON.parse(stored.payload)).toThrow();
 
-    const detail = await (await settle(() => eventRoute.loader(routeArgs(getRequest(`/admin/events/${emulated.id}`, support), { eventId: emulated.id })))).json();
+    const detail = await (
+      await settle(() =>
+        eventRoute.loader(routeArgs(getRequest(`/admin/events/${emulated.id}`, support), { eventId: emulated.id })),
+      )
+    ).json();
     expect(detail.truncated).toBe(true);
 
     await addKeyToPro("huge_monthly");
@@ -109,7 +130,10 @@ describe("/admin/events", () => {
     expect(replayed.status).toBe("processed");
     const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
     expect(after.tier?.key).toBe("pro");
-    const attempts = await prisma().stripeEventAttempt.findMany({ where: { eventId: stored.id }, orderBy: { id: "asc" } });
+    const attempts = await prisma().stripeEventAttempt.findMany({
+      where: { eventId: stored.id },
+      orderBy: { id: "asc" },
+    });
     expect(attempts.map((attempt) => [attempt.source, attempt.outcome])).toEqual([
       ["webhook", "failed"],
       ["resync", "processed"],
@@ -119,10 +143,16 @@ describe("/admin/events", () => {
   it("shows one event's outcome and payload, and 404s for unknown ids", async () => {
     const evt = event("product.updated", { id: "prod_1", object: "product" });
     await deliver(webhookRequest(evt));
-    const detail = await (await settle(() => eventRoute.loader(routeArgs(getRequest(`/admin/events/${evt.id}`, support), { eventId: evt.id })))).json();
+    const detail = await (
+      await settle(() =>
+        eventRoute.loader(routeArgs(getRequest(`/admin/events/${evt.id}`, support), { eventId: evt.id })),
+      )
+    ).json();
     expect(detail.event).toMatchObject({ eventId: evt.id, status: "processed" });
     expect(JSON.parse(detail.payload).id).toBe(evt.id);
-    const missing = await settle(() => eventRoute.loader(routeArgs(getRequest("/admin/events/evt_nope", support), { eventId: "evt_nope" })));
+    const missing = await settle(() =>
+      eventRoute.loader(routeArgs(getRequest("/admin/events/evt_nope", support), { eventId: "evt_nope" })),
+    );
     expect(missing.status).toBe(404);
   });
 });

@@ -57,13 +57,17 @@ const tierFields = (overrides: Fields = {}): Fields => ({
   ...overrides,
 });
 
-const createTier = (fields: Fields, cookie = admin) => settle(() => newTierRoute.action(routeArgs(post("/admin/tiers/new", fields, cookie))));
+const createTier = (fields: Fields, cookie = admin) =>
+  settle(() => newTierRoute.action(routeArgs(post("/admin/tiers/new", fields, cookie))));
 const editTier = (key: string, fields: Fields, cookie = admin) =>
   settle(() => tierRoute.action(routeArgs(post(`/admin/tiers/${key}`, fields, cookie), { key })));
-const tierPage = async (key: string, cookie = admin) => settle(() => tierRoute.loader(routeArgs(getRequest(`/admin/tiers/${key}`, cookie), { key })));
+const tierPage = async (key: string, cookie = admin) =>
+  settle(() => tierRoute.loader(routeArgs(getRequest(`/admin/tiers/${key}`, cookie), { key })));
 
 async function fieldErrors(response: Response) {
-  const body = (await response.json()) as { result: { error?: Record<string, string[]>; initialValue?: Record<string, unknown> } };
+  const body = (await response.json()) as {
+    result: { error?: Record<string, string[]>; initialValue?: Record<string, unknown> };
+  };
   return { errors: body.result.error ?? {}, values: body.result.initialValue ?? {} };
 }
 
@@ -76,11 +80,22 @@ describe("creating and editing a tier", () => {
       where: { key: "team-a" },
       include: { prices: { orderBy: { position: "asc" } }, permissions: { include: { permission: true } } },
     });
-    expect(tier).toMatchObject({ name: "Team", userLimit: 10, isCustomerFacing: true, billingProvider: "stripe", isBillingExempt: false });
+    expect(tier).toMatchObject({
+      name: "Team",
+      userLimit: 10,
+      isCustomerFacing: true,
+      billingProvider: "stripe",
+      isBillingExempt: false,
+    });
     expect(tier.prices.map((price) => price.lookupKey)).toEqual(["team_a_monthly", "team_a_yearly"]);
     expect(tier.permissions.map(({ permission }) => permission.name).sort()).toEqual(["api.access", "export.csv"]);
     const audit = await prisma().auditEntry.findFirstOrThrow({ where: { entity: "tier", entityId: String(tier.id) } });
-    expect(audit).toMatchObject({ action: "created", actorEmail: "admin@example.com", before: null, entityLabel: "team-a" });
+    expect(audit).toMatchObject({
+      action: "created",
+      actorEmail: "admin@example.com",
+      before: null,
+      entityLabel: "team-a",
+    });
     expect(audit.after).toMatchObject({ key: "team-a", lookupKeys: ["team_a_monthly", "team_a_yearly"] });
   });
 
@@ -89,7 +104,12 @@ describe("creating and editing a tier", () => {
     expect(response.status).toBe(400);
     const { errors, values } = await fieldErrors(response);
     expect(errors.key).toEqual(['A tier with key "pro" already exists.']);
-    expect(values).toMatchObject({ name: "Another Pro", key: "pro", lookupKeys: "fresh_key_1", description: "For small teams." });
+    expect(values).toMatchObject({
+      name: "Another Pro",
+      key: "pro",
+      lookupKeys: "fresh_key_1",
+      description: "For small teams.",
+    });
     expect(await prisma().subscriptionTier.count({ where: { name: "Another Pro" } })).toBe(0);
   });
 
@@ -118,7 +138,15 @@ describe("creating and editing a tier", () => {
 
   it("edits a tier: replaces keys and permissions and records before/after", async () => {
     await createTier(tierFields({ key: "team-c", lookupKeys: "team_c_monthly" }));
-    const response = await editTier("team-c", tierFields({ key: "team-c", name: "Team Plus", lookupKeys: "team_c_yearly\nteam_c_monthly", permissions: ["projects.create"] }));
+    const response = await editTier(
+      "team-c",
+      tierFields({
+        key: "team-c",
+        name: "Team Plus",
+        lookupKeys: "team_c_yearly\nteam_c_monthly",
+        permissions: ["projects.create"],
+      }),
+    );
     expect(response.status).toBe(302);
     const tier = await prisma().subscriptionTier.findUniqueOrThrow({
       where: { key: "team-c" },
@@ -127,25 +155,50 @@ describe("creating and editing a tier", () => {
     expect(tier.name).toBe("Team Plus");
     expect(tier.prices.map((price) => price.lookupKey)).toEqual(["team_c_yearly", "team_c_monthly"]);
     expect(tier.permissions.map(({ permission }) => permission.name)).toEqual(["projects.create"]);
-    const update = await prisma().auditEntry.findFirstOrThrow({ where: { entityId: String(tier.id), action: "updated" } });
-    expect(update.before).toMatchObject({ name: "Team", lookupKeys: ["team_c_monthly"], permissions: ["api.access", "export.csv"] });
-    expect(update.after).toMatchObject({ name: "Team Plus", lookupKeys: ["team_c_yearly", "team_c_monthly"], permissions: ["projects.create"] });
+    const update = await prisma().auditEntry.findFirstOrThrow({
+      where: { entityId: String(tier.id), action: "updated" },
+    });
+    expect(update.before).toMatchObject({
+      name: "Team",
+      lookupKeys: ["team_c_monthly"],
+      permissions: ["api.access", "export.csv"],
+    });
+    expect(update.after).toMatchObject({
+      name: "Team Plus",
+      lookupKeys: ["team_c_yearly", "team_c_monthly"],
+      permissions: ["projects.create"],
+    });
   });
 
   it("changes nothing when the save fails, whatever was valid in it", async () => {
     await createTier(tierFields({ key: "team-d", lookupKeys: "team_d_monthly" }));
-    const before = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "team-d" }, include: { prices: true } });
-    const response = await editTier("team-d", tierFields({ key: "team-d", name: "Renamed", lookupKeys: "team_d_monthly\nhobbyist_yearly" }));
+    const before = await prisma().subscriptionTier.findUniqueOrThrow({
+      where: { key: "team-d" },
+      include: { prices: true },
+    });
+    const response = await editTier(
+      "team-d",
+      tierFields({ key: "team-d", name: "Renamed", lookupKeys: "team_d_monthly\nhobbyist_yearly" }),
+    );
     expect(response.status).toBe(400);
-    const after = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "team-d" }, include: { prices: true } });
+    const after = await prisma().subscriptionTier.findUniqueOrThrow({
+      where: { key: "team-d" },
+      include: { prices: true },
+    });
     expect(after.name).toBe(before.name);
     expect(after.prices.map((price) => price.lookupKey)).toEqual(["team_d_monthly"]);
   });
 
   it("keeps the free tier exempt and its key fixed", async () => {
-    const moved = await editTier("free", tierFields({ key: "free", name: "Free", billingProvider: "stripe", lookupKeys: "free_monthly" }));
+    const moved = await editTier(
+      "free",
+      tierFields({ key: "free", name: "Free", billingProvider: "stripe", lookupKeys: "free_monthly" }),
+    );
     expect((await fieldErrors(moved)).errors.billingProvider?.[0]).toMatch(/must stay exempt/);
-    const renamed = await editTier("free", tierFields({ key: "basic", name: "Free", billingProvider: "exempt", lookupKeys: "" }));
+    const renamed = await editTier(
+      "free",
+      tierFields({ key: "basic", name: "Free", billingProvider: "exempt", lookupKeys: "" }),
+    );
     expect((await fieldErrors(renamed)).errors.key?.[0]).toMatch(/cannot change/);
   });
 });
@@ -157,7 +210,9 @@ describe("roles", () => {
     expect((await editTier("pro", tierFields({ key: "pro", name: "Hacked" }), support)).status).toBe(403);
     expect((await editTier("pro", { intent: "delete", confirm: "yes" }, support)).status).toBe(403);
     expect((await createTier(tierFields({ key: "by-support" }), support)).status).toBe(403);
-    expect((await settle(() => newTierRoute.loader(routeArgs(getRequest("/admin/tiers/new", support))))).status).toBe(403);
+    expect((await settle(() => newTierRoute.loader(routeArgs(getRequest("/admin/tiers/new", support))))).status).toBe(
+      403,
+    );
     const permissionPost = await settle(() =>
       permissionsRoute.action(routeArgs(post("/admin/permissions", { intent: "create", name: "by.support" }, support))),
     );
@@ -185,13 +240,20 @@ describe("live Stripe status", () => {
     const data = await (await settle(() => tiersRoute.loader(routeArgs(getRequest("/admin/tiers", admin))))).json();
     const pro = data.rows.find((row: { key: string }) => row.key === "pro");
     expect(pro.health).toEqual({ state: "valid" });
-    expect(pro.keys[0]).toMatchObject({ lookupKey: "pro_monthly", state: "found", price: { amount: "£29.00", interval: "month", productName: "Pro" } });
+    expect(pro.keys[0]).toMatchObject({
+      lookupKey: "pro_monthly",
+      state: "found",
+      price: { amount: "£29.00", interval: "month", productName: "Pro" },
+    });
     const broken = data.rows.find((row: { key: string }) => row.key === "team-e");
     expect(broken.keys[0]).toMatchObject({ lookupKey: "pro_monthly_nope", state: "missing" });
     expect(broken.health.state).toBe("invalid");
     expect(broken.health.problems[0]).toMatch(/"pro_monthly_nope": missing in Stripe/);
     // Stripe's side: the active prices with a lookup key that no tier owns (the emulator's Team).
-    expect(data.stripe.unlinked.map((status: { lookupKey: string }) => status.lookupKey).sort()).toEqual(["team_monthly", "team_yearly"]);
+    expect(data.stripe.unlinked.map((status: { lookupKey: string }) => status.lookupKey).sort()).toEqual([
+      "team_monthly",
+      "team_yearly",
+    ]);
   });
 
   it("says 'could not verify' when Stripe does not answer, and caches nothing", async () => {
@@ -217,7 +279,11 @@ describe("live Stripe status", () => {
   });
 
   it("filters and sorts by the URL", async () => {
-    const data = await (await settle(() => tiersRoute.loader(routeArgs(getRequest("/admin/tiers?provider=exempt&sort=name&dir=desc", admin))))).json();
+    const data = await (
+      await settle(() =>
+        tiersRoute.loader(routeArgs(getRequest("/admin/tiers?provider=exempt&sort=name&dir=desc", admin))),
+      )
+    ).json();
     expect(data.rows.map((row: { key: string }) => row.key)).toEqual(["partner", "free"]);
   });
 });
@@ -225,7 +291,9 @@ describe("live Stripe status", () => {
 describe("deleting a tier", () => {
   it("refuses while users are on it, saying how many", async () => {
     const pro = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "pro" } });
-    await prisma().user.create({ data: { email: "on-pro@example.com", passwordHash: "x", tierId: pro.id, subscriptionStatus: "active" } });
+    await prisma().user.create({
+      data: { email: "on-pro@example.com", passwordHash: "x", tierId: pro.id, subscriptionStatus: "active" },
+    });
     const response = await editTier("pro", { intent: "delete", confirm: "yes" });
     expect(response.status).toBe(409);
     expect((await response.json()).deleteError).toMatch(/1 user is on this tier/);
@@ -241,7 +309,9 @@ describe("deleting a tier", () => {
     expect(confirmed.headers.get("Location")).toBe("/admin/tiers?deleted=team-g");
     expect(await prisma().subscriptionTier.count({ where: { key: "team-g" } })).toBe(0);
     expect(await prisma().subscriptionTierPrice.count({ where: { lookupKey: "team_g_monthly" } })).toBe(0);
-    expect(await prisma().auditEntry.count({ where: { entity: "tier", entityLabel: "team-g", action: "deleted" } })).toBe(1);
+    expect(
+      await prisma().auditEntry.count({ where: { entity: "tier", entityLabel: "team-g", action: "deleted" } }),
+    ).toBe(1);
   });
 
   it("never deletes the free tier", async () => {
@@ -256,7 +326,9 @@ describe("permissions", () => {
     settle(() => permissionsRoute.action(routeArgs(post("/admin/permissions", fields, cookie))));
 
   it("creates a dotted lowercase permission, refuses a bad or duplicate name at the field", async () => {
-    expect((await permissionAction({ intent: "create", name: "reports.export", description: "Export reports" })).status).toBe(302);
+    expect(
+      (await permissionAction({ intent: "create", name: "reports.export", description: "Export reports" })).status,
+    ).toBe(302);
     const bad = await permissionAction({ intent: "create", name: "Reports Export" });
     expect((await fieldErrors(bad)).errors.name?.[0]).toMatch(/dotted lowercase/);
     const duplicate = await permissionAction({ intent: "create", name: "reports.export" });
@@ -265,17 +337,32 @@ describe("permissions", () => {
 
   it("renames with a warning about code that uses the old name, and records it", async () => {
     const permission = await prisma().permission.create({ data: { name: "old.name", description: "" } });
-    const response = await permissionAction({ intent: "update", id: String(permission.id), name: "new.name", description: "Renamed" });
+    const response = await permissionAction({
+      intent: "update",
+      id: String(permission.id),
+      name: "new.name",
+      description: "Renamed",
+    });
     expect(response.headers.get("Location")).toBe("/admin/permissions?renamed=old.name&to=new.name");
-    const audit = await prisma().auditEntry.findFirstOrThrow({ where: { entity: "permission", entityId: String(permission.id) } });
+    const audit = await prisma().auditEntry.findFirstOrThrow({
+      where: { entity: "permission", entityId: String(permission.id) },
+    });
     expect(audit).toMatchObject({ action: "renamed", before: { name: "old.name" }, after: { name: "new.name" } });
   });
 
   it("names the tiers that grant a permission before deleting it", async () => {
-    const response = await permissionAction({ intent: "delete", id: String((await prisma().permission.findUniqueOrThrow({ where: { name: "team.invite" } })).id) });
+    const response = await permissionAction({
+      intent: "delete",
+      id: String((await prisma().permission.findUniqueOrThrow({ where: { name: "team.invite" } })).id),
+    });
     expect(response.headers.get("Location")).toMatch(/\?delete=\d+$/);
-    const page = await (await settle(() => permissionsRoute.loader(routeArgs(getRequest("/admin/permissions", admin))))).json();
-    expect(page.permissions.find((p: { name: string }) => p.name === "team.invite").tiers).toContainEqual({ key: "pro", name: "Pro" });
+    const page = await (
+      await settle(() => permissionsRoute.loader(routeArgs(getRequest("/admin/permissions", admin))))
+    ).json();
+    expect(page.permissions.find((p: { name: string }) => p.name === "team.invite").tiers).toContainEqual({
+      key: "pro",
+      name: "Pro",
+    });
     expect(await prisma().permission.count({ where: { name: "team.invite" } })).toBe(1);
   });
 
@@ -285,30 +372,48 @@ describe("permissions", () => {
       data: { email: "hobby@example.com", passwordHash: "x", tierId: hobbyist.id, subscriptionStatus: "active" },
     });
     const cookie = await sessionCookieFor(user.email);
-    const ask = async () => (await (await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))))).json()).permissions;
+    const ask = async () =>
+      (
+        await (
+          await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))))
+        ).json()
+      ).permissions;
     expect(await ask()).not.toContain("api.access");
     expect((await settle(() => requirePermission(getRequest("/x", cookie), "api.access"))).status).toBe(403);
 
     const response = await editTier(
       "hobbyist",
-      tierFields({ key: "hobbyist", name: "Hobbyist", lookupKeys: "hobbyist_monthly\nhobbyist_yearly", permissions: ["projects.create", "export.csv", "api.access"] }),
+      tierFields({
+        key: "hobbyist",
+        name: "Hobbyist",
+        lookupKeys: "hobbyist_monthly\nhobbyist_yearly",
+        permissions: ["projects.create", "export.csv", "api.access"],
+      }),
     );
     expect(response.status).toBe(302);
     expect(await ask()).toContain("api.access");
-    await expect(requirePermission(getRequest("/x", cookie), "api.access")).resolves.toMatchObject({ user: { id: user.id } });
+    await expect(requirePermission(getRequest("/x", cookie), "api.access")).resolves.toMatchObject({
+      user: { id: user.id },
+    });
   });
 });
 
 describe("audit log", () => {
   it("lists changes newest first, filters by entity and person; nothing edits it", async () => {
-    const data = await (await settle(() => auditRoute.loader(routeArgs(getRequest("/admin/audit?entity=permission", support))))).json();
+    const data = await (
+      await settle(() => auditRoute.loader(routeArgs(getRequest("/admin/audit?entity=permission", support))))
+    ).json();
     expect(data.entries.length).toBeGreaterThan(0);
     expect(data.entries.every((entry: { entity: string }) => entry.entity === "permission")).toBe(true);
     const times = data.entries.map((entry: { createdAt: string }) => entry.createdAt);
     expect([...times].sort().reverse()).toEqual(times);
     const adminUser = await prisma().user.findUniqueOrThrow({ where: { email: "admin@example.com" } });
-    const byAdmin = await (await settle(() => auditRoute.loader(routeArgs(getRequest(`/admin/audit?actor=${adminUser.id}`, admin))))).json();
-    expect(byAdmin.entries.every((entry: { actorEmail: string }) => entry.actorEmail === "admin@example.com")).toBe(true);
+    const byAdmin = await (
+      await settle(() => auditRoute.loader(routeArgs(getRequest(`/admin/audit?actor=${adminUser.id}`, admin))))
+    ).json();
+    expect(byAdmin.entries.every((entry: { actorEmail: string }) => entry.actorEmail === "admin@example.com")).toBe(
+      true,
+    );
     expect(byAdmin.actors).toContainEqual({ id: adminUser.id, email: "admin@example.com" });
     expect("action" in auditRoute).toBe(false);
   });
@@ -323,7 +428,12 @@ describe("audit log", () => {
 describe("overview", () => {
   it("shows each tier's health and webhooks per day for 14 days", async () => {
     const failed = await prisma().stripeEvent.create({
-      data: { eventId: "evt_overview_failed", eventType: "customer.subscription.updated", payload: "{}", status: "failed" },
+      data: {
+        eventId: "evt_overview_failed",
+        eventType: "customer.subscription.updated",
+        payload: "{}",
+        status: "failed",
+      },
     });
     const data = await (await settle(() => overviewRoute.loader(routeArgs(getRequest("/admin", support))))).json();
     expect(data.daily).toHaveLength(14);

@@ -47,8 +47,12 @@ describe("sign-in", () => {
   });
 
   it("starts a new session on sign-in", async () => {
-    const first = (await login({ email: "customer@example.com", password: "customer-demo-password" })).headers.get("Set-Cookie");
-    const second = (await login({ email: "customer@example.com", password: "customer-demo-password" })).headers.get("Set-Cookie");
+    const first = (await login({ email: "customer@example.com", password: "customer-demo-password" })).headers.get(
+      "Set-Cookie",
+    );
+    const second = (await login({ email: "customer@example.com", password: "customer-demo-password" })).headers.get(
+      "Set-Cookie",
+    );
     expect(first).not.toEqual(second);
   });
 
@@ -71,7 +75,8 @@ describe("sign-in", () => {
   });
 
   it("rate limits failed sign-ins per email, even with the right password afterwards", async () => {
-    for (let i = 0; i < 5; i++) expect((await login({ email: "admin@example.com", password: `guess-${i}` })).status).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await login({ email: "admin@example.com", password: `guess-${i}` })).status).toBe(401);
     const blocked = await login({ email: "admin@example.com", password: "admin-demo-password" });
     expect(blocked.status).toBe(429);
     expect((await blocked.json()).formError).toMatch(/Too many failed sign-ins. Try again in \d+ minutes?/);
@@ -161,7 +166,9 @@ describe("sign-up", () => {
   it("limits sign-ups per IP: the 11th attempt within 15 minutes gets 429, another IP is unaffected", async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 10; i++) {
-      statuses.push((await signup({ email: "customer@example.com", password: "another long password" }, "198.51.100.9")).status);
+      statuses.push(
+        (await signup({ email: "customer@example.com", password: "another long password" }, "198.51.100.9")).status,
+      );
     }
     expect(statuses.every((status) => status === 409)).toBe(true);
     const blocked = await signup({ email: "customer@example.com", password: "another long password" }, "198.51.100.9");
@@ -171,7 +178,11 @@ describe("sign-up", () => {
   });
 
   it("creates a customer with a hashed password and signs them in", async () => {
-    const response = await signup({ email: "New.Person@Example.com", password: "correct horse battery", role: "admin" });
+    const response = await signup({
+      email: "New.Person@Example.com",
+      password: "correct horse battery",
+      role: "admin",
+    });
     expect(response.status).toBe(302);
     expect(response.headers.get("Location")).toBe("/account");
     const user = await testDb().prisma.user.findUniqueOrThrow({ where: { email: "new.person@example.com" } });

@@ -91,7 +91,12 @@ const MATRIX: Record<string, RouteEntry> = {
         query: "index",
         body: { eventId: "evt_matrix_processed" },
         // A processed event is not replayed again: back to the events page, which says so.
-        expect: ["login", 403, "→/admin/events?replayed=evt_matrix_processed…", "→/admin/events?replayed=evt_matrix_processed…"],
+        expect: [
+          "login",
+          403,
+          "→/admin/events?replayed=evt_matrix_processed…",
+          "→/admin/events?replayed=evt_matrix_processed…",
+        ],
         why: "support may replay",
       },
     ],
@@ -114,7 +119,10 @@ const MATRIX: Record<string, RouteEntry> = {
       { method: "POST", body: { intent: "update" }, expect: ADMIN_ONLY_WRITE },
     ],
   },
-  "routes/admin.tiers._index": { path: "/admin/tiers", checks: [{ method: "GET", query: "index", expect: STAFF_READ }] },
+  "routes/admin.tiers._index": {
+    path: "/admin/tiers",
+    checks: [{ method: "GET", query: "index", expect: STAFF_READ }],
+  },
   "routes/admin.tiers.new": {
     path: "/admin/tiers/new",
     checks: [
@@ -132,8 +140,14 @@ const MATRIX: Record<string, RouteEntry> = {
       { method: "POST", body: { intent: "tier", tier: "no-such-tier" }, expect: ADMIN_ONLY_WRITE },
     ],
   },
-  "routes/admin.users._index": { path: "/admin/users", checks: [{ method: "GET", query: "index", expect: STAFF_READ }] },
-  "routes/api.me.entitlements": { path: "/api/me/entitlements", checks: [{ method: "GET", expect: [401, 200, 200, 200] }] },
+  "routes/admin.users._index": {
+    path: "/admin/users",
+    checks: [{ method: "GET", query: "index", expect: STAFF_READ }],
+  },
+  "routes/api.me.entitlements": {
+    path: "/api/me/entitlements",
+    checks: [{ method: "GET", expect: [401, 200, 200, 200] }],
+  },
   "routes/api.stripe.checkout": {
     path: "/api/stripe/checkout",
     checks: [
@@ -159,10 +173,18 @@ const MATRIX: Record<string, RouteEntry> = {
     path: "/api/whop/checkout",
     checks: [
       { method: "GET", expect: all(405) },
-      { method: "POST", body: { tier: "no_such_tier" }, expect: [401, 503, 503, 503], why: "Whop is not configured here" },
+      {
+        method: "POST",
+        body: { tier: "no_such_tier" },
+        expect: [401, 503, 503, 503],
+        why: "Whop is not configured here",
+      },
     ],
   },
-  "routes/api.whop.return": { path: "/api/whop/return", checks: [{ method: "GET", expect: ["login", "→/account", "→/account", "→/account"] }] },
+  "routes/api.whop.return": {
+    path: "/api/whop/return",
+    checks: [{ method: "GET", expect: ["login", "→/account", "→/account", "→/account"] }],
+  },
   "routes/api.whop.webhook": {
     path: "/api/whop/webhook",
     checks: [
@@ -170,7 +192,10 @@ const MATRIX: Record<string, RouteEntry> = {
       { method: "POST", body: {}, expect: all(503), why: "Whop is not configured here" },
     ],
   },
-  "routes/billing.success": { path: "/billing/success", checks: [{ method: "GET", expect: ["login", "→/account", "→/account", "→/account"] }] },
+  "routes/billing.success": {
+    path: "/billing/success",
+    checks: [{ method: "GET", expect: ["login", "→/account", "→/account", "→/account"] }],
+  },
   "routes/healthz": { path: "/healthz", checks: [{ method: "GET", expect: all(200) }] },
   "routes/login": {
     path: "/login",
@@ -204,7 +229,12 @@ const MATRIX: Record<string, RouteEntry> = {
     path: "/signup",
     checks: [
       { method: "GET", expect: [200, "→/account", "→/admin", "→/admin"] },
-      { method: "POST", body: { email: "not-an-email" }, expect: [400, "→/account", "→/admin", "→/admin"], expectData: all(400) },
+      {
+        method: "POST",
+        body: { email: "not-an-email" },
+        expect: [400, "→/account", "→/admin", "→/admin"],
+        expectData: all(400),
+      },
     ],
   },
 };
@@ -233,7 +263,13 @@ beforeAll(async () => {
   });
   ids.jobId = (
     await prisma.replayJob.create({
-      data: { createdByEmail: EMAILS.admin, filter: { status: "failed" }, upToId: stored.id, total: 0, status: "finished" },
+      data: {
+        createdByEmail: EMAILS.admin,
+        filter: { status: "failed" },
+        upToId: stored.id,
+        total: 0,
+        status: "finished",
+      },
     })
   ).id;
   for (const role of ["customer", "support", "admin"] as const) cookies[role] = await sessionCookieFor(EMAILS[role]);
@@ -248,7 +284,10 @@ afterAll(async () => {
 });
 
 function withIds(text: string) {
-  return text.replace(":customerId", String(ids.customerId)).replace(":eventId", ids.eventId).replace(":jobId", String(ids.jobId));
+  return text
+    .replace(":customerId", String(ids.customerId))
+    .replace(":eventId", ids.eventId)
+    .replace(":jobId", String(ids.jobId));
 }
 
 function urlOf(entry: RouteEntry, check: Check, dataRoute: string | null) {
@@ -262,16 +301,26 @@ async function send(role: Role, entry: RouteEntry, check: Check, dataRoute: stri
   // Signing out ends the session it is sent with: give it one of its own.
   const cookie =
     role === "anonymous" ? undefined : entry.path === "/logout" ? await sessionCookieFor(EMAILS[role]) : cookies[role];
-  const headers: Record<string, string> = { "X-Forwarded-For": `10.${++clients >> 16}.${(clients >> 8) & 255}.${clients & 255}` };
+  const headers: Record<string, string> = {
+    "X-Forwarded-For": `10.${++clients >> 16}.${(clients >> 8) & 255}.${clients & 255}`,
+  };
   if (cookie) headers.Cookie = cookie;
   let body: string | undefined;
   if (check.method === "POST") {
     headers["Content-Type"] = "application/x-www-form-urlencoded";
     headers.Origin = origin; // a same-site form post (cross-site ones are refused before any route)
-    const fields = Object.entries(check.body ?? {}).map(([name, value]) => [name, value.replace("{n}", String(clients))]);
+    const fields = Object.entries(check.body ?? {}).map(([name, value]) => [
+      name,
+      value.replace("{n}", String(clients)),
+    ]);
     body = new URLSearchParams(fields).toString();
   }
-  return fetch(`${origin}${urlOf(entry, check, dataRoute)}`, { method: check.method, headers, body, redirect: "manual" });
+  return fetch(`${origin}${urlOf(entry, check, dataRoute)}`, {
+    method: check.method,
+    headers,
+    body,
+    redirect: "manual",
+  });
 }
 
 function describeAnswer(response: Response) {
@@ -333,7 +382,11 @@ describe("authorization matrix", () => {
               );
             }
             // APIs refuse anonymous callers in JSON, never with a page.
-            if (expected === 401 && !module?.default && !/^application\/json/.test(response.headers.get("content-type") ?? "")) {
+            if (
+              expected === 401 &&
+              !module?.default &&
+              !/^application\/json/.test(response.headers.get("content-type") ?? "")
+            ) {
               failures.push(`${role} ${check.method} ${urlOf(entry, check, dataRoute)}: a 401 that is not JSON`);
             }
             await response.arrayBuffer();

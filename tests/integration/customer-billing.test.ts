@@ -405,7 +405,7 @@ describe("/pricing", () => {
       lookupKeys: [],
     };
     const free = { kind: "free", tierKey: "free" } as const;
-    expect(planAction(whop, free, [])).toEqual({ kind: "none" });
+    expect(planAction(whop, free, [])).toEqual({ kind: "whop", url: null });
     expect(planAction({ ...whop, whopProductKey: "acme/basic" }, free, [])).toEqual({
       kind: "whop",
       url: "https://whop.com/acme/basic/",

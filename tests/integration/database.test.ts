@@ -24,7 +24,9 @@ it("keeps a lookup key unique across all tiers", async () => {
   await seedDemoData();
   const pro = await testDb().prisma.subscriptionTier.findUniqueOrThrow({ where: { key: "pro" } });
   await expect(
-    testDb().prisma.subscriptionTierPrice.create({ data: { tierId: pro.id, lookupKey: "hobbyist_monthly", position: 9 } }),
+    testDb().prisma.subscriptionTierPrice.create({
+      data: { tierId: pro.id, lookupKey: "hobbyist_monthly", position: 9 },
+    }),
   ).rejects.toThrow();
 });
 
@@ -33,7 +35,9 @@ it("deletes a tier's prices and permission links with the tier, and frees its us
   const prisma = testDb().prisma;
   const tier = await prisma.subscriptionTier.create({
     data: {
-      key: "temp", name: "Temp", billingProvider: "stripe",
+      key: "temp",
+      name: "Temp",
+      billingProvider: "stripe",
       prices: { create: [{ lookupKey: "temp_monthly", position: 0 }] },
       permissions: { create: [{ permission: { connect: { name: "export.csv" } } }] },
     },

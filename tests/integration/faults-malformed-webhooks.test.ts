@@ -28,7 +28,12 @@ beforeAll(async () => {
   if (!fs.existsSync(buildFile)) throw new Error("No production build: run `npm run build` first.");
   const config = parseConfig({ NODE_ENV: "production", SESSION_SECRET: "faults-".repeat(10), LOG_LEVEL: "silent" });
   useConfig(config);
-  useStripeConnection({ mode: "stripe", apiKey: "sk_test_faults", apiBase: "http://127.0.0.1:9", webhookSecrets: [TEST_WEBHOOK_SECRET] });
+  useStripeConnection({
+    mode: "stripe",
+    apiKey: "sk_test_faults",
+    apiBase: "http://127.0.0.1:9",
+    webhookSecrets: [TEST_WEBHOOK_SECRET],
+  });
   await seedDemoData();
   const build = (await import(pathToFileURL(buildFile).href)) as ServerBuild;
   server = createApp({ build, config }).listen(0, "127.0.0.1");

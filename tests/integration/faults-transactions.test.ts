@@ -12,36 +12,56 @@ const prisma = () => testDb().prisma;
 let counter = 0;
 const email = () => `tx-${Date.now()}-${counter++}@example.com`;
 
-async function backendOf(tx: Tx, via: "direct" | "prisma") {
-  const query = Prisma.sql`SELECT pg_backend_pid() AS pid, txid_current()::text AS txid`;
-  // $queryRawUnsafe always goes through Prisma; $queryRaw takes the direct path where there is one.
-  const rows =
-    via === "direct"
-      ? await tx.$queryRaw<Array<{ pid: number; txid: string }>>(query)
-      : await tx.$queryRawUnsafe<Array<{ pid: number; txid: string }>>(query.text, ...query.values);
-  return rows[0]!;
-}
+const txid = async (tx: Tx) =>
+  (await tx.$queryRaw<Array<{ txid: string }>>`SELECT txid_current()::text AS txid`)[0]!.txid;
 
 describe("inTransaction", () => {
   it("runs tagged SQL and Prisma's model API in one and the same transaction, for concurrent transactions too", async () => {
     const seen = await Promise.all(
-      Array.from({ length: 12 }, async () =>
+      Array.from({ length: 12 }, (_, i) =>
         inTransaction(async (tx) => {
-          const direct = await backendOf(tx, "direct");
-          const viaPrisma = await backendOf(tx, "prisma");
-          const address = email();
-          await tx.$executeRaw`INSERT INTO users (email, password_hash) VALUES (${address}, 'x')`;
-          // Prisma sees the direct write: same transaction.
-          const user = await tx.user.findUnique({ where: { email: address } });
-          return { direct, viaPrisma, found: user !== null };
+          const [direct, viaModel] = [email(), email()];
+          // Half start with the model API, half with tagged SQL: either may open the transaction.
+          if (i % 2) await tx.user.create({ data: { email: viaModel, passwordHash: "x" } });
+          const first = await txid(tx);
+          await tx.$executeRaw`INSERT INTO users (email, password_hash) VALUES (${direct}, 'x')`;
+          if (!(i % 2)) await tx.user.create({ data: { email: viaModel, passwordHash: "x" } });
+          // Each side sees the other's uncommitted write: same transaction.
+          const modelSeesDirect = (await tx.user.findUnique({ where: { email: direct } })) !== null;
+          const counted = await tx.$queryRaw<
+            Array<{ n: bigint }>
+          >`SELECT count(*) AS n FROM users WHERE email IN (${direct}, ${viaModel})`;
+          return {
+            first,
+            last: await txid(tx),
+            modelSeesDirect,
+            directSeesModel: counted[0]!.n === 2n,
+            direct,
+            viaModel,
+          };
         }),
       ),
     );
-    for (const { direct, viaPrisma, found } of seen) {
-      expect(direct).toEqual(viaPrisma);
-      expect(found).toBe(true);
+    for (const { first, last, modelSeesDirect, directSeesModel } of seen) {
+      expect(last).toBe(first);
+      expect(modelSeesDirect).toBe(true);
+      expect(directSeesModel).toBe(true);
     }
-    expect(new Set(seen.map(({ direct }) => direct.txid)).size).toBe(seen.length);
+    expect(new Set(seen.map(({ first }) => first)).size).toBe(seen.length);
+    const emails = seen.flatMap(({ direct, viaModel }) => [direct, viaModel]);
+    expect(await prisma().user.count({ where: { email: { in: emails } } })).toBe(emails.length);
+  });
+
+  it("keeps Prisma's own errors for the model API, and rolls everything back", async () => {
+    const [taken, mine] = [email(), email()];
+    await prisma().user.create({ data: { email: taken, passwordHash: "x" } });
+    const failure = await inTransaction(async (tx) => {
+      await tx.$executeRaw`INSERT INTO users (email, password_hash) VALUES (${mine}, 'x')`;
+      await tx.user.create({ data: { email: taken, passwordHash: "x" } });
+    }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Prisma.PrismaClientKnownRequestError);
+    expect((failure as Prisma.PrismaClientKnownRequestError).code).toBe("P2002");
+    expect(await prisma().user.count({ where: { email: mine } })).toBe(0);
   });
 
   it("rolls back the direct and the Prisma writes when the work throws", async () => {
@@ -60,7 +80,10 @@ describe("inTransaction", () => {
     const [first, second] = [email(), email()];
     await inTransaction(async (tx) => {
       await tx.$executeRaw`INSERT INTO users (email, password_hash) VALUES (${first}, 'x')`;
-      await executeAtCommit(tx, Prisma.sql`UPDATE users SET password_hash = ${"it's \\ committed"} WHERE email = ${first}`);
+      await executeAtCommit(
+        tx,
+        Prisma.sql`UPDATE users SET password_hash = ${"it's \\ committed"} WHERE email = ${first}`,
+      );
     });
     expect((await prisma().user.findUniqueOrThrow({ where: { email: first } })).passwordHash).toBe("it's \\ committed");
 
@@ -89,7 +112,8 @@ describe("inTransaction", () => {
     const direct = await inTransaction((tx) => tx.$queryRaw<Array<Record<string, unknown>>>(query));
     const viaPrisma = await prisma().$queryRaw<Array<Record<string, unknown>>>(query);
     expect(direct[0]!.big).toBe(9007199254740993n);
-    for (const column of ["big", "small", "at", "text"]) expect(typeof direct[0]![column]).toBe(typeof viaPrisma[0]![column]);
+    for (const column of ["big", "small", "at", "text"])
+      expect(typeof direct[0]![column]).toBe(typeof viaPrisma[0]![column]);
     expect(direct[0]!.at).toBeInstanceOf(Date);
   });
 });

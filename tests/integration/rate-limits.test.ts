@@ -26,7 +26,9 @@ it("two instances share the sign-in limit per email: 5 attempts in all, not 5 ea
   }
   expect(results.filter(Boolean)).toHaveLength(5);
   expect(results.slice(5).every((allowed) => !allowed)).toBe(true);
-  const stored = await testDb().prisma.rateLimit.findUniqueOrThrow({ where: { key: "signin-email:shared@example.com" } });
+  const stored = await testDb().prisma.rateLimit.findUniqueOrThrow({
+    where: { key: "signin-email:shared@example.com" },
+  });
   expect(stored.points).toBe(10);
 });
 

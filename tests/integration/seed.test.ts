@@ -30,7 +30,12 @@ it("seeds the demo data, and seeding again changes nothing", async () => {
   expect(byKey.pro!.userLimit).toBe(5);
   expect(byKey.pro!.fallbackPrice).toBe("£29");
   expect(byKey.hobbyist!.prices.map((price) => price.lookupKey)).toEqual(["hobbyist_monthly", "hobbyist_yearly"]);
-  expect(byKey.free!).toMatchObject({ billingProvider: "exempt", isBillingExempt: true, isCustomerFacing: true, fallbackPrice: "$0" });
+  expect(byKey.free!).toMatchObject({
+    billingProvider: "exempt",
+    isBillingExempt: true,
+    isCustomerFacing: true,
+    fallbackPrice: "$0",
+  });
   expect(byKey.partner!).toMatchObject({ billingProvider: "exempt", isCustomerFacing: false });
   expect(byKey.whop_basic!).toMatchObject({ billingProvider: "whop", whopProductKey: "prod_whop_basic" });
   for (const tier of first.tiers) {

@@ -35,7 +35,11 @@ function checkoutRequest(lookupKey: string, { cookie, as = "json" }: { cookie?: 
   }
   return new Request(`${BASE_URL}/api/stripe/checkout`, {
     method: "POST",
-    headers: { ...headers, "Content-Type": "application/x-www-form-urlencoded", Accept: "text/html,application/xhtml+xml" },
+    headers: {
+      ...headers,
+      "Content-Type": "application/x-www-form-urlencoded",
+      Accept: "text/html,application/xhtml+xml",
+    },
     body: new URLSearchParams({ lookup_key: lookupKey }),
   });
 }
@@ -81,7 +85,10 @@ describe("POST /api/stripe/checkout", () => {
 
   it("opens one session for a double click", async () => {
     const { cookie } = await newCustomer();
-    const [a, b] = await Promise.all([checkout(checkoutRequest("pro_monthly", { cookie })), checkout(checkoutRequest("pro_monthly", { cookie }))]);
+    const [a, b] = await Promise.all([
+      checkout(checkoutRequest("pro_monthly", { cookie })),
+      checkout(checkoutRequest("pro_monthly", { cookie })),
+    ]);
     expect((await a.json()).url).toBe((await b.json()).url);
   });
 
@@ -107,7 +114,9 @@ describe("POST /api/stripe/checkout", () => {
 
   it("refuses keys of tiers customers cannot buy", async () => {
     const partner = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "partner" } });
-    await prisma().subscriptionTierPrice.create({ data: { tierId: partner.id, lookupKey: "partner_secret", position: 0 } });
+    await prisma().subscriptionTierPrice.create({
+      data: { tierId: partner.id, lookupKey: "partner_secret", position: 0 },
+    });
     const { cookie } = await newCustomer();
     const response = await checkout(checkoutRequest("partner_secret", { cookie }));
     expect(response.status).toBe(400);
@@ -183,7 +192,9 @@ describe("after paying", () => {
     stripe.emulator.holdWebhooks();
     try {
       await stripe.emulator.completeCheckout(sessionIdOf(url));
-      const page = await settle(() => successRoute.loader(routeArgs(getRequest(`/billing/success?session_id=${sessionIdOf(url)}`, cookie))));
+      const page = await settle(() =>
+        successRoute.loader(routeArgs(getRequest(`/billing/success?session_id=${sessionIdOf(url)}`, cookie))),
+      );
       expect(page.status).toBe(200);
       expect((await page.json()).entitlements.tier).toEqual({ key: "pro", name: "Pro" });
       const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id } });
@@ -203,7 +214,9 @@ describe("after paying", () => {
     const buyer = await newCustomer();
     const other = await newCustomer();
     const { url } = await (await checkout(checkoutRequest("pro_monthly", { cookie: buyer.cookie }))).json();
-    const page = await settle(() => successRoute.loader(routeArgs(getRequest(`/billing/success?session_id=${sessionIdOf(url)}`, other.cookie))));
+    const page = await settle(() =>
+      successRoute.loader(routeArgs(getRequest(`/billing/success?session_id=${sessionIdOf(url)}`, other.cookie))),
+    );
     expect(page.status).toBe(403);
   });
 
@@ -212,7 +225,9 @@ describe("after paying", () => {
     const { url } = await (await checkout(checkoutRequest("hobbyist_monthly", { cookie }))).json();
     const { subscription, events } = await stripe.emulator.completeCheckout(sessionIdOf(url));
     await stripe.emulator.settle();
-    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(["checkout.session.completed", "customer.subscription.created", "invoice.paid"]));
+    expect(events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(["checkout.session.completed", "customer.subscription.created", "invoice.paid"]),
+    );
     const stored = await prisma().stripeEvent.findMany({ where: { eventId: { in: events.map((e) => e.id) } } });
     expect(stored.map((e) => e.status).sort()).toEqual(["processed", "processed", "processed"]);
     let after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
@@ -225,7 +240,14 @@ describe("after paying", () => {
     expect(accountData.canManageBilling).toBe(true);
 
     const portal = await settle(() =>
-      portalRoute.action(routeArgs(new Request(`${BASE_URL}/api/stripe/portal`, { method: "POST", headers: { Cookie: cookie, Accept: "application/json" } }))),
+      portalRoute.action(
+        routeArgs(
+          new Request(`${BASE_URL}/api/stripe/portal`, {
+            method: "POST",
+            headers: { Cookie: cookie, Accept: "application/json" },
+          }),
+        ),
+      ),
     );
     expect(portal.status).toBe(200);
     expect((await portal.json()).url).toMatch(/\/portal\/bps_/);
@@ -233,7 +255,12 @@ describe("after paying", () => {
     await getStripe().subscriptions.cancel(subscription.id);
     await stripe.emulator.settle();
     after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
-    expect(after).toMatchObject({ tierId: null, stripeSubscriptionId: null, stripeCustomerId: after.stripeCustomerId, subscriptionStatus: "canceled" });
+    expect(after).toMatchObject({
+      tierId: null,
+      stripeSubscriptionId: null,
+      stripeCustomerId: after.stripeCustomerId,
+      subscriptionStatus: "canceled",
+    });
     expect(after.stripeCustomerId).toMatch(/^cus_/);
   });
 
@@ -244,7 +271,9 @@ describe("after paying", () => {
     const periodEnd = subscription.items.data[0]!.current_period_end;
     await getStripe().subscriptions.update(subscription.id, { cancel_at_period_end: true });
     await stripe.emulator.settle();
-    const { state, plan } = await (await settle(() => accountRoute.loader(routeArgs(getRequest("/account", cookie))))).json();
+    const { state, plan } = await (
+      await settle(() => accountRoute.loader(routeArgs(getRequest("/account", cookie))))
+    ).json();
     expect(state).toEqual({ kind: "ending", endsAt: new Date(periodEnd * 1000).toISOString() });
     // Still paid up until then.
     expect(plan.key).toBe("hobbyist");
@@ -267,7 +296,8 @@ describe("after paying", () => {
     stripe.emulator.holdWebhooks();
     const { subscription } = await stripe.emulator.completeCheckout(sessionIdOf(url));
     await stripe.emulator.releaseWebhooks({ order: "reverse" });
-    for (const record of stripe.emulator.events) await stripe.emulator.deliver(record.event.id, { times: 2, concurrent: true });
+    for (const record of stripe.emulator.events)
+      await stripe.emulator.deliver(record.event.id, { times: 2, concurrent: true });
     const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
     expect(after).toMatchObject({ stripeSubscriptionId: subscription.id, subscriptionStatus: "active" });
     expect(after.tier?.key).toBe("pro");
@@ -287,11 +317,17 @@ describe("events of the same second", () => {
     const deletion = stripe.emulator.events.find((r) => r.event.type === "customer.subscription.deleted")!.event;
 
     // The update Stripe sent just before the cancellation, arriving late with the same `created`.
-    const late = await stripe.emulator.createEvent("customer.subscription.updated", { ...subscription, status: "active" }, { created: deletion.created });
+    const late = await stripe.emulator.createEvent(
+      "customer.subscription.updated",
+      { ...subscription, status: "active" },
+      { created: deletion.created },
+    );
     expect(late.created).toBe(deletion.created);
     const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id } });
     expect(after).toMatchObject({ tierId: null, stripeSubscriptionId: null, subscriptionStatus: "canceled" });
-    expect(await prisma().stripeEvent.count({ where: { eventId: late.id, status: { in: ["processed", "stale"] } } })).toBe(1);
+    expect(
+      await prisma().stripeEvent.count({ where: { eventId: late.id, status: { in: ["processed", "stale"] } } }),
+    ).toBe(1);
   });
 
   it("an older state arriving after a newer one in the same second is corrected from Stripe", async () => {
@@ -308,7 +344,11 @@ describe("events of the same second", () => {
     // Deliver the switch first, then the creation (Pro) re-stamped into the same second.
     const update = held.find((r) => r.event.type === "customer.subscription.updated")!.event;
     await stripe.emulator.deliver(update.id);
-    await stripe.emulator.createEvent("customer.subscription.created", { ...subscription }, { created: update.created });
+    await stripe.emulator.createEvent(
+      "customer.subscription.created",
+      { ...subscription },
+      { created: update.created },
+    );
     const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
     expect(after.tier?.key).toBe("hobbyist");
   });
@@ -318,14 +358,23 @@ describe("portal", () => {
   it("answers 404 with a clear message before the user has a Stripe customer", async () => {
     const { cookie } = await newCustomer();
     const response = await settle(() =>
-      portalRoute.action(routeArgs(new Request(`${BASE_URL}/api/stripe/portal`, { method: "POST", headers: { Cookie: cookie, Accept: "application/json" } }))),
+      portalRoute.action(
+        routeArgs(
+          new Request(`${BASE_URL}/api/stripe/portal`, {
+            method: "POST",
+            headers: { Cookie: cookie, Accept: "application/json" },
+          }),
+        ),
+      ),
     );
     expect(response.status).toBe(404);
     expect((await response.json()).error).toMatch(/no billing account yet/);
   });
 
   it("requires sign-in", async () => {
-    const response = await settle(() => portalRoute.action(routeArgs(new Request(`${BASE_URL}/api/stripe/portal`, { method: "POST" }))));
+    const response = await settle(() =>
+      portalRoute.action(routeArgs(new Request(`${BASE_URL}/api/stripe/portal`, { method: "POST" }))),
+    );
     expect(response.status).toBe(401);
   });
 });
@@ -383,18 +432,24 @@ describe("pricing and entitlements", () => {
     const anonymous = await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements"))));
     expect(anonymous.status).toBe(401);
     const { user, cookie } = await newCustomer();
-    const free = await (await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))))).json();
+    const free = await (
+      await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))))
+    ).json();
     expect(free).toEqual({ tier: "free", status: null, permissions: ["projects.create"] });
 
     const partner = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "partner" } });
     await prisma().user.update({ where: { id: user.id }, data: { tierId: partner.id } });
-    const exempt = await (await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))))).json();
+    const exempt = await (
+      await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))))
+    ).json();
     expect(exempt.tier).toBe("partner");
     expect(exempt.permissions).toContain("api.access");
 
     const pro = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "pro" } });
     await prisma().user.update({ where: { id: user.id }, data: { tierId: pro.id, subscriptionStatus: "unpaid" } });
-    const lapsed = await (await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))))).json();
+    const lapsed = await (
+      await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))))
+    ).json();
     expect(lapsed).toEqual({ tier: "free", status: "unpaid", permissions: ["projects.create"] });
   });
 

@@ -3,7 +3,14 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";
 import pg from "pg";
 import { testDatabaseUrl, testDb } from "../setup/database.ts";
-import { checkoutSession, event, invoice, subscription, TEST_WEBHOOK_SECRET, webhookRequest } from "../stripe-fixtures.ts";
+import {
+  checkoutSession,
+  event,
+  invoice,
+  subscription,
+  TEST_WEBHOOK_SECRET,
+  webhookRequest,
+} from "../stripe-fixtures.ts";
 import { routeArgs, seedDemoData } from "../utils.ts";
 import { useStripeConnection } from "../../app/billing/stripe.server.ts";
 
@@ -21,7 +28,8 @@ async function customer(overrides: { stripeCustomerId?: string | null } = {}) {
     data: {
       email: `webhook-${n}-${Date.now()}@example.com`,
       passwordHash: "x",
-      stripeCustomerId: overrides.stripeCustomerId === undefined ? `cus_test_${n}_${Date.now()}` : overrides.stripeCustomerId,
+      stripeCustomerId:
+        overrides.stripeCustomerId === undefined ? `cus_test_${n}_${Date.now()}` : overrides.stripeCustomerId,
     },
   });
 }
@@ -77,16 +85,25 @@ describe("verification", () => {
   });
 
   it("answers 400, not 401, to a validly signed body that is not a Stripe event, and stores nothing", async () => {
-    for (const body of ["{not json", "null", "[]", JSON.stringify({ id: "x".repeat(300), type: "invoice.paid", created: 1, data: { object: {} } })]) {
+    for (const body of [
+      "{not json",
+      "null",
+      "[]",
+      JSON.stringify({ id: "x".repeat(300), type: "invoice.paid", created: 1, data: { object: {} } }),
+    ]) {
       const response = await deliver(webhookRequest(body));
       expect(response.status, body.slice(0, 20)).toBe(400);
       expect((await response.json()).error).toMatch(/^The signed payload is not (JSON|a Stripe event)/);
     }
-    expect(await prisma().stripeEvent.count({ where: { eventType: "invoice.paid", eventCreatedAt: new Date(1000) } })).toBe(0);
+    expect(
+      await prisma().stripeEvent.count({ where: { eventType: "invoice.paid", eventCreatedAt: new Date(1000) } }),
+    ).toBe(0);
   });
 
   it("answers other methods with 405 and Allow: POST", async () => {
-    const response = await webhookRoute.action(routeArgs(new Request("http://localhost/api/stripe/webhook", { method: "PUT", body: "{}" })));
+    const response = await webhookRoute.action(
+      routeArgs(new Request("http://localhost/api/stripe/webhook", { method: "PUT", body: "{}" })),
+    );
     expect(response.status).toBe(405);
     expect(response.headers.get("Allow")).toBe("POST");
   });
@@ -101,7 +118,12 @@ describe("verification", () => {
         controller.close();
       },
     });
-    const request = new Request(signed.url, { method: "POST", headers: signed.headers, body: chunked, duplex: "half" } as RequestInit);
+    const request = new Request(signed.url, {
+      method: "POST",
+      headers: signed.headers,
+      body: chunked,
+      duplex: "half",
+    } as RequestInit);
     const response = await deliver(request);
     expect(response.status).toBe(413);
     expect(await prisma().stripeEvent.count({ where: { eventId: evt.id } })).toBe(0);
@@ -113,7 +135,9 @@ describe("verification", () => {
     const signedWithNew = event("invoice.paid", invoice("cus_x"));
     expect((await deliver(webhookRequest(signedWithOld, { secret: "whsec_old_one" }))).status).toBe(200);
     expect((await deliver(webhookRequest(signedWithNew, { secret: "whsec_new_one" }))).status).toBe(200);
-    expect((await deliver(webhookRequest(event("invoice.paid", invoice("cus_x")), { secret: "whsec_other" }))).status).toBe(401);
+    expect(
+      (await deliver(webhookRequest(event("invoice.paid", invoice("cus_x")), { secret: "whsec_other" }))).status,
+    ).toBe(401);
   });
 
   it("answers 503 and stores nothing when no webhook secret is configured", async () => {
@@ -129,26 +153,47 @@ describe("subscription state", () => {
   it("checkout.session.completed grants the tier and stores customer and subscription ids", async () => {
     const user = await customer({ stripeCustomerId: null });
     const sub = subscription({ customer: "cus_checkout_1", lookupKey: "pro_monthly" });
-    const session = checkoutSession({ clientReferenceId: String(user.id), customer: "cus_checkout_1", subscriptionId: sub });
+    const session = checkoutSession({
+      clientReferenceId: String(user.id),
+      customer: "cus_checkout_1",
+      subscriptionId: sub,
+    });
     const evt = event("checkout.session.completed", session);
     const response = await deliver(webhookRequest(evt));
     expect(response.status).toBe(200);
     const after = await tierKeyOf(user.id);
-    expect(after).toMatchObject({ tierKey: "pro", stripeCustomerId: "cus_checkout_1", stripeSubscriptionId: sub.id, subscriptionStatus: "active" });
+    expect(after).toMatchObject({
+      tierKey: "pro",
+      stripeCustomerId: "cus_checkout_1",
+      stripeSubscriptionId: sub.id,
+      subscriptionStatus: "active",
+    });
     expect(after.subscriptionSyncedAt?.getTime()).toBe(evt.created * 1000);
-    expect(await storedEvent(evt.id)).toMatchObject({ status: "processed", error: null, attempts: 1, eventType: "checkout.session.completed" });
+    expect(await storedEvent(evt.id)).toMatchObject({
+      status: "processed",
+      error: null,
+      attempts: 1,
+      eventType: "checkout.session.completed",
+    });
   });
 
   it("customer.subscription.updated with status active grants the tier", async () => {
     const user = await customer();
-    const evt = event("customer.subscription.updated", subscription({ customer: user.stripeCustomerId!, lookupKey: "hobbyist_yearly" }));
+    const evt = event(
+      "customer.subscription.updated",
+      subscription({ customer: user.stripeCustomerId!, lookupKey: "hobbyist_yearly" }),
+    );
     expect((await deliver(webhookRequest(evt))).status).toBe(200);
     expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: "hobbyist", subscriptionStatus: "active" });
   });
 
   it("links a subscription to its user by metadata when it arrives before the checkout event", async () => {
     const user = await customer({ stripeCustomerId: null });
-    const sub = subscription({ customer: "cus_early_bird", lookupKey: "pro_yearly", metadata: { tierdesk_user_id: String(user.id) } });
+    const sub = subscription({
+      customer: "cus_early_bird",
+      lookupKey: "pro_yearly",
+      metadata: { tierdesk_user_id: String(user.id) },
+    });
     expect((await deliver(webhookRequest(event("customer.subscription.created", sub)))).status).toBe(200);
     expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: "pro", stripeCustomerId: "cus_early_bird" });
   });
@@ -158,7 +203,9 @@ describe("subscription state", () => {
     const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" });
     await deliver(webhookRequest(event("customer.subscription.created", sub, { created: now() - 10 })));
     expect((await tierKeyOf(user.id)).tierKey).toBe("pro");
-    const response = await deliver(webhookRequest(event("customer.subscription.deleted", { ...sub, status: "canceled" })));
+    const response = await deliver(
+      webhookRequest(event("customer.subscription.deleted", { ...sub, status: "canceled" })),
+    );
     expect(response.status).toBe(200);
     expect(await tierKeyOf(user.id)).toMatchObject({
       tierKey: null,
@@ -185,9 +232,16 @@ describe("subscription state", () => {
 
   it("incomplete changes nothing yet", async () => {
     const user = await customer();
-    const evt = event("customer.subscription.created", subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly", status: "incomplete" }));
+    const evt = event(
+      "customer.subscription.created",
+      subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly", status: "incomplete" }),
+    );
     expect((await deliver(webhookRequest(evt))).status).toBe(200);
-    expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: null, subscriptionStatus: null, stripeSubscriptionId: null });
+    expect(await tierKeyOf(user.id)).toMatchObject({
+      tierKey: null,
+      subscriptionStatus: null,
+      stripeSubscriptionId: null,
+    });
   });
 
   it("an old subscription ending does not take away the current one", async () => {
@@ -203,7 +257,10 @@ describe("subscription state", () => {
 describe("delivery patterns", () => {
   it("processes a replayed event id once and keeps one row", async () => {
     const user = await customer();
-    const evt = event("customer.subscription.updated", subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" }));
+    const evt = event(
+      "customer.subscription.updated",
+      subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" }),
+    );
     expect((await deliver(webhookRequest(evt))).status).toBe(200);
     // Meanwhile the user moves on; a replay of the old event must not undo that.
     await prisma().user.update({ where: { id: user.id }, data: { tierId: null } });
@@ -216,7 +273,10 @@ describe("delivery patterns", () => {
 
   it("processes 20 identical concurrent deliveries exactly once, answering 200 to each", async () => {
     const user = await customer();
-    const evt = event("customer.subscription.updated", subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" }));
+    const evt = event(
+      "customer.subscription.updated",
+      subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" }),
+    );
     const responses = await Promise.all(Array.from({ length: 20 }, () => deliver(webhookRequest(evt))));
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(200));
     const row = await storedEvent(evt.id);
@@ -229,7 +289,11 @@ describe("delivery patterns", () => {
     const evt = event("issuing_card.created", { id: "ic_123", object: "issuing.card" });
     const response = await deliver(webhookRequest(evt));
     expect(response.status).toBe(200);
-    expect(await storedEvent(evt.id)).toMatchObject({ status: "ignored", eventType: "issuing_card.created", error: null });
+    expect(await storedEvent(evt.id)).toMatchObject({
+      status: "ignored",
+      eventType: "issuing_card.created",
+      error: null,
+    });
   });
 
   it("records invoice and charge events for audit only", async () => {
@@ -246,7 +310,11 @@ describe("delivery patterns", () => {
     const user = await customer();
     const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "hobbyist_monthly" });
     const created = event("customer.subscription.created", sub, { created: now() - 60 });
-    const upgraded = event("customer.subscription.updated", { ...sub, items: subscription({ customer: "x", lookupKey: "pro_monthly" }).items }, { created: now() - 30 });
+    const upgraded = event(
+      "customer.subscription.updated",
+      { ...sub, items: subscription({ customer: "x", lookupKey: "pro_monthly" }).items },
+      { created: now() - 30 },
+    );
     expect((await deliver(webhookRequest(upgraded))).status).toBe(200);
     expect((await deliver(webhookRequest(created))).status).toBe(200);
     expect((await tierKeyOf(user.id)).tierKey).toBe("pro");
@@ -261,7 +329,11 @@ describe("delivery patterns", () => {
     await deliver(webhookRequest(event("customer.subscription.updated", sub, { created: t })));
     const deleted = event("customer.subscription.deleted", { ...sub, status: "canceled" }, { created: t });
     expect((await deliver(webhookRequest(deleted))).status).toBe(200);
-    expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: null, stripeSubscriptionId: null, subscriptionStatus: "canceled" });
+    expect(await tierKeyOf(user.id)).toMatchObject({
+      tierKey: null,
+      stripeSubscriptionId: null,
+      subscriptionStatus: "canceled",
+    });
   });
 
   it("does not resurrect a subscription deleted in the same second when Stripe cannot be asked", async () => {
@@ -269,10 +341,16 @@ describe("delivery patterns", () => {
     const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" });
     const t = now();
     await deliver(webhookRequest(event("customer.subscription.created", sub, { created: t - 5 })));
-    await deliver(webhookRequest(event("customer.subscription.deleted", { ...sub, status: "canceled" }, { created: t })));
+    await deliver(
+      webhookRequest(event("customer.subscription.deleted", { ...sub, status: "canceled" }, { created: t })),
+    );
     const late = event("customer.subscription.updated", sub, { created: t });
     expect((await deliver(webhookRequest(late))).status).toBe(200);
-    expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: null, stripeSubscriptionId: null, subscriptionStatus: "canceled" });
+    expect(await tierKeyOf(user.id)).toMatchObject({
+      tierKey: null,
+      stripeSubscriptionId: null,
+      subscriptionStatus: "canceled",
+    });
     expect((await storedEvent(late.id)).status).toBe("stale");
   });
 
@@ -281,10 +359,18 @@ describe("delivery patterns", () => {
     const old = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" });
     const t = now();
     await deliver(webhookRequest(event("customer.subscription.created", old, { created: t - 100 })));
-    await deliver(webhookRequest(event("customer.subscription.deleted", { ...old, status: "canceled" }, { created: t })));
+    await deliver(
+      webhookRequest(event("customer.subscription.deleted", { ...old, status: "canceled" }, { created: t })),
+    );
     const replacement = subscription({ customer: user.stripeCustomerId!, lookupKey: "hobbyist_monthly" });
-    expect((await deliver(webhookRequest(event("customer.subscription.created", replacement, { created: t })))).status).toBe(200);
-    expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: "hobbyist", stripeSubscriptionId: replacement.id, subscriptionStatus: "active" });
+    expect(
+      (await deliver(webhookRequest(event("customer.subscription.created", replacement, { created: t })))).status,
+    ).toBe(200);
+    expect(await tierKeyOf(user.id)).toMatchObject({
+      tierKey: "hobbyist",
+      stripeSubscriptionId: replacement.id,
+      subscriptionStatus: "active",
+    });
   });
 
   it("applies events of the same second in arrival order when Stripe cannot be asked", async () => {
@@ -292,14 +378,22 @@ describe("delivery patterns", () => {
     const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "hobbyist_monthly" });
     const t = now();
     await deliver(webhookRequest(event("customer.subscription.created", sub, { created: t })));
-    await deliver(webhookRequest(event("customer.subscription.updated", { ...sub, status: "past_due" }, { created: t })));
+    await deliver(
+      webhookRequest(event("customer.subscription.updated", { ...sub, status: "past_due" }, { created: t })),
+    );
     expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: "hobbyist", subscriptionStatus: "past_due" });
   });
 
   it("ignores an event older than the user's last synced state", async () => {
     const user = await customer();
-    await prisma().user.update({ where: { id: user.id }, data: { subscriptionSyncedAt: new Date((now() + 100) * 1000) } });
-    const evt = event("customer.subscription.updated", subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" }));
+    await prisma().user.update({
+      where: { id: user.id },
+      data: { subscriptionSyncedAt: new Date((now() + 100) * 1000) },
+    });
+    const evt = event(
+      "customer.subscription.updated",
+      subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" }),
+    );
     expect((await deliver(webhookRequest(evt))).status).toBe(200);
     expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: null, subscriptionStatus: null });
     expect((await storedEvent(evt.id)).status).toBe("stale");
@@ -307,7 +401,10 @@ describe("delivery patterns", () => {
 
   it("fails an event whose lookup key no tier owns (500, error stored), then processes its redelivery", async () => {
     const user = await customer();
-    const evt = event("customer.subscription.updated", subscription({ customer: user.stripeCustomerId!, lookupKey: "enterprise_monthly" }));
+    const evt = event(
+      "customer.subscription.updated",
+      subscription({ customer: user.stripeCustomerId!, lookupKey: "enterprise_monthly" }),
+    );
     const first = await deliver(webhookRequest(evt));
     expect(first.status).toBe(500);
     const failed = await storedEvent(evt.id);
@@ -317,7 +414,9 @@ describe("delivery patterns", () => {
 
     // Support adds the key to a tier; Stripe retries.
     const pro = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "pro" } });
-    await prisma().subscriptionTierPrice.create({ data: { tierId: pro.id, lookupKey: "enterprise_monthly", position: 5 } });
+    await prisma().subscriptionTierPrice.create({
+      data: { tierId: pro.id, lookupKey: "enterprise_monthly", position: 5 },
+    });
     const retry = await deliver(webhookRequest(evt));
     expect(retry.status).toBe(200);
     expect(await storedEvent(evt.id)).toMatchObject({ status: "processed", error: null, attempts: 2 });
@@ -326,7 +425,11 @@ describe("delivery patterns", () => {
 
   it("leaves the user entirely unchanged when the lookup key is unknown, even when linked by metadata", async () => {
     const user = await customer({ stripeCustomerId: null });
-    const sub = subscription({ customer: "cus_unlinked", lookupKey: "mystery_monthly", metadata: { tierdesk_user_id: String(user.id) } });
+    const sub = subscription({
+      customer: "cus_unlinked",
+      lookupKey: "mystery_monthly",
+      metadata: { tierdesk_user_id: String(user.id) },
+    });
     expect((await deliver(webhookRequest(event("customer.subscription.created", sub)))).status).toBe(500);
     expect(await prisma().user.findUniqueOrThrow({ where: { id: user.id } })).toEqual(user);
   });
@@ -339,7 +442,9 @@ describe("delivery patterns", () => {
     sub.items.data.push(second);
     const evt = event("customer.subscription.updated", sub);
     expect((await deliver(webhookRequest(evt))).status).toBe(500);
-    expect((await storedEvent(evt.id)).error).toMatch(/several tiers.*"pro_monthly".*"hobbyist_monthly"|several tiers.*"hobbyist_monthly".*"pro_monthly"/);
+    expect((await storedEvent(evt.id)).error).toMatch(
+      /several tiers.*"pro_monthly".*"hobbyist_monthly"|several tiers.*"hobbyist_monthly".*"pro_monthly"/,
+    );
   });
 
   it("ignores add-on items whose keys no tier owns when one item names a tier", async () => {
@@ -354,7 +459,11 @@ describe("delivery patterns", () => {
 
   it("fails clearly for Stripe ids longer than the users table keeps", async () => {
     const user = await customer();
-    const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly", id: `sub_${"x".repeat(100)}` });
+    const sub = subscription({
+      customer: user.stripeCustomerId!,
+      lookupKey: "pro_monthly",
+      id: `sub_${"x".repeat(100)}`,
+    });
     const evt = event("customer.subscription.updated", sub);
     const response = await deliver(webhookRequest(evt));
     expect(response.status).toBe(500);
@@ -365,16 +474,25 @@ describe("delivery patterns", () => {
   it("does not leak internal errors in a 500, but stores them for support", async () => {
     const user = await customer({ stripeCustomerId: null });
     // The subscription must be fetched, and no Stripe is configured in this file.
-    const session = checkoutSession({ clientReferenceId: String(user.id), customer: "cus_internal", subscriptionId: "sub_needs_fetching" });
+    const session = checkoutSession({
+      clientReferenceId: String(user.id),
+      customer: "cus_internal",
+      subscriptionId: "sub_needs_fetching",
+    });
     const evt = event("checkout.session.completed", session);
     const response = await deliver(webhookRequest(evt));
     expect(response.status).toBe(500);
-    expect((await response.json()).error).toBe(`Processing failed; the error is stored with event ${evt.id} for support.`);
+    expect((await response.json()).error).toBe(
+      `Processing failed; the error is stored with event ${evt.id} for support.`,
+    );
     expect((await storedEvent(evt.id)).error).toMatch(/Billing is not available/);
   });
 
   it("fails a subscription event for a customer no user has", async () => {
-    const evt = event("customer.subscription.updated", subscription({ customer: "cus_stranger", lookupKey: "pro_monthly" }));
+    const evt = event(
+      "customer.subscription.updated",
+      subscription({ customer: "cus_stranger", lookupKey: "pro_monthly" }),
+    );
     const response = await deliver(webhookRequest(evt));
     expect(response.status).toBe(500);
     expect((await storedEvent(evt.id)).error).toContain("cus_stranger");
@@ -382,7 +500,11 @@ describe("delivery patterns", () => {
 
   it("stores payloads truncated to 16 KiB and still processes the whole event", async () => {
     const user = await customer();
-    const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly", metadata: { notes: "é".repeat(20_000) } });
+    const sub = subscription({
+      customer: user.stripeCustomerId!,
+      lookupKey: "pro_monthly",
+      metadata: { notes: "é".repeat(20_000) },
+    });
     const evt = event("customer.subscription.updated", sub);
     expect((await deliver(webhookRequest(evt))).status).toBe(200);
     const row = await storedEvent(evt.id);
@@ -400,14 +522,21 @@ describe("signed events Tierdesk cannot read are not retried forever", () => {
     const first = await deliver(webhookRequest(evt));
     expect(first.status).toBe(400);
     expect((await first.json()).error).toMatch(/data\.object/);
-    expect(await storedEvent(evt.id)).toMatchObject({ status: "failed", error: expect.stringMatching(/Unreadable customer\.subscription\.updated/) });
+    expect(await storedEvent(evt.id)).toMatchObject({
+      status: "failed",
+      error: expect.stringMatching(/Unreadable customer\.subscription\.updated/),
+    });
     // Stripe's retry gets the same 400 (it stops retrying on a 4xx), and one row.
     expect((await deliver(webhookRequest(evt))).status).toBe(400);
     expect(await prisma().stripeEvent.count({ where: { eventId: evt.id } })).toBe(1);
   });
 
   it("answers 400 and stores nothing for an event id with a NUL character", async () => {
-    const evt = event("customer.subscription.updated", subscription({ customer: "cus_nul", lookupKey: "pro_monthly" }), { id: "evt_nul\u0000x" });
+    const evt = event(
+      "customer.subscription.updated",
+      subscription({ customer: "cus_nul", lookupKey: "pro_monthly" }),
+      { id: "evt_nul\u0000x" },
+    );
     const response = await deliver(webhookRequest(evt));
     expect(response.status).toBe(400);
     expect(await prisma().stripeEvent.count({ where: { eventId: { startsWith: "evt_nul" } } })).toBe(0);
@@ -428,7 +557,10 @@ describe("signed events Tierdesk cannot read are not retried forever", () => {
     expect(await storedEvent(evt.id)).toMatchObject({ objectId: sub.id, customerId: user.stripeCustomerId });
     const inv = event("invoice.paid", invoice(user.stripeCustomerId!));
     await deliver(webhookRequest(inv));
-    const ofCustomer = await prisma().stripeEvent.findMany({ where: { customerId: user.stripeCustomerId }, select: { eventId: true } });
+    const ofCustomer = await prisma().stripeEvent.findMany({
+      where: { customerId: user.stripeCustomerId },
+      select: { eventId: true },
+    });
     expect(ofCustomer.map((row) => row.eventId).sort()).toEqual([evt.id, inv.id].sort());
   });
 });
@@ -436,9 +568,19 @@ describe("signed events Tierdesk cannot read are not retried forever", () => {
 describe("a claim ends with its transaction", () => {
   it("retakes at once an event left 'processing' (a crash under the old claim scheme)", async () => {
     const user = await customer();
-    const evt = event("customer.subscription.updated", subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" }));
+    const evt = event(
+      "customer.subscription.updated",
+      subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" }),
+    );
     await prisma().stripeEvent.create({
-      data: { eventId: evt.id, eventType: evt.type, eventCreatedAt: new Date(evt.created * 1000), payload: "{}", status: "processing", attempts: 1 },
+      data: {
+        eventId: evt.id,
+        eventType: evt.type,
+        eventCreatedAt: new Date(evt.created * 1000),
+        payload: "{}",
+        status: "processing",
+        attempts: 1,
+      },
     });
     const response = await deliver(webhookRequest(evt));
     expect(response.status).toBe(200);
@@ -450,7 +592,10 @@ describe("a claim ends with its transaction", () => {
     const url = testDatabaseUrl();
     if (!url) ctx.skip(); // one connection only on the embedded database: nothing can crash beside it
     const user = await customer();
-    const evt = event("customer.subscription.updated", subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" }));
+    const evt = event(
+      "customer.subscription.updated",
+      subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" }),
+    );
     // A "crashed" delivery: its transaction claimed the event, then its connection dies mid-processing.
     const crashed = new pg.Client({ connectionString: url ?? "" });
     await crashed.connect();

@@ -55,7 +55,9 @@ describe("event log pages", () => {
       const result = await listEventLog(filter, { after: cursor }, 25);
       seen.push(...result.rows.map((row) => row.eventId));
       // Newer events arrive between pages: they must not shift what the next page shows.
-      await prisma().stripeEvent.create({ data: { eventId: `evt_page_new_${page}`, eventType: "invoice.paid", payload: "{}", receivedAt: new Date(base) } });
+      await prisma().stripeEvent.create({
+        data: { eventId: `evt_page_new_${page}`, eventType: "invoice.paid", payload: "{}", receivedAt: new Date(base) },
+      });
       const last = result.rows.at(-1);
       if (!result.hasOlder || !last) break;
       cursor = { receivedAt: last.receivedAt, id: last.id };
@@ -80,7 +82,8 @@ describe("event log pages", () => {
 
   it("filters by status, exact type, type prefix, date range, event id and customer id — from the URL", async () => {
     await storeEvents("filter", 20, { at: Date.UTC(2026, 1, 3, 12) });
-    const page = (query: string) => loaderJson(() => eventsRoute.loader(routeArgs(getRequest(`/admin/events?${query}`, support))));
+    const page = (query: string) =>
+      loaderJson(() => eventsRoute.loader(routeArgs(getRequest(`/admin/events?${query}`, support))));
     const byStatus = await page("status=failed&from=2026-02-03&to=2026-02-03");
     expect(byStatus.events.length).toBe(4);
     expect(byStatus.events.every((e: { status: string }) => e.status === "failed")).toBe(true);
@@ -94,9 +97,13 @@ describe("event log pages", () => {
     const one = await page("q=evt_filter_0003");
     expect(one.events.map((e: { eventId: string }) => e.eventId)).toEqual(["evt_filter_0003"]);
     const customer = await page("q=cus_filter_1");
-    expect(customer.events.map((e: { eventId: string }) => e.eventId).sort()).toEqual(
-      ["evt_filter_0001", "evt_filter_0005", "evt_filter_0009", "evt_filter_0013", "evt_filter_0017"],
-    );
+    expect(customer.events.map((e: { eventId: string }) => e.eventId).sort()).toEqual([
+      "evt_filter_0001",
+      "evt_filter_0005",
+      "evt_filter_0009",
+      "evt_filter_0013",
+      "evt_filter_0017",
+    ]);
   });
 
   it("counts failed events exactly and the rest as estimates", async () => {
@@ -108,7 +115,9 @@ describe("event log pages", () => {
 
   it("ignores malformed filters rather than failing", async () => {
     const response = await settle(() =>
-      eventsRoute.loader(routeArgs(getRequest("/admin/events?status=nope&from=yesterday&after=garbage&q=%3Cscript%3E", support))),
+      eventsRoute.loader(
+        routeArgs(getRequest("/admin/events?status=nope&from=yesterday&after=garbage&q=%3Cscript%3E", support)),
+      ),
     );
     expect(response.status).toBe(200);
   });
@@ -119,7 +128,11 @@ describe("processing attempts and bulk replay", () => {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
       const user = await prisma().user.create({
-        data: { email: `bulk-${lookupKey}-${i}@example.com`, passwordHash: "x", stripeCustomerId: `cus_bulk_${lookupKey}_${i}` },
+        data: {
+          email: `bulk-${lookupKey}-${i}@example.com`,
+          passwordHash: "x",
+          stripeCustomerId: `cus_bulk_${lookupKey}_${i}`,
+        },
       });
       const evt = event("customer.subscription.updated", subscription({ customer: user.stripeCustomerId!, lookupKey }));
       expect((await deliver(webhookRequest(evt))).status).toBe(500);
@@ -131,9 +144,15 @@ describe("processing attempts and bulk replay", () => {
   it("records every attempt: the failed delivery, then the replay", async () => {
     const [eventId] = await failingEvents("attempt_monthly", 1);
     const pro = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "pro" } });
-    await prisma().subscriptionTierPrice.create({ data: { tierId: pro.id, lookupKey: "attempt_monthly", position: 20 } });
-    await settle(() => eventsRoute.action(routeArgs(formRequest("/admin/events", { eventId: eventId! }, { cookie: support }))));
-    const page = await loaderJson(() => eventRoute.loader(routeArgs(getRequest(`/admin/events/${eventId}`, support), { eventId: eventId! })));
+    await prisma().subscriptionTierPrice.create({
+      data: { tierId: pro.id, lookupKey: "attempt_monthly", position: 20 },
+    });
+    await settle(() =>
+      eventsRoute.action(routeArgs(formRequest("/admin/events", { eventId: eventId! }, { cookie: support }))),
+    );
+    const page = await loaderJson(() =>
+      eventRoute.loader(routeArgs(getRequest(`/admin/events/${eventId}`, support), { eventId: eventId! })),
+    );
     expect(page.attemptLog.map((a: { source: string; outcome: string }) => [a.source, a.outcome])).toEqual([
       ["webhook", "failed"],
       ["replay", "processed"],
@@ -149,7 +168,9 @@ describe("processing attempts and bulk replay", () => {
     await prisma().subscriptionTierPrice.create({ data: { tierId: pro.id, lookupKey: "bulk_monthly", position: 21 } });
 
     const preview = await loaderJson(() =>
-      eventsRoute.loader(routeArgs(getRequest("/admin/events?status=failed&q=&type=customer.subscription.updated&replayAll=1", support))),
+      eventsRoute.loader(
+        routeArgs(getRequest("/admin/events?status=failed&q=&type=customer.subscription.updated&replayAll=1", support)),
+      ),
     );
     expect(preview.toReplay).toBeGreaterThanOrEqual(30);
 
@@ -164,7 +185,10 @@ describe("processing attempts and bulk replay", () => {
       if (job.status === "finished") break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const events = await prisma().stripeEvent.findMany({ where: { eventId: { in: ids } }, include: { attemptLog: true } });
+    const events = await prisma().stripeEvent.findMany({
+      where: { eventId: { in: ids } },
+      include: { attemptLog: true },
+    });
     expect(events.every((row) => row.status === "processed")).toBe(true);
     for (const row of events) {
       expect(row.attemptLog.filter((attempt) => attempt.outcome === "processed")).toHaveLength(1);
@@ -181,13 +205,18 @@ describe("processing attempts and bulk replay", () => {
 describe("users", () => {
   it("finds users by email prefix, Stripe customer id and filters, with keyset pages", async () => {
     for (let i = 0; i < 7; i++) {
-      await prisma().user.create({ data: { email: `findme-${i}@example.com`, passwordHash: "x", stripeCustomerId: `cus_findme_${i}` } });
+      await prisma().user.create({
+        data: { email: `findme-${i}@example.com`, passwordHash: "x", stripeCustomerId: `cus_findme_${i}` },
+      });
     }
-    const page = (query: string) => loaderJson(() => usersRoute.loader(routeArgs(getRequest(`/admin/users?${query}`, support))));
+    const page = (query: string) =>
+      loaderJson(() => usersRoute.loader(routeArgs(getRequest(`/admin/users?${query}`, support))));
     const prefix = await page("q=FINDME-");
     expect(prefix.users).toHaveLength(7);
     expect(prefix.users[0].email).toBe("findme-6@example.com"); // newest first
-    expect((await page("q=cus_findme_3")).users.map((u: { email: string }) => u.email)).toEqual(["findme-3@example.com"]);
+    expect((await page("q=cus_findme_3")).users.map((u: { email: string }) => u.email)).toEqual([
+      "findme-3@example.com",
+    ]);
     expect((await page("role=admin")).users.map((u: { email: string }) => u.email)).toEqual(["admin@example.com"]);
     const free = await page("tier=free&q=findme");
     expect(free.users).toHaveLength(7);
@@ -195,12 +224,21 @@ describe("users", () => {
     const { users } = await firstPage.json();
     const after = users[2].id;
     const next = await page(`q=findme&after=${after}`);
-    expect(next.users.map((u: { email: string }) => u.email)).toEqual(["findme-3@example.com", "findme-2@example.com", "findme-1@example.com", "findme-0@example.com"]);
+    expect(next.users.map((u: { email: string }) => u.email)).toEqual([
+      "findme-3@example.com",
+      "findme-2@example.com",
+      "findme-1@example.com",
+      "findme-0@example.com",
+    ]);
   });
 
   it("explains the tier in force", async () => {
-    const user = await prisma().user.create({ data: { email: "why@example.com", passwordHash: "x", subscriptionStatus: "canceled" } });
-    const page = await loaderJson(() => userRoute.loader(routeArgs(getRequest(`/admin/users/${user.id}`, support), { userId: String(user.id) })));
+    const user = await prisma().user.create({
+      data: { email: "why@example.com", passwordHash: "x", subscriptionStatus: "canceled" },
+    });
+    const page = await loaderJson(() =>
+      userRoute.loader(routeArgs(getRequest(`/admin/users/${user.id}`, support), { userId: String(user.id) })),
+    );
     expect(page.inForce.tierName).toBe("Free");
     expect(page.inForce.reason).toMatch(/canceled/);
   });
@@ -214,23 +252,41 @@ describe("users", () => {
     return prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
   }
   const sync = (userId: number, cookie = support) =>
-    settle(() => userRoute.action(routeArgs(formRequest(`/admin/users/${userId}`, { intent: "sync" }, { cookie }), { userId: String(userId) })));
+    settle(() =>
+      userRoute.action(
+        routeArgs(formRequest(`/admin/users/${userId}`, { intent: "sync" }, { cookie }), { userId: String(userId) }),
+      ),
+    );
 
   it("sync from Stripe: a user left on free while Stripe holds an active Pro subscription becomes Pro", async () => {
     const user = await subscribedCustomer("missed-webhook@example.com");
     expect(user.tier?.key).toBe("pro");
     // The webhooks were lost: the database says free.
-    await prisma().user.update({ where: { id: user.id }, data: { tierId: null, subscriptionStatus: null, stripeSubscriptionId: null, subscriptionSyncedAt: null } });
+    await prisma().user.update({
+      where: { id: user.id },
+      data: { tierId: null, subscriptionStatus: null, stripeSubscriptionId: null, subscriptionSyncedAt: null },
+    });
     const response = await sync(user.id);
     expect(response.status).toBe(200);
     const result = await response.json();
-    expect(result).toMatchObject({ ok: true, changed: true, before: { tier: null }, after: { tier: "pro", subscriptionStatus: "active" } });
-    expect((await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } })).tier?.key).toBe("pro");
-    const audit = await prisma().auditEntry.findFirstOrThrow({ where: { entity: "user", entityId: String(user.id), action: "synced" } });
+    expect(result).toMatchObject({
+      ok: true,
+      changed: true,
+      before: { tier: null },
+      after: { tier: "pro", subscriptionStatus: "active" },
+    });
+    expect((await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } })).tier?.key).toBe(
+      "pro",
+    );
+    const audit = await prisma().auditEntry.findFirstOrThrow({
+      where: { entity: "user", entityId: String(user.id), action: "synced" },
+    });
     expect(audit.actorEmail).toBe("support@example.com");
     // Idempotent: again, nothing changes and nothing more is recorded.
     expect(await (await sync(user.id)).json()).toMatchObject({ ok: true, changed: false });
-    expect(await prisma().auditEntry.count({ where: { entity: "user", entityId: String(user.id), action: "synced" } })).toBe(1);
+    expect(
+      await prisma().auditEntry.count({ where: { entity: "user", entityId: String(user.id), action: "synced" } }),
+    ).toBe(1);
   });
 
   it("sync from Stripe: a subscription canceled in Stripe (webhook lost) makes the user free", async () => {
@@ -256,7 +312,13 @@ describe("users", () => {
   });
 
   const roleChange = (userId: number, role: string, cookie = admin) =>
-    settle(() => userRoute.action(routeArgs(formRequest(`/admin/users/${userId}`, { intent: "role", role }, { cookie }), { userId: String(userId) })));
+    settle(() =>
+      userRoute.action(
+        routeArgs(formRequest(`/admin/users/${userId}`, { intent: "role", role }, { cookie }), {
+          userId: String(userId),
+        }),
+      ),
+    );
 
   it("admins change roles (audited, sessions ended); support gets 403; nobody demotes themselves or the last admin", async () => {
     const target = await prisma().user.create({ data: { email: "promote-me@example.com", passwordHash: "x" } });
@@ -265,7 +327,9 @@ describe("users", () => {
     expect((await roleChange(target.id, "support")).status).toBe(200);
     expect((await prisma().user.findUniqueOrThrow({ where: { id: target.id } })).role).toBe("support");
     expect((await settle(() => adminRoute.loader(routeArgs(getRequest("/admin", targetCookie))))).status).toBe(302);
-    const audit = await prisma().auditEntry.findFirstOrThrow({ where: { entity: "user", entityId: String(target.id), action: "role changed" } });
+    const audit = await prisma().auditEntry.findFirstOrThrow({
+      where: { entity: "user", entityId: String(target.id), action: "role changed" },
+    });
     expect(audit).toMatchObject({ before: { role: "customer" }, after: { role: "support" } });
 
     const adminUser = await prisma().user.findUniqueOrThrow({ where: { email: "admin@example.com" } });
@@ -273,7 +337,9 @@ describe("users", () => {
     expect(self.status).toBe(409);
     expect((await self.json()).message).toMatch(/your own admin role/);
 
-    const second = await prisma().user.create({ data: { email: "second-admin@example.com", passwordHash: "x", role: "admin" } });
+    const second = await prisma().user.create({
+      data: { email: "second-admin@example.com", passwordHash: "x", role: "admin" },
+    });
     const secondCookie = await sessionCookieFor(second.email);
     expect((await roleChange(adminUser.id, "support", secondCookie)).status).toBe(200);
     // Now `second` is the only admin: nobody can demote them (they cannot demote themselves either).
@@ -286,12 +352,24 @@ describe("users", () => {
   it("admins put a user on an exempt tier (audited); paid tiers cannot be given", async () => {
     const target = await prisma().user.create({ data: { email: "partner-to-be@example.com", passwordHash: "x" } });
     const setTier = (tier: string, cookie = admin) =>
-      settle(() => userRoute.action(routeArgs(formRequest(`/admin/users/${target.id}`, { intent: "tier", tier }, { cookie }), { userId: String(target.id) })));
+      settle(() =>
+        userRoute.action(
+          routeArgs(formRequest(`/admin/users/${target.id}`, { intent: "tier", tier }, { cookie }), {
+            userId: String(target.id),
+          }),
+        ),
+      );
     expect((await setTier("partner", support)).status).toBe(403);
     expect((await setTier("pro")).status).toBe(400);
     expect((await setTier("partner")).status).toBe(200);
-    const page = await loaderJson(() => userRoute.loader(routeArgs(getRequest(`/admin/users/${target.id}`, support), { userId: String(target.id) })));
+    const page = await loaderJson(() =>
+      userRoute.loader(routeArgs(getRequest(`/admin/users/${target.id}`, support), { userId: String(target.id) })),
+    );
     expect(page.inForce.tierName).toBe("Partner");
-    expect(await prisma().auditEntry.count({ where: { entity: "user", entityId: String(target.id), action: "tier changed" } })).toBe(1);
+    expect(
+      await prisma().auditEntry.count({
+        where: { entity: "user", entityId: String(target.id), action: "tier changed" },
+      }),
+    ).toBe(1);
   });
 });

@@ -4,7 +4,13 @@ import { randomBytes } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { afterAll, beforeAll, inject } from "vitest";
-import { closeDatabase, type Database, pgliteDatabase, postgresDatabase, useDatabase } from "../../app/utils/db.server.ts";
+import {
+  closeDatabase,
+  type Database,
+  pgliteDatabase,
+  postgresDatabase,
+  useDatabase,
+} from "../../app/utils/db.server.ts";
 import { withDatabase } from "./global-setup.ts";
 
 let database: Database | undefined;

@@ -71,10 +71,18 @@ describe("subscription status rule", () => {
   });
 
   it("keeps exempt tiers in force without any subscription, paid tiers only while granted", () => {
-    expect(tierIsInForce({ tier: { billingProvider: "exempt", isBillingExempt: true }, subscriptionStatus: null })).toBe(true);
-    expect(tierIsInForce({ tier: { billingProvider: "stripe", isBillingExempt: false }, subscriptionStatus: null })).toBe(false);
-    expect(tierIsInForce({ tier: { billingProvider: "stripe", isBillingExempt: false }, subscriptionStatus: "past_due" })).toBe(true);
-    expect(tierIsInForce({ tier: { billingProvider: "stripe", isBillingExempt: false }, subscriptionStatus: "canceled" })).toBe(false);
+    expect(
+      tierIsInForce({ tier: { billingProvider: "exempt", isBillingExempt: true }, subscriptionStatus: null }),
+    ).toBe(true);
+    expect(
+      tierIsInForce({ tier: { billingProvider: "stripe", isBillingExempt: false }, subscriptionStatus: null }),
+    ).toBe(false);
+    expect(
+      tierIsInForce({ tier: { billingProvider: "stripe", isBillingExempt: false }, subscriptionStatus: "past_due" }),
+    ).toBe(true);
+    expect(
+      tierIsInForce({ tier: { billingProvider: "stripe", isBillingExempt: false }, subscriptionStatus: "canceled" }),
+    ).toBe(false);
     expect(tierIsInForce({ tier: null, subscriptionStatus: "active" })).toBe(false);
   });
 });
@@ -89,7 +97,9 @@ describe("tier from lookup keys", () => {
   ];
 
   it("finds the one tier the subscription's keys belong to", () => {
-    expect(tierForSubscription("sub_1", [{ priceId: "price_1", lookupKey: "pro_monthly" }], owners)).toEqual({ tier: pro });
+    expect(tierForSubscription("sub_1", [{ priceId: "price_1", lookupKey: "pro_monthly" }], owners)).toEqual({
+      tier: pro,
+    });
   });
 
   it("ignores add-on items whose keys no tier owns", () => {
@@ -133,7 +143,9 @@ describe("which user", () => {
   it("refuses a subscription of another Stripe customer, except from a completed checkout", () => {
     const user = { id: 1, stripeCustomerId: "cus_A" };
     expect(customerConflict(user, "cus_A", { fromCheckout: false })).toBeNull();
-    expect(customerConflict(user, "cus_B", { fromCheckout: false })).toMatch(/linked to Stripe customer cus_A, not cus_B/);
+    expect(customerConflict(user, "cus_B", { fromCheckout: false })).toMatch(
+      /linked to Stripe customer cus_A, not cus_B/,
+    );
     expect(customerConflict(user, "cus_B", { fromCheckout: true })).toBeNull();
     expect(customerConflict({ id: 1, stripeCustomerId: null }, "cus_B", { fromCheckout: false })).toBeNull();
   });
@@ -160,11 +172,15 @@ describe("order of events", () => {
   });
 
   it("settles a tie by Stripe's current state; an ended subscription counts as deleted", () => {
-    expect(settleTie({ deleted: false, status: "active" }, { current: { status: "active" }, deletedInSameSecond: false })).toEqual({
+    expect(
+      settleTie({ deleted: false, status: "active" }, { current: { status: "active" }, deletedInSameSecond: false }),
+    ).toEqual({
       apply: "current",
       deleted: false,
     });
-    expect(settleTie({ deleted: false, status: "active" }, { current: { status: "canceled" }, deletedInSameSecond: false })).toEqual({
+    expect(
+      settleTie({ deleted: false, status: "active" }, { current: { status: "canceled" }, deletedInSameSecond: false }),
+    ).toEqual({
       apply: "current",
       deleted: true,
     });
@@ -178,7 +194,9 @@ describe("order of events", () => {
       apply: "event",
       deleted: false,
     });
-    expect(settleTie({ deleted: false, status: "incomplete_expired" }, { current: null, deletedInSameSecond: false })).toEqual({
+    expect(
+      settleTie({ deleted: false, status: "incomplete_expired" }, { current: null, deletedInSameSecond: false }),
+    ).toEqual({
       apply: "event",
       deleted: true,
     });
@@ -191,48 +209,116 @@ describe("what a subscription changes", () => {
   const sub = (status: string, id = "sub_new") => ({ id, status });
 
   it("grants the tier for a granting status", () => {
-    expect(planSubscriptionChange({ user: user(), subscription: sub("active"), deleted: false, fromCheckout: false, tier: pro })).toEqual({
+    expect(
+      planSubscriptionChange({
+        user: user(),
+        subscription: sub("active"),
+        deleted: false,
+        fromCheckout: false,
+        tier: pro,
+      }),
+    ).toEqual({
       change: { tierId: 3, stripeSubscriptionId: "sub_new", subscriptionStatus: "active" },
       detail: "user 1 → pro (active)",
     });
   });
 
   it("a new subscription replaces the old one when it grants", () => {
-    const plan = planSubscriptionChange({ user: user("sub_old"), subscription: sub("trialing"), deleted: false, fromCheckout: false, tier: pro });
+    const plan = planSubscriptionChange({
+      user: user("sub_old"),
+      subscription: sub("trialing"),
+      deleted: false,
+      fromCheckout: false,
+      tier: pro,
+    });
     expect(plan).toMatchObject({ change: { stripeSubscriptionId: "sub_new", tierId: 3 } });
   });
 
   it("an incomplete subscription changes nothing, except that a checkout links it", () => {
-    expect(planSubscriptionChange({ user: user(), subscription: sub("incomplete"), deleted: false, fromCheckout: false, tier: null })).toEqual({
+    expect(
+      planSubscriptionChange({
+        user: user(),
+        subscription: sub("incomplete"),
+        deleted: false,
+        fromCheckout: false,
+        tier: null,
+      }),
+    ).toEqual({
       ignored: expect.stringMatching(/incomplete: nothing changes until its first payment/),
     });
-    expect(planSubscriptionChange({ user: user(), subscription: sub("incomplete"), deleted: false, fromCheckout: true, tier: null })).toEqual({
+    expect(
+      planSubscriptionChange({
+        user: user(),
+        subscription: sub("incomplete"),
+        deleted: false,
+        fromCheckout: true,
+        tier: null,
+      }),
+    ).toEqual({
       change: { stripeSubscriptionId: "sub_new" },
       detail: expect.stringMatching(/linked/),
     });
     expect(
-      planSubscriptionChange({ user: user("sub_old"), subscription: sub("incomplete"), deleted: false, fromCheckout: true, tier: null }),
+      planSubscriptionChange({
+        user: user("sub_old"),
+        subscription: sub("incomplete"),
+        deleted: false,
+        fromCheckout: true,
+        tier: null,
+      }),
     ).toHaveProperty("ignored");
   });
 
   it("revokes to free: a deletion forgets the subscription, an unpaid one keeps it for the portal", () => {
-    expect(planSubscriptionChange({ user: user("sub_new"), subscription: sub("active"), deleted: true, fromCheckout: false, tier: null })).toEqual({
+    expect(
+      planSubscriptionChange({
+        user: user("sub_new"),
+        subscription: sub("active"),
+        deleted: true,
+        fromCheckout: false,
+        tier: null,
+      }),
+    ).toEqual({
       change: { tierId: null, subscriptionStatus: "canceled", stripeSubscriptionId: null },
       detail: "user 1 → free (deleted)",
     });
-    expect(planSubscriptionChange({ user: user("sub_new"), subscription: sub("unpaid"), deleted: false, fromCheckout: false, tier: null })).toEqual({
+    expect(
+      planSubscriptionChange({
+        user: user("sub_new"),
+        subscription: sub("unpaid"),
+        deleted: false,
+        fromCheckout: false,
+        tier: null,
+      }),
+    ).toEqual({
       change: { tierId: null, subscriptionStatus: "unpaid", stripeSubscriptionId: "sub_new" },
       detail: "user 1 → free (unpaid)",
     });
   });
 
   it("an old subscription ending does not end the current one", () => {
-    const plan = planSubscriptionChange({ user: user("sub_current"), subscription: sub("canceled", "sub_old"), deleted: true, fromCheckout: false, tier: null });
-    expect(plan).toEqual({ ignored: expect.stringMatching(/sub_old is not user 1's current subscription \(sub_current\)/) });
+    const plan = planSubscriptionChange({
+      user: user("sub_current"),
+      subscription: sub("canceled", "sub_old"),
+      deleted: true,
+      fromCheckout: false,
+      tier: null,
+    });
+    expect(plan).toEqual({
+      ignored: expect.stringMatching(/sub_old is not user 1's current subscription \(sub_current\)/),
+    });
   });
 
   it("refuses to grant without knowing the tier (a programming error, not a silent free plan)", () => {
-    expect(() => planSubscriptionChange({ user: user(), subscription: sub("active"), deleted: false, fromCheckout: false, tier: null })).toThrow();
+    expect(() =>
+      planSubscriptionChange({
+        user: user(),
+        subscription: sub("active"),
+        deleted: false,
+        fromCheckout: false,
+        tier: null,
+      }),
+    ).toThrow();
   });
 });
 
@@ -257,7 +343,9 @@ describe("what an event type means", () => {
 });
 
 describe("a tier's prices as Stripe has them", () => {
-  const live = (overrides: Partial<{ active: boolean; productActive: boolean; productId: string; currency: string }> = {}) => ({
+  const live = (
+    overrides: Partial<{ active: boolean; productActive: boolean; productId: string; currency: string }> = {},
+  ) => ({
     active: true,
     productActive: true,
     productId: "prod_pro",
@@ -278,7 +366,9 @@ describe("a tier's prices as Stripe has them", () => {
       ["pro_monthly", live()],
       ["pro_yearly", live()],
     ]);
-    expect(tierHealth(stripeTier(["pro_monthly", "pro_yearly"]), prices, { unavailable: false })).toEqual({ state: "valid" });
+    expect(tierHealth(stripeTier(["pro_monthly", "pro_yearly"]), prices, { unavailable: false })).toEqual({
+      state: "valid",
+    });
     const broken = tierHealth(stripeTier(["pro_monthly", "pro_weekly"]), prices, { unavailable: false });
     expect(broken).toEqual({ state: "invalid", problems: ['"pro_weekly": missing in Stripe'] });
   });
@@ -305,7 +395,9 @@ describe("a tier's prices as Stripe has them", () => {
 
   it("needs keys for a Stripe tier; exempt tiers need nothing", () => {
     expect(tierHealth(stripeTier([]), new Map(), { unavailable: false }).state).toBe("invalid");
-    expect(tierHealth(tier({ billingProvider: "exempt" }), new Map(), { unavailable: true }).state).toBe("not-applicable");
+    expect(tierHealth(tier({ billingProvider: "exempt" }), new Map(), { unavailable: true }).state).toBe(
+      "not-applicable",
+    );
   });
 });
 
@@ -318,8 +410,15 @@ describe("support's rules", () => {
       { id: "incomplete", status: "incomplete", created: 400 },
     ];
     expect(pickGoverningSubscription(subs)?.id).toBe("new_active");
-    expect(pickGoverningSubscription(subs.filter((s) => s.status === "canceled" || s.status === "incomplete"))?.id).toBe("incomplete");
-    expect(pickGoverningSubscription([{ id: "a", status: "canceled", created: 1 }, { id: "b", status: "canceled", created: 2 }])?.id).toBe("b");
+    expect(
+      pickGoverningSubscription(subs.filter((s) => s.status === "canceled" || s.status === "incomplete"))?.id,
+    ).toBe("incomplete");
+    expect(
+      pickGoverningSubscription([
+        { id: "a", status: "canceled", created: 1 },
+        { id: "b", status: "canceled", created: 2 },
+      ])?.id,
+    ).toBe("b");
     expect(pickGoverningSubscription([])).toBeNull();
   });
 
@@ -330,17 +429,29 @@ describe("support's rules", () => {
       tierName: "Pro",
       reason: "The subscription is active, which grants Pro.",
     });
-    expect(explainTierInForce({ storedTier: pro, subscriptionStatus: "past_due", freeTierName: "Free" }).reason).toMatch(/while Stripe retries/);
-    expect(explainTierInForce({ storedTier: pro, subscriptionStatus: "unpaid", freeTierName: "Free" })).toMatchObject({ tierName: "Free" });
-    expect(explainTierInForce({ storedTier: partner, subscriptionStatus: null, freeTierName: "Free" }).reason).toMatch(/exempt/);
-    expect(explainTierInForce({ storedTier: null, subscriptionStatus: null, freeTierName: "Free" }).reason).toMatch(/No subscription/);
+    expect(
+      explainTierInForce({ storedTier: pro, subscriptionStatus: "past_due", freeTierName: "Free" }).reason,
+    ).toMatch(/while Stripe retries/);
+    expect(explainTierInForce({ storedTier: pro, subscriptionStatus: "unpaid", freeTierName: "Free" })).toMatchObject({
+      tierName: "Free",
+    });
+    expect(explainTierInForce({ storedTier: partner, subscriptionStatus: null, freeTierName: "Free" }).reason).toMatch(
+      /exempt/,
+    );
+    expect(explainTierInForce({ storedTier: null, subscriptionStatus: null, freeTierName: "Free" }).reason).toMatch(
+      /No subscription/,
+    );
   });
 
   it("never lets an admin remove their own admin role, nor demote the last admin", () => {
     const admin = { id: 1, role: "admin" as const };
-    expect(roleChangeProblem({ actorId: 1, target: admin, newRole: "support", adminCount: 3 })).toMatch(/your own admin role/);
+    expect(roleChangeProblem({ actorId: 1, target: admin, newRole: "support", adminCount: 3 })).toMatch(
+      /your own admin role/,
+    );
     expect(roleChangeProblem({ actorId: 2, target: admin, newRole: "customer", adminCount: 1 })).toMatch(/last admin/);
     expect(roleChangeProblem({ actorId: 2, target: admin, newRole: "support", adminCount: 2 })).toBeNull();
-    expect(roleChangeProblem({ actorId: 1, target: { id: 5, role: "customer" }, newRole: "admin", adminCount: 1 })).toBeNull();
+    expect(
+      roleChangeProblem({ actorId: 1, target: { id: 5, role: "customer" }, newRole: "admin", adminCount: 1 }),
+    ).toBeNull();
   });
 });

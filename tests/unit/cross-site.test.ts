@@ -12,7 +12,13 @@ it("refuses state-changing requests a browser marks as coming from another site"
 });
 
 it("lets same-host posts (whatever the scheme a proxy terminated), safe methods and non-browser clients through", () => {
-  expect(isCrossSiteRequest("POST", headers({ Origin: "https://billing.example.com", "Sec-Fetch-Site": "same-origin" }), OWN)).toBe(false);
+  expect(
+    isCrossSiteRequest(
+      "POST",
+      headers({ Origin: "https://billing.example.com", "Sec-Fetch-Site": "same-origin" }),
+      OWN,
+    ),
+  ).toBe(false);
   expect(isCrossSiteRequest("POST", headers({ Origin: "http://Billing.Example.com" }), OWN)).toBe(false);
   expect(isCrossSiteRequest("GET", headers({ Origin: "https://evil.example" }), OWN)).toBe(false);
   expect(isCrossSiteRequest("POST", headers({}), OWN)).toBe(false);

@@ -2,7 +2,12 @@
 // memory store; the shared database store is tested in tests/integration/rate-limits.test.ts.
 import { RateLimiterMemory } from "rate-limiter-flexible";
 import { expect, it } from "vitest";
-import { consumeAttempt, forgiveAttempt, RATE_LIMIT_RULES, type RateLimits } from "../../app/utils/rate-limit.server.ts";
+import {
+  consumeAttempt,
+  forgiveAttempt,
+  RATE_LIMIT_RULES,
+  type RateLimits,
+} from "../../app/utils/rate-limit.server.ts";
 
 function memoryLimits(): RateLimits {
   const entries = Object.entries(RATE_LIMIT_RULES).map(([name, rule]) => [
@@ -14,7 +19,8 @@ function memoryLimits(): RateLimits {
 
 it("allows 5 sign-in attempts per email, then refuses with the time left", async () => {
   const limits = memoryLimits();
-  for (let i = 0; i < 5; i++) expect(await consumeAttempt([["signInPerEmail", "a@example.com"]], limits)).toEqual({ allowed: true });
+  for (let i = 0; i < 5; i++)
+    expect(await consumeAttempt([["signInPerEmail", "a@example.com"]], limits)).toEqual({ allowed: true });
   const refused = await consumeAttempt([["signInPerEmail", "a@example.com"]], limits);
   expect(refused.allowed).toBe(false);
   if (!refused.allowed) expect(refused.retryAfterSeconds).toBeGreaterThan(14 * 60);
