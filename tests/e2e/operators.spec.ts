@@ -237,11 +237,11 @@ test("support cannot change a role (403); an admin can", async ({ browser }) => 
   const { page: adminPage } = await asAdmin(browser);
   await adminPage.goto(userPath);
   await expect(adminPage.getByTestId("user-role")).toHaveText("customer");
-  await adminPage.getByLabel("Role").selectOption("support");
+  await adminPage.getByLabel("Role", { exact: true }).selectOption("support");
   await adminPage.getByRole("button", { name: "Change role" }).click();
   await expect(adminPage.getByRole("status")).toContainText("Role changed to support");
   await expect(adminPage.getByTestId("user-role")).toHaveText("support");
-  await adminPage.getByLabel("Role").selectOption("customer");
+  await adminPage.getByLabel("Role", { exact: true }).selectOption("customer");
   await adminPage.getByRole("button", { name: "Change role" }).click();
   await expect(adminPage.getByTestId("user-role")).toHaveText("customer");
   await adminPage.close();
