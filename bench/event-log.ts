@@ -21,7 +21,9 @@ import { applyMigrations, pgRunner } from "../app/utils/migrations.server.ts";
 import { commitNewSession } from "../app/utils/session.server.ts";
 import { seed } from "../prisma/seed.ts";
 
-const { values } = parseArgs({ options: { events: { type: "string", default: "1000000" }, rounds: { type: "string", default: "30" } } });
+const { values } = parseArgs({
+  options: { events: { type: "string", default: "1000000" }, rounds: { type: "string", default: "30" } },
+});
 const EVENTS = Number(values.events);
 const ROUNDS = Number(values.rounds);
 // The bench reads its own settings here, like any script; the app reads only its config.
@@ -52,7 +54,8 @@ try {
   let started = performance.now();
   // Server-side generation: 8 types, 90% processed, 3% failed, 5% stale, 2% ignored, 20,000
   // customers, one event every 3 seconds going back in time, a realistic small payload.
-  await sql.query(`
+  await sql.query(
+    `
     INSERT INTO stripe_events (event_id, event_type, event_created_at, received_at, processed_at, status, attempts,
                                object_id, customer_id, payload, error)
     SELECT 'evt_bench_' || i,
@@ -63,11 +66,18 @@ try {
            1, 'sub_bench_' || (i % 20000), 'cus_bench_' || (i % 20000),
            '{"id":"evt_bench_' || i || '","object":"event","livemode":false,"type":"customer.subscription.updated","data":{"object":{"id":"sub_bench_' || (i % 20000) || '","customer":"cus_bench_' || (i % 20000) || '"}}}',
            CASE WHEN i % 100 BETWEEN 90 AND 92 THEN 'Price lookup key "legacy_monthly" belongs to no tier' END
-      FROM generate_series(1, $1::int) AS i`, [EVENTS]);
+      FROM generate_series(1, $1::int) AS i`,
+    [EVENTS],
+  );
   await sql.query("ANALYZE stripe_events");
   console.log(`Loaded in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
 
-  const config = parseConfig({ NODE_ENV: "production", SESSION_SECRET: "bench-secret", DATABASE_URL: url, LOG_LEVEL: "warn" });
+  const config = parseConfig({
+    NODE_ENV: "production",
+    SESSION_SECRET: "bench-secret",
+    DATABASE_URL: url,
+    LOG_LEVEL: "warn",
+  });
   useConfig(config);
   setLogLevel("warn");
   const build = (await import(pathToFileURL(path.resolve("build/index.js")).href)) as ServerBuild;
@@ -84,10 +94,16 @@ try {
   const cursorRow = middle.rows[0];
   const cursor = cursorRow ? `${cursorRow.received_at.toISOString()}~${cursorRow.id}` : "";
   const day = new Date(Date.now() - 10 * 86_400_000).toISOString().slice(0, 10);
-  const columns = "id, event_id, event_type, status, attempts, error, note, customer_id, object_id, received_at, processed_at";
+  const columns =
+    "id, event_id, event_type, status, attempts, error, note, customer_id, object_id, received_at, processed_at";
 
   const cases: Array<{ name: string; page: string; sql: string; params: unknown[] }> = [
-    { name: "newest first", page: "/admin/events", sql: `SELECT ${columns} FROM stripe_events ORDER BY received_at DESC, id DESC LIMIT 51`, params: [] },
+    {
+      name: "newest first",
+      page: "/admin/events",
+      sql: `SELECT ${columns} FROM stripe_events ORDER BY received_at DESC, id DESC LIMIT 51`,
+      params: [],
+    },
     {
       name: "page 2 (keyset)",
       page: `/admin/events?after=${encodeURIComponent(cursor)}`,

@@ -44,20 +44,39 @@ async function outage() {
   const checks: Array<[string, string, boolean]> = [
     ["deliveries in the burst", `${report.deliveries}: ${JSON.stringify(report.burst.statuses)}`, true],
     ["5xx while the database was down", String(report.serverErrorsWhileDown), report.serverErrorsWhileDown > 0],
-    ["answers other than 2xx/5xx (would make Stripe give up)", String(report.burst.other + report.burst.networkErrors), report.burst.other + report.burst.networkErrors === 0],
+    [
+      "answers other than 2xx/5xx (would make Stripe give up)",
+      String(report.burst.other + report.burst.networkErrors),
+      report.burst.other + report.burst.networkErrors === 0,
+    ],
     ["/healthz while down", String(report.healthzWhileDown), report.healthzWhileDown === 503],
-    ["/healthz 200 again after the database was back", `${ms(report.healthRecoveryMs)} ms`, report.healthRecoveryMs < 5000],
+    [
+      "/healthz 200 again after the database was back",
+      `${ms(report.healthRecoveryMs)} ms`,
+      report.healthRecoveryMs < 5000,
+    ],
     [
       "first redelivery of the failed ones",
       firstRetry ? `${firstRetry.ok}/${firstRetry.sent} 2xx` : "none needed",
       !firstRetry || firstRetry.ok === firstRetry.sent,
     ],
-    ["redelivery passes until every delivery got a 2xx", String(report.redeliveries.length), report.redeliveries.length <= 1],
-    ["final state", report.finalState.exact ? `exact: ${report.finalState.summary}` : report.finalState.problems.join("; "), report.finalState.exact],
+    [
+      "redelivery passes until every delivery got a 2xx",
+      String(report.redeliveries.length),
+      report.redeliveries.length <= 1,
+    ],
+    [
+      "final state",
+      report.finalState.exact ? `exact: ${report.finalState.summary}` : report.finalState.problems.join("; "),
+      report.finalState.exact,
+    ],
     ["process still up", report.appAlive ? "yes" : "NO", report.appAlive],
     ["peak RSS", `${report.peakRssMiB.toFixed(0)} MiB`, true],
   ];
-  table(["check", "result", ""], checks.map(([name, result, ok]) => [name, result, verdict(ok)]));
+  table(
+    ["check", "result", ""],
+    checks.map(([name, result, ok]) => [name, result, verdict(ok)]),
+  );
   console.log(`(${((performance.now() - started) / 1000).toFixed(0)} s)`);
   return checks.every(([, , ok]) => ok);
 }
@@ -71,7 +90,13 @@ async function flood() {
   const app = await startApp({ name: "tierdesk-flood", databaseUrl: db.url });
   try {
     // Warm up, so that memory is compared from a steady state.
-    await malformedFlood({ origin: app.origin, secret: WEBHOOK_SECRET, perKind: 20, concurrency: 16, storedWithPrefix: async () => 0 });
+    await malformedFlood({
+      origin: app.origin,
+      secret: WEBHOOK_SECRET,
+      perKind: 20,
+      concurrency: 16,
+      storedWithPrefix: async () => 0,
+    });
     const started = performance.now();
     const report = await malformedFlood({
       origin: app.origin,
@@ -108,7 +133,10 @@ async function flood() {
     const growth = average(lastQuarter) - average(firstQuarter);
     const flat = growth < 64;
     const alive = app.alive();
-    const health = await fetch(`${app.origin}/healthz`).then((r) => r.status, () => 0);
+    const health = await fetch(`${app.origin}/healthz`).then(
+      (r) => r.status,
+      () => 0,
+    );
     console.log(
       `${report.requests} requests in ${seconds.toFixed(1)} s; answers not 4xx: ${report.not4xx} ${verdict(report.not4xx === 0)}; ` +
         `process up: ${alive ? "yes" : "NO"}, /healthz ${health} ${verdict(alive && health === 200)}`,
@@ -117,7 +145,9 @@ async function flood() {
       `RSS (MiB) along the way: ${samples.map((v) => v.toFixed(0)).join(" ")}; ` +
         `last quarter vs first: ${growth >= 0 ? "+" : ""}${growth.toFixed(0)} MiB ${verdict(flat)} (flat: < 64 MiB)`,
     );
-    return report.kinds.every((kind) => kind.ok && kind.storedOk) && report.not4xx === 0 && flat && alive && health === 200;
+    return (
+      report.kinds.every((kind) => kind.ok && kind.storedOk) && report.not4xx === 0 && flat && alive && health === 200
+    );
   } finally {
     await app.stop();
     await db.drop();

@@ -13,7 +13,13 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { printProfile, summarizeProfile } from "./lib/cpu-profile.ts";
-import { checkFinalState, createCustomers, type DeliveryPlan, planDeliveries, resetCustomers } from "./lib/deliveries.ts";
+import {
+  checkFinalState,
+  createCustomers,
+  type DeliveryPlan,
+  planDeliveries,
+  resetCustomers,
+} from "./lib/deliveries.ts";
 import { type LoadResult, runLoad } from "./lib/load.ts";
 import { startRoundTripCounter } from "./lib/pg-counter.ts";
 import { createBenchDatabase, SERVER_URL, withClient } from "./lib/postgres.ts";
@@ -52,12 +58,20 @@ type Outcome = {
 /** CPU used so far by each PostgreSQL backend connected to this database (other than ours). */
 async function backendCpu(url: string): Promise<Map<number, number>> {
   const pids = await withClient(url, (client) =>
-    client.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"),
+    client.query<{ pid: number }>(
+      "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    ),
   );
   return new Map(pids.rows.map(({ pid }) => [pid, cpuTimeMs(pid)]));
 }
 
-async function deliver(url: string, targets: RunningProcess[], plan: DeliveryPlan, concurrency: number, attempts: boolean) {
+async function deliver(
+  url: string,
+  targets: RunningProcess[],
+  plan: DeliveryPlan,
+  concurrency: number,
+  attempts: boolean,
+) {
   await withClient(url, resetCustomers);
   const handlerBefore = targets.map((target) => cpuTimeMs(target.pid));
   const postgresBefore = await backendCpu(url);
@@ -93,7 +107,11 @@ function startBaseline(databaseUrl: string) {
 
 async function countRoundTrips(databaseUrl: string) {
   const counter = await startRoundTripCounter(databaseUrl);
-  const app = await startApp({ name: "tierdesk-counted", databaseUrl: counter.url, env: { DATABASE_POOL_SIZE: poolSize } });
+  const app = await startApp({
+    name: "tierdesk-counted",
+    databaseUrl: counter.url,
+    env: { DATABASE_POOL_SIZE: poolSize },
+  });
   const baseline = await startBaseline(counter.url);
   try {
     console.log("\n## Database round trips per event (through a counting proxy; new events only, then re-deliveries)");
@@ -142,7 +160,12 @@ async function main() {
     ];
     if (options.before) {
       const cwd = path.resolve(options.before);
-      const before = await startApp({ name: "tierdesk-before", databaseUrl: db.url, env: { DATABASE_POOL_SIZE: poolSize }, cwd });
+      const before = await startApp({
+        name: "tierdesk-before",
+        databaseUrl: db.url,
+        env: { DATABASE_POOL_SIZE: poolSize },
+        cwd,
+      });
       started.push(before);
       handlers.push({ label: `Tierdesk before (${path.basename(cwd)})`, process: before, tierdesk: true });
     }
@@ -165,7 +188,12 @@ async function main() {
     for (const concurrency of concurrencies) {
       const measured = handlers.map(() => [] as Outcome[]);
       for (let round = 0; round < rounds; round++) {
-        const plan = planDeliveries({ customers, eventsPerCustomer, seed: 100 + round, tag: `c${concurrency}r${round}` });
+        const plan = planDeliveries({
+          customers,
+          eventsPerCustomer,
+          seed: 100 + round,
+          tag: `c${concurrency}r${round}`,
+        });
         // Alternate who goes first: the machine's noise drifts.
         const order = handlers.map((_, i) => i);
         if (round % 2 === 1) order.reverse();
@@ -228,7 +256,9 @@ async function main() {
       const plan = planDeliveries({ customers, eventsPerCustomer, seed: 500, tag: "two", instances: 2 });
       const outcome = await deliver(db.url, [app, second], plan, concurrency, true);
       if (!outcome.exact) allExact = false;
-      console.log(`\n## Two Tierdesk instances on one database, deliveries alternated, every duplicate sent to the other instance`);
+      console.log(
+        `\n## Two Tierdesk instances on one database, deliveries alternated, every duplicate sent to the other instance`,
+      );
       table(
         ["concurrency", "deliveries", "events/s", "p50 ms", "p99 ms", "final state"],
         [
@@ -255,7 +285,13 @@ async function main() {
       });
       started.push(profiled);
       const concurrency = Math.max(...concurrencies);
-      await deliver(db.url, [profiled], planDeliveries({ customers, eventsPerCustomer: 2, seed: 3, tag: "pw" }), concurrency, true);
+      await deliver(
+        db.url,
+        [profiled],
+        planDeliveries({ customers, eventsPerCustomer: 2, seed: 3, tag: "pw" }),
+        concurrency,
+        true,
+      );
       const plan = planDeliveries({ customers, eventsPerCustomer, seed: 600, tag: "prof" });
       await withClient(db.url, resetCustomers);
       const from = performance.now() - profiled.spawnedAt;
@@ -267,7 +303,9 @@ async function main() {
         .readdirSync(profileDir)
         .filter((name) => name.endsWith(".cpuprofile"))
         .sort((a, b) => fs.statSync(path.join(profileDir, b)).size - fs.statSync(path.join(profileDir, a)).size)[0];
-      console.log(`\n## Where the app's CPU goes at concurrency ${concurrency} (${path.join(profileDir, file ?? "?")})`);
+      console.log(
+        `\n## Where the app's CPU goes at concurrency ${concurrency} (${path.join(profileDir, file ?? "?")})`,
+      );
       if (file) printProfile(summarizeProfile(path.join(profileDir, file), window), plan.requests.length);
     }
     if (!allExact) process.exitCode = 1;

@@ -13,12 +13,21 @@ type CpuProfile = { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[
 export type Window = { fromMs: number; toMs: number };
 
 const LAYERS: Array<[string, RegExp]> = [
-  ["Prisma client (query layer)", /node_modules\/@prisma\/client|generated\/prisma|@prisma\/client-runtime|query_compiler/],
+  [
+    "Prisma client (query layer)",
+    /node_modules\/@prisma\/client|generated\/prisma|@prisma\/client-runtime|query_compiler/,
+  ],
   ["Prisma pg adapter", /@prisma\/adapter-pg|@prisma\/driver-adapter-utils/],
   ["pg driver (wire)", /node_modules\/(pg|pg-protocol|pg-pool|pg-types|postgres-[a-z]+)\//],
   ["Remix", /@remix-run|react-router|@web3-storage|web-streams/],
-  ["Express + helmet", /node_modules\/(express|helmet|body-parser|router|send|serve-static|finalhandler|path-to-regexp|qs|on-finished|debug)\//],
-  ["pino request log", /node_modules\/(pino|pino-http|pino-std-serializers|sonic-boom|fast-redact|thread-stream|quick-format-unescaped)\//],
+  [
+    "Express + helmet",
+    /node_modules\/(express|helmet|body-parser|router|send|serve-static|finalhandler|path-to-regexp|qs|on-finished|debug)\//,
+  ],
+  [
+    "pino request log",
+    /node_modules\/(pino|pino-http|pino-std-serializers|sonic-boom|fast-redact|thread-stream|quick-format-unescaped)\//,
+  ],
   ["zod", /node_modules\/zod\//],
   ["Stripe SDK", /node_modules\/stripe\//],
   ["tsx loader", /node_modules\/tsx\//],
@@ -41,7 +50,11 @@ function layerOf(node: ProfileNode): string {
 
 export type ProfileSummary = { busyMs: number; layers: Array<[string, number]>; functions: Array<[string, number]> };
 
-export function summarizeProfile(file: string, window: Window = { fromMs: 0, toMs: Infinity }, top = 15): ProfileSummary {
+export function summarizeProfile(
+  file: string,
+  window: Window = { fromMs: 0, toMs: Infinity },
+  top = 15,
+): ProfileSummary {
   const profile = JSON.parse(fs.readFileSync(file, "utf8")) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map<number, number>();
@@ -60,17 +73,22 @@ export function summarizeProfile(file: string, window: Window = { fromMs: 0, toM
     if (layer === "(idle)") continue;
     busyUs += us;
     layers.set(layer, (layers.get(layer) ?? 0) + us);
-    const where = node.callFrame.url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*\/(build|app|server)\//, "$1/");
+    const where = node.callFrame.url
+      .replace(/^.*node_modules\//, "")
+      .replace(/^file:\/\/.*\/(build|app|server)\//, "$1/");
     const name = `${node.callFrame.functionName || "(anonymous)"} ${where}:${node.callFrame.lineNumber + 1}`;
     functions.set(name, (functions.get(name) ?? 0) + us);
   }
-  const sorted = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]).map(([k, us]): [string, number] => [k, us / 1000]);
+  const sorted = (map: Map<string, number>) =>
+    [...map].sort((a, b) => b[1] - a[1]).map(([k, us]): [string, number] => [k, us / 1000]);
   return { busyMs: busyUs / 1000, layers: sorted(layers), functions: sorted(functions).slice(0, top) };
 }
 
 export function printProfile(summary: ProfileSummary, perEventOf: number) {
   const share = (ms: number) => `${((ms / summary.busyMs) * 100).toFixed(1).padStart(5)}%`;
-  console.log(`  busy CPU ${summary.busyMs.toFixed(0)} ms, ${((summary.busyMs / perEventOf) * 1000).toFixed(0)} µs per request`);
+  console.log(
+    `  busy CPU ${summary.busyMs.toFixed(0)} ms, ${((summary.busyMs / perEventOf) * 1000).toFixed(0)} µs per request`,
+  );
   for (const [layer, ms] of summary.layers.slice(0, 14)) {
     console.log(`  ${share(ms)}  ${((ms / perEventOf) * 1000).toFixed(0).padStart(4)} µs/req  ${layer}`);
   }

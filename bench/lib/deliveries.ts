@@ -45,7 +45,13 @@ export async function resetCustomers(client: pg.Client) {
   );
 }
 
-export type ExpectedUser = { customerId: string; lookupKey: string; status: string; subscriptionId: string; syncedAt: number };
+export type ExpectedUser = {
+  customerId: string;
+  lookupKey: string;
+  status: string;
+  subscriptionId: string;
+  syncedAt: number;
+};
 
 export type DeliveryPlan = {
   requests: PreparedRequest[];
@@ -89,8 +95,18 @@ export function planDeliveries({
       const id = `evt_bench_${tag}_${n}_${k}`;
       const sub = subscription({ id: subscriptionId(n), customer: customerId(n), status, lookupKey });
       // As Stripe sends it: pretty-printed JSON.
-      bodies.push({ id, payload: JSON.stringify(event("customer.subscription.updated", sub, { id, created }), null, 2) });
-      if (newest) expected.push({ customerId: customerId(n), lookupKey, status, subscriptionId: subscriptionId(n), syncedAt: created });
+      bodies.push({
+        id,
+        payload: JSON.stringify(event("customer.subscription.updated", sub, { id, created }), null, 2),
+      });
+      if (newest)
+        expected.push({
+          customerId: customerId(n),
+          lookupKey,
+          status,
+          subscriptionId: subscriptionId(n),
+          syncedAt: created,
+        });
     }
   }
   // Fisher–Yates
@@ -98,7 +114,10 @@ export function planDeliveries({
     const j = Math.floor(rand() * (i + 1));
     [bodies[i], bodies[j]] = [bodies[j]!, bodies[i]!];
   }
-  const order: Array<{ id: string; payload: string; duplicate: boolean }> = bodies.map((body) => ({ ...body, duplicate: false }));
+  const order: Array<{ id: string; payload: string; duplicate: boolean }> = bodies.map((body) => ({
+    ...body,
+    duplicate: false,
+  }));
   const redelivered = bodies.filter(() => rand() < redeliveryShare);
   redelivered.forEach((body, i) => {
     const at = order.findIndex((entry) => entry.id === body.id);
@@ -112,7 +131,11 @@ export function planDeliveries({
     return {
       method: "POST",
       path: WEBHOOK_PATH,
-      headers: { "Content-Type": "application/json; charset=utf-8", "Stripe-Signature": signature, "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)" },
+      headers: {
+        "Content-Type": "application/json; charset=utf-8",
+        "Stripe-Signature": signature,
+        "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+      },
       body: Buffer.from(payload),
       target: instances > 1 ? (duplicate ? index + 1 : index) % instances : 0,
     };
@@ -151,8 +174,10 @@ export async function checkFinalState(
               (SELECT count(*) FROM stripe_event_attempts) AS attempts FROM stripe_events`,
     );
     const row = attemptCounts.rows[0]!;
-    if (row.claims !== row.events) problems.push(`${row.claims} claims for ${row.events} events (some processed twice)`);
-    if (row.attempts !== row.events) problems.push(`${row.attempts} processing attempts recorded for ${row.events} events`);
+    if (row.claims !== row.events)
+      problems.push(`${row.claims} claims for ${row.events} events (some processed twice)`);
+    if (row.attempts !== row.events)
+      problems.push(`${row.attempts} processing attempts recorded for ${row.events} events`);
   }
   const users = await client.query<{
     customer: string;

@@ -48,7 +48,11 @@ function send(agent: http.Agent, origin: URL, request: PreparedRequest, timeoutM
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), ms: performance.now() - started }),
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString("utf8"),
+            ms: performance.now() - started,
+          }),
         );
         res.on("error", (error) => resolve({ status: 0, body: error.message, ms: performance.now() - started }));
       },
@@ -70,7 +74,9 @@ export async function runLoad(
   }: { concurrency: number; timeoutMs?: number; onAnswer?: (answer: Answer, index: number) => void },
 ): Promise<LoadResult> {
   const urls = origins.map((origin) => new URL(origin));
-  const agents = urls.map(() => new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency }));
+  const agents = urls.map(
+    () => new http.Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency }),
+  );
   const answers = new Array<Answer>(requests.length);
   let next = 0;
   const started = performance.now();

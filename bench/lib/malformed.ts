@@ -20,7 +20,11 @@ export type MalformedKind = {
 
 const TWO_MIB = 2 * 1024 * 1024;
 
-function signedWith(secret: string, payload: string | Buffer, { timestamp, contentType = "application/json; charset=utf-8" } = {} as { timestamp?: number; contentType?: string }) {
+function signedWith(
+  secret: string,
+  payload: string | Buffer,
+  { timestamp, contentType = "application/json; charset=utf-8" } = {} as { timestamp?: number; contentType?: string },
+) {
   const text = typeof payload === "string" ? payload : payload.toString("latin1");
   return {
     "Content-Type": contentType,
@@ -35,7 +39,12 @@ function subscriptionEvent(id: string, overrides: Record<string, unknown> = {}) 
 
 /** The kinds, each making its n-th request; `secret` is the app's webhook signing secret. */
 export function malformedKinds(secret: string): MalformedKind[] {
-  const request = (headers: Record<string, string>, body: Buffer): PreparedRequest => ({ method: "POST", path: WEBHOOK_PATH, headers, body });
+  const request = (headers: Record<string, string>, body: Buffer): PreparedRequest => ({
+    method: "POST",
+    path: WEBHOOK_PATH,
+    headers,
+    body,
+  });
   const json = (value: unknown) => JSON.stringify(value, null, 2);
   return [
     {
@@ -43,7 +52,8 @@ export function malformedKinds(secret: string): MalformedKind[] {
       expect: [400],
       stored: false,
       idPrefix: "evt_nosig_",
-      make: (n) => request({ "Content-Type": "application/json" }, Buffer.from(json(subscriptionEvent(`evt_nosig_${n}`)))),
+      make: (n) =>
+        request({ "Content-Type": "application/json" }, Buffer.from(json(subscriptionEvent(`evt_nosig_${n}`)))),
     },
     {
       name: "signed with another secret",
@@ -62,7 +72,10 @@ export function malformedKinds(secret: string): MalformedKind[] {
       idPrefix: "evt_garbage_",
       make: (n) =>
         request(
-          { "Content-Type": "application/json", "Stripe-Signature": n % 2 ? "t=notatime,v1=zz" : "v1=" + "f".repeat(64) },
+          {
+            "Content-Type": "application/json",
+            "Stripe-Signature": n % 2 ? "t=notatime,v1=zz" : "v1=" + "f".repeat(64),
+          },
           Buffer.from(json(subscriptionEvent(`evt_garbage_${n}`))),
         ),
     },
@@ -73,7 +86,10 @@ export function malformedKinds(secret: string): MalformedKind[] {
       idPrefix: "evt_stale_",
       make: (n) => {
         const payload = json(subscriptionEvent(`evt_stale_${n}`));
-        return request(signedWith(secret, payload, { timestamp: Math.floor(Date.now() / 1000) - 600 }), Buffer.from(payload));
+        return request(
+          signedWith(secret, payload, { timestamp: Math.floor(Date.now() / 1000) - 600 }),
+          Buffer.from(payload),
+        );
       },
     },
     {
@@ -104,7 +120,10 @@ export function malformedKinds(secret: string): MalformedKind[] {
       idPrefix: "evt_ctype_",
       make: (n) =>
         n % 2
-          ? request({ "Content-Type": "application/x-www-form-urlencoded", "Stripe-Signature": "t=1,v1=00" }, Buffer.from(`id=evt_ctype_${n}&type=x`))
+          ? request(
+              { "Content-Type": "application/x-www-form-urlencoded", "Stripe-Signature": "t=1,v1=00" },
+              Buffer.from(`id=evt_ctype_${n}&type=x`),
+            )
           : request({ "Content-Type": "text/plain", "Stripe-Signature": "t=1,v1=00" }, Buffer.from(`evt_ctype_${n}`)),
     },
     {
@@ -123,7 +142,10 @@ export function malformedKinds(secret: string): MalformedKind[] {
       stored: false,
       idPrefix: "evt_rawnul_",
       make: (n) => {
-        const payload = json(subscriptionEvent(`evt_rawnul_${n}`)).replace('"object": "event"', '"object": "ev\u0000ent"');
+        const payload = json(subscriptionEvent(`evt_rawnul_${n}`)).replace(
+          '"object": "event"',
+          '"object": "ev\u0000ent"',
+        );
         return request(signedWith(secret, payload), Buffer.from(payload, "utf8"));
       },
     },
@@ -176,7 +198,14 @@ export function malformedRequests(kinds: MalformedKind[], perKind: number, heavy
 export type FloodReport = {
   requests: number;
   /** Per kind: its answers by status, and whether every one was as expected. */
-  kinds: Array<{ name: string; sent: number; statuses: Record<number, number>; ok: boolean; stored: number; storedOk: boolean }>;
+  kinds: Array<{
+    name: string;
+    sent: number;
+    statuses: Record<number, number>;
+    ok: boolean;
+    stored: number;
+    storedOk: boolean;
+  }>;
   /** Statuses that are not 4xx (must be none). */
   not4xx: number;
   /** Resident memory of the server along the way (MiB), when it could be read. */
@@ -228,7 +257,14 @@ export async function malformedFlood({
     });
     const ok = Object.keys(statuses).every((status) => kind.expect.includes(Number(status)));
     const stored = await storedWithPrefix(kind.idPrefix);
-    report.kinds.push({ name: kind.name, sent, statuses, ok, stored, storedOk: kind.stored ? stored === sent : stored === 0 });
+    report.kinds.push({
+      name: kind.name,
+      sent,
+      statuses,
+      ok,
+      stored,
+      storedOk: kind.stored ? stored === sent : stored === 0,
+    });
   }
   report.not4xx = result.answers.filter((answer) => answer.status < 400 || answer.status >= 500).length;
   return report;

@@ -16,7 +16,12 @@ pool.on("error", () => {});
 const stripe = new Stripe("sk_test_unused");
 const MAX_BODY_BYTES = 1024 * 1024;
 
-type Subscription = { id: string; customer: string; status: string; items: { data: Array<{ price: { lookup_key: string | null } }> } };
+type Subscription = {
+  id: string;
+  customer: string;
+  status: string;
+  items: { data: Array<{ price: { lookup_key: string | null } }> };
+};
 
 function reply(res: http.ServerResponse, status: number, body: object) {
   const json = JSON.stringify(body);
@@ -49,12 +54,18 @@ async function handle(payload: string, signature: string): Promise<[number, obje
       `UPDATE users SET tier_id = (SELECT tier_id FROM subscription_tier_price WHERE lookup_key = $2),
               stripe_subscription_id = $3, subscription_status = $4, subscription_synced_at = $5
         WHERE stripe_customer_id = $1 AND (subscription_synced_at IS NULL OR subscription_synced_at < $5)`,
-      [subscription.customer, subscription.items.data[0]?.price.lookup_key ?? null, subscription.id, subscription.status, new Date(event.created * 1000)],
+      [
+        subscription.customer,
+        subscription.items.data[0]?.price.lookup_key ?? null,
+        subscription.id,
+        subscription.status,
+        new Date(event.created * 1000),
+      ],
     );
-    await client.query(`UPDATE stripe_events SET status = $2::stripe_event_status, processed_at = now() WHERE id = $1`, [
-      row.id,
-      updated.rowCount ? "processed" : "stale",
-    ]);
+    await client.query(
+      `UPDATE stripe_events SET status = $2::stripe_event_status, processed_at = now() WHERE id = $1`,
+      [row.id, updated.rowCount ? "processed" : "stale"],
+    );
     await client.query("COMMIT");
     return [200, { received: true }];
   } catch (error) {

@@ -39,7 +39,8 @@ export async function createBenchDatabase(
   const name = `tierdesk_bench_${label}_${randomBytes(4).toString("hex")}`;
   await onServer(serverUrl, (client) => client.query(`CREATE DATABASE "${name}"`));
   const url = withDatabase(serverUrl, name);
-  const drop = () => onServer(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {});
+  const drop = () =>
+    onServer(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {});
   try {
     await onServer(url, (client) => applyMigrations(pgRunner(client)));
     const db = postgresDatabase(url, 2);

@@ -61,7 +61,9 @@ function run(bin: string, args: string[]) {
 function runAsync(bin: string, args: string[]): Promise<void> {
   const [file, argv] = command(bin, args);
   return new Promise((resolve, reject) =>
-    execFile(file, argv, (error, _stdout, stderr) => (error ? reject(new Error(`${bin}: ${stderr || error.message}`)) : resolve())),
+    execFile(file, argv, (error, _stdout, stderr) =>
+      error ? reject(new Error(`${bin}: ${stderr || error.message}`)) : resolve(),
+    ),
   );
 }
 
@@ -73,7 +75,12 @@ export async function startPrivatePostgres(settings: Record<string, string> = {}
   if (asRoot) execFileSync("chown", ["postgres", dataDir]);
   const port = await freePort();
   run(path.join(bin, "initdb"), ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
-  const options = Object.entries({ port: String(port), listen_addresses: "127.0.0.1", unix_socket_directories: dataDir, ...settings })
+  const options = Object.entries({
+    port: String(port),
+    listen_addresses: "127.0.0.1",
+    unix_socket_directories: dataDir,
+    ...settings,
+  })
     .map(([name, value]) => `-c ${name}=${value}`)
     .join(" ");
   const pgCtl = path.join(bin, "pg_ctl");
@@ -83,7 +90,18 @@ export async function startPrivatePostgres(settings: Record<string, string> = {}
     port,
     dataDir,
     async start() {
-      await runAsync(pgCtl, ["-D", dataDir, "-o", options, "-l", path.join(dataDir, "server.log"), "-w", "-t", "30", "start"]);
+      await runAsync(pgCtl, [
+        "-D",
+        dataDir,
+        "-o",
+        options,
+        "-l",
+        path.join(dataDir, "server.log"),
+        "-w",
+        "-t",
+        "30",
+        "start",
+      ]);
       running = true;
     },
     async stop() {

@@ -107,7 +107,17 @@ export async function spawnServer({
   for (;;) {
     const port = portPattern.exec(output())?.[1];
     if (port) {
-      return { name, pid, spawnedAt, origin: `http://127.0.0.1:${port}`, peakRssMiB, rssMiB: () => procStatusMiB(pid, "VmRSS"), output, alive, stop };
+      return {
+        name,
+        pid,
+        spawnedAt,
+        origin: `http://127.0.0.1:${port}`,
+        peakRssMiB,
+        rssMiB: () => procStatusMiB(pid, "VmRSS"),
+        output,
+        alive,
+        stop,
+      };
     }
     if (!alive()) throw new Error(`${name} exited before listening:\n${output().slice(-4000)}`);
     if (Date.now() > deadline) {
@@ -163,7 +173,8 @@ export function startApp({
 /** `npm run build` (the Remix production build the app serves), unless the bench was told to skip it. */
 export function buildApp(skip: boolean) {
   if (skip) {
-    if (!fs.existsSync(path.join(ROOT, "build/index.js"))) throw new Error("No build/index.js: run without --skip-build.");
+    if (!fs.existsSync(path.join(ROOT, "build/index.js")))
+      throw new Error("No build/index.js: run without --skip-build.");
     return;
   }
   process.stdout.write("Building (npm run build)… ");

@@ -18,7 +18,9 @@ export async function describeMachine(databaseUrl: string): Promise<string> {
     await client.end().catch(() => {});
   }
   const load = os.loadavg()[0]!.toFixed(1);
-  const distro = fs.existsSync("/etc/debian_version") ? ` Debian ${fs.readFileSync("/etc/debian_version", "utf8").trim()},` : "";
+  const distro = fs.existsSync("/etc/debian_version")
+    ? ` Debian ${fs.readFileSync("/etc/debian_version", "utf8").trim()},`
+    : "";
   return `${cpu}, ${os.cpus().length} cores, ${memory},${distro} Linux ${os.release()}, Node ${process.versions.node}, ${postgres}; load average ${load} at start`;
 }
 

@@ -37,7 +37,9 @@ async function emulatorPrices(emulatorUrl: string): Promise<Price[]> {
 
 function asList(value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
-  return (Array.isArray(value) ? value : typeof value === "object" && value ? Object.values(value) : [value]).map(String);
+  return (Array.isArray(value) ? value : typeof value === "object" && value ? Object.values(value) : [value]).map(
+    String,
+  );
 }
 
 export async function startStripeProxy(emulatorUrl: string): Promise<StripeProxy> {
