@@ -445,3 +445,61 @@ describe("overview", () => {
     await prisma().stripeEvent.delete({ where: { id: failed.id } });
   });
 });
+
+describe("Stripe calls of /admin/tiers", () => {
+  // A counting proxy in front of the emulator: every request the app's Stripe client makes passes here.
+  async function countingProxy(target: string) {
+    const { createServer, request } = await import("node:http");
+    const calls: string[] = [];
+    const server = createServer((req, res) => {
+      calls.push(`${req.method} ${req.url?.split("?")[0]}`);
+      const upstream = request(
+        new URL(req.url ?? "/", target),
+        { method: req.method, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    return {
+      url: `http://127.0.0.1:${port}`,
+      calls,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  it("makes one Stripe call cold for the 4 demo keys (and the panel), none warm", async () => {
+    // Only the demo's Stripe tiers: 4 lookup keys.
+    await prisma().subscriptionTierPrice.deleteMany({ where: { tier: { key: { notIn: ["hobbyist", "pro"] } } } });
+    await prisma().subscriptionTierPrice.deleteMany({ where: { lookupKey: "agency_monthly" } });
+    const keys = await prisma().subscriptionTierPrice.findMany({ select: { lookupKey: true } });
+    expect(keys.map((k) => k.lookupKey).sort()).toEqual([
+      "hobbyist_monthly",
+      "hobbyist_yearly",
+      "pro_monthly",
+      "pro_yearly",
+    ]);
+    const { stripeConnection } = await import("../../app/billing/stripe.server.ts");
+    const proxy = await countingProxy(stripeConnection().apiBase ?? "");
+    try {
+      await withStripeConnection({ apiBase: proxy.url }, async () => {
+        invalidatePriceCache();
+        const cold = await settle(() => tiersRoute.loader(routeArgs(getRequest("/admin/tiers", admin))));
+        expect(cold.status).toBe(200);
+        const data = await cold.json();
+        expect(data.rows.find((row: { key: string }) => row.key === "pro").health).toEqual({ state: "valid" });
+        expect(proxy.calls).toEqual(["GET /v1/prices"]);
+        const warm = await settle(() => tiersRoute.loader(routeArgs(getRequest("/admin/tiers", admin))));
+        expect(warm.status).toBe(200);
+        expect(proxy.calls).toHaveLength(1);
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+});
