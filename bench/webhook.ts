@@ -149,7 +149,6 @@ async function main() {
       await countRoundTrips(db.url);
       return;
     }
-    const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), "tierdesk-bench-profile-"));
     const app = await startApp({ databaseUrl: db.url, env: { DATABASE_POOL_SIZE: poolSize } });
     started.push(app);
     const baseline = await startBaseline(db.url);
@@ -276,6 +275,7 @@ async function main() {
     }
 
     if (options.profile) {
+      const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), "tierdesk-bench-profile-"));
       await app.stop();
       const profiled = await startApp({
         name: "tierdesk-profiled",

@@ -89,13 +89,25 @@ function toSql(query: TemplateStringsArray | Prisma.Sql, values: unknown[]): Pri
   return query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
 }
 
-/** A string constant as node-postgres' escapeLiteral writes it (E'…' with doubled backslashes when it has any). */
+/** A string constant, escaped by node-postgres itself. */
 function quote(text: string): string {
-  const quoted = text.replace(/'/g, "''");
-  return text.includes("\\") ? ` E'${quoted.replace(/\\/g, "\\\\")}'` : `'${quoted}'`;
+  return pg.escapeLiteral(text);
 }
 
-/** A value written into SQL text, for statements that travel with BEGIN or COMMIT (which take no parameters). */
+/** Whether `literal` can write the value into SQL text. */
+function writable(value: unknown): boolean {
+  return (
+    value === null ||
+    value === undefined ||
+    typeof value === "string" ||
+    typeof value === "bigint" ||
+    typeof value === "boolean" ||
+    (typeof value === "number" && Number.isFinite(value)) ||
+    value instanceof Date
+  );
+}
+
+/** A value written into SQL text (an EXECUTE's parameter, a statement written out), where no parameter can go. */
 function literal(value: unknown): string {
   if (value === null || value === undefined) return "NULL";
   if (typeof value === "string") return quote(value);
@@ -114,6 +126,17 @@ function inline(sql: Prisma.Sql): string {
   let text = sql.strings[0] ?? "";
   sql.values.forEach((value, i) => (text += literal(value) + (sql.strings[i + 1] ?? "")));
   return text;
+}
+
+// Statements prepared on each connection so far, by this path or by the Prisma transactions on it. One
+// of those can travel with BEGIN or COMMIT as `EXECUTE name(…)`, planned once per connection; any other
+// is prepared on its own round trip first (once per connection), then travels too.
+const preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
+
+function preparedStatements(client: pg.PoolClient): Set<string> {
+  let names = preparedOn.get(client);
+  if (!names) preparedOn.set(client, (names = new Set()));
+  return names;
 }
 
 /** A statement: tagged SQL (`sql`, which can also be written out with BEGIN), or text with $1… placeholders. */
@@ -193,15 +216,38 @@ class PgTransaction {
     this.#atCommit.push(query);
   }
 
-  async #run({ text, values, sql }: Statement): Promise<pg.QueryResult> {
+  /**
+   * `sql` as SQL text to send with BEGIN or COMMIT: `EXECUTE` of its prepared statement, or written out
+   * when it can have none (past the cap); null when it goes on its own round trip (to be prepared first,
+   * or with values only a parameter can carry).
+   */
+  #travelling(sql: Prisma.Sql): string | null {
+    // Arrays, objects and buffers go as parameters: the statement then takes a round trip of its own.
+    if (!sql.values.every(writable)) return null;
+    const name = statementName(sql.text);
+    if (!name) return inline(sql);
+    if (!preparedStatements(this.#client).has(name)) return null;
+    return sql.values.length ? `EXECUTE ${name}(${sql.values.map(literal).join(", ")})` : `EXECUTE ${name}`;
+  }
+
+  /** Runs one statement as a prepared statement (when it has a name), recording that it is now prepared. */
+  async #prepared({ text, values, sql }: Statement): Promise<pg.QueryResult> {
+    const name = sql ? statementName(text) : undefined;
+    const result = await this.#client.query({ name, text, values, types: typeParsers });
+    if (name) preparedStatements(this.#client).add(name);
+    return result;
+  }
+
+  async #run(statement: Statement): Promise<pg.QueryResult> {
     if (this.#closed) throw closedError();
     this.#running++;
     try {
-      if (!this.#begun && sql) {
+      const travelling = !this.#begun && statement.sql ? this.#travelling(statement.sql) : null;
+      if (travelling) {
         this.#begun = true;
         // BEGIN travels with the first statement: one simple-protocol query of two statements.
         const results = (await this.#client.query({
-          text: `BEGIN;\n${inline(sql)}`,
+          text: `BEGIN;\n${travelling}`,
           types: typeParsers,
         })) as unknown as pg.QueryResult[];
         return results[1]!;
@@ -210,12 +256,7 @@ class PgTransaction {
         this.#begun = true;
         await this.#client.query("BEGIN");
       }
-      return await this.#client.query({
-        name: sql ? statementName(text) : undefined,
-        text,
-        values,
-        types: typeParsers,
-      });
+      return await this.#prepared(statement);
     } finally {
       this.#running--;
       if (this.#closed && !this.#running && !this.#released) void this.rollback();
@@ -237,7 +278,9 @@ class PgTransaction {
       }
       this.#running++;
       try {
-        return await client.query(config);
+        const result = await client.query(config);
+        if (config.name) preparedStatements(client).add(config.name);
+        return result;
       } finally {
         this.#running--;
       }
@@ -282,10 +325,21 @@ class PgTransaction {
     await this.#prisma?.finish();
     this.#closed = true;
     if (!this.#begun && !this.#atCommit.length) return this.#release(); // nothing ran: nothing to commit
-    const statements = [...(this.#begun ? [] : ["BEGIN"]), ...this.#atCommit.map(inline), "COMMIT"];
+    // In order; any statement not prepared on this connection yet goes on its own, the rest with COMMIT.
+    // If one fails, PostgreSQL skips the rest of its query, COMMIT included: the caller rolls back.
+    let travelling: string[] = this.#begun ? [] : ["BEGIN"];
     this.#begun = true;
-    // If a statement fails, PostgreSQL skips the rest of the query, COMMIT included: the caller rolls back.
-    await this.#client.query(statements.join(";\n"));
+    for (const sql of this.#atCommit) {
+      const text = this.#travelling(sql);
+      if (text) {
+        travelling.push(text);
+        continue;
+      }
+      if (travelling.length) await this.#client.query(travelling.join(";\n"));
+      travelling = [];
+      await this.#prepared({ text: sql.text, values: sql.values, sql });
+    }
+    await this.#client.query([...travelling, "COMMIT"].join(";\n"));
     this.#release();
   }
 

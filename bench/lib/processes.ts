@@ -82,7 +82,15 @@ export async function spawnServer({
     stdio: ["ignore", fd, fd],
   });
   fs.closeSync(fd);
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let stopping = false;
+  let crashed = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      crashed = !stopping;
+      if (crashed) console.error(`${name} exited unexpectedly; its output: ${logFile}`);
+      resolve();
+    }),
+  );
   const output = () => fs.readFileSync(logFile, "utf8");
   const alive = () => child.exitCode === null && child.signalCode === null;
   const pid = child.pid!;
@@ -93,14 +101,18 @@ export async function spawnServer({
     return lastPeak;
   };
   const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
-    if (!alive()) return;
-    peakRssMiB();
-    child.kill(signal);
-    await Promise.race([exited, sleep(15_000)]);
+    stopping = true;
     if (alive()) {
-      child.kill("SIGKILL");
-      await exited;
+      peakRssMiB();
+      child.kill(signal);
+      await Promise.race([exited, sleep(15_000)]);
+      if (alive()) {
+        child.kill("SIGKILL");
+        await exited;
+      }
     }
+    // Its log is kept only when it ended on its own (a crash to look into).
+    if (!crashed) fs.rmSync(path.dirname(logFile), { recursive: true, force: true });
   };
 
   const deadline = Date.now() + timeoutMs;
@@ -121,8 +133,9 @@ export async function spawnServer({
     }
     if (!alive()) throw new Error(`${name} exited before listening:\n${output().slice(-4000)}`);
     if (Date.now() > deadline) {
+      const seen = output();
       await stop("SIGKILL");
-      throw new Error(`${name} did not listen within ${timeoutMs} ms:\n${output().slice(-4000)}`);
+      throw new Error(`${name} did not listen within ${timeoutMs} ms:\n${seen.slice(-4000)}`);
     }
     await sleep(50);
   }

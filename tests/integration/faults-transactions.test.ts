@@ -99,6 +99,22 @@ describe("inTransaction", () => {
     await inTransaction(async (tx) => expect(await tx.$queryRaw`SELECT 1 AS one`).toEqual([{ one: 1 }]));
   });
 
+  it("sends values only a parameter can carry (arrays) first or last in a transaction", async () => {
+    const [first, second] = [email(), email()];
+    await inTransaction(async (tx) => {
+      await tx.$executeRaw`INSERT INTO users (email, password_hash) SELECT unnest(${[first, second]}::text[]), 'x'`;
+      await executeAtCommit(tx, Prisma.sql`UPDATE users SET role = 'support' WHERE email = ANY(${[first]}::text[])`);
+    });
+    const users = await prisma().user.findMany({
+      where: { email: { in: [first, second] } },
+      orderBy: { email: "asc" },
+    });
+    expect(users.map((user) => [user.email, user.role])).toEqual([
+      [first, "support"],
+      [second, "customer"],
+    ]);
+  });
+
   it("refuses tagged SQL once the transaction has ended, rather than run it outside it", async () => {
     let escaped: Tx | undefined;
     await inTransaction(async (tx) => {
