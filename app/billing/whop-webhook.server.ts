@@ -8,7 +8,6 @@
 // Tierdesk cannot read is stored as failed and answered 400. Returns typed outcomes; the route maps
 // them to HTTP.
 import { z } from "zod";
-import type { StripeEvent } from "~/generated/prisma/client.ts";
 import {
   type AttemptSource,
   claimStoredEvent,
@@ -16,6 +15,7 @@ import {
   type FinishedStatus,
   finishEvent,
   type NewStripeEvent,
+  type StripeEvent,
   storeAndClaimEvent,
   storeFailedEvent,
 } from "~/models/stripe-event.server.ts";

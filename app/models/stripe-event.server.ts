@@ -9,7 +9,7 @@ import { prisma } from "~/utils/db.server.ts";
 import { Prisma } from "~/generated/prisma/client.ts";
 import { type Db, executeAtCommit } from "./transaction.server.ts";
 
-export type { StripeEventStatus } from "~/generated/prisma/client.ts";
+export type { StripeEvent, StripeEventStatus } from "~/generated/prisma/client.ts";
 
 export const MAX_STORED_PAYLOAD_BYTES = 16 * 1024;
 const MAX_STORED_ERROR_CHARS = 4000;
