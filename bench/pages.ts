@@ -1,7 +1,7 @@
 // Pages against a distant Stripe: the production app, its Stripe 200 ms away (a delaying proxy in
 // front of the emulator, bench/lib/stripe-proxy.ts), /pricing (anonymous), /admin/tiers (admin) and
-// /account (a subscribed customer), with 3, 12 and 40 lookup keys on the tiers, cold (price caches
-// dropped by a signed price.updated webhook) and warm. Stripe calls are counted at the proxy. The
+// /account (a subscribed customer), with 3, 12 and 40 lookup keys on the tiers, cold (caches dropped
+// by signed price.updated and customer.subscription.updated webhooks) and warm. Stripe calls are counted at the proxy. The
 // baseline, measured in the same run, is one round trip to Stripe through the same proxy.
 // Then Stripe down (connections reset) and 5 s slow: every page must still answer in about 3 s, with
 // its fallback marked.
@@ -83,14 +83,13 @@ async function signIn(app: RunningProcess, email: string): Promise<string> {
   return cookie;
 }
 
-/** Drops the app's price caches the way Stripe does: a signed price.updated webhook. */
-async function dropPriceCaches(app: RunningProcess) {
+async function sendSignedEvent(app: RunningProcess, type: string, object: object, created: number) {
   const payload = JSON.stringify({
     id: `evt_bench_cache_${Date.now()}_${Math.random().toString(36).slice(2)}`,
     object: "event",
-    type: "price.updated",
-    created: Math.floor(Date.now() / 1000),
-    data: { object: { id: "price_bench", object: "price" } },
+    type,
+    created,
+    data: { object },
   });
   const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
   const response = await fetch(`${app.origin}/api/stripe/webhook`, {
@@ -98,8 +97,18 @@ async function dropPriceCaches(app: RunningProcess) {
     headers: { "Content-Type": "application/json", "Stripe-Signature": signature },
     body: payload,
   });
-  if (response.status !== 200)
-    throw new Error(`price.updated webhook: HTTP ${response.status} ${await response.text()}`);
+  if (response.status !== 200) throw new Error(`${type} webhook: HTTP ${response.status} ${await response.text()}`);
+}
+
+let lastEventCreated = Math.floor(Date.now() / 1000);
+/**
+ * Drops the app's caches the way Stripe does: a signed price.updated webhook (the price caches) and a
+ * newer customer.subscription.updated for the customer's subscription (its cached details).
+ */
+async function dropCaches(app: RunningProcess, subscription: { id: string }) {
+  const created = (lastEventCreated = Math.max(lastEventCreated + 1, Math.floor(Date.now() / 1000)));
+  await sendSignedEvent(app, "price.updated", { id: "price_bench", object: "price" }, created);
+  await sendSignedEvent(app, "customer.subscription.updated", subscription, created);
 }
 
 /** The tiers' lookup keys: the emulator's own four first, then synthetic ones, split between Hobbyist and Pro. */
@@ -197,7 +206,7 @@ async function main() {
         const warm: Visit[] = [];
         const warmLoader: Visit[] = [];
         for (let i = 0; i < repeat; i++) {
-          await dropPriceCaches(app);
+          await dropCaches(app, subscription);
           cold.push(await visit(app, proxy, page.path, cookieFor(page.as)));
           warm.push(await visit(app, proxy, page.path, cookieFor(page.as)));
           warmLoader.push(await visit(app, proxy, page.data, cookieFor(page.as)));
@@ -247,7 +256,7 @@ async function main() {
     ] as const) {
       for (const page of PAGES) {
         proxy.setMode({ delayMs: 0 });
-        await dropPriceCaches(app);
+        await dropCaches(app, subscription);
         proxy.setMode(mode);
         const result = await visit(app, proxy, page.path, cookieFor(page.as));
         const marked = result.body.includes(page.fallback);

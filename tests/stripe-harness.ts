@@ -4,6 +4,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll } from "vitest";
 import { invalidatePriceCache } from "../app/billing/prices.server.ts";
+import { clearSubscriptionDetailsCache } from "../app/billing/subscription-details.server.ts";
 import { type StripeConnection, stripeConnection, useStripeConnection } from "../app/billing/stripe.server.ts";
 import * as webhookRoute from "../app/routes/api.stripe.webhook.ts";
 import { startStripeEmulator, type StripeEmulator } from "../stripe-emulator/emulator.ts";
@@ -53,6 +54,7 @@ export function useStripeEmulator(): StripeHarness {
       webhookSecrets: [TEST_WEBHOOK_SECRET],
     });
     invalidatePriceCache();
+    clearSubscriptionDetailsCache();
   });
   afterAll(async () => {
     await harness.emulator?.close();
@@ -71,4 +73,28 @@ export async function withStripeConnection<T>(change: Partial<StripeConnection>,
   } finally {
     useStripeConnection(before);
   }
+}
+
+/** A proxy in front of the emulator that records every request the app's Stripe client makes ("GET /v1/prices"). */
+export async function countingStripeProxy(target: string) {
+  const calls: string[] = [];
+  const server = http.createServer((req, res) => {
+    calls.push(`${req.method} ${req.url?.split("?")[0]}`);
+    const upstream = http.request(
+      new URL(req.url ?? "/", target),
+      { method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    calls,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -9,7 +9,7 @@ import type { User } from "~/models/user.server.ts";
 import { config } from "~/utils/config.server.ts";
 import { isCustomerGone, isMissingCustomerError, unlinkMissingCustomer } from "./customer-link.server.ts";
 import { lookupPrices } from "./prices.server.ts";
-import { fetchSubscriptionDetails } from "./subscription-details.server.ts";
+import { fetchSubscriptionDetails, forgetSubscriptionDetails } from "./subscription-details.server.ts";
 import { isLiveSubscriptionStatus, isLiveWhopStatus, USER_ID_METADATA_KEY } from "./rules.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { BillingDisabledError, billingMode, describeStripeError, getStripe } from "./stripe.server.ts";
@@ -175,6 +175,8 @@ async function portalUrl(user: User, origin: string): Promise<string> {
       customer: user.stripeCustomerId,
       return_url: `${origin}/account`,
     });
+    // The customer may change the subscription there: the first page after their return asks Stripe.
+    forgetSubscriptionDetails(user.stripeSubscriptionId);
     return session.url;
   } catch (error) {
     if (isMissingCustomerError(error)) return customerGone(user.stripeCustomerId, "opening the customer portal");
@@ -234,6 +236,7 @@ async function planSwitchUrl(user: User, lookupKey: string, origin: string): Pro
         after_completion: { type: "redirect", redirect: { return_url: `${origin}/account?plan=changed` } },
       },
     });
+    forgetSubscriptionDetails(stripeSubscriptionId);
     return session.url;
   } catch (error) {
     if (isMissingCustomerError(error)) return customerGone(stripeCustomerId, "switching plan");

@@ -1,15 +1,19 @@
-// /account as the customer sees it: plan, price and interval (Stripe's, through the cached price
-// lookup /pricing uses), the subscription's state in words with its date, what the plan includes,
+// /account as the customer sees it: plan, price and interval (Stripe's: the price on the
+// subscription's item), the subscription's state in words with its date, what the plan includes,
 // and the one next action that fits: resume, update the payment method, change plan, subscribe.
 // Also "Resume": a subscription set to cancel at period end goes on renewing.
 import Stripe from "stripe";
 import type { User } from "~/models/user.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { getEntitlements } from "./entitlements.server.ts";
-import { formatAmount, formatInterval, lookupPrices } from "./prices.server.ts";
+import { formatAmount, formatInterval } from "./prices.server.ts";
 import { FREE_TIER_KEY, isLiveSubscriptionStatus } from "./rules.ts";
 import { billingMode, describeStripeError, getStripe } from "./stripe.server.ts";
-import { fetchSubscriptionDetails, type SubscriptionDetails } from "./subscription-details.server.ts";
+import {
+  forgetSubscriptionDetails,
+  subscriptionDetailsFor,
+  type SubscriptionDetails,
+} from "./subscription-details.server.ts";
 
 export type NextAction =
   /** Set to cancel at period end: undo that before the date. */
@@ -53,24 +57,13 @@ function perInterval(interval: string) {
   return /^\d/.test(interval) ? `every ${interval}` : `per ${interval}`;
 }
 
-async function livePriceOf(details: SubscriptionDetails | null): Promise<AccountView["price"]> {
+/** The price the customer pays: the one on the subscription's item, as Stripe returned it (a
+ * price's amount and interval never change in Stripe, so no second lookup is needed). */
+function livePriceOf(details: SubscriptionDetails | null): AccountView["price"] {
   const item = details?.item;
-  if (!item) return null;
-  // The same cached lookup as /pricing; the subscription's own price when Stripe's catalogue cannot be asked.
-  const lookup = item.lookupKey ? await lookupPrices([item.lookupKey]) : null;
-  const live = item.lookupKey ? lookup?.found.get(item.lookupKey) : undefined;
-  const price =
-    live && live.id === item.priceId
-      ? live
-      : {
-          unitAmount: item.unitAmount,
-          currency: item.currency,
-          interval: item.interval,
-          intervalCount: item.intervalCount,
-        };
-  if (price.unitAmount === null) return null;
-  const amount = formatAmount(price.unitAmount, price.currency);
-  const interval = formatInterval(price);
+  if (!item || item.unitAmount === null) return null;
+  const amount = formatAmount(item.unitAmount, item.currency);
+  const interval = formatInterval(item);
   return { amount, interval, label: `${amount} ${perInterval(interval)}` };
 }
 
@@ -105,13 +98,13 @@ function nextActionFor(
   }
 }
 
-/** Everything /account shows: the database's plan, Stripe's price and dates (one subscription read). */
+/** Everything /account shows: the database's plan, Stripe's price and dates (one subscription read, cached). */
 export async function accountView(user: User): Promise<AccountView> {
   const billing = billingMode() !== "disabled";
   const subscriptionId = billing ? user.stripeSubscriptionId : null;
   const [entitlements, details] = await Promise.all([
     getEntitlements(user),
-    subscriptionId ? fetchSubscriptionDetails(subscriptionId) : Promise.resolve(null),
+    subscriptionId ? subscriptionDetailsFor(user) : Promise.resolve(null),
   ]);
   const live = isLiveSubscriptionStatus(user.subscriptionStatus);
   const planKey = entitlements.tier?.key ?? null;
@@ -121,7 +114,7 @@ export async function accountView(user: User): Promise<AccountView> {
   return {
     email: user.email,
     plan: { key: planKey, name: entitlements.tier?.name ?? "Free", exempt },
-    price: live ? await livePriceOf(details) : null,
+    price: live ? livePriceOf(details) : null,
     state,
     stripeUnavailable: Boolean(subscriptionId) && details === null,
     includes: entitlements.permissionDetails.map(({ name, description }) => ({
@@ -142,6 +135,7 @@ export async function resumeSubscription(user: User): Promise<ResumeOutcome> {
   }
   try {
     await getStripe().subscriptions.update(user.stripeSubscriptionId, { cancel_at_period_end: false });
+    forgetSubscriptionDetails(user.stripeSubscriptionId);
     return { ok: true };
   } catch (error) {
     logger.warn({ stripe: describeStripeError(error) }, "resuming a subscription failed");

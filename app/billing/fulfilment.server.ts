@@ -155,7 +155,7 @@ export async function applySubscription(
 
   // One paid tier at a time: a Whop membership may hold the tier (docs/decisions/006).
   const startedAt = subscription.start_date ? new Date(subscription.start_date * 1000) : null;
-  const { change, note } = await reconcileStripeChange(tx, user.id, plan.change, startedAt);
+  const { change, note } = await reconcileStripeChange(tx, user, plan.change, startedAt);
   try {
     await updateBillingUser(tx, user.id, {
       ...change,
@@ -234,7 +234,7 @@ export async function applyNoSubscription(tx: Tx, userId: number, observedAt: Da
   if (freshness(observedAt, user.subscriptionSyncedAt, { finalInItsSecond: true }) === "stale") {
     return { result: "stale", userId, detail: "a newer state was applied meanwhile" };
   }
-  const { change, note } = await reconcileStripeChange(tx, user.id, plan.change, null);
+  const { change, note } = await reconcileStripeChange(tx, user, plan.change, null);
   await updateBillingUser(tx, user.id, { ...change, subscriptionSyncedAt: observedAt });
   return { result: "applied", userId, detail: note ? `${plan.detail}; ${note}` : plan.detail };
 }

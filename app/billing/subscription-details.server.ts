@@ -1,8 +1,11 @@
 // A subscription as customers see it (plan price, dates, cancellation), asked of Stripe: never
-// stored here. One `subscriptions.retrieve` per page, bounded by a deadline.
+// stored in the database. One `subscriptions.retrieve`, bounded by a deadline; customer pages keep
+// the answer briefly in process, keyed by the user's last applied webhook (see `subscriptionDetailsFor`).
 import type Stripe from "stripe";
+import type { User } from "~/models/user.server.ts";
 import { withDeadline } from "~/utils/deadline.ts";
 import { logger } from "~/utils/logger.server.ts";
+import { singleton } from "~/utils/singleton.server.ts";
 import { describeStripeError, getStripe } from "./stripe.server.ts";
 
 export type SubscriptionDates = {
@@ -106,4 +109,54 @@ export async function fetchSubscriptionDetails(
     logger.warn({ subscriptionId, stripe: describeStripeError(error) }, "could not read the subscription from Stripe");
     return null;
   }
+}
+
+// Customer pages (/account, /pricing) ask for the subscription on every visit; a page must not wait a
+// Stripe round trip each time. An entry is keyed by the subscription and the user's `billingVersion`,
+// which every applied webhook increments: once any instance applies a change (a cancellation, a
+// renewal, a plan switch), every instance misses and asks Stripe again. The TTL bounds what an
+// instance could show otherwise (a change whose webhook is still on its way).
+const DETAILS_TTL_MS = 5 * 60_000;
+const DETAILS_MAX_ENTRIES = 10_000;
+type DetailsEntry = { key: string; details: SubscriptionDetails; expiresAt: number };
+const detailsCache = singleton("subscription-details-cache", () => new Map<string, DetailsEntry>());
+
+type SubscribedUser = Pick<User, "stripeSubscriptionId" | "billingVersion">;
+
+const cacheKeyOf = (user: SubscribedUser) => `${user.stripeSubscriptionId}#${user.billingVersion}`;
+
+/**
+ * The user's subscription as customers see it: from this process' cache while no newer webhook has
+ * been applied to the user, else one `subscriptions.retrieve`. Null when Stripe cannot tell us quickly
+ * (nothing is cached then). Decisions that act on Stripe (plan switches) read it fresh instead.
+ */
+export async function subscriptionDetailsFor(
+  user: SubscribedUser,
+  deadlineMs = 2_500,
+): Promise<SubscriptionDetails | null> {
+  const subscriptionId = user.stripeSubscriptionId;
+  if (!subscriptionId) return null;
+  const key = cacheKeyOf(user);
+  const cached = detailsCache.get(subscriptionId);
+  if (cached && cached.key === key && cached.expiresAt > Date.now()) return cached.details;
+  const details = await fetchSubscriptionDetails(subscriptionId, deadlineMs);
+  if (details) {
+    detailsCache.delete(subscriptionId); // re-inserted last: the oldest entries go first when full
+    detailsCache.set(subscriptionId, { key, details, expiresAt: Date.now() + DETAILS_TTL_MS });
+    if (detailsCache.size > DETAILS_MAX_ENTRIES) {
+      const oldest = detailsCache.keys().next().value;
+      if (oldest !== undefined) detailsCache.delete(oldest);
+    }
+  }
+  return details;
+}
+
+/** Forgets a subscription this process changed itself (resume), before its webhook arrives. */
+export function forgetSubscriptionDetails(subscriptionId: string | null | undefined) {
+  if (subscriptionId) detailsCache.delete(subscriptionId);
+}
+
+/** Drops every cached subscription (tests, and after Stripe's test clock or emulator reset). */
+export function clearSubscriptionDetailsCache() {
+  detailsCache.clear();
 }

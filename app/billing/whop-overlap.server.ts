@@ -1,13 +1,19 @@
 // One paid tier at a time, whichever provider charges for it (docs/decisions/006). Stripe's
 // fulfilment asks this module before it writes a change to the stored tier: a Stripe subscription
 // takes the tier unless a newer live Whop membership holds it, and a lapsed Stripe subscription only
-// takes away a tier Stripe granted, falling back to a live Whop membership's tier. Runs in the
-// caller's transaction, on the user it already locked.
-import { findWhopTier, readWhopBillingUser, updateWhopBillingUser } from "~/models/whop.server.ts";
+// takes away a tier Stripe granted, falling back to a live Whop membership's tier. It works on the
+// user's row as the caller locked it, and returns the whole write: the caller makes it in one UPDATE.
+import type { PaymentProvider } from "~/models/whop.server.ts";
+import { findWhopTier } from "~/models/whop.server.ts";
 import type { Tx } from "~/models/transaction.server.ts";
+import type { BillingUser } from "~/models/user.server.ts";
 import { grantDecision, revokeDecision, type UserBillingChange } from "./rules.ts";
 
-export type ReconciledChange = { change: UserBillingChange; note: string | null };
+/** A Stripe change, and which provider then granted the stored tier (when that changes). */
+export type ReconciledChange = {
+  change: UserBillingChange & { billingSource?: PaymentProvider | null; billingSince?: Date | null };
+  note: string | null;
+};
 
 function withoutTier(change: UserBillingChange): UserBillingChange {
   const { tierId: _unchanged, ...rest } = change;
@@ -15,25 +21,20 @@ function withoutTier(change: UserBillingChange): UserBillingChange {
 }
 
 /**
- * The Stripe change to write, given the user's Whop side. `startedAt` is when the subscription
- * started (its `start_date`). Also records which provider now granted the stored tier.
+ * The Stripe change to write, given the user's Whop side (`user`, as locked). `startedAt` is when
+ * the subscription started (its `start_date`). Also says which provider now granted the stored tier.
  */
 export async function reconcileStripeChange(
   tx: Tx,
-  userId: number,
+  user: BillingUser,
   change: UserBillingChange,
   startedAt: Date | null,
 ): Promise<ReconciledChange> {
   if (change.tierId === undefined) return { change, note: null };
-  const user = await readWhopBillingUser(tx, userId);
-  if (!user) return { change, note: null };
 
   if (change.tierId !== null) {
     const decision = grantDecision(user, "stripe", startedAt);
-    if (decision.take) {
-      await updateWhopBillingUser(tx, userId, { billingSource: "stripe", billingSince: startedAt });
-      return { change, note: null };
-    }
+    if (decision.take) return { change: { ...change, billingSource: "stripe", billingSince: startedAt }, note: null };
     return { change: withoutTier(change), note: `the tier stays: ${decision.reason}` };
   }
 
@@ -50,13 +51,11 @@ export async function reconcileStripeChange(
   if (decision !== "clear" && user.whopProductId) {
     const tier = await findWhopTier(tx, user.whopProductId);
     if (tier) {
-      await updateWhopBillingUser(tx, userId, { billingSource: "whop", billingSince: null });
       return {
-        change: { ...change, tierId: tier.id },
+        change: { ...change, tierId: tier.id, billingSource: "whop", billingSince: null },
         note: `back to ${tier.key}, paid by the live Whop membership ${user.whopMembershipId ?? ""}`.trim(),
       };
     }
   }
-  await updateWhopBillingUser(tx, userId, { billingSource: null, billingSince: null });
-  return { change, note: null };
+  return { change: { ...change, billingSource: null, billingSince: null }, note: null };
 }

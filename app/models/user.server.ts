@@ -1,5 +1,6 @@
 import { hash, verify } from "@node-rs/argon2";
 import { Prisma, type Role } from "~/generated/prisma/client.ts";
+import type { PaymentProvider } from "~/generated/prisma/enums.ts";
 import { prisma } from "~/utils/db.server.ts";
 import { escapeLike } from "./sql.server.ts";
 import { LOOKUP_KEY_OWNERS_VERSION, noteLookupKeyOwnersVersion } from "./tier.server.ts";
@@ -63,6 +64,14 @@ export type BillingUser = {
   stripeSubscriptionId: string | null;
   subscriptionStatus: string | null;
   subscriptionSyncedAt: Date | null;
+  // The one-paid-tier rules' facts (docs/decisions/006), read with the lock rather than after it.
+  /** The stored tier: none, an exempt one, or a paid one. */
+  tier: "none" | "exempt" | "paid";
+  billingSource: PaymentProvider | null;
+  billingSince: Date | null;
+  whopMembershipId: string | null;
+  whopMembershipStatus: string | null;
+  whopProductId: string | null;
 };
 
 /**
@@ -75,12 +84,19 @@ export async function lockBillingUser(
   tx: Db,
   by: { id: number } | { stripeCustomerId: string },
 ): Promise<BillingUser | null> {
-  const where = "id" in by ? Prisma.sql`id = ${by.id}` : Prisma.sql`stripe_customer_id = ${by.stripeCustomerId}`;
+  const where = "id" in by ? Prisma.sql`u.id = ${by.id}` : Prisma.sql`u.stripe_customer_id = ${by.stripeCustomerId}`;
   const rows = await tx.$queryRaw<Array<BillingUser & { ownersVersion: string }>>`
-    SELECT id, tier_id AS "tierId", stripe_customer_id AS "stripeCustomerId",
-           stripe_subscription_id AS "stripeSubscriptionId", subscription_status AS "subscriptionStatus",
-           subscription_synced_at AS "subscriptionSyncedAt", ${LOOKUP_KEY_OWNERS_VERSION} AS "ownersVersion"
-      FROM users WHERE ${where} FOR UPDATE`;
+    SELECT u.id, u.tier_id AS "tierId", u.stripe_customer_id AS "stripeCustomerId",
+           u.stripe_subscription_id AS "stripeSubscriptionId", u.subscription_status AS "subscriptionStatus",
+           u.subscription_synced_at AS "subscriptionSyncedAt",
+           CASE WHEN t.id IS NULL THEN 'none'
+                WHEN t.is_billing_exempt OR t.billing_provider = 'exempt' THEN 'exempt'
+                ELSE 'paid' END AS "tier",
+           u.billing_source AS "billingSource", u.billing_since AS "billingSince",
+           u.whop_membership_id AS "whopMembershipId", u.whop_membership_status AS "whopMembershipStatus",
+           u.whop_product_id AS "whopProductId", ${LOOKUP_KEY_OWNERS_VERSION} AS "ownersVersion"
+      FROM users u LEFT JOIN subscription_tier t ON t.id = u.tier_id
+     WHERE ${where} FOR UPDATE OF u`;
   const row = rows[0];
   if (!row) return null;
   const { ownersVersion, ...user } = row;
@@ -93,6 +109,9 @@ export type BillingUpdate = {
   stripeCustomerId?: string | null;
   stripeSubscriptionId?: string | null;
   subscriptionStatus?: string | null;
+  /** Which provider granted the stored tier, and since when (the one-paid-tier rules). */
+  billingSource?: PaymentProvider | null;
+  billingSince?: Date | null;
   /** The `created` time of the Stripe state applied: older events are stale from now on. */
   subscriptionSyncedAt: Date;
 };
@@ -115,7 +134,10 @@ function violatesUniqueIndex(error: unknown): boolean {
 
 /** Writes a user's billing state (one UPDATE); StripeCustomerTakenError when another user has that customer. */
 export async function updateBillingUser(tx: Db, userId: number, data: BillingUpdate) {
-  const assignments = [Prisma.sql`subscription_synced_at = ${data.subscriptionSyncedAt}`];
+  const assignments = [
+    Prisma.sql`subscription_synced_at = ${data.subscriptionSyncedAt}`,
+    Prisma.sql`billing_version = billing_version + 1`,
+  ];
   // As with Prisma's update, a field left undefined keeps its value.
   if (data.tierId !== undefined) assignments.push(Prisma.sql`tier_id = ${data.tierId}`);
   const { stripeCustomerId, stripeSubscriptionId, subscriptionStatus } = data;
@@ -123,6 +145,9 @@ export async function updateBillingUser(tx: Db, userId: number, data: BillingUpd
   if (stripeSubscriptionId !== undefined)
     assignments.push(Prisma.sql`stripe_subscription_id = ${stripeSubscriptionId}`);
   if (subscriptionStatus !== undefined) assignments.push(Prisma.sql`subscription_status = ${subscriptionStatus}`);
+  if (data.billingSource !== undefined)
+    assignments.push(Prisma.sql`billing_source = ${data.billingSource}::payment_provider`);
+  if (data.billingSince !== undefined) assignments.push(Prisma.sql`billing_since = ${data.billingSince}`);
   let updated: number;
   try {
     updated = await tx.$executeRaw`UPDATE users SET ${Prisma.join(assignments, ", ")} WHERE id = ${userId}`;

@@ -59,13 +59,6 @@ export async function lockWhopBillingUser(tx: Db, by: WhopUserKey): Promise<Whop
   return rows[0] ?? null;
 }
 
-/** The same facts, without a lock (the caller already holds it, e.g. inside Stripe's fulfilment). */
-export async function readWhopBillingUser(tx: Db, userId: number): Promise<WhopBillingUser | null> {
-  const rows = await tx.$queryRaw<WhopBillingUser[]>`
-    SELECT ${COLUMNS} FROM users u LEFT JOIN subscription_tier t ON t.id = u.tier_id WHERE u.id = ${userId}`;
-  return rows[0] ?? null;
-}
-
 export type WhopBillingUpdate = {
   tierId?: number | null;
   billingSource?: PaymentProvider | null;
@@ -105,6 +98,7 @@ export async function updateWhopBillingUser(tx: Db, userId: number, data: WhopBi
       : [Prisma.sql`${column} = ${value}`];
   });
   if (!assignments.length) return;
+  assignments.push(Prisma.sql`billing_version = billing_version + 1`);
   const updated = await tx.$executeRaw`UPDATE users SET ${Prisma.join(assignments, ", ")} WHERE id = ${userId}`;
   if (updated !== 1) throw new Error(`Tierdesk user ${userId} does not exist.`);
 }

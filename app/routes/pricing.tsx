@@ -17,7 +17,7 @@ import { getEntitlements } from "~/billing/entitlements.server.ts";
 import { lookupPrices } from "~/billing/prices.server.ts";
 import { hasValidIntegration, isLiveSubscriptionStatus, isLiveWhopStatus } from "~/billing/rules.ts";
 import { billingMode } from "~/billing/stripe.server.ts";
-import { fetchSubscriptionDetails } from "~/billing/subscription-details.server.ts";
+import { subscriptionDetailsFor } from "~/billing/subscription-details.server.ts";
 import { getWhopOffers } from "~/billing/whop-offers.server.ts";
 import { BillingErrorAlert, BillingForm, useBillingRedirect } from "~/components/billing-forms.tsx";
 import { WhopPriceList, WhopSubscribe } from "~/components/whop-offer.tsx";
@@ -35,11 +35,11 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const stripeKeys = offered.filter((t) => t.billingProvider === "stripe").flatMap((t) => t.lookupKeys);
   const subscribed = Boolean(user && isLiveSubscriptionStatus(user.subscriptionStatus));
   const subscriptionId = subscribed && billingMode() !== "disabled" ? user?.stripeSubscriptionId : null;
-  // One price lookup (cached) and, for subscribers, one subscription read: which price is theirs.
+  // One price lookup and, for subscribers, one subscription read (both cached): which price is theirs.
   const [lookup, entitlements, subscription, whopOffers] = await Promise.all([
     lookupPrices(stripeKeys),
     user ? getEntitlements(user) : Promise.resolve(null),
-    subscriptionId ? fetchSubscriptionDetails(subscriptionId) : Promise.resolve(null),
+    user && subscriptionId ? subscriptionDetailsFor(user) : Promise.resolve(null),
     getWhopOffers(offered),
   ]);
   // A live Whop membership is a subscription too: it changes plan where it was bought.

@@ -11,7 +11,7 @@ import * as newTierRoute from "../../app/routes/admin.tiers.new.tsx";
 import * as entitlementsRoute from "../../app/routes/api.me.entitlements.ts";
 import { requirePermission } from "../../app/utils/permissions.server.ts";
 import { testDb } from "../setup/database.ts";
-import { useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
+import { countingStripeProxy, useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
 import { getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
 
 useStripeEmulator();
@@ -447,32 +447,6 @@ describe("overview", () => {
 });
 
 describe("Stripe calls of /admin/tiers", () => {
-  // A counting proxy in front of the emulator: every request the app's Stripe client makes passes here.
-  async function countingProxy(target: string) {
-    const { createServer, request } = await import("node:http");
-    const calls: string[] = [];
-    const server = createServer((req, res) => {
-      calls.push(`${req.method} ${req.url?.split("?")[0]}`);
-      const upstream = request(
-        new URL(req.url ?? "/", target),
-        { method: req.method, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      req.pipe(upstream);
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const address = server.address();
-    const port = typeof address === "object" && address ? address.port : 0;
-    return {
-      url: `http://127.0.0.1:${port}`,
-      calls,
-      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-    };
-  }
-
   it("makes one Stripe call cold for the 4 demo keys (and the panel), none warm", async () => {
     // Only the demo's Stripe tiers: 4 lookup keys.
     await prisma().subscriptionTierPrice.deleteMany({ where: { tier: { key: { notIn: ["hobbyist", "pro"] } } } });
@@ -485,7 +459,7 @@ describe("Stripe calls of /admin/tiers", () => {
       "pro_yearly",
     ]);
     const { stripeConnection } = await import("../../app/billing/stripe.server.ts");
-    const proxy = await countingProxy(stripeConnection().apiBase ?? "");
+    const proxy = await countingStripeProxy(stripeConnection().apiBase ?? "");
     try {
       await withStripeConnection({ apiBase: proxy.url }, async () => {
         invalidatePriceCache();

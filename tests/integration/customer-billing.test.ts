@@ -16,7 +16,7 @@ import * as checkoutRoute from "../../app/routes/api.stripe.checkout.ts";
 import * as portalRoute from "../../app/routes/api.stripe.portal.ts";
 import * as pricingRoute from "../../app/routes/pricing.tsx";
 import { testDb } from "../setup/database.ts";
-import { useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
+import { countingStripeProxy, useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
 import { BASE_URL, formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
 
 const stripe = useStripeEmulator();
@@ -253,6 +253,34 @@ describe("/account", () => {
       state: { kind: "ended", status: "canceled" },
       nextAction: { kind: "subscribe" },
     });
+  });
+
+  it("asks Stripe once (the subscription, not its price again), then not until a webhook changes the user", async () => {
+    const { user, cookie, subscription } = await subscriber("pro_monthly");
+    const { stripeConnection } = await import("../../app/billing/stripe.server.ts");
+    const proxy = await countingStripeProxy(stripeConnection().apiBase ?? "");
+    try {
+      await withStripeConnection({ apiBase: proxy.url }, async () => {
+        expect(await account(cookie)).toMatchObject({
+          price: { label: "£29.00 per month" },
+          state: { kind: "active" },
+        });
+        expect(proxy.calls).toEqual([`GET /v1/subscriptions/${subscription.id}`]);
+        expect(await account(cookie)).toMatchObject({ state: { kind: "active" } });
+        expect(proxy.calls).toHaveLength(1);
+
+        // Cancelled elsewhere (the Stripe dashboard), often within the second of the subscription's
+        // own events: once the webhook is applied, the next visit asks Stripe again.
+        await getStripe().subscriptions.update(subscription.id, { cancel_at_period_end: true });
+        await stripe.emulator.settle();
+        expect((await stored(user.id)).billingVersion).toBeGreaterThan(user.billingVersion);
+        proxy.calls.length = 0;
+        expect(await account(cookie)).toMatchObject({ state: { kind: "ending" }, nextAction: { kind: "resume" } });
+        expect(proxy.calls).toEqual([`GET /v1/subscriptions/${subscription.id}`]);
+      });
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("a failed renewal: past due since the period started, and the next action is the payment method", async () => {

@@ -1335,6 +1335,7 @@ export const UserScalarFieldEnum = {
   stripeSubscriptionId: 'stripeSubscriptionId',
   subscriptionStatus: 'subscriptionStatus',
   subscriptionSyncedAt: 'subscriptionSyncedAt',
+  billingVersion: 'billingVersion',
   billingSource: 'billingSource',
   billingSince: 'billingSince',
   whopUserId: 'whopUserId',

@@ -135,6 +135,7 @@ export const UserScalarFieldEnum = {
   stripeSubscriptionId: 'stripeSubscriptionId',
   subscriptionStatus: 'subscriptionStatus',
   subscriptionSyncedAt: 'subscriptionSyncedAt',
+  billingVersion: 'billingVersion',
   billingSource: 'billingSource',
   billingSince: 'billingSince',
   whopUserId: 'whopUserId',

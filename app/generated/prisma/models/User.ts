@@ -29,11 +29,13 @@ export type AggregateUser = {
 export type UserAvgAggregateOutputType = {
   id: number | null
   tierId: number | null
+  billingVersion: number | null
 }
 
 export type UserSumAggregateOutputType = {
   id: number | null
   tierId: number | null
+  billingVersion: number | null
 }
 
 export type UserMinAggregateOutputType = {
@@ -46,6 +48,7 @@ export type UserMinAggregateOutputType = {
   stripeSubscriptionId: string | null
   subscriptionStatus: string | null
   subscriptionSyncedAt: Date | null
+  billingVersion: number | null
   billingSource: $Enums.PaymentProvider | null
   billingSince: Date | null
   whopUserId: string | null
@@ -68,6 +71,7 @@ export type UserMaxAggregateOutputType = {
   stripeSubscriptionId: string | null
   subscriptionStatus: string | null
   subscriptionSyncedAt: Date | null
+  billingVersion: number | null
   billingSource: $Enums.PaymentProvider | null
   billingSince: Date | null
   whopUserId: string | null
@@ -90,6 +94,7 @@ export type UserCountAggregateOutputType = {
   stripeSubscriptionId: number
   subscriptionStatus: number
   subscriptionSyncedAt: number
+  billingVersion: number
   billingSource: number
   billingSince: number
   whopUserId: number
@@ -107,11 +112,13 @@ export type UserCountAggregateOutputType = {
 export type UserAvgAggregateInputType = {
   id?: true
   tierId?: true
+  billingVersion?: true
 }
 
 export type UserSumAggregateInputType = {
   id?: true
   tierId?: true
+  billingVersion?: true
 }
 
 export type UserMinAggregateInputType = {
@@ -124,6 +131,7 @@ export type UserMinAggregateInputType = {
   stripeSubscriptionId?: true
   subscriptionStatus?: true
   subscriptionSyncedAt?: true
+  billingVersion?: true
   billingSource?: true
   billingSince?: true
   whopUserId?: true
@@ -146,6 +154,7 @@ export type UserMaxAggregateInputType = {
   stripeSubscriptionId?: true
   subscriptionStatus?: true
   subscriptionSyncedAt?: true
+  billingVersion?: true
   billingSource?: true
   billingSince?: true
   whopUserId?: true
@@ -168,6 +177,7 @@ export type UserCountAggregateInputType = {
   stripeSubscriptionId?: true
   subscriptionStatus?: true
   subscriptionSyncedAt?: true
+  billingVersion?: true
   billingSource?: true
   billingSince?: true
   whopUserId?: true
@@ -277,6 +287,7 @@ export type UserGroupByOutputType = {
   stripeSubscriptionId: string | null
   subscriptionStatus: string | null
   subscriptionSyncedAt: Date | null
+  billingVersion: number
   billingSource: $Enums.PaymentProvider | null
   billingSince: Date | null
   whopUserId: string | null
@@ -322,6 +333,7 @@ export type UserWhereInput = {
   stripeSubscriptionId?: Prisma.StringNullableFilter<"User"> | string | null
   subscriptionStatus?: Prisma.StringNullableFilter<"User"> | string | null
   subscriptionSyncedAt?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
+  billingVersion?: Prisma.IntFilter<"User"> | number
   billingSource?: Prisma.EnumPaymentProviderNullableFilter<"User"> | $Enums.PaymentProvider | null
   billingSince?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
   whopUserId?: Prisma.StringNullableFilter<"User"> | string | null
@@ -347,6 +359,7 @@ export type UserOrderByWithRelationInput = {
   stripeSubscriptionId?: Prisma.SortOrderInput | Prisma.SortOrder
   subscriptionStatus?: Prisma.SortOrderInput | Prisma.SortOrder
   subscriptionSyncedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  billingVersion?: Prisma.SortOrder
   billingSource?: Prisma.SortOrderInput | Prisma.SortOrder
   billingSince?: Prisma.SortOrderInput | Prisma.SortOrder
   whopUserId?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -375,6 +388,7 @@ export type UserWhereUniqueInput = Prisma.AtLeast<{
   stripeSubscriptionId?: Prisma.StringNullableFilter<"User"> | string | null
   subscriptionStatus?: Prisma.StringNullableFilter<"User"> | string | null
   subscriptionSyncedAt?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
+  billingVersion?: Prisma.IntFilter<"User"> | number
   billingSource?: Prisma.EnumPaymentProviderNullableFilter<"User"> | $Enums.PaymentProvider | null
   billingSince?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
   whopUserId?: Prisma.StringNullableFilter<"User"> | string | null
@@ -400,6 +414,7 @@ export type UserOrderByWithAggregationInput = {
   stripeSubscriptionId?: Prisma.SortOrderInput | Prisma.SortOrder
   subscriptionStatus?: Prisma.SortOrderInput | Prisma.SortOrder
   subscriptionSyncedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  billingVersion?: Prisma.SortOrder
   billingSource?: Prisma.SortOrderInput | Prisma.SortOrder
   billingSince?: Prisma.SortOrderInput | Prisma.SortOrder
   whopUserId?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -430,6 +445,7 @@ export type UserScalarWhereWithAggregatesInput = {
   stripeSubscriptionId?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
   subscriptionStatus?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
   subscriptionSyncedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"User"> | Date | string | null
+  billingVersion?: Prisma.IntWithAggregatesFilter<"User"> | number
   billingSource?: Prisma.EnumPaymentProviderNullableWithAggregatesFilter<"User"> | $Enums.PaymentProvider | null
   billingSince?: Prisma.DateTimeNullableWithAggregatesFilter<"User"> | Date | string | null
   whopUserId?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
@@ -450,6 +466,7 @@ export type UserCreateInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
   billingSource?: $Enums.PaymentProvider | null
   billingSince?: Date | string | null
   whopUserId?: string | null
@@ -475,6 +492,7 @@ export type UserUncheckedCreateInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
   billingSource?: $Enums.PaymentProvider | null
   billingSince?: Date | string | null
   whopUserId?: string | null
@@ -497,6 +515,7 @@ export type UserUpdateInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
   billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
   billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -522,6 +541,7 @@ export type UserUncheckedUpdateInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
   billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
   billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -546,6 +566,7 @@ export type UserCreateManyInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
   billingSource?: $Enums.PaymentProvider | null
   billingSince?: Date | string | null
   whopUserId?: string | null
@@ -566,6 +587,7 @@ export type UserUpdateManyMutationInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
   billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
   billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -588,6 +610,7 @@ export type UserUncheckedUpdateManyInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
   billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
   billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -620,6 +643,7 @@ export type UserCountOrderByAggregateInput = {
   stripeSubscriptionId?: Prisma.SortOrder
   subscriptionStatus?: Prisma.SortOrder
   subscriptionSyncedAt?: Prisma.SortOrder
+  billingVersion?: Prisma.SortOrder
   billingSource?: Prisma.SortOrder
   billingSince?: Prisma.SortOrder
   whopUserId?: Prisma.SortOrder
@@ -635,6 +659,7 @@ export type UserCountOrderByAggregateInput = {
 export type UserAvgOrderByAggregateInput = {
   id?: Prisma.SortOrder
   tierId?: Prisma.SortOrder
+  billingVersion?: Prisma.SortOrder
 }
 
 export type UserMaxOrderByAggregateInput = {
@@ -647,6 +672,7 @@ export type UserMaxOrderByAggregateInput = {
   stripeSubscriptionId?: Prisma.SortOrder
   subscriptionStatus?: Prisma.SortOrder
   subscriptionSyncedAt?: Prisma.SortOrder
+  billingVersion?: Prisma.SortOrder
   billingSource?: Prisma.SortOrder
   billingSince?: Prisma.SortOrder
   whopUserId?: Prisma.SortOrder
@@ -669,6 +695,7 @@ export type UserMinOrderByAggregateInput = {
   stripeSubscriptionId?: Prisma.SortOrder
   subscriptionStatus?: Prisma.SortOrder
   subscriptionSyncedAt?: Prisma.SortOrder
+  billingVersion?: Prisma.SortOrder
   billingSource?: Prisma.SortOrder
   billingSince?: Prisma.SortOrder
   whopUserId?: Prisma.SortOrder
@@ -684,6 +711,7 @@ export type UserMinOrderByAggregateInput = {
 export type UserSumOrderByAggregateInput = {
   id?: Prisma.SortOrder
   tierId?: Prisma.SortOrder
+  billingVersion?: Prisma.SortOrder
 }
 
 export type UserScalarRelationFilter = {
@@ -796,6 +824,7 @@ export type UserCreateWithoutTierInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
   billingSource?: $Enums.PaymentProvider | null
   billingSince?: Date | string | null
   whopUserId?: string | null
@@ -819,6 +848,7 @@ export type UserUncheckedCreateWithoutTierInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
   billingSource?: $Enums.PaymentProvider | null
   billingSince?: Date | string | null
   whopUserId?: string | null
@@ -872,6 +902,7 @@ export type UserScalarWhereInput = {
   stripeSubscriptionId?: Prisma.StringNullableFilter<"User"> | string | null
   subscriptionStatus?: Prisma.StringNullableFilter<"User"> | string | null
   subscriptionSyncedAt?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
+  billingVersion?: Prisma.IntFilter<"User"> | number
   billingSource?: Prisma.EnumPaymentProviderNullableFilter<"User"> | $Enums.PaymentProvider | null
   billingSince?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
   whopUserId?: Prisma.StringNullableFilter<"User"> | string | null
@@ -892,6 +923,7 @@ export type UserCreateWithoutSessionsInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
   billingSource?: $Enums.PaymentProvider | null
   billingSince?: Date | string | null
   whopUserId?: string | null
@@ -916,6 +948,7 @@ export type UserUncheckedCreateWithoutSessionsInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
   billingSource?: $Enums.PaymentProvider | null
   billingSince?: Date | string | null
   whopUserId?: string | null
@@ -953,6 +986,7 @@ export type UserUpdateWithoutSessionsInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
   billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
   billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -977,6 +1011,7 @@ export type UserUncheckedUpdateWithoutSessionsInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
   billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
   billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -998,6 +1033,7 @@ export type UserCreateWithoutAuditEntriesInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
   billingSource?: $Enums.PaymentProvider | null
   billingSince?: Date | string | null
   whopUserId?: string | null
@@ -1022,6 +1058,7 @@ export type UserUncheckedCreateWithoutAuditEntriesInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
   billingSource?: $Enums.PaymentProvider | null
   billingSince?: Date | string | null
   whopUserId?: string | null
@@ -1059,6 +1096,7 @@ export type UserUpdateWithoutAuditEntriesInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
   billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
   billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1083,6 +1121,7 @@ export type UserUncheckedUpdateWithoutAuditEntriesInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
   billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
   billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1105,6 +1144,7 @@ export type UserCreateManyTierInput = {
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
   subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
   billingSource?: $Enums.PaymentProvider | null
   billingSince?: Date | string | null
   whopUserId?: string | null
@@ -1125,6 +1165,7 @@ export type UserUpdateWithoutTierInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
   billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
   billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1148,6 +1189,7 @@ export type UserUncheckedUpdateWithoutTierInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
   billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
   billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1171,6 +1213,7 @@ export type UserUncheckedUpdateManyWithoutTierInput = {
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
   billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
   billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1233,6 +1276,7 @@ export type UserSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
   stripeSubscriptionId?: boolean
   subscriptionStatus?: boolean
   subscriptionSyncedAt?: boolean
+  billingVersion?: boolean
   billingSource?: boolean
   billingSince?: boolean
   whopUserId?: boolean
@@ -1259,6 +1303,7 @@ export type UserSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensio
   stripeSubscriptionId?: boolean
   subscriptionStatus?: boolean
   subscriptionSyncedAt?: boolean
+  billingVersion?: boolean
   billingSource?: boolean
   billingSince?: boolean
   whopUserId?: boolean
@@ -1282,6 +1327,7 @@ export type UserSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensio
   stripeSubscriptionId?: boolean
   subscriptionStatus?: boolean
   subscriptionSyncedAt?: boolean
+  billingVersion?: boolean
   billingSource?: boolean
   billingSince?: boolean
   whopUserId?: boolean
@@ -1305,6 +1351,7 @@ export type UserSelectScalar = {
   stripeSubscriptionId?: boolean
   subscriptionStatus?: boolean
   subscriptionSyncedAt?: boolean
+  billingVersion?: boolean
   billingSource?: boolean
   billingSince?: boolean
   whopUserId?: boolean
@@ -1317,7 +1364,7 @@ export type UserSelectScalar = {
   createdAt?: boolean
 }
 
-export type UserOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "email" | "passwordHash" | "role" | "tierId" | "stripeCustomerId" | "stripeSubscriptionId" | "subscriptionStatus" | "subscriptionSyncedAt" | "billingSource" | "billingSince" | "whopUserId" | "whopMembershipId" | "whopMembershipStatus" | "whopProductId" | "whopManageUrl" | "whopLinkedBy" | "whopSyncedAt" | "createdAt", ExtArgs["result"]["user"]>
+export type UserOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "email" | "passwordHash" | "role" | "tierId" | "stripeCustomerId" | "stripeSubscriptionId" | "subscriptionStatus" | "subscriptionSyncedAt" | "billingVersion" | "billingSource" | "billingSince" | "whopUserId" | "whopMembershipId" | "whopMembershipStatus" | "whopProductId" | "whopManageUrl" | "whopLinkedBy" | "whopSyncedAt" | "createdAt", ExtArgs["result"]["user"]>
 export type UserInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tier?: boolean | Prisma.User$tierArgs<ExtArgs>
   sessions?: boolean | Prisma.User$sessionsArgs<ExtArgs>
@@ -1348,6 +1395,7 @@ export type $UserPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs =
     stripeSubscriptionId: string | null
     subscriptionStatus: string | null
     subscriptionSyncedAt: Date | null
+    billingVersion: number
     billingSource: $Enums.PaymentProvider | null
     billingSince: Date | null
     whopUserId: string | null
@@ -1793,6 +1841,7 @@ export interface UserFieldRefs {
   readonly stripeSubscriptionId: Prisma.FieldRef<"User", 'String'>
   readonly subscriptionStatus: Prisma.FieldRef<"User", 'String'>
   readonly subscriptionSyncedAt: Prisma.FieldRef<"User", 'DateTime'>
+  readonly billingVersion: Prisma.FieldRef<"User", 'Int'>
   readonly billingSource: Prisma.FieldRef<"User", 'PaymentProvider'>
   readonly billingSince: Prisma.FieldRef<"User", 'DateTime'>
   readonly whopUserId: Prisma.FieldRef<"User", 'String'>
