@@ -127,17 +127,36 @@ const lastResort: ErrorRequestHandler = (error, req, res, next) => {
 
 // The webhook route refuses bodies over 1 MiB; a byte more is all it needs to see to say so.
 const WEBHOOK_READ_LIMIT = 1024 * 1024 + 1;
-type RouteAction = (args: { request: Request; params: Record<string, string>; context: unknown }) => Promise<unknown>;
+type WebhookAnswer = { status: number; headers: Record<string, string>; body: string };
+type DeliverWebhook = (
+  delivery: { signature: string | null; body: Buffer } | { signature: string | null; tooLarge: true },
+) => Promise<WebhookAnswer>;
+
+/** A JSON answer to a server-to-server call: nothing in it may run, be framed or be sniffed. */
+function apiSecurityHeaders(config: Config): Record<string, string> {
+  return {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    ...(config.production ? { "Strict-Transport-Security": "max-age=31536000; includeSubDomains" } : {}),
+  };
+}
 
 /**
- * Stripe's deliveries go straight to the webhook route's action, past the request-log middleware and
- * Remix's request plumbing: Stripe delivers in bursts, and those cost more than the webhook's own work
- * (bench/webhook.ts). Same answers (the route decides them), same security headers, same log line.
+ * Stripe's deliveries go straight to the webhook route's `deliver` (the same answers as its action:
+ * the route decides them), before the nonce, helmet, the request-log middleware and Remix: Stripe
+ * delivers in bursts, and that plumbing and Fetch's Request/Response cost more than the webhook's
+ * own work (bench/webhook.ts). Static security headers for a JSON answer, and the same log line.
  */
-function stripeWebhookDirect(build: ServerBuild): express.RequestHandler {
-  const action = build.routes["routes/api.stripe.webhook"]?.module.action as RouteAction | undefined;
+function stripeWebhookDirect(build: ServerBuild, config: Config): express.RequestHandler {
+  const route = build.routes["routes/api.stripe.webhook"]?.module as { deliver?: DeliverWebhook } | undefined;
+  const deliver = route?.deliver;
+  const securityHeaders = apiSecurityHeaders(config);
   return (req, res, next) => {
-    if (!action) return next();
+    if (!deliver) return next();
     const started = performance.now();
     const chunks: Buffer[] = [];
     let size = 0;
@@ -145,25 +164,15 @@ function stripeWebhookDirect(build: ServerBuild): express.RequestHandler {
       req.removeListener("data", collect).removeListener("end", respond);
       let status = 500;
       try {
-        const headers = new Headers();
-        for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-          headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
-        }
-        const request = new Request(`http://${req.get("host") ?? "localhost"}${req.originalUrl}`, {
-          method: "POST",
-          headers,
-          body: Buffer.concat(chunks),
-        });
-        const context = getLoadContext(req, res);
-        const answer = await action({ request, params: {}, context }).catch((thrown: unknown) => {
-          if (thrown instanceof globalThis.Response) return thrown; // Remix's thrown responses
-          throw thrown;
-        });
-        if (!(answer instanceof globalThis.Response)) throw new Error("The webhook route answered without a Response.");
+        const signature = req.headers["stripe-signature"];
+        const delivery = {
+          signature: (Array.isArray(signature) ? signature.join(", ") : signature) ?? null,
+          ...(size >= WEBHOOK_READ_LIMIT ? { tooLarge: true as const } : { body: Buffer.concat(chunks, size) }),
+        };
+        const answer = await deliver(delivery);
         status = answer.status;
-        res.status(status);
-        answer.headers.forEach((value, name) => res.setHeader(name, value));
-        res.end(Buffer.from(await answer.arrayBuffer()));
+        res.writeHead(status, { ...securityHeaders, ...answer.headers });
+        res.end(answer.body);
       } catch (error) {
         logger.error({ err: error }, "unhandled error");
         if (!res.headersSent) res.status(500).type("text/plain").send(STATUS_CODES[500]);
@@ -193,13 +202,13 @@ export function createApp({ build, config }: AppOptions): express.Express {
   app.disable("x-powered-by");
   if (config.trustProxy !== null) app.set("trust proxy", config.trustProxy);
 
+  app.post(STRIPE_WEBHOOK_PATH, stripeWebhookDirect(build, config));
   // A fresh nonce per response, before helmet writes it into the CSP header.
   app.use((_req, res, next) => {
     res.locals.cspNonce = crypto.randomBytes(16).toString("base64");
     next();
   });
   app.use(securityHeaders(config));
-  app.post(STRIPE_WEBHOOK_PATH, stripeWebhookDirect(build));
   app.use(requestLog());
 
   // Fingerprinted assets can be cached forever; everything else in public/ briefly.

@@ -224,18 +224,34 @@ function logUnexpected(eventId: string, type: string, error: unknown) {
 
 /** Verifies a delivery, then stores and processes its event exactly once. */
 export async function receiveStripeWebhook(request: Request): Promise<WebhookOutcome> {
-  const secrets = webhookSecrets();
-  if (!secrets.length) return { kind: "not-configured" };
+  // Nothing is read before the cheap refusals.
+  if (!webhookSecrets().length) return { kind: "not-configured" };
   const signature = request.headers.get("Stripe-Signature");
   if (!signature) return { kind: "missing-signature" };
-
-  let payload: string;
   try {
-    payload = await readRawBody(request, MAX_WEBHOOK_BODY_BYTES);
+    return await receiveStripeDelivery({ signature, body: await readRawBody(request, MAX_WEBHOOK_BODY_BYTES) });
   } catch (error) {
     if (error instanceof BodyTooLargeError) return { kind: "too-large" };
     throw error;
   }
+}
+
+/**
+ * One delivery as read off the socket: its Stripe-Signature header and raw body, or that the body
+ * went over MAX_WEBHOOK_BODY_BYTES (the server's fast path reads it without Fetch objects).
+ */
+export type StripeDelivery =
+  { signature: string | null; body: string | Buffer } | { signature: string | null; tooLarge: true };
+
+/** Verifies, stores and processes one delivery: everything receiveStripeWebhook does after reading. */
+export async function receiveStripeDelivery(delivery: StripeDelivery): Promise<WebhookOutcome> {
+  const secrets = webhookSecrets();
+  if (!secrets.length) return { kind: "not-configured" };
+  const { signature } = delivery;
+  if (!signature) return { kind: "missing-signature" };
+  if ("tooLarge" in delivery) return { kind: "too-large" };
+  const payload = typeof delivery.body === "string" ? delivery.body : delivery.body.toString("utf8");
+  if (Buffer.byteLength(payload) > MAX_WEBHOOK_BODY_BYTES) return { kind: "too-large" };
   if (!hasValidSignature(payload, signature, secrets)) return { kind: "invalid-signature" };
 
   const read = readEvent(payload);

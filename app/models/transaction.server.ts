@@ -10,6 +10,7 @@
 import pg from "pg";
 import { Prisma, type PrismaClient } from "~/generated/prisma/client.ts";
 import { postgresTransactions, prisma, statementName, withLentConnection } from "~/utils/db.server.ts";
+import { sqlStringLiteral } from "./sql.server.ts";
 
 /** A transaction handle: pass it to model functions that take `db`. */
 export type Tx = Prisma.TransactionClient;
@@ -89,9 +90,9 @@ function toSql(query: TemplateStringsArray | Prisma.Sql, values: unknown[]): Pri
   return query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
 }
 
-/** A string constant, escaped by node-postgres itself. */
+/** A string constant, escaped as node-postgres' escapeLiteral does. */
 function quote(text: string): string {
-  return pg.escapeLiteral(text);
+  return sqlStringLiteral(text);
 }
 
 /** Whether `literal` can write the value into SQL text. */

@@ -17,13 +17,22 @@ const STATUS: Record<BillingProblem, number> = {
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
 
-function errorPage(status: number, message: string, backTo: { href: string; label: string }) {
+/** Already subscribed: the way forward is the portal, a plain form post that works without JavaScript. */
+const PORTAL_FORM = `<form method="post" action="/api/stripe/portal" style="margin: 1rem 0">
+<button type="submit" style="font: inherit; padding: 0.5rem 0.9rem; border-radius: 6px; border: 1px solid #1d4ed8; background: #1d4ed8; color: #fff; cursor: pointer">Open the customer portal</button></form>`;
+
+function errorPage(
+  status: number,
+  message: string,
+  backTo: { href: string; label: string },
+  { portal }: { portal: boolean },
+) {
   const body = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Billing · Tierdesk</title><link rel="icon" href="/favicon.svg" type="image/svg+xml"></head>
 <body style="font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto; padding: 0 1rem; color: #1d2433">
 <h1 style="font-size: 1.5rem">We could not do that</h1>
 <p role="alert" data-testid="billing-error" style="background: #fef3f2; color: #b42318; border: 1px solid #fecdca; border-radius: 6px; padding: 0.6rem 0.8rem">${escapeHtml(message)}</p>
-<p><a href="${backTo.href}">${escapeHtml(backTo.label)}</a></p></body></html>`;
+${portal ? PORTAL_FORM : ""}<p><a href="${backTo.href}">${escapeHtml(backTo.label)}</a></p></body></html>`;
   return new Response(body, {
     status,
     headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" },
@@ -42,7 +51,8 @@ export function respondWithStripeUrl(
   }
   const status = STATUS[outcome.problem];
   const browser = (request.headers.get("Accept") ?? "").includes("text/html");
-  if (browser && !json) return errorPage(status, outcome.message, backTo);
-  const extra = outcome.problem === "already-subscribed" ? { portal: "/api/stripe/portal" } : {};
+  const portal = outcome.problem === "already-subscribed";
+  if (browser && !json) return errorPage(status, outcome.message, backTo, { portal });
+  const extra = portal ? { portal: "/api/stripe/portal" } : {};
   return jsonResponse({ error: outcome.message, ...extra }, status);
 }

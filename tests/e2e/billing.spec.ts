@@ -104,10 +104,26 @@ test("without JavaScript: checkout by plain form post, and errors explained on a
   const page = await context.newPage();
   await signUpNewCustomer(page, "nojs");
 
+  // A pricing page left open from before paying.
+  const stale = await context.newPage();
+  await stale.goto("/pricing");
+
   await page.goto("/pricing");
   await page.getByTestId("plan-pro").getByRole("button", { name: "Subscribe yearly" }).click();
   await expect(page).toHaveURL(/\/checkout\/cs_/);
   await expect(page.getByText("£290.00 / year")).toBeVisible();
+  await page.getByRole("button", { name: /Pay/ }).click();
+  await expect(page).toHaveURL(/\/billing\/success\?session_id=cs_/);
+  await expect(page.getByTestId("current-tier")).toHaveText("Pro");
+
+  // A second checkout from the stale page is refused on a page that still leads into the portal.
+  await stale.getByTestId("plan-hobbyist").getByRole("button", { name: "Subscribe monthly" }).click();
+  await expect(stale.getByTestId("billing-error")).toHaveText(
+    "You already have a subscription. Change or cancel it in the customer portal.",
+  );
+  await stale.getByRole("button", { name: "Open the customer portal" }).click();
+  await expect(stale).toHaveURL(/\/portal\/bps_/);
+  await stale.close();
 
   // A form post naming a price nobody sells (the form tampered with on the way): the browser shows why.
   await page.goto("/pricing");
