@@ -75,6 +75,16 @@ export type BillingUser = {
 };
 
 /**
+ * The kind of the user's stored tier: none, exempt or paid. A subquery, not a join: when FOR UPDATE
+ * waits for another transaction that changed the user's tier, PostgreSQL rechecks the locked row's
+ * new version against the *old* joined tier row, and the join would come back empty ("none").
+ * Evaluated on the new version, the subquery finds the tier the other transaction left.
+ */
+export const TIER_KIND = Prisma.sql`COALESCE((
+  SELECT CASE WHEN t.is_billing_exempt OR t.billing_provider = 'exempt' THEN 'exempt' ELSE 'paid' END
+    FROM subscription_tier t WHERE t.id = u.tier_id), 'none')`;
+
+/**
  * The user, locked until the caller's transaction ends, so concurrent events for one user are
  * applied one after the other and each sees the state the previous one left. The same round trip
  * reads the lookup-key owners' fingerprint, so resolving the subscription's tier needs no query of
@@ -89,14 +99,12 @@ export async function lockBillingUser(
     SELECT u.id, u.tier_id AS "tierId", u.stripe_customer_id AS "stripeCustomerId",
            u.stripe_subscription_id AS "stripeSubscriptionId", u.subscription_status AS "subscriptionStatus",
            u.subscription_synced_at AS "subscriptionSyncedAt",
-           CASE WHEN t.id IS NULL THEN 'none'
-                WHEN t.is_billing_exempt OR t.billing_provider = 'exempt' THEN 'exempt'
-                ELSE 'paid' END AS "tier",
+           ${TIER_KIND} AS "tier",
            u.billing_source AS "billingSource", u.billing_since AS "billingSince",
            u.whop_membership_id AS "whopMembershipId", u.whop_membership_status AS "whopMembershipStatus",
            u.whop_product_id AS "whopProductId", ${LOOKUP_KEY_OWNERS_VERSION} AS "ownersVersion"
-      FROM users u LEFT JOIN subscription_tier t ON t.id = u.tier_id
-     WHERE ${where} FOR UPDATE OF u`;
+      FROM users u
+     WHERE ${where} FOR UPDATE`;
   const row = rows[0];
   if (!row) return null;
   const { ownersVersion, ...user } = row;

@@ -4,6 +4,7 @@ import { Prisma } from "~/generated/prisma/client.ts";
 import type { PaymentProvider } from "~/generated/prisma/enums.ts";
 import { prisma } from "~/utils/db.server.ts";
 import type { Db } from "./transaction.server.ts";
+import { TIER_KIND } from "./user.server.ts";
 
 export type { PaymentProvider } from "~/generated/prisma/enums.ts";
 
@@ -27,9 +28,7 @@ export type WhopBillingUser = {
 
 const COLUMNS = Prisma.sql`
   u.id, u.email, u.tier_id AS "tierId",
-  CASE WHEN t.id IS NULL THEN 'none'
-       WHEN t.is_billing_exempt OR t.billing_provider = 'exempt' THEN 'exempt'
-       ELSE 'paid' END AS "tier",
+  ${TIER_KIND} AS "tier",
   u.billing_source AS "billingSource", u.billing_since AS "billingSince",
   u.stripe_subscription_id AS "stripeSubscriptionId", u.subscription_status AS "subscriptionStatus",
   u.whop_user_id AS "whopUserId", u.whop_membership_id AS "whopMembershipId",
@@ -52,10 +51,10 @@ function condition(by: WhopUserKey): Prisma.Sql {
 export async function lockWhopBillingUser(tx: Db, by: WhopUserKey): Promise<WhopBillingUser | null> {
   const rows = await tx.$queryRaw<WhopBillingUser[]>`
     SELECT ${COLUMNS}
-      FROM users u LEFT JOIN subscription_tier t ON t.id = u.tier_id
+      FROM users u
      WHERE ${condition(by)}
      ORDER BY u.id LIMIT 1
-       FOR UPDATE OF u`;
+       FOR UPDATE`;
   return rows[0] ?? null;
 }
 

@@ -588,6 +588,36 @@ describe("a claim ends with its transaction", () => {
     expect((await tierKeyOf(user.id)).tierKey).toBe("pro");
   });
 
+  it("an event that waited for the user's lock sees the tier the other event left (PostgreSQL)", async (ctx) => {
+    const url = testDatabaseUrl();
+    if (!url) ctx.skip(); // one connection only on the embedded database: nothing runs beside it
+    const user = await customer();
+    const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" });
+    const created = now() - 60;
+    expect((await deliver(webhookRequest(event("customer.subscription.updated", sub, { created })))).status).toBe(200);
+    expect((await tierKeyOf(user.id)).tierKey).toBe("pro");
+
+    // Another delivery holds the user's row while it moves them to Hobbyist...
+    const other = new pg.Client({ connectionString: url ?? "" });
+    await other.connect();
+    await other.query("BEGIN");
+    await other.query(
+      `UPDATE users SET tier_id = (SELECT id FROM subscription_tier WHERE key = 'hobbyist'),
+              subscription_synced_at = to_timestamp($2) WHERE id = $1`,
+      [user.id, created + 1],
+    );
+    // ...while the deletion arrives and waits for the row.
+    const deleted = deliver(
+      webhookRequest(event("customer.subscription.deleted", { ...sub, status: "canceled" }, { created: created + 2 })),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await other.query("COMMIT");
+    await other.end();
+    expect((await deleted).status).toBe(200);
+    // The deletion takes away the paid tier in force, whichever it was by then.
+    expect((await tierKeyOf(user.id)).tierKey).toBe(null);
+  });
+
   it("a redelivery waiting on a crashed delivery's claim proceeds as soon as that connection dies (PostgreSQL)", async (ctx) => {
     const url = testDatabaseUrl();
     if (!url) ctx.skip(); // one connection only on the embedded database: nothing can crash beside it
