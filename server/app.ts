@@ -1,7 +1,7 @@
 // Builds Tierdesk's Express app around a Remix build: security headers, the request log, static
 // files, the cross-site POST guard, then Remix. server/index.ts runs it; tests can build their own.
 import crypto from "node:crypto";
-import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
+import { type IncomingMessage, type RequestListener, type ServerResponse, STATUS_CODES } from "node:http";
 import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import express, { type ErrorRequestHandler, type Response } from "express";
@@ -147,16 +147,16 @@ function apiSecurityHeaders(config: Config): Record<string, string> {
 
 /**
  * Stripe's deliveries go straight to the webhook route's `deliver` (the same answers as its action:
- * the route decides them), before the nonce, helmet, the request-log middleware and Remix: Stripe
- * delivers in bursts, and that plumbing and Fetch's Request/Response cost more than the webhook's
- * own work (bench/webhook.ts). Static security headers for a JSON answer, and the same log line.
+ * the route decides them), before Express, the nonce, helmet, the request-log middleware and Remix:
+ * Stripe delivers in bursts, and that plumbing and Fetch's Request/Response cost more than the
+ * webhook's own work (bench/webhook.ts). Static security headers for a JSON answer, the same log line.
  */
-function stripeWebhookDirect(build: ServerBuild, config: Config): express.RequestHandler {
+function stripeWebhookDirect(build: ServerBuild, config: Config): RequestListener | null {
   const route = build.routes["routes/api.stripe.webhook"]?.module as { deliver?: DeliverWebhook } | undefined;
   const deliver = route?.deliver;
+  if (!deliver) return null;
   const securityHeaders = apiSecurityHeaders(config);
-  return (req, res, next) => {
-    if (!deliver) return next();
+  return (req, res) => {
     const started = performance.now();
     const chunks: Buffer[] = [];
     let size = 0;
@@ -175,7 +175,8 @@ function stripeWebhookDirect(build: ServerBuild, config: Config): express.Reques
         res.end(answer.body);
       } catch (error) {
         logger.error({ err: error }, "unhandled error");
-        if (!res.headersSent) res.status(500).type("text/plain").send(STATUS_CODES[500]);
+        if (!res.headersSent) res.writeHead(500, { ...securityHeaders, "Content-Type": "text/plain" });
+        res.end(STATUS_CODES[500]);
       }
       const line = {
         req: { method: req.method, path: STRIPE_WEBHOOK_PATH },
@@ -202,7 +203,6 @@ export function createApp({ build, config }: AppOptions): express.Express {
   app.disable("x-powered-by");
   if (config.trustProxy !== null) app.set("trust proxy", config.trustProxy);
 
-  app.post(STRIPE_WEBHOOK_PATH, stripeWebhookDirect(build, config));
   // A fresh nonce per response, before helmet writes it into the CSP header.
   app.use((_req, res, next) => {
     res.locals.cspNonce = crypto.randomBytes(16).toString("base64");
@@ -218,4 +218,18 @@ export function createApp({ build, config }: AppOptions): express.Express {
   app.all("*", createRequestHandler({ build, mode: build.mode, getLoadContext }));
   app.use(lastResort);
   return app;
+}
+
+/**
+ * The server's request listener: Stripe's webhook deliveries (POST to exactly /api/stripe/webhook)
+ * straight to their route, before Express; everything else, including other spellings of that path,
+ * through the app (where the same route answers them).
+ */
+export function createRequestListener(options: AppOptions): RequestListener {
+  const app = createApp(options);
+  const webhook = stripeWebhookDirect(options.build, options.config);
+  return (req, res) => {
+    if (webhook && req.method === "POST" && req.url === STRIPE_WEBHOOK_PATH) webhook(req, res);
+    else app(req, res);
+  };
 }

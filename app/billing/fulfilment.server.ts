@@ -45,6 +45,7 @@ async function lockSubscriber(
   customerId: string | null,
   namedUserId: number | null,
   metadataUserId: number | null,
+  lockedWithClaim: LockedCustomer | undefined,
 ): Promise<BillingUser> {
   if (namedUserId) {
     const named = await lockBillingUser(tx, { id: namedUserId });
@@ -52,7 +53,10 @@ async function lockSubscriber(
     throw new FulfilmentError(`Tierdesk user ${namedUserId} does not exist.`);
   }
   if (customerId) {
-    const byCustomer = await lockBillingUser(tx, { stripeCustomerId: customerId });
+    const byCustomer =
+      lockedWithClaim?.stripeCustomerId === customerId
+        ? lockedWithClaim.user
+        : await lockBillingUser(tx, { stripeCustomerId: customerId });
     if (byCustomer) return byCustomer;
   }
   if (metadataUserId) {
@@ -99,7 +103,12 @@ type ApplyOptions = {
   fromCheckout?: boolean;
   /** Set once a same-second tie has been settled by asking Stripe. */
   tieSettled?: boolean;
+  /** The customer's user, already locked by the webhook's claim (storeClaimAndLockCustomer). */
+  lockedWithClaim?: LockedCustomer;
 };
+
+/** A Stripe customer's user as the webhook's claim locked them; null when no user has that customer. */
+export type LockedCustomer = { stripeCustomerId: string; user: BillingUser | null };
 
 /**
  * Applies a subscription's state as Stripe reported it at `observedAt`, in `tx`. All of the user's
@@ -112,6 +121,7 @@ export async function applySubscription(
   options: ApplyOptions,
 ): Promise<FulfilmentOutcome> {
   const { observedAt, deleted = false, userIdHint = null, fromCheckout = false, tieSettled = false } = options;
+  const { lockedWithClaim } = options;
   const customerId = idOf(subscription.customer);
   fail(stripeIdProblem(customerId, "customer"));
   fail(stripeIdProblem(subscription.id, "subscription"));
@@ -120,6 +130,7 @@ export async function applySubscription(
     customerId,
     userIdHint,
     parseUserId(subscription.metadata?.[USER_ID_METADATA_KEY]),
+    lockedWithClaim,
   );
   fail(customerConflict(user, customerId, { fromCheckout }));
 

@@ -17,6 +17,7 @@ import {
   getStoredEvent,
   type NewStripeEvent,
   storeAndClaimEvent,
+  storeClaimAndLockCustomer,
   storeFailedEvent,
 } from "~/models/stripe-event.server.ts";
 import { inTransaction, type Tx } from "~/models/transaction.server.ts";
@@ -25,6 +26,7 @@ import {
   FulfilmentError,
   fulfilCheckoutSession,
   type FulfilmentOutcome,
+  type LockedCustomer,
 } from "./fulfilment.server.ts";
 import { applyCustomerDeleted } from "./customer-link.server.ts";
 import { invalidatePriceCache } from "./prices.server.ts";
@@ -182,7 +184,12 @@ function fromFulfilment(outcome: FulfilmentOutcome): ProcessingResult {
 }
 
 /** What an event means for Tierdesk, applied in `tx`. Throws to fail it. */
-async function dispatch(tx: Tx, event: Stripe.Event, action: EventAction): Promise<ProcessingResult> {
+async function dispatch(
+  tx: Tx,
+  event: Stripe.Event,
+  action: EventAction,
+  lockedWithClaim?: LockedCustomer,
+): Promise<ProcessingResult> {
   const observedAt = new Date(event.created * 1000);
   switch (action.kind) {
     case "checkout":
@@ -191,7 +198,11 @@ async function dispatch(tx: Tx, event: Stripe.Event, action: EventAction): Promi
       );
     case "subscription":
       return fromFulfilment(
-        await applySubscription(tx, event.data.object as Stripe.Subscription, { observedAt, deleted: action.deleted }),
+        await applySubscription(tx, event.data.object as Stripe.Subscription, {
+          observedAt,
+          deleted: action.deleted,
+          lockedWithClaim,
+        }),
       );
     case "customer-deleted":
       return fromFulfilment(await applyCustomerDeleted(tx, event.data.object as Stripe.Customer, { observedAt }));
@@ -265,8 +276,15 @@ export async function receiveStripeDelivery(delivery: StripeDelivery): Promise<W
   const { event, action, stored } = read;
   try {
     const result = await inTransaction(async (tx) => {
-      if (!(await storeAndClaimEvent(tx, stored))) return null;
-      const outcome = await dispatch(tx, event, action);
+      // A subscription event's user is locked by the claim itself: one round trip less.
+      const customerId = action.kind === "subscription" ? stored.customerId : null;
+      let lockedWithClaim: LockedCustomer | undefined;
+      if (customerId) {
+        const claim = await storeClaimAndLockCustomer(tx, stored, customerId);
+        if (!claim.claimed) return null;
+        lockedWithClaim = { stripeCustomerId: customerId, user: claim.user };
+      } else if (!(await storeAndClaimEvent(tx, stored))) return null;
+      const outcome = await dispatch(tx, event, action, lockedWithClaim);
       await finishEvent(tx, event.id, outcome.status, outcome.note, attempt("webhook"));
       return outcome;
     });

@@ -8,6 +8,7 @@ import type { PaymentProvider, StripeEvent, StripeEventStatus } from "~/generate
 import { prisma } from "~/utils/db.server.ts";
 import { Prisma } from "~/generated/prisma/client.ts";
 import { type Db, executeAtCommit } from "./transaction.server.ts";
+import { BILLING_USER_COLUMNS, type BillingUser, type LockedBillingUserRow, lockedBillingUser } from "./user.server.ts";
 
 export type { StripeEvent, StripeEventStatus } from "~/generated/prisma/client.ts";
 
@@ -38,20 +39,44 @@ export type NewStripeEvent = {
   payload: string;
 };
 
-/**
- * Stores the event if new and claims it for processing in the caller's transaction. False when it
- * is already finished (processed, stale or ignored): a duplicate. A failed or pending event is
- * claimed again (Stripe's retry, or a redelivery after a crash).
- */
-export async function storeAndClaimEvent(tx: Db, event: NewStripeEvent): Promise<boolean> {
-  const rows = await tx.$queryRaw<Array<{ attempts: number }>>`
+const insertAndClaim = (event: NewStripeEvent) => Prisma.sql`
     INSERT INTO stripe_events (provider, event_id, event_type, event_created_at, object_id, customer_id, payload, status, attempts)
     VALUES (${event.provider ?? "stripe"}::payment_provider, ${event.eventId}, ${event.eventType}, ${event.createdAt},
             ${event.objectId}, ${event.customerId}, ${truncatePayload(event.payload)}, 'pending', 1)
     ON CONFLICT (event_id) DO UPDATE SET attempts = stripe_events.attempts + 1
       WHERE stripe_events.status IN ('pending', 'failed', 'processing')
     RETURNING attempts`;
+
+/**
+ * Stores the event if new and claims it for processing in the caller's transaction. False when it
+ * is already finished (processed, stale or ignored): a duplicate. A failed or pending event is
+ * claimed again (Stripe's retry, or a redelivery after a crash).
+ */
+export async function storeAndClaimEvent(tx: Db, event: NewStripeEvent): Promise<boolean> {
+  const rows = await tx.$queryRaw<Array<{ attempts: number }>>`${insertAndClaim(event)}`;
   return rows.length === 1;
+}
+
+/**
+ * storeAndClaimEvent and, in the same statement (one round trip less per event), when the event was
+ * claimed, the user with its Stripe customer locked as lockBillingUser locks them (null: no such user).
+ * The claim comes first: a duplicate waits on the event's unique index holding nothing.
+ */
+export async function storeClaimAndLockCustomer(
+  tx: Db,
+  event: NewStripeEvent,
+  stripeCustomerId: string,
+): Promise<{ claimed: false } | { claimed: true; user: BillingUser | null }> {
+  const rows = await tx.$queryRaw<Array<{ claimed: boolean } & Partial<LockedBillingUserRow>>>`
+    WITH claim AS (${insertAndClaim(event)}),
+    locked AS (
+      SELECT ${BILLING_USER_COLUMNS} FROM users u
+       WHERE u.stripe_customer_id = ${stripeCustomerId} AND EXISTS (SELECT 1 FROM claim)
+         FOR UPDATE)
+    SELECT EXISTS (SELECT 1 FROM claim) AS claimed, locked.* FROM (SELECT 1) AS one LEFT JOIN locked ON true`;
+  const { claimed, ...row } = rows[0] ?? { claimed: false };
+  if (!claimed) return { claimed: false };
+  return { claimed: true, user: row.id == null ? null : lockedBillingUser(tx, row as LockedBillingUserRow) };
 }
 
 /** Claims a stored event for a replay, in the caller's transaction; false when it is finished. */

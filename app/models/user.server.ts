@@ -84,6 +84,24 @@ export const TIER_KIND = Prisma.sql`COALESCE((
   SELECT CASE WHEN t.is_billing_exempt OR t.billing_provider = 'exempt' THEN 'exempt' ELSE 'paid' END
     FROM subscription_tier t WHERE t.id = u.tier_id), 'none')`;
 
+/** What lockBillingUser reads of `users u`, with the lookup-key owners' fingerprint. */
+export const BILLING_USER_COLUMNS = Prisma.sql`
+  u.id, u.tier_id AS "tierId", u.stripe_customer_id AS "stripeCustomerId",
+  u.stripe_subscription_id AS "stripeSubscriptionId", u.subscription_status AS "subscriptionStatus",
+  u.subscription_synced_at AS "subscriptionSyncedAt", ${TIER_KIND} AS "tier",
+  u.billing_source AS "billingSource", u.billing_since AS "billingSince",
+  u.whop_membership_id AS "whopMembershipId", u.whop_membership_status AS "whopMembershipStatus",
+  u.whop_product_id AS "whopProductId", ${LOOKUP_KEY_OWNERS_VERSION} AS "ownersVersion"`;
+
+export type LockedBillingUserRow = BillingUser & { ownersVersion: string };
+
+/** A row read with BILLING_USER_COLUMNS under FOR UPDATE, as the billing user it is (notes the fingerprint). */
+export function lockedBillingUser(tx: Db, row: LockedBillingUserRow): BillingUser {
+  const { ownersVersion, ...user } = row;
+  noteLookupKeyOwnersVersion(tx, ownersVersion);
+  return user;
+}
+
 /**
  * The user, locked until the caller's transaction ends, so concurrent events for one user are
  * applied one after the other and each sees the state the previous one left. The same round trip
@@ -95,21 +113,10 @@ export async function lockBillingUser(
   by: { id: number } | { stripeCustomerId: string },
 ): Promise<BillingUser | null> {
   const where = "id" in by ? Prisma.sql`u.id = ${by.id}` : Prisma.sql`u.stripe_customer_id = ${by.stripeCustomerId}`;
-  const rows = await tx.$queryRaw<Array<BillingUser & { ownersVersion: string }>>`
-    SELECT u.id, u.tier_id AS "tierId", u.stripe_customer_id AS "stripeCustomerId",
-           u.stripe_subscription_id AS "stripeSubscriptionId", u.subscription_status AS "subscriptionStatus",
-           u.subscription_synced_at AS "subscriptionSyncedAt",
-           ${TIER_KIND} AS "tier",
-           u.billing_source AS "billingSource", u.billing_since AS "billingSince",
-           u.whop_membership_id AS "whopMembershipId", u.whop_membership_status AS "whopMembershipStatus",
-           u.whop_product_id AS "whopProductId", ${LOOKUP_KEY_OWNERS_VERSION} AS "ownersVersion"
-      FROM users u
-     WHERE ${where} FOR UPDATE`;
+  const rows = await tx.$queryRaw<LockedBillingUserRow[]>`
+    SELECT ${BILLING_USER_COLUMNS} FROM users u WHERE ${where} FOR UPDATE`;
   const row = rows[0];
-  if (!row) return null;
-  const { ownersVersion, ...user } = row;
-  noteLookupKeyOwnersVersion(tx, ownersVersion);
-  return user;
+  return row ? lockedBillingUser(tx, row) : null;
 }
 
 export type BillingUpdate = {

@@ -1,4 +1,4 @@
-// Who may do what, on the real server: the production build served by server/app.ts (createApp) on
+// Who may do what, on the real server: the production build served by server/app.ts (createRequestListener) on
 // this file's database, every route file in app/routes × anonymous, customer, support and admin ×
 // the methods the route accepts, as a browser sends them (document requests) and as Remix's client
 // does (`?_data=` and `?index`). The policy:
@@ -9,14 +9,14 @@
 //   admin     → everything.
 // A route file missing from MATRIX fails the test: a new route must say who may use it.
 import fs from "node:fs";
-import type { Server } from "node:http";
+import http, { type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ServerBuild } from "@remix-run/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig, useConfig } from "../../app/utils/config.server.ts";
-import { createApp } from "../../server/app.ts";
+import { createRequestListener } from "../../server/app.ts";
 import { testDb } from "../setup/database.ts";
 import { useStripeEmulator } from "../stripe-harness.ts";
 import { seedDemoData, sessionCookieFor } from "../utils.ts";
@@ -274,7 +274,7 @@ beforeAll(async () => {
   ).id;
   for (const role of ["customer", "support", "admin"] as const) cookies[role] = await sessionCookieFor(EMAILS[role]);
   build = (await import(pathToFileURL(buildFile).href)) as ServerBuild;
-  server = createApp({ build, config }).listen(0, "127.0.0.1");
+  server = http.createServer(createRequestListener({ build, config })).listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }, 60_000);

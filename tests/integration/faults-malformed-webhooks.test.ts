@@ -5,7 +5,7 @@
 // stored, and a signed event Tierdesk cannot read is stored once, as failed, for support.
 // bench/faults.ts sends 10,000 of them to a separate process and watches its memory.
 import fs from "node:fs";
-import type { Server } from "node:http";
+import http, { type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { useStripeConnection } from "../../app/billing/stripe.server.ts";
 import { parseConfig, useConfig } from "../../app/utils/config.server.ts";
 import { malformedFlood } from "../../bench/lib/malformed.ts";
-import { createApp } from "../../server/app.ts";
+import { createRequestListener } from "../../server/app.ts";
 import { testDb } from "../setup/database.ts";
 import { TEST_WEBHOOK_SECRET } from "../stripe-fixtures.ts";
 import { seedDemoData } from "../utils.ts";
@@ -36,7 +36,7 @@ beforeAll(async () => {
   });
   await seedDemoData();
   const build = (await import(pathToFileURL(buildFile).href)) as ServerBuild;
-  server = createApp({ build, config }).listen(0, "127.0.0.1");
+  server = http.createServer(createRequestListener({ build, config })).listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }, 60_000);
