@@ -160,13 +160,14 @@ function stripeWebhookDirect(build: ServerBuild, config: Config): RequestListene
     const started = performance.now();
     const chunks: Buffer[] = [];
     let size = 0;
+    const header = req.headers["stripe-signature"];
+    const signature = (Array.isArray(header) ? header.join(", ") : header) || null;
     const respond = async () => {
       req.removeListener("data", collect).removeListener("end", respond);
       let status = 500;
       try {
-        const signature = req.headers["stripe-signature"];
         const delivery = {
-          signature: (Array.isArray(signature) ? signature.join(", ") : signature) ?? null,
+          signature,
           ...(size >= WEBHOOK_READ_LIMIT ? { tooLarge: true as const } : { body: Buffer.concat(chunks, size) }),
         };
         const answer = await deliver(delivery);
@@ -194,7 +195,9 @@ function stripeWebhookDirect(build: ServerBuild, config: Config): RequestListene
         void respond();
       }
     };
-    req.on("data", collect).on("end", respond);
+    // Unsigned: refused without reading the body (the answer closes the connection).
+    if (!signature) void respond();
+    else req.on("data", collect).on("end", respond);
   };
 }
 

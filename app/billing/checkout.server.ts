@@ -19,6 +19,8 @@ export type BillingProblem =
   | "invalid-request"
   | "not-offered"
   | "already-subscribed"
+  /** A live Whop membership: changed on Whop, not in Stripe's portal. */
+  | "already-on-whop"
   | "no-billing-account"
   | "stripe-unreachable";
 
@@ -121,7 +123,7 @@ async function checkoutUrl(signedIn: User, lookupKey: string, origin: string): P
     user = { ...user, stripeCustomerId: null, stripeSubscriptionId: null, subscriptionStatus: null };
   }
   if (isLiveWhopStatus(user.whopMembershipStatus)) {
-    throw new Refusal("already-subscribed", "You already have a plan through Whop. Change or cancel it on Whop.");
+    throw new Refusal("already-on-whop", "You already have a plan through Whop. Change or cancel it on Whop.");
   }
   const price = await livePrice(key);
   try {

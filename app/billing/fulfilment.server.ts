@@ -53,10 +53,11 @@ async function lockSubscriber(
     throw new FulfilmentError(`Tierdesk user ${namedUserId} does not exist.`);
   }
   if (customerId) {
+    // Looked up again when the claim found nobody: its statement read the users as they were before
+    // it waited (on a concurrent delivery of the same event), and the customer may have been linked since.
     const byCustomer =
-      lockedWithClaim?.stripeCustomerId === customerId
-        ? lockedWithClaim.user
-        : await lockBillingUser(tx, { stripeCustomerId: customerId });
+      (lockedWithClaim?.stripeCustomerId === customerId ? lockedWithClaim.user : null) ??
+      (await lockBillingUser(tx, { stripeCustomerId: customerId }));
     if (byCustomer) return byCustomer;
   }
   if (metadataUserId) {

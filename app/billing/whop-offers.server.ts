@@ -165,7 +165,7 @@ async function purchaseUrl(user: User, request: WhopCheckoutRequest, origin: str
     );
   }
   if (isLiveWhopStatus(user.whopMembershipStatus)) {
-    throw new Refusal("already-subscribed", "You already have a plan through Whop. Change or cancel it on Whop.");
+    throw new Refusal("already-on-whop", "You already have a plan through Whop. Change or cancel it on Whop.");
   }
 
   const offer = (await getWhopOffers([tier], { deadlineMs: 8_000 })).get(tier.key);

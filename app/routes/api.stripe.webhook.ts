@@ -20,10 +20,13 @@ const answer = (body: unknown, status: number, headers: Record<string, string> =
 
 function answerFor(outcome: WebhookOutcome): WebhookAnswer {
   switch (outcome.kind) {
+    // Refused before the body is read: close the connection rather than drain it.
     case "not-configured":
-      return answer({ error: "Webhooks are not configured: STRIPE_WEBHOOK_SECRET is not set." }, 503);
+      return answer({ error: "Webhooks are not configured: STRIPE_WEBHOOK_SECRET is not set." }, 503, {
+        Connection: "close",
+      });
     case "missing-signature":
-      return answer({ error: "Missing Stripe-Signature header." }, 400);
+      return answer({ error: "Missing Stripe-Signature header." }, 400, { Connection: "close" });
     case "too-large":
       // The rest of the body is left unread: close the connection rather than drain it.
       return answer({ error: "Payload larger than 1 MiB." }, 413, { Connection: "close" });

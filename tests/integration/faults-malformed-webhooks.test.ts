@@ -13,11 +13,12 @@ import type { ServerBuild } from "@remix-run/node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { useStripeConnection } from "../../app/billing/stripe.server.ts";
 import { parseConfig, useConfig } from "../../app/utils/config.server.ts";
-import { malformedFlood } from "../../bench/lib/malformed.ts";
+import { malformedFlood, malformedKinds } from "../../bench/lib/malformed.ts";
 import { createRequestListener } from "../../server/app.ts";
 import { testDb } from "../setup/database.ts";
 import { TEST_WEBHOOK_SECRET } from "../stripe-fixtures.ts";
-import { seedDemoData } from "../utils.ts";
+import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";
+import { routeArgs, seedDemoData } from "../utils.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 let server: Server;
@@ -72,3 +73,51 @@ it("answers thousands of malformed deliveries with 4xx only, stores nothing unsi
   const health = await fetch(`${origin}/healthz`);
   expect(health.status).toBe(200);
 }, 60_000);
+
+it("answers each kind on the server's fast path exactly as the webhook route's action does", async () => {
+  for (const kind of malformedKinds(TEST_WEBHOOK_SECRET)) {
+    const prepared = kind.make(0);
+    const init = {
+      method: prepared.method,
+      headers: prepared.headers,
+      body: prepared.body ? new Uint8Array(prepared.body) : undefined,
+    };
+    const fast = await fetch(`${origin}${prepared.path}`, init);
+    const viaAction = await webhookRoute.action(routeArgs(new Request(`${origin}${prepared.path}`, init)));
+    expect({ kind: kind.name, status: fast.status, body: await fast.json() }).toEqual({
+      kind: kind.name,
+      status: viaAction.status,
+      body: await viaAction.json(),
+    });
+  }
+}, 60_000);
+
+it("answers webhooks with a JSON API's security headers, and refuses an unsigned body without reading it", async () => {
+  const response = await fetch(`${origin}/api/stripe/webhook`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "Stripe-Signature": "t=1,v1=00" },
+    body: "{}",
+  });
+  expect(response.status).toBe(401);
+  expect(response.headers.get("content-security-policy")).toBe("default-src 'none'; frame-ancestors 'none'");
+  expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+  expect(response.headers.get("x-frame-options")).toBe("DENY");
+  expect(response.headers.get("cache-control")).toBe("no-store");
+
+  // 8 MiB without a signature: the 400 comes at once and closes the connection (nothing drains).
+  const started = Date.now();
+  const unsigned = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+    const request = http.request(`${origin}/api/stripe/webhook`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+    });
+    request.on("response", (answer) => {
+      answer.resume();
+      resolve({ status: answer.statusCode ?? 0, connection: answer.headers.connection });
+    });
+    request.on("error", (error) => ((error as NodeJS.ErrnoException).code === "EPIPE" ? undefined : reject(error)));
+    request.end(Buffer.alloc(8 * 1024 * 1024, 0x20));
+  });
+  expect(unsigned).toEqual({ status: 400, connection: "close" });
+  expect(Date.now() - started).toBeLessThan(2_000);
+});

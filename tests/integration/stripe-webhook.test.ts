@@ -618,6 +618,34 @@ describe("a claim ends with its transaction", () => {
     expect((await tierKeyOf(user.id)).tierKey).toBe(null);
   });
 
+  it("a customer linked while the delivery waited on a concurrent copy of its event is found (PostgreSQL)", async (ctx) => {
+    const url = testDatabaseUrl();
+    if (!url) ctx.skip(); // one connection only on the embedded database: nothing runs beside it
+    const user = await customer({ stripeCustomerId: null });
+    const customerId = `cus_linked_late_${Date.now()}`;
+    const evt = event(
+      "customer.subscription.updated",
+      subscription({ customer: customerId, lookupKey: "pro_monthly" }),
+    );
+    // Another copy of the event is being stored (its transaction still open)...
+    const copy = new pg.Client({ connectionString: url ?? "" });
+    await copy.connect();
+    await copy.query("BEGIN");
+    await copy.query(
+      "INSERT INTO stripe_events (event_id, event_type, payload, status, attempts) VALUES ($1, $2, '{}', 'pending', 1)",
+      [evt.id, evt.type],
+    );
+    const delivery = deliver(webhookRequest(evt)); // waits on the event's unique index
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // ...the checkout links the customer meanwhile, then the copy gives up.
+    await prisma().user.update({ where: { id: user.id }, data: { stripeCustomerId: customerId } });
+    await copy.query("ROLLBACK");
+    await copy.end();
+    expect((await delivery).status).toBe(200);
+    expect(await storedEvent(evt.id)).toMatchObject({ status: "processed" });
+    expect((await tierKeyOf(user.id)).tierKey).toBe("pro");
+  });
+
   it("a redelivery waiting on a crashed delivery's claim proceeds as soon as that connection dies (PostgreSQL)", async (ctx) => {
     const url = testDatabaseUrl();
     if (!url) ctx.skip(); // one connection only on the embedded database: nothing can crash beside it

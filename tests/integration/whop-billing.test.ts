@@ -16,7 +16,7 @@ import * as returnRoute from "../../app/routes/api.whop.return.ts";
 import { testDb } from "../setup/database.ts";
 import { useStripeEmulator } from "../stripe-harness.ts";
 import { TEST_WHOP_API_KEY, useWhopEmulator, withWhopConnection } from "../whop-harness.ts";
-import { BASE_URL, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import { BASE_URL, formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
 
 const stripe = useStripeEmulator();
 const whop = useWhopEmulator();
@@ -268,6 +268,25 @@ describe("POST /api/whop/checkout", () => {
     expect(disabled.status).toBe(503);
     await prisma().user.update({ where: { id: user.id }, data: { whopMembershipStatus: "active" } });
     expect((await whopCheckout({ tier: "whop_basic" }, { cookie })).status).toBe(409);
+    // A Stripe checkout is refused too, pointing to Whop: Stripe's portal has nothing for this user.
+    const stripeCheckout = (accept: string) =>
+      settle(() =>
+        stripeCheckoutRoute.action(
+          routeArgs(
+            formRequest("/api/stripe/checkout", { lookup_key: "pro_monthly" }, { cookie, headers: { Accept: accept } }),
+          ),
+        ),
+      );
+    const asJson = await stripeCheckout("application/json");
+    expect(asJson.status).toBe(409);
+    expect(await asJson.json()).toEqual({
+      error: "You already have a plan through Whop. Change or cancel it on Whop.",
+    });
+    const asPage = await stripeCheckout("text/html");
+    expect(asPage.status).toBe(409);
+    const page = await asPage.text();
+    expect(page).toContain("Change or cancel it on Whop.");
+    expect(page).not.toContain("/api/stripe/portal");
     await prisma().user.update({
       where: { id: user.id },
       data: { whopMembershipStatus: null, subscriptionStatus: "active" },
