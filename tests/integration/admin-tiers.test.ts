@@ -2,6 +2,7 @@
 // with the Stripe emulator as Stripe.
 import { beforeAll, describe, expect, it } from "vitest";
 import { invalidatePriceCache } from "../../app/billing/prices.server.ts";
+import { listTiersForAdmin } from "../../app/models/tier.server.ts";
 import * as auditRoute from "../../app/routes/admin.audit.tsx";
 import * as overviewRoute from "../../app/routes/admin._index.tsx";
 import * as permissionsRoute from "../../app/routes/admin.permissions.tsx";
@@ -200,6 +201,28 @@ describe("creating and editing a tier", () => {
       tierFields({ key: "basic", name: "Free", billingProvider: "exempt", lookupKeys: "" }),
     );
     expect((await fieldErrors(renamed)).errors.key?.[0]).toMatch(/cannot change/);
+  });
+});
+
+describe("the tier list", () => {
+  it("comes in one query, exactly as Prisma's include would shape it (keys in order, permissions, user counts)", async () => {
+    const hobbyist = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "hobbyist" } });
+    const counted = await prisma().user.create({
+      data: { email: `counted-${Date.now()}@example.com`, passwordHash: "x", tierId: hobbyist.id },
+    });
+    const viaInclude = await prisma().subscriptionTier.findMany({
+      orderBy: { id: "asc" },
+      include: {
+        prices: { orderBy: [{ position: "asc" }, { id: "asc" }], select: { lookupKey: true } },
+        permissions: { orderBy: { permissionId: "asc" }, select: { permission: { select: { id: true, name: true } } } },
+        _count: { select: { users: true } },
+      },
+    });
+    const listed = await listTiersForAdmin();
+    expect(listed).toEqual(viaInclude);
+    expect(listed.find((tier) => tier.key === "hobbyist")?._count.users).toBeGreaterThan(0);
+    expect(listed.find((tier) => tier.key === "hobbyist")?.prices.length).toBeGreaterThan(1);
+    await prisma().user.delete({ where: { id: counted.id } });
   });
 });
 
