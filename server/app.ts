@@ -127,6 +127,8 @@ const lastResort: ErrorRequestHandler = (error, req, res, next) => {
 
 // The webhook route refuses bodies over 1 MiB; a byte more is all it needs to see to say so.
 const WEBHOOK_READ_LIMIT = 1024 * 1024 + 1;
+// How much of a refused body is read (and dropped) so its answer arrives; beyond it, the connection is cut.
+const DRAIN_LIMIT = 16 * 1024 * 1024;
 type WebhookAnswer = { status: number; headers: Record<string, string>; body: string };
 type DeliverWebhook = (
   delivery: { signature: string | null; body: Buffer } | { signature: string | null; tooLarge: true },
@@ -168,7 +170,7 @@ function stripeWebhookDirect(build: ServerBuild, config: Config): RequestListene
       try {
         const delivery = {
           signature,
-          ...(size >= WEBHOOK_READ_LIMIT ? { tooLarge: true as const } : { body: Buffer.concat(chunks, size) }),
+          ...(size >= WEBHOOK_READ_LIMIT ? { tooLarge: true as const } : { body: Buffer.concat(chunks) }),
         };
         const answer = await deliver(delivery);
         status = answer.status;
@@ -186,18 +188,17 @@ function stripeWebhookDirect(build: ServerBuild, config: Config): RequestListene
       };
       logger[status >= 500 ? "error" : "info"](line, `${req.method} ${STRIPE_WEBHOOK_PATH} ${status}`);
     };
+    // A body that will be refused (unsigned, or over 1 MiB) is read to its end without being kept, so
+    // the answer reaches the sender before the connection closes: closing on unread bytes resets it,
+    // and the sender sees a broken connection instead of the 4xx. Past DRAIN_LIMIT it is cut short.
     const collect = (chunk: Buffer) => {
       size += chunk.length;
-      chunks.push(chunk);
-      // Enough to refuse it: the rest stays unread (the route answers with Connection: close).
-      if (size >= WEBHOOK_READ_LIMIT) {
-        req.pause();
-        void respond();
+      if (signature && size < WEBHOOK_READ_LIMIT) chunks.push(chunk);
+      if (size > DRAIN_LIMIT) {
+        void respond().then(() => req.socket.destroy());
       }
     };
-    // Unsigned: refused without reading the body (the answer closes the connection).
-    if (!signature) void respond();
-    else req.on("data", collect).on("end", respond);
+    req.on("data", collect).on("end", respond);
   };
 }
 

@@ -92,7 +92,7 @@ it("answers each kind on the server's fast path exactly as the webhook route's a
   }
 }, 60_000);
 
-it("answers webhooks with a JSON API's security headers, and refuses an unsigned body without reading it", async () => {
+it("answers webhooks with a JSON API's security headers, and refuses an unsigned body without keeping it", async () => {
   const response = await fetch(`${origin}/api/stripe/webhook`, {
     method: "POST",
     headers: { "Content-Type": "application/json", "Stripe-Signature": "t=1,v1=00" },
@@ -104,7 +104,7 @@ it("answers webhooks with a JSON API's security headers, and refuses an unsigned
   expect(response.headers.get("x-frame-options")).toBe("DENY");
   expect(response.headers.get("cache-control")).toBe("no-store");
 
-  // 8 MiB without a signature: the 400 comes at once and closes the connection (nothing drains).
+  // 8 MiB without a signature: read to its end but not kept, then a 400 that closes the connection.
   const started = Date.now();
   const unsigned = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
     const request = http.request(`${origin}/api/stripe/webhook`, {
