@@ -22,3 +22,16 @@ export async function signUpNewCustomer(page: Page, prefix: string) {
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(page).toHaveURL("/account");
 }
+
+/**
+ * From a pricing page left open since before the purchase, a second checkout is refused with a way
+ * into the customer portal (a button with JavaScript, a form on the error page without); opens it.
+ */
+export async function secondCheckoutLeadsToPortal(stale: Page) {
+  await stale.getByTestId("plan-hobbyist").getByRole("button", { name: "Subscribe monthly" }).click();
+  await expect(stale.getByTestId("billing-error")).toHaveText(
+    "You already have a subscription. Change or cancel it in the customer portal.",
+  );
+  await stale.getByRole("button", { name: "Open the customer portal" }).click();
+  await expect(stale).toHaveURL(/\/portal\/bps_/);
+}
