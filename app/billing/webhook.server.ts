@@ -31,6 +31,7 @@ import {
 import { applyCustomerDeleted } from "./customer-link.server.ts";
 import { invalidatePriceCache } from "./prices.server.ts";
 import { eventAction, type EventAction } from "./rules.ts";
+import { BodyTooLargeError, readRawBody } from "~/utils/http.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { getStripe, webhookSecrets } from "./stripe.server.ts";
 import { replayWhopEvent } from "./whop-webhook.server.ts";
@@ -50,29 +51,6 @@ export type WebhookOutcome =
   | { kind: "processed"; eventId: string; status: FinishedStatus; note: string | null }
   | { kind: "duplicate"; eventId: string }
   | { kind: "failed"; eventId: string; publicError: string };
-
-class BodyTooLargeError extends Error {}
-
-/** Reads the raw body (signatures are over the exact bytes), refusing more than `limit` bytes. */
-async function readRawBody(request: Request, limit: number): Promise<string> {
-  const declared = Number(request.headers.get("Content-Length") ?? "0");
-  if (declared > limit) throw new BodyTooLargeError();
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      reader.releaseLock();
-      throw new BodyTooLargeError();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
 
 function hasValidSignature(payload: string, signature: string, secrets: readonly string[]): boolean {
   const verifier = Stripe.webhooks.signature;
@@ -261,8 +239,11 @@ export async function receiveStripeDelivery(delivery: StripeDelivery): Promise<W
   const { signature } = delivery;
   if (!signature) return { kind: "missing-signature" };
   if ("tooLarge" in delivery) return { kind: "too-large" };
-  const payload = typeof delivery.body === "string" ? delivery.body : delivery.body.toString("utf8");
-  if (Buffer.byteLength(payload) > MAX_WEBHOOK_BODY_BYTES) return { kind: "too-large" };
+  const { body } = delivery;
+  if ((typeof body === "string" ? Buffer.byteLength(body) : body.length) > MAX_WEBHOOK_BODY_BYTES) {
+    return { kind: "too-large" };
+  }
+  const payload = typeof body === "string" ? body : body.toString("utf8");
   if (!hasValidSignature(payload, signature, secrets)) return { kind: "invalid-signature" };
 
   const read = readEvent(payload);

@@ -20,6 +20,7 @@ import {
   storeFailedEvent,
 } from "~/models/stripe-event.server.ts";
 import { inTransaction, type Tx } from "~/models/transaction.server.ts";
+import { BodyTooLargeError, readRawBody } from "~/utils/http.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { FulfilmentError, type FulfilmentOutcome } from "./fulfilment.server.ts";
 import { whopEventAction, type WhopEventAction } from "./rules.ts";
@@ -36,28 +37,6 @@ import {
 } from "./whop.server.ts";
 
 export const MAX_WHOP_WEBHOOK_BODY_BYTES = 1024 * 1024;
-
-class BodyTooLargeError extends Error {}
-
-/** The raw body (signatures are over the exact bytes), refusing more than `limit` bytes. */
-async function readRawBody(request: Request, limit: number): Promise<string> {
-  if (Number(request.headers.get("Content-Length") ?? "0") > limit) throw new BodyTooLargeError();
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      reader.releaseLock();
-      throw new BodyTooLargeError();
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reading a signed event: it must be one we can store (ids VARCHAR(255), no NUL) and read.

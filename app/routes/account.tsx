@@ -9,7 +9,7 @@ import { accountView, resumeSubscription, type SubscriptionState } from "~/billi
 import { BillingErrorAlert, BillingForm, useBillingRedirect } from "~/components/billing-forms.tsx";
 import { formatDate } from "~/components/dates.tsx";
 import { requireUser } from "~/utils/auth.server.ts";
-import { consumeAttempt } from "~/utils/rate-limit.server.ts";
+import { billingRateLimit } from "~/utils/rate-limit.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Your account · Tierdesk" }];
 
@@ -22,13 +22,8 @@ export async function action({ request }: ActionFunctionArgs) {
   const user = await requireUser(request);
   const form = await request.formData();
   if (form.get("intent") !== "resume") return json({ error: "Unknown action." }, { status: 400 });
-  const limit = await consumeAttempt([["billingPerUser", String(user.id)]]);
-  if (!limit.allowed) {
-    return json(
-      { error: "Too many billing requests. Please wait a moment and try again." },
-      { status: 429, headers: { "Retry-After": String(limit.retryAfterSeconds) } },
-    );
-  }
+  const limited = await billingRateLimit(user.id);
+  if (limited) return limited;
   const outcome = await resumeSubscription(user);
   if (!outcome.ok) return json({ error: outcome.message }, { status: 409 });
   return redirect("/account?subscription=resumed", 303);

@@ -3,18 +3,15 @@ import type { ActionFunctionArgs } from "@remix-run/node";
 import { appOrigin, createCheckoutSession } from "~/billing/checkout.server.ts";
 import { getOptionalUser } from "~/utils/auth.server.ts";
 import { respondWithStripeUrl } from "~/utils/billing-responses.server.ts";
-import { consumeAttempt } from "~/utils/rate-limit.server.ts";
+import { billingRateLimit } from "~/utils/rate-limit.server.ts";
 import { jsonResponse, readField } from "~/utils/http.server.ts";
 
 export async function action({ request }: ActionFunctionArgs) {
   // Anonymous callers get a 401 whatever they asked for: pages only show this button to signed-in users.
   const user = await getOptionalUser(request);
   if (!user) return jsonResponse({ error: "Sign in to subscribe." }, 401);
-  const limit = await consumeAttempt([["billingPerUser", String(user.id)]]);
-  if (!limit.allowed) {
-    const headers = { "Retry-After": String(limit.retryAfterSeconds) };
-    return jsonResponse({ error: "Too many billing requests. Please wait a moment and try again." }, 429, headers);
-  }
+  const limited = await billingRateLimit(user.id);
+  if (limited) return limited;
   const lookupKey = (await readField(request, "lookup_key")) ?? "";
   const outcome = await createCheckoutSession(user, lookupKey, appOrigin(request));
   return respondWithStripeUrl(request, outcome, { href: "/pricing", label: "Back to pricing" });

@@ -3,17 +3,14 @@ import type { ActionFunctionArgs } from "@remix-run/node";
 import { appOrigin, createPortalSession } from "~/billing/checkout.server.ts";
 import { getOptionalUser } from "~/utils/auth.server.ts";
 import { respondWithStripeUrl } from "~/utils/billing-responses.server.ts";
-import { consumeAttempt } from "~/utils/rate-limit.server.ts";
+import { billingRateLimit } from "~/utils/rate-limit.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
 
 export async function action({ request }: ActionFunctionArgs) {
   const user = await getOptionalUser(request);
   if (!user) return jsonResponse({ error: "Sign in to manage your subscription." }, 401);
-  const limit = await consumeAttempt([["billingPerUser", String(user.id)]]);
-  if (!limit.allowed) {
-    const headers = { "Retry-After": String(limit.retryAfterSeconds) };
-    return jsonResponse({ error: "Too many billing requests. Please wait a moment and try again." }, 429, headers);
-  }
+  const limited = await billingRateLimit(user.id);
+  if (limited) return limited;
   const outcome = await createPortalSession(user, appOrigin(request));
   return respondWithStripeUrl(request, outcome, { href: "/account", label: "Back to your account" });
 }

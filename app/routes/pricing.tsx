@@ -23,7 +23,7 @@ import { BillingErrorAlert, BillingForm, useBillingRedirect } from "~/components
 import { WhopPriceList, WhopSubscribe } from "~/components/whop-offer.tsx";
 import { listCustomerFacingTiers } from "~/models/tier.server.ts";
 import { getOptionalUser, requireUser } from "~/utils/auth.server.ts";
-import { consumeAttempt } from "~/utils/rate-limit.server.ts";
+import { billingRateLimit } from "~/utils/rate-limit.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Pricing · Tierdesk" }];
 
@@ -86,13 +86,8 @@ export async function action({ request }: ActionFunctionArgs) {
   const user = await requireUser(request);
   const form = await request.formData();
   if (form.get("intent") !== "switch") return json({ error: "Unknown action." }, { status: 400 });
-  const limit = await consumeAttempt([["billingPerUser", String(user.id)]]);
-  if (!limit.allowed) {
-    return json(
-      { error: "Too many billing requests. Please wait a moment and try again." },
-      { status: 429, headers: { "Retry-After": String(limit.retryAfterSeconds) } },
-    );
-  }
+  const limited = await billingRateLimit(user.id);
+  if (limited) return limited;
   const outcome = await createPlanSwitchSession(user, String(form.get("lookup_key") ?? ""), appOrigin(request));
   if (outcome.ok) return redirect(outcome.url, 303);
   const status = outcome.problem === "stripe-unreachable" ? 502 : outcome.problem === "billing-disabled" ? 503 : 400;

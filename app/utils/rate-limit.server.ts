@@ -5,6 +5,7 @@ import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from "rate-lim
 import { RATE_LIMIT_TABLE, rateLimitStore } from "~/models/rate-limit.server.ts";
 import type { Db } from "~/models/transaction.server.ts";
 import { config } from "./config.server.ts";
+import { jsonResponse } from "./http.server.ts";
 import { singleton } from "./singleton.server.ts";
 
 export type LimitCheck = { allowed: true } | { allowed: false; retryAfterSeconds: number };
@@ -82,4 +83,16 @@ export async function forgiveAttempt(name: RateLimitName, key: string, using: Ra
 /** Clears a key's count (a successful sign-in ends the guessing on that account). */
 export async function resetAttempts(name: RateLimitName, key: string, using: RateLimits = appLimits()) {
   await using[name].delete(key);
+}
+
+/**
+ * Counts one billing request (checkout, portal, plan switch, resume) for the user: null while
+ * allowed, else the 429 to answer, with Retry-After.
+ */
+export async function billingRateLimit(userId: number): Promise<Response | null> {
+  const limit = await consumeAttempt([["billingPerUser", String(userId)]]);
+  if (limit.allowed) return null;
+  return jsonResponse({ error: "Too many billing requests. Please wait a moment and try again." }, 429, {
+    "Retry-After": String(limit.retryAfterSeconds),
+  });
 }

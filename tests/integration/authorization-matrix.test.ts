@@ -9,14 +9,12 @@
 //   admin     → everything.
 // A route file missing from MATRIX fails the test: a new route must say who may use it.
 import fs from "node:fs";
-import http, { type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import type { ServerBuild } from "@remix-run/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseConfig, useConfig } from "../../app/utils/config.server.ts";
-import { createRequestListener } from "../../server/app.ts";
+import { startProductionServer } from "../production-server.ts";
 import { testDb } from "../setup/database.ts";
 import { useStripeEmulator } from "../stripe-harness.ts";
 import { seedDemoData, sessionCookieFor } from "../utils.ts";
@@ -249,8 +247,6 @@ const cookies: Partial<Record<Role, string>> = {};
 let clients = 0;
 
 beforeAll(async () => {
-  const buildFile = path.join(ROOT, "build/index.js");
-  if (!fs.existsSync(buildFile)) throw new Error("No production build: run `npm run build` first.");
   // Behind a proxy (TRUST_PROXY): each request comes from an address of its own, so the sign-in rate
   // limits, which this many requests from one address would reach, stay out of the answers.
   const config = parseConfig({ NODE_ENV: "production", SESSION_SECRET: "matrix-".repeat(10), TRUST_PROXY: "1" });
@@ -273,10 +269,7 @@ beforeAll(async () => {
     })
   ).id;
   for (const role of ["customer", "support", "admin"] as const) cookies[role] = await sessionCookieFor(EMAILS[role]);
-  build = (await import(pathToFileURL(buildFile).href)) as ServerBuild;
-  server = http.createServer(createRequestListener({ build, config })).listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, origin, build } = await startProductionServer(config));
 }, 60_000);
 
 afterAll(async () => {

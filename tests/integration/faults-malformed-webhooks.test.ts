@@ -4,29 +4,21 @@
 // a 4xx (a 5xx would make Stripe retry for days), the server keeps answering, nothing unsigned is
 // stored, and a signed event Tierdesk cannot read is stored once, as failed, for support.
 // bench/faults.ts sends 10,000 of them to a separate process and watches its memory.
-import fs from "node:fs";
 import http, { type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-import type { ServerBuild } from "@remix-run/node";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { useStripeConnection } from "../../app/billing/stripe.server.ts";
 import { parseConfig, useConfig } from "../../app/utils/config.server.ts";
 import { malformedFlood, malformedKinds } from "../../bench/lib/malformed.ts";
-import { createRequestListener } from "../../server/app.ts";
 import { testDb } from "../setup/database.ts";
+import { startProductionServer } from "../production-server.ts";
 import { TEST_WEBHOOK_SECRET } from "../stripe-fixtures.ts";
 import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";
 import { routeArgs, seedDemoData } from "../utils.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
 let server: Server;
 let origin = "";
 
 beforeAll(async () => {
-  const buildFile = path.join(ROOT, "build/index.js");
-  if (!fs.existsSync(buildFile)) throw new Error("No production build: run `npm run build` first.");
   const config = parseConfig({ NODE_ENV: "production", SESSION_SECRET: "faults-".repeat(10), LOG_LEVEL: "silent" });
   useConfig(config);
   useStripeConnection({
@@ -36,10 +28,7 @@ beforeAll(async () => {
     webhookSecrets: [TEST_WEBHOOK_SECRET],
   });
   await seedDemoData();
-  const build = (await import(pathToFileURL(buildFile).href)) as ServerBuild;
-  server = http.createServer(createRequestListener({ build, config })).listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, origin } = await startProductionServer(config));
 }, 60_000);
 
 afterAll(async () => {
