@@ -185,6 +185,31 @@ describe("a Stripe customer that no longer exists", () => {
   });
 });
 
+describe("billing requests per user", () => {
+  it("are limited across checkout, portal, plan switch and resume: a 429 with Retry-After, nothing opened", async () => {
+    const { cookie } = await newCustomer();
+    const calls = [
+      () => openPortal(cookie),
+      () => checkout(cookie, "not_a_price"),
+      () => settle(() => accountRoute.action(routeArgs(formRequest("/account", { intent: "resume" }, { cookie })))),
+      () =>
+        settle(() =>
+          pricingRoute.action(
+            routeArgs(formRequest("/pricing", { intent: "switch", lookup_key: "pro_monthly" }, { cookie })),
+          ),
+        ),
+    ];
+    const statuses: number[] = [];
+    for (let i = 0; i < 24; i++) statuses.push((await calls[i % calls.length]!()).status);
+    expect(statuses.slice(0, 20)).not.toContain(429);
+    expect(statuses.slice(20)).toEqual([429, 429, 429, 429]);
+    const limited = await openPortal(cookie);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(await limited.json()).toEqual({ error: "Too many billing requests. Please wait a moment and try again." });
+  });
+});
+
 describe("/account", () => {
   it("a free user: plan Free, no price, and the next action is to choose a plan", async () => {
     const { cookie } = await newCustomer();
