@@ -1,7 +1,7 @@
 // Builds Tierdesk's Express app around a Remix build: security headers, the request log, static
 // files, the cross-site POST guard, then Remix. server/index.ts runs it; tests can build their own.
 import crypto from "node:crypto";
-import { type IncomingMessage, type RequestListener, type ServerResponse, STATUS_CODES } from "node:http";
+import http, { type IncomingMessage, type RequestListener, type ServerResponse, STATUS_CODES } from "node:http";
 import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import express, { type ErrorRequestHandler, type Response } from "express";
@@ -11,6 +11,8 @@ import { stripeConnection } from "../app/billing/stripe.server.ts";
 import { WHOP_HOSTED_PAGES, whopConnection } from "../app/billing/whop.server.ts";
 import type { Config } from "../app/utils/config.server.ts";
 import { isCrossSiteRequest } from "../app/utils/cross-site.server.ts";
+import { FORM_BODY_LIMIT, WEBHOOK_BODY_LIMIT } from "../app/utils/http.server.ts";
+import { hasControlCharacter } from "../app/utils/validation.ts";
 import { logger, pathOf } from "../app/utils/logger.server.ts";
 import { getLoadContext } from "./load-context.ts";
 
@@ -110,6 +112,58 @@ function crossSiteGuard(config: Config): express.RequestHandler {
       return;
     }
     next();
+  };
+}
+
+const WEBHOOK_ROUTE = /^\/api\/(stripe|whop)\/webhook\/?$/i;
+
+/** The most a request to this path may send: webhooks up to 1 MiB, every form and JSON call 64 KiB. */
+export function bodyLimitFor(path: string): number {
+  return WEBHOOK_ROUTE.test(path) ? WEBHOOK_BODY_LIMIT : FORM_BODY_LIMIT;
+}
+
+const declaredLength = (req: IncomingMessage) => Number(req.headers["content-length"] ?? "0");
+
+// After a refused body's answer, Node reads the rest and drops it (so the sender sees the answer
+// rather than a reset connection); past this much the connection is cut instead.
+const REFUSED_BODY_DRAIN_LIMIT = 1024 * 1024 * 1024;
+
+function refuseLargeBody(req: IncomingMessage, res: ServerResponse, limit: number) {
+  let drained = 0;
+  req.on("data", (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > REFUSED_BODY_DRAIN_LIMIT) req.socket.destroy();
+  });
+  res.writeHead(413, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
+  res.end(JSON.stringify({ error: `The request body is larger than ${limit / 1024} KiB.` }));
+}
+
+/**
+ * Bodies over their route's limit are answered 413 from their Content-Length, before a byte of them is
+ * read (a body without a length is cut at the same limit by the route's reader, app/utils/http.server.ts).
+ */
+function bodyLimits(): express.RequestHandler {
+  return (req, res, next) => {
+    const limit = bodyLimitFor(req.path);
+    if (declaredLength(req) > limit) refuseLargeBody(req, res, limit);
+    else next();
+  };
+}
+
+/** A NUL or other control character in the path or query string is a 400, before any route reads it. */
+function refuseControlCharacters(): express.RequestHandler {
+  return (req, res, next) => {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(urlOf(req).replaceAll("+", " "));
+    } catch {
+      return next(); // a malformed escape: Express answers it as the client error it is
+    }
+    if (!hasControlCharacter(decoded) && !/[\n\r\t]/.test(decoded)) return next();
+    res
+      .status(400)
+      .type("text/plain")
+      .send("Bad request: the address contains a control character (such as %00), which no page accepts.");
   };
 }
 
@@ -214,6 +268,8 @@ export function createApp({ build, config }: AppOptions): express.Express {
   });
   app.use(securityHeaders(config));
   app.use(requestLog());
+  app.use(refuseControlCharacters());
+  app.use(bodyLimits());
 
   // Fingerprinted assets can be cached forever; everything else in public/ briefly.
   app.use("/build", express.static("public/build", { immutable: true, maxAge: "1y" }));
@@ -236,4 +292,24 @@ export function createRequestListener(options: AppOptions): RequestListener {
     if (webhook && req.method === "POST" && req.url === STRIPE_WEBHOOK_PATH) webhook(req, res);
     else app(req, res);
   };
+}
+
+/**
+ * Tierdesk's HTTP server. A client that asks before sending its body (`Expect: 100-continue`, as curl
+ * does for large uploads) is told 413 at once when the body would be over its route's limit.
+ */
+export function createServer(options: AppOptions): http.Server {
+  const listener = createRequestListener(options);
+  const server = http.createServer(listener);
+  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+    const limit = bodyLimitFor(new URL(req.url ?? "/", "http://tierdesk.invalid").pathname);
+    if (declaredLength(req) > limit) {
+      res.shouldKeepAlive = false; // the client may send the body anyway: do not parse it as a request
+      refuseLargeBody(req, res, limit);
+      return;
+    }
+    res.writeContinue();
+    listener(req, res);
+  });
+  return server;
 }

@@ -2,7 +2,6 @@
 // no DATABASE_URL, it migrates and seeds PGlite), connects billing, then serves the Remix build.
 import { once } from "node:events";
 import fs from "node:fs";
-import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -15,7 +14,7 @@ import { closeDatabase, embeddedDataDir, prepareDatabase } from "../app/utils/db
 import { logger, setLogLevel } from "../app/utils/logger.server.ts";
 import { seed } from "../prisma/seed.ts";
 import { emulatorStateFile, removeStateFile } from "../stripe-emulator/state.ts";
-import { createRequestListener } from "./app.ts";
+import { createServer } from "./app.ts";
 
 type Emulator = { url: string; close(): Promise<void> };
 
@@ -117,7 +116,7 @@ async function main() {
 
   const buildPath = path.resolve("build/index.js");
   const build = (await import(pathToFileURL(buildPath).href)) as ServerBuild;
-  const server = http.createServer(createRequestListener({ build, config }));
+  const server = createServer({ build, config });
   server.listen(config.port);
   await once(server, "listening"); // rejects on EADDRINUSE and the like
   const { port } = server.address() as AddressInfo;

@@ -1,13 +1,13 @@
-// The production build served as server/index.ts serves it (createRequestListener), in the test
+// The production build served as server/index.ts serves it (createServer), in the test
 // process on a free port: tests that need the real server in front of the routes.
 import fs from "node:fs";
-import http, { type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ServerBuild } from "@remix-run/node";
 import type { Config } from "../app/utils/config.server.ts";
-import { createRequestListener } from "../server/app.ts";
+import { createServer } from "../server/app.ts";
 
 const BUILD_FILE = path.resolve(import.meta.dirname, "../build/index.js");
 
@@ -16,7 +16,7 @@ export async function startProductionServer(
 ): Promise<{ server: Server; origin: string; build: ServerBuild }> {
   if (!fs.existsSync(BUILD_FILE)) throw new Error("No production build: run `npm run build` first.");
   const build = (await import(pathToFileURL(BUILD_FILE).href)) as ServerBuild;
-  const server = http.createServer(createRequestListener({ build, config })).listen(0, "127.0.0.1");
+  const server = createServer({ build, config }).listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, build };
 }

@@ -31,12 +31,12 @@ import {
 import { applyCustomerDeleted } from "./customer-link.server.ts";
 import { invalidatePriceCache } from "./prices.server.ts";
 import { eventAction, type EventAction } from "./rules.ts";
-import { BodyTooLargeError, readRawBody } from "~/utils/http.server.ts";
+import { BodyTooLargeError, readRawBody, WEBHOOK_BODY_LIMIT } from "~/utils/http.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { getStripe, webhookSecrets } from "./stripe.server.ts";
 import { replayWhopEvent } from "./whop-webhook.server.ts";
 
-export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
+export const MAX_WEBHOOK_BODY_BYTES = WEBHOOK_BODY_LIMIT;
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 export type WebhookOutcome =

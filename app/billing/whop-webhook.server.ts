@@ -20,7 +20,7 @@ import {
   storeFailedEvent,
 } from "~/models/stripe-event.server.ts";
 import { inTransaction, type Tx } from "~/models/transaction.server.ts";
-import { BodyTooLargeError, readRawBody } from "~/utils/http.server.ts";
+import { BodyTooLargeError, readRawBody, WEBHOOK_BODY_LIMIT } from "~/utils/http.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { FulfilmentError, type FulfilmentOutcome } from "./fulfilment.server.ts";
 import { whopEventAction, type WhopEventAction } from "./rules.ts";
@@ -36,7 +36,7 @@ import {
   whopConnection,
 } from "./whop.server.ts";
 
-export const MAX_WHOP_WEBHOOK_BODY_BYTES = 1024 * 1024;
+export const MAX_WHOP_WEBHOOK_BODY_BYTES = WEBHOOK_BODY_LIMIT;
 
 // ---------------------------------------------------------------------------------------------
 // Reading a signed event: it must be one we can store (ids VARCHAR(255), no NUL) and read.

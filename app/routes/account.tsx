@@ -10,6 +10,7 @@ import { BillingErrorAlert, BillingForm, useBillingRedirect } from "~/components
 import { formatDate } from "~/components/dates.tsx";
 import { requireUser } from "~/utils/auth.server.ts";
 import { billingRateLimit } from "~/utils/rate-limit.server.ts";
+import { readForm } from "~/utils/http.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Your account · Tierdesk" }];
 
@@ -20,7 +21,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const user = await requireUser(request);
-  const form = await request.formData();
+  const form = await readForm(request);
   if (form.get("intent") !== "resume") return json({ error: "Unknown action." }, { status: 400 });
   const limited = await billingRateLimit(user.id);
   if (limited) return limited;

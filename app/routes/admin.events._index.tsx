@@ -21,6 +21,7 @@ import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
 import { EVENT_STATUSES } from "~/utils/event-statuses.ts";
 import { formatCursor, parseCursor } from "~/utils/keyset-cursor.ts";
 import { safeRedirect } from "~/utils/safe-redirect.ts";
+import { readForm } from "~/utils/http.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Stripe events · Admin · Tierdesk" }];
 
@@ -101,7 +102,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const user = await requireRole(request, STAFF_ROLES);
-  const form = await request.formData();
+  const form = await readForm(request);
   // Only back to this page, after resolving the path: "/admin/events/../..//evil.com" is no way out.
   const safe = safeRedirect(form.get("back"), "/admin/events");
   const back = new URL(safe, "http://tierdesk.invalid");

@@ -6,10 +6,12 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { json, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
 import { removePermission, savePermission } from "~/billing/permission-admin.server.ts";
-import { PermissionFormSchema } from "~/billing/permission-form.ts";
+import { PERMISSION_FIELD_MAX, PermissionFormSchema } from "~/billing/permission-form.ts";
 import { FieldError } from "~/components/forms.tsx";
 import { listPermissionsWithTiers } from "~/models/permission.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
+import { boundedReply } from "~/utils/forms.ts";
+import { readForm } from "~/utils/http.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Permissions · Admin · Tierdesk" }];
 
@@ -35,7 +37,7 @@ const idFrom = (value: FormDataEntryValue | null) => {
 export async function action({ request }: ActionFunctionArgs) {
   const user = await requireRole(request, ["admin"]);
   const actor = { id: user.id, email: user.email };
-  const formData = await request.formData();
+  const formData = await readForm(request, { freeText: ["name", "description"] });
   const intent = formData.get("intent");
   const id = idFrom(formData.get("id"));
 
@@ -49,13 +51,18 @@ export async function action({ request }: ActionFunctionArgs) {
 
   const submission = parseWithZod(formData, { schema: PermissionFormSchema });
   const form = id ? `edit-${id}` : "create";
-  if (submission.status !== "success") return json({ form, result: submission.reply(), error: null }, { status: 400 });
+  if (submission.status !== "success") {
+    return json({ form, result: boundedReply(submission.reply(), PERMISSION_FIELD_MAX), error: null }, { status: 400 });
+  }
   const outcome = await savePermission(actor, intent === "update" ? id : null, submission.value);
   if (!outcome.ok) {
-    const reply = submission.reply({
-      fieldErrors: outcome.fieldErrors,
-      formErrors: outcome.formError ? [outcome.formError] : [],
-    });
+    const reply = boundedReply(
+      submission.reply({
+        fieldErrors: outcome.fieldErrors,
+        formErrors: outcome.formError ? [outcome.formError] : [],
+      }),
+      PERMISSION_FIELD_MAX,
+    );
     return json({ form, result: reply, error: null }, { status: outcome.notFound ? 404 : 400 });
   }
   const notice = outcome.renamedFrom ? `renamed=${encodeURIComponent(outcome.renamedFrom)}&to=` : "saved=";

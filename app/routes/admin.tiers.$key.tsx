@@ -14,7 +14,7 @@ import { listPermissions } from "~/models/permission.server.ts";
 import { getTierForAdmin } from "~/models/tier.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
-import { saveTierFromForm } from "~/utils/tier-actions.server.ts";
+import { readTierForm, saveTierFromForm } from "~/utils/tier-actions.server.ts";
 import { FREE_TIER_KEY } from "~/billing/rules.ts";
 import { auditEntryView } from "~/utils/audit-view.server.ts";
 
@@ -68,7 +68,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
   // Support may read this page but never change it: every POST is checked here, not only hidden.
   const user = await requireRole(request, ["admin"]);
   const key = params.key ?? "";
-  const formData = await request.formData();
+  const formData = await readTierForm(request);
   const intent = formData.get("intent");
   if (intent === "delete") {
     if (formData.get("confirm") !== "yes") return redirect(`/admin/tiers/${encodeURIComponent(key)}?delete=confirm`);

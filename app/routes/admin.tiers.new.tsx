@@ -5,7 +5,7 @@ import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { EMPTY_TIER, TierForm } from "~/components/tier-form.tsx";
 import { listPermissions } from "~/models/permission.server.ts";
 import { requireRole } from "~/utils/auth.server.ts";
-import { saveTierFromForm } from "~/utils/tier-actions.server.ts";
+import { readTierForm, saveTierFromForm } from "~/utils/tier-actions.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "New tier · Admin · Tierdesk" }];
 
@@ -16,7 +16,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const user = await requireRole(request, ["admin"]);
-  return saveTierFromForm(await request.formData(), user, null);
+  return saveTierFromForm(await readTierForm(request), user, null);
 }
 
 export default function NewTier() {

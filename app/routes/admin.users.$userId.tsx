@@ -19,7 +19,7 @@ import { getTierWithPermissionsByKey, listExemptTiers } from "~/models/tier.serv
 import { getUserWithTier, type Role } from "~/models/user.server.ts";
 import { auditEntryView } from "~/utils/audit-view.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
-import { jsonResponse } from "~/utils/http.server.ts";
+import { jsonResponse, readForm } from "~/utils/http.server.ts";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data?.user.email ?? "User"} · Admin · Tierdesk` },
@@ -113,7 +113,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const userId = userIdFrom(params);
-  const formData = await request.formData();
+  const formData = await readForm(request);
   const intent = formData.get("intent");
   if (intent === "sync") {
     const viewer = await requireRole(request, STAFF_ROLES);

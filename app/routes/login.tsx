@@ -8,7 +8,8 @@ import { parseForm } from "~/utils/forms.ts";
 import { consumeAttempt, forgiveAttempt, resetAttempts } from "~/utils/rate-limit.server.ts";
 import { safeRedirect } from "~/utils/safe-redirect.ts";
 import { createUserSession } from "~/utils/session.server.ts";
-import { EmailSchema } from "~/utils/validation.ts";
+import { EMAIL_MAX_LENGTH, EmailSchema } from "~/utils/validation.ts";
+import { readForm } from "~/utils/http.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Tierdesk" }];
 
@@ -46,8 +47,8 @@ function tooManyAttempts(retryAfterSeconds: number) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const form = await request.clone().formData();
-  const parsed = parseForm(LoginSchema, form);
+  const form = await readForm(request, { freeText: ["email", "password"] });
+  const parsed = parseForm(LoginSchema, form, EMAIL_MAX_LENGTH);
   if (!parsed.success) {
     return json(
       { formError: null, fieldErrors: firstErrorPerField(parsed.fieldErrors), email: parsed.values.email ?? "" },
@@ -65,7 +66,15 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!limit.allowed) return tooManyAttempts(limit.retryAfterSeconds);
 
   try {
-    const user = await authenticator.authenticate("email-password", request);
+    // The strategy reads the form itself: hand it the one already read (within its limit).
+    const posted = new Request(request.url, {
+      method: "POST",
+      headers: request.headers,
+      body: new URLSearchParams(
+        [...form].flatMap(([name, value]) => (typeof value === "string" ? [[name, value]] : [])),
+      ),
+    });
+    const user = await authenticator.authenticate("email-password", posted);
     // Only failures count: a successful sign-in ends the guessing on this account and gives the IP its attempt back.
     await Promise.all([resetAttempts("signInPerEmail", email), forgiveAttempt("signInPerIp", ip)]);
     return createUserSession(user.id, safeRedirect(next, homeFor(user)));

@@ -24,6 +24,7 @@ import { WhopPriceList, WhopSubscribe } from "~/components/whop-offer.tsx";
 import { listCustomerFacingTiers } from "~/models/tier.server.ts";
 import { getOptionalUser, requireUser } from "~/utils/auth.server.ts";
 import { billingRateLimit } from "~/utils/rate-limit.server.ts";
+import { readForm } from "~/utils/http.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Pricing · Tierdesk" }];
 
@@ -84,7 +85,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 /** "switch": opens the portal's confirmation page for moving the subscription to `lookup_key`. */
 export async function action({ request }: ActionFunctionArgs) {
   const user = await requireUser(request);
-  const form = await request.formData();
+  const form = await readForm(request);
   if (form.get("intent") !== "switch") return json({ error: "Unknown action." }, { status: 400 });
   const limited = await billingRateLimit(user.id);
   if (limited) return limited;

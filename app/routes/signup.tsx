@@ -9,7 +9,8 @@ import { type FieldErrors, parseForm } from "~/utils/forms.ts";
 import { safeRedirect } from "~/utils/safe-redirect.ts";
 import { consumeAttempt } from "~/utils/rate-limit.server.ts";
 import { createUserSession } from "~/utils/session.server.ts";
-import { EmailSchema, NewPasswordSchema } from "~/utils/validation.ts";
+import { EMAIL_MAX_LENGTH, echoValue, EmailSchema, NewPasswordSchema } from "~/utils/validation.ts";
+import { readForm } from "~/utils/http.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Sign up · Tierdesk" }];
 
@@ -58,12 +59,14 @@ const tooManySignUps = (retryAfterSeconds: number, email: string) =>
   );
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const form = await request.formData();
+  const form = await readForm(request, { freeText: ["email", "password", "confirmPassword"] });
   // Every attempt counts, before anything is checked: sign-up must not become an oracle for which
   // emails have accounts, nor a way to create accounts in bulk.
   const limit = await consumeAttempt([["signUpPerIp", context.clientIp]]);
-  if (!limit.allowed) return tooManySignUps(limit.retryAfterSeconds, String(form.get("email") ?? ""));
-  const parsed = parseForm(SignupSchema, form);
+  if (!limit.allowed) {
+    return tooManySignUps(limit.retryAfterSeconds, echoValue(String(form.get("email") ?? ""), EMAIL_MAX_LENGTH));
+  }
+  const parsed = parseForm(SignupSchema, form, EMAIL_MAX_LENGTH);
   if (!parsed.success) {
     return json(
       { formError: null, fieldErrors: firstErrorPerField(parsed.fieldErrors), email: parsed.values.email ?? "" },

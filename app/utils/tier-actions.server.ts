@@ -3,8 +3,15 @@
 import { parseWithZod } from "@conform-to/zod/v4";
 import { json, redirect } from "@remix-run/node";
 import { saveTier } from "~/billing/tier-admin.server.ts";
-import { TierFormSchema } from "~/billing/tier-form.ts";
+import { TIER_FIELD_MAX, TierFormSchema } from "~/billing/tier-form.ts";
 import type { User } from "~/models/user.server.ts";
+import { boundedReply } from "./forms.ts";
+import { readForm } from "./http.server.ts";
+
+/** The tier form as posted: its typed fields may hold anything (the schema answers at the field). */
+export function readTierForm(request: Request) {
+  return readForm(request, { freeText: Object.keys(TIER_FIELD_MAX) });
+}
 
 export async function saveTierFromForm(
   formData: FormData,
@@ -12,14 +19,19 @@ export async function saveTierFromForm(
   existingKey: string | null,
 ) {
   const submission = parseWithZod(formData, { schema: TierFormSchema });
-  if (submission.status !== "success") return json({ result: submission.reply() }, { status: 400 });
+  if (submission.status !== "success") {
+    return json({ result: boundedReply(submission.reply(), TIER_FIELD_MAX) }, { status: 400 });
+  }
   const outcome = await saveTier({ id: user.id, email: user.email }, existingKey, submission.value);
   if (!outcome.ok) {
     const status = outcome.notFound ? 404 : outcome.formError ? 409 : 400;
-    const reply = submission.reply({
-      fieldErrors: outcome.fieldErrors,
-      formErrors: outcome.formError ? [outcome.formError] : [],
-    });
+    const reply = boundedReply(
+      submission.reply({
+        fieldErrors: outcome.fieldErrors,
+        formErrors: outcome.formError ? [outcome.formError] : [],
+      }),
+      TIER_FIELD_MAX,
+    );
     return json({ result: reply }, { status });
   }
   return redirect(`/admin/tiers/${encodeURIComponent(outcome.key)}?saved=${outcome.changed ? "1" : "0"}`);
