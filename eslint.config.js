@@ -55,5 +55,27 @@ export default tseslint.config(
       "react/prop-types": "off",
     },
   },
+  {
+    // A request's body is read within a limit (413 past it): app/utils/http.server.ts's readers.
+    files: ["app/**/*.{ts,tsx}"],
+    ignores: ["app/utils/http.server.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector:
+            "CallExpression[callee.object.name=/^(request|req)$/][callee.property.name=/^(formData|json|text|arrayBuffer|blob)$/]",
+          message:
+            "Read request bodies with readForm/readFields/readRawBody (app/utils/http.server.ts): they enforce the body limits.",
+        },
+        {
+          selector:
+            "CallExpression[callee.object.callee.object.name='request'][callee.object.callee.property.name='clone']",
+          message:
+            "Read request bodies with readForm/readFields/readRawBody (app/utils/http.server.ts): they enforce the body limits.",
+        },
+      ],
+    },
+  },
   prettier,
 );
