@@ -10,8 +10,8 @@ import {
   type LookupKeyState,
   lookupKeyState,
   type TierHealth,
-  tierHealth,
   type TierIntegration,
+  tiersHealth,
   whopProductState,
 } from "./rules.ts";
 import { billingMode } from "./stripe.server.ts";
@@ -66,7 +66,8 @@ export type WhopSide = {
 
 /**
  * Checks the tiers' lookup keys against Stripe, within about 3 seconds. When Stripe cannot be asked
- * the statuses say "could not verify" with the reason, and nothing is cached.
+ * the statuses say "could not verify" with the reason, and nothing is cached. Pass every tier, even
+ * for one tier's page: a product two tiers share is a problem of both.
  */
 export async function checkTiersAgainstStripe<T extends TierIntegration & { key: string }>(
   tiers: readonly T[],
@@ -103,6 +104,13 @@ export async function checkTiersAgainstStripe<T extends TierIntegration & { key:
 
   const facts = new Map(keys.map((key) => [key, found.get(key) ?? null]));
   const whop = await whopCheck;
+  // Across all the tiers given: two tiers on one product is a problem of both.
+  const healths = tiersHealth(
+    tiers,
+    facts,
+    { unavailable: unverified !== null, reason: unverified ?? undefined },
+    whop,
+  );
   const byTier = new Map<string, TierStatus>();
   for (const tier of tiers) {
     const statuses: KeyStatus[] = tier.lookupKeys.map((lookupKey) => {
@@ -113,7 +121,7 @@ export async function checkTiersAgainstStripe<T extends TierIntegration & { key:
         price: price ? describePrice(price) : null,
       };
     });
-    const health = tierHealth(tier, facts, { unavailable: unverified !== null, reason: unverified ?? undefined }, whop);
+    const health = healths.get(tier.key) ?? { state: "unverified", reason: "not checked" };
     const productKey = tier.billingProvider === "whop" ? tier.whopProductKey?.trim() : undefined;
     const whopProduct = productKey
       ? describeWhopProduct(
