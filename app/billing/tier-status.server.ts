@@ -5,7 +5,14 @@
 //
 // Whop tiers' products are checked the same way, at the same time and within the same bound
 // (app/billing/whop-catalog.server.ts: one request per uncached product, one plan listing).
-import { formatAmount, formatInterval, type LivePrice, listStripeCatalog, lookupPrices } from "./prices.server.ts";
+import {
+  formatAmount,
+  formatInterval,
+  type LivePrice,
+  listStripeCatalog,
+  lookupPrices,
+  type PriceLookup,
+} from "./prices.server.ts";
 import {
   type LookupKeyState,
   lookupKeyState,
@@ -141,4 +148,38 @@ export async function checkTiersAgainstStripe<T extends TierIntegration & { key:
     unverified: whopProducts.length && whop.unavailable ? (whop.reason ?? "Whop did not answer") : null,
   };
   return { byTier, stripe: { unverified, unlinked, catalogComplete }, whop: whopSide };
+}
+
+export type Sellability = {
+  /** The live prices of every Stripe tier's keys (one lookup, cached like /pricing's). */
+  lookup: PriceLookup;
+  /** Stripe tiers that must not be sold now, by key, with their problems (for logs and support). */
+  invalid: Map<string, string[]>;
+};
+
+/**
+ * Which Stripe tiers customers may not buy now: those whose integration is invalid as the dashboard
+ * computes it (tiersHealth over every tier, so a product two tiers share counts), from one cached
+ * price lookup. When Stripe cannot be asked no tier is invalid on that account: an outage we cannot
+ * see through must not take plans off sale (checkout itself then fails with "Stripe could not be
+ * reached", and /pricing shows indicative prices, as before).
+ */
+export async function checkSellableTiers(
+  tiers: readonly (TierIntegration & { key: string })[],
+  { deadlineMs }: { deadlineMs?: number } = {},
+): Promise<Sellability> {
+  const stripeTiers = tiers.filter((tier) => tier.billingProvider === "stripe" && !tier.isBillingExempt);
+  const lookup = await lookupPrices(
+    stripeTiers.flatMap((tier) => tier.lookupKeys),
+    deadlineMs === undefined ? {} : { deadlineMs },
+  );
+  const invalid = new Map<string, string[]>();
+  if (lookup.unavailable) return { lookup, invalid };
+  const facts = new Map(
+    stripeTiers.flatMap((tier) => tier.lookupKeys).map((key) => [key, lookup.found.get(key) ?? null]),
+  );
+  for (const [key, health] of tiersHealth(stripeTiers, facts, { unavailable: false })) {
+    if (health.state === "invalid") invalid.set(key, health.problems);
+  }
+  return { lookup, invalid };
 }

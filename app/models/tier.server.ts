@@ -18,6 +18,23 @@ export function listCustomerFacingTiers() {
   });
 }
 
+/** Every tier's billing integration (provider, exemption, Whop product, lookup keys in order), for
+ *  telling which tiers can be sold: validity is judged across all tiers (a product two tiers share). */
+export async function listTierIntegrations() {
+  const tiers = await prisma.subscriptionTier.findMany({
+    orderBy: { id: "asc" },
+    select: {
+      key: true,
+      name: true,
+      billingProvider: true,
+      isBillingExempt: true,
+      whopProductKey: true,
+      prices: { orderBy: { position: "asc" }, select: { lookupKey: true } },
+    },
+  });
+  return tiers.map(({ prices, ...tier }) => ({ ...tier, lookupKeys: prices.map((price) => price.lookupKey) }));
+}
+
 export function getTierWithPermissions(id: number) {
   return prisma.subscriptionTier.findUnique({ where: { id }, ...withPermissions });
 }
