@@ -26,7 +26,7 @@ import type {
   SubscriptionItem,
 } from "./types.ts";
 
-type Interval = "day" | "week" | "month" | "year";
+export type Interval = "day" | "week" | "month" | "year";
 interface Catalog {
   products: Array<{
     id: string;
@@ -119,6 +119,20 @@ export interface SubscriptionChanges {
   cancelAtPeriodEnd?: boolean;
 }
 
+/** `POST /v1/prices` as the emulator supports it: a recurring per-unit price of a product. */
+export interface PriceInput {
+  product: string;
+  currency: string;
+  unitAmount: number;
+  interval: Interval;
+  intervalCount: number;
+  lookupKey: string | null;
+  transferLookupKey: boolean;
+  nickname: string | null;
+  active: boolean;
+  metadata: Metadata;
+}
+
 /** A portal deep link (`flow_data`) as the emulator supports it: confirming one plan switch. */
 export interface PortalFlowInput {
   subscription: Subscription;
@@ -138,6 +152,8 @@ export interface AccountState {
   completedPortalFlows: string[];
   invoices: Invoice[];
   events: EventRecord[];
+  /** Prices created through the API and catalogue prices whose lookup key moved (absent in older files). */
+  prices?: Price[];
 }
 
 /** Events kept in a state file: the newest ones, enough for support's replays, without growing forever. */
@@ -155,6 +171,8 @@ export class Account {
   /** Portal sessions whose flow (deep link) has been completed: their page is the portal homepage now. */
   readonly completedPortalFlows = new Set<string>();
   private readonly invoices = new Map<string, Invoice>();
+  /** Ids of prices that differ from the catalogue (created through the API, or their lookup key moved). */
+  private readonly changedPrices = new Set<string>();
   /** Oldest first. */
   readonly events: EventRecord[] = [];
 
@@ -186,6 +204,7 @@ export class Account {
       completedPortalFlows: [...this.completedPortalFlows],
       invoices: [...this.invoices.values()],
       events: this.events.slice(-SAVED_EVENTS),
+      prices: [...this.changedPrices].flatMap((id) => this.prices.get(id) ?? []),
     });
   }
 
@@ -200,6 +219,76 @@ export class Account {
     for (const id of state.completedPortalFlows) this.completedPortalFlows.add(id);
     for (const invoice of state.invoices) this.invoices.set(invoice.id, invoice);
     this.events.push(...state.events);
+    for (const price of state.prices ?? []) {
+      this.prices.set(price.id, price);
+      this.changedPrices.add(price.id);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------- prices
+
+  /**
+   * `POST /v1/prices`. Prices are immutable in Stripe, so a new amount is a new price; with
+   * `transfer_lookup_key` it takes the lookup key from the price that has it, which keeps every
+   * subscription on it but without a lookup key from now on.
+   */
+  createPrice(input: PriceInput, request = NO_REQUEST) {
+    const product = this.products.get(input.product);
+    if (!product) throw noSuch("product", input.product, "product");
+    const holder = input.lookupKey
+      ? [...this.prices.values()].find((price) => price.lookup_key === input.lookupKey)
+      : undefined;
+    if (holder && !input.transferLookupKey) {
+      throw invalid(
+        "lookup_key",
+        `A price (\`${holder.id}\`) already uses that lookup key. Set transfer_lookup_key to true to move it to this price.`,
+      );
+    }
+    const now = this.now();
+    const price: Price = {
+      id: newId("price"),
+      object: "price",
+      active: input.active,
+      billing_scheme: "per_unit",
+      created: now,
+      currency: input.currency,
+      custom_unit_amount: null,
+      livemode: false,
+      lookup_key: input.lookupKey,
+      metadata: input.metadata,
+      nickname: input.nickname,
+      product: product.id,
+      recurring: {
+        interval: input.interval,
+        interval_count: input.intervalCount,
+        meter: null,
+        trial_period_days: null,
+        usage_type: "licensed",
+      },
+      tax_behavior: "unspecified",
+      tiers_mode: null,
+      transform_quantity: null,
+      type: "recurring",
+      unit_amount: input.unitAmount,
+      unit_amount_decimal: String(input.unitAmount),
+    };
+    const events: EventRecord[] = [];
+    if (holder) {
+      holder.lookup_key = null;
+      this.changedPrices.add(holder.id);
+      // Subscription items embed their price: they show it as it is now, keyless.
+      for (const sub of this.subscriptions.values()) {
+        for (const item of sub.items.data) if (item.price.id === holder.id) item.price.lookup_key = null;
+      }
+      events.push(
+        this.createEvent("price.updated", holder, { previousAttributes: { lookup_key: input.lookupKey }, request }),
+      );
+    }
+    this.prices.set(price.id, price);
+    this.changedPrices.add(price.id);
+    events.unshift(this.createEvent("price.created", price, { request }));
+    this.onChange();
+    return { price, events };
   }
 
   private clear(): void {
@@ -213,6 +302,8 @@ export class Account {
 
   reset(): void {
     this.clear();
+    this.prices.clear();
+    this.changedPrices.clear();
     for (const p of catalog.products) {
       this.products.set(p.id, {
         id: p.id,

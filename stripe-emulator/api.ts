@@ -3,7 +3,15 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import qs, { type ParsedQs } from "qs";
 import Stripe from "stripe";
-import { type Account, list, newId, type PortalFlowInput, snapshot, type SubscriptionChanges } from "./account.ts";
+import {
+  type Account,
+  type Interval,
+  list,
+  newId,
+  type PortalFlowInput,
+  snapshot,
+  type SubscriptionChanges,
+} from "./account.ts";
 import { invalid, missingParam, noSuch, raise, sendError, StripeApiError } from "./errors.ts";
 import type { EventRecord, List, Metadata, PortalFlow, Price, RequestInfo, SubscriptionStatus } from "./types.ts";
 
@@ -19,6 +27,8 @@ const STATUSES: ReadonlyArray<SubscriptionStatus | "all"> = [
   "trialing",
   "unpaid",
 ];
+
+const INTERVALS: readonly Interval[] = ["day", "week", "month", "year"];
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -236,6 +246,40 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
           (!lookupKeys || (price.lookup_key !== null && lookupKeys.includes(price.lookup_key))),
       );
       return expand(paginate(prices, p, "/v1/prices", "price"), p);
+    }),
+  );
+
+  router.post(
+    "/prices",
+    handle((p, _path, request) => {
+      const recurring = p.hash("recurring");
+      if (!recurring) throw missingParam("recurring");
+      const interval = recurring.required("interval");
+      if (!INTERVALS.some((i) => i === interval)) {
+        throw invalid(
+          recurring.name("interval"),
+          `Invalid recurring[interval]: must be one of ${INTERVALS.join(", ")}`,
+        );
+      }
+      const currency = p.required("currency").toLowerCase();
+      if (!/^[a-z]{3}$/.test(currency)) throw invalid("currency", `Invalid currency: ${currency}`);
+      const { price, events } = account.createPrice(
+        {
+          product: p.required("product"),
+          currency,
+          unitAmount: p.integer("unit_amount", 0, 99_999_999) ?? raise(missingParam("unit_amount")),
+          interval: interval as Interval,
+          intervalCount: recurring.integer("interval_count", 1, 365) ?? 1,
+          lookupKey: p.string("lookup_key") || null,
+          transferLookupKey: p.boolean("transfer_lookup_key") ?? false,
+          nickname: p.string("nickname") || null,
+          active: p.boolean("active") ?? true,
+          metadata: p.metadata(),
+        },
+        request,
+      );
+      deliverLater(events);
+      return expand(price, p);
     }),
   );
 

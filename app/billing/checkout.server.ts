@@ -4,11 +4,12 @@
 // A customer Stripe no longer has (`resource_missing`) is unlinked on the way (customer-link.server.ts).
 import { createHash } from "node:crypto";
 import type Stripe from "stripe";
-import { findLookupKeyOwner } from "~/models/tier.server.ts";
+import { findLookupKeyOwner, listTierIntegrations } from "~/models/tier.server.ts";
 import type { User } from "~/models/user.server.ts";
 import { config } from "~/utils/config.server.ts";
 import { isCustomerGone, isMissingCustomerError, unlinkMissingCustomer } from "./customer-link.server.ts";
 import { lookupPrices } from "./prices.server.ts";
+import { checkSellableTiers } from "./tier-status.server.ts";
 import { fetchSubscriptionDetails, forgetSubscriptionDetails } from "./subscription-details.server.ts";
 import { isLiveSubscriptionStatus, isLiveWhopStatus, USER_ID_METADATA_KEY } from "./rules.ts";
 import { logger } from "~/utils/logger.server.ts";
@@ -19,6 +20,8 @@ export type BillingProblem =
   | "invalid-request"
   | "not-offered"
   | "already-subscribed"
+  /** The tier's integration is not valid in Stripe now (the dashboard shows why): not sold until fixed. */
+  | "tier-unavailable"
   /** A live Whop membership: changed on Whop, not in Stripe's portal. */
   | "already-on-whop"
   | "no-billing-account"
@@ -93,6 +96,17 @@ async function sellableKey(lookupKey: string): Promise<string> {
     throw new Refusal(
       "not-offered",
       `Price ${shown} is not offered: it does not belong to a customer-facing Stripe tier.`,
+    );
+  }
+  // Any key of a tier that is not valid in Stripe (even one whose own price is fine) is refused:
+  // the tier as a whole is off sale until an operator fixes it. Existing subscribers are not asked.
+  const { invalid } = await checkSellableTiers(await listTierIntegrations(), { deadlineMs: 8_000 });
+  const problems = invalid.get(owner.tier.key);
+  if (problems) {
+    logger.warn({ tier: owner.tier.key, problems }, "checkout refused: the tier is not valid in Stripe");
+    throw new Refusal(
+      "tier-unavailable",
+      `${owner.tier.name} cannot be bought right now: its prices are being set up. Please choose another plan, or try again later.`,
     );
   }
   return key;

@@ -4,7 +4,7 @@
 // the rules in rules.ts, and writes the answer.
 import Stripe from "stripe";
 import { wasSubscriptionDeletedAt } from "~/models/stripe-event.server.ts";
-import { findLookupKeyOwners } from "~/models/tier.server.ts";
+import { findLookupKeyOwners, listLookupKeyOwners } from "~/models/tier.server.ts";
 import type { Tx } from "~/models/transaction.server.ts";
 import {
   type BillingUser,
@@ -21,8 +21,10 @@ import {
   stripeIdProblem,
   subscriptionStatusEffect,
   tierForSubscription,
+  tiersByProduct,
   USER_ID_METADATA_KEY,
 } from "./rules.ts";
+import { productsOfLookupKeys } from "./prices.server.ts";
 import { BillingDisabledError, getStripe, idOf } from "./stripe.server.ts";
 import { reconcileStripeChange } from "./whop-overlap.server.ts";
 
@@ -71,14 +73,29 @@ async function lockSubscriber(
   );
 }
 
+// Bounded: the stored payload is enough for a lookup key, and a legacy price costs one cached catalog read.
+const PRODUCTS_DEADLINE_MS = 5_000;
+
 async function resolveTier(tx: Tx, subscription: Stripe.Subscription) {
   const items = (subscription.items?.data ?? []).map((item) => ({
     priceId: item.price?.id ?? null,
     lookupKey: item.price?.lookup_key ?? null,
+    productId: idOf(item.price?.product),
   }));
   const keys = items.map((item) => item.lookupKey).filter((key): key is string => Boolean(key));
-  const resolution = tierForSubscription(subscription.id, items, await findLookupKeyOwners(tx, keys));
+  let resolution = tierForSubscription(subscription.id, items, await findLookupKeyOwners(tx, keys));
+  if ("needsProducts" in resolution) {
+    // A legacy price (its lookup key moved to a new price): the tier selling its product. Stripe
+    // unreachable throws a plain error, so the event fails and is retried.
+    const owners = await listLookupKeyOwners(tx);
+    const products = await productsOfLookupKeys(
+      owners.map((owner) => owner.lookupKey),
+      { deadlineMs: PRODUCTS_DEADLINE_MS },
+    );
+    resolution = tierForSubscription(subscription.id, items, owners, tiersByProduct(owners, products));
+  }
   if ("error" in resolution) throw new FulfilmentError(resolution.error);
+  if ("needsProducts" in resolution) throw new Error("tierForSubscription asked for products twice");
   return resolution.tier;
 }
 

@@ -92,33 +92,59 @@ export function tierIsInForce(user: UserTierState): boolean {
 // ---------------------------------------------------------------------------------------------
 // Which tier a subscription pays for
 
-export type SubscriptionItemPrice = { priceId: string | null; lookupKey: string | null };
-export type LookupKeyOwner = { lookupKey: string; tier: { id: number; key: string } };
-export type TierResolution = { tier: { id: number; key: string } } | { error: string };
+export type SubscriptionItemPrice = {
+  priceId: string | null;
+  lookupKey: string | null;
+  /** The price's product: what a price without a lookup key (a legacy price) is known by. */
+  productId?: string | null;
+};
+export type TierRef = { id: number; key: string };
+export type LookupKeyOwner = { lookupKey: string; tier: TierRef };
+/** The tiers whose lookup-key prices belong to each Stripe product (see tiersByProduct). */
+export type ProductTiers = ReadonlyMap<string, readonly TierRef[]>;
+export type TierResolution =
+  | { tier: TierRef }
+  | { error: string }
+  /** Only a price without a lookup key can name the tier: ask again with the products' tiers. */
+  | { needsProducts: true };
 
 /**
- * The tier a subscription pays for, from its items' price lookup keys. Items whose keys no tier
- * owns are add-ons and do not count, but at least one item must name a tier, and only one tier.
+ * Which tiers sell each product: the product of every owned lookup key's price as Stripe has it now
+ * (`productOfKey`; a key Stripe does not know is left out). Built from what Stripe says, never stored.
+ */
+export function tiersByProduct(
+  owners: readonly LookupKeyOwner[],
+  productOfKey: ReadonlyMap<string, string | null>,
+): Map<string, TierRef[]> {
+  const byProduct = new Map<string, TierRef[]>();
+  for (const owner of owners) {
+    const productId = productOfKey.get(owner.lookupKey);
+    if (!productId) continue;
+    const tiers = byProduct.get(productId) ?? [];
+    if (!tiers.some((tier) => tier.id === owner.tier.id)) tiers.push(owner.tier);
+    byProduct.set(productId, tiers);
+  }
+  return byProduct;
+}
+
+const uniqueTiers = (tiers: readonly TierRef[]) => [...new Map(tiers.map((tier) => [tier.id, tier])).values()];
+
+/**
+ * The tier a subscription pays for. A lookup key a tier owns wins: items whose keys no tier owns are
+ * add-ons and do not count, but only one tier may be named. Without one, a price without a lookup
+ * key (a legacy price, left on its subscriptions when the key was moved to a new price with
+ * `transfer_lookup_key`) names the tier whose lookup-key prices share its product; `products` is
+ * asked for only then. A product several tiers share, or one no tier uses, is an error: never a guess.
  */
 export function tierForSubscription(
   subscriptionId: string,
   items: readonly SubscriptionItemPrice[],
   owners: readonly LookupKeyOwner[],
+  products: ProductTiers | null = null,
 ): TierResolution {
   const keys = items.map((item) => item.lookupKey).filter((key): key is string => Boolean(key));
-  if (!keys.length) {
-    const priceIds =
-      items
-        .map((item) => item.priceId)
-        .filter(Boolean)
-        .join(", ") || "none";
-    return {
-      error: `Subscription ${subscriptionId} has no price with a lookup_key (prices: ${priceIds}); give the price a lookup key that a tier owns.`,
-    };
-  }
   const relevant = owners.filter((owner) => keys.includes(owner.lookupKey));
-  const tiers = new Map(relevant.map((owner) => [owner.tier.id, owner.tier]));
-  const [only, ...others] = [...tiers.values()];
+  const [only, ...others] = uniqueTiers(relevant.map((owner) => owner.tier));
   if (only && !others.length) return { tier: only };
   if (only) {
     const named = relevant.map((owner) => `"${owner.lookupKey}" → ${owner.tier.key}`).join(", ");
@@ -126,8 +152,38 @@ export function tierForSubscription(
       error: `Subscription ${subscriptionId} has prices of several tiers (${named}); a subscription must pay for one tier.`,
     };
   }
+  const keyless = items.filter((item) => !item.lookupKey);
+  if (!keyless.length) {
+    if (!keys.length) {
+      return {
+        error: `Subscription ${subscriptionId} has no prices; give it a price with a lookup key that a tier owns.`,
+      };
+    }
+    return {
+      error: `Price lookup key ${keys.map((key) => `"${key}"`).join(", ")} of subscription ${subscriptionId} belongs to no tier; add it to a tier in the admin.`,
+    };
+  }
+  if (!products) return { needsProducts: true };
+
+  const describePrice = (item: SubscriptionItemPrice) =>
+    `${item.priceId ?? "(no id)"} of product ${item.productId ?? "(none)"}`;
+  const matches = keyless.map((item) => ({ item, tiers: (item.productId && products.get(item.productId)) || [] }));
+  const shared = matches.find((match) => match.tiers.length > 1);
+  if (shared) {
+    return {
+      error: `Price ${describePrice(shared.item)} of subscription ${subscriptionId} has no lookup key, and tiers ${shared.tiers.map((tier) => tier.key).join(" and ")} both sell that product, so which one it pays for cannot be told; give each tier its own Stripe product (the dashboard shows this as a tier problem).`,
+    };
+  }
+  const [tier, ...more] = uniqueTiers(matches.flatMap((match) => match.tiers));
+  if (tier && !more.length) return { tier };
+  if (tier) {
+    return {
+      error: `Subscription ${subscriptionId} has legacy prices of several tiers (${[tier, ...more].map((t) => t.key).join(", ")}); a subscription must pay for one tier.`,
+    };
+  }
+  const prices = keyless.map(describePrice).join(", ");
   return {
-    error: `Price lookup key ${keys.map((key) => `"${key}"`).join(", ")} of subscription ${subscriptionId} belongs to no tier; add it to a tier in the admin.`,
+    error: `Subscription ${subscriptionId} has no price with a lookup_key a tier owns, and no tier sells the product of its price without one (${prices}); give the price a lookup key that a tier owns, or add a lookup key of that product to a tier.`,
   };
 }
 
@@ -372,6 +428,56 @@ export function tierHealth(
   const products = [...new Set(found.map((price) => price.productId).filter(Boolean))];
   if (products.length > 1) problems.push(`lookup keys point at different products (${products.join(", ")})`);
   return problems.length ? { state: "invalid", problems } : { state: "valid" };
+}
+
+/**
+ * Products that more than one Stripe tier's lookup keys point at, by tier: a price without a lookup
+ * key (a legacy price) is known only by its product, so its subscribers could not be told apart.
+ */
+export function sharedProductProblems(
+  tiers: readonly (TierIntegration & { key: string })[],
+  prices: ReadonlyMap<string, StripePriceFact>,
+): Map<string, string[]> {
+  const tiersOfProduct = new Map<string, Set<string>>();
+  for (const tier of tiers) {
+    if (tier.billingProvider !== "stripe" || tier.isBillingExempt) continue;
+    for (const key of tier.lookupKeys) {
+      const productId = prices.get(key)?.productId;
+      if (!productId) continue;
+      tiersOfProduct.set(productId, (tiersOfProduct.get(productId) ?? new Set()).add(tier.key));
+    }
+  }
+  const problems = new Map<string, string[]>();
+  for (const [productId, keys] of tiersOfProduct) {
+    if (keys.size < 2) continue;
+    for (const key of keys) {
+      const others = [...keys].filter((other) => other !== key).join(", ");
+      problems.set(key, [
+        ...(problems.get(key) ?? []),
+        `product ${productId} is also sold by tier ${others}: subscribers on a price without a lookup key could not be told apart; give each tier its own product`,
+      ]);
+    }
+  }
+  return problems;
+}
+
+/** Every tier's health (tierHealth), with the problems only seen across tiers (sharedProductProblems). */
+export function tiersHealth(
+  tiers: readonly (TierIntegration & { key: string })[],
+  prices: ReadonlyMap<string, StripePriceFact>,
+  stripe: { unavailable: boolean; reason?: string },
+  whop?: WhopCheck,
+): Map<string, TierHealth> {
+  const shared = stripe.unavailable ? new Map<string, string[]>() : sharedProductProblems(tiers, prices);
+  return new Map(
+    tiers.map((tier) => {
+      const health = tierHealth(tier, prices, stripe, whop);
+      const extra = shared.get(tier.key) ?? [];
+      if (!extra.length || (health.state !== "valid" && health.state !== "invalid")) return [tier.key, health];
+      const problems = health.state === "invalid" ? [...health.problems, ...extra] : extra;
+      return [tier.key, { state: "invalid", problems }];
+    }),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

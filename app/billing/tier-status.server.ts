@@ -5,13 +5,20 @@
 //
 // Whop tiers' products are checked the same way, at the same time and within the same bound
 // (app/billing/whop-catalog.server.ts: one request per uncached product, one plan listing).
-import { formatAmount, formatInterval, type LivePrice, listStripeCatalog, lookupPrices } from "./prices.server.ts";
+import {
+  formatAmount,
+  formatInterval,
+  type LivePrice,
+  listStripeCatalog,
+  lookupPrices,
+  type PriceLookup,
+} from "./prices.server.ts";
 import {
   type LookupKeyState,
   lookupKeyState,
   type TierHealth,
-  tierHealth,
   type TierIntegration,
+  tiersHealth,
   whopProductState,
 } from "./rules.ts";
 import { billingMode } from "./stripe.server.ts";
@@ -66,7 +73,8 @@ export type WhopSide = {
 
 /**
  * Checks the tiers' lookup keys against Stripe, within about 3 seconds. When Stripe cannot be asked
- * the statuses say "could not verify" with the reason, and nothing is cached.
+ * the statuses say "could not verify" with the reason, and nothing is cached. Pass every tier, even
+ * for one tier's page: a product two tiers share is a problem of both.
  */
 export async function checkTiersAgainstStripe<T extends TierIntegration & { key: string }>(
   tiers: readonly T[],
@@ -103,6 +111,13 @@ export async function checkTiersAgainstStripe<T extends TierIntegration & { key:
 
   const facts = new Map(keys.map((key) => [key, found.get(key) ?? null]));
   const whop = await whopCheck;
+  // Across all the tiers given: two tiers on one product is a problem of both.
+  const healths = tiersHealth(
+    tiers,
+    facts,
+    { unavailable: unverified !== null, reason: unverified ?? undefined },
+    whop,
+  );
   const byTier = new Map<string, TierStatus>();
   for (const tier of tiers) {
     const statuses: KeyStatus[] = tier.lookupKeys.map((lookupKey) => {
@@ -113,7 +128,7 @@ export async function checkTiersAgainstStripe<T extends TierIntegration & { key:
         price: price ? describePrice(price) : null,
       };
     });
-    const health = tierHealth(tier, facts, { unavailable: unverified !== null, reason: unverified ?? undefined }, whop);
+    const health = healths.get(tier.key) ?? { state: "unverified", reason: "not checked" };
     const productKey = tier.billingProvider === "whop" ? tier.whopProductKey?.trim() : undefined;
     const whopProduct = productKey
       ? describeWhopProduct(
@@ -133,4 +148,38 @@ export async function checkTiersAgainstStripe<T extends TierIntegration & { key:
     unverified: whopProducts.length && whop.unavailable ? (whop.reason ?? "Whop did not answer") : null,
   };
   return { byTier, stripe: { unverified, unlinked, catalogComplete }, whop: whopSide };
+}
+
+export type Sellability = {
+  /** The live prices of every Stripe tier's keys (one lookup, cached like /pricing's). */
+  lookup: PriceLookup;
+  /** Stripe tiers that must not be sold now, by key, with their problems (for logs and support). */
+  invalid: Map<string, string[]>;
+};
+
+/**
+ * Which Stripe tiers customers may not buy now: those whose integration is invalid as the dashboard
+ * computes it (tiersHealth over every tier, so a product two tiers share counts), from one cached
+ * price lookup. When Stripe cannot be asked no tier is invalid on that account: an outage we cannot
+ * see through must not take plans off sale (checkout itself then fails with "Stripe could not be
+ * reached", and /pricing shows indicative prices, as before).
+ */
+export async function checkSellableTiers(
+  tiers: readonly (TierIntegration & { key: string })[],
+  { deadlineMs }: { deadlineMs?: number } = {},
+): Promise<Sellability> {
+  const stripeTiers = tiers.filter((tier) => tier.billingProvider === "stripe" && !tier.isBillingExempt);
+  const lookup = await lookupPrices(
+    stripeTiers.flatMap((tier) => tier.lookupKeys),
+    deadlineMs === undefined ? {} : { deadlineMs },
+  );
+  const invalid = new Map<string, string[]>();
+  if (lookup.unavailable) return { lookup, invalid };
+  const facts = new Map(
+    stripeTiers.flatMap((tier) => tier.lookupKeys).map((key) => [key, lookup.found.get(key) ?? null]),
+  );
+  for (const [key, health] of tiersHealth(stripeTiers, facts, { unavailable: false })) {
+    if (health.state === "invalid") invalid.set(key, health.problems);
+  }
+  return { lookup, invalid };
 }

@@ -18,6 +18,23 @@ export function listCustomerFacingTiers() {
   });
 }
 
+/** Every tier's billing integration (provider, exemption, Whop product, lookup keys in order), for
+ *  telling which tiers can be sold: validity is judged across all tiers (a product two tiers share). */
+export async function listTierIntegrations() {
+  const tiers = await prisma.subscriptionTier.findMany({
+    orderBy: { id: "asc" },
+    select: {
+      key: true,
+      name: true,
+      billingProvider: true,
+      isBillingExempt: true,
+      whopProductKey: true,
+      prices: { orderBy: { position: "asc" }, select: { lookupKey: true } },
+    },
+  });
+  return tiers.map(({ prices, ...tier }) => ({ ...tier, lookupKeys: prices.map((price) => price.lookupKey) }));
+}
+
 export function getTierWithPermissions(id: number) {
   return prisma.subscriptionTier.findUnique({ where: { id }, ...withPermissions });
 }
@@ -62,6 +79,23 @@ export async function findLookupKeyOwners(db: Db, lookupKeys: readonly string[])
        WHERE p.lookup_key IN (${Prisma.join([...lookupKeys])})`;
     return rows.map(({ lookupKey, ...tier }) => ({ lookupKey, tier }));
   }
+  const owners = await cachedOwners(db, version);
+  return [...new Set(lookupKeys)].flatMap((key) => owners.get(key) ?? []);
+}
+
+/** Every lookup key a tier owns, from the cache like findLookupKeyOwners (legacy prices need them all). */
+export async function listLookupKeyOwners(db: Db): Promise<LookupKeyOwner[]> {
+  const version = versionReadIn.get(db);
+  if (version === undefined) {
+    const rows = await db.$queryRaw<OwnerRow[]>`
+      SELECT p.lookup_key AS "lookupKey", t.id, t.key, t.name
+        FROM subscription_tier_price p JOIN subscription_tier t ON t.id = p.tier_id`;
+    return rows.map(({ lookupKey, ...tier }) => ({ lookupKey, tier }));
+  }
+  return [...(await cachedOwners(db, version)).values()];
+}
+
+async function cachedOwners(db: Db, version: string): Promise<Map<string, LookupKeyOwner>> {
   if (ownersCache.current?.version !== version) {
     const rows = await db.$queryRaw<Array<{ version: string } & (OwnerRow | { [K in keyof OwnerRow]: null })>>`
       SELECT v.version, o."lookupKey", o.id, o.key, o.name
@@ -75,8 +109,7 @@ export async function findLookupKeyOwners(db: Db, lookupKeys: readonly string[])
     }
     ownersCache.current = { version: rows[0]?.version ?? "", owners };
   }
-  const { owners } = ownersCache.current;
-  return [...new Set(lookupKeys)].flatMap((key) => owners.get(key) ?? []);
+  return ownersCache.current.owners;
 }
 
 /** The tier that owns one lookup key, for checkout. */

@@ -11,7 +11,7 @@ import { IntegrationSummary, KeyStatusBadge } from "~/components/tier-status.tsx
 import { WhopProductBadge } from "~/components/whop-status.tsx";
 import { listAuditEntries } from "~/models/audit.server.ts";
 import { listPermissions } from "~/models/permission.server.ts";
-import { getTierForAdmin } from "~/models/tier.server.ts";
+import { listTiersForAdmin } from "~/models/tier.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
 import { readTierForm, saveTierFromForm } from "~/utils/tier-actions.server.ts";
@@ -27,12 +27,14 @@ const HISTORY_SIZE = 20;
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const user = await requireRole(request, STAFF_ROLES);
   const key = params.key ?? "";
-  const tier = await getTierForAdmin(key);
+  // Every tier, in one query: the check needs the others to see a product two tiers share.
+  const tiers = (await listTiersForAdmin()).map((row) => ({ ...row, lookupKeys: row.prices.map((p) => p.lookupKey) }));
+  const tier = tiers.find((row) => row.key === key);
   if (!tier) throw jsonResponse({ error: `There is no tier with key "${key}".` }, 404);
-  const lookupKeys = tier.prices.map((price) => price.lookupKey);
+  const { lookupKeys } = tier;
   const [permissions, check, history] = await Promise.all([
     listPermissions(),
-    checkTiersAgainstStripe([{ ...tier, lookupKeys }]),
+    checkTiersAgainstStripe(tiers),
     listAuditEntries({ entity: "tier", entityId: String(tier.id), take: HISTORY_SIZE }),
   ]);
   const status = check.byTier.get(tier.key);

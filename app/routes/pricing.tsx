@@ -14,14 +14,14 @@ import {
   type Viewer,
 } from "~/billing/customer-pricing.server.ts";
 import { getEntitlements } from "~/billing/entitlements.server.ts";
-import { lookupPrices } from "~/billing/prices.server.ts";
 import { hasValidIntegration, isLiveSubscriptionStatus, isLiveWhopStatus } from "~/billing/rules.ts";
 import { billingMode } from "~/billing/stripe.server.ts";
 import { subscriptionDetailsFor } from "~/billing/subscription-details.server.ts";
+import { checkSellableTiers } from "~/billing/tier-status.server.ts";
 import { getWhopOffers } from "~/billing/whop-offers.server.ts";
 import { BillingErrorAlert, BillingForm, useBillingRedirect } from "~/components/billing-forms.tsx";
 import { WhopPriceList, WhopSubscribe } from "~/components/whop-offer.tsx";
-import { listCustomerFacingTiers } from "~/models/tier.server.ts";
+import { listCustomerFacingTiers, listTierIntegrations } from "~/models/tier.server.ts";
 import { getOptionalUser, requireUser } from "~/utils/auth.server.ts";
 import { billingRateLimit } from "~/utils/rate-limit.server.ts";
 import { readForm } from "~/utils/http.server.ts";
@@ -29,23 +29,29 @@ import { readForm } from "~/utils/http.server.ts";
 export const meta: MetaFunction = () => [{ title: "Pricing · Tierdesk" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
-  const [user, tiers] = await Promise.all([getOptionalUser(request), listCustomerFacingTiers()]);
-  const offered = tiers
+  const [user, tiers, integrations] = await Promise.all([
+    getOptionalUser(request),
+    listCustomerFacingTiers(),
+    listTierIntegrations(),
+  ]);
+  const configured = tiers
     .map((tier) => ({ ...tier, lookupKeys: tier.prices.map((p) => p.lookupKey) }))
     .filter((tier) => hasValidIntegration(tier));
-  const stripeKeys = offered.filter((t) => t.billingProvider === "stripe").flatMap((t) => t.lookupKeys);
   const subscribed = Boolean(user && isLiveSubscriptionStatus(user.subscriptionStatus));
   const subscriptionId = subscribed && billingMode() !== "disabled" ? user?.stripeSubscriptionId : null;
-  // One price lookup and, for subscribers, one subscription read (both cached): which price is theirs.
-  const [lookup, entitlements, subscription, whopOffers] = await Promise.all([
-    lookupPrices(stripeKeys),
+  // One price lookup (every Stripe tier's keys: validity is judged across tiers, as on the dashboard)
+  // and, for subscribers, one subscription read (both cached): which price is theirs.
+  const [{ lookup, invalid }, entitlements, subscription, whopOffers] = await Promise.all([
+    checkSellableTiers(integrations),
     user ? getEntitlements(user) : Promise.resolve(null),
     user && subscriptionId ? subscriptionDetailsFor(user) : Promise.resolve(null),
-    getWhopOffers(offered),
+    getWhopOffers(configured),
   ]);
+  const tierKey = entitlements?.tier?.key ?? null;
+  // A tier not valid in Stripe is off sale: left out, except as the viewer's own plan (shown, no action).
+  const offered = configured.filter((tier) => !invalid.has(tier.key) || tier.key === tierKey);
   // A live Whop membership is a subscription too: it changes plan where it was bought.
   const whopMember = Boolean(user && isLiveWhopStatus(user.whopMembershipStatus));
-  const tierKey = entitlements?.tier?.key ?? null;
   const currentPrice = subscription?.item?.lookupKey ? lookup.found.get(subscription.item.lookupKey) : undefined;
   const viewer: Viewer = !user
     ? { kind: "anonymous" }
@@ -75,7 +81,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
         permissions: tier.permissions.map((p) => p.permission.description || p.permission.name).sort(),
         current: tierKey === tier.key,
         display,
-        action: planAction(tier, viewer, display.kind === "prices" ? display.prices : []),
+        action: invalid.has(tier.key)
+          ? ({ kind: "current" } as const)
+          : planAction(tier, viewer, display.kind === "prices" ? display.prices : []),
         whop: whopOffers.get(tier.key) ?? null,
       };
     }),
@@ -91,7 +99,14 @@ export async function action({ request }: ActionFunctionArgs) {
   if (limited) return limited;
   const outcome = await createPlanSwitchSession(user, String(form.get("lookup_key") ?? ""), appOrigin(request));
   if (outcome.ok) return redirect(outcome.url, 303);
-  const status = outcome.problem === "stripe-unreachable" ? 502 : outcome.problem === "billing-disabled" ? 503 : 400;
+  const status =
+    outcome.problem === "stripe-unreachable"
+      ? 502
+      : outcome.problem === "billing-disabled"
+        ? 503
+        : outcome.problem === "tier-unavailable"
+          ? 409
+          : 400;
   return json({ error: outcome.message }, { status });
 }
 

@@ -10,6 +10,7 @@ const STATUS: Record<BillingProblem, number> = {
   "not-offered": 400,
   "no-billing-account": 404,
   "already-subscribed": 409,
+  "tier-unavailable": 409,
   "already-on-whop": 409,
   "stripe-unreachable": 502,
   "billing-disabled": 503,

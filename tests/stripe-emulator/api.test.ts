@@ -143,6 +143,51 @@ describe("prices", () => {
   });
 });
 
+describe("creating prices", () => {
+  it("moves a lookup key to a new price with transfer_lookup_key; subscriptions keep the old, now keyless, price", async () => {
+    const { subscription } = await subscribe(h);
+    const refused = await stripeError(
+      h.stripe.prices.create({
+        product: "prod_emu_pro",
+        currency: "gbp",
+        unit_amount: 3500,
+        recurring: { interval: "month" },
+        lookup_key: "pro_monthly",
+      }),
+    );
+    expect(refused).toMatchObject({ statusCode: 400, param: "lookup_key" });
+
+    const created = await h.stripe.prices.create({
+      product: "prod_emu_pro",
+      currency: "gbp",
+      unit_amount: 3500,
+      recurring: { interval: "month" },
+      lookup_key: "pro_monthly",
+      transfer_lookup_key: true,
+    });
+    expect(created).toMatchObject({ object: "price", active: true, lookup_key: "pro_monthly", unit_amount: 3500 });
+    expectStripeShape(created as unknown as { id: string; object: string }, priceFixture);
+    const byKey = await h.stripe.prices.list({ lookup_keys: ["pro_monthly"] });
+    expect(byKey.data.map((p) => p.id)).toEqual([created.id]);
+    const old = await h.stripe.prices.list({ limit: 100 });
+    expect(old.data.find((p) => p.id === "price_emu_pro_monthly")?.lookup_key).toBeNull();
+
+    const kept = await h.stripe.subscriptions.retrieve(subscription.id);
+    expect(kept.items.data[0]?.price).toMatchObject({
+      id: "price_emu_pro_monthly",
+      lookup_key: null,
+      product: "prod_emu_pro",
+    });
+    await h.emulator.settle();
+    expect(h.receiver.types).toEqual(["price.created", "price.updated"]);
+    expect(h.receiver.events[1]?.data.previous_attributes).toEqual({ lookup_key: "pro_monthly" });
+
+    h.emulator.reset();
+    const afterReset = await h.stripe.prices.list({ lookup_keys: ["pro_monthly"] });
+    expect(afterReset.data.map((p) => p.id)).toEqual(["price_emu_pro_monthly"]);
+  });
+});
+
 describe("customers", () => {
   it("creates and retrieves customers with Stripe's shape, and 404s unknown ones", async () => {
     const created = await h.stripe.customers.create({ email: "ada@example.com", metadata: { user_id: "1" } });

@@ -65,6 +65,27 @@ describe("state file", () => {
     await third.emulator.close();
   });
 
+  it("keeps a price created with transfer_lookup_key, and the old price without its key, across a restart", async () => {
+    const file = path.join(dir, "prices", "stripe-emulator.json");
+    const first = await start(file);
+    const created = await first.stripe.prices.create({
+      product: "prod_emu_pro",
+      currency: "gbp",
+      unit_amount: 3500,
+      recurring: { interval: "month" },
+      lookup_key: "pro_monthly",
+      transfer_lookup_key: true,
+    });
+    await first.emulator.settle();
+    await first.emulator.close();
+
+    const second = await start(file);
+    const byKey = await second.stripe.prices.list({ lookup_keys: ["pro_monthly"] });
+    expect(byKey.data.map((p) => [p.id, p.unit_amount])).toEqual([[created.id, 3500]]);
+    const all = await second.stripe.prices.list({ limit: 100 });
+    expect(all.data.find((p) => p.id === "price_emu_pro_monthly")?.lookup_key).toBeNull();
+  });
+
   it("reset empties the file too, and a removed or unreadable file starts an empty account", async () => {
     const file = path.join(dir, "reset.json");
     const first = await start(file);

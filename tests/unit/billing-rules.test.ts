@@ -8,6 +8,8 @@ import {
   pickGoverningSubscription,
   roleChangeProblem,
   tierHealth,
+  tiersByProduct,
+  tiersHealth,
   freshness,
   hasValidIntegration,
   isLiveSubscriptionStatus,
@@ -111,9 +113,44 @@ describe("tier from lookup keys", () => {
     expect(tierForSubscription("sub_1", items, owners)).toEqual({ tier: pro });
   });
 
-  it("refuses prices without lookup keys, naming the price ids", () => {
-    const result = tierForSubscription("sub_1", [{ priceId: "price_9", lookupKey: null }], owners);
-    expect(result).toEqual({ error: expect.stringMatching(/no price with a lookup_key \(prices: price_9\)/) });
+  it("asks for the products' tiers only when no item's lookup key names a tier", () => {
+    const legacy = [{ priceId: "price_old", lookupKey: null, productId: "prod_pro" }];
+    expect(tierForSubscription("sub_1", legacy, owners)).toEqual({ needsProducts: true });
+    const keyed = [{ priceId: "price_1", lookupKey: "hobbyist_monthly", productId: "prod_pro" }, ...legacy];
+    // A lookup key wins over a legacy price's product.
+    expect(tierForSubscription("sub_1", keyed, owners, new Map([["prod_pro", [pro]]]))).toEqual({ tier: hobbyist });
+  });
+
+  describe("a legacy price (its lookup key moved to a new price)", () => {
+    const productOfKey = new Map([
+      ["pro_monthly", "prod_pro"],
+      ["pro_yearly", "prod_pro"],
+      ["hobbyist_monthly", "prod_hobbyist"],
+    ]);
+    const products = tiersByProduct(owners, productOfKey);
+    const legacy = (productId: string | null) => [{ priceId: "price_old", lookupKey: null, productId }];
+
+    it("belongs to the tier whose lookup-key prices share its product", () => {
+      expect(products).toEqual(
+        new Map([
+          ["prod_pro", [pro]],
+          ["prod_hobbyist", [hobbyist]],
+        ]),
+      );
+      expect(tierForSubscription("sub_1", legacy("prod_pro"), owners, products)).toEqual({ tier: pro });
+    });
+
+    it("is refused when two tiers sell its product, naming both, rather than guessed", () => {
+      const shared = tiersByProduct(owners, new Map([...productOfKey, ["hobbyist_monthly", "prod_pro"]]));
+      const result = tierForSubscription("sub_1", legacy("prod_pro"), owners, shared);
+      expect(result).toEqual({ error: expect.stringMatching(/price_old of product prod_pro.*tiers pro and hobbyist/) });
+    });
+
+    it("is refused when no tier sells its product, naming the price and product", () => {
+      const result = tierForSubscription("sub_1", legacy("prod_team"), owners, products);
+      expect(result).toEqual({ error: expect.stringMatching(/no tier sells.*price_old of product prod_team/) });
+      expect(tierForSubscription("sub_1", legacy(null), owners, products)).toHaveProperty("error");
+    });
   });
 
   it("refuses keys no tier owns, naming them", () => {
@@ -386,6 +423,29 @@ describe("a tier's prices as Stripe has them", () => {
         "lookup keys point at different products (prod_pro, prod_other)",
       ]);
     }
+  });
+
+  it("flags two tiers whose lookup keys share a product, on both tiers", () => {
+    const prices = new Map([
+      ["pro_monthly", live()],
+      ["hobbyist_monthly", live()],
+      ["team_monthly", live({ productId: "prod_team" })],
+    ]);
+    const tiers = [
+      { ...stripeTier(["pro_monthly"]), key: "pro" },
+      { ...stripeTier(["hobbyist_monthly"]), key: "hobbyist" },
+      { ...stripeTier(["team_monthly"]), key: "team" },
+    ];
+    const health = tiersHealth(tiers, prices, { unavailable: false });
+    expect(health.get("pro")).toEqual({
+      state: "invalid",
+      problems: [expect.stringMatching(/product prod_pro is also sold by tier hobbyist/)],
+    });
+    expect(health.get("hobbyist")).toEqual({
+      state: "invalid",
+      problems: [expect.stringMatching(/product prod_pro is also sold by tier pro/)],
+    });
+    expect(health.get("team")).toEqual({ state: "valid" });
   });
 
   it("never says valid when Stripe could not be asked", () => {
