@@ -401,7 +401,11 @@ describe("cross-site posts through the real server", () => {
     });
 
   it("refuses a post from another site named by Origin, or by Referer alone (403), before any route", async () => {
-    for (const headers of [{ Origin: "https://evil.example" }, { Referer: "https://evil.example/attack.html" }]) {
+    const crossSite: Record<string, string>[] = [
+      { Origin: "https://evil.example" },
+      { Referer: "https://evil.example/attack.html" },
+    ];
+    for (const headers of crossSite) {
       const response = await signOut(headers);
       expect(response.status, JSON.stringify(headers)).toBe(403);
       expect(await response.json()).toEqual({ error: "Cross-site requests are not allowed." });
