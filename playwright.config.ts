@@ -1,6 +1,8 @@
 // End-to-end tests in a real browser against the real server, on a fresh embedded database and
-// the bundled Stripe emulator. Uses Playwright's own Chromium where installed (a laptop), else
-// Debian's /usr/bin/chromium (CI and offline machines, where browsers cannot be downloaded).
+// the bundled Stripe emulator. The server listens on 127.0.0.1 (the default HOST), so the suite uses
+// that address, not "localhost" (which may resolve to ::1 first). Uses Playwright's own Chromium
+// where installed (a laptop), else Debian's /usr/bin/chromium (CI and offline machines, where
+// browsers cannot be downloaded).
 import fs from "node:fs";
 import { defineConfig, devices } from "@playwright/test";
 import { chromium } from "@playwright/test";
@@ -26,7 +28,7 @@ export default defineConfig({
   timeout: 60_000,
   reporter: process.env.CI ? [["list"]] : [["list"]],
   use: {
-    baseURL: `http://localhost:${PORT}`,
+    baseURL: `http://127.0.0.1:${PORT}`,
     trace: "retain-on-failure",
     ...devices["Desktop Chrome"],
     launchOptions: executablePath
@@ -47,7 +49,7 @@ export default defineConfig({
   webServer: {
     // A fresh embedded database every run; the emulator on a free port.
     command: "rm -rf .data/e2e && tsx server/index.ts",
-    url: `http://localhost:${PORT}/healthz`,
+    url: `http://127.0.0.1:${PORT}/healthz`,
     reuseExistingServer: false,
     timeout: 120_000,
     env: {
@@ -60,8 +62,9 @@ export default defineConfig({
       // Every browser of the suite signs up from 127.0.0.1.
       SIGNUP_LIMIT_PER_IP: "200",
       WHOP_EMULATOR_PORT: "0",
-      // The emulator signs with this; tests/e2e/smoke.spec.ts signs its own webhooks with it too.
-      STRIPE_WEBHOOK_SECRET: "whsec_emulator",
+      // Given explicitly (the quick start's is random per data folder): the emulator signs with it, and
+      // the specs that send their own webhooks (smoke, operators, customer-layout) sign with it too.
+      STRIPE_WEBHOOK_SECRET: "whsec_e2e_suite",
       NODE_ENV: "development",
     },
     stdout: "pipe",

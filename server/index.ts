@@ -11,12 +11,24 @@ import { useWhopConnection } from "../app/billing/whop.server.ts";
 import { hashPassword } from "../app/models/user.server.ts";
 import { type Config, ConfigurationError, parseConfig, useConfig } from "../app/utils/config.server.ts";
 import { closeDatabase, embeddedDataDir, prepareDatabase } from "../app/utils/db.server.ts";
+import { localSecret } from "../app/utils/local-secret.server.ts";
 import { logger, setLogLevel } from "../app/utils/logger.server.ts";
 import { seed } from "../prisma/seed.ts";
 import { emulatorStateFile, removeStateFile } from "../stripe-emulator/state.ts";
 import { createServer } from "./app.ts";
 
 type Emulator = { url: string; close(): Promise<void> };
+
+// The emulators' webhook signing secrets when none is configured: random per data folder (a published
+// constant would let anyone who reaches the app forge a cancellation), kept there across restarts.
+const STRIPE_EMULATOR_SECRET_FILE = "stripe-emulator-webhook-secret";
+const WHOP_EMULATOR_SECRET_FILE = "whop-emulator-webhook-secret";
+
+/** How this machine reaches the server: the bound address, or loopback when it listens on every interface. */
+function localHost(host: string): string {
+  const name = ["0.0.0.0", "::", "[::]"].includes(host) ? "127.0.0.1" : host;
+  return name.includes(":") && !name.startsWith("[") ? `[${name}]` : name;
+}
 
 /**
  * Without a Stripe key outside production, billing runs against the bundled Stripe emulator so the
@@ -25,7 +37,7 @@ type Emulator = { url: string; close(): Promise<void> };
  */
 async function startEmulatorIfNeeded(
   config: Config,
-  appPort: number,
+  appOrigin: string,
   { freshDatabase }: { freshDatabase: boolean },
 ): Promise<Emulator | undefined> {
   if (config.stripe.apiKey) return undefined;
@@ -34,13 +46,14 @@ async function startEmulatorIfNeeded(
     return undefined;
   }
   const { startStripeEmulator } = await import("../stripe-emulator/emulator.ts");
-  const webhookSecret = config.stripe.webhookSecrets[0] ?? "whsec_emulator";
+  const webhookSecret =
+    config.stripe.webhookSecrets[0] ?? localSecret(config.dataDir, STRIPE_EMULATOR_SECRET_FILE, "whsec_");
   const emulatorLog = logger.child({ component: "stripe-emulator" });
   // Its customers survive a restart, like a real Stripe account's; a new database starts it empty too.
   const stateFile = emulatorStateFile(config);
   if (freshDatabase) removeStateFile(stateFile);
   const options = {
-    webhookUrl: `http://127.0.0.1:${appPort}/api/stripe/webhook`,
+    webhookUrl: `${appOrigin}/api/stripe/webhook`,
     webhookSecret,
     stateFile,
     log: (message: string) => emulatorLog.debug(message),
@@ -68,17 +81,17 @@ async function startEmulatorIfNeeded(
  * Without a Whop key outside production, Whop tiers are sold through the bundled Whop emulator (the
  * same way as Stripe's). In production a missing key leaves Whop tiers not purchasable, loudly.
  */
-async function startWhopEmulatorIfNeeded(config: Config, appPort: number): Promise<Emulator | undefined> {
+async function startWhopEmulatorIfNeeded(config: Config, appOrigin: string): Promise<Emulator | undefined> {
   if (config.whop.apiKey) return undefined;
   if (config.production) {
     logger.warn("WHOP_API_KEY is not set: Whop tiers are NOT purchasable (shown as unavailable; Whop is not asked).");
     return undefined;
   }
-  const { DEFAULT_WHOP_WEBHOOK_SECRET, startWhopEmulator } = await import("../whop-emulator/emulator.ts");
-  const webhookSecret = config.whop.webhookSecrets[0] ?? DEFAULT_WHOP_WEBHOOK_SECRET;
+  const { startWhopEmulator } = await import("../whop-emulator/emulator.ts");
+  const webhookSecret = config.whop.webhookSecrets[0] ?? localSecret(config.dataDir, WHOP_EMULATOR_SECRET_FILE, "ws_");
   const emulatorLog = logger.child({ component: "whop-emulator" });
   const options = {
-    webhookUrl: `http://127.0.0.1:${appPort}/api/whop/webhook`,
+    webhookUrl: `${appOrigin}/api/whop/webhook`,
     webhookSecret,
     log: (message: string) => emulatorLog.debug(message),
   };
@@ -117,12 +130,13 @@ async function main() {
   const buildPath = path.resolve("build/index.js");
   const build = (await import(pathToFileURL(buildPath).href)) as ServerBuild;
   const server = createServer({ build, config });
-  server.listen(config.port);
+  server.listen(config.port, config.host);
   await once(server, "listening"); // rejects on EADDRINUSE and the like
   const { port } = server.address() as AddressInfo;
-  const emulator = await startEmulatorIfNeeded(config, port, { freshDatabase });
-  const whopEmulator = await startWhopEmulatorIfNeeded(config, port);
-  logger.info({ port }, `Tierdesk listening on http://localhost:${port}`);
+  const origin = `http://${localHost(config.host)}:${port}`;
+  const emulator = await startEmulatorIfNeeded(config, origin, { freshDatabase });
+  const whopEmulator = await startWhopEmulatorIfNeeded(config, origin);
+  logger.info({ host: config.host, port }, `Tierdesk listening on ${origin}`);
   // Built by `remix dev` (which also sets REMIX_DEV_ORIGIN): tell it this build is being served.
   if (config.nodeEnv === "development" && build.mode === "development") {
     broadcastDevReady(build).catch((error) => logger.warn({ err: error }, "could not reach the Remix dev server"));

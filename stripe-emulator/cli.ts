@@ -1,11 +1,12 @@
 // Standalone emulator (`npm run stripe:emulator`). Environment: STRIPE_EMULATOR_PORT (12111),
 // STRIPE_EMULATOR_HOST (127.0.0.1), STRIPE_EMULATOR_WEBHOOK_URL (the app's webhook route; "none"
-// records events without sending them), STRIPE_WEBHOOK_SECRET (whsec_emulator, must match the app's),
+// records events without sending them), STRIPE_WEBHOOK_SECRET (must match the app's;
+// unset: a random one, printed),
 // STRIPE_EMULATOR_STATE_FILE (a JSON file keeping the account across restarts; unset: memory only).
 import { startStripeEmulator } from "./emulator.ts";
 
 const env = process.env;
-const webhookUrl = env.STRIPE_EMULATOR_WEBHOOK_URL ?? "http://localhost:3000/api/stripe/webhook";
+const webhookUrl = env.STRIPE_EMULATOR_WEBHOOK_URL ?? "http://127.0.0.1:3000/api/stripe/webhook";
 const emulator = await startStripeEmulator({
   port: Number(env.STRIPE_EMULATOR_PORT ?? 12111),
   host: env.STRIPE_EMULATOR_HOST || "127.0.0.1",

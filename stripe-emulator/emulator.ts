@@ -4,6 +4,7 @@
 //
 //   const emulator = await startStripeEmulator({ webhookUrl: "http://127.0.0.1:3000/api/stripe/webhook" });
 //   process.env.STRIPE_API_BASE = emulator.url; // the app's Stripe client then talks to it
+import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type Response } from "express";
@@ -24,7 +25,7 @@ export interface StripeEmulatorOptions {
   host?: string;
   /** The app's webhook endpoint; without one, events are recorded but not delivered. */
   webhookUrl?: string | null;
-  /** Signing secret shared with the app, default `whsec_emulator`. */
+  /** Signing secret shared with the app; unset: a random one (read it from `emulator.webhookSecret`). */
   webhookSecret?: string;
   /**
    * A JSON file holding the account's state (customers, subscriptions, sessions, events): loaded at
@@ -72,7 +73,8 @@ export interface StripeEmulator {
 
 export async function startStripeEmulator(options: StripeEmulatorOptions = {}): Promise<StripeEmulator> {
   const log = options.log ?? (() => {});
-  const webhookSecret = options.webhookSecret ?? "whsec_emulator";
+  // Never a published constant: whoever knows the secret can forge the app's billing events.
+  const webhookSecret = options.webhookSecret ?? `whsec_${randomBytes(32).toString("hex")}`;
   let stateFile: StateFile | undefined;
   const saveState = () => stateFile?.scheduleSave();
   const dispatcher = new WebhookDispatcher(options.webhookUrl ?? null, webhookSecret, log, saveState);

@@ -1,10 +1,11 @@
 // Standalone Whop emulator (`npx tsx whop-emulator/cli.ts`). Environment: WHOP_EMULATOR_PORT (12112),
 // WHOP_EMULATOR_HOST (127.0.0.1), WHOP_EMULATOR_WEBHOOK_URL (the app's webhook route; "none" records
-// events without sending them), WHOP_WEBHOOK_SECRET (ws_emulator_secret, must match the app's).
+// events without sending them), WHOP_WEBHOOK_SECRET (must match the app's;
+// unset: a random one, printed).
 import { startWhopEmulator } from "./emulator.ts";
 
 const env = process.env;
-const webhookUrl = env.WHOP_EMULATOR_WEBHOOK_URL ?? "http://localhost:3000/api/whop/webhook";
+const webhookUrl = env.WHOP_EMULATOR_WEBHOOK_URL ?? "http://127.0.0.1:3000/api/whop/webhook";
 const emulator = await startWhopEmulator({
   port: Number(env.WHOP_EMULATOR_PORT ?? 12112),
   host: env.WHOP_EMULATOR_HOST || "127.0.0.1",

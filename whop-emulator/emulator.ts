@@ -4,6 +4,7 @@
 //
 //   const whop = await startWhopEmulator({ webhookUrl: "http://127.0.0.1:3000/api/whop/webhook" });
 //   useWhopConnection({ mode: "emulator", apiKey: "whop_emulator", apiBase: whop.apiBase, webhookSecrets: [whop.webhookSecret] });
+import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import express, { type NextFunction, type Request, type Response } from "express";
@@ -22,8 +23,6 @@ import { WebhookDispatcher } from "./webhooks.ts";
 export type { DeliveryAttempt, EventRecord, Membership, MembershipStatus, Payment, WhopEvent } from "./account.ts";
 export { whopSignature } from "./webhooks.ts";
 
-export const DEFAULT_WHOP_WEBHOOK_SECRET = "ws_emulator_secret";
-
 export interface WhopEmulatorOptions {
   /** 0 (default) picks a free port. */
   port?: number;
@@ -31,7 +30,7 @@ export interface WhopEmulatorOptions {
   host?: string;
   /** The app's webhook endpoint; without one, events are recorded but not delivered. */
   webhookUrl?: string | null;
-  /** The `ws_…` signing secret shared with the app, default `ws_emulator_secret`. */
+  /** The `ws_…` signing secret shared with the app; unset: a random one (read it from `emulator.webhookSecret`). */
   webhookSecret?: string;
   /** When set, the only API key accepted; otherwise any Bearer token works. */
   apiKey?: string | null;
@@ -83,7 +82,8 @@ export interface WhopEmulator {
 
 export async function startWhopEmulator(options: WhopEmulatorOptions = {}): Promise<WhopEmulator> {
   const log = options.log ?? (() => {});
-  const webhookSecret = options.webhookSecret ?? DEFAULT_WHOP_WEBHOOK_SECRET;
+  // Never a published constant: whoever knows the secret can forge the app's billing events.
+  const webhookSecret = options.webhookSecret ?? `ws_${randomBytes(32).toString("hex")}`;
   const dispatcher = new WebhookDispatcher(options.webhookUrl ?? null, webhookSecret, log);
   let url = "";
   const account = new Account(() => url);

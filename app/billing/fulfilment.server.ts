@@ -110,6 +110,16 @@ async function currentSubscription(id: string): Promise<Stripe.Subscription | nu
   }
 }
 
+/** A Checkout session with its subscription, or null when Stripe has no such session (`resource_missing`). */
+export async function findCheckoutSession(sessionId: string): Promise<Stripe.Checkout.Session | null> {
+  try {
+    return await getStripe().checkout.sessions.retrieve(sessionId, { expand: ["subscription"] });
+  } catch (error) {
+    if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === "resource_missing") return null;
+    throw error;
+  }
+}
+
 type ApplyOptions = {
   /** When Stripe reported this state: the event's `created`. */
   observedAt: Date;

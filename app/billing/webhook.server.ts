@@ -52,9 +52,23 @@ export type WebhookOutcome =
   | { kind: "duplicate"; eventId: string }
   | { kind: "failed"; eventId: string; publicError: string };
 
+/** The `t=` of a Stripe-Signature header (Unix seconds), or null when it has none. */
+function signedAtSeconds(signature: string): number | null {
+  const timestamp = signature
+    .split(",")
+    .map((part) => part.trim())
+    .find((part) => part.startsWith("t="))
+    ?.slice(2);
+  return timestamp && /^\d{1,12}$/.test(timestamp) ? Number(timestamp) : null;
+}
+
 function hasValidSignature(payload: string, signature: string, secrets: readonly string[]): boolean {
   const verifier = Stripe.webhooks.signature;
   if (!verifier) throw new Error("stripe: webhook signature helper unavailable");
+  // The SDK refuses only signatures too old; one dated beyond the same tolerance ahead would stay
+  // replayable for as long as it is ahead, so it is refused too.
+  const signedAt = signedAtSeconds(signature);
+  if (signedAt !== null && signedAt > Date.now() / 1000 + SIGNATURE_TOLERANCE_SECONDS) return false;
   // During rotation either the old or the new secret signs: any one verifies.
   return secrets.some((secret) => {
     try {

@@ -3,8 +3,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
-import { FulfilmentError, fulfilCheckoutSession } from "~/billing/fulfilment.server.ts";
-import { getStripe } from "~/billing/stripe.server.ts";
+import { findCheckoutSession, FulfilmentError, fulfilCheckoutSession } from "~/billing/fulfilment.server.ts";
 import { getEntitlements } from "~/billing/entitlements.server.ts";
 import { inTransaction } from "~/models/transaction.server.ts";
 import { forbidden, requireUser } from "~/utils/auth.server.ts";
@@ -13,6 +12,16 @@ import { logger } from "~/utils/logger.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Thank you · Tierdesk" }];
 
+function checkoutNotFound() {
+  return json(
+    {
+      error:
+        "We could not find that checkout session, so nothing was bought with it. Your plan is on your account page; plans and prices are on the pricing page.",
+    },
+    { status: 404 },
+  );
+}
+
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
   const sessionId = new URL(request.url).searchParams.get("session_id");
@@ -20,7 +29,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
   let message: string | null = null;
   try {
-    const session = await getStripe().checkout.sessions.retrieve(sessionId, { expand: ["subscription"] });
+    const session = await findCheckoutSession(sessionId);
+    // Nothing to thank anyone for: a mistyped or made-up link, or a session from another Stripe account.
+    if (!session) throw checkoutNotFound();
     if (session.client_reference_id !== String(user.id)) throw forbidden("This checkout belongs to another account.");
     if (session.status === "complete") {
       // The session's creation precedes every event about its subscription, so a webhook that

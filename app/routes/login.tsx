@@ -5,7 +5,7 @@ import { z } from "zod";
 import { Field, firstErrorPerField } from "~/components/forms.tsx";
 import { authenticator, getOptionalUser, homeFor, InvalidCredentialsError } from "~/utils/auth.server.ts";
 import { parseForm } from "~/utils/forms.ts";
-import { consumeAttempt, forgiveAttempt, resetAttempts } from "~/utils/rate-limit.server.ts";
+import { consumeSignInAttempt, signInSucceeded, type SignInCheck } from "~/utils/rate-limit.server.ts";
 import { safeRedirect } from "~/utils/safe-redirect.ts";
 import { createUserSession } from "~/utils/session.server.ts";
 import { EMAIL_MAX_LENGTH, EmailSchema } from "~/utils/validation.ts";
@@ -34,11 +34,15 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return null;
 }
 
-function tooManyAttempts(retryAfterSeconds: number) {
+function tooManyAttempts({ retryAfterSeconds, reason }: Extract<SignInCheck, { allowed: false }>) {
   const minutes = Math.ceil(retryAfterSeconds / 60);
+  const formError =
+    reason === "slowed"
+      ? `This account is getting many sign-in attempts. Try again in ${retryAfterSeconds} second${retryAfterSeconds === 1 ? "" : "s"}.`
+      : `Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
   return json(
     {
-      formError: `Too many failed sign-ins. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`,
+      formError,
       fieldErrors: {} as Record<string, string[]>,
       email: "",
     },
@@ -59,11 +63,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const ip = context.clientIp;
   // Counted before the password is checked, atomically in the database: concurrent guesses
   // (or guesses spread over several app instances) cannot slip past the limit.
-  const limit = await consumeAttempt([
-    ["signInPerEmail", email],
-    ["signInPerIp", ip],
-  ]);
-  if (!limit.allowed) return tooManyAttempts(limit.retryAfterSeconds);
+  const limit = await consumeSignInAttempt(email, ip);
+  if (!limit.allowed) return tooManyAttempts(limit);
 
   try {
     // The strategy reads the form itself: hand it the one already read (within its limit).
@@ -75,8 +76,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
       ),
     });
     const user = await authenticator.authenticate("email-password", posted);
-    // Only failures count: a successful sign-in ends the guessing on this account and gives the IP its attempt back.
-    await Promise.all([resetAttempts("signInPerEmail", email), forgiveAttempt("signInPerIp", ip)]);
+    // Only failures count.
+    await signInSucceeded(email, ip);
     return createUserSession(user.id, safeRedirect(next, homeFor(user)));
   } catch (error) {
     if (!(error instanceof InvalidCredentialsError)) throw error;

@@ -15,6 +15,11 @@ export function parseSecrets(value: string | undefined): string[] {
 const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  // Loopback unless told otherwise: the quick start's emulators and demo users must not face the network.
+  HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.:-]+$/, "must be an interface address or host name, e.g. 127.0.0.1 or 0.0.0.0")
+    .default("127.0.0.1"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DATABASE_URL: z.string().optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
@@ -49,6 +54,8 @@ export type Config = Readonly<{
   nodeEnv: "development" | "production" | "test";
   production: boolean;
   port: number;
+  /** The interface the server listens on (127.0.0.1 unless HOST says otherwise; 0.0.0.0 for every one). */
+  host: string;
   logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
   /** PostgreSQL connection string; null → the embedded PGlite database. */
   databaseUrl: string | null;
@@ -108,6 +115,7 @@ export function parseConfig(source: Record<string, string | undefined> = process
     nodeEnv: env.NODE_ENV,
     production,
     port: env.PORT,
+    host: env.HOST,
     logLevel: env.LOG_LEVEL,
     databaseUrl: env.DATABASE_URL ?? null,
     databasePoolSize: env.DATABASE_POOL_SIZE,

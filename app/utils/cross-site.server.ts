@@ -1,7 +1,7 @@
 // Defence in depth against cross-site form posts (CSRF), on top of SameSite=Lax cookies: a browser
-// says where a request comes from (Sec-Fetch-Site, Origin); state-changing requests from another
-// site are refused. Clients that send neither (curl, Stripe's webhooks, API callers) are not browsers
-// acting on a victim's cookies and pass.
+// says where a request comes from (Sec-Fetch-Site, Origin, or else Referer); state-changing requests
+// from another site are refused. Clients that send none of them (curl, Stripe's webhooks, API callers)
+// are not browsers acting on a victim's cookies and pass.
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
@@ -15,10 +15,11 @@ export function isCrossSiteRequest(
 ): boolean {
   if (SAFE_METHODS.has(method.toUpperCase())) return false;
   if (headers.get("sec-fetch-site") === "cross-site") return true;
-  const origin = headers.get("origin");
-  if (!origin) return false;
+  // Without Origin (older browsers, some form posts), the Referer says the same: another site's page.
+  const source = headers.get("origin") || headers.get("referer");
+  if (!source) return false;
   try {
-    const { host } = new URL(origin);
+    const { host } = new URL(source);
     return !ownHosts.some((own) => own.toLowerCase() === host.toLowerCase());
   } catch {
     return true; // "null" (sandboxed or privacy-stripped) or garbage

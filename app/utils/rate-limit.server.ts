@@ -1,6 +1,7 @@
 // Rate limits shared by every app instance, counted in the database with rate-limiter-flexible
 // (atomic upserts; an in-memory limiter stands in while the database cannot be reached).
 // Attempts are counted before the work they limit, so concurrent guesses cannot slip past.
+import { createHash } from "node:crypto";
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
 import { RATE_LIMIT_TABLE, rateLimitStore } from "~/models/rate-limit.server.ts";
 import type { Db } from "~/models/transaction.server.ts";
@@ -12,10 +13,17 @@ export type LimitCheck = { allowed: true } | { allowed: false; retryAfterSeconds
 
 type Rule = { keyPrefix: string; points: number; durationSeconds: number };
 
-/** Each rule: at most `points` attempts per key in `durationSeconds`. */
+/**
+ * Each rule: at most `points` attempts per key in `durationSeconds`. Sign-in follows OWASP's advice:
+ * strict per (email, client IP) and per IP, where a guesser is; per email only loose (after 10
+ * attempts, one every 2 seconds from anywhere), so a guesser elsewhere slows the account's sign-ins
+ * but never locks its owner out.
+ */
 export const RATE_LIMIT_RULES = {
-  signInPerEmail: { keyPrefix: "signin-email", points: 5, durationSeconds: 15 * 60 },
+  signInPerEmailAndIp: { keyPrefix: "signin-email-ip", points: 5, durationSeconds: 15 * 60 },
   signInPerIp: { keyPrefix: "signin-ip", points: 20, durationSeconds: 15 * 60 },
+  signInPerEmail: { keyPrefix: "signin-email", points: 10, durationSeconds: 15 * 60 },
+  signInPerEmailSlowed: { keyPrefix: "signin-email-slowed", points: 1, durationSeconds: 2 },
   signUpPerIp: { keyPrefix: "signup-ip", points: 10, durationSeconds: 15 * 60 },
   billingPerUser: { keyPrefix: "billing-user", points: 20, durationSeconds: 10 * 60 },
 } as const satisfies Record<string, Rule>;
@@ -73,6 +81,47 @@ export async function consumeAttempt(
   return retryAfterMs > 0
     ? { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(retryAfterMs / 1000)) }
     : { allowed: true };
+}
+
+export type SignInCheck =
+  | { allowed: true }
+  /** `locked`: too many from this IP (or this IP on this email); `slowed`: the email is being guessed at. */
+  | { allowed: false; retryAfterSeconds: number; reason: "locked" | "slowed" };
+
+/** The (email, IP) pair's key: hashed, as an email and an IPv6 address may outgrow the 255-character key. */
+function emailAndIpKey(email: string, ip: string): string {
+  return createHash("sha256").update(`${email}\n${ip}`).digest("base64url");
+}
+
+/**
+ * Counts one sign-in attempt, before the password is checked. Strict per (email, IP) and per IP; per
+ * email, past its allowance, one attempt per slot for everyone (the owner waits seconds, not minutes).
+ */
+export async function consumeSignInAttempt(
+  email: string,
+  ip: string,
+  using: RateLimits = appLimits(),
+): Promise<SignInCheck> {
+  const strict = await consumeAttempt(
+    [
+      ["signInPerEmailAndIp", emailAndIpKey(email, ip)],
+      ["signInPerIp", ip],
+    ],
+    using,
+  );
+  if (!strict.allowed) return { ...strict, reason: "locked" };
+  if ((await consumeAttempt([["signInPerEmail", email]], using)).allowed) return { allowed: true };
+  const slot = await consumeAttempt([["signInPerEmailSlowed", email]], using);
+  return slot.allowed ? slot : { ...slot, reason: "slowed" };
+}
+
+/** A successful sign-in: ends the guessing from this IP on the account, and its attempts do not count. */
+export async function signInSucceeded(email: string, ip: string, using: RateLimits = appLimits()) {
+  await Promise.all([
+    resetAttempts("signInPerEmailAndIp", emailAndIpKey(email, ip), using),
+    forgiveAttempt("signInPerIp", ip, using),
+    forgiveAttempt("signInPerEmail", email, using),
+  ]);
 }
 
 /** Gives back an attempt that turned out fine (a successful sign-in does not count). */

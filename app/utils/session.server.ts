@@ -1,12 +1,10 @@
 // The session cookie. It holds only a server-side session id (app/models/session.server.ts): the
 // server decides whether it is still valid, so sign-out really ends it. remix-auth v4 keeps no
 // session of its own.
-import { randomBytes } from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
 import { createCookieSessionStorage, redirect } from "@remix-run/node";
 import { createSession, deleteSession, getSessionUser, SESSION_LIFETIME_MS } from "~/models/session.server.ts";
 import { config } from "./config.server.ts";
+import { localSecret } from "./local-secret.server.ts";
 import { singleton } from "./singleton.server.ts";
 
 const DEV_SECRET_FILE = "dev-session-secret";
@@ -19,17 +17,7 @@ function sessionSecrets(): string[] {
   const { sessionSecrets: configured, production, dataDir } = config();
   if (configured) return [...configured];
   if (production) throw new Error("SESSION_SECRET is required in production.");
-  const file = path.resolve(dataDir, DEV_SECRET_FILE);
-  try {
-    const existing = fs.readFileSync(file, "utf8").trim();
-    if (existing.length >= 32) return [existing];
-  } catch {
-    // not created yet
-  }
-  const secret = randomBytes(32).toString("hex");
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  return [secret];
+  return [localSecret(dataDir, DEV_SECRET_FILE)];
 }
 
 type CookieData = { sessionId: string };

@@ -93,6 +93,19 @@ export function malformedKinds(secret: string): MalformedKind[] {
       },
     },
     {
+      name: "signature more than 5 minutes in the future",
+      expect: [401],
+      stored: false,
+      idPrefix: "evt_future_",
+      make: (n) => {
+        const payload = json(subscriptionEvent(`evt_future_${n}`));
+        return request(
+          signedWith(secret, payload, { timestamp: Math.floor(Date.now() / 1000) + 3600 }),
+          Buffer.from(payload),
+        );
+      },
+    },
+    {
       name: "truncated body",
       expect: [401],
       stored: false,

@@ -5,7 +5,7 @@ import Stripe from "stripe";
 import { expectNoSidewaysScroll } from "./customer-helpers.ts";
 import { signIn } from "./helpers.ts";
 
-const WEBHOOK_SECRET = "whsec_emulator"; // playwright.config.ts starts the app with this secret
+const WEBHOOK_SECRET = "whsec_e2e_suite"; // playwright.config.ts starts the app with this secret
 
 const CUSTOMER_PAGES = ["/", "/pricing", "/account", "/billing/success", "/nope"];
 const ANONYMOUS_PAGES = ["/", "/pricing", "/login", "/signup", "/nope"];

@@ -3,7 +3,7 @@ import { type Browser, type BrowserContext, expect, type Page, test } from "@pla
 import Stripe from "stripe";
 import { signIn, signUpNewCustomer } from "./helpers.ts";
 
-const WEBHOOK_SECRET = "whsec_emulator"; // playwright.config.ts starts the app with this secret
+const WEBHOOK_SECRET = "whsec_e2e_suite"; // playwright.config.ts starts the app with this secret
 
 async function as(browser: Browser, email: string, password: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext();

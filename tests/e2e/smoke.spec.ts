@@ -94,7 +94,7 @@ const PARAMS: Record<string, (browser: Browser) => Promise<string>> = {
 // ---------------------------------------------------------------------------------------------
 // Setup: one signed-in storage state per role, and two stored Stripe events (via signed webhooks).
 
-const WEBHOOK_SECRET = "whsec_emulator"; // playwright.config.ts starts the app with this secret
+const WEBHOOK_SECRET = "whsec_e2e_suite"; // playwright.config.ts starts the app with this secret
 
 const storageStates: Partial<Record<SignedInRole, Awaited<ReturnType<BrowserContext["storageState"]>>>> = {};
 

@@ -74,7 +74,7 @@ describe("sign-in", () => {
     expect(body.fieldErrors.password).toEqual(["Password is required."]);
   });
 
-  it("rate limits failed sign-ins per email, even with the right password afterwards", async () => {
+  it("rate limits failed sign-ins per email and IP, even with the right password afterwards from that IP", async () => {
     for (let i = 0; i < 5; i++)
       expect((await login({ email: "admin@example.com", password: `guess-${i}` })).status).toBe(401);
     const blocked = await login({ email: "admin@example.com", password: "admin-demo-password" });
@@ -83,6 +83,35 @@ describe("sign-in", () => {
     expect(Number(blocked.headers.get("Retry-After"))).toBeGreaterThan(0);
     // Another account is unaffected.
     expect((await login({ email: "support@example.com", password: "support-demo-password" })).status).toBe(302);
+  });
+
+  it("does not lock the owner out: 5 wrong passwords from one IP, then the right one from the owner's IP", async () => {
+    for (let i = 0; i < 6; i++)
+      expect((await login({ email: "customer@example.com", password: `guess-${i}` }, "198.51.100.66")).status).not.toBe(
+        302,
+      );
+    const owner = await login({ email: "customer@example.com", password: "customer-demo-password" }, "203.0.113.50");
+    expect(owner.status).toBe(302);
+    expect(owner.headers.get("Location")).toBe("/account");
+  });
+
+  it("slows guesses on one email from many IPs (after 10, one every 2 s), and the owner gets in after the wait", async () => {
+    for (let i = 0; i < 10; i++)
+      expect((await login({ email: "customer@example.com", password: `guess-${i}` }, `192.0.2.${i}`)).status).toBe(401);
+    // Past the allowance, one attempt per 2-second slot from anywhere: this one takes the slot…
+    expect((await login({ email: "customer@example.com", password: "guess-x" }, "192.0.2.100")).status).toBe(401);
+    // …and the owner, right after, is asked to wait seconds, not locked out for minutes.
+    const slowed = await login({ email: "customer@example.com", password: "customer-demo-password" }, "203.0.113.51");
+    expect(slowed.status).toBe(429);
+    const retryAfter = Number(slowed.headers.get("Retry-After"));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(2);
+    expect((await slowed.json()).formError).toMatch(
+      /This account is getting many sign-in attempts. Try again in \d+ seconds?\./,
+    );
+    await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 100));
+    const owner = await login({ email: "customer@example.com", password: "customer-demo-password" }, "203.0.113.51");
+    expect(owner.status).toBe(302);
   });
 
   it("rate limits failed sign-ins per IP across emails", async () => {
@@ -95,15 +124,28 @@ describe("sign-in", () => {
 });
 
 describe("concurrent guesses", () => {
-  it("checks at most 5 of 200 concurrent passwords for one email (the rest get 429)", async () => {
+  it("checks at most 5 of 200 concurrent passwords for one email from one IP (the rest get 429)", async () => {
     const guesses = Array.from({ length: 200 }, (_, i) => (i === 150 ? "admin-demo-password" : `guess-${i}`));
     const responses = await Promise.all(
-      guesses.map((password, i) => login({ email: "admin@example.com", password }, `192.0.2.${i % 250}`)),
+      guesses.map((password) => login({ email: "admin@example.com", password }, "192.0.2.1")),
     );
     const statuses = responses.map((response) => response.status);
     const checked = statuses.filter((status) => status !== 429).length;
     expect(checked).toBeLessThanOrEqual(5);
     expect(statuses.filter((status) => status === 429).length).toBeGreaterThanOrEqual(195);
+  });
+
+  it("checks at most 10, plus one per 2 s, of 200 concurrent passwords for one email from 200 IPs", async () => {
+    const started = Date.now();
+    const responses = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        login({ email: "admin@example.com", password: `guess-${i}` }, `10.${Math.floor(i / 100)}.0.${i % 100}`),
+      ),
+    );
+    const slots = Math.ceil((Date.now() - started) / 2000);
+    const checked = responses.filter((response) => response.status !== 429).length;
+    expect(checked).toBeGreaterThanOrEqual(10);
+    expect(checked).toBeLessThanOrEqual(10 + slots);
   });
 
   it("checks at most 20 of 100 concurrent guesses on different emails from one IP", async () => {

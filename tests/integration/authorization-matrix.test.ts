@@ -391,3 +391,29 @@ describe("authorization matrix", () => {
     expect(requests).toBeGreaterThan(300);
   }, 60_000);
 });
+
+describe("cross-site posts through the real server", () => {
+  const signOut = async (headers: Record<string, string>) =>
+    fetch(`${origin}/logout`, {
+      method: "POST",
+      headers: { Cookie: await sessionCookieFor(EMAILS.customer), "X-Forwarded-For": "10.250.0.1", ...headers },
+      redirect: "manual",
+    });
+
+  it("refuses a post from another site named by Origin, or by Referer alone (403), before any route", async () => {
+    const crossSite: Record<string, string>[] = [
+      { Origin: "https://evil.example" },
+      { Referer: "https://evil.example/attack.html" },
+    ];
+    for (const headers of crossSite) {
+      const response = await signOut(headers);
+      expect(response.status, JSON.stringify(headers)).toBe(403);
+      expect(await response.json()).toEqual({ error: "Cross-site requests are not allowed." });
+    }
+  });
+
+  it("lets this site's own Referer through", async () => {
+    const response = await signOut({ Referer: `${origin}/account` });
+    expect(response.status).toBe(302);
+  });
+});

@@ -16,20 +16,20 @@ afterAll(async () => {
   await second?.close();
 });
 
-it("two instances share the sign-in limit per email: 5 attempts in all, not 5 each", async () => {
+it("two instances share the sign-in allowance per email: 10 attempts in all, not 10 each", async () => {
   const first = createRateLimits(testDb().prisma);
   const other = createRateLimits((second ?? testDb()).prisma);
   const results: boolean[] = [];
-  for (let i = 0; i < 10; i++) {
+  for (let i = 0; i < 20; i++) {
     const instance = i % 2 === 0 ? first : other;
     results.push((await consumeAttempt([["signInPerEmail", "shared@example.com"]], instance)).allowed);
   }
-  expect(results.filter(Boolean)).toHaveLength(5);
-  expect(results.slice(5).every((allowed) => !allowed)).toBe(true);
+  expect(results.filter(Boolean)).toHaveLength(10);
+  expect(results.slice(10).every((allowed) => !allowed)).toBe(true);
   const stored = await testDb().prisma.rateLimit.findUniqueOrThrow({
     where: { key: "signin-email:shared@example.com" },
   });
-  expect(stored.points).toBe(10);
+  expect(stored.points).toBe(20);
 });
 
 it("counts concurrent attempts from two instances exactly", async () => {

@@ -1,5 +1,8 @@
 // Checkout, portal, success page, pricing and entitlements against the bundled Stripe emulator,
 // whose signed webhooks reach the real webhook route.
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { createRequestHandler, type ServerBuild } from "@remix-run/node";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { invalidatePriceCache, lookupPrices } from "../../app/billing/prices.server.ts";
 import { getStripe } from "../../app/billing/stripe.server.ts";
@@ -208,6 +211,31 @@ describe("after paying", () => {
     expect(events).toEqual([]);
     const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
     expect(after.tier?.key).toBe("pro");
+  });
+
+  it("the success page says a checkout session Stripe does not have was not found (404), and thanks nobody", async () => {
+    const { cookie } = await newCustomer();
+    const page = await settle(() =>
+      successRoute.loader(routeArgs(getRequest("/billing/success?session_id=cs_bogus", cookie))),
+    );
+    expect(page.status).toBe(404);
+    const { error } = await page.json();
+    expect(error).toMatch(/could not find that checkout session/);
+    expect(error).not.toMatch(/thank/i);
+
+    // The document: the 404 inside the site's layout, with a way on to the plans.
+    const build = (await import(pathToFileURL(path.resolve("build/index.js")).href)) as ServerBuild;
+    const handle = createRequestHandler(build, "production");
+    const documentResponse = await handle(getRequest("/billing/success?session_id=cs_bogus", cookie), {
+      clientIp: "203.0.113.9",
+      cspNonce: "test-nonce",
+    });
+    expect(documentResponse.status).toBe(404);
+    const html = await documentResponse.text();
+    expect(html).toContain("404 Not found");
+    expect(html).toContain("could not find that checkout session");
+    expect(html).toContain('href="/pricing"');
+    expect(html).not.toContain("Thank you");
   });
 
   it("the success page refuses another user's checkout", async () => {

@@ -66,6 +66,18 @@ describe("verification", () => {
     expect(await prisma().stripeEvent.count({ where: { eventId: evt.id } })).toBe(0);
   });
 
+  it("answers 401 when the signature is dated more than 300 seconds in the future, as when older", async () => {
+    for (const ahead of [301, 3600]) {
+      const evt = event("invoice.paid", invoice("cus_x"));
+      const response = await deliver(webhookRequest(evt, { timestamp: now() + ahead }));
+      expect(response.status, `${ahead} s ahead`).toBe(401);
+      expect(await prisma().stripeEvent.count({ where: { eventId: evt.id } })).toBe(0);
+    }
+    // A sender's clock a little ahead is within the tolerance.
+    const skewed = event("invoice.paid", invoice("cus_x"));
+    expect((await deliver(webhookRequest(skewed, { timestamp: now() + 60 }))).status).not.toBe(401);
+  });
+
   it("answers 401 when the body was altered after signing", async () => {
     const evt = event("invoice.paid", invoice("cus_x"));
     const signed = webhookRequest(evt);

@@ -86,6 +86,15 @@ describe("verification", () => {
     expect(await countStored(event.id)).toBe(0);
   });
 
+  it("answers 401 to a signature dated more than 5 minutes in the future (standardwebhooks checks both ways)", async () => {
+    const event = membershipEvent();
+    for (const ahead of [301, 3600]) {
+      const response = await deliver(whopWebhookRequest(event, { timestamp: Math.floor(Date.now() / 1000) + ahead }));
+      expect(response.status, `${ahead} s ahead`).toBe(401);
+    }
+    expect(await countStored(event.id)).toBe(0);
+  });
+
   it("refuses bodies over 1 MiB with 413 and stores nothing", async () => {
     const event = whopEvent("membership.activated", { id: "mem_big", padding: "x".repeat(1024 * 1024) });
     const response = await deliver(whopWebhookRequest(event));

@@ -58,3 +58,11 @@ it("keeps the embedded database in the data folder unless told otherwise", () =>
   expect(parseConfig({ DATA_DIR: "/var/lib/tierdesk" }).pgliteDataDir).toBe("/var/lib/tierdesk/pglite");
   expect(parseConfig({ PGLITE_DATA_DIR: "/tmp/db" }).pgliteDataDir).toBe("/tmp/db");
 });
+
+it("listens on 127.0.0.1 unless HOST says otherwise, and names a malformed HOST", () => {
+  expect(parseConfig({}).host).toBe("127.0.0.1");
+  expect(parseConfig({ HOST: "" }).host).toBe("127.0.0.1");
+  expect(parseConfig({ HOST: "0.0.0.0" }).host).toBe("0.0.0.0");
+  expect(parseConfig({ HOST: "::" }).host).toBe("::");
+  expect(() => parseConfig({ HOST: "0.0.0.0; rm -rf" })).toThrow(/HOST/);
+});
