@@ -1,6 +1,6 @@
 // The support console: finding users, why they are on their plan, syncing from Stripe, roles; the
 // event log's keyset pages, filters and counts; processing attempts; bulk replay exactly once.
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runBulkReplay, startBulkReplay } from "../../app/billing/bulk-replay.server.ts";
 import { getStripe } from "../../app/billing/stripe.server.ts";
 import { appOrigin, createCheckoutSession } from "../../app/billing/checkout.server.ts";
@@ -124,6 +124,14 @@ describe("event log pages", () => {
 });
 
 describe("processing attempts and bulk replay", () => {
+  // The lookup keys these tests give Pro exist only in their events, not in Stripe: taken away again,
+  // so that Pro stays valid (and on sale) for the tests after them.
+  afterEach(async () => {
+    await prisma().subscriptionTierPrice.deleteMany({
+      where: { lookupKey: { in: ["attempt_monthly", "bulk_monthly"] } },
+    });
+  });
+
   async function failingEvents(lookupKey: string, count: number) {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
