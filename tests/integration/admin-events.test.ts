@@ -140,6 +140,71 @@ describe("/admin/events", () => {
     ]);
   });
 
+  /** The attempts on an event's own page, oldest first. */
+  async function attemptsShown(eventId: string) {
+    const detail = await (
+      await settle(() => eventRoute.loader(routeArgs(getRequest(`/admin/events/${eventId}`, support), { eventId })))
+    ).json();
+    return {
+      attempts: detail.event.attempts as number,
+      log: (detail.attemptLog as Array<{ source: string; outcome: string; error: string | null }>).map(
+        ({ source, outcome, error }) => ({ source, outcome, error }),
+      ),
+    };
+  }
+
+  it("records a replay of an event it cannot read as an attempt, with the reason", async () => {
+    const evt = event("customer.subscription.updated", "sub_only_an_id");
+    expect((await deliver(webhookRequest(evt))).status).toBe(400);
+    const { replayed } = await replayMessage(await replay({ eventId: evt.id }));
+    expect(replayed).toMatchObject({ eventId: evt.id, status: "failed", refused: false });
+    expect(replayed.error).toMatch(/Unreadable customer\.subscription\.updated: data\.object/);
+    const { attempts, log } = await attemptsShown(evt.id);
+    expect(attempts).toBe(2);
+    expect(log).toEqual([
+      { source: "webhook", outcome: "failed", error: expect.stringMatching(/^Unreadable/) },
+      { source: "replay", outcome: "failed", error: replayed.error },
+    ]);
+  });
+
+  it("records a replay that could not ask Stripe for a truncated payload as an attempt", async () => {
+    await prisma().stripeEvent.create({
+      data: {
+        eventId: "evt_truncated_unknown_to_stripe",
+        eventType: "customer.subscription.updated",
+        status: "failed",
+        attempts: 1,
+        error: "earlier failure",
+        payload: '{"id":"evt_truncated_unknown_to_stripe","object":"event","data":{"object":{"id":"sub_',
+      },
+    });
+    const { replayed } = await replayMessage(await replay({ eventId: "evt_truncated_unknown_to_stripe" }));
+    expect(replayed.status).toBe("failed");
+    expect(replayed.error).toMatch(/Stripe could not be asked/);
+    const { attempts, log } = await attemptsShown("evt_truncated_unknown_to_stripe");
+    expect(attempts).toBe(2);
+    expect(log).toEqual([{ source: "replay", outcome: "failed", error: replayed.error }]);
+  });
+
+  it("records a replay of an unreadable Whop event as an attempt", async () => {
+    await prisma().stripeEvent.create({
+      data: {
+        provider: "whop",
+        eventId: "msg_unreadable_whop_event",
+        eventType: "membership.activated",
+        status: "failed",
+        attempts: 1,
+        payload: '{"type":"membership.activated","timestamp":"2026-11-20T10:00:00Z","data":"mem_only_an_id"}',
+      },
+    });
+    const { replayed } = await replayMessage(await replay({ eventId: "msg_unreadable_whop_event" }));
+    expect(replayed.status).toBe("failed");
+    const { attempts, log } = await attemptsShown("msg_unreadable_whop_event");
+    expect(attempts).toBe(2);
+    expect(log).toEqual([{ source: "replay", outcome: "failed", error: replayed.error }]);
+    expect(replayed.error).toMatch(/Whop event|Unreadable/);
+  });
+
   it("shows one event's outcome and payload, and 404s for unknown ids", async () => {
     const evt = event("product.updated", { id: "prod_1", object: "product" });
     await deliver(webhookRequest(evt));
