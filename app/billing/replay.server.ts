@@ -3,15 +3,19 @@
 import { type AttemptSource, failStoredEvent, type FinishedStatus } from "~/models/stripe-event.server.ts";
 import type { StripeEventStatus } from "~/models/stripe-event.server.ts";
 
-export type ReplayOutcome = { ok: true; status: FinishedStatus } | { ok: false; error: string };
+export type ReplayOutcome =
+  | { ok: true; status: FinishedStatus }
+  /** `refused`: nothing was attempted (no such event, or it is finished); else the attempt failed. */
+  | { ok: false; error: string; refused?: "not-found" | "finished" };
 
 /** Events a replay may claim: the others are finished, and replaying them is refused, not attempted. */
 export const REPLAYABLE_STATUSES: readonly StripeEventStatus[] = ["pending", "failed", "processing"];
 
-/** The refusal support sees (and bulk replay recognises): `why` is "is processed", "was finished meanwhile"… */
+/** The refusal support sees: `why` is "is processed", "was finished meanwhile"… */
 export const notReplayable = (eventId: string, why: string): ReplayOutcome => ({
   ok: false,
   error: `Event ${eventId} ${why}: only failed or pending events can be replayed.`,
+  refused: "finished",
 });
 
 export type ReplayAttempt = { source: AttemptSource; durationMs: () => number };

@@ -289,7 +289,7 @@ export async function replayStoredEvent(
   { bulk = false }: { bulk?: boolean } = {},
 ): Promise<ReplayOutcome> {
   const stored = await getStoredEvent(eventId);
-  if (!stored) return { ok: false, error: `No stored event ${eventId}.` };
+  if (!stored) return { ok: false, error: `No stored event ${eventId}.`, refused: "not-found" };
   if (!REPLAYABLE_STATUSES.includes(stored.status)) return notReplayable(eventId, `is ${stored.status}`);
   if (stored.provider === "whop") return replayWhopEvent(stored, { bulk });
   let eventType = stored.eventType;

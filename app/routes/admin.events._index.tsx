@@ -15,11 +15,10 @@ import {
   listEventLog,
   type LogCount,
 } from "~/models/event-log.server.ts";
-import { getStoredEvent } from "~/models/stripe-event.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
 import { EVENT_STATUSES } from "~/utils/event-statuses.ts";
 import { formatCursor, parseCursor } from "~/utils/keyset-cursor.ts";
-import { safeRedirect } from "~/utils/safe-redirect.ts";
+import { safeRedirectWithin } from "~/utils/safe-redirect.ts";
 
 export const meta: MetaFunction = () => [{ title: "Stripe events · Admin · Tierdesk" }];
 
@@ -63,10 +62,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
   await requireRole(request, STAFF_ROLES);
   const params = new URL(request.url).searchParams;
   const filter = filterFrom(params);
-  const [page, counts, replayed, toReplay] = await Promise.all([
+  const [page, counts, toReplay] = await Promise.all([
     listEventLog(filter, { after: eventCursor(params.get("after")), before: eventCursor(params.get("before")) }),
     countEventLog(),
-    params.get("replayed") ? getStoredEvent(params.get("replayed") ?? "") : Promise.resolve(null),
     params.get("replayAll") ? previewBulkReplay(filter) : Promise.resolve(null),
   ]);
   const first = page.rows[0];
@@ -85,14 +83,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
     })),
     newer: page.hasNewer && first ? cursorOf(first) : null,
     older: page.hasOlder && last ? cursorOf(last) : null,
-    replayed: replayed
-      ? {
-          eventId: replayed.eventId,
-          status: replayed.status,
-          error: replayed.error,
-          refused: params.get("refused") === "1",
-        }
-      : null,
     toReplay,
   });
 }
@@ -100,25 +90,26 @@ export async function loader({ request }: LoaderFunctionArgs) {
 export async function action({ request }: ActionFunctionArgs) {
   const user = await requireRole(request, STAFF_ROLES);
   const form = await request.formData();
-  // Only back to this page, after resolving the path: "/admin/events/../..//evil.com" is no way out.
-  const safe = safeRedirect(form.get("back"), "/admin/events");
-  const back = new URL(safe, "http://tierdesk.invalid");
-  const target = back.pathname === "/admin/events" ? back : new URL("/admin/events", "http://tierdesk.invalid");
-  for (const name of ["replayed", "refused", "replayAll"]) target.searchParams.delete(name);
+  // Only back to this list, after resolving the path: "/admin/events/../..//evil.com" is no way out.
+  const list = new URL(safeRedirectWithin(form.get("back"), "/admin/events"), "http://tierdesk.invalid");
+  list.searchParams.delete("replayAll");
+  const listPath = `${list.pathname}${list.search}`;
 
   if (form.get("intent") === "replay-all") {
-    const job = await startBulkReplay(user.email, filterFrom(target.searchParams));
-    if (!job) return redirect(`${target.pathname}${target.search}`);
+    const job = await startBulkReplay(user.email, filterFrom(list.searchParams));
+    if (!job) return redirect(listPath);
     return redirect(`/admin/events/replays/${job.id}`);
   }
   const eventId = String(form.get("eventId") ?? "");
   if (!/^[A-Za-z0-9_-]{1,255}$/.test(eventId)) return json({ error: "Choose an event to replay." }, { status: 400 });
   const outcome = await replayStoredEvent(eventId);
-  // The page words the result from the event as stored now: no free text travels in the URL.
-  target.searchParams.set("replayed", eventId);
-  if (!outcome.ok && /only failed or pending events can be replayed/.test(outcome.error))
-    target.searchParams.set("refused", "1");
-  return redirect(`${target.pathname}${target.search}`);
+  if (!outcome.ok && outcome.refused === "not-found") return redirect(listPath);
+  // The event's own page shows what the replay did, its attempts and a link back to this list. It words
+  // the result from the event as stored now: no free text travels in the URL.
+  const page = new URLSearchParams({ replayed: "1" });
+  if (!outcome.ok && outcome.refused) page.set("refused", "1");
+  if (listPath !== "/admin/events") page.set("back", listPath);
+  return redirect(`/admin/events/${eventId}?${page}`);
 }
 
 type EventRow = ReturnType<typeof useLoaderData<typeof loader>>["events"][number];
@@ -177,7 +168,7 @@ const columns: Array<ColumnDef<typeof features, EventRow>> = [
 function useBack() {
   const [searchParams] = useSearchParams();
   const kept = new URLSearchParams(searchParams);
-  for (const name of ["replayed", "refused", "replayAll"]) kept.delete(name);
+  kept.delete("replayAll");
   return `/admin/events${kept.size ? `?${kept}` : ""}`;
 }
 
@@ -203,14 +194,14 @@ function formatCount({ value, kind }: LogCount) {
 }
 
 export default function AdminEvents() {
-  const { events, counts, newer, older, replayed, toReplay } = useLoaderData<typeof loader>();
+  const { events, counts, newer, older, toReplay } = useLoaderData<typeof loader>();
   const estimated = Object.values(counts).some((count) => count.kind === "estimate");
   const [searchParams] = useSearchParams();
   const table = useTable({ features, columns, data: events });
   const back = useBack();
   const pageLink = (key: "after" | "before", cursor: string) => {
     const next = new URLSearchParams(searchParams);
-    for (const name of ["after", "before", "replayed", "refused", "replayAll"]) next.delete(name);
+    for (const name of ["after", "before", "replayAll"]) next.delete(name);
     next.set(key, cursor);
     return `?${next}`;
   };
@@ -231,19 +222,6 @@ export default function AdminEvents() {
         {formatCount(counts.stale)} stale · {formatCount(counts.ignored)} ignored · {formatCount(counts.total)} in all
         {estimated ? <span className="hint"> (~ estimates)</span> : null}
       </p>
-      {replayed ? (
-        <p
-          className={replayed.status === "failed" || replayed.refused ? "form-error" : "notice"}
-          role={replayed.status === "failed" || replayed.refused ? "alert" : "status"}
-          data-testid="replay-result"
-        >
-          {replayed.refused
-            ? `${replayed.eventId} was not replayed: it is ${replayed.status}, and only failed or pending events can be replayed.`
-            : replayed.status === "failed"
-              ? `Replaying ${replayed.eventId} failed: ${replayed.error ?? "unknown error"}`
-              : `Replayed ${replayed.eventId}: ${replayed.status}.`}
-        </p>
-      ) : null}
       <Form method="get" className="filters" role="search">
         <label>
           Status{" "}

@@ -54,13 +54,23 @@ describe("/admin/events", () => {
 
   const replay = (fields: Record<string, string>) =>
     settle(() => eventsRoute.action(routeArgs(formRequest("/admin/events", fields, { cookie: support }))));
-  /** The message the events page shows after a replay redirected to it. */
+  /** The event page a replay redirected to, and the result it shows (worded as the page words it). */
   async function replayMessage(response: Response) {
     const location = response.headers.get("Location") ?? "";
-    const page = await (await settle(() => eventsRoute.loader(routeArgs(getRequest(location, support))))).json();
+    const url = new URL(location, "http://localhost");
+    const eventId = decodeURIComponent(url.pathname.split("/").pop() ?? "");
+    const page = await (
+      await settle(() => eventRoute.loader(routeArgs(getRequest(location, support), { eventId })))
+    ).json();
     return {
       location,
-      replayed: page.replayed as { eventId: string; status: string; error: string | null; refused: boolean },
+      back: page.back as string,
+      replayed: {
+        eventId: page.event.eventId as string,
+        status: page.event.status as string,
+        error: page.event.error as string | null,
+        refused: Boolean(page.replay?.refused),
+      },
     };
   }
 
@@ -69,8 +79,10 @@ describe("/admin/events", () => {
     await addKeyToPro("agency_monthly");
     const response = await replay({ eventId: evt.id, back: "/admin/events?status=failed" });
     expect(response.status).toBe(302);
-    const { location, replayed } = await replayMessage(response);
-    expect(location).toBe(`/admin/events?status=failed&replayed=${evt.id}`);
+    const { location, replayed, back } = await replayMessage(response);
+    // The event's own page, with the way back to the filtered list.
+    expect(location).toBe(`/admin/events/${evt.id}?replayed=1&back=%2Fadmin%2Fevents%3Fstatus%3Dfailed`);
+    expect(back).toBe("/admin/events?status=failed");
     expect(replayed).toMatchObject({ eventId: evt.id, status: "processed", refused: false });
     expect(await prisma().stripeEvent.findUniqueOrThrow({ where: { eventId: evt.id } })).toMatchObject({
       status: "processed",
@@ -101,6 +113,12 @@ describe("/admin/events", () => {
     const location = response.headers.get("Location") ?? "";
     expect(location.startsWith("/admin/events")).toBe(true);
     expect(location).not.toMatch(/^\/\/|^\/\\|evil/);
+    // A stored event's page, reached by a replay, links back to the list only.
+    const evt = event("invoice.paid", { id: "in_redirect", object: "invoice" });
+    await deliver(webhookRequest(evt));
+    const landed = await replayMessage(await replay({ eventId: evt.id, back }));
+    expect(landed.location.startsWith(`/admin/events/${evt.id}?`)).toBe(true);
+    expect(landed.back).toBe("/admin/events");
   });
 
   it("replays a truncated payload by fetching the event from Stripe", async () => {
