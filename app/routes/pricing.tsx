@@ -19,7 +19,12 @@ import { hasValidIntegration, isLiveSubscriptionStatus, isLiveWhopStatus } from 
 import { billingMode } from "~/billing/stripe.server.ts";
 import { subscriptionDetailsFor } from "~/billing/subscription-details.server.ts";
 import { getWhopOffers } from "~/billing/whop-offers.server.ts";
-import { BillingErrorAlert, BillingForm, useBillingRedirect } from "~/components/billing-forms.tsx";
+import {
+  BillingErrorAlert,
+  BillingForm,
+  ResumeSubscriptionForm,
+  useBillingRedirect,
+} from "~/components/billing-forms.tsx";
 import { WhopPriceList, WhopSubscribe } from "~/components/whop-offer.tsx";
 import { listCustomerFacingTiers } from "~/models/tier.server.ts";
 import { getOptionalUser, requireUser } from "~/utils/auth.server.ts";
@@ -241,9 +246,10 @@ function CallToAction({
       return <SwitchForm lookupKey={action.lookupKey} label={action.label} />;
     case "resume-first":
       return (
-        <p className="hint">
-          Your subscription is set to end. <Link to="/account">Resume it</Link> to change plan.
-        </p>
+        <>
+          <p className="hint">Your subscription is set to end: resume it to change plan.</p>
+          <ResumeSubscriptionForm />
+        </>
       );
     case "whop":
       return (
