@@ -147,6 +147,8 @@ function messageOf(data: unknown): string | null {
 }
 
 export function ErrorPanel({ error }: { error: unknown }) {
+  const viewer = useOptionalUser();
+  const staff = viewer?.role === "admin" || viewer?.role === "support";
   if (isRouteErrorResponse(error)) {
     const message = messageOf(error.data);
     const title =
@@ -160,7 +162,13 @@ export function ErrorPanel({ error }: { error: unknown }) {
         <h1 id="error-title">{title}</h1>
         <p>{message ?? (error.status === 404 ? "There is no page at this address." : "Something went wrong.")}</p>
         <p className="actions">
-          <Link className="button" to="/">
+          {staff ? (
+            // Support refused an admin-only page or action: the way back is their own dashboard.
+            <Link className="button" to="/admin">
+              Back to the admin overview
+            </Link>
+          ) : null}
+          <Link className={staff ? "button secondary" : "button"} to="/">
             Go to the home page
           </Link>
           <Link className="button secondary" to="/pricing">

@@ -89,7 +89,7 @@ export async function runBulkReplay(job: Pick<ReplayJobRow, "id" | "filter" | "u
       const outcome = await replayStoredEvent(event.eventId, { bulk: true });
       if (outcome.ok) processed++;
       // "not failed any more" means another runner or delivery took it: not ours to count.
-      else if (!/only failed or pending events can be replayed/.test(outcome.error)) failed++;
+      else if (!outcome.refused) failed++;
     }
     await recordReplayProgress(job.id, processed, failed);
   }

@@ -11,7 +11,6 @@ import { z } from "zod";
 import {
   type AttemptSource,
   claimStoredEvent,
-  failStoredEvent,
   type FinishedStatus,
   finishEvent,
   getStoredEvent,
@@ -33,6 +32,7 @@ import { invalidatePriceCache } from "./prices.server.ts";
 import { eventAction, type EventAction } from "./rules.ts";
 import { BodyTooLargeError, readRawBody, WEBHOOK_BODY_LIMIT } from "~/utils/http.server.ts";
 import { logger } from "~/utils/logger.server.ts";
+import { notReplayable, recordedReplay, REPLAYABLE_STATUSES, type ReplayOutcome } from "./replay.server.ts";
 import { getStripe, webhookSecrets } from "./stripe.server.ts";
 import { replayWhopEvent } from "./whop-webhook.server.ts";
 
@@ -292,56 +292,54 @@ export async function receiveStripeDelivery(delivery: StripeDelivery): Promise<W
   }
 }
 
-export type ReplayOutcome = { ok: true; status: FinishedStatus } | { ok: false; error: string };
-
 /**
  * Replays a stored event (support's "replay" button, or a bulk replay). Uses the stored payload when
  * it is whole, else fetches the event from Stripe (payloads over 16 KiB are stored truncated): that
- * attempt is recorded as a resync.
+ * attempt is recorded as a resync. Every replay of a failed or pending event is an attempt, also one
+ * that could not start (unreadable, Stripe not reachable).
  */
 export async function replayStoredEvent(
   eventId: string,
   { bulk = false }: { bulk?: boolean } = {},
 ): Promise<ReplayOutcome> {
-  const started = performance.now();
   const stored = await getStoredEvent(eventId);
-  if (!stored) return { ok: false, error: `No stored event ${eventId}.` };
+  if (!stored) return { ok: false, error: `No stored event ${eventId}.`, refused: "not-found" };
+  if (!REPLAYABLE_STATUSES.includes(stored.status)) return notReplayable(eventId, `is ${stored.status}`);
   if (stored.provider === "whop") return replayWhopEvent(stored, { bulk });
-  let source: AttemptSource = bulk ? "bulk_replay" : "replay";
-  let read = readEvent(stored.payload);
-  if ("malformed" in read) {
-    try {
-      read = readEvent(JSON.stringify(await getStripe().events.retrieve(eventId)));
-      source = "resync";
-    } catch (error) {
-      return {
-        ok: false,
-        error: `The stored payload is truncated and Stripe could not be asked: ${errorMessage(error)}`,
-      };
-    }
-  }
-  if ("malformed" in read) return { ok: false, error: read.malformed };
-  if (!read.readable) return { ok: false, error: read.reason };
-  const { event, action } = read;
-  const attempt = () => ({ source, durationMs: Math.round(performance.now() - started) });
-  try {
-    const result = await inTransaction(async (tx) => {
-      if (!(await claimStoredEvent(tx, eventId))) return null;
-      const outcome = await dispatch(tx, event, action);
-      await finishEvent(tx, eventId, outcome.status, outcome.note, attempt());
-      return outcome;
-    });
-    if (!result) {
-      return {
-        ok: false,
-        error: `Event ${eventId} is ${stored.status}: only failed or pending events can be replayed.`,
-      };
-    }
-    return { ok: true, status: result.status };
-  } catch (error) {
-    logUnexpected(eventId, event.type, error);
-    const message = errorMessage(error);
-    await failStoredEvent(eventId, message, attempt());
-    return { ok: false, error: message };
-  }
+  let eventType = stored.eventType;
+  const outcome = await recordedReplay(
+    eventId,
+    bulk ? "bulk_replay" : "replay",
+    async (attempt) => {
+      let read = readEvent(stored.payload);
+      if ("malformed" in read) {
+        try {
+          read = readEvent(JSON.stringify(await getStripe().events.retrieve(eventId)));
+          attempt.source = "resync";
+        } catch (error) {
+          return {
+            ok: false,
+            error: `The stored payload is truncated and Stripe could not be asked: ${errorMessage(error)}`,
+          };
+        }
+      }
+      if ("malformed" in read) return { ok: false, error: read.malformed };
+      if (!read.readable) return { ok: false, error: read.reason };
+      const { event, action } = read;
+      eventType = event.type;
+      const result = await inTransaction(async (tx) => {
+        if (!(await claimStoredEvent(tx, eventId))) return null;
+        const outcome = await dispatch(tx, event, action);
+        await finishEvent(tx, eventId, outcome.status, outcome.note, {
+          source: attempt.source,
+          durationMs: attempt.durationMs(),
+        });
+        return outcome;
+      });
+      return result ? { ok: true, status: result.status } : "not-claimed";
+    },
+    (error) => logUnexpected(eventId, eventType, error),
+  );
+  // Finished meanwhile by a delivery or another replay: refused, as if it had been finished before.
+  return outcome === "not-claimed" ? notReplayable(eventId, "was finished meanwhile") : outcome;
 }

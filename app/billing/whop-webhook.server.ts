@@ -11,7 +11,6 @@ import { z } from "zod";
 import {
   type AttemptSource,
   claimStoredEvent,
-  failStoredEvent,
   type FinishedStatus,
   finishEvent,
   type NewStripeEvent,
@@ -24,7 +23,8 @@ import { BodyTooLargeError, readRawBody, WEBHOOK_BODY_LIMIT } from "~/utils/http
 import { logger } from "~/utils/logger.server.ts";
 import { FulfilmentError, type FulfilmentOutcome } from "./fulfilment.server.ts";
 import { whopEventAction, type WhopEventAction } from "./rules.ts";
-import type { ReplayOutcome, WebhookOutcome } from "./webhook.server.ts";
+import { notReplayable, recordedReplay, type ReplayOutcome } from "./replay.server.ts";
+import type { WebhookOutcome } from "./webhook.server.ts";
 import { invalidateWhopCatalog } from "./whop-catalog.server.ts";
 import { applyWhopMembership } from "./whop-fulfilment.server.ts";
 import {
@@ -220,69 +220,64 @@ export async function receiveWhopWebhook(request: Request): Promise<WebhookOutco
 /**
  * Replays a stored Whop event (support's "replay", or a bulk replay). A payload stored truncated
  * (over 16 KiB) of a membership event is replaced by the membership as Whop has it now (a resync);
- * Whop has no API to fetch a past event again.
+ * Whop has no API to fetch a past event again. Every replay is an attempt (app/billing/replay.server.ts).
  */
 export async function replayWhopEvent(
   stored: StripeEvent,
   { bulk = false }: { bulk?: boolean } = {},
 ): Promise<ReplayOutcome> {
-  const started = performance.now();
-  let source: AttemptSource = bulk ? "bulk_replay" : "replay";
-  let read: ReadEvent | { malformed: string } = readEvent(stored.eventId, stored.payload);
-  if ("malformed" in read && stored.eventType.startsWith("membership.") && stored.objectId) {
-    try {
-      const membership = await retrieveMembership(stored.objectId);
-      if (!membership)
-        return {
-          ok: false,
-          error: `The stored payload is truncated and Whop no longer has membership ${stored.objectId}.`,
-        };
-      const happenedAt = stored.eventCreatedAt ?? stored.receivedAt;
-      read = {
-        readable: true,
-        type: stored.eventType,
-        happenedAt,
-        what: { kind: "membership", membership },
-        stored: {
-          provider: "whop",
-          eventId: stored.eventId,
-          eventType: stored.eventType,
-          createdAt: happenedAt,
-          objectId: stored.objectId,
-          customerId: stored.customerId,
-          payload: stored.payload,
-        },
-      };
-      source = "resync";
-    } catch (error) {
-      return {
-        ok: false,
-        error: `The stored payload is truncated and Whop could not be asked: ${errorMessage(error)}`,
-      };
-    }
-  }
-  if ("malformed" in read) return { ok: false, error: read.malformed };
-  if (!read.readable) return { ok: false, error: read.reason };
-  const { type, happenedAt, what } = read;
-  const attempt = () => ({ source, durationMs: Math.round(performance.now() - started) });
-  try {
-    const result = await inTransaction(async (tx) => {
-      if (!(await claimStoredEvent(tx, stored.eventId))) return null;
-      const outcome = await dispatch(tx, type, happenedAt, what);
-      await finishEvent(tx, stored.eventId, outcome.status, outcome.note, attempt());
-      return outcome;
-    });
-    if (!result) {
-      return {
-        ok: false,
-        error: `Event ${stored.eventId} is ${stored.status}: only failed or pending events can be replayed.`,
-      };
-    }
-    return { ok: true, status: result.status };
-  } catch (error) {
-    logFailure(stored.eventId, type, error);
-    const message = errorMessage(error);
-    await failStoredEvent(stored.eventId, message, attempt());
-    return { ok: false, error: message };
-  }
+  const outcome = await recordedReplay(
+    stored.eventId,
+    bulk ? "bulk_replay" : "replay",
+    async (attempt) => {
+      let read: ReadEvent | { malformed: string } = readEvent(stored.eventId, stored.payload);
+      if ("malformed" in read && stored.eventType.startsWith("membership.") && stored.objectId) {
+        try {
+          const membership = await retrieveMembership(stored.objectId);
+          if (!membership)
+            return {
+              ok: false,
+              error: `The stored payload is truncated and Whop no longer has membership ${stored.objectId}.`,
+            };
+          const happenedAt = stored.eventCreatedAt ?? stored.receivedAt;
+          read = {
+            readable: true,
+            type: stored.eventType,
+            happenedAt,
+            what: { kind: "membership", membership },
+            stored: {
+              provider: "whop",
+              eventId: stored.eventId,
+              eventType: stored.eventType,
+              createdAt: happenedAt,
+              objectId: stored.objectId,
+              customerId: stored.customerId,
+              payload: stored.payload,
+            },
+          };
+          attempt.source = "resync";
+        } catch (error) {
+          return {
+            ok: false,
+            error: `The stored payload is truncated and Whop could not be asked: ${errorMessage(error)}`,
+          };
+        }
+      }
+      if ("malformed" in read) return { ok: false, error: read.malformed };
+      if (!read.readable) return { ok: false, error: read.reason };
+      const { type, happenedAt, what } = read;
+      const result = await inTransaction(async (tx) => {
+        if (!(await claimStoredEvent(tx, stored.eventId))) return null;
+        const outcome = await dispatch(tx, type, happenedAt, what);
+        await finishEvent(tx, stored.eventId, outcome.status, outcome.note, {
+          source: attempt.source,
+          durationMs: attempt.durationMs(),
+        });
+        return outcome;
+      });
+      return result ? { ok: true, status: result.status } : "not-claimed";
+    },
+    (error) => logFailure(stored.eventId, stored.eventType, error),
+  );
+  return outcome === "not-claimed" ? notReplayable(stored.eventId, "was finished meanwhile") : outcome;
 }

@@ -1,5 +1,6 @@
 // Buttons that POST to the billing resource routes. With JavaScript they fetch JSON and show errors
 // on the page; without it the browser posts the form and follows the redirect.
+import { Form, useNavigation } from "@remix-run/react";
 import { useState, type FormEvent, type ReactNode } from "react";
 
 export function useBillingRedirect() {
@@ -91,5 +92,22 @@ export function BillingErrorAlert({ billing }: { billing: ReturnType<typeof useB
         </BillingForm>
       ) : null}
     </div>
+  );
+}
+
+/**
+ * "Resume subscription": undoes a cancellation at period end through /account's action, wherever
+ * the customer meets it (/account, and /pricing, which refuses plan changes until then).
+ */
+export function ResumeSubscriptionForm() {
+  const navigation = useNavigation();
+  const busy = navigation.state === "submitting" && navigation.formData?.get("intent") === "resume";
+  return (
+    <Form method="post" action="/account">
+      <input type="hidden" name="intent" value="resume" />
+      <button type="submit" disabled={busy}>
+        {busy ? "Resuming…" : "Resume subscription"}
+      </button>
+    </Form>
   );
 }

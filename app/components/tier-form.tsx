@@ -44,8 +44,12 @@ export const EMPTY_TIER: TierFormDefaults = {
   permissions: [],
 };
 
-function Row({ children }: { children: ReactNode }) {
-  return <div className="field">{children}</div>;
+function Row({ children, hidden = false }: { children: ReactNode; hidden?: boolean }) {
+  return (
+    <div className="field" hidden={hidden}>
+      {children}
+    </div>
+  );
 }
 
 export function TierForm({
@@ -79,6 +83,9 @@ export function TierForm({
     [errors?.length ? errorId : null, hintId].filter(Boolean).join(" ") || undefined;
   const permissionOptions = permissions.map((permission) => permission.name);
   const busy = navigation.state === "submitting" && navigation.formData?.get("intent") === "save";
+  // Each provider's own field shows only for it: the one typed (with JavaScript), else the one stored or
+  // submitted. The other stays in the form, hidden, so switching back and forth loses nothing.
+  const provider = fields.billingProvider.value ?? defaults.billingProvider;
 
   return (
     <Form method="post" {...getFormProps(form)} className="tier-form">
@@ -150,7 +157,7 @@ export function TierForm({
           </label>
           <p className="hint">Users on an exempt tier keep it without paying (e.g. partners).</p>
         </div>
-        <Row>
+        <Row hidden={provider !== "whop"}>
           <label htmlFor={fields.whopProductKey.id}>Whop product key</label>
           <input
             {...getInputProps(fields.whopProductKey, { type: "text" })}
@@ -171,7 +178,7 @@ export function TierForm({
           </p>
           <FieldError id={fields.fallbackPrice.errorId} errors={fields.fallbackPrice.errors} />
         </Row>
-        <Row>
+        <Row hidden={provider !== "stripe"}>
           <label htmlFor={fields.lookupKeys.id}>Lookup keys</label>
           <textarea
             {...getTextareaProps(fields.lookupKeys)}

@@ -1,5 +1,5 @@
 // The event log at scale (a million events and more): keyset pages on (received_at, id), newest
-// first, each filter served by its own index; counts that never scan the table.
+// first, each filter served by its own index; counts whose cost is bounded at any size.
 import { type PaymentProvider, Prisma, type StripeEventStatus } from "~/generated/prisma/client.ts";
 import { prisma } from "~/utils/db.server.ts";
 import { escapeLike } from "./sql.server.ts";
@@ -100,31 +100,55 @@ async function estimate(status: StripeEventStatus | null): Promise<number> {
   return Math.round(parsed[0]?.Plan?.["Plan Rows"] ?? 0);
 }
 
-/** Exact counts stop here ("10,000+"): beyond it the number no longer changes what support does. */
+/** Counts are exact up to here; beyond it the planner's estimate is close enough (and costs nothing). */
 export const EXACT_COUNT_CAP = 10_000;
 
-export type StatusCounts = {
-  /** Exact up to EXACT_COUNT_CAP (served by the status index, never a table scan). */
-  failed: number;
-  pending: number;
-  /** Planner estimates, marked as such on the page. */
-  estimated: { total: number; processed: number; stale: number; ignored: number };
-};
+/**
+ * A count as the page shows it: exact ("14"), at least the cap ("10,000+") or, past the cap, the
+ * planner's estimate ("~52,000"). A planner estimate alone is wrong on small or fresh tables (it said
+ * "~30" beside 14 events), so it is only used once the exact count would be too costly.
+ */
+export type LogCount = { value: number; kind: "exact" | "at-least" | "estimate" };
 
+const COUNTED_STATUSES = ["failed", "pending", "processed", "stale", "ignored"] as const;
+export type StatusCounts = Record<(typeof COUNTED_STATUSES)[number] | "total", LogCount>;
+
+/**
+ * Every status's count, and all events'. One query of capped counts, each an index-only range of at
+ * most EXACT_COUNT_CAP + 1 entries ((status, received_at, id), or (received_at, id) for all), so its
+ * cost is bounded at any size; only a count that reaches the cap asks the planner too.
+ */
 export async function countEventLog(): Promise<StatusCounts> {
-  const capped = (status: StripeEventStatus) => prisma.$queryRaw<Array<{ count: bigint }>>`
-    SELECT count(*) AS count FROM (
-      SELECT 1 FROM stripe_events WHERE status = ${status}::stripe_event_status LIMIT ${EXACT_COUNT_CAP + 1}) AS capped`;
-  const [failed, pending, total, processed, stale, ignored] = await Promise.all([
-    capped("failed"),
-    capped("pending"),
-    estimate(null),
-    estimate("processed"),
-    estimate("stale"),
-    estimate("ignored"),
-  ]);
-  const count = (rows: Array<{ count: bigint }>) => Number(rows[0]?.count ?? 0);
-  return { failed: count(failed), pending: count(pending), estimated: { total, processed, stale, ignored } };
+  const limit = EXACT_COUNT_CAP + 1;
+  // The ORDER BY is the index's: without it PostgreSQL may pick a filtered sequential scan for a common
+  // status, whose cost depends on where in the table its rows happen to lie.
+  const capped = (status: StripeEventStatus | null) => Prisma.sql`(SELECT count(*) FROM (
+      SELECT 1 FROM stripe_events ${status ? Prisma.sql`WHERE status = ${status}::stripe_event_status` : Prisma.empty}
+       ORDER BY received_at DESC, id DESC LIMIT ${limit}) AS capped)`;
+  const rows = await prisma.$queryRaw<Array<Record<string, bigint>>>`
+    SELECT ${Prisma.join(
+      [
+        ...COUNTED_STATUSES.map((status) => Prisma.sql`${capped(status)} AS ${Prisma.raw(status)}`),
+        Prisma.sql`${capped(null)} AS total`,
+      ],
+      ", ",
+    )}`;
+  const exact = rows[0] ?? {};
+  const entries = await Promise.all(
+    [...COUNTED_STATUSES, "total" as const].map(async (name): Promise<[string, LogCount]> => {
+      const value = Number(exact[name] ?? 0);
+      if (value <= EXACT_COUNT_CAP) return [name, { value, kind: "exact" }];
+      const estimated = await estimate(name === "total" ? null : name);
+      // Never below what was just counted.
+      return [
+        name,
+        estimated > EXACT_COUNT_CAP
+          ? { value: estimated, kind: "estimate" }
+          : { value: EXACT_COUNT_CAP, kind: "at-least" },
+      ];
+    }),
+  );
+  return Object.fromEntries(entries) as StatusCounts;
 }
 
 /** How many failed events a filter matches, up to the newest one now (for "replay all failed"). */

@@ -130,6 +130,13 @@ const adminTierInclude = {
   _count: { select: { users: true } },
 } as const;
 
+/**
+ * How many users /admin/users?tier=<key> lists for tier `t` (app/models/user.server.ts, userConditions):
+ * its own, and for the free tier also everyone without a tier. Both counts use the (tier_id, id) index.
+ */
+const USERS_LISTED_UNDER_TIER = Prisma.sql`((SELECT count(*)::int FROM users u WHERE u.tier_id = t.id)
+  + CASE WHEN t.key = 'free' THEN (SELECT count(*)::int FROM users u WHERE u.tier_id IS NULL) ELSE 0 END)`;
+
 type AdminTierRow = Omit<AdminTier, "prices" | "permissions" | "_count"> & {
   lookupKeys: string[];
   permissionList: Array<{ id: number; name: string }>;
@@ -137,10 +144,10 @@ type AdminTierRow = Omit<AdminTier, "prices" | "permissions" | "_count"> & {
 };
 
 /**
- * Every tier with its lookup keys, permissions and number of users, as getTierForAdmin shapes one:
+ * Every tier (or the one with `key`) with its lookup keys, permissions and number of users:
  * one query (the tiers page is asked on every visit; Prisma's include would make three).
  */
-export async function listTiersForAdmin(): Promise<AdminTier[]> {
+export async function listTiersForAdmin(key?: string): Promise<AdminTier[]> {
   const rows = await prisma.$queryRaw<AdminTierRow[]>`
     SELECT t.id, t.name, t.key, t.description, t.user_limit AS "userLimit", t.is_customer_facing AS "isCustomerFacing",
            t.billing_provider::text AS "billingProvider", t.is_billing_exempt AS "isBillingExempt",
@@ -151,8 +158,8 @@ export async function listTiersForAdmin(): Promise<AdminTier[]> {
            COALESCE((SELECT json_agg(json_build_object('id', m.id, 'name', m.name) ORDER BY tp.permission_id)
                        FROM subscription_tier_permission tp JOIN permission m ON m.id = tp.permission_id
                       WHERE tp.tier_id = t.id), '[]'::json) AS "permissionList",
-           (SELECT count(*)::int FROM users u WHERE u.tier_id = t.id) AS "userCount"
-      FROM subscription_tier t ORDER BY t.id`;
+           ${USERS_LISTED_UNDER_TIER} AS "userCount"
+      FROM subscription_tier t ${key === undefined ? Prisma.empty : Prisma.sql`WHERE t.key = ${key}`} ORDER BY t.id`;
   return rows.map(({ lookupKeys, permissionList, userCount, ...tier }) => ({
     ...tier,
     prices: lookupKeys.map((lookupKey) => ({ lookupKey })),
@@ -161,11 +168,11 @@ export async function listTiersForAdmin(): Promise<AdminTier[]> {
   }));
 }
 
-export function getTierForAdmin(key: string) {
-  return prisma.subscriptionTier.findUnique({ where: { key }, include: adminTierInclude });
+export async function getTierForAdmin(key: string): Promise<AdminTier | null> {
+  return (await listTiersForAdmin(key))[0] ?? null;
 }
 
-export type AdminTier = NonNullable<Awaited<ReturnType<typeof getTierForAdmin>>>;
+export type AdminTier = Prisma.SubscriptionTierGetPayload<{ include: typeof adminTierInclude }>;
 
 export async function lockTierForAdmin(tx: Db, key: string) {
   const rows = await tx.$queryRaw<

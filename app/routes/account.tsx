@@ -4,9 +4,14 @@
 // at period end in one click (subscriptions.update cancel_at_period_end=false), without the portal.
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
+import { Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
 import { accountView, resumeSubscription, type SubscriptionState } from "~/billing/customer-account.server.ts";
-import { BillingErrorAlert, BillingForm, useBillingRedirect } from "~/components/billing-forms.tsx";
+import {
+  BillingErrorAlert,
+  BillingForm,
+  ResumeSubscriptionForm,
+  useBillingRedirect,
+} from "~/components/billing-forms.tsx";
 import { formatDate } from "~/components/dates.tsx";
 import { requireUser } from "~/utils/auth.server.ts";
 import { billingRateLimit } from "~/utils/rate-limit.server.ts";
@@ -156,7 +161,6 @@ type View = ReturnType<typeof useLoaderData<typeof loader>>;
 
 /** The one action that fits the state first (primary), then managing billing when there is a customer. */
 function NextActions({ view, billing }: { view: View; billing: ReturnType<typeof useBillingRedirect> }) {
-  const navigation = useNavigation();
   const portal = (label: string, primary: boolean) => (
     <BillingForm
       action="/api/stripe/portal"
@@ -173,12 +177,7 @@ function NextActions({ view, billing }: { view: View; billing: ReturnType<typeof
     case "resume":
       return (
         <div className="actions" data-testid="next-action" data-action="resume">
-          <Form method="post">
-            <input type="hidden" name="intent" value="resume" />
-            <button type="submit" disabled={navigation.state === "submitting"}>
-              {navigation.state === "submitting" ? "Resuming…" : "Resume subscription"}
-            </button>
-          </Form>
+          <ResumeSubscriptionForm />
           {manage}
         </div>
       );

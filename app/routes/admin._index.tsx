@@ -100,7 +100,9 @@ export default function AdminOverview() {
                   </td>
                   <td data-label="Provider">{tier.provider}</td>
                   <td data-label="Integration">{tier.health ? <IntegrationSummary health={tier.health} /> : "—"}</td>
-                  <td data-label="Customers">{tier.customers}</td>
+                  <td data-label="Customers">
+                    <Link to={`/admin/users?tier=${encodeURIComponent(tier.key)}`}>{tier.customers}</Link>
+                  </td>
                 </tr>
               ))}
             </tbody>

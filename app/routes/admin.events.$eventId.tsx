@@ -9,6 +9,7 @@ import { findUserByStripeCustomer } from "~/models/user.server.ts";
 import { findUserByWhopUserId } from "~/models/whop.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
+import { safeRedirectWithin } from "~/utils/safe-redirect.ts";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data?.event.eventId ?? "Event"} · Admin · Tierdesk` },
@@ -27,6 +28,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
         : findUserByStripeCustomer(stored.customerId)
       : Promise.resolve(null),
   ]);
+  const search = new URL(request.url).searchParams;
+  // The list this page was reached from (a replay keeps its filters), never anywhere else.
+  const back = safeRedirectWithin(search.get("back"), "/admin/events");
   let payload = stored.payload;
   let truncated = false;
   try {
@@ -60,6 +64,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     })),
     payload,
     truncated,
+    back,
+    // After a replay: its result, worded from the event as stored now (no free text in the URL).
+    replay: search.get("replayed") === "1" ? { refused: search.get("refused") === "1" } : null,
   });
 }
 
@@ -73,15 +80,28 @@ const SOURCE_TEXT: Record<string, string> = {
 };
 
 export default function AdminEvent() {
-  const { event, user, attemptLog, payload, truncated } = useLoaderData<typeof loader>();
+  const { event, user, attemptLog, payload, truncated, back, replay } = useLoaderData<typeof loader>();
   const navigation = useNavigation();
   const busy = navigation.state === "submitting";
   return (
     <section>
       <p>
-        <Link to="/admin/events">← All events</Link>
+        <Link to={back}>← All events</Link>
       </p>
       <h1 className="break">{event.eventId}</h1>
+      {replay ? (
+        <p
+          className={event.status === "failed" || replay.refused ? "form-error" : "notice"}
+          role={event.status === "failed" || replay.refused ? "alert" : "status"}
+          data-testid="replay-result"
+        >
+          {replay.refused
+            ? `${event.eventId} was not replayed: it is ${event.status}, and only failed or pending events can be replayed.`
+            : event.status === "failed"
+              ? `Replaying ${event.eventId} failed: ${event.error ?? "unknown error"}`
+              : `Replayed ${event.eventId}: ${event.status}.`}
+        </p>
+      ) : null}
       <dl className="facts">
         <dt>From</dt>
         <dd data-testid="event-provider">{event.provider === "whop" ? "Whop" : "Stripe"}</dd>
@@ -117,7 +137,7 @@ export default function AdminEvent() {
         <dt>Processed</dt>
         <dd>{when(event.processedAt)}</dd>
       </dl>
-      {event.error ? (
+      {event.error && !replay ? (
         <p className="form-error" role="alert">
           {event.error}
         </p>
@@ -126,7 +146,7 @@ export default function AdminEvent() {
       {event.status === "failed" ? (
         <Form method="post" action="/admin/events?index">
           <input type="hidden" name="eventId" value={event.eventId} />
-          <input type="hidden" name="back" value="/admin/events" />
+          <input type="hidden" name="back" value={back} />
           <button type="submit" disabled={busy}>
             {busy ? "Replaying…" : "Replay this event"}
           </button>

@@ -10,17 +10,15 @@ import { previewBulkReplay, startBulkReplay } from "~/billing/bulk-replay.server
 import { replayStoredEvent } from "~/billing/webhook.server.ts";
 import {
   countEventLog,
-  EXACT_COUNT_CAP,
   type EventCursor,
   type EventLogFilter,
   listEventLog,
+  type LogCount,
 } from "~/models/event-log.server.ts";
-// (EXACT_COUNT_CAP is used in the loader only: a .server module is not in the browser bundle.)
-import { getStoredEvent } from "~/models/stripe-event.server.ts";
 import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
 import { EVENT_STATUSES } from "~/utils/event-statuses.ts";
 import { formatCursor, parseCursor } from "~/utils/keyset-cursor.ts";
-import { safeRedirect } from "~/utils/safe-redirect.ts";
+import { safeRedirectWithin } from "~/utils/safe-redirect.ts";
 import { readForm } from "~/utils/http.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Stripe events · Admin · Tierdesk" }];
@@ -65,17 +63,15 @@ export async function loader({ request }: LoaderFunctionArgs) {
   await requireRole(request, STAFF_ROLES);
   const params = new URL(request.url).searchParams;
   const filter = filterFrom(params);
-  const [page, counts, replayed, toReplay] = await Promise.all([
+  const [page, counts, toReplay] = await Promise.all([
     listEventLog(filter, { after: eventCursor(params.get("after")), before: eventCursor(params.get("before")) }),
     countEventLog(),
-    params.get("replayed") ? getStoredEvent(params.get("replayed") ?? "") : Promise.resolve(null),
     params.get("replayAll") ? previewBulkReplay(filter) : Promise.resolve(null),
   ]);
   const first = page.rows[0];
   const last = page.rows.at(-1);
   return json({
     counts,
-    countCap: EXACT_COUNT_CAP,
     events: page.rows.map((row) => ({
       provider: row.provider,
       eventId: row.eventId,
@@ -88,14 +84,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
     })),
     newer: page.hasNewer && first ? cursorOf(first) : null,
     older: page.hasOlder && last ? cursorOf(last) : null,
-    replayed: replayed
-      ? {
-          eventId: replayed.eventId,
-          status: replayed.status,
-          error: replayed.error,
-          refused: params.get("refused") === "1",
-        }
-      : null,
     toReplay,
   });
 }
@@ -103,25 +91,26 @@ export async function loader({ request }: LoaderFunctionArgs) {
 export async function action({ request }: ActionFunctionArgs) {
   const user = await requireRole(request, STAFF_ROLES);
   const form = await readForm(request);
-  // Only back to this page, after resolving the path: "/admin/events/../..//evil.com" is no way out.
-  const safe = safeRedirect(form.get("back"), "/admin/events");
-  const back = new URL(safe, "http://tierdesk.invalid");
-  const target = back.pathname === "/admin/events" ? back : new URL("/admin/events", "http://tierdesk.invalid");
-  for (const name of ["replayed", "refused", "replayAll"]) target.searchParams.delete(name);
+  // Only back to this list, after resolving the path: "/admin/events/../..//evil.com" is no way out.
+  const list = new URL(safeRedirectWithin(form.get("back"), "/admin/events"), "http://tierdesk.invalid");
+  list.searchParams.delete("replayAll");
+  const listPath = `${list.pathname}${list.search}`;
 
   if (form.get("intent") === "replay-all") {
-    const job = await startBulkReplay(user.email, filterFrom(target.searchParams));
-    if (!job) return redirect(`${target.pathname}${target.search}`);
+    const job = await startBulkReplay(user.email, filterFrom(list.searchParams));
+    if (!job) return redirect(listPath);
     return redirect(`/admin/events/replays/${job.id}`);
   }
   const eventId = String(form.get("eventId") ?? "");
   if (!/^[A-Za-z0-9_-]{1,255}$/.test(eventId)) return json({ error: "Choose an event to replay." }, { status: 400 });
   const outcome = await replayStoredEvent(eventId);
-  // The page words the result from the event as stored now: no free text travels in the URL.
-  target.searchParams.set("replayed", eventId);
-  if (!outcome.ok && /only failed or pending events can be replayed/.test(outcome.error))
-    target.searchParams.set("refused", "1");
-  return redirect(`${target.pathname}${target.search}`);
+  if (!outcome.ok && outcome.refused === "not-found") return redirect(listPath);
+  // The event's own page shows what the replay did, its attempts and a link back to this list. It words
+  // the result from the event as stored now: no free text travels in the URL.
+  const page = new URLSearchParams({ replayed: "1" });
+  if (!outcome.ok && outcome.refused) page.set("refused", "1");
+  if (listPath !== "/admin/events") page.set("back", listPath);
+  return redirect(`/admin/events/${eventId}?${page}`);
 }
 
 type EventRow = ReturnType<typeof useLoaderData<typeof loader>>["events"][number];
@@ -180,7 +169,7 @@ const columns: Array<ColumnDef<typeof features, EventRow>> = [
 function useBack() {
   const [searchParams] = useSearchParams();
   const kept = new URLSearchParams(searchParams);
-  for (const name of ["replayed", "refused", "replayAll"]) kept.delete(name);
+  kept.delete("replayAll");
   return `/admin/events${kept.size ? `?${kept}` : ""}`;
 }
 
@@ -199,19 +188,21 @@ function ReplayButton({ eventId }: { eventId: string }) {
   );
 }
 
-const estimate = (value: number) => `~${value.toLocaleString("en-GB")}`;
-const exactUpTo = (cap: number) => (value: number) =>
-  value > cap ? `${cap.toLocaleString("en-GB")}+` : value.toLocaleString("en-GB");
+/** "14", "10,000+" (counted up to the cap) or "~52,000" (the planner's estimate, past the cap). */
+function formatCount({ value, kind }: LogCount) {
+  const number = value.toLocaleString("en-GB");
+  return kind === "estimate" ? `~${number}` : kind === "at-least" ? `${number}+` : number;
+}
 
 export default function AdminEvents() {
-  const { events, counts, countCap, newer, older, replayed, toReplay } = useLoaderData<typeof loader>();
-  const exact = exactUpTo(countCap);
+  const { events, counts, newer, older, toReplay } = useLoaderData<typeof loader>();
+  const estimated = Object.values(counts).some((count) => count.kind === "estimate");
   const [searchParams] = useSearchParams();
   const table = useTable({ features, columns, data: events });
   const back = useBack();
   const pageLink = (key: "after" | "before", cursor: string) => {
     const next = new URLSearchParams(searchParams);
-    for (const name of ["after", "before", "replayed", "refused", "replayAll"]) next.delete(name);
+    for (const name of ["after", "before", "replayAll"]) next.delete(name);
     next.set(key, cursor);
     return `?${next}`;
   };
@@ -226,25 +217,12 @@ export default function AdminEvents() {
       </p>
       <p className="counts" data-testid="event-counts">
         <Link to="?status=failed">
-          <strong>{exact(counts.failed)}</strong> failed
+          <strong>{formatCount(counts.failed)}</strong> failed
         </Link>{" "}
-        · {exact(counts.pending)} pending · {estimate(counts.estimated.processed)} processed ·{" "}
-        {estimate(counts.estimated.stale)} stale · {estimate(counts.estimated.ignored)} ignored ·{" "}
-        {estimate(counts.estimated.total)} in all <span className="hint">(~ estimates)</span>
+        · {formatCount(counts.pending)} pending · {formatCount(counts.processed)} processed ·{" "}
+        {formatCount(counts.stale)} stale · {formatCount(counts.ignored)} ignored · {formatCount(counts.total)} in all
+        {estimated ? <span className="hint"> (~ estimates)</span> : null}
       </p>
-      {replayed ? (
-        <p
-          className={replayed.status === "failed" || replayed.refused ? "form-error" : "notice"}
-          role={replayed.status === "failed" || replayed.refused ? "alert" : "status"}
-          data-testid="replay-result"
-        >
-          {replayed.refused
-            ? `${replayed.eventId} was not replayed: it is ${replayed.status}, and only failed or pending events can be replayed.`
-            : replayed.status === "failed"
-              ? `Replaying ${replayed.eventId} failed: ${replayed.error ?? "unknown error"}`
-              : `Replayed ${replayed.eventId}: ${replayed.status}.`}
-        </p>
-      ) : null}
       <Form method="get" className="filters" role="search">
         <label>
           Status{" "}

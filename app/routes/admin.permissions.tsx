@@ -169,12 +169,14 @@ export default function AdminPermissions() {
                     <td data-label="Description">{permission.description}</td>
                     <td data-label="Granted by">
                       {permission.tiers.length ? (
-                        permission.tiers.map((tier, index) => (
-                          <span key={tier.key}>
-                            {index ? ", " : ""}
-                            <Link to={`/admin/tiers/${tier.key}`}>{tier.name}</Link>
-                          </span>
-                        ))
+                        // One element, however many tiers: on a phone each child of the cell gets its own line.
+                        <ul className="inline-list">
+                          {permission.tiers.map((tier) => (
+                            <li key={tier.key}>
+                              <Link to={`/admin/tiers/${tier.key}`}>{tier.name}</Link>
+                            </li>
+                          ))}
+                        </ul>
                       ) : (
                         <span className="hint">no tier</span>
                       )}

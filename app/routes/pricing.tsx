@@ -19,7 +19,12 @@ import { billingMode } from "~/billing/stripe.server.ts";
 import { subscriptionDetailsFor } from "~/billing/subscription-details.server.ts";
 import { checkSellableTiers } from "~/billing/tier-status.server.ts";
 import { getWhopOffers } from "~/billing/whop-offers.server.ts";
-import { BillingErrorAlert, BillingForm, useBillingRedirect } from "~/components/billing-forms.tsx";
+import {
+  BillingErrorAlert,
+  BillingForm,
+  ResumeSubscriptionForm,
+  useBillingRedirect,
+} from "~/components/billing-forms.tsx";
 import { WhopPriceList, WhopSubscribe } from "~/components/whop-offer.tsx";
 import { listCustomerFacingTiers, listTierIntegrations } from "~/models/tier.server.ts";
 import { getOptionalUser, requireUser } from "~/utils/auth.server.ts";
@@ -257,9 +262,10 @@ function CallToAction({
       return <SwitchForm lookupKey={action.lookupKey} label={action.label} />;
     case "resume-first":
       return (
-        <p className="hint">
-          Your subscription is set to end. <Link to="/account">Resume it</Link> to change plan.
-        </p>
+        <>
+          <p className="hint">Your subscription is set to end: resume it to change plan.</p>
+          <ResumeSubscriptionForm />
+        </>
       );
     case "whop":
       return (

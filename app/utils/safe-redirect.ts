@@ -19,3 +19,12 @@ export function safeRedirect(to: FormDataEntryValue | string | null | undefined,
     return fallback;
   }
 }
+
+/**
+ * A same-site path on exactly `path` (its query kept), else `path` itself: where a form may send the
+ * user back to, once resolved ("/admin/events/../..//evil.com" is no way out).
+ */
+export function safeRedirectWithin(to: FormDataEntryValue | string | null | undefined, path: string): string {
+  const url = new URL(safeRedirect(to, path), BASE);
+  return url.pathname === path ? `${url.pathname}${url.search}` : path;
+}

@@ -89,11 +89,11 @@ for (const viewport of VIEWPORTS) {
       await expect(page.getByTestId("permissions")).toContainText("Export data as CSV");
       await expect(page.getByTestId("next-action")).toHaveAttribute("data-action", "resume");
       await expectFitsAndAccessible(page);
+      // /pricing refuses plan changes until then, and offers to resume right there.
       await page.goto("/pricing");
-      await expect(page.getByTestId("plan-pro")).toContainText("Your subscription is set to end.");
-      await page.goto("/account");
-
-      await page.getByRole("button", { name: "Resume subscription" }).click();
+      await expect(page.getByTestId("plan-pro")).toContainText("Your subscription is set to end");
+      await expectFitsAndAccessible(page);
+      await page.getByTestId("plan-pro").getByRole("button", { name: "Resume subscription" }).click();
       await expect(page).toHaveURL("/account?subscription=resumed");
       await expect(page.getByTestId("subscription-status")).toContainText(`Renews on ${endDate}`);
       await expect(page.getByTestId("next-action")).toHaveAttribute("data-action", "change-plan");

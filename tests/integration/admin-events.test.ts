@@ -49,18 +49,28 @@ describe("/admin/events", () => {
     expect(row).toMatchObject({ status: "failed", eventType: "customer.subscription.updated", attempts: 1 });
     expect(row.outcome).toContain('"team_monthly"');
     expect(data.events.every((e: { status: string }) => e.status === "failed")).toBe(true);
-    expect(data.counts.failed).toBeGreaterThanOrEqual(1);
+    expect(data.counts.failed.value).toBeGreaterThanOrEqual(1);
   });
 
   const replay = (fields: Record<string, string>) =>
     settle(() => eventsRoute.action(routeArgs(formRequest("/admin/events", fields, { cookie: support }))));
-  /** The message the events page shows after a replay redirected to it. */
+  /** The event page a replay redirected to, and the result it shows (worded as the page words it). */
   async function replayMessage(response: Response) {
     const location = response.headers.get("Location") ?? "";
-    const page = await (await settle(() => eventsRoute.loader(routeArgs(getRequest(location, support))))).json();
+    const url = new URL(location, "http://localhost");
+    const eventId = decodeURIComponent(url.pathname.split("/").pop() ?? "");
+    const page = await (
+      await settle(() => eventRoute.loader(routeArgs(getRequest(location, support), { eventId })))
+    ).json();
     return {
       location,
-      replayed: page.replayed as { eventId: string; status: string; error: string | null; refused: boolean },
+      back: page.back as string,
+      replayed: {
+        eventId: page.event.eventId as string,
+        status: page.event.status as string,
+        error: page.event.error as string | null,
+        refused: Boolean(page.replay?.refused),
+      },
     };
   }
 
@@ -69,8 +79,10 @@ describe("/admin/events", () => {
     await addKeyToPro("agency_monthly");
     const response = await replay({ eventId: evt.id, back: "/admin/events?status=failed" });
     expect(response.status).toBe(302);
-    const { location, replayed } = await replayMessage(response);
-    expect(location).toBe(`/admin/events?status=failed&replayed=${evt.id}`);
+    const { location, replayed, back } = await replayMessage(response);
+    // The event's own page, with the way back to the filtered list.
+    expect(location).toBe(`/admin/events/${evt.id}?replayed=1&back=%2Fadmin%2Fevents%3Fstatus%3Dfailed`);
+    expect(back).toBe("/admin/events?status=failed");
     expect(replayed).toMatchObject({ eventId: evt.id, status: "processed", refused: false });
     expect(await prisma().stripeEvent.findUniqueOrThrow({ where: { eventId: evt.id } })).toMatchObject({
       status: "processed",
@@ -101,6 +113,12 @@ describe("/admin/events", () => {
     const location = response.headers.get("Location") ?? "";
     expect(location.startsWith("/admin/events")).toBe(true);
     expect(location).not.toMatch(/^\/\/|^\/\\|evil/);
+    // A stored event's page, reached by a replay, links back to the list only.
+    const evt = event("invoice.paid", { id: "in_redirect", object: "invoice" });
+    await deliver(webhookRequest(evt));
+    const landed = await replayMessage(await replay({ eventId: evt.id, back }));
+    expect(landed.location.startsWith(`/admin/events/${evt.id}?`)).toBe(true);
+    expect(landed.back).toBe("/admin/events");
   });
 
   it("replays a truncated payload by fetching the event from Stripe", async () => {
@@ -138,6 +156,71 @@ describe("/admin/events", () => {
       ["webhook", "failed"],
       ["resync", "processed"],
     ]);
+  });
+
+  /** The attempts on an event's own page, oldest first. */
+  async function attemptsShown(eventId: string) {
+    const detail = await (
+      await settle(() => eventRoute.loader(routeArgs(getRequest(`/admin/events/${eventId}`, support), { eventId })))
+    ).json();
+    return {
+      attempts: detail.event.attempts as number,
+      log: (detail.attemptLog as Array<{ source: string; outcome: string; error: string | null }>).map(
+        ({ source, outcome, error }) => ({ source, outcome, error }),
+      ),
+    };
+  }
+
+  it("records a replay of an event it cannot read as an attempt, with the reason", async () => {
+    const evt = event("customer.subscription.updated", "sub_only_an_id");
+    expect((await deliver(webhookRequest(evt))).status).toBe(400);
+    const { replayed } = await replayMessage(await replay({ eventId: evt.id }));
+    expect(replayed).toMatchObject({ eventId: evt.id, status: "failed", refused: false });
+    expect(replayed.error).toMatch(/Unreadable customer\.subscription\.updated: data\.object/);
+    const { attempts, log } = await attemptsShown(evt.id);
+    expect(attempts).toBe(2);
+    expect(log).toEqual([
+      { source: "webhook", outcome: "failed", error: expect.stringMatching(/^Unreadable/) },
+      { source: "replay", outcome: "failed", error: replayed.error },
+    ]);
+  });
+
+  it("records a replay that could not ask Stripe for a truncated payload as an attempt", async () => {
+    await prisma().stripeEvent.create({
+      data: {
+        eventId: "evt_truncated_unknown_to_stripe",
+        eventType: "customer.subscription.updated",
+        status: "failed",
+        attempts: 1,
+        error: "earlier failure",
+        payload: '{"id":"evt_truncated_unknown_to_stripe","object":"event","data":{"object":{"id":"sub_',
+      },
+    });
+    const { replayed } = await replayMessage(await replay({ eventId: "evt_truncated_unknown_to_stripe" }));
+    expect(replayed.status).toBe("failed");
+    expect(replayed.error).toMatch(/Stripe could not be asked/);
+    const { attempts, log } = await attemptsShown("evt_truncated_unknown_to_stripe");
+    expect(attempts).toBe(2);
+    expect(log).toEqual([{ source: "replay", outcome: "failed", error: replayed.error }]);
+  });
+
+  it("records a replay of an unreadable Whop event as an attempt", async () => {
+    await prisma().stripeEvent.create({
+      data: {
+        provider: "whop",
+        eventId: "msg_unreadable_whop_event",
+        eventType: "membership.activated",
+        status: "failed",
+        attempts: 1,
+        payload: '{"type":"membership.activated","timestamp":"2026-11-20T10:00:00Z","data":"mem_only_an_id"}',
+      },
+    });
+    const { replayed } = await replayMessage(await replay({ eventId: "msg_unreadable_whop_event" }));
+    expect(replayed.status).toBe("failed");
+    const { attempts, log } = await attemptsShown("msg_unreadable_whop_event");
+    expect(attempts).toBe(2);
+    expect(log).toEqual([{ source: "replay", outcome: "failed", error: replayed.error }]);
+    expect(replayed.error).toMatch(/Whop event|Unreadable/);
   });
 
   it("shows one event's outcome and payload, and 404s for unknown ids", async () => {

@@ -106,11 +106,11 @@ describe("event log pages", () => {
     ]);
   });
 
-  it("counts failed events exactly and the rest as estimates", async () => {
+  it("counts events exactly below 10,000", async () => {
     const data = await loaderJson(() => eventsRoute.loader(routeArgs(getRequest("/admin/events", support))));
     const failed = await prisma().stripeEvent.count({ where: { status: "failed" } });
-    expect(data.counts.failed).toBe(failed);
-    expect(typeof data.counts.estimated.total).toBe("number");
+    expect(data.counts.failed).toEqual({ value: failed, kind: "exact" });
+    expect(data.counts.total).toEqual({ value: await prisma().stripeEvent.count(), kind: "exact" });
   });
 
   it("ignores malformed filters rather than failing", async () => {
@@ -207,6 +207,32 @@ describe("processing attempts and bulk replay", () => {
     expect(job.processed).toBe(30);
     expect(job.failed).toBe(0);
     expect(job.status).toBe("finished");
+  });
+
+  it("records a bulk replay of an event it cannot read as a failed attempt, and counts it failed", async () => {
+    const since = new Date(Date.now() - 1000);
+    const evt = event("customer.subscription.deleted", "sub_bulk_only_an_id");
+    expect((await deliver(webhookRequest(evt))).status).toBe(400);
+    const job = await startBulkReplay("support@example.com", { type: "customer.subscription.deleted", from: since });
+    // The job runs in the background: wait for it to finish.
+    for (let i = 0; i < 100; i++) {
+      if ((await prisma().replayJob.findUniqueOrThrow({ where: { id: job!.id } })).status === "finished") break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const stored = await prisma().stripeEvent.findUniqueOrThrow({
+      where: { eventId: evt.id },
+      include: { attemptLog: { orderBy: { id: "asc" } } },
+    });
+    expect(stored.attempts).toBe(2);
+    expect(stored.attemptLog.map((attempt) => [attempt.source, attempt.outcome])).toEqual([
+      ["webhook", "failed"],
+      ["bulk_replay", "failed"],
+    ]);
+    expect(stored.attemptLog[1]?.error).toMatch(/^Unreadable customer\.subscription\.deleted/);
+    expect(await prisma().replayJob.findUniqueOrThrow({ where: { id: job!.id } })).toMatchObject({
+      total: 1,
+      failed: 1,
+    });
   });
 });
 

@@ -1,0 +1,115 @@
+// The numbers on the operator pages: the event log's counts beside its list, and each tier's
+// customers on the overview, which must mean what the link beside them lists.
+import { beforeAll, describe, expect, it } from "vitest";
+import * as overviewRoute from "../../app/routes/admin._index.tsx";
+import * as eventsRoute from "../../app/routes/admin.events._index.tsx";
+import * as tierRoute from "../../app/routes/admin.tiers.$key.tsx";
+import * as usersRoute from "../../app/routes/admin.users._index.tsx";
+import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";
+import { testDb } from "../setup/database.ts";
+import { event, subscription, webhookRequest } from "../stripe-fixtures.ts";
+import { useStripeEmulator } from "../stripe-harness.ts";
+import { getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+
+useStripeEmulator();
+const prisma = () => testDb().prisma;
+const deliver = (request: Request) => webhookRoute.action(routeArgs(request));
+const loaderJson = async (run: () => Promise<unknown>) => (await settle(run)).json();
+
+let support: string;
+beforeAll(async () => {
+  await seedDemoData();
+  support = await sessionCookieFor("support@example.com");
+});
+
+type Count = { value: number; kind: string };
+
+describe("the event log's counts", () => {
+  it("are exact on a small log like the demo's, status by status, matching the list", async () => {
+    // A demo-sized log: a few of each outcome.
+    const user = await prisma().user.create({
+      data: { email: "counted@example.com", passwordHash: "x", stripeCustomerId: "cus_counted" },
+    });
+    const hour = Math.floor(Date.now() / 1000) - 3600;
+    const deliveries = [
+      ...Array.from({ length: 6 }, (_, i) => event("invoice.paid", { id: `in_c${i}`, object: "invoice" })),
+      ...Array.from({ length: 3 }, () => event("customer.created", { id: "cus_x", object: "customer" })),
+      event(
+        "customer.subscription.updated",
+        subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" }),
+      ),
+      // Older than the state just applied: stale.
+      event(
+        "customer.subscription.updated",
+        subscription({ customer: user.stripeCustomerId!, lookupKey: "hobbyist_monthly" }),
+        { created: hour },
+      ),
+      ...Array.from({ length: 3 }, (_, i) =>
+        event(
+          "customer.subscription.updated",
+          subscription({ customer: user.stripeCustomerId!, lookupKey: `gone_${i}` }),
+        ),
+      ),
+    ];
+    for (const delivery of deliveries) await deliver(webhookRequest(delivery));
+
+    const page = await loaderJson(() => eventsRoute.loader(routeArgs(getRequest("/admin/events", support))));
+    const groups = await prisma().stripeEvent.groupBy({ by: ["status"], _count: { _all: true } });
+    const stored = Object.fromEntries(groups.map((group) => [group.status, group._count._all]));
+    expect(stored.failed).toBe(3);
+    expect(stored.stale).toBe(1);
+    const counts = page.counts as Record<string, Count>;
+    for (const status of ["failed", "pending", "processed", "stale", "ignored"]) {
+      expect(counts[status], status).toEqual({ value: stored[status] ?? 0, kind: "exact" });
+    }
+    expect(counts.total).toEqual({ value: deliveries.length, kind: "exact" });
+    // The list beside them shows the same events.
+    expect(page.events).toHaveLength(deliveries.length);
+    for (const status of ["processed", "stale", "ignored", "failed"]) {
+      const listed = page.events.filter((row: { status: string }) => row.status === status).length;
+      expect(listed, status).toBe(counts[status]!.value);
+    }
+  });
+
+  it("past 10,000 never show less than 10,000, and say they are not exact", async () => {
+    await prisma().$executeRaw`
+      INSERT INTO stripe_events (event_id, event_type, status, payload)
+      SELECT 'evt_many_' || n, 'invoice.paid', 'processed', '{}' FROM generate_series(1, 10050) AS n`;
+    const page = await loaderJson(() => eventsRoute.loader(routeArgs(getRequest("/admin/events", support))));
+    const counts = page.counts as Record<string, Count>;
+    for (const name of ["processed", "total"]) {
+      expect(["at-least", "estimate"], name).toContain(counts[name]!.kind);
+      expect(counts[name]!.value, name).toBeGreaterThanOrEqual(10_000);
+    }
+    expect(counts.failed).toEqual({ value: 3, kind: "exact" });
+  });
+});
+
+describe("the overview's customers per tier", () => {
+  it("counts what the tier's user list shows, the free tier's users without a tier included", async () => {
+    const free = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "free" } });
+    const pro = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "pro" } });
+    await prisma().user.createMany({
+      data: [
+        { email: "no-tier-1@example.com", passwordHash: "x", tierId: null },
+        { email: "no-tier-2@example.com", passwordHash: "x", tierId: null },
+        { email: "on-free@example.com", passwordHash: "x", tierId: free.id },
+        { email: "on-pro@example.com", passwordHash: "x", tierId: pro.id },
+      ],
+    });
+    const overview = await loaderJson(() => overviewRoute.loader(routeArgs(getRequest("/admin", support))));
+    const tiers = overview.tiers as Array<{ key: string; customers: number }>;
+    expect(tiers.length).toBeGreaterThan(2);
+    for (const tier of tiers) {
+      const listed = await loaderJson(() =>
+        usersRoute.loader(routeArgs(getRequest(`/admin/users?tier=${tier.key}`, support))),
+      );
+      expect(tier.customers, tier.key).toBe(listed.users.length);
+      const page = await loaderJson(() =>
+        tierRoute.loader(routeArgs(getRequest(`/admin/tiers/${tier.key}`, support), { key: tier.key })),
+      );
+      expect(page.users, `/admin/tiers/${tier.key}`).toBe(listed.users.length);
+    }
+    expect(tiers.find((tier) => tier.key === "free")!.customers).toBeGreaterThanOrEqual(3);
+  });
+});
