@@ -246,3 +246,58 @@ test("support cannot change a role (403); an admin can", async ({ browser }) => 
   await expect(adminPage.getByTestId("user-role")).toHaveText("customer");
   await adminPage.close();
 });
+
+test("a tier's form shows only its provider's field, and switching provider swaps them without losing what was typed", async ({
+  browser,
+}) => {
+  const { page } = await asAdmin(browser);
+  await page.goto("/admin/tiers/pro");
+  await expect(page.getByLabel("Lookup keys")).toBeVisible();
+  await expect(page.getByLabel("Whop product key")).toBeHidden();
+  await page.goto("/admin/tiers/new");
+  await page.getByLabel("Billing provider").selectOption("stripe");
+  await page.getByLabel("Lookup keys").fill("typed_monthly");
+  await page.getByLabel("Billing provider").selectOption("whop");
+  await expect(page.getByLabel("Whop product key")).toBeVisible();
+  await expect(page.getByLabel("Lookup keys")).toBeHidden();
+  await page.getByLabel("Billing provider").selectOption("stripe");
+  await expect(page.getByLabel("Lookup keys")).toHaveValue("typed_monthly");
+  await page.close();
+});
+
+test("support's 403 page leads back to the admin overview", async ({ browser }) => {
+  const { page } = await asSupport(browser);
+  const response = await page.goto("/admin/tiers/new");
+  expect(response?.status()).toBe(403);
+  await page.getByRole("link", { name: "Back to the admin overview" }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+  await page.close();
+});
+
+test("at 1,280 px the events table's Replay button stays on one line, and a replay lands on the event's page", async ({
+  browser,
+}) => {
+  const { context, page } = await asSupport(browser);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const failed = await deliverWebhook(
+    context,
+    "customer.subscription.updated",
+    subscriptionObject("cus_ops_unknown_layout", "ops_layout_monthly"),
+  );
+  expect(failed.status).toBe(500);
+  await page.goto("/admin/events?status=failed");
+  const replay = page.getByRole("button", { name: `Replay ${failed.id}` });
+  const box = (await replay.boundingBox())!;
+  const lineHeight = await replay.evaluate((button) => parseFloat(getComputedStyle(button).lineHeight) || 20);
+  const padding = await replay.evaluate(
+    (button) => parseFloat(getComputedStyle(button).paddingTop) + parseFloat(getComputedStyle(button).paddingBottom),
+  );
+  expect(box.height, "one line of text").toBeLessThan(padding + lineHeight * 1.5 + 4);
+  // The table fits the page: nothing scrolls sideways.
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+  await replay.click();
+  await expect(page).toHaveURL(new RegExp(`/admin/events/${failed.id}\\?`));
+  await expect(page.getByTestId("event-attempts")).toHaveText("2");
+  await page.close();
+});

@@ -88,12 +88,12 @@ const MATRIX: Record<string, RouteEntry> = {
         method: "POST",
         query: "index",
         body: { eventId: "evt_matrix_processed" },
-        // A processed event is not replayed again: back to the events page, which says so.
+        // A processed event is not replayed again: on to the event's own page, which says so.
         expect: [
           "login",
           403,
-          "→/admin/events?replayed=evt_matrix_processed…",
-          "→/admin/events?replayed=evt_matrix_processed…",
+          "→/admin/events/evt_matrix_processed?replayed=1&refused=1…",
+          "→/admin/events/evt_matrix_processed?replayed=1&refused=1…",
         ],
         why: "support may replay",
       },
