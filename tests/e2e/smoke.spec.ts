@@ -341,9 +341,11 @@ test("/admin/events as support: filter by status and replay a failed event with 
     await expect(table.locator("tbody tr").first()).toHaveAttribute("data-status", "failed");
     const row = table.locator("tr", { has: page.getByRole("link", { name: failed, exact: true }) });
     await row.getByRole("button", { name: "Replay" }).click();
-    // The checkout still names no user, so the replay fails again and says why, on the page.
+    // The checkout still names no user, so the replay fails again and says why, on the event's own page,
+    // whose way back is the filtered list.
+    await expect(page).toHaveURL(new RegExp(`/admin/events/${failed}\\?`));
     await expect(page.getByRole("alert")).toContainText(`Replaying ${failed} failed`);
-    await expect(page).toHaveURL(/status=failed/);
+    await expect(page.getByRole("link", { name: "← All events" })).toHaveAttribute("href", /status=failed/);
     await expect(page.locator(".error-panel")).toHaveCount(0);
     expect(problems(), "errors in the browser after filtering and replaying").toEqual([]);
   } finally {
