@@ -49,6 +49,49 @@ const catalog = catalogJson as Catalog;
 /** 2025-01-01T00:00:00Z, so catalogue objects are identical across runs. */
 const CATALOG_CREATED = 1_735_689_600;
 
+/** A licensed, per-unit recurring price as Stripe returns it (the seeded catalog's and created ones). */
+function recurringPrice(fields: {
+  id: string;
+  active: boolean;
+  created: number;
+  currency: string;
+  lookupKey: string | null;
+  metadata: Price["metadata"];
+  nickname: string | null;
+  product: string;
+  interval: Price["recurring"]["interval"];
+  intervalCount: number;
+  unitAmount: number;
+}): Price {
+  return {
+    id: fields.id,
+    object: "price",
+    active: fields.active,
+    billing_scheme: "per_unit",
+    created: fields.created,
+    currency: fields.currency,
+    custom_unit_amount: null,
+    livemode: false,
+    lookup_key: fields.lookupKey,
+    metadata: fields.metadata,
+    nickname: fields.nickname,
+    product: fields.product,
+    recurring: {
+      interval: fields.interval,
+      interval_count: fields.intervalCount,
+      meter: null,
+      trial_period_days: null,
+      usage_type: "licensed",
+    },
+    tax_behavior: "unspecified",
+    tiers_mode: null,
+    transform_quantity: null,
+    type: "recurring",
+    unit_amount: fields.unitAmount,
+    unit_amount_decimal: String(fields.unitAmount),
+  };
+}
+
 const NO_REQUEST: RequestInfo = { id: null, idempotency_key: null };
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -245,33 +288,19 @@ export class Account {
       );
     }
     const now = this.now();
-    const price: Price = {
+    const price = recurringPrice({
       id: newId("price"),
-      object: "price",
       active: input.active,
-      billing_scheme: "per_unit",
       created: now,
       currency: input.currency,
-      custom_unit_amount: null,
-      livemode: false,
-      lookup_key: input.lookupKey,
+      lookupKey: input.lookupKey,
       metadata: input.metadata,
       nickname: input.nickname,
       product: product.id,
-      recurring: {
-        interval: input.interval,
-        interval_count: input.intervalCount,
-        meter: null,
-        trial_period_days: null,
-        usage_type: "licensed",
-      },
-      tax_behavior: "unspecified",
-      tiers_mode: null,
-      transform_quantity: null,
-      type: "recurring",
-      unit_amount: input.unitAmount,
-      unit_amount_decimal: String(input.unitAmount),
-    };
+      interval: input.interval,
+      intervalCount: input.intervalCount,
+      unitAmount: input.unitAmount,
+    });
     const events: EventRecord[] = [];
     if (holder) {
       holder.lookup_key = null;
@@ -328,33 +357,22 @@ export class Account {
         url: null,
       });
       for (const price of p.prices) {
-        this.prices.set(price.id, {
-          id: price.id,
-          object: "price",
-          active: price.active ?? true,
-          billing_scheme: "per_unit",
-          created: CATALOG_CREATED,
-          currency: price.currency,
-          custom_unit_amount: null,
-          livemode: false,
-          lookup_key: price.lookup_key ?? null,
-          metadata: {},
-          nickname: price.nickname ?? null,
-          product: p.id,
-          recurring: {
+        this.prices.set(
+          price.id,
+          recurringPrice({
+            id: price.id,
+            active: price.active ?? true,
+            created: CATALOG_CREATED,
+            currency: price.currency,
+            lookupKey: price.lookup_key ?? null,
+            metadata: {},
+            nickname: price.nickname ?? null,
+            product: p.id,
             interval: price.interval,
-            interval_count: price.interval_count ?? 1,
-            meter: null,
-            trial_period_days: null,
-            usage_type: "licensed",
-          },
-          tax_behavior: "unspecified",
-          tiers_mode: null,
-          transform_quantity: null,
-          type: "recurring",
-          unit_amount: price.unit_amount,
-          unit_amount_decimal: String(price.unit_amount),
-        });
+            intervalCount: price.interval_count ?? 1,
+            unitAmount: price.unit_amount,
+          }),
+        );
       }
     }
     this.onChange();
