@@ -13,7 +13,7 @@ import * as entitlementsRoute from "../../app/routes/api.me.entitlements.ts";
 import { requirePermission } from "../../app/utils/permissions.server.ts";
 import { testDb } from "../setup/database.ts";
 import { countingStripeProxy, useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
-import { getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import { countingQueries, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
 
 useStripeEmulator();
 const prisma = () => testDb().prisma;
@@ -218,7 +218,8 @@ describe("the tier list", () => {
         _count: { select: { users: true } },
       },
     });
-    const listed = await listTiersForAdmin();
+    const { queries, result: listed } = await countingQueries(() => listTiersForAdmin());
+    expect(queries).toBe(1);
     expect(listed).toEqual(viaInclude);
     expect(listed.find((tier) => tier.key === "hobbyist")?._count.users).toBeGreaterThan(0);
     expect(listed.find((tier) => tier.key === "hobbyist")?.prices.length).toBeGreaterThan(1);
