@@ -2,6 +2,7 @@ import "./setup/database.ts";
 import type { AppLoadContext } from "@remix-run/node";
 // Helpers for integration tests: real routes, real database, real cookies.
 import { hashPassword } from "../app/models/user.server.ts";
+import { useDatabase } from "../app/utils/db.server.ts";
 import { commitNewSession } from "../app/utils/session.server.ts";
 import { seed } from "../prisma/seed.ts";
 import { testDb } from "./setup/database.ts";
@@ -60,3 +61,27 @@ export const routeArgs = (
   params,
   context: { clientIp: "127.0.0.1", cspNonce: "test-nonce", ...context },
 });
+
+/**
+ * Runs `work` with the app's database client counting every query it sends (model operations and
+ * raw SQL, through a Prisma query extension), and returns the count with the result.
+ */
+export async function countingQueries<T>(work: () => Promise<T>): Promise<{ queries: number; result: T }> {
+  const database = testDb();
+  let queries = 0;
+  const counting = database.prisma.$extends({
+    query: {
+      async $allOperations({ args, query }) {
+        queries++;
+        return query(args);
+      },
+    },
+  }) as unknown as typeof database.prisma;
+  useDatabase({ ...database, prisma: counting });
+  try {
+    const result = await work();
+    return { queries, result };
+  } finally {
+    useDatabase(database);
+  }
+}

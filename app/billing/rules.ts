@@ -242,6 +242,19 @@ export function freshness(
 }
 
 /**
+ * When Stripe itself saw a state Tierdesk read from its API (support's sync, a fallback to Stripe),
+ * at the resolution of Stripe's event `created` (whole seconds): the `Date` header of Stripe's
+ * answer. Comparing a millisecond clock with whole-second `created` made a change in the very same
+ * second look older than the read, and it was lost; in Stripe's second it is a tie, settled by asking
+ * Stripe. Without a readable header, the local clock, truncated to its second.
+ */
+export function stripeReadAt(dateHeader: string | undefined, now: Date): Date {
+  const reported = dateHeader ? Date.parse(dateHeader) : Number.NaN;
+  const at = Number.isNaN(reported) ? now.getTime() : reported;
+  return new Date(Math.floor(at / 1000) * 1000);
+}
+
+/**
  * How a same-second tie is settled. Stripe's current state of the subscription decides; when
  * Stripe cannot be asked, a subscription deleted in that very second stays deleted, and otherwise
  * the event is applied in arrival order.

@@ -15,7 +15,7 @@ import {
 } from "~/models/user.server.ts";
 import { withDeadline } from "~/utils/deadline.ts";
 import { applyNoSubscription, applySubscription, FulfilmentError } from "./fulfilment.server.ts";
-import { isEndedSubscriptionStatus, pickGoverningSubscription, roleChangeProblem } from "./rules.ts";
+import { isEndedSubscriptionStatus, pickGoverningSubscription, roleChangeProblem, stripeReadAt } from "./rules.ts";
 import { getStripe } from "./stripe.server.ts";
 
 /** What support sees change: the user's billing state before and after. */
@@ -53,12 +53,15 @@ export async function syncUserFromStripe(actor: AuditActor, userId: number): Pro
     };
   }
   let subscriptions: Stripe.Subscription[];
+  let observedAt: Date;
   try {
     const list = await withDeadline(
       getStripe().subscriptions.list({ customer: user.stripeCustomerId, status: "all", limit: 100 }),
       SYNC_DEADLINE_MS,
     );
     subscriptions = list.data;
+    // Stripe's own time for what it answered, comparable with its events' `created` (see stripeReadAt).
+    observedAt = stripeReadAt(list.lastResponse?.headers?.date, new Date());
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return {
@@ -71,13 +74,15 @@ export async function syncUserFromStripe(actor: AuditActor, userId: number): Pro
   const before = billingSnapshot(user);
   try {
     return await inTransaction(async (tx) => {
-      const observedAt = new Date();
       const outcome = governing
         ? await applySubscription(tx, governing, {
             observedAt,
             userIdHint: user.id,
             fromCheckout: true,
             deleted: isEndedSubscriptionStatus(governing.status),
+            // This is Stripe's current state: it wins over an event of its second applied before it,
+            // and an event of that second arriving after it is a tie, which asks Stripe again.
+            tieSettled: true,
           })
         : await applyNoSubscription(tx, user.id, observedAt);
       const fresh = await getUserWithTier(user.id, tx);

@@ -14,7 +14,13 @@ import {
 } from "~/models/whop.server.ts";
 import { withDeadline } from "~/utils/deadline.ts";
 import { applySubscription, FulfilmentError, type FulfilmentOutcome } from "./fulfilment.server.ts";
-import { parseUserId, planWhopMembershipChange, USER_ID_METADATA_KEY, whopMembershipStatusEffect } from "./rules.ts";
+import {
+  parseUserId,
+  planWhopMembershipChange,
+  stripeReadAt,
+  USER_ID_METADATA_KEY,
+  whopMembershipStatusEffect,
+} from "./rules.ts";
 import { BillingDisabledError, getStripe } from "./stripe.server.ts";
 import { listMemberships, type WhopMembership, whopMode } from "./whop.server.ts";
 
@@ -138,7 +144,7 @@ export async function applyWhopMembership(
 async function fallBackToStripe(tx: Tx, user: WhopBillingUser): Promise<string> {
   const subscriptionId = user.stripeSubscriptionId;
   if (!subscriptionId) return "no Stripe subscription to fall back to";
-  let subscription: Stripe.Subscription;
+  let subscription: Stripe.Response<Stripe.Subscription>;
   try {
     subscription = await getStripe().subscriptions.retrieve(subscriptionId);
   } catch (error) {
@@ -150,7 +156,12 @@ async function fallBackToStripe(tx: Tx, user: WhopBillingUser): Promise<string> 
     throw error;
   }
   try {
-    const outcome = await applySubscription(tx, subscription, { observedAt: new Date(), userIdHint: user.id });
+    const outcome = await applySubscription(tx, subscription, {
+      // Stripe's time for this state (whole seconds like its events), or a same-second change is lost.
+      observedAt: stripeReadAt(subscription.lastResponse?.headers?.date, new Date()),
+      userIdHint: user.id,
+      tieSettled: true,
+    });
     return `Stripe subscription ${subscriptionId}: ${outcome.detail}`;
   } catch (error) {
     if (error instanceof FulfilmentError)

@@ -13,7 +13,7 @@ import * as entitlementsRoute from "../../app/routes/api.me.entitlements.ts";
 import { requirePermission } from "../../app/utils/permissions.server.ts";
 import { testDb } from "../setup/database.ts";
 import { countingStripeProxy, useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
-import { getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import { countingQueries, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
 
 useStripeEmulator();
 const prisma = () => testDb().prisma;
@@ -221,7 +221,8 @@ describe("the tier list", () => {
     // The free tier's users include those without a tier, as /admin/users?tier=free lists them.
     const withoutTier = await prisma().user.count({ where: { tierId: null } });
     for (const tier of viaInclude) if (tier.key === "free") tier._count.users += withoutTier;
-    const listed = await listTiersForAdmin();
+    const { queries, result: listed } = await countingQueries(() => listTiersForAdmin());
+    expect(queries).toBe(1);
     expect(listed).toEqual(viaInclude);
     expect(listed.find((tier) => tier.key === "hobbyist")?._count.users).toBeGreaterThan(0);
     expect(listed.find((tier) => tier.key === "hobbyist")?.prices.length).toBeGreaterThan(1);

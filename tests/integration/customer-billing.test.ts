@@ -187,10 +187,13 @@ describe("a Stripe customer that no longer exists", () => {
 
 describe("billing requests per user", () => {
   it("are limited across checkout, portal, plan switch and resume: a 429 with Retry-After, nothing opened", async () => {
-    const { cookie } = await newCustomer();
+    // A Stripe customer, so that an allowed portal or checkout request really opens one in Stripe.
+    const { user, cookie } = await newCustomer();
+    const customer = await getStripe().customers.create({ email: user.email });
+    await prisma().user.update({ where: { id: user.id }, data: { stripeCustomerId: customer.id } });
     const calls = [
       () => openPortal(cookie),
-      () => checkout(cookie, "not_a_price"),
+      () => checkout(cookie, "pro_monthly"),
       () => settle(() => accountRoute.action(routeArgs(formRequest("/account", { intent: "resume" }, { cookie })))),
       () =>
         settle(() =>
@@ -199,14 +202,31 @@ describe("billing requests per user", () => {
           ),
         ),
     ];
-    const statuses: number[] = [];
-    for (let i = 0; i < 24; i++) statuses.push((await calls[i % calls.length]!()).status);
-    expect(statuses.slice(0, 20)).not.toContain(429);
-    expect(statuses.slice(20)).toEqual([429, 429, 429, 429]);
-    const limited = await openPortal(cookie);
-    expect(limited.status).toBe(429);
-    expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
-    expect(await limited.json()).toEqual({ error: "Too many billing requests. Please wait a moment and try again." });
+    const { stripeConnection } = await import("../../app/billing/stripe.server.ts");
+    const proxy = await countingStripeProxy(stripeConnection().apiBase ?? "");
+    try {
+      await withStripeConnection({ apiBase: proxy.url }, async () => {
+        const statuses: number[] = [];
+        for (let i = 0; i < 20; i++) statuses.push((await calls[i % calls.length]!()).status);
+        expect(statuses).not.toContain(429);
+        // The allowed requests did open sessions in Stripe, so the count below can see one.
+        expect(proxy.calls).toContain("POST /v1/billing_portal/sessions");
+        expect(proxy.calls).toContain("POST /v1/checkout/sessions");
+        const callsWhileAllowed = proxy.calls.length;
+        for (let i = 20; i < 24; i++) statuses.push((await calls[i % calls.length]!()).status);
+        expect(statuses.slice(20)).toEqual([429, 429, 429, 429]);
+        const limited = await openPortal(cookie);
+        expect(limited.status).toBe(429);
+        expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
+        expect(await limited.json()).toEqual({
+          error: "Too many billing requests. Please wait a moment and try again.",
+        });
+        // Nothing opened: a limited request never reaches Stripe.
+        expect(proxy.calls.slice(callsWhileAllowed)).toEqual([]);
+      });
+    } finally {
+      await proxy.close();
+    }
   });
 });
 

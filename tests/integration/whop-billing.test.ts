@@ -385,6 +385,36 @@ describe("a Stripe subscription and a Whop membership at once: one paid tier, th
     expect(await getEntitlements(back)).toMatchObject({ tier: { key: "pro" }, provider: "stripe", manageUrl: null });
   });
 
+  it("a Stripe cancellation in the same second as the fall back to Stripe is not lost", async () => {
+    for (let attempt = 1; ; attempt++) {
+      const { user, subscriptionId } = await stripeSubscriber();
+      await stripe.emulator.settle();
+      const { membership } = await whop.emulator.purchase("plan_emu_whop_basic_monthly", {
+        email: user.email,
+        metadata: { tierdesk_user_id: String(user.id) },
+      });
+      expect((await userOf(user.id)).tier?.key).toBe("whop_basic");
+      stripe.emulator.holdWebhooks();
+      const seenBefore = stripe.emulator.events.length;
+      // At the start of a second: the Whop membership ends (Tierdesk falls back to Stripe's Pro),
+      // then the Stripe subscription is cancelled within that same second.
+      await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+      const second = Math.floor(Date.now() / 1000);
+      await whop.emulator.setMembershipStatus(membership.id, "canceled");
+      expect((await userOf(user.id)).tier?.key).toBe("pro");
+      await getStripe().subscriptions.cancel(subscriptionId);
+      const cancellation = stripe.emulator.events.slice(seenBefore).map((record) => record.event);
+      await stripe.emulator.releaseWebhooks();
+      await stripe.emulator.settle();
+      if (!cancellation.every((event) => event.created === second)) {
+        if (attempt === 3) throw new Error("could not fall back and cancel within one second in three attempts");
+        continue;
+      }
+      expect(await userOf(user.id)).toMatchObject({ tier: null, subscriptionStatus: "canceled" });
+      return;
+    }
+  });
+
   it("a Stripe subscription ending does not take away a Whop tier; a Whop one ending with nothing else live means free", async () => {
     const { user, subscriptionId } = await stripeSubscriber();
     const { membership } = await whop.emulator.purchase("plan_emu_whop_basic_monthly", {

@@ -17,6 +17,7 @@ import {
   planSubscriptionChange,
   settleTie,
   stripeIdProblem,
+  stripeReadAt,
   subscriptionStatusEffect,
   type TierIntegration,
   tierForSubscription,
@@ -221,6 +222,22 @@ describe("order of events", () => {
       apply: "current",
       deleted: true,
     });
+  });
+
+  it("dates a state read from Stripe in Stripe's whole second, so an event of that second is a tie, not stale", () => {
+    const localClock = new Date("2026-12-03T15:00:09.750Z");
+    const read = stripeReadAt("Thu, 03 Dec 2026 15:00:07 GMT", localClock);
+    expect(read.toISOString()).toBe("2026-12-03T15:00:07.000Z");
+    const cancelledThatSecond = new Date("2026-12-03T15:00:07Z");
+    expect(freshness(cancelledThatSecond, read, { finalInItsSecond: false })).toBe("tie");
+    expect(freshness(cancelledThatSecond, read, { finalInItsSecond: true })).toBe("newer");
+  });
+
+  it("without a readable Date header, dates the read in the local clock's whole second", () => {
+    const localClock = new Date("2026-12-03T15:00:09.750Z");
+    expect(stripeReadAt(undefined, localClock).toISOString()).toBe("2026-12-03T15:00:09.000Z");
+    expect(stripeReadAt("", localClock).toISOString()).toBe("2026-12-03T15:00:09.000Z");
+    expect(stripeReadAt("not a date", localClock).toISOString()).toBe("2026-12-03T15:00:09.000Z");
   });
 
   it("without Stripe, a subscription deleted in that second stays deleted; otherwise arrival order", () => {
