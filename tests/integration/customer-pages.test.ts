@@ -106,5 +106,5 @@ describe("unknown URLs", () => {
       await new Promise((resolve) => child.once("exit", resolve));
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 60_000); // a whole server from a fresh embedded database: its start-up alone may take 45 s on a busy machine
 });
