@@ -6,9 +6,11 @@
 // - Keys: every key of the fixture is in the object and no other key is, unless the rules list it
 //   (`extraKeys`, `missingKeys`, each with its reason).
 // - Types (string, number, boolean, object, array, null) agree, where:
-//   - a fixture `null` is a nullable field of a type the example does not show: any value passes
-//     (its type is the SDK's, which the emulator's builders are typed with); a tagged object there is
-//     still compared with its own fixture;
+//   - a fixture `null` is a nullable field of a type the example does not show: the value's kind
+//     (and, inside it, every key and kind) must be one the SDK's types declare for the field
+//     (`declared`: generated from Stripe's OpenAPI spec); a tagged object there is still compared
+//     with its own fixture. The same holds wherever the fixture shows nothing: an allowed extra key,
+//     the items of a fixture `[]`, the keys of a fixture `{}`;
 //   - a fixture value that is not null needs the same type, or null when the rules list the field as
 //     nullable (`nullable`: Stripe's reference documents it "nullable", the example merely filled it in);
 //   - an expandable field is an id string or the expanded object: a fixture string accepts an object
@@ -16,9 +18,8 @@
 // - A tagged object (`object: "price"`) anywhere is compared with the fixture of its own type
 //   (`deleted: true` with the `deleted_<type>` fixture), and its id has the fixture id's prefix.
 // - Lists (`{ object: "list", data }`) and arrays: every item is compared, with the fixture's first
-//   item or, for tagged items, their type's fixture. A fixture `[]` shows no item: only tagged items
-//   are compared then.
-// - `metadata` maps hold strings; an empty fixture object (`{}`) is a map whose keys it does not show.
+//   item or, for tagged items, their type's fixture.
+// - `metadata` maps hold strings.
 // - `polymorphic` paths (an event's `data.object`) hold any tagged object; `partialOf` paths (an
 //   event's `previous_attributes`) hold some keys of the sibling object, each typed as there.
 
@@ -35,6 +36,8 @@ export interface ShapeRules {
   polymorphic?: readonly string[];
   /** `type.path` → the sibling key of the object whose keys this one holds some of. */
   partialOf?: Record<string, string>;
+  /** What Stripe's API reference declares for a field (`type.path`, `[]` for items), if anything. */
+  declared?: (rule: string) => { kinds: ReadonlySet<string> } | undefined;
 }
 
 export interface Mismatch {
@@ -126,14 +129,32 @@ export function compareWithFixtures(actual: unknown, fixtures: Fixtures, rules: 
       if (!isObject(sibling) || !siblingFixture) return;
       return compareObject(value, siblingFixture, path, String(sibling.object), true);
     }
-    visitTagged(value, path);
+    compareUnshown(value, path, rulePath);
   }
 
-  /** Compares every tagged object inside a value the fixture says nothing about. */
-  function visitTagged(value: Json, path: string): void {
+  /**
+   * A value the fixture shows nothing of: tagged objects inside it are compared with their
+   * fixtures, everything else with what Stripe's reference declares (when the rules can tell).
+   */
+  function compareUnshown(value: Json, path: string, rulePath: string): void {
     if (tagOf(value) && tagOf(value) !== "list") return compareTagged(value as JsonObject, path);
-    if (Array.isArray(value)) return value.forEach((item, i) => visitTagged(item, `${path}[${i}]`));
-    if (isObject(value)) for (const [key, child] of Object.entries(value)) visitTagged(child, join(path, key));
+    if (rules.declared) {
+      const field = rules.declared(rulePath);
+      if (!field) return report(path, "extra: Stripe's API reference has no such field", rulePath);
+      if (!field.kinds.has(kindOf(value))) {
+        return report(path, `should be ${[...field.kinds].join(" or ")}, not ${show(value)}`, rulePath);
+      }
+    }
+    if (Array.isArray(value)) return value.forEach((item, i) => compareUnshown(item, `${path}[${i}]`, `${rulePath}[]`));
+    if (!isObject(value)) return;
+    if (rulePath.endsWith(".metadata")) return compareMetadata(value, path);
+    for (const [key, child] of Object.entries(value)) compareUnshown(child, join(path, key), `${rulePath}.${key}`);
+  }
+
+  function compareMetadata(value: JsonObject, path: string): void {
+    for (const [k, v] of Object.entries(value)) {
+      if (typeof v !== "string") report(join(path, k), `metadata values are strings, not ${show(v)}`);
+    }
   }
 
   function compareValue(value: Json, fixture: Json, path: string, rulePath: string, key: string): void {
@@ -143,7 +164,7 @@ export function compareWithFixtures(actual: unknown, fixtures: Fixtures, rules: 
       if (!tagOf(value)) return report(path, `should be a Stripe object, not ${show(value)}`);
       return compareTagged(value as JsonObject, path);
     }
-    if (fixtureKind === "null") return visitTagged(value, path);
+    if (fixtureKind === "null") return compareUnshown(value, path, rulePath);
     if (actualKind === "null") {
       if (!nullable.has(rulePath)) report(path, `should be ${show(fixture)}, not null`, rulePath);
       return;
@@ -159,12 +180,9 @@ export function compareWithFixtures(actual: unknown, fixtures: Fixtures, rules: 
       return value.forEach((item, i) => compareItem(item, fixture[0], `${path}[${i}]`, `${rulePath}[]`));
     }
     if (!isObject(value) || !isObject(fixture)) return;
-    if (key === "metadata" || Object.keys(fixture).length === 0) {
-      if (key === "metadata") {
-        for (const [k, v] of Object.entries(value)) {
-          if (typeof v !== "string") report(join(path, k), `metadata values are strings, not ${show(v)}`);
-        }
-      }
+    if (key === "metadata") return compareMetadata(value, path);
+    if (Object.keys(fixture).length === 0) {
+      for (const [k, child] of Object.entries(value)) compareUnshown(child, join(path, k), `${rulePath}.${k}`);
       return;
     }
     if (tagOf(value) !== undefined && tagOf(value) !== "list") return compareTagged(value, path);
@@ -179,7 +197,7 @@ export function compareWithFixtures(actual: unknown, fixtures: Fixtures, rules: 
 
   function compareItem(item: Json, fixtureItem: Json | undefined, path: string, rulePath: string): void {
     if (tagOf(item) && tagOf(item) !== "list") return compareTagged(item as JsonObject, path);
-    if (fixtureItem === undefined) return; // the fixture shows an empty list: nothing to compare with
+    if (fixtureItem === undefined) return compareUnshown(item, path, rulePath); // the fixture shows `[]`
     compareValue(item, fixtureItem, path, rulePath, "");
   }
 

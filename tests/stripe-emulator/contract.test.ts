@@ -5,7 +5,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import Stripe from "stripe";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadSdkTypes, type SdkTypes } from "../stripe-sdk-types.ts";
 import { compareWithFixtures, type Fixtures, formatMismatches, type ShapeRules } from "../stripe-shape.ts";
 import { createCheckout, payCheckout, useHarness } from "./helpers.ts";
 
@@ -274,8 +275,30 @@ async function driveEveryFlow() {
 }
 
 describe.skipIf(!fixturesPresent)("the emulator against Stripe's fixtures", () => {
+  let sdk: SdkTypes;
+  beforeAll(() => {
+    sdk = loadSdkTypes();
+  });
+
+  it("lists only deviations Stripe's API reference (the SDK's types) confirms", () => {
+    const wrong: string[] = [];
+    const check = (rule: string, ok: boolean, claim: string) => void (ok || wrong.push(`${rule}: ${claim}`));
+    for (const [rule, reason] of Object.entries(RULES.extraKeys ?? {})) {
+      const field = sdk.field(rule);
+      check(rule, field !== undefined, "the SDK's type has no such field");
+      if (reason.startsWith(NEWER)) check(rule, field?.optional === false, "not a required field of the SDK's type");
+      if (reason.startsWith("optional")) check(rule, field?.optional === true, "not optional in the SDK's type");
+    }
+    for (const rule of Object.keys(RULES.missingKeys ?? {})) {
+      check(rule, sdk.field(rule) === undefined, "the SDK's type still has it");
+    }
+    for (const rule of RULES.nullable ?? []) check(rule, sdk.field(rule)?.kinds.has("null") === true, "not nullable");
+    expect(wrong).toEqual([]);
+  });
+
   it("serves every object, nested ones and webhook payloads included, in Stripe's shape", async () => {
     const fixtures = (JSON.parse(fs.readFileSync(FIXTURES_FILE, "utf8")) as { resources: Fixtures }).resources;
+    const rules: ShapeRules = { ...RULES, declared: (rule) => sdk.field(rule) };
     const { served, webhooks } = await driveEveryFlow();
     const seen = new Set<string>();
     const collect = (value: unknown): void => {
@@ -287,7 +310,7 @@ describe.skipIf(!fixturesPresent)("the emulator against Stripe's fixtures", () =
     };
     const report = [...served, ...webhooks].flatMap(({ what, body }) => {
       collect(body);
-      const mismatches = compareWithFixtures(body, fixtures, RULES);
+      const mismatches = compareWithFixtures(body, fixtures, rules);
       return mismatches.length ? [`${what}\n${formatMismatches(mismatches).replace(/^/gm, "  ")}`] : [];
     });
     // Every object type the emulator can return was driven, so the comparison covered them all.

@@ -143,4 +143,26 @@ describe("compareWithFixtures", () => {
       "list.url",
     ]);
   });
+
+  it("checks what the fixture shows as null or [] against what Stripe's reference declares", () => {
+    const declared: Record<string, string[]> = {
+      "customer.email": ["string", "null"],
+      "price.lookup_key": ["string", "null"],
+      "product.images[]": ["string"],
+      "subscription.extra": ["object"],
+      "subscription.extra.note": ["string"],
+    };
+    const rules = {
+      extraKeys: { "subscription.extra": "newer" },
+      declared: (rule: string) => (declared[rule] ? { kinds: new Set(declared[rule]) } : undefined),
+    };
+    expect(paths({ id: "cus_1", object: "customer", email: "a@example.com" }, rules)).toEqual([]);
+    expect(paths({ id: "cus_1", object: "customer", email: 7 }, rules)).toEqual(["customer.email"]);
+    expect(paths({ id: "prod_1", object: "product", name: "Pro", images: ["a.png", 7] }, rules)).toEqual([
+      "product.images[1]",
+    ]);
+    expect(paths({ ...subscription(), extra: { note: "x", invented: 1 } }, rules)).toEqual([
+      "subscription.extra.invented",
+    ]);
+  });
 });
