@@ -387,7 +387,8 @@ export class Account {
       this.prices.get(id) ??
       this.customers.get(id) ??
       this.deletedCustomer(id) ??
-      this.subscriptions.get(id)
+      this.subscriptions.get(id) ??
+      this.invoices.get(id)
     );
   }
 

@@ -216,7 +216,7 @@ async function driveEveryFlow() {
   // Subscriptions as the app and support read them.
   await stripe.subscriptions.list({ customer: customer.id, status: "all", limit: 100 });
   await stripe.subscriptions.list({ customer: apiCustomer.id, expand: ["data.customer"] });
-  await stripe.subscriptions.retrieve(secondId, { expand: ["customer", "items.data.price.product"] });
+  await stripe.subscriptions.retrieve(secondId, { expand: ["customer", "latest_invoice", "items.data.price.product"] });
 
   // Updates: another item, a quantity, cancel at period end and back.
   const [first] = subscription.items.data;
