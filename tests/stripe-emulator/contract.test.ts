@@ -218,8 +218,7 @@ async function driveEveryFlow() {
   await stripe.subscriptions.list({ customer: apiCustomer.id, expand: ["data.customer"] });
   await stripe.subscriptions.retrieve(secondId, { expand: ["customer", "latest_invoice", "items.data.price.product"] });
 
-  // Updates: another item, a quantity, cancel at period end and back.
-  const [first] = subscription.items.data;
+  // Updates: a second item (so lists hold two), cancel at period end and back.
   await stripe.subscriptions.update(subscription.id, {
     items: [{ price: "price_emu_hobbyist_monthly", quantity: 2 }],
   });
@@ -236,22 +235,21 @@ async function driveEveryFlow() {
       type: "subscription_update_confirm",
       subscription_update_confirm: {
         subscription: subscription.id,
-        items: [{ id: current.items.data[0]?.id ?? first?.id ?? "", price: "price_emu_pro_yearly", quantity: 1 }],
+        items: [{ id: current.items.data[0]!.id, price: "price_emu_pro_yearly", quantity: 1 }],
       },
       after_completion: { type: "redirect", redirect: { return_url: "http://app.test/account" } },
     },
   });
   // Both items must share the interval, so the switch drops the monthly one first.
   await stripe.subscriptions.update(subscription.id, {
-    items: [{ id: current.items.data[1]?.id ?? "", deleted: true }],
+    items: [{ id: current.items.data[1]!.id, deleted: true }],
   });
   expect((await form(`${h.emulator.url}/portal/${switchTo.id}/flow/confirm`)).status).toBe(303);
   // The portal's own buttons: cancel at period end, renew, switch back.
-  await form(`${h.emulator.url}/portal/${portal.id}/subscriptions/${subscription.id}/cancel`);
-  await form(`${h.emulator.url}/portal/${portal.id}/subscriptions/${subscription.id}/resume`);
-  await form(`${h.emulator.url}/portal/${portal.id}/subscriptions/${subscription.id}/switch`, {
-    price: "price_emu_pro_monthly",
-  });
+  const button = `${h.emulator.url}/portal/${portal.id}/subscriptions/${subscription.id}`;
+  expect((await form(`${button}/cancel`)).status).toBe(303);
+  expect((await form(`${button}/resume`)).status).toBe(303);
+  expect((await form(`${button}/switch`, { price: "price_emu_pro_monthly" })).status).toBe(303);
 
   // Renewals and failed payments (invoices with two lines on the two-item subscription).
   await h.emulator.failPayment(secondId);
