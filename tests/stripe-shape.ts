@@ -16,7 +16,8 @@
 //   - an expandable field is an id string or the expanded object: a fixture string accepts an object
 //     with an `object` tag, and a fixture tagged object accepts its id string.
 // - A tagged object (`object: "price"`) anywhere is compared with the fixture of its own type
-//   (`deleted: true` with the `deleted_<type>` fixture), and its id has the fixture id's prefix.
+//   (`deleted: true` with the `deleted_<type>` fixture), and its id has the fixture id's prefix;
+//   where the fixture holds a tagged object (a list's items too), the tags agree.
 // - Lists (`{ object: "list", data }`) and arrays: every item is compared, with the fixture's first
 //   item or, for tagged items, their type's fixture.
 // - `metadata` maps hold strings.
@@ -119,7 +120,7 @@ export function compareWithFixtures(actual: unknown, fixtures: Fixtures, rules: 
     }
   }
 
-  /** A key the rules allow beyond the fixture: unchecked, but tagged objects and partials still compare. */
+  /** A key the rules allow beyond the fixture: a partial of its sibling, or checked as declared. */
   function compareExtra(value: Json, path: string, rulePath: string, owner: JsonObject): void {
     const of = rules.partialOf?.[rulePath];
     if (of !== undefined) {
@@ -169,8 +170,16 @@ export function compareWithFixtures(actual: unknown, fixtures: Fixtures, rules: 
       if (!nullable.has(rulePath)) report(path, `should be ${show(fixture)}, not null`, rulePath);
       return;
     }
-    // Expandable: an id, or the expanded object.
+    if (tagOf(fixture) && tagOf(value) && tagOf(fixture) !== tagOf(value)) {
+      return report(path, `should be ${show(fixture)}, not ${show(value)}`, rulePath);
+    }
+    // Expandable: an id, or the expanded object (of the type the id names).
     if (fixtureKind === "string" && tagOf(value) && tagOf(value) !== "list") {
+      const named = idPrefix(String(fixture));
+      const id = (value as JsonObject).id;
+      if (named && named !== "obj" && typeof id === "string" && idPrefix(id) !== named) {
+        return report(path, `should be the ${named}_ object its id names, not ${show(value)}`, rulePath);
+      }
       return compareTagged(value as JsonObject, path);
     }
     if (tagOf(fixture) && tagOf(fixture) !== "list" && actualKind === "string") return;
@@ -196,6 +205,9 @@ export function compareWithFixtures(actual: unknown, fixtures: Fixtures, rules: 
   }
 
   function compareItem(item: Json, fixtureItem: Json | undefined, path: string, rulePath: string): void {
+    if (tagOf(fixtureItem) && tagOf(item) !== tagOf(fixtureItem)) {
+      return report(path, `should be ${show(fixtureItem)}, not ${show(item)}`, rulePath);
+    }
     if (tagOf(item) && tagOf(item) !== "list") return compareTagged(item as JsonObject, path);
     if (fixtureItem === undefined) return compareUnshown(item, path, rulePath); // the fixture shows `[]`
     compareValue(item, fixtureItem, path, rulePath, "");

@@ -165,4 +165,12 @@ describe("compareWithFixtures", () => {
       "subscription.extra.invented",
     ]);
   });
+
+  it("catches an object of the wrong type where the fixture shows another, in lists and expansions", () => {
+    const sub = subscription();
+    (sub.items.data as unknown[])[1] = clone(price);
+    expect(paths(sub)).toEqual(["subscription.items.data[1]"]);
+    const product = { ...clone(price), product: { id: "cus_1", object: "customer", email: null } };
+    expect(paths(product)).toEqual(["price.product"]);
+  });
 });
