@@ -46,6 +46,8 @@ interface Catalog {
   }>;
 }
 const catalog = catalogJson as Catalog;
+/** The emulated Stripe account, as invoices name it (the catalogue sells in GBP). */
+const ACCOUNT = { country: "GB", name: "Tierdesk (Stripe emulator)" };
 /** 2025-01-01T00:00:00Z, so catalogue objects are identical across runs. */
 const CATALOG_CREATED = 1_735_689_600;
 
@@ -385,7 +387,8 @@ export class Account {
       this.prices.get(id) ??
       this.customers.get(id) ??
       this.deletedCustomer(id) ??
-      this.subscriptions.get(id)
+      this.subscriptions.get(id) ??
+      this.invoices.get(id)
     );
   }
 
@@ -959,62 +962,117 @@ export class Account {
     const customer = this.customerOf(sub);
     const id = newId("in");
     const now = this.now();
-    const lines = sub.items.data.map((item): InvoiceLine => ({
-      id: newId("il"),
-      object: "line_item",
-      amount: (item.price.unit_amount ?? 0) * (item.quantity ?? 1),
-      currency: item.price.currency,
-      description: `${item.quantity ?? 1} × ${this.products.get(item.price.product)?.name ?? item.price.product}`,
-      invoice: id,
-      livemode: false,
-      metadata: {},
-      parent: {
-        invoice_item_details: null,
-        subscription_item_details: {
-          invoice_item: null,
-          proration: false,
-          proration_details: { credited_items: null },
-          subscription: sub.id,
-          subscription_item: item.id,
+    const lines = sub.items.data.map((item): InvoiceLine => {
+      const quantity = item.quantity ?? 1;
+      const amount = (item.price.unit_amount ?? 0) * quantity;
+      return {
+        id: newId("il"),
+        object: "line_item",
+        amount,
+        currency: item.price.currency,
+        description: `${quantity} × ${this.products.get(item.price.product)?.name ?? item.price.product}`,
+        discount_amounts: [],
+        discountable: true,
+        discounts: [],
+        invoice: id,
+        livemode: false,
+        metadata: {},
+        parent: {
+          invoice_item_details: null,
+          subscription_item_details: {
+            invoice_item: null,
+            proration: false,
+            proration_details: { credited_items: null },
+            subscription: sub.id,
+            subscription_item: item.id,
+          },
+          type: "subscription_item_details",
         },
-        type: "subscription_item_details",
-      },
-      period: { end: item.current_period_end, start: item.current_period_start },
-      pricing: {
-        price_details: { price: item.price.id, product: item.price.product },
-        type: "price_details",
-        unit_amount_decimal: item.price.unit_amount_decimal,
-      },
-      quantity: item.quantity ?? 1,
-      subscription: sub.id,
-    }));
+        period: { end: item.current_period_end, start: item.current_period_start },
+        pretax_credit_amounts: [],
+        pricing: {
+          price_details: { price: item.price.id, product: item.price.product },
+          type: "price_details",
+          unit_amount_decimal: item.price.unit_amount_decimal,
+        },
+        quantity,
+        quantity_decimal: String(quantity),
+        subscription: sub.id,
+        subtotal: amount,
+        taxes: [],
+      };
+    });
     const total = lines.reduce((sum, line) => sum + line.amount, 0);
     const invoice: Invoice = {
       id,
       object: "invoice",
+      account_country: ACCOUNT.country,
+      account_name: ACCOUNT.name,
+      account_tax_ids: null,
       amount_due: total,
+      amount_overpaid: 0,
       amount_paid: paid ? total : 0,
       amount_remaining: paid ? 0 : total,
+      amount_shipping: 0,
+      application: null,
       attempt_count: 1,
       attempted: true,
+      // Stripe keeps retrying an unpaid automatic invoice; a paid one has nothing left to advance.
+      auto_advance: !paid,
+      automatic_tax: { disabled_reason: null, enabled: false, liability: null, provider: null, status: null },
+      automatically_finalizes_at: null,
       billing_reason: reason,
       collection_method: "charge_automatically",
       created: now,
       currency: sub.currency,
+      custom_fields: null,
       customer: customer.id,
+      customer_account: null,
+      customer_address: customer.address ?? null,
       customer_email: customer.email,
+      customer_name: customer.name ?? null,
+      customer_phone: customer.phone ?? null,
+      customer_shipping: customer.shipping,
+      customer_tax_exempt: customer.tax_exempt ?? "none",
+      customer_tax_ids: [],
+      default_payment_method: null,
+      default_source: null,
+      default_tax_rates: [],
+      description: null,
+      discounts: [],
+      due_date: null, // only `send_invoice` invoices have one
+      effective_at: now,
+      ending_balance: 0,
+      footer: null,
+      from_invoice: null,
+      // The emulator serves no hosted invoice page or PDF, so it links to none.
+      hosted_invoice_url: null,
+      invoice_pdf: null,
+      issuer: { type: "self" },
+      last_finalization_error: null,
+      latest_revision: null,
       lines: list(lines, `/v1/invoices/${id}/lines`),
       livemode: false,
       metadata: {},
       next_payment_attempt: paid ? null : now + 3 * 86_400,
       number: `${customer.invoice_prefix}-${String(customer.next_invoice_sequence ?? 1).padStart(4, "0")}`,
+      on_behalf_of: null,
       parent: {
         quote_details: null,
         subscription_details: { metadata: { ...sub.metadata }, subscription: sub.id },
         type: "subscription_details",
       },
+      payment_settings: { default_mandate: null, payment_method_options: null, payment_method_types: null },
       period_end: period.end,
       period_start: period.start,
+      post_payment_credit_notes_amount: 0,
+      pre_payment_credit_notes_amount: 0,
+      receipt_number: null,
+      rendering: { amount_tax_display: null, pdf: { page_size: "auto" }, template: null, template_version: null },
+      shipping_cost: null,
+      shipping_details: null,
+      starting_balance: 0,
+      statement_descriptor: null,
       status: paid ? "paid" : "open",
       status_transitions: {
         finalized_at: now,
@@ -1023,7 +1081,14 @@ export class Account {
         voided_at: null,
       },
       subtotal: total,
+      subtotal_excluding_tax: total,
+      test_clock: null,
       total,
+      total_discount_amounts: [],
+      total_excluding_tax: total,
+      total_pretax_credit_amounts: [],
+      total_taxes: [],
+      webhooks_delivered_at: now,
     };
     customer.next_invoice_sequence = (customer.next_invoice_sequence ?? 1) + 1;
     this.invoices.set(id, invoice);

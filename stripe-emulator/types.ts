@@ -33,50 +33,9 @@ export type CheckoutLineItem = With<Wire<Stripe.LineItem>, { price: Price }>;
 export type PortalSession = Wire<Stripe.BillingPortal.Session>;
 export type PortalFlow = NonNullable<PortalSession["flow"]>;
 
-/** Invoices only travel inside `invoice.*` events, so they carry the fields apps read, not all of them. */
-export type InvoiceLine = Pick<
-  Wire<Stripe.InvoiceLineItem>,
-  | "id"
-  | "object"
-  | "amount"
-  | "currency"
-  | "description"
-  | "invoice"
-  | "livemode"
-  | "metadata"
-  | "parent"
-  | "period"
-  | "pricing"
-  | "quantity"
-  | "subscription"
->;
-export type Invoice = Pick<
-  Wire<Stripe.Invoice>,
-  | "id"
-  | "object"
-  | "amount_due"
-  | "amount_paid"
-  | "amount_remaining"
-  | "attempt_count"
-  | "attempted"
-  | "billing_reason"
-  | "collection_method"
-  | "created"
-  | "currency"
-  | "customer"
-  | "customer_email"
-  | "livemode"
-  | "metadata"
-  | "next_payment_attempt"
-  | "number"
-  | "parent"
-  | "period_end"
-  | "period_start"
-  | "status"
-  | "status_transitions"
-  | "subtotal"
-  | "total"
-> & { lines: List<InvoiceLine> };
+/** Invoices only travel inside `invoice.*` events (there is no `/v1/invoices`), with all of Stripe's fields. */
+export type InvoiceLine = Wire<Stripe.InvoiceLineItem>;
+export type Invoice = With<Wire<Stripe.Invoice>, { lines: List<InvoiceLine> }>;
 
 /** Any event type and payload: tests wrap hand-made objects too. */
 export type EmulatorEvent = With<
