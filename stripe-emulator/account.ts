@@ -7,6 +7,7 @@ import catalogJson from "./catalog.json" with { type: "json" };
 import { invalid, missingParam, noSuch } from "./errors.ts";
 import type {
   CheckoutLineItem,
+  Charge,
   CheckoutSession,
   Customer,
   DeletedCustomer,
@@ -14,8 +15,10 @@ import type {
   EventRecord,
   Invoice,
   InvoiceLine,
+  InvoicePayment,
   List,
   Metadata,
+  PaymentIntent,
   Plan,
   PortalFlow,
   PortalSession,
@@ -140,6 +143,92 @@ function previousAttributes(before: object, after: object): Record<string, unkno
   return previous;
 }
 
+/** How long a checkout's payment takes, from the customer's click to the completed session (seconds). */
+const CHECKOUT_PAYMENT_SECONDS = 4;
+
+/** An invoice as `invoice.created` shows it: a draft, not yet numbered, finalized or attempted. */
+function draftOf(invoice: Invoice): Invoice {
+  const draft = snapshot(invoice);
+  return Object.assign(draft, {
+    status: "draft",
+    number: null,
+    attempted: false,
+    attempt_count: 0,
+    next_payment_attempt: null,
+    status_transitions: { ...draft.status_transitions, finalized_at: null },
+  } satisfies Partial<Invoice>);
+}
+
+/** The payment intent of an invoice's first payment, just created (the card is confirmed next). */
+function buildPaymentIntent(invoice: Invoice, created: number): PaymentIntent {
+  return {
+    id: newId("pi"),
+    object: "payment_intent",
+    amount: invoice.amount_due,
+    amount_capturable: 0,
+    amount_received: 0,
+    capture_method: "automatic",
+    confirmation_method: "automatic",
+    created,
+    currency: invoice.currency,
+    customer: invoice.customer,
+    description: "Subscription creation",
+    latest_charge: null,
+    livemode: false,
+    metadata: {},
+    payment_method: null,
+    payment_method_types: ["card"],
+    receipt_email: null,
+    setup_future_usage: "off_session",
+    status: "requires_payment_method",
+  };
+}
+
+/** The successful card charge of a payment intent. */
+function buildCharge(paymentIntent: PaymentIntent, created: number): Charge {
+  return {
+    id: newId("ch"),
+    object: "charge",
+    amount: paymentIntent.amount,
+    amount_captured: paymentIntent.amount,
+    amount_refunded: 0,
+    captured: true,
+    created,
+    currency: paymentIntent.currency,
+    customer: paymentIntent.customer,
+    description: paymentIntent.description,
+    disputed: false,
+    failure_code: null,
+    failure_message: null,
+    livemode: false,
+    metadata: {},
+    paid: true,
+    payment_intent: paymentIntent.id,
+    payment_method: newId("pm"),
+    receipt_email: null,
+    refunded: false,
+    status: "succeeded",
+  };
+}
+
+/** The link between an invoice and the payment intent that paid it (`invoice_payment.paid`). */
+function buildInvoicePayment(invoice: Invoice, paymentIntent: PaymentIntent, paidAt: number): InvoicePayment {
+  return {
+    id: newId("inpay"),
+    object: "invoice_payment",
+    amount_paid: paymentIntent.amount_received,
+    amount_requested: invoice.amount_due,
+    created: paymentIntent.created,
+    currency: invoice.currency,
+    invoice: invoice.id,
+    is_default: true,
+    livemode: false,
+    payment: { payment_intent: paymentIntent.id, type: "payment_intent" },
+    status: "paid",
+    status_transitions: { canceled_at: null, paid_at: paidAt },
+  };
+}
+
 export interface CheckoutInput {
   lineItems: Array<{ price: Price; quantity: number }>;
   successUrl: string;
@@ -229,8 +318,33 @@ export class Account {
     this.reset();
   }
 
+  /** While an operation dates its steps (a checkout's payment), the second it is at; else the wall clock. */
+  private steppedClock: number | null = null;
+
   now(): number {
-    return Math.floor(Date.now() / 1000);
+    return this.steppedClock ?? Math.floor(Date.now() / 1000);
+  }
+
+  /** Runs `step` with the clock at `second`: the objects it builds and the events it records are dated then. */
+  private at<T>(second: number, step: () => T): T {
+    const previous = this.steppedClock;
+    this.steppedClock = second;
+    try {
+      return step();
+    } finally {
+      this.steppedClock = previous;
+    }
+  }
+
+  /** The newest `created` among the events about a customer (0 when none): its later events never precede it. */
+  private lastEventAbout(customerId: string): number {
+    let newest = 0;
+    for (const { event } of this.events) {
+      const object = event.data.object as { id?: unknown; object?: unknown; customer?: unknown };
+      const about = object.object === "customer" ? object.id : object.customer;
+      if (about === customerId && event.created > newest) newest = event.created;
+    }
+    return newest;
   }
 
   /** Says that state changed outside an operation of this class (a webhook delivery was recorded). */
@@ -572,7 +686,14 @@ export class Account {
     return session.customer_email;
   }
 
-  /** What pressing "Pay" on the hosted checkout page does. */
+  /**
+   * What pressing "Pay" on the hosted checkout page does, with a card that pays at once, in the
+   * steps Stripe takes (docs.stripe.com/billing/subscriptions/webhooks): the customer (when new), the
+   * subscription `incomplete` with its first invoice, the invoice finalized, the payment intent and
+   * its charge succeeding, the invoice paid, the subscription `active`, the session complete. Each
+   * event carries its object as it was at that step, and the steps are dated a second or so apart,
+   * ending now (never before an earlier event about the same customer).
+   */
   completeCheckout(sessionId: string, opts: { email?: string | null } = {}) {
     const record = this.checkoutSessions.get(sessionId);
     if (!record) throw noSuch("checkout.session", sessionId);
@@ -580,44 +701,90 @@ export class Account {
     if (session.status !== "open") {
       throw invalid(undefined, `This Checkout Session is ${session.status}.`, "checkout_session_not_open");
     }
-    let customer = session.customer ? this.customers.get(session.customer) : undefined;
-    if (!customer) {
-      const email = session.customer_email ?? opts.email?.trim();
-      if (!email) throw missingParam("email");
-      customer = this.createCustomer({ email });
-    }
-    customer.currency ??= session.currency;
+    const existing = session.customer ? this.customers.get(session.customer) : undefined;
+    const email = existing ? null : (session.customer_email ?? opts.email?.trim() ?? null);
+    if (!existing && !email) throw missingParam("email");
 
-    const now = this.now();
-    const subscriptionId = newId("sub");
-    const items = record.lineItems.map((li) => this.buildItem(subscriptionId, li.price, li.quantity ?? 1, now));
-    const subscription = this.buildSubscription(subscriptionId, customer, items, { ...record.subscriptionMetadata });
-    this.subscriptions.set(subscription.id, subscription);
-    const invoice = this.issueInvoice(subscription, "subscription_create", true, { start: now, end: now });
+    const end = this.now();
+    const start = Math.max(end - CHECKOUT_PAYMENT_SECONDS, existing ? this.lastEventAbout(existing.id) : 0);
+    const second = (step: number) => Math.min(end, start + step);
+    const events: EventRecord[] = [];
+    const emit = (type: string, object: object, previousAttributes?: Record<string, unknown>) =>
+      events.push(this.createEvent(type, object, { previousAttributes }));
 
-    Object.assign(session, {
-      status: "complete",
-      payment_status: "paid",
-      customer: customer.id,
-      customer_details: {
-        address: null,
-        business_name: null,
-        email: customer.email ?? null,
-        individual_name: null,
-        name: customer.name ?? null,
-        phone: null,
-        tax_exempt: "none",
-        tax_ids: [],
-      },
-      subscription: subscription.id,
-      invoice: invoice.id,
-      url: null, // Stripe clears it once the session can no longer be visited.
-    } satisfies Partial<CheckoutSession>);
-    const events = [
-      this.createEvent("customer.subscription.created", subscription),
-      this.createEvent("checkout.session.completed", session),
-      this.createEvent("invoice.paid", invoice),
-    ];
+    const { customer, subscription, invoice } = this.at(second(0), () => {
+      const customer = existing ?? this.createCustomer({ email });
+      customer.currency ??= session.currency;
+      if (!existing) emit("customer.created", customer);
+      const subscriptionId = newId("sub");
+      const now = this.now();
+      const items = record.lineItems.map((li) => this.buildItem(subscriptionId, li.price, li.quantity ?? 1, now));
+      const subscription = this.buildSubscription(subscriptionId, customer, items, { ...record.subscriptionMetadata });
+      // Until its first invoice is paid (Stripe: `incomplete`, which grants nothing yet).
+      subscription.status = "incomplete";
+      this.subscriptions.set(subscription.id, subscription);
+      const invoice = this.issueInvoice(subscription, "subscription_create", false, { start: now, end: now });
+      emit("customer.subscription.created", subscription);
+      emit("invoice.created", draftOf(invoice));
+      return { customer, subscription, invoice };
+    });
+
+    const paymentIntent = this.at(second(1), () => {
+      emit("invoice.finalized", invoice);
+      const paymentIntent = buildPaymentIntent(invoice, this.now());
+      emit("payment_intent.created", paymentIntent);
+      return paymentIntent;
+    });
+
+    this.at(second(2), () => {
+      const charge = buildCharge(paymentIntent, this.now());
+      Object.assign(paymentIntent, {
+        status: "succeeded",
+        amount_received: paymentIntent.amount,
+        latest_charge: charge.id,
+        payment_method: charge.payment_method,
+      } satisfies Partial<PaymentIntent>);
+      emit("charge.succeeded", charge);
+      emit("payment_intent.succeeded", paymentIntent);
+      emit("invoice_payment.paid", buildInvoicePayment(invoice, paymentIntent, this.now()));
+    });
+
+    this.at(second(3), () => {
+      Object.assign(invoice, {
+        status: "paid",
+        amount_paid: invoice.amount_due,
+        amount_remaining: 0,
+        next_payment_attempt: null,
+      } satisfies Partial<Invoice>);
+      invoice.status_transitions.paid_at = this.now();
+      emit("invoice.paid", invoice);
+      emit("invoice.payment_succeeded", invoice);
+      const before = snapshot(subscription);
+      subscription.status = "active";
+      emit("customer.subscription.updated", subscription, previousAttributes(before, subscription));
+    });
+
+    this.at(second(4), () => {
+      Object.assign(session, {
+        status: "complete",
+        payment_status: "paid",
+        customer: customer.id,
+        customer_details: {
+          address: null,
+          business_name: null,
+          email: customer.email ?? null,
+          individual_name: null,
+          name: customer.name ?? null,
+          phone: null,
+          tax_exempt: "none",
+          tax_ids: [],
+        },
+        subscription: subscription.id,
+        invoice: invoice.id,
+        url: null, // Stripe clears it once the session can no longer be visited.
+      } satisfies Partial<CheckoutSession>);
+      emit("checkout.session.completed", session);
+    });
     return { session, subscription, invoice, events };
   }
 

@@ -14,9 +14,10 @@ import { sendError, StripeApiError } from "./errors.ts";
 import { pagesRouter } from "./pages.ts";
 import { StateFile } from "./state.ts";
 import type { DeliveryAttempt, EmulatorEvent, EventRecord } from "./types.ts";
-import { WebhookDispatcher } from "./webhooks.ts";
+import { type DeliveryOrder, parseDeliveryOrder, WebhookDispatcher } from "./webhooks.ts";
 
 export type * from "./types.ts";
+export type { DeliveryOrder } from "./webhooks.ts";
 
 export interface StripeEmulatorOptions {
   /** 0 (default) picks a free port. */
@@ -32,6 +33,11 @@ export interface StripeEmulatorOptions {
    * start, written after every change. Unset (tests): memory only.
    */
   stateFile?: string | null;
+  /**
+   * The order each operation's events are delivered in (a checkout's whole sequence): `created`
+   * (default), `reverse`, or `shuffle:<seed>` (the same seed, the same order). Stripe promises none.
+   */
+  deliveryOrder?: DeliveryOrder;
   log?: (message: string) => void;
 }
 
@@ -65,8 +71,10 @@ export interface StripeEmulator {
   renewSubscription(subscriptionId: string): Promise<Outcome<ReturnType<Account["renewSubscription"]>>>;
   /** Parks automatic deliveries (events are still recorded). */
   holdWebhooks(): void;
-  /** Stops holding and sends the parked events, oldest first or reversed. */
-  releaseWebhooks(opts?: { order?: "created" | "reverse" }): Promise<DeliveryAttempt[]>;
+  /** Stops holding and sends the parked events, oldest first, reversed or shuffled. */
+  releaseWebhooks(opts?: { order?: DeliveryOrder }): Promise<DeliveryAttempt[]>;
+  /** The order each operation's events are delivered in from now on (until `reset()`). */
+  deliveryOrder: DeliveryOrder;
   /** Resolves when all automatic deliveries queued so far have been attempted. */
   settle(): Promise<void>;
 }
@@ -78,6 +86,9 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   let stateFile: StateFile | undefined;
   const saveState = () => stateFile?.scheduleSave();
   const dispatcher = new WebhookDispatcher(options.webhookUrl ?? null, webhookSecret, log, saveState);
+  const initialOrder = options.deliveryOrder ?? "created";
+  if (!parseDeliveryOrder(initialOrder)) throw new Error(`Unknown delivery order: ${String(initialOrder)}`);
+  dispatcher.order = initialOrder;
   const account = new Account(() => (dispatcher.url ? 1 : 0), saveState);
   if (options.stateFile) {
     stateFile = new StateFile(options.stateFile, () => account.state(), log);
@@ -119,7 +130,7 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     reset() {
       account.reset();
       api.reset();
-      dispatcher.reset();
+      dispatcher.reset(initialOrder);
     },
     async createEvent(type, object, opts = {}) {
       const record = account.createEvent(type, object, opts);
@@ -147,6 +158,12 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     renewSubscription: async (subscriptionId) => delivered(account.renewSubscription(subscriptionId)),
     holdWebhooks: () => dispatcher.hold(),
     releaseWebhooks: ({ order = "created" } = {}) => dispatcher.release(order),
+    get deliveryOrder() {
+      return dispatcher.order;
+    },
+    set deliveryOrder(order) {
+      dispatcher.order = parseDeliveryOrder(order) ?? controlError(400, `Unknown delivery order: ${String(order)}`);
+    },
     settle: () => dispatcher.settle(),
   };
 
@@ -167,6 +184,8 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   log(`Stripe emulator listening on ${url}`);
   return emulator;
 }
+
+const ORDER_MESSAGE = "`order` must be 'created', 'reverse' or 'shuffle:<seed>' (a whole number)";
 
 function controlError(status: number, message: string): never {
   throw new StripeApiError(status, "invalid_request_error", message);
@@ -224,9 +243,19 @@ function controlRouter(emulator: StripeEmulator) {
   router.post(
     "/webhooks/release",
     route(async (req) => {
-      const order = body(req).order ?? "created";
-      if (order !== "created" && order !== "reverse") controlError(400, "`order` must be 'created' or 'reverse'");
+      const order = parseDeliveryOrder(body(req).order ?? "created") ?? controlError(400, ORDER_MESSAGE);
       return { deliveries: await emulator.releaseWebhooks({ order }) };
+    }),
+  );
+  router.get(
+    "/webhooks/order",
+    route(() => ({ order: emulator.deliveryOrder })),
+  );
+  router.post(
+    "/webhooks/order",
+    route((req) => {
+      emulator.deliveryOrder = parseDeliveryOrder(body(req).order) ?? controlError(400, ORDER_MESSAGE);
+      return { order: emulator.deliveryOrder };
     }),
   );
   router.post(

@@ -37,6 +37,56 @@ export type PortalFlow = NonNullable<PortalSession["flow"]>;
 export type InvoiceLine = Wire<Stripe.InvoiceLineItem>;
 export type Invoice = With<Wire<Stripe.Invoice>, { lines: List<InvoiceLine> }>;
 
+/** The first payment of a subscription, as its events carry it (card payments that succeed at once). */
+export type PaymentIntent = Pick<
+  Wire<Stripe.PaymentIntent>,
+  | "id"
+  | "object"
+  | "amount"
+  | "amount_capturable"
+  | "amount_received"
+  | "capture_method"
+  | "confirmation_method"
+  | "created"
+  | "currency"
+  | "customer"
+  | "description"
+  | "latest_charge"
+  | "livemode"
+  | "metadata"
+  | "payment_method"
+  | "payment_method_types"
+  | "receipt_email"
+  | "setup_future_usage"
+  | "status"
+>;
+export type Charge = Pick<
+  Wire<Stripe.Charge>,
+  | "id"
+  | "object"
+  | "amount"
+  | "amount_captured"
+  | "amount_refunded"
+  | "captured"
+  | "created"
+  | "currency"
+  | "customer"
+  | "description"
+  | "disputed"
+  | "failure_code"
+  | "failure_message"
+  | "livemode"
+  | "metadata"
+  | "paid"
+  | "payment_intent"
+  | "payment_method"
+  | "receipt_email"
+  | "refunded"
+  | "status"
+>;
+/** How an invoice was paid (from API 2025-03-31 on, invoices no longer name their payment intent). */
+export type InvoicePayment = Wire<Stripe.InvoicePayment>;
+
 /** Any event type and payload: tests wrap hand-made objects too. */
 export type EmulatorEvent = With<
   Wire<Stripe.EventBase>,

@@ -1,15 +1,56 @@
 // Signed webhook delivery. Automatic deliveries go through one serial queue, so the app receives
 // events in creation order and an awaited operation has had its webhooks delivered. Duplicates,
-// concurrent bursts and other orders are explicit (send(), release("reverse")). Failures are
-// recorded, never retried automatically: a backoff schedule would make tests slow and flaky.
+// concurrent bursts and other orders are explicit (send(), release("reverse")), or chosen for every
+// operation's events (`deliveryOrder`: Stripe promises no order). Failures are recorded, never
+// retried automatically: a backoff schedule would make tests slow and flaky.
 import Stripe from "stripe";
 import type { DeliveryAttempt, EventRecord } from "./types.ts";
 
 const TIMEOUT_MS = 5000;
 
+/**
+ * The order an operation's events (a checkout's whole sequence, a plan switch's two) are sent in:
+ * as created, reversed, or shuffled by a seeded generator, so a failing order can be run again.
+ */
+export type DeliveryOrder = "created" | "reverse" | `shuffle:${number}`;
+
+/** A delivery order from JSON or an option, or null when it is not one. */
+export function parseDeliveryOrder(value: unknown): DeliveryOrder | null {
+  if (value === "created" || value === "reverse") return value;
+  if (typeof value === "string" && /^shuffle:\d{1,9}$/.test(value)) return value as DeliveryOrder;
+  return null;
+}
+
+/** mulberry32: a tiny seeded generator; the same seed gives the same permutation on every run. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** The records in `order` (a new array; each batch of a seeded shuffle starts from its seed). */
+export function inDeliveryOrder<T>(records: readonly T[], order: DeliveryOrder): T[] {
+  const ordered = [...records];
+  if (order === "reverse") return ordered.reverse();
+  if (order === "created") return ordered;
+  const random = seededRandom(Number(order.slice("shuffle:".length)));
+  for (let i = ordered.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [ordered[i], ordered[j]] = [ordered[j]!, ordered[i]!];
+  }
+  return ordered;
+}
+
 export class WebhookDispatcher {
   private queue: Promise<unknown> = Promise.resolve();
   private held: EventRecord[] | null = null;
+  /** The order of each operation's events; held events keep theirs until released. */
+  order: DeliveryOrder = "created";
 
   constructor(
     readonly url: string | null,
@@ -19,14 +60,17 @@ export class WebhookDispatcher {
     private readonly onAttempt: () => void = () => {},
   ) {}
 
-  /** Queues newly created events (or parks them while held); resolves once they have been attempted. */
+  /**
+   * Queues one operation's newly created events in the delivery order (or parks them, as created,
+   * while held); resolves once they have been attempted.
+   */
   enqueue(records: EventRecord[]): Promise<DeliveryAttempt[]> {
     if (!this.url || records.length === 0) return Promise.resolve([]);
     if (this.held) {
       this.held.push(...records);
       return Promise.resolve([]);
     }
-    return this.chain(records);
+    return this.chain(inDeliveryOrder(records, this.order));
   }
 
   /** Resolves once every queued delivery has been attempted, including ones queued meanwhile. */
@@ -42,16 +86,17 @@ export class WebhookDispatcher {
     this.held ??= [];
   }
 
-  /** Stops holding and sends what was held, oldest first or reversed. */
-  release(order: "created" | "reverse"): Promise<DeliveryAttempt[]> {
+  /** Stops holding and sends what was held, as one batch in `order`. */
+  release(order: DeliveryOrder): Promise<DeliveryAttempt[]> {
     const records = this.held ?? [];
     this.held = null;
-    if (order === "reverse") records.reverse();
-    return this.enqueue(records);
+    if (!this.url || records.length === 0) return Promise.resolve([]);
+    return this.chain(inDeliveryOrder(records, order));
   }
 
-  reset(): void {
+  reset(order: DeliveryOrder): void {
     this.held = null;
+    this.order = order;
   }
 
   private chain(records: EventRecord[]): Promise<DeliveryAttempt[]> {

@@ -127,3 +127,47 @@ test("without JavaScript: checkout by plain form post, and errors explained on a
   await secondCheckoutLeadsToPortal(stale);
   await context.close();
 });
+
+test("buying through hosted Checkout while Stripe's events arrive shuffled still ends on the plan", async ({
+  page,
+}) => {
+  await signUpNewCustomer(page, "e2e-shuffled");
+  await page.goto("/pricing");
+  await page.getByTestId("plan-hobbyist").getByRole("button", { name: "Subscribe monthly" }).click();
+  await expect(page).toHaveURL(/\/checkout\/cs_/);
+  const sessionId = new URL(page.url()).pathname.split("/").pop();
+  const emulator = new URL(page.url()).origin;
+  const order = await page.request.post(`${emulator}/_emulator/webhooks/order`, { data: { order: "shuffle:4" } });
+  expect(order.ok(), await order.text()).toBe(true);
+  try {
+    await page.getByRole("button", { name: /Pay/ }).click();
+    await expect(page).toHaveURL(/\/billing\/success\?session_id=cs_/);
+    await page.getByRole("link", { name: "Go to your account" }).click();
+    await expect(page.getByTestId("current-tier")).toHaveText("Hobbyist");
+    await expect(page.getByTestId("subscription-status")).toContainText(/^Active\. Renews on /);
+  } finally {
+    await page.request.post(`${emulator}/_emulator/webhooks/order`, { data: { order: "created" } });
+  }
+
+  // The webhooks of this checkout: Stripe's whole sequence, every one answered 200, not in creation order.
+  type Delivered = {
+    event: { id: string; type: string; data: { object: Record<string, unknown> } };
+    deliveries: Array<{ status: number; at: number }>;
+  };
+  const { data } = (await (await page.request.get(`${emulator}/_emulator/events`)).json()) as { data: Delivered[] };
+  const completed = data.find(
+    (r) => r.event.type === "checkout.session.completed" && r.event.data.object.id === sessionId,
+  );
+  const customer = completed?.event.data.object.customer;
+  expect(customer).toEqual(expect.stringMatching(/^cus_/));
+  const ours = data.filter((r) => {
+    const object = r.event.data.object;
+    return object.customer === customer || object.id === customer;
+  });
+  expect(ours.map((r) => r.event.type)).toEqual(
+    expect.arrayContaining(["customer.subscription.created", "customer.subscription.updated", "invoice.paid"]),
+  );
+  expect(ours.flatMap((r) => r.deliveries.map((d) => d.status))).toEqual(ours.map(() => 200));
+  const sent = [...ours].sort((a, b) => a.deliveries[0]!.at - b.deliveries[0]!.at).map((r) => r.event.id);
+  expect(sent).not.toEqual(ours.map((r) => r.event.id));
+});

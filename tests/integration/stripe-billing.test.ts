@@ -262,7 +262,16 @@ describe("after paying", () => {
       expect.arrayContaining(["checkout.session.completed", "customer.subscription.created", "invoice.paid"]),
     );
     const stored = await prisma().stripeEvent.findMany({ where: { eventId: { in: events.map((e) => e.id) } } });
-    expect(stored.map((e) => e.status).sort()).toEqual(["processed", "processed", "processed"]);
+    const statusOf = (type: string) => stored.find((e) => e.eventType === type)?.status;
+    expect(stored).toHaveLength(events.length);
+    // The subscription is created incomplete (nothing to apply), then paid: active.
+    expect(statusOf("customer.subscription.created")).toBe("ignored");
+    expect(["checkout.session.completed", "customer.subscription.updated", "invoice.paid"].map(statusOf)).toEqual([
+      "processed",
+      "processed",
+      "processed",
+    ]);
+    expect(stored.filter((e) => e.status !== "processed" && e.status !== "ignored")).toEqual([]);
     let after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
     expect(after).toMatchObject({ stripeSubscriptionId: subscription.id, subscriptionStatus: "active" });
     expect(after.tier?.key).toBe("hobbyist");
@@ -373,12 +382,19 @@ describe("events of the same second", () => {
     await stripe.emulator.settle();
     const held = stripe.emulator.events.filter((r) => r.event.type.startsWith("customer.subscription."));
     // Deliver the switch first, then the creation (Pro) re-stamped into the same second.
-    const update = held.find((r) => r.event.type === "customer.subscription.updated")!.event;
+    // (The checkout's own update, incomplete → active, comes before the switch's.)
+    const update = held.findLast((r) => r.event.type === "customer.subscription.updated")!.event;
+    expect(update.data.previous_attributes).toHaveProperty("items");
     await stripe.emulator.deliver(update.id);
-    await stripe.emulator.createEvent(
+    // Webhooks are held: sent explicitly, so that it really arrives.
+    const restamped = await stripe.emulator.createEvent(
       "customer.subscription.created",
-      { ...subscription },
-      { created: update.created },
+      { ...subscription, status: "active" },
+      { created: update.created, deliver: false },
+    );
+    expect((await stripe.emulator.deliver(restamped.id)).map((attempt) => attempt.status)).toEqual([200]);
+    expect((await prisma().stripeEvent.findUniqueOrThrow({ where: { eventId: restamped.id } })).status).toBe(
+      "processed",
     );
     const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
     expect(after.tier?.key).toBe("hobbyist");

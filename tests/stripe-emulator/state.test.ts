@@ -52,7 +52,7 @@ describe("state file", () => {
     expect(restored).toMatchObject({ status: "active", cancel_at_period_end: true, customer: customerId });
     expect((await second.stripe.checkout.sessions.retrieve(session.id)).status).toBe("complete");
     expect(second.emulator.events.map((r) => r.event.id)).toEqual(events);
-    expect((await second.stripe.events.retrieve(events[0]!)).type).toBe("customer.subscription.created");
+    expect((await second.stripe.events.retrieve(events[0]!)).type).toBe("customer.created");
     // The customer can use the portal, and the period can still end (renew control → deleted).
     const portal = await second.stripe.billingPortal.sessions.create({ customer: customerId });
     expect(portal.url).toBe(`${second.emulator.url}/portal/${portal.id}`);

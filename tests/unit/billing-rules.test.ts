@@ -323,6 +323,22 @@ describe("what a subscription changes", () => {
     ).toHaveProperty("ignored");
   });
 
+  it("the subscription's own creation (incomplete) arriving after it became active takes nothing away", () => {
+    // Stripe creates a Checkout's subscription incomplete and activates it seconds later; deliveries
+    // are unordered, so the creation may come last, with the later state already applied.
+    for (const fromCheckout of [false, true]) {
+      const plan = planSubscriptionChange({
+        user: user("sub_new"),
+        subscription: sub("incomplete"),
+        deleted: false,
+        fromCheckout,
+        tier: null,
+      });
+      expect("change" in plan ? plan.change : {}).not.toHaveProperty("tierId");
+      expect("change" in plan ? plan.change : {}).not.toHaveProperty("subscriptionStatus");
+    }
+  });
+
   it("revokes to free: a deletion forgets the subscription, an unpaid one keeps it for the portal", () => {
     expect(
       planSubscriptionChange({
