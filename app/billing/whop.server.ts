@@ -1,6 +1,6 @@
 // The one Whop module: the connection, the few REST API v1 calls Tierdesk makes, and webhook
 // signature checks, all through Whop's official TypeScript library, @whop/sdk (pinned exactly: it is
-// generated and pre-1.0, so an upgrade is a reviewed change; see docs/decisions/008).
+// generated and pre-1.0, so an upgrade is a reviewed change; see docs/decisions/009).
 //
 // Its connection comes from the config (WHOP_API_KEY, WHOP_API_BASE, WHOP_WEBHOOK_SECRET) unless the
 // server started the bundled Whop emulator and said so with `useWhopConnection` (development without a
