@@ -1,9 +1,15 @@
 // The emulated Whop company: its products and plans (catalog.json), and the users, memberships,
 // payments, checkout configurations and webhook events made while it runs. Objects have the fields
-// of Whop's REST API v1 that apps read (ISO 8601 times, prices in currency units, not cents). Every
-// state change returns the events it caused, oldest first; delivering them is emulator.ts's job.
+// of Whop's REST API v1 (ISO 8601 times, prices in currency units, not cents). Their contract is the
+// official @whop/sdk's response types: each type below must extend the SDK's (`Conforms`), so a field
+// the SDK declares and the emulator lacks or mistypes fails the type check. Every state change returns
+// the events it caused, oldest first; delivering them is emulator.ts's job.
 import { randomBytes } from "node:crypto";
+import type { Whop } from "@whop/sdk";
 import catalog from "./catalog.json" with { type: "json" };
+
+/** `Actual`, when it is a value of the SDK's type `Expected` (a type error otherwise). */
+type Conforms<Actual extends Expected, Expected> = Actual;
 
 export const MEMBERSHIP_STATUSES = [
   "trialing",
@@ -15,112 +21,213 @@ export const MEMBERSHIP_STATUSES = [
   "expired",
   "unresolved",
   "drafted",
-] as const;
+] as const satisfies readonly Whop.MembershipStatus[];
 export type MembershipStatus = (typeof MEMBERSHIP_STATUSES)[number];
 
+const VISIBILITIES = ["visible", "hidden", "archived", "quick_link"] as const satisfies readonly Whop.Visibility[];
+const PLAN_TYPES = ["renewal", "one_time"] as const satisfies readonly Whop.PlanType[];
+const RELEASE_METHODS = ["buy_now", "waitlist"] as const satisfies readonly Whop.ReleaseMethod[];
+/** The currencies catalog.json may use (Whop's list is long; the catalogue needs few). */
+const CATALOG_CURRENCIES = ["usd", "eur", "gbp"] as const satisfies readonly Whop.Currency[];
+
+/** catalog.json's strings, checked against the SDK's enums when the emulator loads it. */
+function oneOf<T extends string>(allowed: readonly T[], value: string, what: string): T {
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new Error(`whop-emulator/catalog.json: ${what} "${value}" is not one of ${allowed.join(", ")}`);
+  }
+  return value as T;
+}
+
 export type Ref = { id: string; title: string };
-export type Plan = {
-  id: string;
-  title: string | null;
-  description: string | null;
-  visibility: string;
-  release_method: string;
-  plan_type: string;
-  currency: string;
-  initial_price: number;
-  renewal_price: number;
-  billing_period: number | null;
-  trial_period_days: number | null;
-  expiration_days: null;
-  purchase_url: string;
-  product: Ref;
-  company: Ref;
-  metadata: null;
-  stock: null;
-  unlimited_stock: true;
-  member_count: number;
-  created_at: string;
-  updated_at: string;
-};
-export type Product = {
-  id: string;
-  title: string;
-  visibility: string;
-  route: string;
-  description: string | null;
-  headline: string | null;
-  company: Ref & { route: string };
-  metadata: null;
-  member_count: number;
-  created_at: string;
-  updated_at: string;
-};
+export type Plan = Conforms<
+  {
+    id: string;
+    title: string | null;
+    description: string | null;
+    visibility: Whop.Visibility;
+    release_method: Whop.ReleaseMethod;
+    plan_type: Whop.PlanType;
+    currency: Whop.Currency;
+    initial_price: number;
+    renewal_price: number;
+    billing_period: number | null;
+    trial_period_days: number | null;
+    expiration_days: null;
+    purchase_url: string;
+    /** Typed `unknown` by the SDK; Whop sends the product's id and title, which the app reads. */
+    product: Ref;
+    /** The company that sells it (`account` since API version 2026-07-20). */
+    account: Ref;
+    adaptive_pricing_enabled: boolean;
+    collect_tax: boolean;
+    custom_fields: [];
+    internal_notes: null;
+    invoice: null;
+    metadata: null;
+    payment_method_configuration: null;
+    split_pay_required_payments: null;
+    stock: null;
+    tax_type: "unspecified";
+    three_ds_level: null;
+    unlimited_stock: true;
+    member_count: number;
+    created_at: string;
+    updated_at: string;
+  },
+  Whop.Plan & Whop.PlanListResponse
+>;
+export type Product = Conforms<
+  {
+    id: string;
+    title: string;
+    visibility: Whop.Visibility;
+    route: string;
+    description: string | null;
+    headline: string | null;
+    company: Ref & { route: string };
+    owner_user: { id: string; name: string | null; username: string };
+    custom_cta: Whop.CustomCta;
+    custom_cta_url: null;
+    custom_statement_descriptor: null;
+    external_identifier: null;
+    gallery_images: [];
+    global_affiliate_percentage: null;
+    global_affiliate_status: Whop.GlobalAffiliateStatus;
+    member_affiliate_percentage: null;
+    member_affiliate_status: Whop.GlobalAffiliateStatus;
+    product_tax_code: null;
+    published_reviews_count: number;
+    verified: boolean;
+    metadata: null;
+    member_count: number;
+    created_at: string;
+    updated_at: string;
+  },
+  Whop.Product
+>;
 export type WhopUser = { id: string; email: string; name: string | null; username: string };
-export type Membership = {
-  id: string;
-  status: MembershipStatus;
-  created_at: string;
-  updated_at: string;
-  joined_at: string;
-  canceled_at: string | null;
-  cancel_at_period_end: boolean;
-  cancel_option: null;
-  cancellation_reason: null;
-  checkout_configuration_id: string | null;
-  company: Ref;
-  currency: string;
-  license_key: null;
-  manage_url: string;
-  member: { id: string };
-  metadata: Record<string, unknown>;
-  payment_collection_paused: boolean;
-  plan: { id: string; metadata: null };
-  product: Ref & { metadata: null };
-  promo_code: null;
-  renewal_period_start: string | null;
-  renewal_period_end: string | null;
-  user: WhopUser;
-};
-export type Payment = {
-  id: string;
-  status: "paid" | "open";
-  substatus: "succeeded" | "failed";
-  billing_reason: "subscription_create" | "subscription_cycle";
-  created_at: string;
-  updated_at: string;
-  paid_at: string | null;
-  currency: string;
-  subtotal: number;
-  total: number;
-  failure_message: string | null;
-  checkout_configuration_id: string | null;
-  company: Ref;
-  membership: { id: string; status: MembershipStatus };
-  metadata: Record<string, unknown>;
-  plan: { id: string };
-  product: Ref;
-  user: WhopUser;
-};
-export type CheckoutConfiguration = {
-  id: string;
-  company_id: string;
-  plan: Pick<
-    Plan,
-    | "id"
-    | "visibility"
-    | "plan_type"
-    | "release_method"
-    | "currency"
-    | "billing_period"
-    | "initial_price"
-    | "renewal_price"
-    | "trial_period_days"
-    | "expiration_days"
-  >;
-  affiliate_code: null;
-  metadata: Record<string, unknown>;
-  redirect_url: string | null;
-  purchase_url: string;
+export type Membership = Conforms<
+  {
+    id: string;
+    status: MembershipStatus;
+    created_at: string;
+    updated_at: string;
+    joined_at: string;
+    canceled_at: string | null;
+    cancel_at_period_end: boolean;
+    cancel_option: null;
+    cancellation_reason: null;
+    checkout_configuration_id: string | null;
+    company: Ref;
+    currency: Whop.Currency;
+    custom_field_responses: [];
+    license_key: null;
+    manage_url: string;
+    member: { id: string };
+    metadata: Record<string, unknown>;
+    payment_collection_paused: boolean;
+    plan: { id: string; metadata: null };
+    product: Ref & { metadata: null };
+    promo_code: null;
+    renewal_period_start: string | null;
+    renewal_period_end: string | null;
+    user: WhopUser;
+  },
+  Whop.Membership & Whop.MembershipListResponse
+>;
+export type Payment = Conforms<
+  {
+    id: string;
+    status: "paid" | "open";
+    substatus: "succeeded" | "failed";
+    billing_reason: "subscription_create" | "subscription_cycle";
+    created_at: string;
+    updated_at: string;
+    paid_at: string | null;
+    currency: Whop.Currency;
+    subtotal: number;
+    total: number;
+    usd_total: number;
+    amount_after_fees: number;
+    settlement_amount: number;
+    settlement_currency: Whop.Currency;
+    settlement_exchange_rate: null;
+    failure_message: string | null;
+    checkout_configuration_id: string | null;
+    company: Ref & { route: string };
+    member: { id: string; phone: null };
+    membership: { id: string; phone_number: null; status: MembershipStatus };
+    metadata: Record<string, unknown>;
+    plan: { id: string; internal_notes: null; metadata: null };
+    product: Ref & { route: string; metadata: null };
+    user: WhopUser;
+    // What an emulated card payment does not have: no fees, disputes, refunds, addresses or tax.
+    application_fee: null;
+    auto_refunded: false;
+    billing_address: null;
+    card_brand: null;
+    card_last4: null;
+    dispute_alerted_at: null;
+    disputes: [];
+    financing_installments_count: null;
+    financing_transactions: [];
+    last_payment_attempt: string;
+    next_payment_attempt: null;
+    payment_method: null;
+    payment_method_type: null;
+    payments_failed: number;
+    promo_code: null;
+    refundable: boolean;
+    refunded_amount: null;
+    refunded_at: null;
+    refunds: [];
+    resolutions: [];
+    retryable: boolean;
+    risk_score: null;
+    risk_signals: null;
+    shipping_address: null;
+    tax_amount: null;
+    tax_behavior: null;
+    tax_refunded_amount: null;
+    three_ds_verified: false;
+    voidable: false;
+  },
+  Whop.Payment
+>;
+type CheckoutPlan = Pick<
+  Plan,
+  | "id"
+  | "visibility"
+  | "plan_type"
+  | "release_method"
+  | "currency"
+  | "billing_period"
+  | "initial_price"
+  | "renewal_price"
+  | "trial_period_days"
+  | "expiration_days"
+  | "adaptive_pricing_enabled"
+  | "three_ds_level"
+>;
+/** A checkout configuration as the API answers (`POST`/`GET /checkout_configurations`). */
+export type CheckoutConfigurationWire = Conforms<
+  {
+    id: string;
+    account_id: string;
+    mode: "payment";
+    created_at: string;
+    updated_at: string;
+    plan: CheckoutPlan;
+    currency: Whop.Currency;
+    affiliate_code: null;
+    metadata: Record<string, unknown>;
+    redirect_url: string | null;
+    purchase_url: string;
+    three_ds_level: null;
+  },
+  Whop.CheckoutConfigurationCreateResponse & Whop.CheckoutConfigurationRetrieveResponse
+>;
+export type CheckoutConfiguration = CheckoutConfigurationWire & {
   /** Emulator bookkeeping (not Whop's): the membership a completed checkout made. */
   membership_id: string | null;
 };
@@ -132,6 +239,14 @@ export type WhopEvent = {
   company_id: string;
   data: object;
 };
+/** The events the emulator makes itself (each type with its data), as the SDK's webhook events describe them. */
+type EmittedEvent =
+  | {
+      type: "membership.activated" | "membership.deactivated" | "membership.cancel_at_period_end_changed";
+      data: Membership;
+    }
+  | { type: "payment.succeeded" | "payment.failed"; data: Payment };
+export type EmulatedEvent = Conforms<Omit<WhopEvent, "type" | "data"> & EmittedEvent, Whop.UnwrapWebhookEvent>;
 export type DeliveryAttempt = {
   eventId: string;
   url: string;
@@ -163,6 +278,7 @@ export const invalid = (message: string) => new WhopEmulatorError(400, "invalid_
 export const newId = (prefix: string) => `${prefix}_${randomBytes(9).toString("base64url").replace(/[-_]/g, "x")}`;
 const DAY_MS = 86_400_000;
 const copy = <T>(value: T): T => structuredClone(value);
+const productRoute = (productId: string) => productId.replace(/^prod_/, "").replace(/_/g, "-");
 
 export class Account {
   readonly company = { id: catalog.company.id, title: catalog.company.title, route: catalog.company.route };
@@ -187,11 +303,26 @@ export class Account {
     this.plans.clear();
     for (const { plans, ...product } of catalog.products) {
       this.products.set(product.id, {
-        ...product,
-        route: product.id.replace(/^prod_/, "").replace(/_/g, "-"),
+        id: product.id,
+        title: product.title,
+        visibility: oneOf(VISIBILITIES, product.visibility, `${product.id} visibility`),
+        route: productRoute(product.id),
         description: null,
         headline: null,
         company: { ...this.company },
+        owner_user: { id: "user_emulator_owner", name: "Emulator owner", username: this.company.route },
+        custom_cta: "join",
+        custom_cta_url: null,
+        custom_statement_descriptor: null,
+        external_identifier: null,
+        gallery_images: [],
+        global_affiliate_percentage: null,
+        global_affiliate_status: "disabled",
+        member_affiliate_percentage: null,
+        member_affiliate_status: "disabled",
+        product_tax_code: null,
+        published_reviews_count: 0,
+        verified: false,
         metadata: null,
         member_count: 0,
         created_at: created,
@@ -200,13 +331,26 @@ export class Account {
       for (const plan of plans) {
         this.plans.set(plan.id, {
           ...plan,
+          visibility: oneOf(VISIBILITIES, plan.visibility, `${plan.id} visibility`),
+          release_method: oneOf(RELEASE_METHODS, plan.release_method, `${plan.id} release_method`),
+          plan_type: oneOf(PLAN_TYPES, plan.plan_type, `${plan.id} plan_type`),
+          currency: oneOf(CATALOG_CURRENCIES, plan.currency, `${plan.id} currency`),
           description: null,
           expiration_days: null,
           purchase_url: "", // filled per request: the emulator's URL is known once it listens
           product: { id: product.id, title: product.title },
-          company: { id: this.company.id, title: this.company.title },
+          account: { id: this.company.id, title: this.company.title },
+          adaptive_pricing_enabled: false,
+          collect_tax: false,
+          custom_fields: [],
+          internal_notes: null,
+          invoice: null,
           metadata: null,
+          payment_method_configuration: null,
+          split_pay_required_payments: null,
           stock: null,
+          tax_type: "unspecified",
+          three_ds_level: null,
           unlimited_stock: true,
           member_count: 0,
           created_at: created,
@@ -249,6 +393,11 @@ export class Account {
     return record;
   }
 
+  /** An event the emulator makes itself, typed as the SDK's webhook event for its type. */
+  private emit({ type, data }: EmittedEvent): EventRecord {
+    return this.createEvent(type, data);
+  }
+
   event(id: string): EventRecord | undefined {
     return this.events.find((record) => record.event.id === id);
   }
@@ -279,9 +428,15 @@ export class Account {
       throw invalid("redirect_url must be a URL");
     }
     const id = newId("ch");
+    const at = this.stamp();
     const configuration: CheckoutConfiguration = {
       id,
-      company_id: this.company.id,
+      account_id: this.company.id,
+      mode: "payment",
+      created_at: at,
+      updated_at: at,
+      currency: plan.currency,
+      three_ds_level: null,
       plan: {
         id: plan.id,
         visibility: plan.visibility,
@@ -293,6 +448,8 @@ export class Account {
         renewal_price: plan.renewal_price,
         trial_period_days: plan.trial_period_days,
         expiration_days: null,
+        adaptive_pricing_enabled: plan.adaptive_pricing_enabled,
+        three_ds_level: plan.three_ds_level,
       },
       affiliate_code: null,
       metadata: copy((input.metadata as Record<string, unknown> | null | undefined) ?? {}),
@@ -333,14 +490,54 @@ export class Account {
       currency: membership.currency,
       subtotal: amount,
       total: amount,
+      usd_total: amount, // the catalogue's prices are in USD
+      amount_after_fees: succeeded ? amount : 0,
+      settlement_amount: succeeded ? amount : 0,
+      settlement_currency: membership.currency,
+      settlement_exchange_rate: null,
       failure_message: succeeded ? null : "Your card was declined (emulated).",
       checkout_configuration_id: membership.checkout_configuration_id,
-      company: { id: this.company.id, title: this.company.title },
-      membership: { id: membership.id, status: membership.status },
+      company: { ...this.company },
+      member: { id: membership.member.id, phone: null },
+      membership: { id: membership.id, phone_number: null, status: membership.status },
       metadata: copy(membership.metadata),
-      plan: { id: membership.plan.id },
-      product: { id: membership.product.id, title: membership.product.title },
+      plan: { id: membership.plan.id, internal_notes: null, metadata: null },
+      product: {
+        id: membership.product.id,
+        title: membership.product.title,
+        route: productRoute(membership.product.id),
+        metadata: null,
+      },
       user: copy(membership.user),
+      application_fee: null,
+      auto_refunded: false,
+      billing_address: null,
+      card_brand: null,
+      card_last4: null,
+      dispute_alerted_at: null,
+      disputes: [],
+      financing_installments_count: null,
+      financing_transactions: [],
+      last_payment_attempt: at,
+      next_payment_attempt: null,
+      payment_method: null,
+      payment_method_type: null,
+      payments_failed: succeeded ? 0 : 1,
+      promo_code: null,
+      refundable: succeeded,
+      refunded_amount: null,
+      refunded_at: null,
+      refunds: [],
+      resolutions: [],
+      retryable: !succeeded,
+      risk_score: null,
+      risk_signals: null,
+      shipping_address: null,
+      tax_amount: null,
+      tax_behavior: null,
+      tax_refunded_amount: null,
+      three_ds_verified: false,
+      voidable: false,
     };
     this.payments.set(payment.id, payment);
     return payment;
@@ -389,6 +586,7 @@ export class Account {
       checkout_configuration_id: checkoutConfigurationId,
       company: { id: this.company.id, title: this.company.title },
       currency: plan.currency,
+      custom_field_responses: [],
       license_key: null,
       manage_url: "",
       member: { id: newId("mber") },
@@ -407,8 +605,8 @@ export class Account {
     if (configuration) configuration.membership_id = membership.id;
     const payment = this.payment(membership, "subscription_create", true);
     const events = [
-      this.createEvent("membership.activated", membership),
-      this.createEvent("payment.succeeded", payment),
+      this.emit({ type: "membership.activated", data: membership }),
+      this.emit({ type: "payment.succeeded", data: payment }),
     ];
     return { membership: copy(membership), payment: copy(payment), events };
   }
@@ -437,15 +635,17 @@ export class Account {
     const events: EventRecord[] = [];
     if (status === "past_due") {
       const payment = this.payment(membership, "subscription_cycle", false);
-      events.push(this.createEvent("payment.failed", payment));
+      events.push(this.emit({ type: "payment.failed", data: payment }));
     } else if (status === "canceling" || (before === "canceling" && status === "active")) {
-      events.push(this.createEvent("membership.cancel_at_period_end_changed", membership));
+      events.push(this.emit({ type: "membership.cancel_at_period_end_changed", data: membership }));
     } else if (valid(status) && !valid(before)) {
-      events.push(this.createEvent("membership.activated", membership));
+      events.push(this.emit({ type: "membership.activated", data: membership }));
     } else if (!valid(status) && valid(before)) {
-      events.push(this.createEvent("membership.deactivated", membership));
+      events.push(this.emit({ type: "membership.deactivated", data: membership }));
     } else {
-      events.push(this.createEvent(valid(status) ? "membership.activated" : "membership.deactivated", membership));
+      events.push(
+        this.emit({ type: valid(status) ? "membership.activated" : "membership.deactivated", data: membership }),
+      );
     }
     return { membership: copy(membership), events };
   }
@@ -461,7 +661,7 @@ export class Account {
     membership.renewal_period_start = start;
     membership.renewal_period_end = new Date(Date.parse(start) + (plan?.billing_period ?? 30) * DAY_MS).toISOString();
     const payment = this.payment(membership, "subscription_cycle", true);
-    const events = [this.createEvent("payment.succeeded", payment)];
+    const events = [this.emit({ type: "payment.succeeded", data: payment })];
     return { membership: copy(membership), events };
   }
 

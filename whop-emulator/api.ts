@@ -1,6 +1,8 @@
 // Whop's REST API v1, the part Tierdesk uses: products, plans, memberships and checkout
 // configurations. Bearer auth, Whop's query style (`product_ids[]=…`), cursor pages (`data`,
-// `page_info`), errors as `{ error: { type, message } }`.
+// `page_info`), errors as `{ error: { type, message } }`. Each answer `satisfies` the official
+// @whop/sdk's response type for its endpoint (the objects themselves conform in account.ts).
+import type { Whop } from "@whop/sdk";
 import express, { type NextFunction, type Request, type Response } from "express";
 import {
   type Account,
@@ -30,8 +32,11 @@ function stringParam(req: Request, name: string): string | undefined {
   return value;
 }
 
+/** A list answer: the page's items and Whop's `page_info`. */
+type Page<Item> = { data: Item[]; page_info: Whop.PageInfo };
+
 /** One cursor page: the cursor is the position after the page's last item. */
-function page<T>(items: T[], req: Request) {
+function page<T>(items: T[], req: Request): Page<T> {
   const first = stringParam(req, "first");
   const size = first === undefined ? 10 : Number(first);
   if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw invalid(`first must be between 1 and ${MAX_PAGE}`);
@@ -76,7 +81,7 @@ export function apiRouter({
   router.get("/products/:id", (req, res) => {
     const product = account.products.get(req.params.id ?? "");
     if (!product) throw notFound("Product", req.params.id ?? "");
-    res.json(product);
+    res.json(product satisfies Whop.Product);
   });
 
   router.get("/plans", (req, res) => {
@@ -91,11 +96,11 @@ export function apiRouter({
         (!productIds || productIds.includes(plan.product.id)) &&
         (!visibilities || visibilities.includes(plan.visibility)),
     );
-    res.json(page(matching, req));
+    res.json(page(matching, req) satisfies Page<Whop.PlanListResponse>);
   });
 
   router.get("/plans/:id", (req, res) => {
-    res.json(account.plan(req.params.id ?? ""));
+    res.json(account.plan(req.params.id ?? "") satisfies Whop.Plan);
   });
 
   router.get("/memberships", (req, res) => {
@@ -114,11 +119,11 @@ export function apiRouter({
           (!planIds || planIds.includes(membership.plan.id)) &&
           (!statuses || statuses.includes(membership.status)),
       );
-    res.json(page(memberships, req));
+    res.json(page(memberships, req) satisfies Page<Whop.MembershipListResponse>);
   });
 
   router.get("/memberships/:id", (req, res) => {
-    res.json(account.membership(req.params.id ?? ""));
+    res.json(account.membership(req.params.id ?? "") satisfies Whop.Membership);
   });
 
   router.post("/memberships/:id/cancel", (req, res) => {
@@ -128,7 +133,7 @@ export function apiRouter({
     }
     const { membership, events } = account.cancel(req.params.id ?? "", { atPeriodEnd: mode !== "immediate" });
     deliverLater(events);
-    res.json(membership);
+    res.json(membership satisfies Whop.Membership);
   });
 
   router.post("/checkout_configurations", (req, res) => {
@@ -139,14 +144,14 @@ export function apiRouter({
       redirectUrl: body.redirect_url,
     });
     const { membership_id: _internal, ...wire } = configuration;
-    res.json(wire);
+    res.json(wire satisfies Whop.CheckoutConfigurationCreateResponse);
   });
 
   router.get("/checkout_configurations/:id", (req, res) => {
     const configuration = account.checkoutConfigurations.get(req.params.id ?? "");
     if (!configuration) throw notFound("Checkout configuration", req.params.id ?? "");
     const { membership_id: _internal, ...wire } = configuration;
-    res.json(wire);
+    res.json(wire satisfies Whop.CheckoutConfigurationRetrieveResponse);
   });
 
   router.use((req) => {

@@ -1,9 +1,9 @@
 // Signed webhook delivery, as Whop sends it: Standard Webhooks headers (`webhook-id`, the same on
 // every delivery of an event; `webhook-timestamp`; `webhook-signature: v1,<base64 HMAC-SHA256 of
 // "{id}.{timestamp}.{body}">`), keyed by the literal UTF-8 bytes of the `ws_…` secret. Signed here
-// with node:crypto, independently of the app's verifier. Automatic deliveries go through one serial
-// queue (creation order); duplicates, bursts and other orders are explicit. Failures are recorded,
-// never retried automatically.
+// with node:crypto, independently of the app's verifier (which is @whop/sdk's). Automatic deliveries
+// go through one serial queue (creation order); duplicates, bursts and other orders are explicit.
+// Failures are recorded, never retried automatically.
 import { createHmac } from "node:crypto";
 import type { DeliveryAttempt, EventRecord } from "./account.ts";
 

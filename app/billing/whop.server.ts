@@ -1,14 +1,18 @@
-// The one Whop module: the connection, the few REST API v1 calls Tierdesk makes (with fetch), and
-// webhook signature checks (Standard Webhooks, with the `standardwebhooks` library).
+// The one Whop module: the connection, the few REST API v1 calls Tierdesk makes, and webhook
+// signature checks, all through Whop's official TypeScript library, @whop/sdk (pinned exactly: it is
+// generated and pre-1.0, so an upgrade is a reviewed change; see docs/decisions/009).
 //
 // Its connection comes from the config (WHOP_API_KEY, WHOP_API_BASE, WHOP_WEBHOOK_SECRET) unless the
 // server started the bundled Whop emulator and said so with `useWhopConnection` (development without a
 // key), or a test points it at its own emulator. Without a key Whop tiers cannot be bought and Whop is
 // not asked anything (WhopDisabledError), loudly, never faked.
 //
-// Not the official @whop/sdk: it is generated, and its webhook helper's key handling has changed between
-// releases. Whop's `ws_…` secret is used as its literal UTF-8 bytes, which this module alone decides.
-import { Webhook, WebhookVerificationError } from "standardwebhooks";
+// The SDK falls back to process.env (WHOP_API_KEY, WHOP_BASE_URL, WHOP_WEBHOOK_SECRET…) for any option
+// it is not given: every such option is given here, so the config stays the one reader of the
+// environment. What Whop sends is still checked (zod) for the fields Tierdesk reads: the SDK's types
+// are not checked at run time, and some (a plan's `product`) are `unknown`.
+import { APIConnectionError, APIError, Whop } from "@whop/sdk";
+import { Webhook } from "standardwebhooks";
 import { z } from "zod";
 import { config } from "~/utils/config.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
@@ -18,6 +22,8 @@ export const WHOP_API_BASE = "https://api.whop.com/api/v1";
 export const WHOP_SANDBOX_API_BASE = "https://sandbox-api.whop.com/api/v1";
 /** Where Whop's hosted checkout pages live (a form post's redirect must be allowed to reach them). */
 export const WHOP_HOSTED_PAGES = ["https://whop.com", "https://sandbox.whop.com"];
+/** The API version the pinned SDK's types describe, sent as `Api-Version-Date`. */
+export const WHOP_API_VERSION = "2026-07-20";
 const REQUEST_TIMEOUT_MS = 10_000;
 /** Standard Webhooks' tolerance, which `standardwebhooks` applies: 5 minutes either way. */
 export const WHOP_SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -52,7 +58,10 @@ export class WhopApiError extends Error {
   }
 }
 
-const state = singleton("whop-connection", () => ({ connection: undefined as WhopConnection | undefined }));
+const state = singleton("whop-connection", () => ({
+  connection: undefined as WhopConnection | undefined,
+  client: undefined as { connection: WhopConnection; client: Whop } | undefined,
+}));
 
 function connectionFromConfig(): WhopConnection {
   const { apiKey, apiBase, webhookSecrets } = config().whop;
@@ -78,12 +87,44 @@ export function describeWhopError(error: unknown): Record<string, unknown> {
   return { message: error instanceof Error ? error.message : String(error) };
 }
 
+/**
+ * Every option the SDK would otherwise read from process.env, given. `logLevel: "off"`: failures
+ * reach the caller as errors and are logged once, by the app's logger.
+ */
+function sdkOptions(apiKey: string, apiBase: string | null) {
+  return {
+    apiKey,
+    baseURL: apiBase ?? WHOP_API_BASE,
+    webhookKey: null,
+    appID: null,
+    version: WHOP_API_VERSION,
+    userTokenPublicKey: null,
+    userTokenJwksUrl: null,
+    logLevel: "off",
+    timeout: REQUEST_TIMEOUT_MS,
+    // No retries: the dashboard answers within ~3 s, and a webhook that needs Whop fails and is retried by Whop.
+    maxRetries: 0,
+  } as const;
+}
+
+/** The SDK client for the current connection (a new one when the connection changes). */
+function whopClient(): Whop {
+  const connection = whopConnection();
+  if (connection.mode === "disabled" || !connection.apiKey) throw new WhopDisabledError();
+  if (state.client?.connection !== connection) {
+    state.client = { connection, client: new Whop(sdkOptions(connection.apiKey, connection.apiBase)) };
+  }
+  return state.client.client;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Webhook signatures
 
 /**
- * The key `standardwebhooks` should use for a Whop secret: the library base64-decodes its key (the
- * `whsec_` convention), while Whop's `ws_…` secret is used as its literal UTF-8 bytes.
+ * The SDK's `webhookKey` for a Whop secret, as Whop's documentation builds it (`btoa(secret)`): the
+ * SDK hands the key to `standardwebhooks`, which base64-decodes it, and Whop keys its HMAC with the
+ * `ws_…` secret's literal bytes. UTF-8 here (btoa would throw past Latin-1; Whop's secrets are ASCII,
+ * where both are the same).
  */
 export function standardWebhooksKey(secret: string): string {
   return Buffer.from(secret, "utf8").toString("base64");
@@ -100,21 +141,35 @@ export function webhookHeadersOf(headers: Headers): WebhookHeaders | null {
   return { "webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": signature };
 }
 
-/** Whether any of `secrets` signed this payload (and its timestamp is within 5 minutes of now). */
+/** Only unwraps webhooks (no request is made with it), so it needs no API key of ours. */
+const webhookVerifier = singleton(
+  "whop-webhook-verifier",
+  () => new Whop(sdkOptions("not-used: this client only verifies webhooks", null)),
+);
+
+/**
+ * Whether any of `secrets` signed this payload (and its timestamp is within 5 minutes of now), checked
+ * by the SDK's own `webhooks.unwrap`.
+ */
 export function hasValidWhopSignature(payload: string, headers: WebhookHeaders, secrets: readonly string[]): boolean {
   return secrets.some((secret) => {
     try {
-      // Only the signature: reading the body is the caller's job (a signed body that is not JSON is a 400, not a 401).
-      new Webhook(standardWebhooksKey(secret)).verify(payload, headers, { jsonParse: false });
+      webhookVerifier.webhooks.unwrap(payload, { headers, key: standardWebhooksKey(secret) });
       return true;
     } catch (error) {
-      if (error instanceof WebhookVerificationError) return false;
+      // By name: the SDK may get its own copy of standardwebhooks, whose class is not ours.
+      if (error instanceof Error && error.name === "WebhookVerificationError") return false;
+      // unwrap parses only once the signature matched: signed but not JSON is the caller's 400, not a 401.
+      if (error instanceof SyntaxError) return true;
       throw error;
     }
   });
 }
 
-/** Signs like Whop does (for the emulator's tests and our own): `v1,<base64 HMAC-SHA256>`. */
+/**
+ * Signs like Whop does (for the emulator's tests and our own): `v1,<base64 HMAC-SHA256>`, with the
+ * Standard Webhooks library the SDK verifies with, keyed as the SDK is.
+ */
 export function signWhopPayload(secret: string, id: string, timestampSeconds: number, payload: string): string {
   return new Webhook(standardWebhooksKey(secret)).sign(id, new Date(timestampSeconds * 1000), payload);
 }
@@ -176,52 +231,36 @@ export type WhopMembership = z.output<typeof MembershipShape>;
 
 const CheckoutConfigurationShape = z.object({ id: WhopId, purchase_url: z.string().url() });
 
-type Query = Record<string, string | number | readonly string[] | undefined>;
-
-/** Whop's query style (qs "brackets"): `product_ids[]=a&product_ids[]=b`. */
-function queryString(query: Query): string {
-  const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(query)) {
-    if (value === undefined) continue;
-    if (Array.isArray(value)) for (const item of value) params.append(`${name}[]`, String(item));
-    else params.append(name, String(value));
+/**
+ * One SDK call, its failures in this module's terms: Whop's error answers are WhopApiError (with
+ * Whop's own message), a Whop that cannot be reached says why (refused, timed out).
+ */
+async function callWhop<T>(what: string, send: (client: Whop) => PromiseLike<T>): Promise<T> {
+  const client = whopClient();
+  try {
+    return await send(client);
+  } catch (error) {
+    if (error instanceof APIConnectionError) {
+      // fetch's own reason ("fetch failed") and, under it, the network's (ECONNREFUSED, bad port).
+      const cause = error.cause instanceof Error ? error.cause : null;
+      const network = cause?.cause instanceof Error ? cause.cause : null;
+      const detail = network ? ` (${"code" in network ? String(network.code) : network.message})` : "";
+      throw new Error(`Whop did not answer ${what}: ${cause ? `${cause.message}${detail}` : error.message}`, {
+        cause: error,
+      });
+    }
+    if (error instanceof APIError && error.status !== undefined) {
+      throw new WhopApiError(error.status, `Whop answered ${error.status} to ${what}: ${whopErrorMessage(error)}`);
+    }
+    throw error;
   }
-  const text = params.toString();
-  return text ? `?${text}` : "";
 }
 
-async function request(
-  method: "GET" | "POST",
-  path: string,
-  { query = {}, body }: { query?: Query; body?: unknown } = {},
-) {
-  const { mode, apiKey, apiBase } = whopConnection();
-  if (mode === "disabled" || !apiKey) throw new WhopDisabledError();
-  const url = `${apiBase ?? WHOP_API_BASE}${path}${queryString(query)}`;
-  const response = await fetch(url, {
-    method,
-    headers: {
-      Authorization: `Bearer ${apiKey}`,
-      Accept: "application/json",
-      "User-Agent": "Tierdesk",
-      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await response.text();
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    // A proxy's HTML error page: reported with the status below.
-  }
-  if (!response.ok) {
-    const error = (json as { error?: { message?: unknown } } | null)?.error;
-    const message = typeof error?.message === "string" ? error.message : text.slice(0, 200) || response.statusText;
-    throw new WhopApiError(response.status, `Whop answered ${response.status} to ${method} ${path}: ${message}`);
-  }
-  return json;
+/** Whop's `{ error: { message } }`, else what the SDK made of the answer (a proxy's page, say). */
+function whopErrorMessage(error: APIError): string {
+  const body = error.error as { error?: { message?: unknown } } | undefined;
+  if (typeof body?.error?.message === "string") return body.error.message;
+  return error.message.slice(0, 200);
 }
 
 function parse<T>(shape: z.ZodType<T>, value: unknown, what: string): T {
@@ -243,7 +282,8 @@ export type WhopProduct = z.output<typeof ProductShape>;
 /** A product, or null when Whop knows none with this id. */
 export async function retrieveProduct(productId: string): Promise<WhopProduct | null> {
   try {
-    return parse(ProductShape, await request("GET", `/products/${encodeURIComponent(productId)}`), "product");
+    const product = await callWhop(`GET /products/${productId}`, (whop) => whop.products.retrieve(productId));
+    return parse(ProductShape, product, "product");
   } catch (error) {
     if (isNotFound(error)) return null;
     throw error;
@@ -258,28 +298,26 @@ const PLANS_MAX_PAGES = 5;
 
 /**
  * Every plan of these products (cursor-paged, at most 500). Whop lists plans per company: pass the
- * products' company (`company_id`, named `account_id` in newer API versions).
+ * products' company (`account_id` in the API version the SDK speaks).
  */
 export async function listPlans(productIds: readonly string[], companyId: string | null): Promise<ListedPlan[]> {
+  // Whop has no plan listing across companies, and every product belongs to one.
+  if (!companyId) throw new WhopApiError(502, "Whop sent a product without its company: its plans cannot be listed");
   const plans: ListedPlan[] = [];
-  let after: string | undefined;
-  for (let page = 0; page < PLANS_MAX_PAGES; page++) {
-    const body = await request("GET", "/plans", {
-      query: {
-        product_ids: productIds,
-        ...(companyId ? { company_id: companyId, account_id: companyId } : {}),
-        first: PLANS_PAGE_SIZE,
-        after,
-      },
-    });
-    const list = parse(z.object({ data: z.array(z.unknown()), page_info: PageInfo }), body, "plan list");
-    for (const item of list.data) {
+  const what = "GET /plans";
+  let page = await callWhop(what, (whop) =>
+    whop.plans.list({ account_id: companyId, product_ids: [...productIds], first: PLANS_PAGE_SIZE }),
+  );
+  for (let pages = 1; ; pages++) {
+    for (const item of page.getPaginatedItems()) {
       const plan = parse(PlanShape, item, "plan");
       plans.push({ ...toPlanFact(plan), productId: plan.product?.id ?? null });
     }
-    const cursor = list.page_info?.end_cursor;
-    if (!list.page_info?.has_next_page || !cursor) break;
-    after = cursor;
+    // Whop's `has_next_page`: the SDK's own check would ask once more for an empty page.
+    const pageInfo = parse(PageInfo, page.page_info, "plan list");
+    if (pages >= PLANS_MAX_PAGES || !pageInfo?.has_next_page || !pageInfo.end_cursor) break;
+    const current = page;
+    page = await callWhop(what, () => current.getNextPage());
   }
   return plans;
 }
@@ -319,11 +357,10 @@ export function toProductFact(product: WhopProduct, plans: WhopPlanFact[]): NonN
 /** A membership as Whop has it now, or null when Whop knows none with this id. */
 export async function retrieveMembership(membershipId: string): Promise<WhopMembership | null> {
   try {
-    return parse(
-      MembershipShape,
-      await request("GET", `/memberships/${encodeURIComponent(membershipId)}`),
-      "membership",
+    const membership = await callWhop(`GET /memberships/${membershipId}`, (whop) =>
+      whop.memberships.retrieve(membershipId),
     );
+    return parse(MembershipShape, membership, "membership");
   } catch (error) {
     if (isNotFound(error)) return null;
     throw error;
@@ -334,13 +371,17 @@ export async function retrieveMembership(membershipId: string): Promise<WhopMemb
 export async function listMemberships(filter: {
   userIds?: readonly string[];
   productIds?: readonly string[];
-  statuses?: readonly string[];
+  statuses?: readonly Whop.MembershipStatus[];
 }): Promise<WhopMembership[]> {
-  const body = await request("GET", "/memberships", {
-    query: { user_ids: filter.userIds, product_ids: filter.productIds, statuses: filter.statuses, first: 50 },
-  });
-  const list = parse(z.object({ data: z.array(MembershipShape), page_info: PageInfo }), body, "membership list");
-  return list.data;
+  const page = await callWhop("GET /memberships", (whop) =>
+    whop.memberships.list({
+      user_ids: filter.userIds && [...filter.userIds],
+      product_ids: filter.productIds && [...filter.productIds],
+      statuses: filter.statuses && [...filter.statuses],
+      first: 50,
+    }),
+  );
+  return parse(z.array(MembershipShape), page.getPaginatedItems(), "membership list");
 }
 
 /**
@@ -352,9 +393,14 @@ export async function createCheckoutConfiguration(input: {
   metadata: Record<string, string>;
   redirectUrl: string;
 }): Promise<{ id: string; purchaseUrl: string }> {
-  const body = await request("POST", "/checkout_configurations", {
-    body: { plan_id: input.planId, metadata: input.metadata, redirect_url: input.redirectUrl },
-  });
-  const configuration = parse(CheckoutConfigurationShape, body, "checkout configuration");
+  const created = await callWhop("POST /checkout_configurations", (whop) =>
+    whop.checkoutConfigurations.create({
+      plan_id: input.planId,
+      metadata: input.metadata,
+      redirect_url: input.redirectUrl,
+    }),
+  );
+  // The SDK types `purchase_url` as optional; without it there is nowhere to send the buyer.
+  const configuration = parse(CheckoutConfigurationShape, created, "checkout configuration");
   return { id: configuration.id, purchaseUrl: configuration.purchase_url };
 }

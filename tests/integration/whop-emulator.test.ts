@@ -1,5 +1,6 @@
 // The Whop emulator speaks the part of Whop's REST API v1 the app reads, in Whop's shapes (parsed by
 // the app's own client), with Whop's auth, paging and errors, and signs webhooks the way Whop does.
+import { Whop } from "@whop/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   listMemberships,
@@ -8,7 +9,7 @@ import {
   retrieveProduct,
   WhopApiError,
 } from "../../app/billing/whop.server.ts";
-import { hasValidWhopSignature, webhookHeadersOf } from "../../app/billing/whop.server.ts";
+import { hasValidWhopSignature, standardWebhooksKey, webhookHeadersOf } from "../../app/billing/whop.server.ts";
 import { useWhopConnection } from "../../app/billing/whop.server.ts";
 import { startWhopEmulator, type WhopEmulator } from "../../whop-emulator/emulator.ts";
 import { TEST_WHOP_API_KEY, TEST_WHOP_SECRET, withWhopConnection } from "../whop-harness.ts";
@@ -151,7 +152,13 @@ describe("webhooks", () => {
       expect(received).toHaveLength(4);
       const activations = received.filter((delivery) => delivery.headers.get("webhook-id") === events[0]!.id);
       expect(activations).toHaveLength(3);
+      // A plain SDK client, set up as Whop's documentation says (webhookKey: the secret in base64).
+      const sdk = new Whop({ apiKey: "unused", webhookKey: standardWebhooksKey(TEST_WHOP_SECRET), logLevel: "off" });
       for (const { headers, body } of received) {
+        expect(sdk.webhooks.unwrap(body, { headers: Object.fromEntries(headers) })).toEqual(JSON.parse(body));
+        expect(() =>
+          sdk.webhooks.unwrap(body.replace('"v1"', '"v2"'), { headers: Object.fromEntries(headers) }),
+        ).toThrow("No matching signature found");
         expect(hasValidWhopSignature(body, webhookHeadersOf(headers)!, [TEST_WHOP_SECRET])).toBe(true);
         expect(JSON.parse(body)).toMatchObject({
           api_version: "v1",

@@ -1,6 +1,8 @@
 // Whop's webhook signatures (Standard Webhooks): HMAC-SHA256 of "{id}.{timestamp}.{body}", keyed by
-// the LITERAL UTF-8 bytes of the `ws_…` secret, within 5 minutes, any of several secrets.
+// the LITERAL UTF-8 bytes of the `ws_…` secret, within 5 minutes, any of several secrets; checked by
+// @whop/sdk's `webhooks.unwrap`, given the key as Whop's documentation says (`btoa(secret)`).
 import { createHmac } from "node:crypto";
+import { Whop } from "@whop/sdk";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import {
@@ -33,6 +35,22 @@ describe("hasValidWhopSignature", () => {
     // The pitfall this module exists for: the library with the raw secret does not verify Whop's signature.
     expect(() => new Webhook(SECRET).verify(body, signedByWhop(SECRET))).toThrow();
     expect(() => new Webhook(standardWebhooksKey(SECRET)).verify(body, signedByWhop(SECRET))).not.toThrow();
+  });
+
+  it("gives the SDK the key Whop's documentation gives it: the secret in base64, not the secret itself", () => {
+    expect(standardWebhooksKey(SECRET)).toBe(btoa(SECRET));
+    const headers = signedByWhop(SECRET);
+    const documented = new Whop({ apiKey: "unused", webhookKey: btoa(SECRET), logLevel: "off" });
+    expect(documented.webhooks.unwrap(body, { headers })).toEqual(JSON.parse(body));
+    // The SDK hands its key to standardwebhooks, which base64-decodes it: the raw `ws_…` secret does not verify.
+    const raw = new Whop({ apiKey: "unused", webhookKey: SECRET, logLevel: "off" });
+    expect(() => raw.webhooks.unwrap(body, { headers })).toThrow();
+  });
+
+  it("treats a signed body that is not JSON as signed (reading it is the caller's job: 400, not 401)", () => {
+    const notJson = "not json";
+    expect(hasValidWhopSignature(notJson, signedByWhop(SECRET, { payload: notJson }), [SECRET])).toBe(true);
+    expect(hasValidWhopSignature(notJson, signedByWhop("ws_other", { payload: notJson }), [SECRET])).toBe(false);
   });
 
   it("uses UTF-8 for characters outside ASCII (not Latin-1)", () => {
