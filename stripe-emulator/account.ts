@@ -161,53 +161,142 @@ function draftOf(invoice: Invoice): Invoice {
 
 /** The payment intent of an invoice's first payment, just created (the card is confirmed next). */
 function buildPaymentIntent(invoice: Invoice, created: number): PaymentIntent {
+  const id = newId("pi");
   return {
-    id: newId("pi"),
+    id,
     object: "payment_intent",
     amount: invoice.amount_due,
     amount_capturable: 0,
+    amount_details: { tip: {} },
     amount_received: 0,
+    application: null,
+    application_fee_amount: null,
+    automatic_payment_methods: null,
+    canceled_at: null,
+    cancellation_reason: null,
     capture_method: "automatic",
+    client_secret: `${id}_secret_${newId("").slice(1)}`,
     confirmation_method: "automatic",
     created,
     currency: invoice.currency,
     customer: invoice.customer,
     description: "Subscription creation",
+    excluded_payment_method_types: null,
+    last_payment_error: null,
     latest_charge: null,
     livemode: false,
     metadata: {},
+    next_action: null,
+    on_behalf_of: null,
     payment_method: null,
+    payment_method_configuration_details: null,
+    payment_method_options: {
+      card: { installments: null, mandate_options: null, network: null, request_three_d_secure: "automatic" },
+    },
     payment_method_types: ["card"],
+    processing: null,
     receipt_email: null,
+    review: null,
     setup_future_usage: "off_session",
+    shipping: null,
+    source: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
     status: "requires_payment_method",
+    transfer_data: null,
+    transfer_group: null,
   };
 }
 
-/** The successful card charge of a payment intent. */
-function buildCharge(paymentIntent: PaymentIntent, created: number): Charge {
+/** The successful card charge of a payment intent (the hosted page's test card, 4242). */
+function buildCharge(paymentIntent: PaymentIntent, created: number, email: string | null): Charge {
+  const id = newId("ch");
   return {
-    id: newId("ch"),
+    id,
     object: "charge",
     amount: paymentIntent.amount,
     amount_captured: paymentIntent.amount,
     amount_refunded: 0,
+    application: null,
+    application_fee: null,
+    application_fee_amount: null,
+    balance_transaction: newId("txn"),
+    billing_details: {
+      address: { city: null, country: null, line1: null, line2: null, postal_code: null, state: null },
+      email,
+      name: null,
+      phone: null,
+      tax_id: null,
+    },
+    calculated_statement_descriptor: "TIERDESK",
     captured: true,
     created,
     currency: paymentIntent.currency,
     customer: paymentIntent.customer,
     description: paymentIntent.description,
     disputed: false,
+    failure_balance_transaction: null,
     failure_code: null,
     failure_message: null,
+    fraud_details: {},
     livemode: false,
     metadata: {},
+    on_behalf_of: null,
+    outcome: {
+      advice_code: null,
+      network_advice_code: null,
+      network_decline_code: null,
+      network_status: "approved_by_network",
+      reason: null,
+      seller_message: "Payment complete.",
+      type: "authorized",
+    },
     paid: true,
     payment_intent: paymentIntent.id,
     payment_method: newId("pm"),
-    receipt_email: null,
+    payment_method_details: {
+      card: {
+        amount_authorized: paymentIntent.amount,
+        authorization_code: null,
+        brand: "visa",
+        checks: { address_line1_check: null, address_postal_code_check: null, cvc_check: "pass" },
+        country: "US",
+        electronic_commerce_indicator: null,
+        exp_month: 12,
+        exp_year: 2034,
+        extended_authorization: { status: "disabled" },
+        fingerprint: "Emu4242Fingerprt",
+        funding: "credit",
+        incremental_authorization: { status: "unavailable" },
+        installments: null,
+        last4: "4242",
+        mandate: null,
+        multicapture: { status: "unavailable" },
+        network: "visa",
+        network_token: { used: false },
+        network_transaction_id: null,
+        overcapture: { maximum_amount_capturable: paymentIntent.amount, status: "unavailable" },
+        regulated_status: "unregulated",
+        three_d_secure: null,
+        transaction_link_id: null,
+        wallet: null,
+      },
+      type: "card",
+    },
+    receipt_email: email,
+    receipt_number: null,
+    receipt_url: null, // the emulator has no receipt page
     refunded: false,
+    refunds: { object: "list", data: [], has_more: false, url: `/v1/charges/${id}/refunds` },
+    review: null,
+    shipping: null,
+    source: null,
+    source_transfer: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
     status: "succeeded",
+    transfer_data: null,
+    transfer_group: null,
   };
 }
 
@@ -737,7 +826,7 @@ export class Account {
     });
 
     this.at(second(2), () => {
-      const charge = buildCharge(paymentIntent, this.now());
+      const charge = buildCharge(paymentIntent, this.now(), customer.email ?? null);
       Object.assign(paymentIntent, {
         status: "succeeded",
         amount_received: paymentIntent.amount,

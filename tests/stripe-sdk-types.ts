@@ -8,13 +8,16 @@ import ts from "typescript";
 /** Object tag → the SDK's type, for the objects the emulator serves. */
 const SDK_TYPES: Record<string, string> = {
   "billing_portal.session": "Stripe.BillingPortal.Session",
+  charge: "Stripe.Charge",
   "checkout.session": "Stripe.Checkout.Session",
   customer: "Stripe.Customer",
   deleted_customer: "Stripe.DeletedCustomer",
   event: "Stripe.Event",
   invoice: "Stripe.Invoice",
+  invoice_payment: "Stripe.InvoicePayment",
   item: "Stripe.LineItem",
   line_item: "Stripe.InvoiceLineItem",
+  payment_intent: "Stripe.PaymentIntent",
   plan: "Stripe.Plan",
   price: "Stripe.Price",
   product: "Stripe.Product",
