@@ -10,6 +10,7 @@ import Stripe from "stripe";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { signWhopPayload } from "../../app/billing/whop.server.ts";
 import { event, subscription } from "../stripe-fixtures.ts";
+import { assertFreshBuild } from "../build-freshness.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const START_TIMEOUT_MS = 45_000;
@@ -22,8 +23,7 @@ let listening: Listening;
 let output = "";
 
 beforeAll(async () => {
-  if (!fs.existsSync(path.join(ROOT, "build/index.js")))
-    throw new Error("No Remix build: run `npx remix build` first.");
+  assertFreshBuild();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tierdesk-quick-start-"));
   // Nothing configured, as after `npm ci && npm start` (empty counts as unset; HOST too).
   const unset = Object.fromEntries(

@@ -6,6 +6,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { assertFreshBuild } from "../build-freshness.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const START_TIMEOUT_MS = 45_000;
@@ -155,8 +156,7 @@ const MODES = [
 const servers = new Map<string, RunningServer>();
 
 beforeAll(async () => {
-  if (!fs.existsSync(path.join(ROOT, "build/index.js")))
-    throw new Error("No Remix build: run `npx remix build` first.");
+  assertFreshBuild();
   const started = await Promise.allSettled(MODES.map(({ env }) => startServer(env)));
   started.forEach((result, index) => {
     const mode = MODES[index]?.mode;
