@@ -10,6 +10,7 @@ import * as notFoundRoute from "../../app/routes/$.tsx";
 import * as loginRoute from "../../app/routes/login.tsx";
 import * as signupRoute from "../../app/routes/signup.tsx";
 import { formRequest, routeArgs, seedDemoData, settle } from "../utils.ts";
+import { assertFreshBuild } from "../build-freshness.ts";
 
 beforeAll(seedDemoData);
 
@@ -46,6 +47,7 @@ describe("unknown URLs", () => {
   });
 
   it("are logged by the real server as one request line each, with no stack and no warning", async () => {
+    assertFreshBuild();
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "tierdesk-404-log-"));
     const child = spawn(process.execPath, ["--import", "tsx", "server/index.ts"], {
       cwd: path.resolve(import.meta.dirname, "../.."),

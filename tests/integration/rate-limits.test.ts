@@ -1,24 +1,24 @@
 // Rate limits live in the database: two app instances on one database enforce one limit, not two.
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, expect, it, type TestContext } from "vitest";
 import { createRateLimits, consumeAttempt } from "../../app/utils/rate-limit.server.ts";
 import type { Database } from "../../app/utils/db.server.ts";
 import { postgresDatabase } from "../../app/utils/db.server.ts";
-import { testDatabaseUrl, testDb } from "../setup/database.ts";
+import { requirePostgres, testDb } from "../setup/database.ts";
 
-// On PostgreSQL, a second client with its own connection pool stands for a second instance;
-// the embedded database is one process's, so there the second "instance" shares its client.
+// A second client with its own connection pool stands for a second instance. The embedded database
+// belongs to one process, so it has no second instance: these tests need PostgreSQL.
 let second: Database | undefined;
-beforeAll(() => {
-  const url = testDatabaseUrl();
-  second = url ? postgresDatabase(url, 4) : undefined;
-});
+function secondInstance(ctx: TestContext): Database {
+  second ??= postgresDatabase(requirePostgres(ctx), 4);
+  return second;
+}
 afterAll(async () => {
   await second?.close();
 });
 
-it("two instances share the sign-in allowance per email: 10 attempts in all, not 10 each", async () => {
+it("two instances share the sign-in allowance per email: 10 attempts in all, not 10 each", async (ctx) => {
   const first = createRateLimits(testDb().prisma);
-  const other = createRateLimits((second ?? testDb()).prisma);
+  const other = createRateLimits(secondInstance(ctx).prisma);
   const results: boolean[] = [];
   for (let i = 0; i < 20; i++) {
     const instance = i % 2 === 0 ? first : other;
@@ -32,9 +32,9 @@ it("two instances share the sign-in allowance per email: 10 attempts in all, not
   expect(stored.points).toBe(20);
 });
 
-it("counts concurrent attempts from two instances exactly", async () => {
+it("counts concurrent attempts from two instances exactly", async (ctx) => {
   const first = createRateLimits(testDb().prisma);
-  const other = createRateLimits((second ?? testDb()).prisma);
+  const other = createRateLimits(secondInstance(ctx).prisma);
   const results = await Promise.all(
     Array.from({ length: 40 }, (_, i) => consumeAttempt([["signInPerIp", "203.0.113.200"]], i % 2 ? first : other)),
   );

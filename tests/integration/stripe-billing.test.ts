@@ -14,6 +14,7 @@ import * as portalRoute from "../../app/routes/api.stripe.portal.ts";
 import * as successRoute from "../../app/routes/billing.success.tsx";
 import * as pricingRoute from "../../app/routes/pricing.tsx";
 import { testDb } from "../setup/database.ts";
+import { assertFreshBuild } from "../build-freshness.ts";
 import { useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
 import { BASE_URL, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
 
@@ -229,6 +230,7 @@ describe("after paying", () => {
     expect(error).not.toMatch(/thank/i);
 
     // The document: the 404 inside the site's layout, with a way on to the plans.
+    assertFreshBuild();
     const build = (await import(pathToFileURL(path.resolve("build/index.js")).href)) as ServerBuild;
     const handle = createRequestHandler(build, "production");
     const documentResponse = await handle(getRequest("/billing/success?session_id=cs_bogus", cookie), {

@@ -2,7 +2,7 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";
 import pg from "pg";
-import { testDatabaseUrl, testDb } from "../setup/database.ts";
+import { requirePostgres, testDb } from "../setup/database.ts";
 import {
   checkoutSession,
   event,
@@ -601,8 +601,7 @@ describe("a claim ends with its transaction", () => {
   });
 
   it("an event that waited for the user's lock sees the tier the other event left (PostgreSQL)", async (ctx) => {
-    const url = testDatabaseUrl();
-    if (!url) ctx.skip(); // one connection only on the embedded database: nothing runs beside it
+    const url = requirePostgres(ctx);
     const user = await customer();
     const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" });
     const created = now() - 60;
@@ -610,7 +609,7 @@ describe("a claim ends with its transaction", () => {
     expect((await tierKeyOf(user.id)).tierKey).toBe("pro");
 
     // Another delivery holds the user's row while it moves them to Hobbyist...
-    const other = new pg.Client({ connectionString: url ?? "" });
+    const other = new pg.Client({ connectionString: url });
     await other.connect();
     await other.query("BEGIN");
     await other.query(
@@ -631,8 +630,7 @@ describe("a claim ends with its transaction", () => {
   });
 
   it("a customer linked while the delivery waited on a concurrent copy of its event is found (PostgreSQL)", async (ctx) => {
-    const url = testDatabaseUrl();
-    if (!url) ctx.skip(); // one connection only on the embedded database: nothing runs beside it
+    const url = requirePostgres(ctx);
     const user = await customer({ stripeCustomerId: null });
     const customerId = `cus_linked_late_${Date.now()}`;
     const evt = event(
@@ -640,7 +638,7 @@ describe("a claim ends with its transaction", () => {
       subscription({ customer: customerId, lookupKey: "pro_monthly" }),
     );
     // Another copy of the event is being stored (its transaction still open)...
-    const copy = new pg.Client({ connectionString: url ?? "" });
+    const copy = new pg.Client({ connectionString: url });
     await copy.connect();
     await copy.query("BEGIN");
     await copy.query(
@@ -659,15 +657,14 @@ describe("a claim ends with its transaction", () => {
   });
 
   it("a redelivery waiting on a crashed delivery's claim proceeds as soon as that connection dies (PostgreSQL)", async (ctx) => {
-    const url = testDatabaseUrl();
-    if (!url) ctx.skip(); // one connection only on the embedded database: nothing can crash beside it
+    const url = requirePostgres(ctx);
     const user = await customer();
     const evt = event(
       "customer.subscription.updated",
       subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" }),
     );
     // A "crashed" delivery: its transaction claimed the event, then its connection dies mid-processing.
-    const crashed = new pg.Client({ connectionString: url ?? "" });
+    const crashed = new pg.Client({ connectionString: url });
     await crashed.connect();
     crashed.on("error", () => {});
     await crashed.query("BEGIN");
@@ -678,7 +675,7 @@ describe("a claim ends with its transaction", () => {
     const started = Date.now();
     const redelivery = deliver(webhookRequest(evt));
     await new Promise((resolve) => setTimeout(resolve, 200)); // the redelivery now waits on the unique index
-    const admin = new pg.Client({ connectionString: url ?? "" });
+    const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     await admin.query("SELECT pg_terminate_backend($1)", [(crashed as unknown as { processID: number }).processID]);
     await admin.end();

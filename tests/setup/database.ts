@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { randomBytes } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
-import { afterAll, beforeAll, inject } from "vitest";
+import { afterAll, beforeAll, inject, type TestContext } from "vitest";
 import {
   closeDatabase,
   type Database,
@@ -11,6 +11,7 @@ import {
   postgresDatabase,
   useDatabase,
 } from "../../app/utils/db.server.ts";
+import { requireOrSkip } from "../requirements.ts";
 import { withDatabase } from "./global-setup.ts";
 
 let database: Database | undefined;
@@ -18,7 +19,7 @@ let dropDatabase: (() => Promise<void>) | undefined;
 let databaseUrl: string | null = null;
 
 export async function createTestDatabase(): Promise<Database> {
-  const url = process.env.TEST_DATABASE_URL;
+  const url = inject("postgresUrl");
   const template = inject("postgresTemplate");
   if (url && template) {
     const name = `tierdesk_test_${randomBytes(6).toString("hex")}`;
@@ -35,7 +36,9 @@ export async function createTestDatabase(): Promise<Database> {
     databaseUrl = withDatabase(url, name);
     return postgresDatabase(databaseUrl);
   }
-  const dump = fs.readFileSync(inject("pgliteTemplate"));
+  const dumpPath = inject("pgliteTemplate");
+  if (!dumpPath) throw new Error("The global setup made no database template (tests/setup/global-setup.ts).");
+  const dump = fs.readFileSync(dumpPath);
   const pglite = await PGlite.create({ loadDataDir: new Blob([dump]) });
   return pgliteDatabase(pglite);
 }
@@ -53,6 +56,15 @@ afterAll(async () => {
 /** The connection string of this file's PostgreSQL database, or null on the embedded one. */
 export function testDatabaseUrl() {
   return databaseUrl;
+}
+
+/**
+ * This file's PostgreSQL connection string, for a test that needs several connections (locks,
+ * concurrent transactions, a second instance): on the embedded database it skips, or fails under CI.
+ */
+export function requirePostgres(ctx: TestContext): string {
+  requireOrSkip(ctx, databaseUrl !== null, "PostgreSQL (the embedded database has one connection)");
+  return databaseUrl as string;
 }
 
 /** The current test file's database. */
