@@ -1,0 +1,24 @@
+// Mutation testing of the webhook pipeline against the integration tests that drive it (embedded
+// PGlite databases): npm run test:mutation:pipeline.
+/** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
+export default {
+  testRunner: "vitest",
+  vitest: { configFile: "stryker/vitest.pipeline.config.ts", related: false },
+  plugins: ["@stryker-mutator/vitest-runner"],
+  mutate: ["app/billing/webhook.server.ts", "app/billing/fulfilment.server.ts", "app/billing/replay.server.ts"],
+  coverageAnalysis: "perTest",
+  checkers: [],
+  concurrency: 2,
+  // A mutant that hangs (a lock never released) is detected by this timeout; generous, because a busy
+  // machine slows every run.
+  timeoutMS: 20_000,
+  incremental: true,
+  incrementalFile: "reports/mutation/pipeline-incremental.json",
+  reporters: ["clear-text", "html", "json", "progress"],
+  htmlReporter: { fileName: "reports/mutation/pipeline.html" },
+  jsonReporter: { fileName: "reports/mutation/pipeline.json" },
+  clearTextReporter: { allowColor: false, logTests: false, reportScoreTable: true },
+  ignorePatterns: ["/.data", "/build", "/public/build", "/reports", "/test-results", "/playwright-report", "/bench"],
+  tempDirName: ".stryker-tmp",
+  cleanTempDir: "always",
+};
