@@ -1,5 +1,5 @@
 // Prisma CLI configuration. The CLI talks to PostgreSQL (DATABASE_URL); the embedded PGlite
-// database is migrated by the app itself (app/utils/migrations.server.ts).
+// database is migrated by the app itself (app/db/migrations.server.ts).
 import { defineConfig } from "prisma/config";
 
 export default defineConfig({

@@ -13,8 +13,8 @@ import {
   useRouteLoaderData,
 } from "@remix-run/react";
 import type { ReactNode } from "react";
-import { billingMode } from "~/billing/stripe.server.ts";
-import { getOptionalUser } from "~/utils/auth.server.ts";
+import { billingMode } from "~/services/stripe/client.server.ts";
+import { getOptionalUser } from "~/web/auth.server.ts";
 import { useNonce } from "~/utils/nonce.tsx";
 import appStylesHref from "~/styles/app.css";
 

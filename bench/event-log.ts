@@ -15,10 +15,10 @@ import pg from "pg";
 import { createApp } from "../server/app.ts";
 import { hashPassword } from "../app/models/user.server.ts";
 import { parseConfig, useConfig } from "../app/utils/config.server.ts";
-import { closeDatabase, postgresDatabase, useDatabase } from "../app/utils/db.server.ts";
+import { closeDatabase, postgresDatabase, useDatabase } from "../app/db/db.server.ts";
 import { setLogLevel } from "../app/utils/logger.server.ts";
-import { applyMigrations, pgRunner } from "../app/utils/migrations.server.ts";
-import { commitNewSession } from "../app/utils/session.server.ts";
+import { applyMigrations, pgRunner } from "../app/db/migrations.server.ts";
+import { commitNewSession } from "../app/web/session.server.ts";
 import { seed } from "../prisma/seed.ts";
 
 const { values } = parseArgs({

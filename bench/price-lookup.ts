@@ -2,8 +2,8 @@
 // Stripe (baseline, cache dropped each time) versus from the cache. Stripe is the bundled emulator
 // on loopback, so the real saving against api.stripe.com is larger.
 // Run: npx tsx bench/price-lookup.ts [rounds]
-import { invalidatePriceCache, lookupPrices } from "../app/billing/prices.server.ts";
-import { useStripeConnection } from "../app/billing/stripe.server.ts";
+import { invalidatePriceCache, lookupPrices } from "../app/services/stripe/prices.server.ts";
+import { useStripeConnection } from "../app/services/stripe/client.server.ts";
 import { startStripeEmulator } from "../stripe-emulator/emulator.ts";
 
 const rounds = Number(process.argv[2] ?? 200);

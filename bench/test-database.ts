@@ -2,7 +2,7 @@
 // versus loading the dumped, already-migrated data folder the test setup uses.
 // Run: npx tsx bench/test-database.ts [rounds]
 import { PGlite } from "@electric-sql/pglite";
-import { applyMigrations } from "../app/utils/migrations.server.ts";
+import { applyMigrations } from "../app/db/migrations.server.ts";
 
 const rounds = Number(process.argv[2] ?? 5);
 

@@ -126,7 +126,7 @@ export async function seed(
 
 // `tsx prisma/seed.ts`: seeds the configured database (DATABASE_URL, else the embedded one).
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const { prepareDatabase, closeDatabase } = await import("../app/utils/db.server.ts");
+  const { prepareDatabase, closeDatabase } = await import("../app/db/db.server.ts");
   const { hashPassword } = await import("../app/models/user.server.ts");
   const { config } = await import("../app/utils/config.server.ts");
   const { production } = config();

@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { deleteUserSessions } from "../app/models/session.server.ts";
 import { createUser, getUserByEmail, hashPassword } from "../app/models/user.server.ts";
-import { closeDatabase, prepareDatabase } from "../app/utils/db.server.ts";
+import { closeDatabase, prepareDatabase } from "../app/db/db.server.ts";
 import { EmailSchema, NewPasswordSchema } from "../app/utils/validation.ts";
 
 const { values } = parseArgs({

@@ -5,7 +5,11 @@ export default {
   testRunner: "vitest",
   vitest: { configFile: "stryker/vitest.pipeline.config.ts", related: false },
   plugins: ["@stryker-mutator/vitest-runner"],
-  mutate: ["app/billing/webhook.server.ts", "app/billing/fulfilment.server.ts", "app/billing/replay.server.ts"],
+  mutate: [
+    "app/services/stripe/webhook.server.ts",
+    "app/services/stripe/fulfilment.server.ts",
+    "app/services/billing/replay.server.ts",
+  ],
   coverageAnalysis: "perTest",
   checkers: [],
   concurrency: 2,

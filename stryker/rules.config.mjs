@@ -6,7 +6,7 @@ export default {
   plugins: ["@stryker-mutator/vitest-runner"],
   // The billing rules are rules.ts: every billing decision (README, decision 004). tier-form.ts is form
   // validation, not a billing rule.
-  mutate: ["app/billing/rules.ts"],
+  mutate: ["app/rules/index.ts"],
   coverageAnalysis: "perTest",
   checkers: [],
   concurrency: 2,

@@ -3,9 +3,9 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll } from "vitest";
-import { invalidatePriceCache } from "../app/billing/prices.server.ts";
-import { clearSubscriptionDetailsCache } from "../app/billing/subscription-details.server.ts";
-import { type StripeConnection, stripeConnection, useStripeConnection } from "../app/billing/stripe.server.ts";
+import { invalidatePriceCache } from "../app/services/stripe/prices.server.ts";
+import { clearSubscriptionDetailsCache } from "../app/services/stripe/subscription-details.server.ts";
+import { type StripeConnection, stripeConnection, useStripeConnection } from "../app/services/stripe/client.server.ts";
 import * as webhookRoute from "../app/routes/api.stripe.webhook.ts";
 import { startStripeEmulator, type StripeEmulator } from "../stripe-emulator/emulator.ts";
 import { TEST_WEBHOOK_SECRET } from "./stripe-fixtures.ts";

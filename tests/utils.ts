@@ -2,8 +2,8 @@ import "./setup/database.ts";
 import type { AppLoadContext } from "@remix-run/node";
 // Helpers for integration tests: real routes, real database, real cookies.
 import { hashPassword } from "../app/models/user.server.ts";
-import { useDatabase } from "../app/utils/db.server.ts";
-import { commitNewSession } from "../app/utils/session.server.ts";
+import { useDatabase } from "../app/db/db.server.ts";
+import { commitNewSession } from "../app/web/session.server.ts";
 import { seed } from "../prisma/seed.ts";
 import { testDb } from "./setup/database.ts";
 

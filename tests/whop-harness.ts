@@ -5,8 +5,8 @@ import { createHmac } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll } from "vitest";
-import { invalidateWhopCatalog } from "../app/billing/whop-catalog.server.ts";
-import { useWhopConnection, type WhopConnection, whopConnection } from "../app/billing/whop.server.ts";
+import { invalidateWhopCatalog } from "../app/services/whop/catalog.server.ts";
+import { useWhopConnection, type WhopConnection, whopConnection } from "../app/services/whop/client.server.ts";
 import * as whopWebhookRoute from "../app/routes/api.whop.webhook.ts";
 import { startWhopEmulator, type WhopEmulator } from "../whop-emulator/emulator.ts";
 

@@ -1,5 +1,5 @@
 // A list of audit entries: when, who, what, and each changed field before → after.
-import type { AuditEntryView } from "~/utils/audit-view.server.ts";
+import type { AuditEntryView } from "~/web/audit-view.server.ts";
 
 const timeFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 

@@ -13,7 +13,7 @@ import {
 import { getZodConstraint, parseWithZod } from "@conform-to/zod/v4";
 import { Form, useNavigation } from "@remix-run/react";
 import type { ReactNode } from "react";
-import { BILLING_PROVIDER_OPTIONS, TierFormSchema } from "~/billing/tier-form.ts";
+import { BILLING_PROVIDER_OPTIONS, TierFormSchema } from "~/forms/tier-form.ts";
 import { FieldError } from "./forms.tsx";
 
 export type TierFormDefaults = {

@@ -1,6 +1,6 @@
 // How a lookup key's live Stripe status and a tier's integration health read on the dashboard.
-import type { KeyStatus } from "~/billing/tier-status.server.ts";
-import type { TierHealth } from "~/billing/rules.ts";
+import type { KeyStatus } from "~/services/tiers/tier-status.server.ts";
+import type { TierHealth } from "~/rules/tiers.ts";
 
 const STATE_TEXT: Record<KeyStatus["state"], string> = {
   found: "found",

@@ -3,7 +3,7 @@
 // /api/whop/checkout: with JavaScript through `useBillingRedirect().onSubmit` (errors shown on the
 // page), without it as a plain form post that the server answers with a redirect to Whop.
 import type { FormEvent } from "react";
-import type { WhopOffer } from "~/billing/whop-offers.server.ts";
+import type { WhopOffer } from "~/services/whop/offers.server.ts";
 
 type SerializedOffer = WhopOffer;
 

@@ -1,6 +1,6 @@
 // How a Whop tier's product reads on the dashboard: found (with its plans, prices and periods),
 // missing, archived, without a plan for sale, or could not verify.
-import type { WhopProductStatus } from "~/billing/whop-offers.server.ts";
+import type { WhopProductStatus } from "~/services/whop/offers.server.ts";
 
 const STATE_TEXT: Record<WhopProductStatus["state"], string> = {
   found: "found",

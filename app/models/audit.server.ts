@@ -1,7 +1,7 @@
 // The audit log: who changed what, when, with the values before and after. Entries are written in
 // the same transaction as the change they describe; nothing in the app edits or deletes them.
 import type { Prisma } from "~/generated/prisma/client.ts";
-import { prisma } from "~/utils/db.server.ts";
+import { prisma } from "~/db/db.server.ts";
 import type { Db } from "./transaction.server.ts";
 
 export type AuditEntity = "tier" | "permission" | "user";

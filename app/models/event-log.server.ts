@@ -1,7 +1,7 @@
 // The event log at scale (a million events and more): keyset pages on (received_at, id), newest
 // first, each filter served by its own index; counts whose cost is bounded at any size.
 import { type PaymentProvider, Prisma, type StripeEventStatus } from "~/generated/prisma/client.ts";
-import { prisma } from "~/utils/db.server.ts";
+import { prisma } from "~/db/db.server.ts";
 import { escapeLike } from "./sql.server.ts";
 import type { Db } from "./transaction.server.ts";
 

@@ -1,5 +1,5 @@
 // Permissions: named abilities (`export.csv`) that tiers grant.
-import { prisma } from "~/utils/db.server.ts";
+import { prisma } from "~/db/db.server.ts";
 import type { Db } from "./transaction.server.ts";
 
 export function listPermissions() {

@@ -1,7 +1,7 @@
 // The store behind rate-limiter-flexible's PostgreSQL limiter: its atomic INSERT … ON CONFLICT
 // runs on our database (PostgreSQL or the embedded PGlite), so every app instance counts against
 // one limit. The `rate_limits` table is created by a migration, in the library's own layout.
-import { prisma } from "~/utils/db.server.ts";
+import { prisma } from "~/db/db.server.ts";
 import type { Db } from "./transaction.server.ts";
 
 export const RATE_LIMIT_TABLE = "rate_limits";

@@ -1,6 +1,6 @@
 // Bulk replays of failed events ("replay all failed matching this filter") and their progress.
 import type { Prisma } from "~/generated/prisma/client.ts";
-import { prisma } from "~/utils/db.server.ts";
+import { prisma } from "~/db/db.server.ts";
 import type { Db } from "./transaction.server.ts";
 
 export type ReplayJobRow = NonNullable<Awaited<ReturnType<typeof getReplayJob>>>;

@@ -1,7 +1,7 @@
 // Server-side sessions: the cookie holds only a random session id, so signing out (or a role
 // change) ends a session at once, even for a copied cookie.
 import { randomBytes } from "node:crypto";
-import { prisma } from "~/utils/db.server.ts";
+import { prisma } from "~/db/db.server.ts";
 import type { Db } from "./transaction.server.ts";
 
 export const SESSION_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;

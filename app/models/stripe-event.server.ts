@@ -5,7 +5,7 @@
 // processes it. A concurrent duplicate's INSERT waits on the unique index until that transaction
 // ends, then sees the outcome: no polling, and a claim never outlives its transaction or connection.
 import type { PaymentProvider, StripeEvent, StripeEventStatus } from "~/generated/prisma/client.ts";
-import { prisma } from "~/utils/db.server.ts";
+import { prisma } from "~/db/db.server.ts";
 import { Prisma } from "~/generated/prisma/client.ts";
 import { type Db, executeAtCommit } from "./transaction.server.ts";
 import { BILLING_USER_COLUMNS, type BillingUser, type LockedBillingUserRow, lockedBillingUser } from "./user.server.ts";

@@ -1,6 +1,6 @@
 // Subscription tiers, their Stripe price lookup keys and their permissions.
 import { Prisma } from "~/generated/prisma/client.ts";
-import { prisma } from "~/utils/db.server.ts";
+import { prisma } from "~/db/db.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
 import type { Db } from "./transaction.server.ts";
 

@@ -9,7 +9,7 @@
 // its CPU per event. On the embedded database, a transaction is Prisma's own.
 import pg from "pg";
 import { Prisma, type PrismaClient } from "~/generated/prisma/client.ts";
-import { postgresTransactions, prisma, statementName, withLentConnection } from "~/utils/db.server.ts";
+import { postgresTransactions, prisma, statementName, withLentConnection } from "~/db/db.server.ts";
 import { sqlStringLiteral } from "./sql.server.ts";
 
 /** A transaction handle: pass it to model functions that take `db`. */

@@ -1,7 +1,7 @@
 import { hash, verify } from "@node-rs/argon2";
 import { Prisma, type Role } from "~/generated/prisma/client.ts";
 import type { PaymentProvider } from "~/generated/prisma/enums.ts";
-import { prisma } from "~/utils/db.server.ts";
+import { prisma } from "~/db/db.server.ts";
 import { escapeLike } from "./sql.server.ts";
 import { LOOKUP_KEY_OWNERS_VERSION, noteLookupKeyOwnersVersion } from "./tier.server.ts";
 import type { Db } from "./transaction.server.ts";

@@ -2,7 +2,7 @@
 // sold through Whop. The webhook path locks the user, reads the rules' facts in one row, writes once.
 import { Prisma } from "~/generated/prisma/client.ts";
 import type { PaymentProvider } from "~/generated/prisma/enums.ts";
-import { prisma } from "~/utils/db.server.ts";
+import { prisma } from "~/db/db.server.ts";
 import type { Db } from "./transaction.server.ts";
 import { TIER_KIND } from "./user.server.ts";
 

@@ -1,11 +1,11 @@
 // /account: the signed-in user's plan with its price and interval, where the subscription stands (in
 // words, with its date), what the plan includes, and the one next action that fits (see
-// app/billing/customer-account.server.ts). "Resume" is this route's action: it undoes a cancellation
+// app/services/customers/account.server.ts). "Resume" is this route's action: it undoes a cancellation
 // at period end in one click (subscriptions.update cancel_at_period_end=false), without the portal.
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
 import { Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
-import { accountView, resumeSubscription, type SubscriptionState } from "~/billing/customer-account.server.ts";
+import { accountView, resumeSubscription, type SubscriptionState } from "~/services/customers/account.server.ts";
 import {
   BillingErrorAlert,
   BillingForm,
@@ -13,8 +13,8 @@ import {
   useBillingRedirect,
 } from "~/components/billing-forms.tsx";
 import { formatDate } from "~/components/dates.tsx";
-import { requireUser } from "~/utils/auth.server.ts";
-import { billingRateLimit } from "~/utils/rate-limit.server.ts";
+import { requireUser } from "~/web/auth.server.ts";
+import { billingRateLimit } from "~/web/rate-limit.server.ts";
 import { readForm } from "~/utils/http.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Your account · Tierdesk" }];

@@ -4,13 +4,13 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
-import { billingMode } from "~/billing/stripe.server.ts";
-import { checkTiersAgainstStripe } from "~/billing/tier-status.server.ts";
+import { billingMode } from "~/services/stripe/client.server.ts";
+import { checkTiersAgainstStripe } from "~/services/tiers/tier-status.server.ts";
 import { WebhookChart } from "~/components/webhook-chart.tsx";
 import { IntegrationSummary } from "~/components/tier-status.tsx";
 import { countEventsPerDay, countFailedEvents } from "~/models/stripe-event.server.ts";
 import { listTiersForAdmin } from "~/models/tier.server.ts";
-import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
+import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Overview · Admin · Tierdesk" }];
 

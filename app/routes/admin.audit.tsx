@@ -6,8 +6,8 @@ import { json } from "@remix-run/node";
 import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
 import { AuditTrail } from "~/components/audit-trail.tsx";
 import { AUDIT_PAGE_SIZE, type AuditEntity, listAuditActors, listAuditEntries } from "~/models/audit.server.ts";
-import { auditEntryView } from "~/utils/audit-view.server.ts";
-import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
+import { auditEntryView } from "~/web/audit-view.server.ts";
+import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 import { formatCursor, parseCursor } from "~/utils/keyset-cursor.ts";
 
 export const meta: MetaFunction = () => [{ title: "Audit log · Admin · Tierdesk" }];

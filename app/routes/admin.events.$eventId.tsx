@@ -7,7 +7,7 @@ import { Form, Link, useLoaderData, useNavigation } from "@remix-run/react";
 import { getStoredEvent, listEventAttempts, MAX_STORED_PAYLOAD_BYTES } from "~/models/stripe-event.server.ts";
 import { findUserByStripeCustomer } from "~/models/user.server.ts";
 import { findUserByWhopUserId } from "~/models/whop.server.ts";
-import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
+import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
 import { safeRedirectWithin } from "~/utils/safe-redirect.ts";
 

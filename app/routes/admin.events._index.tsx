@@ -6,8 +6,8 @@ import { json, redirect } from "@remix-run/node";
 import { Form, Link, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { type ColumnDef, tableFeatures, useTable } from "@tanstack/react-table";
 import { DataTable } from "~/components/data-table.tsx";
-import { previewBulkReplay, startBulkReplay } from "~/billing/bulk-replay.server.ts";
-import { replayStoredEvent } from "~/billing/webhook.server.ts";
+import { previewBulkReplay, startBulkReplay } from "~/services/events/bulk-replay.server.ts";
+import { replayStoredEvent } from "~/services/events/replay.server.ts";
 import {
   countEventLog,
   type EventCursor,
@@ -15,7 +15,7 @@ import {
   listEventLog,
   type LogCount,
 } from "~/models/event-log.server.ts";
-import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
+import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 import { EVENT_STATUSES } from "~/utils/event-statuses.ts";
 import { formatCursor, parseCursor } from "~/utils/keyset-cursor.ts";
 import { safeRedirectWithin } from "~/utils/safe-redirect.ts";

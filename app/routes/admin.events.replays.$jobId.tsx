@@ -3,8 +3,8 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
-import { bulkReplayProgress } from "~/billing/bulk-replay.server.ts";
-import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
+import { bulkReplayProgress } from "~/services/events/bulk-replay.server.ts";
+import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [

@@ -5,11 +5,11 @@ import { getZodConstraint, parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
-import { removePermission, savePermission } from "~/billing/permission-admin.server.ts";
-import { PERMISSION_FIELD_MAX, PermissionFormSchema } from "~/billing/permission-form.ts";
+import { removePermission, savePermission } from "~/services/tiers/permission-admin.server.ts";
+import { PERMISSION_FIELD_MAX, PermissionFormSchema } from "~/forms/permission-form.ts";
 import { FieldError } from "~/components/forms.tsx";
 import { listPermissionsWithTiers } from "~/models/permission.server.ts";
-import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
+import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 import { boundedReply } from "~/utils/forms.ts";
 import { readForm } from "~/utils/http.server.ts";
 

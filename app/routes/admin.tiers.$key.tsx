@@ -3,8 +3,8 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
-import { removeTier } from "~/billing/tier-admin.server.ts";
-import { checkTiersAgainstStripe } from "~/billing/tier-status.server.ts";
+import { removeTier } from "~/services/tiers/tier-admin.server.ts";
+import { checkTiersAgainstStripe } from "~/services/tiers/tier-status.server.ts";
 import { AuditTrail } from "~/components/audit-trail.tsx";
 import { TierForm } from "~/components/tier-form.tsx";
 import { IntegrationSummary, KeyStatusBadge } from "~/components/tier-status.tsx";
@@ -12,11 +12,11 @@ import { WhopProductBadge } from "~/components/whop-status.tsx";
 import { listAuditEntries } from "~/models/audit.server.ts";
 import { listPermissions } from "~/models/permission.server.ts";
 import { listTiersForAdmin } from "~/models/tier.server.ts";
-import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
+import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
-import { readTierForm, saveTierFromForm } from "~/utils/tier-actions.server.ts";
-import { FREE_TIER_KEY } from "~/billing/rules.ts";
-import { auditEntryView } from "~/utils/audit-view.server.ts";
+import { readTierForm, saveTierFromForm } from "~/web/tier-actions.server.ts";
+import { FREE_TIER_KEY } from "~/rules/tiers.ts";
+import { auditEntryView } from "~/web/audit-view.server.ts";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data?.tier.name ?? "Tier"} · Admin · Tierdesk` },

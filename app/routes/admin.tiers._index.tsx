@@ -5,12 +5,12 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
 import { type ColumnDef, rowSortingFeature, type SortingState, tableFeatures, useTable } from "@tanstack/react-table";
-import { checkTiersAgainstStripe } from "~/billing/tier-status.server.ts";
+import { checkTiersAgainstStripe } from "~/services/tiers/tier-status.server.ts";
 import { DataTable } from "~/components/data-table.tsx";
 import { KeyStatusBadge, IntegrationSummary } from "~/components/tier-status.tsx";
 import { WhopProductBadge } from "~/components/whop-status.tsx";
 import { listTiersForAdmin } from "~/models/tier.server.ts";
-import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
+import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Tiers · Admin · Tierdesk" }];
 

@@ -4,8 +4,8 @@ import { json } from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
 import { EMPTY_TIER, TierForm } from "~/components/tier-form.tsx";
 import { listPermissions } from "~/models/permission.server.ts";
-import { requireRole } from "~/utils/auth.server.ts";
-import { readTierForm, saveTierFromForm } from "~/utils/tier-actions.server.ts";
+import { requireRole } from "~/web/auth.server.ts";
+import { readTierForm, saveTierFromForm } from "~/web/tier-actions.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "New tier · Admin · Tierdesk" }];
 

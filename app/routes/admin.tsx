@@ -3,7 +3,7 @@ import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { NavLink, Outlet, useLoaderData, useRouteError } from "@remix-run/react";
 import { ErrorPanel } from "~/root.tsx";
-import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
+import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Admin · Tierdesk" }];
 

@@ -5,11 +5,12 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { getEntitlements } from "~/billing/entitlements.server.ts";
-import { explainTierInForce, FREE_TIER_KEY } from "~/billing/rules.ts";
-import { billingMode } from "~/billing/stripe.server.ts";
-import { fetchSubscriptionDates } from "~/billing/subscription-details.server.ts";
-import { changeUserRole, setExemptTier, syncUserFromStripe } from "~/billing/user-admin.server.ts";
+import { getEntitlements } from "~/services/customers/entitlements.server.ts";
+import { explainTierInForce } from "~/rules/support.ts";
+import { FREE_TIER_KEY } from "~/rules/tiers.ts";
+import { billingMode } from "~/services/stripe/client.server.ts";
+import { fetchSubscriptionDates } from "~/services/stripe/subscription-details.server.ts";
+import { changeUserRole, setExemptTier, syncUserFromStripe } from "~/services/customers/user-admin.server.ts";
 import { AuditTrail } from "~/components/audit-trail.tsx";
 import { formatDate } from "~/components/dates.tsx";
 import { listAuditEntries } from "~/models/audit.server.ts";
@@ -17,8 +18,8 @@ import { listEventLog } from "~/models/event-log.server.ts";
 import { livemodeOfCustomer } from "~/models/stripe-event.server.ts";
 import { getTierWithPermissionsByKey, listExemptTiers } from "~/models/tier.server.ts";
 import { getUserWithTier, type Role } from "~/models/user.server.ts";
-import { auditEntryView } from "~/utils/audit-view.server.ts";
-import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
+import { auditEntryView } from "~/web/audit-view.server.ts";
+import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 import { jsonResponse, readForm } from "~/utils/http.server.ts";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [

@@ -8,7 +8,7 @@ import { type ColumnDef, tableFeatures, useTable } from "@tanstack/react-table";
 import { DataTable } from "~/components/data-table.tsx";
 import { listTierKeys } from "~/models/tier.server.ts";
 import { listUsersPage, type Role } from "~/models/user.server.ts";
-import { requireRole, STAFF_ROLES } from "~/utils/auth.server.ts";
+import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Users · Admin · Tierdesk" }];
 

@@ -1,7 +1,7 @@
 // GET /api/me/entitlements → { tier, status, permissions }: what the rest of a product asks.
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { getEntitlements } from "~/billing/entitlements.server.ts";
-import { getOptionalUser } from "~/utils/auth.server.ts";
+import { getEntitlements } from "~/services/customers/entitlements.server.ts";
+import { getOptionalUser } from "~/web/auth.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
 
 export async function loader({ request }: LoaderFunctionArgs) {

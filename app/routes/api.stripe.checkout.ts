@@ -1,9 +1,9 @@
 // POST /api/stripe/checkout (field `lookup_key`): starts hosted Stripe Checkout for the signed-in user.
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { appOrigin, createCheckoutSession } from "~/billing/checkout.server.ts";
-import { getOptionalUser } from "~/utils/auth.server.ts";
-import { respondWithStripeUrl } from "~/utils/billing-responses.server.ts";
-import { billingRateLimit } from "~/utils/rate-limit.server.ts";
+import { appOrigin, createCheckoutSession } from "~/services/stripe/checkout.server.ts";
+import { getOptionalUser } from "~/web/auth.server.ts";
+import { respondWithStripeUrl } from "~/web/billing-responses.server.ts";
+import { billingRateLimit } from "~/web/rate-limit.server.ts";
 import { jsonResponse, readField } from "~/utils/http.server.ts";
 
 export async function action({ request }: ActionFunctionArgs) {

@@ -1,9 +1,9 @@
 // POST /api/stripe/portal: opens the Stripe Customer Portal, returning to /account.
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { appOrigin, createPortalSession } from "~/billing/checkout.server.ts";
-import { getOptionalUser } from "~/utils/auth.server.ts";
-import { respondWithStripeUrl } from "~/utils/billing-responses.server.ts";
-import { billingRateLimit } from "~/utils/rate-limit.server.ts";
+import { appOrigin, createPortalSession } from "~/services/stripe/checkout.server.ts";
+import { getOptionalUser } from "~/web/auth.server.ts";
+import { respondWithStripeUrl } from "~/web/billing-responses.server.ts";
+import { billingRateLimit } from "~/web/rate-limit.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
 
 export async function action({ request }: ActionFunctionArgs) {

@@ -2,12 +2,12 @@
 // hosted checkout for the signed-in user. Answers like /api/stripe/checkout: `{ url }` to fetch()
 // callers, a 303 to Whop's purchase page to plain form posts, the problem otherwise.
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { appOrigin } from "~/billing/checkout.server.ts";
-import { startWhopCheckout } from "~/billing/whop-offers.server.ts";
-import { getOptionalUser } from "~/utils/auth.server.ts";
-import { respondWithStripeUrl } from "~/utils/billing-responses.server.ts";
+import { appOrigin } from "~/services/stripe/checkout.server.ts";
+import { startWhopCheckout } from "~/services/whop/offers.server.ts";
+import { getOptionalUser } from "~/web/auth.server.ts";
+import { respondWithStripeUrl } from "~/web/billing-responses.server.ts";
 import { jsonResponse, readFields } from "~/utils/http.server.ts";
-import { billingRateLimit } from "~/utils/rate-limit.server.ts";
+import { billingRateLimit } from "~/web/rate-limit.server.ts";
 
 export async function action({ request }: ActionFunctionArgs) {
   // Anonymous callers get a 401: pages show them "Sign in to subscribe" instead of this button.

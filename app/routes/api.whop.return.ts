@@ -3,14 +3,18 @@
 // the webhook is late (the webhook then changes nothing), and goes on to /account either way.
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
-import { confirmWhopPurchase } from "~/billing/whop-fulfilment.server.ts";
-import { requireUser } from "~/utils/auth.server.ts";
+import { fallBackToStripe } from "~/services/stripe/fallback.server.ts";
+import { confirmWhopPurchase } from "~/services/whop/fulfilment.server.ts";
+import { requireUser } from "~/web/auth.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
   try {
-    logger.info({ userId: user.id, outcome: await confirmWhopPurchase(user.id) }, "back from Whop checkout");
+    logger.info(
+      { userId: user.id, outcome: await confirmWhopPurchase(user.id, fallBackToStripe) },
+      "back from Whop checkout",
+    );
   } catch (error) {
     // The webhook applies it anyway; the page must not fail because Whop is slow.
     logger.warn(

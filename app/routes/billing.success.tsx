@@ -3,10 +3,11 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
-import { findCheckoutSession, FulfilmentError, fulfilCheckoutSession } from "~/billing/fulfilment.server.ts";
-import { getEntitlements } from "~/billing/entitlements.server.ts";
+import { findCheckoutSession, fulfilCheckoutSession } from "~/services/stripe/fulfilment.server.ts";
+import { FulfilmentError } from "~/services/billing/outcomes.ts";
+import { getEntitlements } from "~/services/customers/entitlements.server.ts";
 import { inTransaction } from "~/models/transaction.server.ts";
-import { forbidden, requireUser } from "~/utils/auth.server.ts";
+import { forbidden, requireUser } from "~/web/auth.server.ts";
 import { getUserById } from "~/models/user.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 

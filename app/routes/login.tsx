@@ -3,11 +3,11 @@ import { json, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
 import { Field, firstErrorPerField } from "~/components/forms.tsx";
-import { authenticator, getOptionalUser, homeFor, InvalidCredentialsError } from "~/utils/auth.server.ts";
+import { authenticator, getOptionalUser, homeFor, InvalidCredentialsError } from "~/web/auth.server.ts";
 import { parseForm } from "~/utils/forms.ts";
-import { consumeSignInAttempt, signInSucceeded, type SignInCheck } from "~/utils/rate-limit.server.ts";
+import { consumeSignInAttempt, signInSucceeded, type SignInCheck } from "~/web/rate-limit.server.ts";
 import { safeRedirect } from "~/utils/safe-redirect.ts";
-import { createUserSession } from "~/utils/session.server.ts";
+import { createUserSession } from "~/web/session.server.ts";
 import { EMAIL_MAX_LENGTH, EmailSchema } from "~/utils/validation.ts";
 import { readForm } from "~/utils/http.server.ts";
 

@@ -1,10 +1,10 @@
 // /pricing: the customer-facing tiers with live Stripe prices, the viewer's plan and interval marked,
-// and one action per tier (see app/billing/customer-pricing.server.ts): sign in, subscribe, switch
+// and one action per tier (see app/services/stripe/customer-pricing.server.ts): sign in, subscribe, switch
 // through the portal's confirmation page (this route's action), or a Whop product page.
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { appOrigin, createPlanSwitchSession } from "~/billing/checkout.server.ts";
+import { appOrigin, createPlanSwitchSession } from "~/services/stripe/checkout.server.ts";
 import {
   isExemptTier,
   type PlanAction,
@@ -12,13 +12,15 @@ import {
   type PriceDisplay,
   priceDisplay,
   type Viewer,
-} from "~/billing/customer-pricing.server.ts";
-import { getEntitlements } from "~/billing/entitlements.server.ts";
-import { hasValidIntegration, isLiveSubscriptionStatus, isLiveWhopStatus } from "~/billing/rules.ts";
-import { billingMode } from "~/billing/stripe.server.ts";
-import { subscriptionDetailsFor } from "~/billing/subscription-details.server.ts";
-import { checkSellableTiers } from "~/billing/tier-status.server.ts";
-import { getWhopOffers } from "~/billing/whop-offers.server.ts";
+} from "~/services/stripe/customer-pricing.server.ts";
+import { getEntitlements } from "~/services/customers/entitlements.server.ts";
+import { isLiveSubscriptionStatus } from "~/rules/stripe-subscriptions.ts";
+import { hasValidIntegration } from "~/rules/tiers.ts";
+import { isLiveWhopStatus } from "~/rules/whop-status.ts";
+import { billingMode } from "~/services/stripe/client.server.ts";
+import { subscriptionDetailsFor } from "~/services/stripe/subscription-details.server.ts";
+import { checkSellableTiers } from "~/services/stripe/sellable-tiers.server.ts";
+import { getWhopOffers } from "~/services/whop/offers.server.ts";
 import {
   BillingErrorAlert,
   BillingForm,
@@ -27,8 +29,8 @@ import {
 } from "~/components/billing-forms.tsx";
 import { WhopPriceList, WhopSubscribe } from "~/components/whop-offer.tsx";
 import { listCustomerFacingTiers, listTierIntegrations } from "~/models/tier.server.ts";
-import { getOptionalUser, requireUser } from "~/utils/auth.server.ts";
-import { billingRateLimit } from "~/utils/rate-limit.server.ts";
+import { getOptionalUser, requireUser } from "~/web/auth.server.ts";
+import { billingRateLimit } from "~/web/rate-limit.server.ts";
 import { readForm } from "~/utils/http.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Pricing · Tierdesk" }];

@@ -4,11 +4,11 @@ import { Form, Link, useActionData, useNavigation, useSearchParams } from "@remi
 import { z } from "zod";
 import { Field, firstErrorPerField } from "~/components/forms.tsx";
 import { createUser, getUserByEmail, isUniqueViolation } from "~/models/user.server.ts";
-import { getOptionalUser, homeFor } from "~/utils/auth.server.ts";
+import { getOptionalUser, homeFor } from "~/web/auth.server.ts";
 import { type FieldErrors, parseForm } from "~/utils/forms.ts";
 import { safeRedirect } from "~/utils/safe-redirect.ts";
-import { consumeAttempt } from "~/utils/rate-limit.server.ts";
-import { createUserSession } from "~/utils/session.server.ts";
+import { consumeAttempt } from "~/web/rate-limit.server.ts";
+import { createUserSession } from "~/web/session.server.ts";
 import { EMAIL_MAX_LENGTH, echoValue, EmailSchema, NewPasswordSchema } from "~/utils/validation.ts";
 import { readForm } from "~/utils/http.server.ts";
 

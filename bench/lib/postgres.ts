@@ -4,8 +4,8 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { hashPassword } from "../../app/models/user.server.ts";
-import { postgresDatabase } from "../../app/utils/db.server.ts";
-import { applyMigrations, pgRunner } from "../../app/utils/migrations.server.ts";
+import { postgresDatabase } from "../../app/db/db.server.ts";
+import { applyMigrations, pgRunner } from "../../app/db/migrations.server.ts";
 import { seed } from "../../prisma/seed.ts";
 
 export const SERVER_URL = process.env.BENCH_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";

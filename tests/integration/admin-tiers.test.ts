@@ -1,7 +1,7 @@
 // The operator dashboard's tiers, permissions and audit log, through the real routes and database,
 // with the Stripe emulator as Stripe.
 import { beforeAll, describe, expect, it } from "vitest";
-import { invalidatePriceCache } from "../../app/billing/prices.server.ts";
+import { invalidatePriceCache } from "../../app/services/stripe/prices.server.ts";
 import { listTiersForAdmin } from "../../app/models/tier.server.ts";
 import * as auditRoute from "../../app/routes/admin.audit.tsx";
 import * as overviewRoute from "../../app/routes/admin._index.tsx";
@@ -10,7 +10,7 @@ import * as tierRoute from "../../app/routes/admin.tiers.$key.tsx";
 import * as tiersRoute from "../../app/routes/admin.tiers._index.tsx";
 import * as newTierRoute from "../../app/routes/admin.tiers.new.tsx";
 import * as entitlementsRoute from "../../app/routes/api.me.entitlements.ts";
-import { requirePermission } from "../../app/utils/permissions.server.ts";
+import { requirePermission } from "../../app/web/permissions.server.ts";
 import { testDb } from "../setup/database.ts";
 import { countingStripeProxy, useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
 import { countingQueries, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
@@ -485,7 +485,7 @@ describe("Stripe calls of /admin/tiers", () => {
       "pro_monthly",
       "pro_yearly",
     ]);
-    const { stripeConnection } = await import("../../app/billing/stripe.server.ts");
+    const { stripeConnection } = await import("../../app/services/stripe/client.server.ts");
     const proxy = await countingStripeProxy(stripeConnection().apiBase ?? "");
     try {
       await withStripeConnection({ apiBase: proxy.url }, async () => {

@@ -5,7 +5,7 @@ import * as logoutRoute from "../../app/routes/logout.tsx";
 import * as signupRoute from "../../app/routes/signup.tsx";
 import { createCookieSessionStorage } from "@remix-run/node";
 import { deleteUserSessions } from "../../app/models/session.server.ts";
-import { getOptionalUser } from "../../app/utils/auth.server.ts";
+import { getOptionalUser } from "../../app/web/auth.server.ts";
 import { testDb } from "../setup/database.ts";
 import { formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
 

@@ -3,7 +3,7 @@
 // in every order Stripe may deliver them: the buyer ends on the tier they paid for, active, linked to
 // their Stripe customer, and no event is left failed.
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { getStripe } from "../../app/billing/stripe.server.ts";
+import { getStripe } from "../../app/services/stripe/client.server.ts";
 import * as accountRoute from "../../app/routes/account.tsx";
 import * as checkoutRoute from "../../app/routes/api.stripe.checkout.ts";
 import type { DeliveryOrder, EmulatorEvent } from "../../stripe-emulator/emulator.ts";

@@ -8,9 +8,9 @@ import {
   priceDisplay,
   whopProductUrl,
   type PricingTier,
-} from "../../app/billing/customer-pricing.server.ts";
-import { invalidatePriceCache, lookupPrices } from "../../app/billing/prices.server.ts";
-import { getStripe } from "../../app/billing/stripe.server.ts";
+} from "../../app/services/stripe/customer-pricing.server.ts";
+import { invalidatePriceCache, lookupPrices } from "../../app/services/stripe/prices.server.ts";
+import { getStripe } from "../../app/services/stripe/client.server.ts";
 import * as accountRoute from "../../app/routes/account.tsx";
 import * as checkoutRoute from "../../app/routes/api.stripe.checkout.ts";
 import * as portalRoute from "../../app/routes/api.stripe.portal.ts";
@@ -202,7 +202,7 @@ describe("billing requests per user", () => {
           ),
         ),
     ];
-    const { stripeConnection } = await import("../../app/billing/stripe.server.ts");
+    const { stripeConnection } = await import("../../app/services/stripe/client.server.ts");
     const proxy = await countingStripeProxy(stripeConnection().apiBase ?? "");
     try {
       await withStripeConnection({ apiBase: proxy.url }, async () => {
@@ -302,7 +302,7 @@ describe("/account", () => {
 
   it("asks Stripe once (the subscription, not its price again), then not until a webhook changes the user", async () => {
     const { user, cookie, subscription } = await subscriber("pro_monthly");
-    const { stripeConnection } = await import("../../app/billing/stripe.server.ts");
+    const { stripeConnection } = await import("../../app/services/stripe/client.server.ts");
     const proxy = await countingStripeProxy(stripeConnection().apiBase ?? "");
     try {
       await withStripeConnection({ apiBase: proxy.url }, async () => {

@@ -6,7 +6,7 @@
 // bench/faults.ts sends 10,000 of them to a separate process and watches its memory.
 import http, { type Server } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { useStripeConnection } from "../../app/billing/stripe.server.ts";
+import { useStripeConnection } from "../../app/services/stripe/client.server.ts";
 import { parseConfig, useConfig } from "../../app/utils/config.server.ts";
 import { malformedFlood, malformedKinds } from "../../bench/lib/malformed.ts";
 import { testDb } from "../setup/database.ts";

@@ -1,6 +1,6 @@
 import { expect, it } from "vitest";
 import * as healthz from "../../app/routes/healthz.ts";
-import { postgresDatabase, useDatabase } from "../../app/utils/db.server.ts";
+import { postgresDatabase, useDatabase } from "../../app/db/db.server.ts";
 import { testDb } from "../setup/database.ts";
 
 it("answers 200 while the database answers", async () => {

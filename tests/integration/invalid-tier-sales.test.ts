@@ -2,8 +2,8 @@
 // not offered on /pricing, and checkout refuses every one of its keys, even a valid one. Existing
 // subscribers keep working, and an outage we cannot see through takes nothing off sale.
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { invalidatePriceCache } from "../../app/billing/prices.server.ts";
-import { getStripe } from "../../app/billing/stripe.server.ts";
+import { invalidatePriceCache } from "../../app/services/stripe/prices.server.ts";
+import { getStripe } from "../../app/services/stripe/client.server.ts";
 import * as accountRoute from "../../app/routes/account.tsx";
 import * as adminTiersRoute from "../../app/routes/admin.tiers._index.tsx";
 import * as checkoutRoute from "../../app/routes/api.stripe.checkout.ts";

@@ -2,9 +2,9 @@
 // the lookup key moved to it with transfer_lookup_key). Existing subscriptions stay on the old price,
 // which has no lookup key now; their events must still find the tier, through the price's product.
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { invalidatePriceCache } from "../../app/billing/prices.server.ts";
-import { getStripe } from "../../app/billing/stripe.server.ts";
-import { syncUserFromStripe } from "../../app/billing/user-admin.server.ts";
+import { invalidatePriceCache } from "../../app/services/stripe/prices.server.ts";
+import { getStripe } from "../../app/services/stripe/client.server.ts";
+import { syncUserFromStripe } from "../../app/services/customers/user-admin.server.ts";
 import * as adminOverviewRoute from "../../app/routes/admin._index.tsx";
 import * as tierPageRoute from "../../app/routes/admin.tiers.$key.tsx";
 import * as tiersRoute from "../../app/routes/admin.tiers._index.tsx";

@@ -4,7 +4,7 @@
 import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Config, parseConfig, useConfig } from "../../app/utils/config.server.ts";
-import { RATE_LIMIT_RULES } from "../../app/utils/rate-limit.server.ts";
+import { RATE_LIMIT_RULES } from "../../app/web/rate-limit.server.ts";
 import { startProductionServer } from "../production-server.ts";
 import { testDb } from "../setup/database.ts";
 import { seedDemoData } from "../utils.ts";

@@ -1,8 +1,8 @@
 // Rate limits live in the database: two app instances on one database enforce one limit, not two.
 import { afterAll, expect, it, type TestContext } from "vitest";
-import { createRateLimits, consumeAttempt } from "../../app/utils/rate-limit.server.ts";
-import type { Database } from "../../app/utils/db.server.ts";
-import { postgresDatabase } from "../../app/utils/db.server.ts";
+import { createRateLimits, consumeAttempt } from "../../app/web/rate-limit.server.ts";
+import type { Database } from "../../app/db/db.server.ts";
+import { postgresDatabase } from "../../app/db/db.server.ts";
 import { requirePostgres, testDb } from "../setup/database.ts";
 
 // A second client with its own connection pool stands for a second instance. The embedded database

@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { hasValidIntegration } from "../../app/billing/rules.ts";
+import { hasValidIntegration } from "../../app/rules/tiers.ts";
 import { testDb } from "../setup/database.ts";
 import { hashPassword } from "../../app/models/user.server.ts";
 import { seed } from "../../prisma/seed.ts";

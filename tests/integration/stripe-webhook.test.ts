@@ -12,7 +12,7 @@ import {
   webhookRequest,
 } from "../stripe-fixtures.ts";
 import { routeArgs, seedDemoData } from "../utils.ts";
-import { useStripeConnection } from "../../app/billing/stripe.server.ts";
+import { useStripeConnection } from "../../app/services/stripe/client.server.ts";
 
 const useWebhookSecrets = (webhookSecrets: string[]) =>
   useStripeConnection({ mode: "disabled", apiKey: null, apiBase: null, webhookSecrets });

@@ -1,9 +1,9 @@
 // The support console: finding users, why they are on their plan, syncing from Stripe, roles; the
 // event log's keyset pages, filters and counts; processing attempts; bulk replay exactly once.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runBulkReplay, startBulkReplay } from "../../app/billing/bulk-replay.server.ts";
-import { getStripe } from "../../app/billing/stripe.server.ts";
-import { appOrigin, createCheckoutSession } from "../../app/billing/checkout.server.ts";
+import { runBulkReplay, startBulkReplay } from "../../app/services/events/bulk-replay.server.ts";
+import { getStripe } from "../../app/services/stripe/client.server.ts";
+import { appOrigin, createCheckoutSession } from "../../app/services/stripe/checkout.server.ts";
 import { listEventLog, type EventCursor } from "../../app/models/event-log.server.ts";
 import * as eventRoute from "../../app/routes/admin.events.$eventId.tsx";
 import * as eventsRoute from "../../app/routes/admin.events._index.tsx";

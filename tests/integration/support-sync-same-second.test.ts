@@ -3,9 +3,9 @@
 // dropped as stale; every kind of change ends in Stripe's state.
 import type Stripe from "stripe";
 import { beforeAll, describe, expect, it } from "vitest";
-import { appOrigin, createCheckoutSession } from "../../app/billing/checkout.server.ts";
-import { accountView } from "../../app/billing/customer-account.server.ts";
-import { getStripe } from "../../app/billing/stripe.server.ts";
+import { appOrigin, createCheckoutSession } from "../../app/services/stripe/checkout.server.ts";
+import { accountView } from "../../app/services/customers/account.server.ts";
+import { getStripe } from "../../app/services/stripe/client.server.ts";
 import * as userRoute from "../../app/routes/admin.users.$userId.tsx";
 import { testDb } from "../setup/database.ts";
 import { useStripeEmulator } from "../stripe-harness.ts";

@@ -2,9 +2,9 @@
 // deliveries read off the socket (the server's fast path), the return from Checkout, support's sync
 // when Stripe has no subscription at all, and replays that must be refused.
 import { beforeAll, describe, expect, it } from "vitest";
-import { appOrigin, createCheckoutSession } from "../../app/billing/checkout.server.ts";
-import { getStripe } from "../../app/billing/stripe.server.ts";
-import { replayStoredEvent } from "../../app/billing/webhook.server.ts";
+import { appOrigin, createCheckoutSession } from "../../app/services/stripe/checkout.server.ts";
+import { getStripe } from "../../app/services/stripe/client.server.ts";
+import { replayStoredEvent } from "../../app/services/events/replay.server.ts";
 import * as successRoute from "../../app/routes/billing.success.tsx";
 import * as userRoute from "../../app/routes/admin.users.$userId.tsx";
 import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";

@@ -4,12 +4,12 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { getEntitlements } from "../../app/billing/entitlements.server.ts";
-import { getStripe } from "../../app/billing/stripe.server.ts";
-import { checkTiersAgainstStripe } from "../../app/billing/tier-status.server.ts";
-import { fetchWhopMembershipDates } from "../../app/billing/whop-account.server.ts";
-import { invalidateWhopCatalog } from "../../app/billing/whop-catalog.server.ts";
-import { getWhopOffers } from "../../app/billing/whop-offers.server.ts";
+import { getEntitlements } from "../../app/services/customers/entitlements.server.ts";
+import { getStripe } from "../../app/services/stripe/client.server.ts";
+import { checkTiersAgainstStripe } from "../../app/services/tiers/tier-status.server.ts";
+import { fetchWhopMembershipDates } from "../../app/services/whop/account.server.ts";
+import { invalidateWhopCatalog } from "../../app/services/whop/catalog.server.ts";
+import { getWhopOffers } from "../../app/services/whop/offers.server.ts";
 import * as stripeCheckoutRoute from "../../app/routes/api.stripe.checkout.ts";
 import * as checkoutRoute from "../../app/routes/api.whop.checkout.ts";
 import * as returnRoute from "../../app/routes/api.whop.return.ts";

@@ -8,9 +8,9 @@ import {
   retrieveMembership,
   retrieveProduct,
   WhopApiError,
-} from "../../app/billing/whop.server.ts";
-import { hasValidWhopSignature, standardWebhooksKey, webhookHeadersOf } from "../../app/billing/whop.server.ts";
-import { useWhopConnection } from "../../app/billing/whop.server.ts";
+} from "../../app/services/whop/client.server.ts";
+import { hasValidWhopSignature, standardWebhooksKey, webhookHeadersOf } from "../../app/services/whop/client.server.ts";
+import { useWhopConnection } from "../../app/services/whop/client.server.ts";
 import { startWhopEmulator, type WhopEmulator } from "../../whop-emulator/emulator.ts";
 import { TEST_WHOP_API_KEY, TEST_WHOP_SECRET, withWhopConnection } from "../whop-harness.ts";
 

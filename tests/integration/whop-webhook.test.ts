@@ -1,8 +1,8 @@
 // POST /api/whop/webhook against a real database and the bundled Whop emulator, whose signed
 // webhooks reach the real route: verification, exactly-once processing, order, failures and replay.
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { getEntitlements } from "../../app/billing/entitlements.server.ts";
-import { replayStoredEvent } from "../../app/billing/webhook.server.ts";
+import { getEntitlements } from "../../app/services/customers/entitlements.server.ts";
+import { replayStoredEvent } from "../../app/services/events/replay.server.ts";
 import { listEventLog } from "../../app/models/event-log.server.ts";
 import * as checkoutRoute from "../../app/routes/api.whop.checkout.ts";
 import * as webhookRoute from "../../app/routes/api.whop.webhook.ts";

@@ -4,13 +4,7 @@ import { randomBytes } from "node:crypto";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { afterAll, beforeAll, inject, type TestContext } from "vitest";
-import {
-  closeDatabase,
-  type Database,
-  pgliteDatabase,
-  postgresDatabase,
-  useDatabase,
-} from "../../app/utils/db.server.ts";
+import { closeDatabase, type Database, pgliteDatabase, postgresDatabase, useDatabase } from "../../app/db/db.server.ts";
 import { requireOrSkip } from "../requirements.ts";
 import { withDatabase } from "./global-setup.ts";
 

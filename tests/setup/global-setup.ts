@@ -9,7 +9,7 @@ import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
-import { applyMigrations, pgRunner } from "../../app/utils/migrations.server.ts";
+import { applyMigrations, pgRunner } from "../../app/db/migrations.server.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

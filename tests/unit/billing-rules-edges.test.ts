@@ -2,31 +2,21 @@
 // test told apart. Each asserts what a customer or support would see: the tier in force, the health
 // on the dashboard, the explanation support reads, the event's fate.
 import { describe, expect, it } from "vitest";
+import { grantDecision, isGrantingStatus, type PaidState, tierIsInForce } from "../../app/rules/paid-tier.ts";
+import { roleChangeProblem } from "../../app/rules/roles.ts";
+import { eventAction, parseUserId, stripeIdProblem } from "../../app/rules/stripe-events.ts";
+import { isLiveSubscriptionStatus, tierForSubscription, tiersByProduct } from "../../app/rules/stripe-subscriptions.ts";
+import { explainTierInForce, pickGoverningSubscription } from "../../app/rules/support.ts";
 import {
-  eventAction,
-  explainTierInForce,
-  grantDecision,
   hasValidIntegration,
-  isGrantingStatus,
-  isLiveSubscriptionStatus,
-  isLiveWhopStatus,
-  type PaidState,
-  parseUserId,
-  pickGoverningSubscription,
-  roleChangeProblem,
   sharedProductProblems,
-  stripeIdProblem,
   type StripePriceFact,
-  tierForSubscription,
   tierHealth,
-  tierIsInForce,
   type TierIntegration,
-  tiersByProduct,
   tiersHealth,
-  planWhopMembershipChange,
-  whopEventAction,
-  whopProductState,
-} from "../../app/billing/rules.ts";
+} from "../../app/rules/tiers.ts";
+import { planWhopMembershipChange, whopEventAction, whopProductState } from "../../app/rules/whop.ts";
+import { isLiveWhopStatus } from "../../app/rules/whop-status.ts";
 
 const tier = (overrides: Partial<TierIntegration & { key: string }>): TierIntegration & { key: string } => ({
   key: "pro",

@@ -1,28 +1,31 @@
 // Every billing rule, as a pure function of plain values: no database, no Stripe, milliseconds.
 import { describe, expect, it } from "vitest";
+import { tierIsInForce } from "../../app/rules/paid-tier.ts";
+import { roleChangeProblem } from "../../app/rules/roles.ts";
 import {
   customerConflict,
   eventAction,
-  explainTierInForce,
-  lookupKeyState,
-  pickGoverningSubscription,
-  roleChangeProblem,
-  tierHealth,
-  tiersByProduct,
-  tiersHealth,
   freshness,
-  hasValidIntegration,
-  isLiveSubscriptionStatus,
   parseUserId,
-  planSubscriptionChange,
   settleTie,
   stripeIdProblem,
   stripeReadAt,
+} from "../../app/rules/stripe-events.ts";
+import {
+  tiersByProduct,
+  isLiveSubscriptionStatus,
+  planSubscriptionChange,
   subscriptionStatusEffect,
-  type TierIntegration,
   tierForSubscription,
-  tierIsInForce,
-} from "../../app/billing/rules.ts";
+} from "../../app/rules/stripe-subscriptions.ts";
+import { explainTierInForce, pickGoverningSubscription } from "../../app/rules/support.ts";
+import {
+  lookupKeyState,
+  tierHealth,
+  tiersHealth,
+  hasValidIntegration,
+  type TierIntegration,
+} from "../../app/rules/tiers.ts";
 
 const tier = (overrides: Partial<TierIntegration>): TierIntegration => ({
   billingProvider: "stripe",

@@ -8,7 +8,7 @@ import {
   forgiveAttempt,
   RATE_LIMIT_RULES,
   type RateLimits,
-} from "../../app/utils/rate-limit.server.ts";
+} from "../../app/web/rate-limit.server.ts";
 
 function memoryLimits(): RateLimits {
   const entries = Object.entries(RATE_LIMIT_RULES).map(([name, rule]) => [

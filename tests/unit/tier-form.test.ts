@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { RESERVED_TIER_KEYS, TierFormSchema } from "../../app/billing/tier-form.ts";
+import { RESERVED_TIER_KEYS, TierFormSchema } from "../../app/forms/tier-form.ts";
 
 const ROUTES = path.resolve(import.meta.dirname, "../../app/routes");
 const valid = { name: "Team", key: "team", userLimit: "5", billingProvider: "exempt" };

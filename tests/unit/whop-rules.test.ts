@@ -1,24 +1,23 @@
 // Whop's billing rules, as pure functions of plain values: what a membership status means, which
 // state is newer, one paid tier across Stripe and Whop, and a Whop tier's health on the dashboard.
 import { describe, expect, it } from "vitest";
+import { grantDecision, type PaidState, revokeDecision, tierIsInForce } from "../../app/rules/paid-tier.ts";
+import { explainTierInForce } from "../../app/rules/support.ts";
+import { tierHealth } from "../../app/rules/tiers.ts";
 import {
-  explainTierInForce,
-  grantDecision,
-  isLiveWhopStatus,
-  type PaidState,
   planWhopMembershipChange,
-  revokeDecision,
-  tierHealth,
-  tierIsInForce,
-  WHOP_MEMBERSHIP_STATUSES,
   whopEventAction,
-  whopFreshness,
-  whopMembershipStatusEffect,
   type WhopPlanFact,
   type WhopProductFact,
   type WhopSubscriber,
-} from "../../app/billing/rules.ts";
-import { describeWhopPlan, formatWhopInterval, formatWhopPrice } from "../../app/billing/whop-catalog.server.ts";
+} from "../../app/rules/whop.ts";
+import {
+  isLiveWhopStatus,
+  WHOP_MEMBERSHIP_STATUSES,
+  whopFreshness,
+  whopMembershipStatusEffect,
+} from "../../app/rules/whop-status.ts";
+import { describeWhopPlan, formatWhopInterval, formatWhopPrice } from "../../app/services/whop/catalog.server.ts";
 
 const at = (iso: string) => new Date(iso);
 

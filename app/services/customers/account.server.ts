@@ -1,0 +1,148 @@
+// /account as the customer sees it: plan, price and interval (Stripe's: the price on the
+// subscription's item), the subscription's state in words with its date, what the plan includes,
+// and the one next action that fits: resume, update the payment method, change plan, subscribe.
+// Also "Resume": a subscription set to cancel at period end goes on renewing.
+import Stripe from "stripe";
+import type { User } from "~/models/user.server.ts";
+import { logger } from "~/utils/logger.server.ts";
+import { getEntitlements } from "./entitlements.server.ts";
+import { formatAmount, formatInterval } from "~/services/stripe/prices.server.ts";
+import { isLiveSubscriptionStatus } from "~/rules/stripe-subscriptions.ts";
+import { FREE_TIER_KEY } from "~/rules/tiers.ts";
+import { billingMode, describeStripeError, getStripe } from "~/services/stripe/client.server.ts";
+import {
+  forgetSubscriptionDetails,
+  subscriptionDetailsFor,
+  type SubscriptionDetails,
+} from "~/services/stripe/subscription-details.server.ts";
+
+export type NextAction =
+  /** Set to cancel at period end: undo that before the date. */
+  | { kind: "resume" }
+  /** A renewal failed (past_due, unpaid) or the first payment is pending: fix the card in the portal. */
+  | { kind: "update-payment" }
+  /** A live subscription: other plans are on /pricing, billing details in the portal. */
+  | { kind: "change-plan" }
+  /** No subscription: choose one on /pricing. */
+  | { kind: "subscribe" }
+  /** An exempt tier, or billing that cannot be used: nothing to do. */
+  | { kind: "none" };
+
+/** Where the subscription stands, in words, with the date that matters. */
+export type SubscriptionState =
+  | { kind: "active"; renewsAt: string | null }
+  | { kind: "trialing"; renewsAt: string | null }
+  | { kind: "ending"; endsAt: string }
+  | { kind: "past-due"; since: string | null }
+  | { kind: "incomplete" }
+  | { kind: "ended"; status: string }
+  | { kind: "none" };
+
+export type AccountView = {
+  email: string;
+  plan: { key: string | null; name: string; exempt: boolean };
+  /** "£29.00 per month"; null without a live Stripe price. */
+  price: { amount: string; interval: string; label: string } | null;
+  state: SubscriptionState;
+  /** Stripe could not be asked just now: dates and price are missing, the plan is still right. */
+  stripeUnavailable: boolean;
+  /** What the plan includes, for people: the permissions' descriptions. */
+  includes: Array<{ name: string; description: string }>;
+  nextAction: NextAction;
+  /** A Stripe customer to open the portal for. */
+  canManageBilling: boolean;
+};
+
+/** "per month", "per year", "every 3 months". */
+function perInterval(interval: string) {
+  return /^\d/.test(interval) ? `every ${interval}` : `per ${interval}`;
+}
+
+/** The price the customer pays: the one on the subscription's item, as Stripe returned it (a
+ * price's amount and interval never change in Stripe, so no second lookup is needed). */
+function livePriceOf(details: SubscriptionDetails | null): AccountView["price"] {
+  const item = details?.item;
+  if (!item || item.unitAmount === null) return null;
+  const amount = formatAmount(item.unitAmount, item.currency);
+  const interval = formatInterval(item);
+  return { amount, interval, label: `${amount} ${perInterval(interval)}` };
+}
+
+function stateOf(status: string | null, details: SubscriptionDetails | null): SubscriptionState {
+  if (!status) return { kind: "none" };
+  // A failed renewal: the unpaid period started when the payment was due.
+  if (status === "past_due" || status === "unpaid") return { kind: "past-due", since: details?.periodStart ?? null };
+  if (status === "incomplete") return { kind: "incomplete" };
+  if (!isLiveSubscriptionStatus(status)) return { kind: "ended", status };
+  if (details?.dates.cancelsAt) return { kind: "ending", endsAt: details.dates.cancelsAt };
+  const renewsAt = details?.dates.renewsAt ?? null;
+  return status === "trialing" ? { kind: "trialing", renewsAt } : { kind: "active", renewsAt };
+}
+
+function nextActionFor(
+  state: SubscriptionState,
+  { exempt, billing }: { exempt: boolean; billing: boolean },
+): NextAction {
+  if (!billing) return { kind: "none" };
+  switch (state.kind) {
+    case "ending":
+      return { kind: "resume" };
+    case "past-due":
+    case "incomplete":
+      return { kind: "update-payment" };
+    case "active":
+    case "trialing":
+      return { kind: "change-plan" };
+    case "ended":
+    case "none":
+      return exempt ? { kind: "none" } : { kind: "subscribe" };
+  }
+}
+
+/** Everything /account shows: the database's plan, Stripe's price and dates (one subscription read, cached). */
+export async function accountView(user: User): Promise<AccountView> {
+  const billing = billingMode() !== "disabled";
+  const subscriptionId = billing ? user.stripeSubscriptionId : null;
+  const [entitlements, details] = await Promise.all([
+    getEntitlements(user),
+    subscriptionId ? subscriptionDetailsFor(user) : Promise.resolve(null),
+  ]);
+  const live = isLiveSubscriptionStatus(user.subscriptionStatus);
+  const planKey = entitlements.tier?.key ?? null;
+  // A tier other than Free in force without a subscription is granted otherwise (exempt, arranged directly).
+  const exempt = planKey !== null && planKey !== FREE_TIER_KEY && !live;
+  const state = stateOf(user.subscriptionStatus, details);
+  return {
+    email: user.email,
+    plan: { key: planKey, name: entitlements.tier?.name ?? "Free", exempt },
+    price: live ? livePriceOf(details) : null,
+    state,
+    stripeUnavailable: Boolean(subscriptionId) && details === null,
+    includes: entitlements.permissionDetails.map(({ name, description }) => ({
+      name,
+      description: description || name,
+    })),
+    nextAction: nextActionFor(state, { exempt, billing }),
+    canManageBilling: billing && Boolean(user.stripeCustomerId),
+  };
+}
+
+export type ResumeOutcome = { ok: true } | { ok: false; message: string };
+
+/** Undoes a cancellation at period end (the portal's "Renew"), here in one click. */
+export async function resumeSubscription(user: User): Promise<ResumeOutcome> {
+  if (billingMode() === "disabled" || !user.stripeSubscriptionId) {
+    return { ok: false, message: "You have no subscription to resume." };
+  }
+  try {
+    await getStripe().subscriptions.update(user.stripeSubscriptionId, { cancel_at_period_end: false });
+    forgetSubscriptionDetails(user.stripeSubscriptionId);
+    return { ok: true };
+  } catch (error) {
+    logger.warn({ stripe: describeStripeError(error) }, "resuming a subscription failed");
+    if (error instanceof Stripe.errors.StripeInvalidRequestError) {
+      return { ok: false, message: "This subscription can no longer be resumed: choose a plan on the pricing page." };
+    }
+    return { ok: false, message: "Stripe could not be reached. Please try again in a moment." };
+  }
+}

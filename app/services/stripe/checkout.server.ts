@@ -1,0 +1,238 @@
+// Customer-facing billing actions: hosted Checkout, the Customer Portal, and a plan switch through
+// the portal's confirmation page (a `subscription_update_confirm` deep link). Each returns a typed
+// outcome: a Stripe URL to send the customer to, or the problem; routes decide the HTTP answer.
+// A customer Stripe no longer has (`resource_missing`) is unlinked on the way (customer-link.server.ts).
+import { createHash } from "node:crypto";
+import type Stripe from "stripe";
+import { findLookupKeyOwner, listTierIntegrations } from "~/models/tier.server.ts";
+import type { User } from "~/models/user.server.ts";
+import { config } from "~/utils/config.server.ts";
+import { isCustomerGone, isMissingCustomerError, unlinkMissingCustomer } from "./customer-link.server.ts";
+import { lookupPrices } from "./prices.server.ts";
+import { checkSellableTiers } from "./sellable-tiers.server.ts";
+import { BillingRefusal, billingOutcomeOf, type BillingOutcome } from "~/services/billing/outcomes.ts";
+import { fetchSubscriptionDetails, forgetSubscriptionDetails } from "./subscription-details.server.ts";
+import { USER_ID_METADATA_KEY } from "~/rules/stripe-events.ts";
+import { isLiveSubscriptionStatus } from "~/rules/stripe-subscriptions.ts";
+import { isLiveWhopStatus } from "~/rules/whop-status.ts";
+import { logger } from "~/utils/logger.server.ts";
+import { BillingDisabledError, billingMode, describeStripeError, getStripe } from "./client.server.ts";
+
+function requireBilling() {
+  if (billingMode() === "disabled") throw new BillingRefusal("billing-disabled", new BillingDisabledError().message);
+}
+
+/** The app's public origin: APP_URL when set (behind proxies), else the request's own. */
+export function appOrigin(request: Request) {
+  return config().appUrl ?? new URL(request.url).origin;
+}
+
+function stripeFailure(error: unknown): never {
+  logger.warn({ stripe: describeStripeError(error) }, "Stripe request failed");
+  throw new BillingRefusal("stripe-unreachable", "Stripe could not be reached. Please try again in a moment.");
+}
+
+/** What the customer is told once a billing account Stripe no longer has was unlinked. */
+const CUSTOMER_GONE =
+  "Your billing account no longer exists in Stripe, so there is nothing to manage: you are on the Free plan now. Choose a plan on the pricing page to subscribe again.";
+
+/** `resource_missing` on the user's customer: unlink it, and say so instead of "could not be reached". */
+async function customerGone(customerId: string, action: string): Promise<never> {
+  await unlinkMissingCustomer(customerId, action);
+  throw new BillingRefusal("no-billing-account", CUSTOMER_GONE);
+}
+
+/** Where Checkout sends a customer who leaves without paying: /pricing says so. */
+export const CHECKOUT_CANCELLED_PATH = "/pricing?checkout=cancelled";
+
+// Stripe's own limit for lookup keys; control characters are never part of one.
+const LOOKUP_KEY_MAX = 200;
+const INVALID_LOOKUP_KEY = /[\u0000-\u001f\u007f]/;
+
+export function createCheckoutSession(user: User, lookupKey: string, origin: string): Promise<BillingOutcome> {
+  return billingOutcomeOf(() => checkoutUrl(user, lookupKey, origin));
+}
+
+/** A lookup key a customer may buy: a valid key of a customer-facing Stripe tier. */
+async function sellableKey(lookupKey: string): Promise<string> {
+  const key = lookupKey.trim();
+  if (!key) throw new BillingRefusal("invalid-request", "lookup_key is required: choose a price on /pricing.");
+  const shown = JSON.stringify(key.length > 60 ? `${key.slice(0, 60)}…` : key);
+  if (key.length > LOOKUP_KEY_MAX || INVALID_LOOKUP_KEY.test(key)) {
+    throw new BillingRefusal("invalid-request", `Price ${shown} is not a valid lookup key.`);
+  }
+  const owner = await findLookupKeyOwner(key);
+  if (!owner || owner.tier.billingProvider !== "stripe" || !owner.tier.isCustomerFacing) {
+    throw new BillingRefusal(
+      "not-offered",
+      `Price ${shown} is not offered: it does not belong to a customer-facing Stripe tier.`,
+    );
+  }
+  // Any key of a tier that is not valid in Stripe (even one whose own price is fine) is refused:
+  // the tier as a whole is off sale until an operator fixes it. Existing subscribers are not asked.
+  const { invalid } = await checkSellableTiers(await listTierIntegrations(), { deadlineMs: 8_000 });
+  const problems = invalid.get(owner.tier.key);
+  if (problems) {
+    logger.warn({ tier: owner.tier.key, problems }, "checkout refused: the tier is not valid in Stripe");
+    throw new BillingRefusal(
+      "tier-unavailable",
+      `${owner.tier.name} cannot be bought right now: its prices are being set up. Please choose another plan, or try again later.`,
+    );
+  }
+  return key;
+}
+
+/** The key's price as Stripe sells it now. */
+async function livePrice(key: string) {
+  const lookup = await lookupPrices([key], { deadlineMs: 8_000 });
+  if (lookup.unavailable) stripeFailure(lookup.error);
+  const price = lookup.prices.get(key);
+  if (!price) throw new BillingRefusal("not-offered", `Price "${key}" is not an active price in Stripe.`);
+  return price;
+}
+
+async function checkoutUrl(signedIn: User, lookupKey: string, origin: string): Promise<string> {
+  requireBilling();
+  let user = signedIn;
+  const key = await sellableKey(lookupKey);
+  if (isLiveSubscriptionStatus(user.subscriptionStatus)) {
+    // A live subscription on a customer Stripe no longer has is no subscription at all: unlink it, go on.
+    if (!user.stripeCustomerId || !(await isCustomerGone(user.stripeCustomerId))) {
+      throw new BillingRefusal(
+        "already-subscribed",
+        "You already have a subscription. Change or cancel it in the customer portal.",
+      );
+    }
+    await unlinkMissingCustomer(user.stripeCustomerId, "checking the customer of a second checkout");
+    user = { ...user, stripeCustomerId: null, stripeSubscriptionId: null, subscriptionStatus: null };
+  }
+  if (isLiveWhopStatus(user.whopMembershipStatus)) {
+    throw new BillingRefusal("already-on-whop", "You already have a plan through Whop. Change or cancel it on Whop.");
+  }
+  const price = await livePrice(key);
+  try {
+    return await openCheckout(user, key, price.id, origin);
+  } catch (error) {
+    if (!user.stripeCustomerId || !isMissingCustomerError(error)) stripeFailure(error);
+    // The customer was deleted in Stripe: unlink it and check out as a new customer, by email.
+    await unlinkMissingCustomer(user.stripeCustomerId, "starting a checkout");
+    try {
+      return await openCheckout({ ...user, stripeCustomerId: null }, key, price.id, origin);
+    } catch (retryError) {
+      stripeFailure(retryError);
+    }
+  }
+}
+
+async function openCheckout(user: User, key: string, priceId: string, origin: string): Promise<string> {
+  const params: Stripe.Checkout.SessionCreateParams = {
+    mode: "subscription",
+    line_items: [{ price: priceId, quantity: 1 }],
+    client_reference_id: String(user.id),
+    ...(user.stripeCustomerId ? { customer: user.stripeCustomerId } : { customer_email: user.email }),
+    allow_promotion_codes: true,
+    subscription_data: { metadata: { [USER_ID_METADATA_KEY]: String(user.id) } },
+    metadata: { [USER_ID_METADATA_KEY]: String(user.id), lookup_key: key },
+    success_url: `${origin}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
+    cancel_url: `${origin}${CHECKOUT_CANCELLED_PATH}`,
+  };
+  // The same request within a minute → the same Checkout Session (a double click opens one).
+  // The key covers every parameter, since Stripe refuses a reused key with different ones.
+  const minute = Math.floor(Date.now() / 60_000);
+  const idempotencyKey = `checkout-${createHash("sha256")
+    .update(JSON.stringify([params, minute]))
+    .digest("hex")}`;
+  const session = await getStripe().checkout.sessions.create(params, { idempotencyKey });
+  if (!session.url) throw new Error(`Checkout Session ${session.id} has no url`);
+  return session.url;
+}
+
+export function createPortalSession(user: User, origin: string): Promise<BillingOutcome> {
+  return billingOutcomeOf(() => portalUrl(user, origin));
+}
+
+async function portalUrl(user: User, origin: string): Promise<string> {
+  requireBilling();
+  if (!user.stripeCustomerId) {
+    throw new BillingRefusal(
+      "no-billing-account",
+      "You have no billing account yet: subscribe to a plan on /pricing first.",
+    );
+  }
+  try {
+    const session = await getStripe().billingPortal.sessions.create({
+      customer: user.stripeCustomerId,
+      return_url: `${origin}/account`,
+    });
+    // The customer may change the subscription there: the first page after their return asks Stripe.
+    forgetSubscriptionDetails(user.stripeSubscriptionId);
+    return session.url;
+  } catch (error) {
+    if (isMissingCustomerError(error)) return customerGone(user.stripeCustomerId, "opening the customer portal");
+    stripeFailure(error);
+  }
+}
+
+/**
+ * Switching a subscriber to another price: the portal's confirmation page for exactly that change
+ * (`flow_data[type]=subscription_update_confirm` on the subscription's one item), coming back to
+ * /account once confirmed. Stripe applies it and tells Tierdesk by webhook, like any portal change.
+ */
+export function createPlanSwitchSession(user: User, lookupKey: string, origin: string): Promise<BillingOutcome> {
+  return billingOutcomeOf(() => planSwitchUrl(user, lookupKey, origin));
+}
+
+async function planSwitchUrl(user: User, lookupKey: string, origin: string): Promise<string> {
+  requireBilling();
+  const key = await sellableKey(lookupKey);
+  const { stripeCustomerId, stripeSubscriptionId } = user;
+  if (!stripeCustomerId || !stripeSubscriptionId || !isLiveSubscriptionStatus(user.subscriptionStatus)) {
+    throw new BillingRefusal(
+      "no-billing-account",
+      "You have no subscription to switch: choose a plan on /pricing to subscribe.",
+    );
+  }
+  const [price, subscription] = await Promise.all([
+    livePrice(key),
+    fetchSubscriptionDetails(stripeSubscriptionId, 8_000),
+  ]);
+  if (!subscription?.item) {
+    throw new BillingRefusal(
+      "stripe-unreachable",
+      "Your subscription could not be read from Stripe just now. Please try again in a moment.",
+    );
+  }
+  if (subscription.item.priceId === price.id)
+    throw new BillingRefusal("invalid-request", "You are already on this plan.");
+  if (subscription.cancelAtPeriodEnd) {
+    throw new BillingRefusal(
+      "invalid-request",
+      "Your subscription is set to end: resume it on your account page before changing plan.",
+    );
+  }
+  if (subscription.multipleItems) {
+    throw new BillingRefusal(
+      "invalid-request",
+      "Your subscription has several items: change it in the customer portal.",
+    );
+  }
+  try {
+    const session = await getStripe().billingPortal.sessions.create({
+      customer: stripeCustomerId,
+      return_url: `${origin}/pricing`,
+      flow_data: {
+        type: "subscription_update_confirm",
+        subscription_update_confirm: {
+          subscription: subscription.id,
+          items: [{ id: subscription.item.id, price: price.id, quantity: 1 }],
+        },
+        after_completion: { type: "redirect", redirect: { return_url: `${origin}/account?plan=changed` } },
+      },
+    });
+    forgetSubscriptionDetails(stripeSubscriptionId);
+    return session.url;
+  } catch (error) {
+    if (isMissingCustomerError(error)) return customerGone(stripeCustomerId, "switching plan");
+    stripeFailure(error);
+  }
+}

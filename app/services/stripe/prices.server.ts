@@ -1,0 +1,244 @@
+// Live prices by lookup key. Stripe is the source of truth: tiers store only lookup keys, and
+// amounts/intervals are asked of Stripe (cached briefly in process, dropped on price.* and
+// product.* webhooks). When Stripe cannot answer in time, callers get `unavailable` and show the
+// tier's fallback price (or "could not verify") instead; nothing is cached then.
+import type Stripe from "stripe";
+import { withDeadline } from "~/utils/deadline.ts";
+import { singleton } from "~/utils/singleton.server.ts";
+import { getStripe } from "./client.server.ts";
+
+export type LivePrice = {
+  id: string;
+  lookupKey: string;
+  active: boolean;
+  currency: string;
+  unitAmount: number | null;
+  interval: string | null;
+  intervalCount: number;
+  productId: string | null;
+  productName: string | null;
+  /** False when the product is archived (or deleted): its prices cannot be sold. */
+  productActive: boolean;
+};
+
+export type PriceLookup = {
+  /** Prices that can be sold now (price and product active), by lookup key. */
+  prices: Map<string, LivePrice>;
+  /** Every price Stripe has for the keys, whatever its state, by lookup key. A key missing here is unknown to Stripe. */
+  found: Map<string, LivePrice>;
+  /** Stripe could not be asked (timeout, outage, billing disabled): show fallback prices. */
+  unavailable: boolean;
+  error?: string;
+};
+
+const CACHE_TTL_MS = 5 * 60_000;
+const LOOKUP_KEYS_PER_CALL = 10; // Stripe's limit for prices.list({ lookup_keys })
+const CATALOG_PAGE_SIZE = 100; // Stripe's maximum page size
+const CATALOG_MAX_PAGES = 10;
+const DEFAULT_DEADLINE_MS = 2_500;
+
+export type StripeCatalog = {
+  /** Active prices that carry a lookup key. */
+  prices: LivePrice[];
+  /** False when the account has more active prices than one listing reads. */
+  complete: boolean;
+};
+
+type CacheEntry = { price: LivePrice | null; expiresAt: number };
+const cache = singleton("price-cache", () => ({
+  entries: new Map<string, CacheEntry>(),
+  catalog: undefined as { value: StripeCatalog; expiresAt: number } | undefined,
+  generation: 0,
+}));
+
+/** Drops every cached price (a price or product changed in Stripe). */
+export function invalidatePriceCache() {
+  cache.entries.clear();
+  cache.catalog = undefined;
+  cache.generation++;
+}
+
+export function isSellable(price: LivePrice) {
+  return price.active && price.productActive;
+}
+
+export function toLivePrice(price: Stripe.Price): LivePrice | null {
+  if (!price.lookup_key) return null;
+  const product = typeof price.product === "object" && price.product !== null ? price.product : null;
+  const deleted = product !== null && "deleted" in product && product.deleted === true;
+  const liveProduct = product !== null && !deleted && "active" in product ? product : null;
+  return {
+    id: price.id,
+    lookupKey: price.lookup_key,
+    active: price.active,
+    currency: price.currency,
+    unitAmount: price.unit_amount,
+    interval: price.recurring?.interval ?? null,
+    intervalCount: price.recurring?.interval_count ?? 1,
+    productId: typeof price.product === "string" ? price.product : (product?.id ?? null),
+    productName: liveProduct?.name ?? null,
+    productActive: liveProduct ? liveProduct.active : !deleted,
+  };
+}
+
+function lookup(prices: Map<string, LivePrice>, unavailable: boolean, error?: string): PriceLookup {
+  const sellable = new Map([...prices].filter(([, price]) => isSellable(price)));
+  return { prices: sellable, found: prices, unavailable, ...(error ? { error } : {}) };
+}
+
+async function fetchChunk(stripe: Stripe, keys: string[]): Promise<LivePrice[]> {
+  // No `active` filter: an inactive price still answers for its key, so it shows as inactive, not missing.
+  const list = await stripe.prices.list({ lookup_keys: keys, expand: ["data.product"], limit: 100 });
+  return list.data.map(toLivePrice).filter((price): price is LivePrice => price !== null);
+}
+
+function cached(key: string, now: number): CacheEntry | undefined {
+  const entry = cache.entries.get(key);
+  return entry && entry.expiresAt > now ? entry : undefined;
+}
+
+/**
+ * Resolves lookup keys to live prices: cached keys from memory, the rest from Stripe in calls of
+ * at most 10 keys, made in parallel.
+ */
+export async function lookupPrices(
+  lookupKeys: readonly string[],
+  { deadlineMs = DEFAULT_DEADLINE_MS, now = Date.now() }: { deadlineMs?: number; now?: number } = {},
+): Promise<PriceLookup> {
+  const prices = new Map<string, LivePrice>();
+  const missing: string[] = [];
+  for (const key of new Set(lookupKeys)) {
+    const entry = cached(key, now);
+    if (entry) {
+      if (entry.price) prices.set(key, entry.price);
+    } else missing.push(key);
+  }
+  if (!missing.length) return lookup(prices, false);
+
+  try {
+    const stripe = getStripe();
+    const generation = cache.generation;
+    const chunks: string[][] = [];
+    for (let i = 0; i < missing.length; i += LOOKUP_KEYS_PER_CALL)
+      chunks.push(missing.slice(i, i + LOOKUP_KEYS_PER_CALL));
+    const found = (
+      await withDeadline(Promise.all(chunks.map((chunk) => fetchChunk(stripe, chunk))), deadlineMs)
+    ).flat();
+    const byKey = new Map(found.map((price) => [price.lookupKey, price]));
+    // A webhook may have invalidated the cache while we waited: then do not cache what may be stale.
+    const cacheable = generation === cache.generation;
+    for (const key of missing) {
+      const price = byKey.get(key) ?? null;
+      if (price) prices.set(key, price);
+      if (cacheable) cache.entries.set(key, { price, expiresAt: Date.now() + CACHE_TTL_MS });
+    }
+    return lookup(prices, false);
+  } catch (error) {
+    return lookup(prices, true, error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function fetchCatalog(stripe: Stripe): Promise<StripeCatalog> {
+  const prices: LivePrice[] = [];
+  let startingAfter: string | undefined;
+  for (let page = 0; page < CATALOG_MAX_PAGES; page++) {
+    const list = await stripe.prices.list({
+      active: true,
+      expand: ["data.product"],
+      limit: CATALOG_PAGE_SIZE,
+      ...(startingAfter ? { starting_after: startingAfter } : {}),
+    });
+    for (const price of list.data) {
+      const live = toLivePrice(price);
+      if (live) prices.push(live);
+    }
+    const last = list.data.at(-1);
+    if (!list.has_more || !last) return { prices, complete: true };
+    startingAfter = last.id;
+  }
+  return { prices, complete: false };
+}
+
+/**
+ * The account's active prices that carry a lookup key (paginated, cached like lookups). Reading it
+ * also answers every one of those keys, so a page that needs both makes one round trip.
+ */
+export async function listStripeCatalog({ deadlineMs = DEFAULT_DEADLINE_MS }: { deadlineMs?: number } = {}): Promise<{
+  catalog: StripeCatalog | null;
+  error?: string;
+}> {
+  const now = Date.now();
+  if (cache.catalog && cache.catalog.expiresAt > now) return { catalog: cache.catalog.value };
+  try {
+    const stripe = getStripe();
+    const generation = cache.generation;
+    const catalog = await withDeadline(fetchCatalog(stripe), deadlineMs);
+    if (generation === cache.generation) {
+      const expiresAt = Date.now() + CACHE_TTL_MS;
+      cache.catalog = { value: catalog, expiresAt };
+      for (const price of catalog.prices) cache.entries.set(price.lookupKey, { price, expiresAt });
+    }
+    return { catalog };
+  } catch (error) {
+    return { catalog: null, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * The product of each lookup key's price as Stripe has it now (null: Stripe knows no price with the
+ * key), for telling which tier a legacy price (one without a lookup key) belongs to. The cached
+ * catalog answers the active keys (one listing when cold); only keys it lacks are looked up, ≤ 10
+ * per call, and cached too, so a warm cache asks Stripe nothing. Throws when Stripe cannot be asked.
+ */
+export async function productsOfLookupKeys(
+  lookupKeys: readonly string[],
+  { deadlineMs = DEFAULT_DEADLINE_MS }: { deadlineMs?: number } = {},
+): Promise<Map<string, string | null>> {
+  const wanted = new Set(lookupKeys);
+  const products = new Map<string, string | null>();
+  if (!wanted.size) return products;
+  const listing = await listStripeCatalog({ deadlineMs });
+  if (!listing.catalog) throw new Error(`Stripe could not be asked for its prices: ${listing.error ?? "no answer"}`);
+  for (const price of listing.catalog.prices)
+    if (wanted.has(price.lookupKey)) products.set(price.lookupKey, price.productId);
+  const rest = [...wanted].filter((key) => !products.has(key));
+  if (rest.length) {
+    const lookup = await lookupPrices(rest, { deadlineMs });
+    if (lookup.unavailable) throw new Error(`Stripe could not be asked for its prices: ${lookup.error ?? "no answer"}`);
+    for (const key of rest) products.set(key, lookup.found.get(key)?.productId ?? null);
+  }
+  return products;
+}
+
+const ZERO_DECIMAL_CURRENCIES = new Set([
+  "bif",
+  "clp",
+  "djf",
+  "gnf",
+  "jpy",
+  "kmf",
+  "krw",
+  "mga",
+  "pyg",
+  "rwf",
+  "ugx",
+  "vnd",
+  "vuv",
+  "xaf",
+  "xof",
+  "xpf",
+]);
+
+/** "£29.00", from Stripe's amount in the currency's smallest unit. */
+export function formatAmount(unitAmount: number, currency: string) {
+  const divisor = ZERO_DECIMAL_CURRENCIES.has(currency.toLowerCase()) ? 1 : 100;
+  return new Intl.NumberFormat("en-GB", { style: "currency", currency: currency.toUpperCase() }).format(
+    unitAmount / divisor,
+  );
+}
+
+/** "month", "year", "3 months". */
+export function formatInterval(price: Pick<LivePrice, "interval" | "intervalCount">) {
+  if (!price.interval) return "one-off";
+  return price.intervalCount > 1 ? `${price.intervalCount} ${price.interval}s` : price.interval;
+}

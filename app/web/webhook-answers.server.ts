@@ -1,0 +1,58 @@
+// What a webhook route answers for each outcome of the pipeline, whichever provider sent it. Stripe
+// and Whop both retry any non-2xx and treat a 4xx as "do not send this again", so only a failure worth
+// retrying answers 500. Both webhook routes answer through this one mapping.
+import type { WebhookOutcome } from "~/services/billing/outcomes.ts";
+
+export type WebhookAnswer = { status: number; headers: Record<string, string>; body: string };
+
+/** The provider's own words where they differ: its secret's variable and its signature headers. */
+export type WebhookWording = { secretVariable: string; signatureHeaders: string; signatureName: string };
+
+export const STRIPE_WEBHOOKS: WebhookWording = {
+  secretVariable: "STRIPE_WEBHOOK_SECRET",
+  signatureHeaders: "Stripe-Signature header",
+  signatureName: "Stripe signature",
+};
+export const WHOP_WEBHOOKS: WebhookWording = {
+  secretVariable: "WHOP_WEBHOOK_SECRET",
+  signatureHeaders: "webhook-id, webhook-timestamp or webhook-signature header",
+  signatureName: "webhook signature",
+};
+
+const answer = (body: unknown, status: number, headers: Record<string, string> = {}): WebhookAnswer => ({
+  status,
+  headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store", ...headers },
+  body: JSON.stringify(body),
+});
+
+export function webhookAnswer(outcome: WebhookOutcome, wording: WebhookWording): WebhookAnswer {
+  switch (outcome.kind) {
+    // Refused before the body is read: close the connection rather than drain it.
+    case "not-configured":
+      return answer({ error: `Webhooks are not configured: ${wording.secretVariable} is not set.` }, 503, {
+        Connection: "close",
+      });
+    case "missing-signature":
+      return answer({ error: `Missing ${wording.signatureHeaders}.` }, 400, { Connection: "close" });
+    case "too-large":
+      return answer({ error: "Payload larger than 1 MiB." }, 413, { Connection: "close" });
+    case "invalid-signature":
+      return answer({ error: `Invalid ${wording.signatureName}.` }, 401);
+    case "malformed":
+      return answer({ error: outcome.reason }, 400);
+    case "unreadable":
+      return answer({ received: true, error: `${outcome.reason} Stored for support; not retried.` }, 400);
+    case "processed":
+      return answer({ received: true }, 200);
+    case "duplicate":
+      return answer({ received: true, duplicate: true }, 200);
+    case "failed":
+      return answer({ received: true, error: outcome.publicError }, 500);
+  }
+}
+
+/** The same answer as a Fetch Response, for a route's action. */
+export function webhookResponse(outcome: WebhookOutcome, wording: WebhookWording): Response {
+  const { status, headers, body } = webhookAnswer(outcome, wording);
+  return new Response(body, { status, headers });
+}
