@@ -49,6 +49,24 @@ export function describeIssues(issues: z.core.$ZodIssue[]) {
     .join("; ");
 }
 
+/** A signed payload's envelope parsed with the provider's schema (and the whole JSON), or why it is not a storable event. */
+export function readEnvelope<T extends z.ZodType>(
+  provider: ProviderName,
+  payload: string,
+  schema: T,
+): { envelope: z.output<T>; json: unknown } | { malformed: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(payload);
+  } catch {
+    return { malformed: "The signed payload is not JSON." };
+  }
+  const envelope = schema.safeParse(json);
+  if (!envelope.success)
+    return { malformed: `The signed payload is not a ${provider} event: ${describeIssues(envelope.error.issues)}.` };
+  return { envelope: envelope.data, json };
+}
+
 export const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /** An applied object's outcome as stored on its event; `appliedDetail` keeps what applying changed as the note. */

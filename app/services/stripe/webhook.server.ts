@@ -20,6 +20,7 @@ import {
   fromFulfilment,
   processDelivery,
   type ReadEvent,
+  readEnvelope,
   replayEvent,
 } from "~/services/billing/webhook-pipeline.server.ts";
 import { BodyTooLargeError, readRawBody, WEBHOOK_BODY_LIMIT } from "~/utils/http.server.ts";
@@ -107,16 +108,9 @@ function objectKeys(object: unknown): { objectId: string | null; customerId: str
 }
 
 function readEvent(payload: string): ReadEvent<StripeEventToApply> {
-  let json: unknown;
-  try {
-    json = JSON.parse(payload);
-  } catch {
-    return { malformed: "The signed payload is not JSON." };
-  }
-  const envelope = Envelope.safeParse(json);
-  if (!envelope.success)
-    return { malformed: `The signed payload is not a Stripe event: ${describeIssues(envelope.error.issues)}.` };
-  const { id, type, created, data } = envelope.data;
+  const read = readEnvelope("Stripe", payload, Envelope);
+  if ("malformed" in read) return read;
+  const { id, type, created, data } = read.envelope;
   const stored: NewStripeEvent = {
     eventId: id,
     eventType: type,
@@ -137,7 +131,7 @@ function readEvent(payload: string): ReadEvent<StripeEventToApply> {
     }
   }
   // The envelope and the object Tierdesk acts on have the shapes checked above.
-  return { readable: true, type, event: { event: json as Stripe.Event, action }, stored };
+  return { readable: true, type, event: { event: read.json as Stripe.Event, action }, stored };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -204,7 +204,7 @@ const PlanShape = z.object({
 const PageInfo = z.object({ end_cursor: z.string().nullish(), has_next_page: z.boolean().nullish() }).nullish();
 
 /** Whop's timestamps are ISO 8601 strings (older payloads: Unix seconds). */
-const WhopTime = z.union([z.string(), z.number()]).transform((value, ctx) => {
+export const WhopTime = z.union([z.string(), z.number()]).transform((value, ctx) => {
   const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
   if (Number.isNaN(date.getTime())) {
     ctx.addIssue({ code: "custom", message: "is not a time" });

@@ -15,6 +15,7 @@ import {
   fromFulfilment,
   processDelivery,
   type ReadEvent,
+  readEnvelope,
   replayEvent,
   storeAndClaim,
 } from "~/services/billing/webhook-pipeline.server.ts";
@@ -27,6 +28,7 @@ import {
   webhookHeadersOf,
   type WhopMembership,
   whopConnection,
+  WhopTime,
 } from "./client.server.ts";
 import { applyWhopMembership } from "./fulfilment.server.ts";
 
@@ -39,14 +41,7 @@ const EVENT_ID = /^[A-Za-z0-9_.:-]{1,255}$/;
 const WhopId = z.string().regex(/^[A-Za-z0-9_-]{1,255}$/);
 const Envelope = z.object({
   type: z.string().regex(/^[a-z0-9_.]{1,255}$/, "is not a Whop event type"),
-  timestamp: z.union([z.string(), z.number()]).transform((value, ctx) => {
-    const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
-    if (Number.isNaN(date.getTime())) {
-      ctx.addIssue({ code: "custom", message: "is not a time" });
-      return z.NEVER;
-    }
-    return date;
-  }),
+  timestamp: WhopTime,
   data: z.unknown(),
 });
 const PaymentShape = z.object({ id: WhopId, membership: z.object({ id: WhopId }).nullish() });
@@ -95,16 +90,9 @@ function readable(action: WhopEventAction, data: unknown): Readable | { problem:
 
 function readEvent(eventId: string, payload: string): ReadEvent<WhopEventToApply> {
   if (!EVENT_ID.test(eventId)) return { malformed: "The webhook-id is not a storable event id." };
-  let json: unknown;
-  try {
-    json = JSON.parse(payload);
-  } catch {
-    return { malformed: "The signed payload is not JSON." };
-  }
-  const envelope = Envelope.safeParse(json);
-  if (!envelope.success)
-    return { malformed: `The signed payload is not a Whop event: ${describeIssues(envelope.error.issues)}.` };
-  const { type, timestamp, data } = envelope.data;
+  const read = readEnvelope("Whop", payload, Envelope);
+  if ("malformed" in read) return read;
+  const { type, timestamp, data } = read.envelope;
   const stored: NewStripeEvent = {
     provider: "whop",
     eventId,
