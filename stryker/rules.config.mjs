@@ -4,9 +4,8 @@ export default {
   testRunner: "vitest",
   vitest: { configFile: "stryker/vitest.rules.config.ts", related: false },
   plugins: ["@stryker-mutator/vitest-runner"],
-  // The billing rules are rules.ts: every billing decision (README, decision 004). tier-form.ts is form
-  // validation, not a billing rule.
-  mutate: ["app/rules/index.ts"],
+  // The billing rules are app/rules/: every billing decision, by subject (README, decision 004).
+  mutate: ["app/rules/*.ts"],
   coverageAnalysis: "perTest",
   checkers: [],
   concurrency: 2,

@@ -23,6 +23,7 @@ export default defineConfig({
       "tests/integration/support-sync-same-second.test.ts",
       "tests/integration/legacy-prices.test.ts",
       "tests/integration/webhook-pipeline-edges.test.ts",
+      "tests/integration/whop-webhook.test.ts",
     ],
     testTimeout: 20_000,
     hookTimeout: 60_000,

@@ -1,7 +1,7 @@
 // Applies what Stripe says about a subscription to the Tierdesk user who owns it, inside the
 // caller's transaction. Shared by the webhook, the checkout success page and replays; idempotent:
 // applying the same state twice changes nothing. This file gathers facts (database, Stripe), asks
-// the rules in rules.ts, and writes the answer.
+// the rules (app/rules/), and writes the answer.
 import Stripe from "stripe";
 import { wasSubscriptionDeletedAt } from "~/models/stripe-event.server.ts";
 import { findLookupKeyOwners, listLookupKeyOwners } from "~/models/tier.server.ts";
