@@ -3,13 +3,11 @@
 // instead", "Renew subscription", "Switch to …", a deep link's "Confirm"; a "Cancel" link). Every action
 // waits for the webhooks it caused before redirecting, so the app has seen them when the browser
 // comes back; an unreachable app only shows in the delivery log.
-import express, { type RequestHandler } from "express";
+import express from "express";
+import { caught, escapeHtml, pageLayout, sendHtml as html } from "../emulator-kit/pages.ts";
 import type { Account } from "./account.ts";
 import { StripeApiError } from "./errors.ts";
 import type { CheckoutSession, EventRecord, Price, PortalSession, Subscription } from "./types.ts";
-
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
 
 const money = (amount: number | null, currency: string | null) =>
   new Intl.NumberFormat("en-GB", { style: "currency", currency: (currency ?? "gbp").toUpperCase() }).format(
@@ -47,19 +45,7 @@ button{font:inherit;cursor:pointer;border-radius:6px;border:1px solid #cfd7df;ba
 button.primary{background:#635bff;color:#fff;width:100%;padding:.85rem;font-weight:600}
 .notice{background:#e6f6ee;padding:.6rem;margin-bottom:1rem}.error{background:#fdecef;padding:.6rem;margin-bottom:1rem}`;
 
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · Stripe emulator</title><style>${STYLE}</style></head>
-<body>
-<div class="banner" role="note">Stripe emulator — no real payment</div>
-<main>
-${body}
-</main>
-</body>
-</html>`;
-}
+const page = pageLayout("Stripe emulator", STYLE);
 
 const notFound = (what: string) =>
   page("Not found", `<div class="card"><h1>Not found</h1><p>${escapeHtml(what)}</p></div>`);
@@ -244,14 +230,8 @@ function hostedConfirmationPage(portal: PortalSession, message: string | null): 
 export function pagesRouter(account: Account, deliver: (records: EventRecord[]) => Promise<unknown>) {
   const router = express.Router();
   router.use(express.text({ type: "application/x-www-form-urlencoded", limit: "64kb" }));
-  const html = (res: express.Response, status: number, body: string) =>
-    void res.status(status).set("Cache-Control", "no-store").type("html").send(body);
   const form = (req: express.Request, key: string) =>
     new URLSearchParams(typeof req.body === "string" ? req.body : "").get(key) ?? undefined;
-  const caught =
-    (handler: (req: express.Request, res: express.Response) => Promise<void>): RequestHandler =>
-    (req, res, next) =>
-      void handler(req, res).catch(next);
 
   router.get("/checkout/:id", (req, res) => {
     const session = account.checkoutSessions.get(req.params.id ?? "")?.session;

@@ -6,7 +6,9 @@
 // the events it caused, oldest first; delivering them is emulator.ts's job.
 import { randomBytes } from "node:crypto";
 import type { Whop } from "@whop/sdk";
+import type { EventRecord as KitEventRecord } from "../emulator-kit/webhook-sender.ts";
 import catalog from "./catalog.json" with { type: "json" };
+import { invalid, notFound } from "./errors.ts";
 
 /** `Actual`, when it is a value of the SDK's type `Expected` (a type error otherwise). */
 type Conforms<Actual extends Expected, Expected> = Actual;
@@ -247,33 +249,8 @@ type EmittedEvent =
     }
   | { type: "payment.succeeded" | "payment.failed"; data: Payment };
 export type EmulatedEvent = Conforms<Omit<WhopEvent, "type" | "data"> & EmittedEvent, Whop.UnwrapWebhookEvent>;
-export type DeliveryAttempt = {
-  eventId: string;
-  url: string;
-  status: number;
-  ok: boolean;
-  body: string;
-  error: string | null;
-  at: number;
-  durationMs: number;
-};
-export type EventRecord = { event: WhopEvent; deliveries: DeliveryAttempt[] };
-
-export class WhopEmulatorError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-  toJSON() {
-    return { error: { type: this.type, message: this.message } };
-  }
-}
-export const notFound = (what: string, id: string) =>
-  new WhopEmulatorError(404, "not_found", `${what} ${id} was not found`);
-export const invalid = (message: string) => new WhopEmulatorError(400, "invalid_request_error", message);
+export type { DeliveryAttempt } from "../emulator-kit/webhook-sender.ts";
+export type EventRecord = KitEventRecord<WhopEvent>;
 
 export const newId = (prefix: string) => `${prefix}_${randomBytes(9).toString("base64url").replace(/[-_]/g, "x")}`;
 const DAY_MS = 86_400_000;

@@ -4,14 +4,8 @@
 // @whop/sdk's response type for its endpoint (the objects themselves conform in account.ts).
 import type { Whop } from "@whop/sdk";
 import express, { type NextFunction, type Request, type Response } from "express";
-import {
-  type Account,
-  type EventRecord,
-  invalid,
-  MEMBERSHIP_STATUSES,
-  notFound,
-  WhopEmulatorError,
-} from "./account.ts";
+import { type Account, type EventRecord, MEMBERSHIP_STATUSES } from "./account.ts";
+import { invalid, notFound, sendError, WhopEmulatorError } from "./errors.ts";
 
 const MAX_PAGE = 100;
 
@@ -159,15 +153,4 @@ export function apiRouter({
   });
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(error, res));
   return router;
-}
-
-/** Whop's error envelope; body-parser errors (413, bad JSON) keep their status. */
-export function sendError(error: unknown, res: Response): void {
-  if (error instanceof WhopEmulatorError) return void res.status(error.status).json(error.toJSON());
-  const status = error instanceof Error && "status" in error && typeof error.status === "number" ? error.status : 500;
-  if (status >= 500) console.error("[whop-emulator]", error);
-  const message = status < 500 && error instanceof Error ? error.message : "Internal emulator error";
-  res
-    .status(status)
-    .json(new WhopEmulatorError(status, status < 500 ? "invalid_request_error" : "api_error", message).toJSON());
 }

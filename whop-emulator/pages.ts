@@ -2,18 +2,10 @@
 // purchase link) and a membership's manage page (`manage_url`). Plain forms, no JavaScript, easy to
 // drive from Playwright: an "Email" field and a "Pay" button; "Cancel at period end", "Cancel now" and
 // "Resume" buttons. Each action waits for the webhooks it caused before redirecting or answering.
-import express, { type RequestHandler } from "express";
-import {
-  type Account,
-  type CheckoutConfiguration,
-  type EventRecord,
-  type Membership,
-  type Plan,
-  WhopEmulatorError,
-} from "./account.ts";
-
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+import express from "express";
+import { caught, escapeHtml, pageLayout, sendHtml as html } from "../emulator-kit/pages.ts";
+import type { Account, CheckoutConfiguration, EventRecord, Membership, Plan } from "./account.ts";
+import { WhopEmulatorError } from "./errors.ts";
 
 const money = (amount: number, currency: string) => {
   try {
@@ -45,19 +37,7 @@ button{font:inherit;cursor:pointer;border-radius:8px;border:1px solid #d4d4d8;ba
 button.primary{background:#ff6243;border-color:#ff6243;color:#fff;width:100%;padding:.85rem;font-weight:600}
 .notice{background:#e7f7ee;padding:.6rem;margin-bottom:1rem}.error{background:#fdecef;padding:.6rem;margin-bottom:1rem}`;
 
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · Whop emulator</title><link rel="icon" href="data:,"><style>${STYLE}</style></head>
-<body>
-<div class="banner" role="note">Whop emulator — no real payment</div>
-<main>
-${body}
-</main>
-</body>
-</html>`;
-}
+const page = pageLayout("Whop emulator", STYLE);
 
 const notFoundPage = (what: string) =>
   page("Not found", `<div class="card"><h1>Not found</h1><p>${escapeHtml(what)}</p></div>`);
@@ -140,16 +120,10 @@ ${actions}
 export function pagesRouter(account: Account, deliver: (records: EventRecord[]) => Promise<unknown>) {
   const router = express.Router();
   router.use(express.urlencoded({ extended: false, limit: "16kb" }));
-  const html = (res: express.Response, status: number, body: string) =>
-    void res.status(status).set("Cache-Control", "no-store").type("html").send(body);
   const field = (req: express.Request, name: string) => {
     const value = (req.body as Record<string, unknown> | undefined)?.[name];
     return typeof value === "string" ? value : undefined;
   };
-  const caught =
-    (handler: (req: express.Request, res: express.Response) => Promise<void>): RequestHandler =>
-    (req, res, next) =>
-      void handler(req, res).catch(next);
   const configurationOf = (id: string): CheckoutConfiguration | undefined => account.checkoutConfigurations.get(id);
 
   router.get("/checkout/plan/:planId", (req, res) => {
