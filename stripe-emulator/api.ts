@@ -1,17 +1,13 @@
 // The /v1 endpoints, form-encoded like the SDK sends them. Auth, idempotency, `expand[]` and
-// pagination are here; the billing rules are in account.ts.
+// pagination are here; the billing rules are in the account's resources (account.ts).
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
 import qs, { type ParsedQs } from "qs";
 import Stripe from "stripe";
-import {
-  type Account,
-  type Interval,
-  list,
-  newId,
-  type PortalFlowInput,
-  snapshot,
-  type SubscriptionChanges,
-} from "./account.ts";
+import type { Account } from "./account.ts";
+import { list, newId, snapshot } from "./objects.ts";
+import type { Interval } from "./periods.ts";
+import type { PortalFlowInput } from "./portal.ts";
+import type { SubscriptionChanges } from "./subscriptions.ts";
 import { invalid, missingParam, noSuch, raise, sendError, StripeApiError } from "./errors.ts";
 import type { EventRecord, List, Metadata, PortalFlow, Price, RequestInfo, SubscriptionStatus } from "./types.ts";
 
@@ -166,7 +162,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
   }
 
   function activePrice(id: string, param: string): Price {
-    const price = account.prices.get(id);
+    const price = account.catalog.prices.get(id);
     if (!price) throw noSuch("price", id, param);
     if (!price.active) {
       throw invalid(param, `The price specified (${id}) is inactive. This field only accepts active prices.`);
@@ -240,7 +236,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
         throw invalid("lookup_keys", `You may only specify up to 10 lookup_keys, but ${lookupKeys.length} were given.`);
       }
       const active = p.boolean("active");
-      const prices = [...account.prices.values()].filter(
+      const prices = [...account.catalog.prices.values()].filter(
         (price) =>
           (active === undefined || price.active === active) &&
           (!lookupKeys || (price.lookup_key !== null && lookupKeys.includes(price.lookup_key))),
@@ -263,7 +259,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
       }
       const currency = p.required("currency").toLowerCase();
       if (!/^[a-z]{3}$/.test(currency)) throw invalid("currency", `Invalid currency: ${currency}`);
-      const { price, events } = account.createPrice(
+      const { price, events } = account.catalog.createPrice(
         {
           product: p.required("product"),
           currency,
@@ -287,7 +283,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
     "/customers",
     handle((p) =>
       expand(
-        account.createCustomer({
+        account.customers.create({
           email: p.string("email") || null,
           name: p.string("name") || null,
           metadata: p.metadata(),
@@ -300,14 +296,14 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
   router.get(
     "/customers/:id",
     handle((p, { id = "" }) =>
-      expand(account.customers.get(id) ?? account.deletedCustomer(id) ?? raise(noSuch("customer", id)), p),
+      expand(account.customers.get(id) ?? account.customers.deleted(id) ?? raise(noSuch("customer", id)), p),
     ),
   );
 
   router.delete(
     "/customers/:id",
     handle((_p, { id = "" }, request) => {
-      const { deleted, events } = account.deleteCustomer(id, request);
+      const { deleted, events } = account.customers.delete(id, request);
       deliverLater(events);
       return deleted;
     }),
@@ -335,7 +331,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
         throw invalid("customer_email", "You may only specify one of these parameters: customer, customer_email.");
       }
       if (customer && !account.customers.has(customer)) throw noSuch("customer", customer, "customer");
-      const session = account.createCheckoutSession(
+      const session = account.checkoutSessions.create(
         {
           lineItems,
           successUrl: urlParam(p, "success_url", true) ?? "",
@@ -434,7 +430,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
       const returnUrl = urlParam(p, "return_url", false);
       const flow = portalFlow(p, customer);
       return expand(
-        account.createPortalSession(customer, returnUrl, (id) => `${publicUrl()}/portal/${id}`, flow),
+        account.portalSessions.create(customer, returnUrl, (id) => `${publicUrl()}/portal/${id}`, flow),
         p,
       );
     }),
@@ -448,7 +444,8 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
       if (status !== undefined && !STATUSES.some((s) => s === status)) {
         throw invalid("status", `Invalid status: must be one of ${STATUSES.join(", ")}`);
       }
-      const subscriptions = [...account.subscriptions.values()]
+      const subscriptions = account.subscriptions
+        .all()
         .reverse()
         .sort((a, b) => b.created - a.created)
         .filter(
@@ -464,13 +461,13 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
 
   router.get(
     "/subscriptions/:id",
-    handle((p, { id = "" }) => expand(account.requireSubscription(id), p)),
+    handle((p, { id = "" }) => expand(account.subscriptions.require(id), p)),
   );
 
   router.post(
     "/subscriptions/:id",
     handle((p, { id = "" }, request) => {
-      account.requireSubscription(id);
+      account.subscriptions.require(id);
       const changes: SubscriptionChanges = { cancelAtPeriodEnd: p.boolean("cancel_at_period_end") };
       changes.items = p.hashes("items")?.map((item) => {
         const price = item.string("price");
@@ -481,7 +478,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
           deleted: item.boolean("deleted"),
         };
       });
-      const { subscription, events } = account.updateSubscription(id, changes, request);
+      const { subscription, events } = account.subscriptions.update(id, changes, request);
       deliverLater(events);
       return expand(subscription, p);
     }),
@@ -490,7 +487,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
   router.delete(
     "/subscriptions/:id",
     handle((p, { id = "" }, request) => {
-      const { subscription, events } = account.cancelSubscription(id, request);
+      const { subscription, events } = account.subscriptions.cancel(id, request);
       deliverLater(events);
       return expand(subscription, p);
     }),
@@ -498,7 +495,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
 
   router.get(
     "/events/:id",
-    handle((_p, { id = "" }) => (account.event(id) ?? raise(noSuch("event", id))).event),
+    handle((_p, { id = "" }) => (account.events.find(id) ?? raise(noSuch("event", id))).event),
   );
 
   router.use((req) => {

@@ -10,10 +10,12 @@ import { emulatorApp, listen } from "../emulator-kit/server.ts";
 import { webhookControls, type WebhookControls, withWebhookControls } from "../emulator-kit/webhook-controls.ts";
 import { WebhookSender } from "../emulator-kit/webhook-sender.ts";
 import { Account } from "./account.ts";
+import type { CheckoutSessions } from "./checkout.ts";
 import { apiRouter } from "./api.ts";
 import { sendError, StripeApiError } from "./errors.ts";
 import { pagesRouter } from "./pages.ts";
 import { StateFile } from "./state.ts";
+import type { Subscriptions } from "./subscriptions.ts";
 import type { EmulatorEvent, EventRecord } from "./types.ts";
 import { type DeliveryOrder, stripeSigner } from "./webhooks.ts";
 
@@ -59,11 +61,11 @@ export interface StripeEmulator extends WebhookControls<EmulatorEvent> {
   completeCheckout(
     sessionId: string,
     opts?: { email?: string },
-  ): Promise<Outcome<ReturnType<Account["completeCheckout"]>>>;
+  ): Promise<Outcome<ReturnType<CheckoutSessions["complete"]>>>;
   /** A failed renewal: `invoice.payment_failed`, then `customer.subscription.updated` (→ past_due). */
-  failPayment(subscriptionId: string): Promise<Outcome<ReturnType<Account["failPayment"]>>>;
+  failPayment(subscriptionId: string): Promise<Outcome<ReturnType<Subscriptions["failPayment"]>>>;
   /** The end of the current period: renews and pays, or ends a subscription set to cancel at period end. */
-  renewSubscription(subscriptionId: string): Promise<Outcome<ReturnType<Account["renewSubscription"]>>>;
+  renewSubscription(subscriptionId: string): Promise<Outcome<ReturnType<Subscriptions["renew"]>>>;
 }
 
 export async function startStripeEmulator(options: StripeEmulatorOptions = {}): Promise<StripeEmulator> {
@@ -103,8 +105,10 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   let url = "";
 
   const api = apiRouter({ account, publicUrl: () => url, deliverLater: (records) => void deliver(records) });
-  const controls = webhookControls(sender, { events: () => account.events, find: (id) => account.event(id) }, (id) =>
-    controlError(404, `No such event: '${id}'`),
+  const controls = webhookControls(
+    sender,
+    { events: () => account.events.records, find: (id) => account.events.find(id) },
+    (id) => controlError(404, `No such event: '${id}'`),
   );
   const emulator = withWebhookControls<StripeEmulator>(
     {
@@ -122,14 +126,14 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
         sender.reset();
       },
       async createEvent(type: string, object: object, opts: EventOptions = {}) {
-        const record = account.createEvent(type, object, opts);
+        const record = account.events.create(type, object, opts);
         if (opts.deliver ?? true) await deliver([record]);
         return record.event;
       },
       completeCheckout: async (sessionId: string, opts: { email?: string } = {}) =>
-        delivered(account.completeCheckout(sessionId, opts)),
-      failPayment: async (subscriptionId: string) => delivered(account.failPayment(subscriptionId)),
-      renewSubscription: async (subscriptionId: string) => delivered(account.renewSubscription(subscriptionId)),
+        delivered(account.checkoutSessions.complete(sessionId, opts)),
+      failPayment: async (subscriptionId: string) => delivered(account.subscriptions.failPayment(subscriptionId)),
+      renewSubscription: async (subscriptionId: string) => delivered(account.subscriptions.renew(subscriptionId)),
     },
     controls,
   );
