@@ -9,13 +9,16 @@ import { controlRouter } from "../emulator-kit/control-router.ts";
 import { emulatorApp, listen } from "../emulator-kit/server.ts";
 import { webhookControls, type WebhookControls, withWebhookControls } from "../emulator-kit/webhook-controls.ts";
 import { WebhookSender } from "../emulator-kit/webhook-sender.ts";
-import { Account, type EventRecord, type MembershipStatus, type WhopEvent } from "./account.ts";
+import { Account } from "./account.ts";
 import { apiRouter } from "./api.ts";
 import { sendError, WhopEmulatorError } from "./errors.ts";
+import type { CheckoutConfigurations } from "./checkout.ts";
+import type { Memberships } from "./memberships.ts";
 import { pagesRouter } from "./pages.ts";
+import type { EventRecord, MembershipStatus, WhopEvent } from "./types.ts";
 import { whopSigner } from "./webhooks.ts";
 
-export type { DeliveryAttempt, EventRecord, Membership, MembershipStatus, Payment, WhopEvent } from "./account.ts";
+export type { DeliveryAttempt, EventRecord, Membership, MembershipStatus, Payment, WhopEvent } from "./types.ts";
 export type { DeliveryOrder } from "../emulator-kit/delivery-order.ts";
 export { whopSignature } from "./webhooks.ts";
 
@@ -49,19 +52,19 @@ export interface WhopEmulator extends WebhookControls<WhopEvent> {
   completeCheckout(
     checkoutConfigurationId: string,
     opts: { email: string },
-  ): Promise<Outcome<ReturnType<Account["completeCheckout"]>>>;
+  ): Promise<Outcome<ReturnType<CheckoutConfigurations["complete"]>>>;
   /** Buys a plan directly (its own purchase link: no Tierdesk metadata), as `email`. */
   purchase(
     planId: string,
     opts: { email: string; metadata?: Record<string, unknown> },
-  ): Promise<Outcome<ReturnType<Account["purchase"]>>>;
+  ): Promise<Outcome<ReturnType<Memberships["purchase"]>>>;
   /** Moves a membership to a status with the event Whop sends for it. */
   setMembershipStatus(
     membershipId: string,
     status: MembershipStatus,
-  ): Promise<Outcome<ReturnType<Account["setStatus"]>>>;
+  ): Promise<Outcome<ReturnType<Memberships["setStatus"]>>>;
   /** The end of the period: renews and pays (`payment.succeeded`), or ends a membership set to cancel. */
-  renewMembership(membershipId: string): Promise<Outcome<ReturnType<Account["renew"]>>>;
+  renewMembership(membershipId: string): Promise<Outcome<ReturnType<Memberships["renew"]>>>;
   /** Records an event around any data and (unless `deliver: false`) delivers it. */
   createEvent(type: string, data: object, opts?: { deliver?: boolean; timestamp?: string }): Promise<WhopEvent>;
 }
@@ -83,8 +86,10 @@ export async function startWhopEmulator(options: WhopEmulatorOptions = {}): Prom
     await deliver(result.events);
     return { ...result, events: result.events.map((record) => record.event) };
   };
-  const controls = webhookControls(sender, { events: () => account.events, find: (id) => account.event(id) }, (id) =>
-    controlError(404, `No such event: ${id}`),
+  const controls = webhookControls(
+    sender,
+    { events: () => account.events.records, find: (id) => account.events.find(id) },
+    (id) => controlError(404, `No such event: ${id}`),
   );
   const emulator = withWebhookControls<WhopEmulator>(
     {
@@ -102,17 +107,18 @@ export async function startWhopEmulator(options: WhopEmulatorOptions = {}): Prom
         sender.reset();
       },
       completeCheckout: async (id: string, { email }: { email: string }) =>
-        delivered(account.completeCheckout(id, { email })),
+        delivered(account.checkoutConfigurations.complete(id, { email })),
       purchase: async (planId: string, { email, metadata }: { email: string; metadata?: Record<string, unknown> }) =>
-        delivered(account.purchase(planId, { email, metadata })),
-      setMembershipStatus: async (id: string, status: MembershipStatus) => delivered(account.setStatus(id, status)),
-      renewMembership: async (id: string) => delivered(account.renew(id)),
+        delivered(account.memberships.purchase(planId, { email, metadata })),
+      setMembershipStatus: async (id: string, status: MembershipStatus) =>
+        delivered(account.memberships.setStatus(id, status)),
+      renewMembership: async (id: string) => delivered(account.memberships.renew(id)),
       async createEvent(
         type: string,
         data: object,
         { deliver: send = true, timestamp }: { deliver?: boolean; timestamp?: string } = {},
       ) {
-        const record = account.createEvent(type, data, { timestamp });
+        const record = account.events.create(type, data, { timestamp });
         if (send) await deliver([record]);
         return record.event;
       },

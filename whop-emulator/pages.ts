@@ -4,7 +4,8 @@
 // "Resume" buttons. Each action waits for the webhooks it caused before redirecting or answering.
 import express from "express";
 import { caught, escapeHtml, pageLayout, sendHtml as html } from "../emulator-kit/pages.ts";
-import type { Account, CheckoutConfiguration, EventRecord, Membership, Plan } from "./account.ts";
+import type { Account } from "./account.ts";
+import type { CheckoutConfiguration, EventRecord, Membership, Plan } from "./types.ts";
 import { WhopEmulatorError } from "./errors.ts";
 
 const money = (amount: number, currency: string) => {
@@ -57,7 +58,7 @@ function priceLine(
 }
 
 function checkoutPage(account: Account, plan: Plan, action: string, error?: string): string {
-  const product = account.products.get(plan.product.id);
+  const product = account.catalog.products.get(plan.product.id);
   return page(
     `Join ${product?.title ?? plan.product.title}`,
     `<div class="card">
@@ -88,7 +89,7 @@ function completePage(membership: Membership | undefined, redirectUrl: string | 
 
 function managePage(account: Account, membership: Membership, message?: { notice?: string; error?: string }): string {
   const id = encodeURIComponent(membership.id);
-  const plan = account.plans.get(membership.plan.id);
+  const plan = account.catalog.plans.get(membership.plan.id);
   const live = ["active", "trialing", "past_due"].includes(membership.status);
   const when =
     membership.status === "canceling"
@@ -127,7 +128,7 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
   const configurationOf = (id: string): CheckoutConfiguration | undefined => account.checkoutConfigurations.get(id);
 
   router.get("/checkout/plan/:planId", (req, res) => {
-    const plan = account.plans.get(req.params.planId ?? "");
+    const plan = account.catalog.plans.get(req.params.planId ?? "");
     if (!plan) return html(res, 404, notFoundPage("This plan does not exist."));
     html(res, 200, checkoutPage(account, plan, `/checkout/plan/${encodeURIComponent(plan.id)}/pay`));
   });
@@ -135,10 +136,10 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
   router.post(
     "/checkout/plan/:planId/pay",
     caught(async (req, res) => {
-      const plan = account.plans.get(req.params.planId ?? "");
+      const plan = account.catalog.plans.get(req.params.planId ?? "");
       if (!plan) return html(res, 404, notFoundPage("This plan does not exist."));
       try {
-        const { membership, events } = account.purchase(plan.id, { email: field(req, "email") });
+        const { membership, events } = account.memberships.purchase(plan.id, { email: field(req, "email") });
         await deliver(events);
         html(res, 200, completePage(membership, null));
       } catch (error) {
@@ -163,7 +164,7 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
       200,
       checkoutPage(
         account,
-        account.plan(configuration.plan.id),
+        account.catalog.plan(configuration.plan.id),
         `/checkout/${encodeURIComponent(configuration.id)}/pay`,
       ),
     );
@@ -183,7 +184,9 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
         );
       }
       try {
-        const { membership, events } = account.completeCheckout(configuration.id, { email: field(req, "email") });
+        const { membership, events } = account.checkoutConfigurations.complete(configuration.id, {
+          email: field(req, "email"),
+        });
         await deliver(events);
         if (configuration.redirect_url) return void res.redirect(303, configuration.redirect_url);
         html(res, 200, completePage(membership, null));
@@ -194,7 +197,7 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
           400,
           checkoutPage(
             account,
-            account.plan(configuration.plan.id),
+            account.catalog.plan(configuration.plan.id),
             `/checkout/${encodeURIComponent(configuration.id)}/pay`,
             error.message,
           ),
@@ -215,7 +218,7 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
       const membership = account.memberships.get(req.params.id ?? "");
       if (!membership) return html(res, 404, notFoundPage("This membership does not exist."));
       try {
-        const { events } = account.cancel(membership.id, { atPeriodEnd: field(req, "when") !== "now" });
+        const { events } = account.memberships.cancel(membership.id, { atPeriodEnd: field(req, "when") !== "now" });
         await deliver(events);
         const notice =
           membership.status === "canceling"
@@ -240,7 +243,7 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
           400,
           managePage(account, membership, { error: "Only a membership set to cancel can be resumed." }),
         );
-      const { events } = account.setStatus(membership.id, "active");
+      const { events } = account.memberships.setStatus(membership.id, "active");
       await deliver(events);
       html(res, 200, managePage(account, membership, { notice: "Your membership continues." }));
     }),

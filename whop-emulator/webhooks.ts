@@ -5,7 +5,7 @@
 // verifier (which is @whop/sdk's).
 import { createHmac } from "node:crypto";
 import type { WebhookSigner } from "../emulator-kit/webhook-sender.ts";
-import type { WhopEvent } from "./account.ts";
+import type { WhopEvent } from "./types.ts";
 
 /** `v1,<signature>` for a payload, as Whop signs it. */
 export function whopSignature(secret: string, id: string, timestampSeconds: number, payload: string): string {
