@@ -23,11 +23,14 @@ export interface ControlRouterOptions<Event extends WebhookEvent> {
   fail: (status: number, message: string) => never;
   /** Answers an error in the provider's envelope. */
   sendError: (error: unknown, res: Response) => void;
-  routes?: (add: ControlRoutes) => void;
 }
 
-export function controlRouter<Event extends WebhookEvent>(options: ControlRouterOptions<Event>) {
-  const { emulator, sendError, routes } = options;
+/** The shared endpoints, then the provider's own (`routes`). */
+export function controlRouter<Event extends WebhookEvent>(
+  options: ControlRouterOptions<Event>,
+  routes: (add: ControlRoutes) => void,
+) {
+  const { emulator, sendError } = options;
   // Annotated, so that TypeScript narrows after a call that throws.
   const fail: (status: number, message: string) => never = options.fail;
   const router = express.Router();
@@ -78,7 +81,7 @@ export function controlRouter<Event extends WebhookEvent>(options: ControlRouter
     emulator.reset();
     return { reset: true };
   });
-  routes?.(add);
+  routes(add);
   router.use((req) => fail(404, `Unknown control endpoint: ${req.method} ${req.originalUrl}`));
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(error, res));
   return router;

@@ -6,7 +6,7 @@
 //   process.env.STRIPE_API_BASE = emulator.url; // the app's Stripe client then talks to it
 import { randomBytes } from "node:crypto";
 import { controlRouter } from "../emulator-kit/control-router.ts";
-import { emulatorApp, listen } from "../emulator-kit/server.ts";
+import { serveEmulator } from "../emulator-kit/server.ts";
 import { webhookControls, type WebhookControls, withWebhookControls } from "../emulator-kit/webhook-controls.ts";
 import { WebhookSender } from "../emulator-kit/webhook-sender.ts";
 import { Account } from "./account.ts";
@@ -138,24 +138,13 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
     controls,
   );
 
-  const app = emulatorApp();
-  app.use("/v1", api.router);
-  app.use(
-    "/_emulator",
-    controlRouter({
-      emulator,
-      fail: controlError,
-      sendError,
-      routes: (add) => {
-        add.post("/subscriptions/:id/fail_payment", (req) => emulator.failPayment(req.params.id ?? ""));
-        add.post("/subscriptions/:id/renew", (req) => emulator.renewSubscription(req.params.id ?? ""));
-      },
-    }),
-  );
-  app.use(pagesRouter(account, deliver));
-  const listening = await listen(app, options);
+  const control = controlRouter({ emulator, fail: controlError, sendError }, (add) => {
+    add.post("/subscriptions/:id/fail_payment", (req) => emulator.failPayment(req.params.id ?? ""));
+    add.post("/subscriptions/:id/renew", (req) => emulator.renewSubscription(req.params.id ?? ""));
+  });
+  const routes = { api: ["/v1", api.router] as const, control, pages: pagesRouter(account, deliver) };
+  const listening = await serveEmulator("Stripe emulator", routes, { ...options, log });
   url = listening.url;
-  log(`Stripe emulator listening on ${url}`);
   return emulator;
 }
 

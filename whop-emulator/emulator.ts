@@ -6,7 +6,7 @@
 //   useWhopConnection({ mode: "emulator", apiKey: "whop_emulator", apiBase: whop.apiBase, webhookSecrets: [whop.webhookSecret] });
 import { randomBytes } from "node:crypto";
 import { controlRouter } from "../emulator-kit/control-router.ts";
-import { emulatorApp, listen } from "../emulator-kit/server.ts";
+import { serveEmulator } from "../emulator-kit/server.ts";
 import { webhookControls, type WebhookControls, withWebhookControls } from "../emulator-kit/webhook-controls.ts";
 import { WebhookSender } from "../emulator-kit/webhook-sender.ts";
 import { Account } from "./account.ts";
@@ -126,30 +126,17 @@ export async function startWhopEmulator(options: WhopEmulatorOptions = {}): Prom
     controls,
   );
 
-  const app = emulatorApp();
-  app.use(
-    "/api/v1",
-    apiRouter({ account, apiKey: options.apiKey ?? null, deliverLater: (records) => void deliver(records) }),
-  );
-  app.use(
-    "/_emulator",
-    controlRouter({
-      emulator,
-      fail: controlError,
-      sendError,
-      routes: (add) => {
-        add.post("/memberships/:id/status", (req, { status }) => {
-          if (typeof status !== "string") controlError(400, "`status` must be a membership status");
-          return emulator.setMembershipStatus(req.params.id ?? "", status as MembershipStatus);
-        });
-        add.post("/memberships/:id/renew", (req) => emulator.renewMembership(req.params.id ?? ""));
-      },
-    }),
-  );
-  app.use(pagesRouter(account, deliver));
-  const listening = await listen(app, options);
+  const api = apiRouter({ account, apiKey: options.apiKey ?? null, deliverLater: (records) => void deliver(records) });
+  const control = controlRouter({ emulator, fail: controlError, sendError }, (add) => {
+    add.post("/memberships/:id/status", (req, { status }) => {
+      if (typeof status !== "string") controlError(400, "`status` must be a membership status");
+      return emulator.setMembershipStatus(req.params.id ?? "", status as MembershipStatus);
+    });
+    add.post("/memberships/:id/renew", (req) => emulator.renewMembership(req.params.id ?? ""));
+  });
+  const routes = { api: ["/api/v1", api] as const, control, pages: pagesRouter(account, deliver) };
+  const listening = await serveEmulator("Whop emulator", routes, { ...options, log });
   url = listening.url;
-  log(`Whop emulator listening on ${url}`);
   return emulator;
 }
 
