@@ -126,6 +126,16 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
     return typeof value === "string" ? value : undefined;
   };
   const configurationOf = (id: string): CheckoutConfiguration | undefined => account.checkoutConfigurations.get(id);
+  /** A checkout configuration's page: the form, or its outcome once paid (paying again charges nothing). */
+  const configurationPage = (configuration: CheckoutConfiguration, error?: string) =>
+    configuration.membership_id
+      ? completePage(account.memberships.get(configuration.membership_id), configuration.redirect_url)
+      : checkoutPage(
+          account,
+          account.catalog.plan(configuration.plan.id),
+          `/checkout/${encodeURIComponent(configuration.id)}/pay`,
+          error,
+        );
 
   router.get("/checkout/plan/:planId", (req, res) => {
     const plan = account.catalog.plans.get(req.params.planId ?? "");
@@ -152,22 +162,7 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
   router.get("/checkout/:id", (req, res) => {
     const configuration = configurationOf(req.params.id ?? "");
     if (!configuration) return html(res, 404, notFoundPage("This checkout does not exist."));
-    if (configuration.membership_id) {
-      return html(
-        res,
-        200,
-        completePage(account.memberships.get(configuration.membership_id), configuration.redirect_url),
-      );
-    }
-    html(
-      res,
-      200,
-      checkoutPage(
-        account,
-        account.catalog.plan(configuration.plan.id),
-        `/checkout/${encodeURIComponent(configuration.id)}/pay`,
-      ),
-    );
+    html(res, 200, configurationPage(configuration));
   });
 
   router.post(
@@ -176,13 +171,7 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
       const configuration = configurationOf(req.params.id ?? "");
       if (!configuration) return html(res, 404, notFoundPage("This checkout does not exist."));
       // Double submits and back-button resubmits land here: show the outcome, charge nothing.
-      if (configuration.membership_id) {
-        return html(
-          res,
-          200,
-          completePage(account.memberships.get(configuration.membership_id), configuration.redirect_url),
-        );
-      }
+      if (configuration.membership_id) return html(res, 200, configurationPage(configuration));
       try {
         const { membership, events } = account.checkoutConfigurations.complete(configuration.id, {
           email: field(req, "email"),
@@ -192,16 +181,7 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
         html(res, 200, completePage(membership, null));
       } catch (error) {
         if (!(error instanceof WhopEmulatorError)) throw error;
-        html(
-          res,
-          400,
-          checkoutPage(
-            account,
-            account.catalog.plan(configuration.plan.id),
-            `/checkout/${encodeURIComponent(configuration.id)}/pay`,
-            error.message,
-          ),
-        );
+        html(res, 400, configurationPage(configuration, error.message));
       }
     }),
   );
