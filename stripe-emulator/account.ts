@@ -64,7 +64,7 @@ export class Account {
     }
   }
 
-  /** Says that state changed (an operation, or a webhook delivery recorded on an event). */
+  /** Resources call it after every change of state. */
   changed(): void {
     this.onChange();
   }

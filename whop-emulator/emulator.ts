@@ -11,8 +11,8 @@ import { webhookControls, type WebhookControls, withWebhookControls } from "../e
 import { WebhookSender } from "../emulator-kit/webhook-sender.ts";
 import { Account } from "./account.ts";
 import { apiRouter } from "./api.ts";
-import { sendError, WhopEmulatorError } from "./errors.ts";
 import type { CheckoutConfigurations } from "./checkout.ts";
+import { sendError, WhopEmulatorError } from "./errors.ts";
 import type { Memberships } from "./memberships.ts";
 import { pagesRouter } from "./pages.ts";
 import type { EventRecord, MembershipStatus, WhopEvent } from "./types.ts";
