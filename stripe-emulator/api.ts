@@ -1,21 +1,17 @@
-// The /v1 endpoints, form-encoded like the SDK sends them. Auth, idempotency, `expand[]` and
-// pagination are here; the billing rules are in account.ts.
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
-import qs, { type ParsedQs } from "qs";
-import Stripe from "stripe";
-import {
-  type Account,
-  type Interval,
-  list,
-  newId,
-  type PortalFlowInput,
-  snapshot,
-  type SubscriptionChanges,
-} from "./account.ts";
+// The /v1 routes, one block per resource, form-encoded like the SDK sends them. Every request goes
+// through requests.ts (API key, idempotency, params); `expand[]` and pagination are here; the billing
+// rules are in the account's resources (account.ts).
+import express, { type NextFunction, type Request, type Response } from "express";
+import type { Account } from "./account.ts";
 import { invalid, missingParam, noSuch, raise, sendError, StripeApiError } from "./errors.ts";
-import type { EventRecord, List, Metadata, PortalFlow, Price, RequestInfo, SubscriptionStatus } from "./types.ts";
+import { list, snapshot } from "./objects.ts";
+import { isRecord, type Params } from "./params.ts";
+import type { Interval } from "./periods.ts";
+import type { PortalFlowInput } from "./portal.ts";
+import { requestHandling, requireApiKey } from "./requests.ts";
+import type { SubscriptionChanges } from "./subscriptions.ts";
+import type { EventRecord, List, PortalFlow, Price, SubscriptionStatus } from "./types.ts";
 
-const QS_OPTIONS = { depth: 5, arrayLimit: 100, parameterLimit: 1000 };
 const STATUSES: ReadonlyArray<SubscriptionStatus | "all"> = [
   "active",
   "all",
@@ -30,96 +26,6 @@ const STATUSES: ReadonlyArray<SubscriptionStatus | "all"> = [
 
 const INTERVALS: readonly Interval[] = ["day", "week", "month", "year"];
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** Typed reads of Stripe's bracketed params; errors name the full param (`items[0][price]`). */
-class Params {
-  constructor(
-    private readonly raw: ParsedQs,
-    private readonly prefix = "",
-  ) {}
-
-  name(key: string): string {
-    return this.prefix ? `${this.prefix}[${key}]` : key;
-  }
-
-  string(key: string): string | undefined {
-    const value = this.raw[key];
-    if (value !== undefined && typeof value !== "string") {
-      throw invalid(this.name(key), `Invalid string: ${this.name(key)}`);
-    }
-    return value;
-  }
-
-  required(key: string): string {
-    const value = this.string(key);
-    if (!value) throw missingParam(this.name(key));
-    return value;
-  }
-
-  boolean(key: string): boolean | undefined {
-    const value = this.string(key);
-    if (value === undefined) return undefined;
-    if (value !== "true" && value !== "false") throw invalid(this.name(key), `Invalid boolean: ${value}`);
-    return value === "true";
-  }
-
-  integer(key: string, min: number, max: number): number | undefined {
-    const value = this.string(key);
-    if (value === undefined) return undefined;
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || n < min || n > max) {
-      throw invalid(this.name(key), `Invalid integer: ${this.name(key)} must be between ${min} and ${max}`);
-    }
-    return n;
-  }
-
-  /** `x[0]=a` or `x[]=a`; a lone `x=a` is a one-item list. */
-  strings(key: string): string[] | undefined {
-    const value = this.raw[key];
-    if (value === undefined) return undefined;
-    const values: unknown = typeof value === "string" ? [value] : value;
-    if (!Array.isArray(values) || !values.every((v): v is string => typeof v === "string")) {
-      throw invalid(this.name(key), `Invalid array: ${this.name(key)} must be a list of strings`);
-    }
-    return values;
-  }
-
-  hashes(key: string): Params[] | undefined {
-    const value = this.raw[key];
-    if (value === undefined) return undefined;
-    if (!Array.isArray(value)) throw invalid(this.name(key), `Invalid array: ${this.name(key)}`);
-    return value.map((entry, i) => {
-      if (typeof entry === "string") throw invalid(`${this.name(key)}[${i}]`, `Invalid hash: ${this.name(key)}[${i}]`);
-      return new Params(entry, `${this.name(key)}[${i}]`);
-    });
-  }
-
-  hash(key: string): Params | undefined {
-    const value = this.raw[key];
-    if (value === undefined) return undefined;
-    if (typeof value === "string" || Array.isArray(value)) {
-      throw invalid(this.name(key), `Invalid hash: ${this.name(key)}`);
-    }
-    return new Params(value, this.name(key));
-  }
-
-  /** Empty values unset keys in Stripe; on a new object that means leaving them out. */
-  metadata(key = "metadata"): Metadata {
-    const hash = this.hash(key);
-    const metadata: Metadata = {};
-    for (const k of Object.keys(hash?.raw ?? {})) {
-      const value = hash?.string(k);
-      if (value) metadata[k] = value;
-    }
-    return metadata;
-  }
-
-  expand(): string[] {
-    return this.strings("expand") ?? [];
-  }
-}
-
 export interface ApiContext {
   account: Account;
   /** Base URL of the hosted Checkout and Portal pages. */
@@ -130,7 +36,7 @@ export interface ApiContext {
 
 export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
   const router = express.Router();
-  const idempotency = new Map<string, { fingerprint: string; body: string; requestId: string }>();
+  const { handle, reset } = requestHandling();
 
   /** A copy of `root` with `expand[]` paths resolved; `includable` are properties only sent when expanded. */
   function expand(root: object, p: Params, includable: Record<string, () => object> = {}): object {
@@ -166,7 +72,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
   }
 
   function activePrice(id: string, param: string): Price {
-    const price = account.prices.get(id);
+    const price = account.catalog.prices.get(id);
     if (!price) throw noSuch("price", id, param);
     if (!price.active) {
       throw invalid(param, `The price specified (${id}) is inactive. This field only accepts active prices.`);
@@ -183,53 +89,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
     return value;
   }
 
-  /** Runs a handler and answers JSON; POSTs with an Idempotency-Key replay their first success. */
-  const handle =
-    (handler: (p: Params, path: Record<string, string>, request: RequestInfo) => object): RequestHandler =>
-    (req, res) => {
-      const requestId = newId("req", 14);
-      res.set({ "Request-Id": requestId, "Stripe-Version": req.get("Stripe-Version") ?? Stripe.API_VERSION });
-      const key = req.method === "POST" ? req.get("Idempotency-Key") : undefined;
-      const raw = typeof req.body === "string" ? req.body : "";
-      const fingerprint = `${req.method} ${req.originalUrl}\n${raw}`;
-      const stored = key ? idempotency.get(key) : undefined;
-      if (key && stored) {
-        if (stored.fingerprint !== fingerprint) {
-          const message = `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`;
-          throw new StripeApiError(400, "idempotency_error", message);
-        }
-        res.set({ "Request-Id": stored.requestId, "Idempotent-Replayed": "true" }).type("json").send(stored.body);
-        return;
-      }
-      const query = qs.parse(req.originalUrl.split("?")[1] ?? "", QS_OPTIONS);
-      const params = new Params({ ...query, ...qs.parse(raw, QS_OPTIONS) });
-      const body = JSON.stringify(
-        handler(params, req.params, { id: requestId, idempotency_key: key ?? null }),
-        null,
-        2,
-      );
-      // Only successes are stored: a request rejected by validation can be fixed and retried.
-      if (key) idempotency.set(key, { fingerprint, body, requestId });
-      res.type("json").send(body);
-    };
-
-  router.use((req, _res, next) => {
-    const [scheme, apiKey] = (req.get("Authorization") ?? "").split(" ");
-    if (scheme !== "Bearer" || !apiKey) {
-      const message =
-        "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').";
-      throw new StripeApiError(401, "invalid_request_error", message);
-    }
-    if (!/^(sk|rk)_\w+$/.test(apiKey)) {
-      throw new StripeApiError(
-        401,
-        "invalid_request_error",
-        `Invalid API Key provided: ${apiKey.slice(0, 8)}***`,
-        "api_key_invalid",
-      );
-    }
-    next();
-  });
+  router.use(requireApiKey);
   router.use(express.text({ type: "application/x-www-form-urlencoded", limit: "1mb" }));
 
   router.get(
@@ -240,7 +100,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
         throw invalid("lookup_keys", `You may only specify up to 10 lookup_keys, but ${lookupKeys.length} were given.`);
       }
       const active = p.boolean("active");
-      const prices = [...account.prices.values()].filter(
+      const prices = [...account.catalog.prices.values()].filter(
         (price) =>
           (active === undefined || price.active === active) &&
           (!lookupKeys || (price.lookup_key !== null && lookupKeys.includes(price.lookup_key))),
@@ -263,7 +123,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
       }
       const currency = p.required("currency").toLowerCase();
       if (!/^[a-z]{3}$/.test(currency)) throw invalid("currency", `Invalid currency: ${currency}`);
-      const { price, events } = account.createPrice(
+      const { price, events } = account.catalog.createPrice(
         {
           product: p.required("product"),
           currency,
@@ -287,7 +147,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
     "/customers",
     handle((p) =>
       expand(
-        account.createCustomer({
+        account.customers.create({
           email: p.string("email") || null,
           name: p.string("name") || null,
           metadata: p.metadata(),
@@ -300,14 +160,14 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
   router.get(
     "/customers/:id",
     handle((p, { id = "" }) =>
-      expand(account.customers.get(id) ?? account.deletedCustomer(id) ?? raise(noSuch("customer", id)), p),
+      expand(account.customers.get(id) ?? account.customers.deleted(id) ?? raise(noSuch("customer", id)), p),
     ),
   );
 
   router.delete(
     "/customers/:id",
     handle((_p, { id = "" }, request) => {
-      const { deleted, events } = account.deleteCustomer(id, request);
+      const { deleted, events } = account.customers.delete(id, request);
       deliverLater(events);
       return deleted;
     }),
@@ -335,7 +195,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
         throw invalid("customer_email", "You may only specify one of these parameters: customer, customer_email.");
       }
       if (customer && !account.customers.has(customer)) throw noSuch("customer", customer, "customer");
-      const session = account.createCheckoutSession(
+      const session = account.checkoutSessions.create(
         {
           lineItems,
           successUrl: urlParam(p, "success_url", true) ?? "",
@@ -434,7 +294,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
       const returnUrl = urlParam(p, "return_url", false);
       const flow = portalFlow(p, customer);
       return expand(
-        account.createPortalSession(customer, returnUrl, (id) => `${publicUrl()}/portal/${id}`, flow),
+        account.portalSessions.create(customer, returnUrl, (id) => `${publicUrl()}/portal/${id}`, flow),
         p,
       );
     }),
@@ -448,7 +308,8 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
       if (status !== undefined && !STATUSES.some((s) => s === status)) {
         throw invalid("status", `Invalid status: must be one of ${STATUSES.join(", ")}`);
       }
-      const subscriptions = [...account.subscriptions.values()]
+      const subscriptions = account.subscriptions
+        .all()
         .reverse()
         .sort((a, b) => b.created - a.created)
         .filter(
@@ -464,13 +325,13 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
 
   router.get(
     "/subscriptions/:id",
-    handle((p, { id = "" }) => expand(account.requireSubscription(id), p)),
+    handle((p, { id = "" }) => expand(account.subscriptions.require(id), p)),
   );
 
   router.post(
     "/subscriptions/:id",
     handle((p, { id = "" }, request) => {
-      account.requireSubscription(id);
+      account.subscriptions.require(id);
       const changes: SubscriptionChanges = { cancelAtPeriodEnd: p.boolean("cancel_at_period_end") };
       changes.items = p.hashes("items")?.map((item) => {
         const price = item.string("price");
@@ -481,7 +342,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
           deleted: item.boolean("deleted"),
         };
       });
-      const { subscription, events } = account.updateSubscription(id, changes, request);
+      const { subscription, events } = account.subscriptions.update(id, changes, request);
       deliverLater(events);
       return expand(subscription, p);
     }),
@@ -490,7 +351,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
   router.delete(
     "/subscriptions/:id",
     handle((p, { id = "" }, request) => {
-      const { subscription, events } = account.cancelSubscription(id, request);
+      const { subscription, events } = account.subscriptions.cancel(id, request);
       deliverLater(events);
       return expand(subscription, p);
     }),
@@ -498,7 +359,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
 
   router.get(
     "/events/:id",
-    handle((_p, { id = "" }) => (account.event(id) ?? raise(noSuch("event", id))).event),
+    handle((_p, { id = "" }) => (account.events.find(id) ?? raise(noSuch("event", id))).event),
   );
 
   router.use((req) => {
@@ -507,5 +368,5 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
   });
 
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(error, res));
-  return { router, reset: () => idempotency.clear() };
+  return { router, reset };
 }

@@ -1,16 +1,16 @@
 // Stripe's error envelope, `{ error: { type, code, message, param } }`, with Stripe's statuses: the
 // SDK picks its error class from the status and `type`.
-import type { Response } from "express";
+import { EmulatorError, errorSender } from "../emulator-kit/errors.ts";
 
-export class StripeApiError extends Error {
+export class StripeApiError extends EmulatorError {
   constructor(
-    readonly status: number,
+    status: number,
     readonly type: "invalid_request_error" | "idempotency_error" | "api_error",
     message: string,
     readonly code?: string,
     readonly param?: string,
   ) {
-    super(message);
+    super(status, message);
   }
 
   toJSON() {
@@ -35,12 +35,7 @@ export const noSuch = (kind: string, id: string, param = "id") =>
   );
 
 /** Stripe's envelope for any error; body-parser errors (413, bad JSON) carry their own status. */
-export function sendError(error: unknown, res: Response): void {
-  if (error instanceof StripeApiError) return void res.status(error.status).json(error.toJSON());
-  const status = error instanceof Error && "status" in error && typeof error.status === "number" ? error.status : 500;
-  if (status >= 500) console.error("[stripe-emulator]", error);
-  const message = status < 500 && error instanceof Error ? error.message : "Internal emulator error";
-  res
-    .status(status)
-    .json(new StripeApiError(status, status < 500 ? "invalid_request_error" : "api_error", message).toJSON());
-}
+export const sendError = errorSender(
+  "stripe-emulator",
+  (status, type, message) => new StripeApiError(status, type, message),
+);

@@ -3,13 +3,11 @@
 // instead", "Renew subscription", "Switch to …", a deep link's "Confirm"; a "Cancel" link). Every action
 // waits for the webhooks it caused before redirecting, so the app has seen them when the browser
 // comes back; an unreachable app only shows in the delivery log.
-import express, { type RequestHandler } from "express";
+import express from "express";
+import { caught, escapeHtml, pageLayout, sendHtml as html } from "../emulator-kit/pages.ts";
 import type { Account } from "./account.ts";
 import { StripeApiError } from "./errors.ts";
 import type { CheckoutSession, EventRecord, Price, PortalSession, Subscription } from "./types.ts";
-
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
 
 const money = (amount: number | null, currency: string | null) =>
   new Intl.NumberFormat("en-GB", { style: "currency", currency: (currency ?? "gbp").toUpperCase() }).format(
@@ -47,19 +45,7 @@ button{font:inherit;cursor:pointer;border-radius:6px;border:1px solid #cfd7df;ba
 button.primary{background:#635bff;color:#fff;width:100%;padding:.85rem;font-weight:600}
 .notice{background:#e6f6ee;padding:.6rem;margin-bottom:1rem}.error{background:#fdecef;padding:.6rem;margin-bottom:1rem}`;
 
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · Stripe emulator</title><style>${STYLE}</style></head>
-<body>
-<div class="banner" role="note">Stripe emulator — no real payment</div>
-<main>
-${body}
-</main>
-</body>
-</html>`;
-}
+const page = pageLayout("Stripe emulator", STYLE);
 
 const notFound = (what: string) =>
   page("Not found", `<div class="card"><h1>Not found</h1><p>${escapeHtml(what)}</p></div>`);
@@ -72,7 +58,7 @@ function checkoutPage(account: Account, session: CheckoutSession, error?: string
     (li) => `<div class="row"><div><strong class="product-name">${escapeHtml(li.description ?? li.price.id)}</strong>
 <div class="muted">Billed ${escapeHtml(cadence(li.price))}</div></div><div class="price">${escapeHtml(formatPrice(li.price))}</div></div>`,
   );
-  const email = account.checkoutEmail(session);
+  const email = account.checkoutSessions.email(session);
   const emailField = email
     ? `<div class="row"><span class="muted">Email</span><span class="customer-email">${escapeHtml(email)}</span></div>`
     : `<label for="email">Email</label><input id="email" name="email" type="email" required autocomplete="email">`;
@@ -109,16 +95,19 @@ function checkoutCompletePage(session: CheckoutSession): string {
 }
 
 const planName = (account: Account, price: Price) =>
-  `${account.products.get(price.product)?.name ?? price.product} (${cadence(price)})`;
+  `${account.catalog.products.get(price.product)?.name ?? price.product} (${cadence(price)})`;
 
 function portalPage(account: Account, portal: PortalSession, messages: { notice?: string; error?: string }): string {
   const pid = encodeURIComponent(portal.id);
-  const subscriptions = [...account.subscriptions.values()].filter((s) => s.customer === portal.customer).reverse();
+  const subscriptions = account.subscriptions
+    .all()
+    .filter((s) => s.customer === portal.customer)
+    .reverse();
   const ended = (s: Subscription) => s.status === "canceled" || s.status === "incomplete_expired";
   // The prices the app sells (those with lookup keys), like a portal configuration's product list;
   // a product marked `portal: hidden` (the demo's not-yet-linked Team) is left out of it.
-  const inPortal = (p: Price) => account.products.get(p.product)?.metadata.portal !== "hidden";
-  const offered = [...account.prices.values()].filter((p) => p.active && p.lookup_key && inPortal(p));
+  const inPortal = (p: Price) => account.catalog.products.get(p.product)?.metadata.portal !== "hidden";
+  const offered = [...account.catalog.prices.values()].filter((p) => p.active && p.lookup_key && inPortal(p));
 
   const cards = subscriptions
     .filter((s) => !ended(s))
@@ -205,7 +194,7 @@ on <strong class="period-end">${escapeHtml(end)}</strong>. You keep it until the
 function flowConfirmationPage(
   account: Account,
   portal: PortalSession,
-  flow: NonNullable<ReturnType<Account["pendingPortalFlow"]>>,
+  flow: NonNullable<ReturnType<Account["portalSessions"]["pendingFlow"]>>,
   error?: string,
 ): string {
   const pid = encodeURIComponent(portal.id);
@@ -244,14 +233,8 @@ function hostedConfirmationPage(portal: PortalSession, message: string | null): 
 export function pagesRouter(account: Account, deliver: (records: EventRecord[]) => Promise<unknown>) {
   const router = express.Router();
   router.use(express.text({ type: "application/x-www-form-urlencoded", limit: "64kb" }));
-  const html = (res: express.Response, status: number, body: string) =>
-    void res.status(status).set("Cache-Control", "no-store").type("html").send(body);
   const form = (req: express.Request, key: string) =>
     new URLSearchParams(typeof req.body === "string" ? req.body : "").get(key) ?? undefined;
-  const caught =
-    (handler: (req: express.Request, res: express.Response) => Promise<void>): RequestHandler =>
-    (req, res, next) =>
-      void handler(req, res).catch(next);
 
   router.get("/checkout/:id", (req, res) => {
     const session = account.checkoutSessions.get(req.params.id ?? "")?.session;
@@ -267,7 +250,7 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
       // Double submits and back-button resubmits land here: show the outcome, charge nothing.
       if (session.status !== "open") return html(res, 200, checkoutCompletePage(session));
       try {
-        const { events } = account.completeCheckout(session.id, { email: form(req, "email") });
+        const { events } = account.checkoutSessions.complete(session.id, { email: form(req, "email") });
         await deliver(events);
         res.redirect(303, successUrl(session));
       } catch (error) {
@@ -291,10 +274,10 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
   router.get("/portal/:id", (req, res) => {
     const portal = account.portalSessions.get(req.params.id ?? "");
     if (!portal) return html(res, 404, notFound("This billing portal session does not exist."));
-    const flow = account.pendingPortalFlow(portal);
+    const flow = account.portalSessions.pendingFlow(portal);
     if (flow) return html(res, 200, flowConfirmationPage(account, portal, flow));
     // Notices come from a fixed set, never echoed from the query string.
-    const price = account.prices.get(String(req.query.price));
+    const price = account.catalog.prices.get(String(req.query.price));
     const sub = account.subscriptions.get(String(req.query.subscription));
     const notice =
       req.query.notice === "canceled"
@@ -314,11 +297,11 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
     caught(async (req, res) => {
       const portal = account.portalSessions.get(req.params.id ?? "");
       if (!portal) return html(res, 404, notFound("This billing portal session does not exist."));
-      const flow = account.pendingPortalFlow(portal);
+      const flow = account.portalSessions.pendingFlow(portal);
       // Confirmed already (a double submit, the back button): the homepage shows the outcome.
       if (!flow) return res.redirect(303, `/portal/${encodeURIComponent(portal.id)}`);
       try {
-        const { events } = account.completePortalFlow(portal.id);
+        const { events } = account.portalSessions.completeFlow(portal.id);
         await deliver(events);
       } catch (error) {
         if (!(error instanceof StripeApiError)) throw error;
@@ -371,9 +354,9 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
     "/portal/:id/subscriptions/:sub/cancel",
     portalAction((req, sub): { events: EventRecord[]; notice: Record<string, string> } => {
       if (form(req, "when") === "now") {
-        return { events: account.cancelSubscription(sub.id).events, notice: { notice: "canceled" } };
+        return { events: account.subscriptions.cancel(sub.id).events, notice: { notice: "canceled" } };
       }
-      const { events } = account.updateSubscription(sub.id, { cancelAtPeriodEnd: true });
+      const { events } = account.subscriptions.update(sub.id, { cancelAtPeriodEnd: true });
       return { events, notice: { notice: "cancel_scheduled", subscription: sub.id } };
     }),
   );
@@ -381,7 +364,7 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
   router.post(
     "/portal/:id/subscriptions/:sub/resume",
     portalAction((_req, sub) => ({
-      events: account.updateSubscription(sub.id, { cancelAtPeriodEnd: false }).events,
+      events: account.subscriptions.update(sub.id, { cancelAtPeriodEnd: false }).events,
       notice: { notice: "renewed" },
     })),
   );
@@ -389,11 +372,11 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
   router.post(
     "/portal/:id/subscriptions/:sub/switch",
     portalAction((req, sub) => {
-      const price = account.prices.get(form(req, "price") ?? "");
+      const price = account.catalog.prices.get(form(req, "price") ?? "");
       if (!price?.active || !price.lookup_key) {
         throw new StripeApiError(400, "invalid_request_error", "That plan is not available.");
       }
-      const { events } = account.updateSubscription(sub.id, { items: [{ id: sub.items.data[0]?.id, price }] });
+      const { events } = account.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0]?.id, price }] });
       return { events, notice: { notice: "switched", price: price.id } };
     }),
   );

@@ -2,6 +2,7 @@
 // expanded object" hold ids (the emulator expands them per request), and `Decimal` fields are the
 // strings Stripe sends.
 import type Stripe from "stripe";
+import type { EventRecord as KitEventRecord } from "../emulator-kit/webhook-sender.ts";
 
 type Primitive = string | number | boolean | bigint | symbol | null | undefined;
 type Unexpanded<V> = string extends V ? Exclude<V, object> : V;
@@ -136,24 +137,8 @@ export type EmulatorEvent = With<
   { type: string; data: { object: object; previous_attributes?: Record<string, unknown> } }
 >;
 
-/** One attempt to POST an event to the webhook URL. `status` is 0 when no HTTP response arrived. */
-export interface DeliveryAttempt {
-  eventId: string;
-  url: string;
-  status: number;
-  ok: boolean;
-  /** First 500 characters of the response body. */
-  body: string;
-  error: string | null;
-  /** Unix milliseconds when the attempt started. */
-  at: number;
-  durationMs: number;
-}
-
-export interface EventRecord {
-  event: EmulatorEvent;
-  deliveries: DeliveryAttempt[];
-}
+export type { DeliveryAttempt } from "../emulator-kit/webhook-sender.ts";
+export type EventRecord = KitEventRecord<EmulatorEvent>;
 
 /** The API request behind an event; null ids for page and control actions, like dashboard actions. */
 export type RequestInfo = { id: string | null; idempotency_key: string | null };

@@ -1,17 +1,12 @@
 // Whop's REST API v1, the part Tierdesk uses: products, plans, memberships and checkout
 // configurations. Bearer auth, Whop's query style (`product_ids[]=…`), cursor pages (`data`,
 // `page_info`), errors as `{ error: { type, message } }`. Each answer `satisfies` the official
-// @whop/sdk's response type for its endpoint (the objects themselves conform in account.ts).
+// @whop/sdk's response type for its endpoint (the objects themselves conform in types.ts).
 import type { Whop } from "@whop/sdk";
 import express, { type NextFunction, type Request, type Response } from "express";
-import {
-  type Account,
-  type EventRecord,
-  invalid,
-  MEMBERSHIP_STATUSES,
-  notFound,
-  WhopEmulatorError,
-} from "./account.ts";
+import type { Account } from "./account.ts";
+import { type EventRecord, MEMBERSHIP_STATUSES } from "./types.ts";
+import { invalid, notFound, sendError, WhopEmulatorError } from "./errors.ts";
 
 const MAX_PAGE = 100;
 
@@ -79,7 +74,7 @@ export function apiRouter({
   });
 
   router.get("/products/:id", (req, res) => {
-    const product = account.products.get(req.params.id ?? "");
+    const product = account.catalog.products.get(req.params.id ?? "");
     if (!product) throw notFound("Product", req.params.id ?? "");
     res.json(product satisfies Whop.Product);
   });
@@ -90,7 +85,8 @@ export function apiRouter({
     if (!company) throw invalid("company_id is required");
     const productIds = arrayParam(req, "product_ids");
     const visibilities = arrayParam(req, "visibilities");
-    const plans = company === account.company.id ? [...account.plans.keys()].map((id) => account.plan(id)) : [];
+    const plans =
+      company === account.company.id ? [...account.catalog.plans.keys()].map((id) => account.catalog.plan(id)) : [];
     const matching = plans.filter(
       (plan) =>
         (!productIds || productIds.includes(plan.product.id)) &&
@@ -100,7 +96,7 @@ export function apiRouter({
   });
 
   router.get("/plans/:id", (req, res) => {
-    res.json(account.plan(req.params.id ?? "") satisfies Whop.Plan);
+    res.json(account.catalog.plan(req.params.id ?? "") satisfies Whop.Plan);
   });
 
   router.get("/memberships", (req, res) => {
@@ -110,8 +106,8 @@ export function apiRouter({
     const statuses = arrayParam(req, "statuses");
     const unknown = statuses?.find((status) => !(MEMBERSHIP_STATUSES as readonly string[]).includes(status));
     if (unknown) throw invalid(`statuses: ${unknown} is not a membership status`);
-    const memberships = account
-      .list(account.memberships.values())
+    const memberships = account.memberships
+      .all()
       .filter(
         (membership) =>
           (!userIds || userIds.includes(membership.user.id)) &&
@@ -123,7 +119,7 @@ export function apiRouter({
   });
 
   router.get("/memberships/:id", (req, res) => {
-    res.json(account.membership(req.params.id ?? "") satisfies Whop.Membership);
+    res.json(account.memberships.require(req.params.id ?? "") satisfies Whop.Membership);
   });
 
   router.post("/memberships/:id/cancel", (req, res) => {
@@ -131,14 +127,16 @@ export function apiRouter({
     if (mode !== undefined && mode !== null && mode !== "at_period_end" && mode !== "immediate") {
       throw invalid("cancellation_mode must be at_period_end or immediate");
     }
-    const { membership, events } = account.cancel(req.params.id ?? "", { atPeriodEnd: mode !== "immediate" });
+    const { membership, events } = account.memberships.cancel(req.params.id ?? "", {
+      atPeriodEnd: mode !== "immediate",
+    });
     deliverLater(events);
     res.json(membership satisfies Whop.Membership);
   });
 
   router.post("/checkout_configurations", (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const configuration = account.createCheckoutConfiguration({
+    const configuration = account.checkoutConfigurations.create({
       planId: body.plan_id,
       metadata: body.metadata,
       redirectUrl: body.redirect_url,
@@ -159,15 +157,4 @@ export function apiRouter({
   });
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(error, res));
   return router;
-}
-
-/** Whop's error envelope; body-parser errors (413, bad JSON) keep their status. */
-export function sendError(error: unknown, res: Response): void {
-  if (error instanceof WhopEmulatorError) return void res.status(error.status).json(error.toJSON());
-  const status = error instanceof Error && "status" in error && typeof error.status === "number" ? error.status : 500;
-  if (status >= 500) console.error("[whop-emulator]", error);
-  const message = status < 500 && error instanceof Error ? error.message : "Internal emulator error";
-  res
-    .status(status)
-    .json(new WhopEmulatorError(status, status < 500 ? "invalid_request_error" : "api_error", message).toJSON());
 }

@@ -2,18 +2,11 @@
 // purchase link) and a membership's manage page (`manage_url`). Plain forms, no JavaScript, easy to
 // drive from Playwright: an "Email" field and a "Pay" button; "Cancel at period end", "Cancel now" and
 // "Resume" buttons. Each action waits for the webhooks it caused before redirecting or answering.
-import express, { type RequestHandler } from "express";
-import {
-  type Account,
-  type CheckoutConfiguration,
-  type EventRecord,
-  type Membership,
-  type Plan,
-  WhopEmulatorError,
-} from "./account.ts";
-
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+import express from "express";
+import { caught, escapeHtml, pageLayout, sendHtml as html } from "../emulator-kit/pages.ts";
+import type { Account } from "./account.ts";
+import type { CheckoutConfiguration, EventRecord, Membership, Plan } from "./types.ts";
+import { WhopEmulatorError } from "./errors.ts";
 
 const money = (amount: number, currency: string) => {
   try {
@@ -45,19 +38,7 @@ button{font:inherit;cursor:pointer;border-radius:8px;border:1px solid #d4d4d8;ba
 button.primary{background:#ff6243;border-color:#ff6243;color:#fff;width:100%;padding:.85rem;font-weight:600}
 .notice{background:#e7f7ee;padding:.6rem;margin-bottom:1rem}.error{background:#fdecef;padding:.6rem;margin-bottom:1rem}`;
 
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · Whop emulator</title><link rel="icon" href="data:,"><style>${STYLE}</style></head>
-<body>
-<div class="banner" role="note">Whop emulator — no real payment</div>
-<main>
-${body}
-</main>
-</body>
-</html>`;
-}
+const page = pageLayout("Whop emulator", STYLE);
 
 const notFoundPage = (what: string) =>
   page("Not found", `<div class="card"><h1>Not found</h1><p>${escapeHtml(what)}</p></div>`);
@@ -77,7 +58,7 @@ function priceLine(
 }
 
 function checkoutPage(account: Account, plan: Plan, action: string, error?: string): string {
-  const product = account.products.get(plan.product.id);
+  const product = account.catalog.products.get(plan.product.id);
   return page(
     `Join ${product?.title ?? plan.product.title}`,
     `<div class="card">
@@ -108,7 +89,7 @@ function completePage(membership: Membership | undefined, redirectUrl: string | 
 
 function managePage(account: Account, membership: Membership, message?: { notice?: string; error?: string }): string {
   const id = encodeURIComponent(membership.id);
-  const plan = account.plans.get(membership.plan.id);
+  const plan = account.catalog.plans.get(membership.plan.id);
   const live = ["active", "trialing", "past_due"].includes(membership.status);
   const when =
     membership.status === "canceling"
@@ -140,20 +121,24 @@ ${actions}
 export function pagesRouter(account: Account, deliver: (records: EventRecord[]) => Promise<unknown>) {
   const router = express.Router();
   router.use(express.urlencoded({ extended: false, limit: "16kb" }));
-  const html = (res: express.Response, status: number, body: string) =>
-    void res.status(status).set("Cache-Control", "no-store").type("html").send(body);
   const field = (req: express.Request, name: string) => {
     const value = (req.body as Record<string, unknown> | undefined)?.[name];
     return typeof value === "string" ? value : undefined;
   };
-  const caught =
-    (handler: (req: express.Request, res: express.Response) => Promise<void>): RequestHandler =>
-    (req, res, next) =>
-      void handler(req, res).catch(next);
   const configurationOf = (id: string): CheckoutConfiguration | undefined => account.checkoutConfigurations.get(id);
+  /** A checkout configuration's page: the form, or its outcome once paid (paying again charges nothing). */
+  const configurationPage = (configuration: CheckoutConfiguration, error?: string) =>
+    configuration.membership_id
+      ? completePage(account.memberships.get(configuration.membership_id), configuration.redirect_url)
+      : checkoutPage(
+          account,
+          account.catalog.plan(configuration.plan.id),
+          `/checkout/${encodeURIComponent(configuration.id)}/pay`,
+          error,
+        );
 
   router.get("/checkout/plan/:planId", (req, res) => {
-    const plan = account.plans.get(req.params.planId ?? "");
+    const plan = account.catalog.plans.get(req.params.planId ?? "");
     if (!plan) return html(res, 404, notFoundPage("This plan does not exist."));
     html(res, 200, checkoutPage(account, plan, `/checkout/plan/${encodeURIComponent(plan.id)}/pay`));
   });
@@ -161,10 +146,10 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
   router.post(
     "/checkout/plan/:planId/pay",
     caught(async (req, res) => {
-      const plan = account.plans.get(req.params.planId ?? "");
+      const plan = account.catalog.plans.get(req.params.planId ?? "");
       if (!plan) return html(res, 404, notFoundPage("This plan does not exist."));
       try {
-        const { membership, events } = account.purchase(plan.id, { email: field(req, "email") });
+        const { membership, events } = account.memberships.purchase(plan.id, { email: field(req, "email") });
         await deliver(events);
         html(res, 200, completePage(membership, null));
       } catch (error) {
@@ -177,22 +162,7 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
   router.get("/checkout/:id", (req, res) => {
     const configuration = configurationOf(req.params.id ?? "");
     if (!configuration) return html(res, 404, notFoundPage("This checkout does not exist."));
-    if (configuration.membership_id) {
-      return html(
-        res,
-        200,
-        completePage(account.memberships.get(configuration.membership_id), configuration.redirect_url),
-      );
-    }
-    html(
-      res,
-      200,
-      checkoutPage(
-        account,
-        account.plan(configuration.plan.id),
-        `/checkout/${encodeURIComponent(configuration.id)}/pay`,
-      ),
-    );
+    html(res, 200, configurationPage(configuration));
   });
 
   router.post(
@@ -201,30 +171,17 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
       const configuration = configurationOf(req.params.id ?? "");
       if (!configuration) return html(res, 404, notFoundPage("This checkout does not exist."));
       // Double submits and back-button resubmits land here: show the outcome, charge nothing.
-      if (configuration.membership_id) {
-        return html(
-          res,
-          200,
-          completePage(account.memberships.get(configuration.membership_id), configuration.redirect_url),
-        );
-      }
+      if (configuration.membership_id) return html(res, 200, configurationPage(configuration));
       try {
-        const { membership, events } = account.completeCheckout(configuration.id, { email: field(req, "email") });
+        const { membership, events } = account.checkoutConfigurations.complete(configuration.id, {
+          email: field(req, "email"),
+        });
         await deliver(events);
         if (configuration.redirect_url) return void res.redirect(303, configuration.redirect_url);
         html(res, 200, completePage(membership, null));
       } catch (error) {
         if (!(error instanceof WhopEmulatorError)) throw error;
-        html(
-          res,
-          400,
-          checkoutPage(
-            account,
-            account.plan(configuration.plan.id),
-            `/checkout/${encodeURIComponent(configuration.id)}/pay`,
-            error.message,
-          ),
-        );
+        html(res, 400, configurationPage(configuration, error.message));
       }
     }),
   );
@@ -241,7 +198,7 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
       const membership = account.memberships.get(req.params.id ?? "");
       if (!membership) return html(res, 404, notFoundPage("This membership does not exist."));
       try {
-        const { events } = account.cancel(membership.id, { atPeriodEnd: field(req, "when") !== "now" });
+        const { events } = account.memberships.cancel(membership.id, { atPeriodEnd: field(req, "when") !== "now" });
         await deliver(events);
         const notice =
           membership.status === "canceling"
@@ -266,7 +223,7 @@ export function pagesRouter(account: Account, deliver: (records: EventRecord[]) 
           400,
           managePage(account, membership, { error: "Only a membership set to cancel can be resumed." }),
         );
-      const { events } = account.setStatus(membership.id, "active");
+      const { events } = account.memberships.setStatus(membership.id, "active");
       await deliver(events);
       html(res, 200, managePage(account, membership, { notice: "Your membership continues." }));
     }),
