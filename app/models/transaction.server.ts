@@ -9,7 +9,13 @@
 // its CPU per event. On the embedded database, a transaction is Prisma's own.
 import pg from "pg";
 import { Prisma, type PrismaClient } from "~/generated/prisma/client.ts";
-import { postgresTransactions, prisma, statementName, withLentConnection } from "~/utils/db.server.ts";
+import {
+  type PgTransactionLayer,
+  postgresTransactions,
+  prisma,
+  statementName,
+  withLentConnection,
+} from "~/utils/db.server.ts";
 import { sqlStringLiteral } from "./sql.server.ts";
 
 /** A transaction handle: pass it to model functions that take `db`. */
@@ -30,7 +36,7 @@ const TIMEOUT_MS = 40_000;
 export async function inTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
   const postgres = postgresTransactions();
   if (!postgres) return prisma.$transaction(work, { maxWait: MAX_WAIT_MS, timeout: TIMEOUT_MS });
-  const transaction = new PgTransaction(await connect(postgres.pool), postgres.transactionPrisma);
+  const transaction = new PgTransaction(await connect(postgres.pool), postgres.transactionPrisma, postgres.layer);
   try {
     const result = await work(transaction.tx);
     await transaction.commit();
@@ -149,6 +155,7 @@ class PgTransaction {
   readonly tx: Tx;
   readonly #client: pg.PoolClient;
   readonly #transactionPrisma: PrismaClient;
+  readonly #layer: PgTransactionLayer;
   #begun = false;
   /** Committed, rolled back or timed out: no statement runs any more. */
   #closed = false;
@@ -161,8 +168,9 @@ class PgTransaction {
   // A connection lost while checked out emits "error": without a listener the process would crash.
   readonly #onConnectionError = () => {};
 
-  constructor(client: pg.PoolClient, transactionPrisma: PrismaClient) {
+  constructor(client: pg.PoolClient, transactionPrisma: PrismaClient, layer: PgTransactionLayer) {
     this.#client = client;
+    this.#layer = layer;
     this.#transactionPrisma = transactionPrisma;
     client.on("error", this.#onConnectionError);
     this.#timer = setTimeout(() => {
@@ -243,6 +251,7 @@ class PgTransaction {
     if (this.#closed) throw closedError();
     this.#running++;
     try {
+      if (this.#layer !== "pg-literal") return await this.#runParameterized(statement);
       const travelling = !this.#begun && statement.sql ? this.#travelling(statement.sql) : null;
       if (travelling) {
         this.#begun = true;
@@ -262,6 +271,18 @@ class PgTransaction {
       this.#running--;
       if (this.#closed && !this.#running && !this.#released) void this.rollback();
     }
+  }
+
+  /** A statement with its values as parameters; BEGIN first (pipelined: in the same write). */
+  async #runParameterized(statement: Statement): Promise<pg.QueryResult> {
+    if (this.#begun) return this.#prepared(statement);
+    this.#begun = true;
+    if (this.#layer === "pg-params") {
+      await this.#client.query("BEGIN");
+      return this.#prepared(statement);
+    }
+    const [, result] = await Promise.all([this.#client.query("BEGIN"), this.#prepared(statement)]);
+    return result;
   }
 
   /** What Prisma's transaction on this connection sends: its BEGIN, COMMIT and ROLLBACK are ours to send. */
@@ -326,6 +347,7 @@ class PgTransaction {
     await this.#prisma?.finish();
     this.#closed = true;
     if (!this.#begun && !this.#atCommit.length) return this.#release(); // nothing ran: nothing to commit
+    if (this.#layer !== "pg-literal") return this.#commitParameterized();
     // In order; any statement not prepared on this connection yet goes on its own, the rest with COMMIT.
     // If one fails, PostgreSQL skips the rest of its query, COMMIT included: the caller rolls back.
     let travelling: string[] = this.#begun ? [] : ["BEGIN"];
@@ -341,6 +363,28 @@ class PgTransaction {
       await this.#prepared({ text: sql.text, values: sql.values, sql });
     }
     await this.#client.query([...travelling, "COMMIT"].join(";\n"));
+    this.#release();
+  }
+
+  /**
+   * The statements left for COMMIT, then COMMIT. Pipelined, all in one write: if a statement fails,
+   * PostgreSQL answers the COMMIT after it with a rollback, and its error rejects here.
+   */
+  async #commitParameterized() {
+    const begin = !this.#begun;
+    this.#begun = true;
+    const statements = this.#atCommit.map((sql): Statement => ({ text: sql.text, values: sql.values, sql }));
+    if (this.#layer === "pg-params") {
+      if (begin) await this.#client.query("BEGIN");
+      for (const statement of statements) await this.#prepared(statement);
+      await this.#client.query("COMMIT");
+    } else {
+      await Promise.all([
+        ...(begin ? [this.#client.query("BEGIN")] : []),
+        ...statements.map((statement) => this.#prepared(statement)),
+        this.#client.query("COMMIT"),
+      ]);
+    }
     this.#release();
   }
 
