@@ -8,7 +8,7 @@
 //   npm run bench:webhook -- --round-trips     count database round trips per event (a counting proxy)
 //   npm run bench:webhook -- --profile         also profile the app at the highest concurrency (--cpu-prof)
 //   npm run bench:webhook -- --before ../old   also measure another built checkout (before a change), same run
-//   npm run bench:webhook -- --transactions pg-literal,pg-params,pg-pipelined,prisma
+//   npm run bench:webhook -- --transactions pg-pipelined,pg-params,prisma
 //                                              the app once per transaction layer (TRANSACTION_LAYER), same run
 import fs from "node:fs";
 import os from "node:os";

@@ -13,12 +13,12 @@ export function parseSecrets(value: string | undefined): string[] {
 }
 
 /**
- * How transactions run on PostgreSQL (bench/webhook.ts compares them in one run; decision record 010):
- * `pg-literal` tagged SQL written into SQL text and sent with BEGIN/COMMIT; `pg-params` parameterized
- * statements, one round trip each; `pg-pipelined` parameterized statements, BEGIN and COMMIT pipelined
- * with them; `prisma` Prisma's interactive transactions.
+ * How transactions run on PostgreSQL (decision record 010; bench/webhook.ts --transactions compares
+ * them in one run): `pg-pipelined` parameterized statements on a pooled pg connection, BEGIN and COMMIT
+ * pipelined with them; `pg-params` the same, one round trip per statement; `prisma` Prisma's
+ * interactive transactions, as on the embedded database.
  */
-export const TRANSACTION_LAYERS = ["pg-literal", "pg-params", "pg-pipelined", "prisma"] as const;
+export const TRANSACTION_LAYERS = ["pg-pipelined", "pg-params", "prisma"] as const;
 export type TransactionLayer = (typeof TRANSACTION_LAYERS)[number];
 
 const EnvSchema = z.object({
@@ -32,7 +32,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DATABASE_URL: z.string().optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
-  TRANSACTION_LAYER: z.enum(TRANSACTION_LAYERS).default("pg-literal"),
+  TRANSACTION_LAYER: z.enum(TRANSACTION_LAYERS).default("pg-pipelined"),
   DATA_DIR: z.string().default(".data"),
   PGLITE_DATA_DIR: z.string().optional(),
   SESSION_SECRET: z.string().optional(),

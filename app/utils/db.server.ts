@@ -58,15 +58,25 @@ export function statementName(text: string): string | undefined {
 // Transactions on PostgreSQL are pg transactions (see app/models/transaction.server.ts), and the Prisma
 // model API used inside one runs on its connection: a second Prisma client whose pool hands out the
 // connection lent by the transaction around the call, never one of its own.
-const lentConnections = singleton("lent-connections", () => new AsyncLocalStorage<pg.PoolClient>());
+const lentConnections = singleton("lent-connections", () => new AsyncLocalStorage<LentConnection>());
+
+/** What Prisma's pg adapter uses of a pool's connection inside a transaction. */
+export type LentConnection = {
+  query(config: pg.QueryConfig | string): Promise<pg.QueryResult>;
+  release(error?: Error): void;
+  on(event: "error", listener: (error: Error) => void): LentConnection;
+  removeListener(event: "error", listener: (error: Error) => void): LentConnection;
+};
 
 /** Runs `work` with the transaction Prisma client's transactions running on `connection`. */
-export function withLentConnection<T>(connection: pg.PoolClient, work: () => Promise<T>): Promise<T> {
+export function withLentConnection<T>(connection: LentConnection, work: () => Promise<T>): Promise<T> {
   return lentConnections.run(connection, work);
 }
 
 function lentConnectionPool(): pg.Pool {
   const pool = new pg.Pool();
+  // The adapter calls only what LentConnection has on what connect() gives it (query, release, on,
+  // removeListener); pg's PoolClient type promises the whole client, hence the cast.
   pool.connect = (async () => {
     const connection = lentConnections.getStore();
     if (!connection) throw new Error("The transaction Prisma client runs only on a connection lent by a transaction.");
