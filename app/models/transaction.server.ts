@@ -54,8 +54,8 @@ export async function inTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>
 }
 
 /**
- * Runs `query` as the transaction's last statement: on PostgreSQL in the same round trip as COMMIT
- * (its failure fails the commit), elsewhere at once. For a final write whose result nobody reads.
+ * Runs `query` as the transaction's last statement: on PostgreSQL just before COMMIT (pipelined: in
+ * the same round trip; its failure fails the commit), with Prisma's transactions at once. For a final write whose result nobody reads.
  */
 export async function executeAtCommit(tx: Db, query: Prisma.Sql): Promise<void> {
   const transaction = transactions.get(tx);
