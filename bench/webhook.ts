@@ -8,6 +8,8 @@
 //   npm run bench:webhook -- --round-trips     count database round trips per event (a counting proxy)
 //   npm run bench:webhook -- --profile         also profile the app at the highest concurrency (--cpu-prof)
 //   npm run bench:webhook -- --before ../old   also measure another built checkout (before a change), same run
+//   npm run bench:webhook -- --transactions pg-pipelined,pg-params,prisma
+//                                              the app once per transaction layer (TRANSACTION_LAYER), same run
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -23,6 +25,7 @@ import {
 import { type LoadResult, runLoad } from "./lib/load.ts";
 import { startRoundTripCounter } from "./lib/pg-counter.ts";
 import { createBenchDatabase, SERVER_URL, withClient } from "./lib/postgres.ts";
+import { TRANSACTION_LAYERS, type TransactionLayer } from "../app/utils/config.server.ts";
 import { buildApp, cpuTimeMs, type RunningProcess, spawnServer, startApp, WEBHOOK_SECRET } from "./lib/processes.ts";
 import { describeMachine, header, median, ms, table } from "./lib/report.ts";
 
@@ -38,6 +41,7 @@ const { values: options } = parseArgs({
     "round-trips": { type: "boolean", default: false },
     profile: { type: "boolean", default: false },
     before: { type: "string" },
+    transactions: { type: "string" },
   },
 });
 const customers = Number(options.customers);
@@ -45,6 +49,11 @@ const eventsPerCustomer = Number(options["events-per-customer"]);
 const concurrencies = options.concurrency.split(",").map(Number);
 const rounds = Number(options.rounds);
 const poolSize = options["pool-size"];
+const transactionLayers = (options.transactions?.split(",") ?? []).map((name): TransactionLayer => {
+  const layer = TRANSACTION_LAYERS.find((known) => known === name);
+  if (!layer) throw new Error(`--transactions: ${name} is not one of ${TRANSACTION_LAYERS.join(", ")}`);
+  return layer;
+});
 
 type Outcome = {
   result: LoadResult;
@@ -107,16 +116,21 @@ function startBaseline(databaseUrl: string) {
 
 async function countRoundTrips(databaseUrl: string) {
   const counter = await startRoundTripCounter(databaseUrl);
-  const app = await startApp({
-    name: "tierdesk-counted",
-    databaseUrl: counter.url,
-    env: { DATABASE_POOL_SIZE: poolSize },
-  });
+  // Concurrency 1: each app opens a connection or two, so one per transaction layer can run at once.
+  const apps = await Promise.all(
+    (transactionLayers.length ? transactionLayers : [undefined]).map((layer) =>
+      startApp({
+        name: layer ? `tierdesk-${layer}` : "tierdesk-counted",
+        databaseUrl: counter.url,
+        env: { DATABASE_POOL_SIZE: poolSize, ...(layer ? { TRANSACTION_LAYER: layer } : {}) },
+      }),
+    ),
+  );
   const baseline = await startBaseline(counter.url);
   try {
     console.log("\n## Database round trips per event (through a counting proxy; new events only, then re-deliveries)");
     const rows: string[][] = [];
-    for (const target of [baseline, app]) {
+    for (const target of [baseline, ...apps]) {
       const plan = planDeliveries({ customers: 50, eventsPerCustomer: 2, redeliveryShare: 0, seed: 7, tag: "rt" });
       await deliver(databaseUrl, [target], plan, 1, false); // warm: connections opened, queries prepared
       const fresh = planDeliveries({ customers: 50, eventsPerCustomer: 2, redeliveryShare: 0, seed: 8, tag: "rt" });
@@ -132,7 +146,7 @@ async function countRoundTrips(databaseUrl: string) {
     }
     table(["handler", "round trips / new event", "round trips / duplicate", "messages sent (new events)"], rows);
   } finally {
-    await app.stop();
+    for (const app of apps) await app.stop();
     await baseline.stop();
     await counter.close();
   }
@@ -149,14 +163,31 @@ async function main() {
       await countRoundTrips(db.url);
       return;
     }
-    const app = await startApp({ databaseUrl: db.url, env: { DATABASE_POOL_SIZE: poolSize } });
-    started.push(app);
     const baseline = await startBaseline(db.url);
     started.push(baseline);
-    const handlers: Array<{ label: string; process: RunningProcess; tierdesk: boolean }> = [
-      { label: "minimal handler", process: baseline, tierdesk: false },
-      { label: "Tierdesk", process: app, tierdesk: true },
-    ];
+    // A handler runs the whole time, or (one app per transaction layer) only for each of its runs:
+    // several apps with a full pool each would pass PostgreSQL's 100 connections.
+    type Handler = { label: string; tierdesk: boolean } & (
+      { process: RunningProcess } | { start: () => Promise<RunningProcess>; peakRssMiB: number }
+    );
+    const handlers: Handler[] = [{ label: "minimal handler", process: baseline, tierdesk: false }];
+    let app: RunningProcess | undefined;
+    const startDefaultApp = async () => {
+      app = await startApp({ databaseUrl: db.url, env: { DATABASE_POOL_SIZE: poolSize } });
+      started.push(app);
+      return app;
+    };
+    if (!transactionLayers.length)
+      handlers.push({ label: "Tierdesk", process: await startDefaultApp(), tierdesk: true });
+    for (const layer of transactionLayers) {
+      const start = () =>
+        startApp({
+          name: `tierdesk-${layer}`,
+          databaseUrl: db.url,
+          env: { DATABASE_POOL_SIZE: poolSize, TRANSACTION_LAYER: layer },
+        });
+      handlers.push({ label: `Tierdesk, ${layer}`, tierdesk: true, start, peakRssMiB: 0 });
+    }
     if (options.before) {
       const cwd = path.resolve(options.before);
       const before = await startApp({
@@ -177,10 +208,20 @@ async function main() {
     );
 
     // Warm-up: JIT, connection pools, prepared statements.
-    for (const { process: target, tierdesk } of handlers) {
-      const warm = planDeliveries({ customers, eventsPerCustomer: 2, seed: 1, tag: "warm" });
-      await deliver(db.url, [target], warm, 8, tierdesk);
-    }
+    const warmUp = (target: RunningProcess, tierdesk: boolean) =>
+      deliver(db.url, [target], planDeliveries({ customers, eventsPerCustomer: 2, seed: 1, tag: "warm" }), 8, tierdesk);
+    for (const handler of handlers) if ("process" in handler) await warmUp(handler.process, handler.tierdesk);
+    const measure = async (handler: Handler, plan: DeliveryPlan, concurrency: number) => {
+      if ("process" in handler) return deliver(db.url, [handler.process], plan, concurrency, handler.tierdesk);
+      const target = await handler.start();
+      try {
+        await warmUp(target, handler.tierdesk);
+        return await deliver(db.url, [target], plan, concurrency, handler.tierdesk);
+      } finally {
+        await target.stop();
+        handler.peakRssMiB = Math.max(handler.peakRssMiB, target.peakRssMiB());
+      }
+    };
 
     const rows: string[][] = [];
     let allExact = true;
@@ -197,8 +238,9 @@ async function main() {
         const order = handlers.map((_, i) => i);
         if (round % 2 === 1) order.reverse();
         for (const i of order) {
-          const { label, process: target, tierdesk } = handlers[i]!;
-          const outcome = await deliver(db.url, [target], plan, concurrency, tierdesk);
+          const handler = handlers[i]!;
+          const { label } = handler;
+          const outcome = await measure(handler, plan, concurrency);
           measured[i]!.push(outcome);
           if (!outcome.exact) {
             allExact = false;
@@ -210,6 +252,7 @@ async function main() {
       const cpu = (list: Outcome[]) =>
         `${median(list.map((o) => o.cpu.handler)).toFixed(0)} + ${median(list.map((o) => o.cpu.postgres)).toFixed(0)}`;
       const baseRate = stat(measured[0]!, (r) => r.perSecond);
+      const baseP99 = stat(measured[0]!, (r) => r.p99);
       const baseCpu = median(measured[0]!.map((o) => o.cpu.handler + o.cpu.postgres));
       handlers.forEach(({ label }, i) => {
         const list = measured[i]!;
@@ -222,6 +265,7 @@ async function main() {
           ms(stat(list, (r) => r.p50)),
           ms(stat(list, (r) => r.p99)),
           `${(stat(list, (r) => r.perSecond) / baseRate).toFixed(2)}×`,
+          `${(stat(list, (r) => r.p99) / baseP99).toFixed(2)}×`,
           `${cpu(list)} (${(baseCpu / totalCpu).toFixed(2)}×)`,
           list.every((o) => o.exact) ? `exact: ${list[0]!.summary}` : "NOT EXACT",
         ]);
@@ -237,16 +281,23 @@ async function main() {
         "p50 ms",
         "p99 ms",
         "throughput ratio",
+        "p99 ratio",
         "CPU µs/delivery: node + postgres (efficiency ratio)",
         "final state",
       ],
       rows,
     );
     console.log(
-      `peak RSS: ${handlers.map(({ label, process: target }) => `${label} ${target.peakRssMiB().toFixed(0)} MiB`).join(", ")}`,
+      `peak RSS: ${handlers
+        .map((handler) => {
+          const peak = "process" in handler ? handler.process.peakRssMiB() : handler.peakRssMiB;
+          return `${handler.label} ${peak.toFixed(0)} MiB`;
+        })
+        .join(", ")}`,
     );
 
     if (!options["skip-instances"]) {
+      app ??= await startDefaultApp();
       const second = await startApp({ name: "tierdesk-2", databaseUrl: db.url, env: { DATABASE_POOL_SIZE: poolSize } });
       started.push(second);
       const concurrency = Math.max(...concurrencies);
@@ -276,7 +327,7 @@ async function main() {
 
     if (options.profile) {
       const profileDir = fs.mkdtempSync(path.join(os.tmpdir(), "tierdesk-bench-profile-"));
-      await app.stop();
+      await app?.stop();
       const profiled = await startApp({
         name: "tierdesk-profiled",
         databaseUrl: db.url,

@@ -8,16 +8,22 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import pg from "pg";
 import { PrismaClient } from "~/generated/prisma/client.ts";
-import { config } from "~/utils/config.server.ts";
+import { config, type TransactionLayer } from "~/utils/config.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { applyMigrations, pendingMigrations, pgRunner } from "./migrations.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
 
+/** The transaction layers that run on a borrowed pg connection (see app/models/transaction.server.ts). */
+export type PgTransactionLayer = Exclude<TransactionLayer, "prisma">;
+
 export type Database = {
   prisma: PrismaClient;
   kind: "postgresql" | "pglite";
-  /** PostgreSQL: the pool transactions take their connection from, and the Prisma client that runs on it. */
-  transactions: { pool: pg.Pool; transactionPrisma: PrismaClient } | null;
+  /**
+   * PostgreSQL, unless configured to use Prisma's transactions: the pool transactions take their
+   * connection from, the Prisma client that runs on it, and how tagged SQL is sent.
+   */
+  transactions: { pool: pg.Pool; transactionPrisma: PrismaClient; layer: PgTransactionLayer } | null;
   close(): Promise<void>;
 };
 
@@ -52,15 +58,25 @@ export function statementName(text: string): string | undefined {
 // Transactions on PostgreSQL are pg transactions (see app/models/transaction.server.ts), and the Prisma
 // model API used inside one runs on its connection: a second Prisma client whose pool hands out the
 // connection lent by the transaction around the call, never one of its own.
-const lentConnections = singleton("lent-connections", () => new AsyncLocalStorage<pg.PoolClient>());
+const lentConnections = singleton("lent-connections", () => new AsyncLocalStorage<LentConnection>());
+
+/** What Prisma's pg adapter uses of a pool's connection inside a transaction. */
+export type LentConnection = {
+  query(config: pg.QueryConfig | string): Promise<pg.QueryResult>;
+  release(error?: Error): void;
+  on(event: "error", listener: (error: Error) => void): LentConnection;
+  removeListener(event: "error", listener: (error: Error) => void): LentConnection;
+};
 
 /** Runs `work` with the transaction Prisma client's transactions running on `connection`. */
-export function withLentConnection<T>(connection: pg.PoolClient, work: () => Promise<T>): Promise<T> {
+export function withLentConnection<T>(connection: LentConnection, work: () => Promise<T>): Promise<T> {
   return lentConnections.run(connection, work);
 }
 
 function lentConnectionPool(): pg.Pool {
   const pool = new pg.Pool();
+  // The adapter calls only what LentConnection has on what connect() gives it (query, release, on,
+  // removeListener); pg's PoolClient type promises the whole client, hence the cast.
   pool.connect = (async () => {
     const connection = lentConnections.getStore();
     if (!connection) throw new Error("The transaction Prisma client runs only on a connection lent by a transaction.");
@@ -74,9 +90,14 @@ function lentConnectionPool(): pg.Pool {
 
 const statementNameGenerator = (query: { sql: string }) => statementName(query.sql) as string;
 
-export function postgresDatabase(connectionString: string, poolSize = config().databasePoolSize): Database {
+export function postgresDatabase(
+  connectionString: string,
+  poolSize = config().databasePoolSize,
+  layer: TransactionLayer = config().transactionLayer,
+): Database {
   // Our own pool, sized by DATABASE_POOL_SIZE, so concurrent webhooks do not queue behind a small default.
-  const pool = new pg.Pool({ connectionString, max: poolSize });
+  // Pipelined: a query is written without waiting for the one before it to be answered.
+  const pool = new pg.Pool({ connectionString, max: poolSize, pipeline: layer === "pg-pipelined" });
   // An idle client losing its connection (the database restarted) must not crash the process.
   pool.on("error", () => {});
   // Typed as always returning a name; undefined (past the cap) means an unnamed statement.
@@ -87,7 +108,7 @@ export function postgresDatabase(connectionString: string, poolSize = config().d
   return {
     prisma,
     kind: "postgresql",
-    transactions: { pool, transactionPrisma },
+    transactions: layer === "prisma" ? null : { pool, transactionPrisma, layer },
     async close() {
       await transactionPrisma.$disconnect();
       await prisma.$disconnect();

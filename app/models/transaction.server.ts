@@ -1,19 +1,31 @@
 // One database transaction that services can pass to model functions without touching Prisma.
 //
 // On PostgreSQL a transaction is a pg transaction on a pooled connection: tagged SQL
-// (`tx.$queryRaw`, `tx.$executeRaw`) goes straight to it as prepared statements, BEGIN travels with
-// the first statement and `executeAtCommit` statements with COMMIT. Prisma's model API used inside
-// (`tx.user.update(…)`) runs on the same connection, in the same transaction, through a Prisma
-// transaction opened on first use whose BEGIN, COMMIT and ROLLBACK are left to this one. The webhook
-// path is all tagged SQL: bench/webhook.ts measured Prisma's interactive transaction at about half of
-// its CPU per event. On the embedded database, a transaction is Prisma's own.
+// (`tx.$queryRaw`, `tx.$executeRaw`) goes straight to it as parameterized prepared statements (values
+// never written into SQL text), BEGIN pipelined with the first statement and `executeAtCommit`
+// statements with COMMIT. Prisma's model API used inside (`tx.user.update(…)`) runs on the same
+// connection, in the same transaction, through a Prisma transaction opened on first use whose BEGIN,
+// COMMIT and ROLLBACK are left to this one. Decision record 010 has the measurements: on the webhook
+// path this beats Prisma's interactive transaction, and the earlier layer that wrote values into SQL
+// text. TRANSACTION_LAYER=prisma uses Prisma's on PostgreSQL too; the embedded database always does.
 import pg from "pg";
 import { Prisma, type PrismaClient } from "~/generated/prisma/client.ts";
-import { postgresTransactions, prisma, statementName, withLentConnection } from "~/db/db.server.ts";
-import { sqlStringLiteral } from "./sql.server.ts";
+import {
+  type LentConnection,
+  type PgTransactionLayer,
+  postgresTransactions,
+  prisma,
+  statementName,
+  withLentConnection,
+} from "~/db/db.server.ts";
 
-/** A transaction handle: pass it to model functions that take `db`. */
-export type Tx = Prisma.TransactionClient;
+/**
+ * A transaction handle: pass it to model functions that take `db`. What a transaction offers: raw SQL
+ * and the model API (Prisma's transaction client and the client itself are both one).
+ */
+export type Tx = Pick<Prisma.TransactionClient, RawSqlMethod | ModelName>;
+type RawSqlMethod = "$queryRaw" | "$executeRaw" | "$queryRawUnsafe" | "$executeRawUnsafe";
+type ModelName = Uncapitalize<Prisma.ModelName>;
 /** The database or a transaction: model functions run on either. */
 export type Db = Tx;
 
@@ -30,7 +42,7 @@ const TIMEOUT_MS = 40_000;
 export async function inTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
   const postgres = postgresTransactions();
   if (!postgres) return prisma.$transaction(work, { maxWait: MAX_WAIT_MS, timeout: TIMEOUT_MS });
-  const transaction = new PgTransaction(await connect(postgres.pool), postgres.transactionPrisma);
+  const transaction = new PgTransaction(await connect(postgres.pool), postgres.transactionPrisma, postgres.layer);
   try {
     const result = await work(transaction.tx);
     await transaction.commit();
@@ -42,8 +54,8 @@ export async function inTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>
 }
 
 /**
- * Runs `query` as the transaction's last statement: on PostgreSQL in the same round trip as COMMIT
- * (its failure fails the commit), elsewhere at once. For a final write whose result nobody reads.
+ * Runs `query` as the transaction's last statement: on PostgreSQL just before COMMIT (pipelined: in
+ * the same round trip; its failure fails the commit), with Prisma's transactions at once. For a final write whose result nobody reads.
  */
 export async function executeAtCommit(tx: Db, query: Prisma.Sql): Promise<void> {
   const transaction = transactions.get(tx);
@@ -81,89 +93,48 @@ function connect(pool: pg.Pool): Promise<pg.PoolClient> {
 // Prisma returns int8 as bigint, so does this path (node-postgres alone would give a string);
 // timestamps are Dates and numeric a string, as node-postgres parses them.
 const INT8_OID = 20;
-const typeParsers = {
+const typeParsers: pg.CustomTypesConfig = {
   getTypeParser: (oid: number, format?: "text" | "binary") =>
     oid === INT8_OID ? (value: string) => BigInt(value) : pg.types.getTypeParser(oid, format),
-} as pg.CustomTypesConfig;
+};
 
-function toSql(query: TemplateStringsArray | Prisma.Sql, values: unknown[]): Prisma.Sql {
-  return query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
-}
+/** A statement for the connection: its text with $1… placeholders and the values that fill them. */
+type Statement = { text: string; values: unknown[]; /** Tagged SQL, prepared once per connection. */ tagged: boolean };
 
-/** A string constant, escaped as node-postgres' escapeLiteral does. */
-function quote(text: string): string {
-  return sqlStringLiteral(text);
-}
-
-/** Whether `literal` can write the value into SQL text. */
-function writable(value: unknown): boolean {
-  return (
-    value === null ||
-    value === undefined ||
-    typeof value === "string" ||
-    typeof value === "bigint" ||
-    typeof value === "boolean" ||
-    (typeof value === "number" && Number.isFinite(value)) ||
-    value instanceof Date
-  );
-}
-
-/** A value written into SQL text (an EXECUTE's parameter, a statement written out), where no parameter can go. */
-function literal(value: unknown): string {
-  if (value === null || value === undefined) return "NULL";
-  if (typeof value === "string") return quote(value);
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new Error(`Cannot write ${value} into SQL.`);
-    return value < 0 ? `(${value})` : String(value);
-  }
-  if (typeof value === "bigint") return value < 0n ? `(${value})` : String(value);
-  if (typeof value === "boolean") return value ? "TRUE" : "FALSE";
-  // Untyped, like a parameter: PostgreSQL infers the type from where it is used.
-  if (value instanceof Date) return quote(value.toISOString());
-  throw new Error(`Cannot write a ${typeof value} into SQL text; pass it as a parameter.`);
-}
-
-function inline(sql: Prisma.Sql): string {
-  let text = sql.strings[0] ?? "";
-  sql.values.forEach((value, i) => (text += literal(value) + (sql.strings[i + 1] ?? "")));
-  return text;
-}
-
-// Statements prepared on each connection so far, by this path or by the Prisma transactions on it. One
-// of those can travel with BEGIN or COMMIT as `EXECUTE name(…)`, planned once per connection; any other
-// is prepared on its own round trip first (once per connection), then travels too.
-const preparedOn = new WeakMap<pg.PoolClient, Set<string>>();
-
-function preparedStatements(client: pg.PoolClient): Set<string> {
-  let names = preparedOn.get(client);
-  if (!names) preparedOn.set(client, (names = new Set()));
-  return names;
-}
-
-/** A statement: tagged SQL (`sql`, which can also be written out with BEGIN), or text with $1… placeholders. */
-type Statement = { text: string; values: unknown[]; sql?: Prisma.Sql };
+const tagged = (query: TemplateStringsArray | Prisma.Sql, values: unknown[]): Statement => {
+  const sql = query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
+  return { text: sql.text, values: sql.values, tagged: true };
+};
 
 const closedError = () => new Error(`Transaction already closed (it ended, or ran past ${TIMEOUT_MS} ms).`);
+
+/** A promise Prisma's types accept where its raw methods return one (only Prisma's batch `$transaction([…])` needs more). */
+function asPrismaPromise<T>(promise: Promise<T>): Prisma.PrismaPromise<T> {
+  return Object.defineProperty(promise, Symbol.toStringTag, { value: "PrismaPromise" }) as Prisma.PrismaPromise<T>;
+}
 
 class PgTransaction {
   readonly tx: Tx;
   readonly #client: pg.PoolClient;
   readonly #transactionPrisma: PrismaClient;
+  /** Pipelined: BEGIN goes with the first statement and COMMIT with the last ones, in one write. */
+  readonly #pipelined: boolean;
   #begun = false;
   /** Committed, rolled back or timed out: no statement runs any more. */
   #closed = false;
   #released = false;
   #running = 0;
-  #atCommit: Prisma.Sql[] = [];
+  #atCommit: Statement[] = [];
   readonly #timer: NodeJS.Timeout;
   /** The Prisma transaction on this connection, once the model API is used. */
-  #prisma?: { tx: Promise<Tx>; finish: () => Promise<void> };
+  #prisma?: { tx: Promise<Prisma.TransactionClient>; finish: () => Promise<void> };
   // A connection lost while checked out emits "error": without a listener the process would crash.
   readonly #onConnectionError = () => {};
 
-  constructor(client: pg.PoolClient, transactionPrisma: PrismaClient) {
+  constructor(client: pg.PoolClient, transactionPrisma: PrismaClient, layer: PgTransactionLayer) {
     this.#client = client;
     this.#transactionPrisma = transactionPrisma;
+    this.#pipelined = layer === "pg-pipelined";
     client.on("error", this.#onConnectionError);
     this.#timer = setTimeout(() => {
       this.#closed = true;
@@ -173,91 +144,66 @@ class PgTransaction {
     transactions.set(this.tx, this);
   }
 
-  /** The handle model functions get: tagged SQL here, the model API through the Prisma transaction. */
+  /** The handle model functions get: raw SQL here, the model API through the Prisma transaction. */
   #handle(): Tx {
-    const rows = (statement: Statement) => this.#run(statement).then((result) => result.rows);
-    const count = (statement: Statement) => this.#run(statement).then((result) => result.rowCount ?? 0);
-    const tagged = (query: TemplateStringsArray | Prisma.Sql, values: unknown[]): Statement => {
-      const sql = toSql(query, values);
-      return { text: sql.text, values: sql.values, sql };
-    };
-    const direct: Record<string, unknown> = {
-      $queryRaw: (query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => rows(tagged(query, values)),
+    // Rows as the caller types them, as with Prisma's own raw queries.
+    const rows = <T>(statement: Statement) => asPrismaPromise(this.#run(statement).then((result) => result.rows as T));
+    const count = (statement: Statement) =>
+      asPrismaPromise(this.#run(statement).then((result) => result.rowCount ?? 0));
+    const raw: Pick<Tx, RawSqlMethod> = {
+      $queryRaw: <T>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => rows<T>(tagged(query, values)),
       $executeRaw: (query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => count(tagged(query, values)),
-      // Text with $1… placeholders.
-      $queryRawUnsafe: (text: string, ...values: unknown[]) => rows({ text, values }),
-      $executeRawUnsafe: (text: string, ...values: unknown[]) => count({ text, values }),
+      $queryRawUnsafe: <T>(text: string, ...values: unknown[]) => rows<T>({ text, values, tagged: false }),
+      $executeRawUnsafe: (text: string, ...values: unknown[]) => count({ text, values, tagged: false }),
     };
-    return new Proxy({} as Tx, {
-      get: (_target, property) => {
-        if (typeof property !== "string" || property === "then") return undefined;
-        if (property in direct) return direct[property];
-        // A model (tx.user) or another client member: through the Prisma transaction on this connection.
-        return new Proxy(
-          {},
-          {
-            get: (_delegate, method) => {
-              if (typeof method !== "string" || method === "then") return undefined;
-              return async (...args: unknown[]) => {
-                const prismaTx = (await this.#prismaTx()) as unknown as Record<
-                  string,
-                  Record<string, (...a: unknown[]) => unknown>
-                >;
-                return prismaTx[property]![method]!(...args);
-              };
-            },
+    const delegate = (model: string) =>
+      new Proxy(
+        {},
+        {
+          get: (_delegate, method) => {
+            if (typeof method !== "string" || method === "then") return undefined;
+            return async (...args: unknown[]) => {
+              const models: unknown = Reflect.get(await this.#prismaTx(), model);
+              const call: unknown = models && typeof models === "object" ? Reflect.get(models, method) : undefined;
+              if (typeof call !== "function") throw new TypeError(`tx.${model}.${method} is not a function`);
+              return Reflect.apply(call, models, args);
+            };
           },
-        );
+        },
+      );
+    // A model (`tx.user`) is forwarded on use, whichever it is: the one claim TypeScript cannot check is
+    // that every Prisma model delegate behaves as here, a forwarder of each call to the Prisma transaction.
+    return new Proxy(raw, {
+      get: (target, property) => {
+        if (typeof property !== "string" || property === "then") return undefined;
+        return property in target ? Reflect.get(target, property) : delegate(property);
       },
-    });
+    }) as Tx;
   }
 
   deferToCommit(query: Prisma.Sql) {
     if (this.#closed) throw closedError();
-    this.#atCommit.push(query);
+    this.#atCommit.push({ text: query.text, values: query.values, tagged: true });
   }
 
-  /**
-   * `sql` as SQL text to send with BEGIN or COMMIT: `EXECUTE` of its prepared statement, or written out
-   * when it can have none (past the cap); null when it goes on its own round trip (to be prepared first,
-   * or with values only a parameter can carry).
-   */
-  #travelling(sql: Prisma.Sql): string | null {
-    // Arrays, objects and buffers go as parameters: the statement then takes a round trip of its own.
-    if (!sql.values.every(writable)) return null;
-    const name = statementName(sql.text);
-    if (!name) return inline(sql);
-    if (!preparedStatements(this.#client).has(name)) return null;
-    return sql.values.length ? `EXECUTE ${name}(${sql.values.map(literal).join(", ")})` : `EXECUTE ${name}`;
-  }
-
-  /** Runs one statement as a prepared statement (when it has a name), recording that it is now prepared. */
-  async #prepared({ text, values, sql }: Statement): Promise<pg.QueryResult> {
-    const name = sql ? statementName(text) : undefined;
-    const result = await this.#client.query({ name, text, values, types: typeParsers });
-    if (name) preparedStatements(this.#client).add(name);
-    return result;
+  /** Runs one statement, tagged SQL as a named prepared statement (planned once per connection). */
+  #query({ text, values, tagged }: Statement): Promise<pg.QueryResult> {
+    const name = tagged ? statementName(text) : undefined;
+    return this.#client.query({ name, text, values, types: typeParsers });
   }
 
   async #run(statement: Statement): Promise<pg.QueryResult> {
     if (this.#closed) throw closedError();
     this.#running++;
     try {
-      const travelling = !this.#begun && statement.sql ? this.#travelling(statement.sql) : null;
-      if (travelling) {
-        this.#begun = true;
-        // BEGIN travels with the first statement: one simple-protocol query of two statements.
-        const results = (await this.#client.query({
-          text: `BEGIN;\n${travelling}`,
-          types: typeParsers,
-        })) as unknown as pg.QueryResult[];
-        return results[1]!;
-      }
-      if (!this.#begun) {
-        this.#begun = true;
+      if (this.#begun) return await this.#query(statement);
+      this.#begun = true;
+      if (!this.#pipelined) {
         await this.#client.query("BEGIN");
+        return await this.#query(statement);
       }
-      return await this.#prepared(statement);
+      const [, result] = await Promise.all([this.#client.query("BEGIN"), this.#query(statement)]);
+      return result;
     } finally {
       this.#running--;
       if (this.#closed && !this.#running && !this.#released) void this.rollback();
@@ -265,12 +211,12 @@ class PgTransaction {
   }
 
   /** What Prisma's transaction on this connection sends: its BEGIN, COMMIT and ROLLBACK are ours to send. */
-  #lentConnection(): pg.PoolClient {
+  #lentConnection(): LentConnection {
     const client = this.#client;
-    const query = async (config: pg.QueryConfig) => {
+    const query = async (config: pg.QueryConfig | string): Promise<pg.QueryResult> => {
       const text = typeof config === "string" ? config : config.text;
       if (text === "BEGIN" || text === "COMMIT" || text === "ROLLBACK") {
-        return { command: text, rowCount: 0, rows: [], fields: [], oid: 0 } as unknown as pg.QueryResult;
+        return { command: text, rowCount: 0, rows: [], fields: [], oid: 0 };
       }
       if (this.#closed) throw closedError();
       if (!this.#begun) {
@@ -279,23 +225,23 @@ class PgTransaction {
       }
       this.#running++;
       try {
-        const result = await client.query(config);
-        if (config.name) preparedStatements(client).add(config.name);
-        return result;
+        return await client.query(config);
       } finally {
         this.#running--;
       }
     };
-    const lent = { query, release: () => {}, on: () => lent, removeListener: () => lent };
-    return lent as unknown as pg.PoolClient;
+    const lent: LentConnection = { query, release: () => {}, on: () => lent, removeListener: () => lent };
+    return lent;
   }
 
-  #prismaTx(): Promise<Tx> {
+  #prismaTx(): Promise<Prisma.TransactionClient> {
     if (this.#closed) return Promise.reject(closedError());
     if (!this.#prisma) {
-      let resolveTx: (tx: Tx) => void = () => {};
+      let resolveTx: (tx: Prisma.TransactionClient) => void = () => {};
       let rejectTx: (error: unknown) => void = () => {};
-      const tx = new Promise<Tx>((resolve, reject) => ((resolveTx = resolve), (rejectTx = reject)));
+      const tx = new Promise<Prisma.TransactionClient>(
+        (resolve, reject) => ((resolveTx = resolve), (rejectTx = reject)),
+      );
       let done: () => void = () => {};
       const finished = new Promise<void>((resolve) => (done = resolve));
       const ended = withLentConnection(this.#lentConnection(), () =>
@@ -321,26 +267,28 @@ class PgTransaction {
     return this.#prisma.tx;
   }
 
+  /**
+   * The statements left for the commit, then COMMIT. Pipelined, all in one write: if a statement
+   * fails, PostgreSQL answers the COMMIT behind it with a rollback, and the statement's error rejects here.
+   */
   async commit() {
     if (this.#closed) throw closedError();
     await this.#prisma?.finish();
     this.#closed = true;
     if (!this.#begun && !this.#atCommit.length) return this.#release(); // nothing ran: nothing to commit
-    // In order; any statement not prepared on this connection yet goes on its own, the rest with COMMIT.
-    // If one fails, PostgreSQL skips the rest of its query, COMMIT included: the caller rolls back.
-    let travelling: string[] = this.#begun ? [] : ["BEGIN"];
+    const begin = !this.#begun;
     this.#begun = true;
-    for (const sql of this.#atCommit) {
-      const text = this.#travelling(sql);
-      if (text) {
-        travelling.push(text);
-        continue;
-      }
-      if (travelling.length) await this.#client.query(travelling.join(";\n"));
-      travelling = [];
-      await this.#prepared({ text: sql.text, values: sql.values, sql });
+    if (this.#pipelined) {
+      await Promise.all([
+        ...(begin ? [this.#client.query("BEGIN")] : []),
+        ...this.#atCommit.map((statement) => this.#query(statement)),
+        this.#client.query("COMMIT"),
+      ]);
+    } else {
+      if (begin) await this.#client.query("BEGIN");
+      for (const statement of this.#atCommit) await this.#query(statement);
+      await this.#client.query("COMMIT");
     }
-    await this.#client.query([...travelling, "COMMIT"].join(";\n"));
     this.#release();
   }
 

@@ -12,6 +12,15 @@ export function parseSecrets(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
+/**
+ * How transactions run on PostgreSQL (decision record 010; bench/webhook.ts --transactions compares
+ * them in one run): `pg-pipelined` parameterized statements on a pooled pg connection, BEGIN and COMMIT
+ * pipelined with them; `pg-params` the same, one round trip per statement; `prisma` Prisma's
+ * interactive transactions, as on the embedded database.
+ */
+export const TRANSACTION_LAYERS = ["pg-pipelined", "pg-params", "prisma"] as const;
+export type TransactionLayer = (typeof TRANSACTION_LAYERS)[number];
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
@@ -23,6 +32,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   DATABASE_URL: z.string().optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(20),
+  TRANSACTION_LAYER: z.enum(TRANSACTION_LAYERS).default("pg-pipelined"),
   DATA_DIR: z.string().default(".data"),
   PGLITE_DATA_DIR: z.string().optional(),
   SESSION_SECRET: z.string().optional(),
@@ -60,6 +70,8 @@ export type Config = Readonly<{
   /** PostgreSQL connection string; null → the embedded PGlite database. */
   databaseUrl: string | null;
   databasePoolSize: number;
+  /** How transactions run on PostgreSQL (TRANSACTION_LAYERS); the embedded database always uses Prisma's. */
+  transactionLayer: TransactionLayer;
   /** The git-ignored folder for local state (embedded database, development secret). */
   dataDir: string;
   pgliteDataDir: string;
@@ -119,6 +131,7 @@ export function parseConfig(source: Record<string, string | undefined> = process
     logLevel: env.LOG_LEVEL,
     databaseUrl: env.DATABASE_URL ?? null,
     databasePoolSize: env.DATABASE_POOL_SIZE,
+    transactionLayer: env.TRANSACTION_LAYER,
     dataDir: env.DATA_DIR,
     pgliteDataDir: env.PGLITE_DATA_DIR ?? `${env.DATA_DIR}/pglite`,
     sessionSecrets: sessionSecrets.length ? sessionSecrets : null,

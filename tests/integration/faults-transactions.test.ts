@@ -123,6 +123,43 @@ describe("inTransaction", () => {
     await expect(Promise.resolve(escaped!.$queryRaw`SELECT 1`)).rejects.toThrow();
   });
 
+  it("stores hostile strings exactly as given, first, in the middle and at commit", async () => {
+    // What a webhook payload or an admin's input may hold: quotes, backslashes, PostgreSQL's E'' and
+    // dollar quoting, placeholders, a statement of its own, control characters and wide characters.
+    const hostile = [
+      "'",
+      "''",
+      "\\",
+      "\\'",
+      "'\\",
+      "E'\\x41'",
+      "$$; DROP TABLE users; --$$",
+      "'); DROP TABLE users; --",
+      "$1 ? $2 :name",
+      "tab\there\nnewline\r\u0001\u001f",
+      "O'Brien \\\\' \"quoted\" ünïcødé — 😀",
+      '{"id":"evt_1","data":{"object":{"name":"O\'Brien \\u0000 \\n"}}}',
+    ];
+    const emails = hostile.map(() => email());
+    await inTransaction(async (tx) => {
+      // First (travels with BEGIN), in the middle, and left for the commit.
+      await tx.$executeRaw`INSERT INTO users (email, password_hash) VALUES (${emails[0]}, ${hostile[0]})`;
+      for (let i = 1; i < hostile.length - 1; i++) {
+        const rows = await tx.$queryRaw<Array<{ stored: string }>>`
+          INSERT INTO users (email, password_hash) VALUES (${emails[i]}, ${hostile[i]}) RETURNING password_hash AS stored`;
+        expect(rows[0]!.stored).toBe(hostile[i]);
+      }
+      await executeAtCommit(
+        tx,
+        Prisma.sql`INSERT INTO users (email, password_hash) VALUES (${emails.at(-1)}, ${hostile.at(-1)})`,
+      );
+    });
+    const users = await prisma().user.findMany({ where: { email: { in: emails } } });
+    const stored = new Map(users.map((user) => [user.email, user.passwordHash]));
+    expect(emails.map((address) => stored.get(address))).toEqual(hostile);
+    expect(await prisma().user.count()).toBeGreaterThanOrEqual(hostile.length); // the table is still there
+  });
+
   it("returns the same JavaScript types as Prisma's raw queries", async () => {
     const query = Prisma.sql`SELECT 9007199254740993::int8 AS big, 7::int4 AS small, now() AS at, 'x'::text AS text`;
     const direct = await inTransaction((tx) => tx.$queryRaw<Array<Record<string, unknown>>>(query));
