@@ -7,7 +7,7 @@ import { appOrigin, createCheckoutSession } from "../../app/services/stripe/chec
 import { listEventLog, type EventCursor } from "../../app/models/event-log.server.ts";
 import * as eventRoute from "../../app/routes/admin.events.$eventId.tsx";
 import * as eventsRoute from "../../app/routes/admin.events._index.tsx";
-import * as userRoute from "../../app/routes/admin.users.$userId.tsx";
+import * as userRoute from "../../app/routes/admin.users.$userId/route.tsx";
 import * as usersRoute from "../../app/routes/admin.users._index.tsx";
 import * as adminRoute from "../../app/routes/admin.tsx";
 import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";
