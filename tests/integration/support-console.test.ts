@@ -6,7 +6,7 @@ import { getStripe } from "../../app/services/stripe/client.server.ts";
 import { appOrigin, createCheckoutSession } from "../../app/services/stripe/checkout.server.ts";
 import { listEventLog, type EventCursor } from "../../app/models/event-log.server.ts";
 import * as eventRoute from "../../app/routes/admin.events.$eventId.tsx";
-import * as eventsRoute from "../../app/routes/admin.events._index.tsx";
+import * as eventsRoute from "../../app/routes/admin.events._index/route.tsx";
 import * as userRoute from "../../app/routes/admin.users.$userId/route.tsx";
 import * as usersRoute from "../../app/routes/admin.users._index.tsx";
 import * as adminRoute from "../../app/routes/admin.tsx";
