@@ -6,7 +6,7 @@ import type Stripe from "stripe";
 type Primitive = string | number | boolean | bigint | symbol | null | undefined;
 type Unexpanded<V> = string extends V ? Exclude<V, object> : V;
 
-export type Wire<T> = T extends Stripe.Decimal
+type Wire<T> = T extends Stripe.Decimal
   ? string
   : T extends Primitive
     ? T

@@ -38,7 +38,7 @@ function oneOf<T extends string>(allowed: readonly T[], value: string, what: str
   return value as T;
 }
 
-export type Ref = { id: string; title: string };
+type Ref = { id: string; title: string };
 export type Plan = Conforms<
   {
     id: string;
@@ -210,7 +210,7 @@ type CheckoutPlan = Pick<
   | "three_ds_level"
 >;
 /** A checkout configuration as the API answers (`POST`/`GET /checkout_configurations`). */
-export type CheckoutConfigurationWire = Conforms<
+type CheckoutConfigurationWire = Conforms<
   {
     id: string;
     account_id: string;
@@ -246,7 +246,8 @@ type EmittedEvent =
       data: Membership;
     }
   | { type: "payment.succeeded" | "payment.failed"; data: Payment };
-export type EmulatedEvent = Conforms<Omit<WhopEvent, "type" | "data"> & EmittedEvent, Whop.UnwrapWebhookEvent>;
+// Used nowhere: it only makes tsc check the emitted events against the SDK's webhook event types.
+type _EmittedEventsConform = Conforms<Omit<WhopEvent, "type" | "data"> & EmittedEvent, Whop.UnwrapWebhookEvent>;
 export type DeliveryAttempt = {
   eventId: string;
   url: string;
@@ -275,7 +276,7 @@ export const notFound = (what: string, id: string) =>
   new WhopEmulatorError(404, "not_found", `${what} ${id} was not found`);
 export const invalid = (message: string) => new WhopEmulatorError(400, "invalid_request_error", message);
 
-export const newId = (prefix: string) => `${prefix}_${randomBytes(9).toString("base64url").replace(/[-_]/g, "x")}`;
+const newId = (prefix: string) => `${prefix}_${randomBytes(9).toString("base64url").replace(/[-_]/g, "x")}`;
 const DAY_MS = 86_400_000;
 const copy = <T>(value: T): T => structuredClone(value);
 const productRoute = (productId: string) => productId.replace(/^prod_/, "").replace(/_/g, "-");

@@ -20,9 +20,6 @@ import { apiRouter, sendError } from "./api.ts";
 import { pagesRouter } from "./pages.ts";
 import { WebhookDispatcher } from "./webhooks.ts";
 
-export type { DeliveryAttempt, EventRecord, Membership, MembershipStatus, Payment, WhopEvent } from "./account.ts";
-export { whopSignature } from "./webhooks.ts";
-
 export interface WhopEmulatorOptions {
   /** 0 (default) picks a free port. */
   port?: number;

@@ -17,12 +17,11 @@ import { config } from "~/utils/config.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
 import type { WhopPlanFact, WhopProductFact } from "~/rules/whop.ts";
 
-export const WHOP_API_BASE = "https://api.whop.com/api/v1";
-export const WHOP_SANDBOX_API_BASE = "https://sandbox-api.whop.com/api/v1";
+const WHOP_API_BASE = "https://api.whop.com/api/v1";
 /** Where Whop's hosted checkout pages live (a form post's redirect must be allowed to reach them). */
 export const WHOP_HOSTED_PAGES = ["https://whop.com", "https://sandbox.whop.com"];
 /** The API version the pinned SDK's types describe, sent as `Api-Version-Date`. */
-export const WHOP_API_VERSION = "2026-07-20";
+const WHOP_API_VERSION = "2026-07-20";
 const REQUEST_TIMEOUT_MS = 10_000;
 
 export type WhopMode = "whop" | "emulator" | "disabled";

@@ -5,9 +5,6 @@ import { Webhook } from "standardwebhooks";
 import { singleton } from "~/utils/singleton.server.ts";
 import { sdkOptions } from "./client.server.ts";
 
-/** Standard Webhooks' tolerance, which `standardwebhooks` applies: 5 minutes either way. */
-export const WHOP_SIGNATURE_TOLERANCE_SECONDS = 300;
-
 /**
  * The SDK's `webhookKey` for a Whop secret, as Whop's documentation builds it (`btoa(secret)`): the
  * SDK hands the key to `standardwebhooks`, which base64-decodes it, and Whop keys its HMAC with the

@@ -24,7 +24,7 @@ import { MembershipShape, retrieveMembership, type WhopMembership, whopConnectio
 import { hasValidWhopSignature, webhookHeadersOf } from "./signatures.server.ts";
 import { applyWhopMembership } from "./fulfilment.server.ts";
 
-export const MAX_WHOP_WEBHOOK_BODY_BYTES = WEBHOOK_BODY_LIMIT;
+const MAX_WHOP_WEBHOOK_BODY_BYTES = WEBHOOK_BODY_LIMIT;
 
 // ---------------------------------------------------------------------------------------------
 // Reading a signed event: it must be one we can store (ids VARCHAR(255), no NUL) and read.
