@@ -7,7 +7,7 @@ import type { EventRecord as KitEventRecord } from "../emulator-kit/webhook-send
 type Primitive = string | number | boolean | bigint | symbol | null | undefined;
 type Unexpanded<V> = string extends V ? Exclude<V, object> : V;
 
-export type Wire<T> = T extends Stripe.Decimal
+type Wire<T> = T extends Stripe.Decimal
   ? string
   : T extends Primitive
     ? T

@@ -4,7 +4,7 @@ import Stripe from "stripe";
 import type { WebhookSigner } from "../emulator-kit/webhook-sender.ts";
 import type { EmulatorEvent } from "./types.ts";
 
-export { type DeliveryOrder, inDeliveryOrder, parseDeliveryOrder } from "../emulator-kit/delivery-order.ts";
+export { type DeliveryOrder, inDeliveryOrder } from "../emulator-kit/delivery-order.ts";
 
 /** One delivery of an event as Stripe sends it: pretty-printed JSON, signed with the endpoint's secret. */
 export const stripeSigner =

@@ -18,10 +18,6 @@ import { pagesRouter } from "./pages.ts";
 import type { EventRecord, MembershipStatus, WhopEvent } from "./types.ts";
 import { whopSigner } from "./webhooks.ts";
 
-export type { DeliveryAttempt, EventRecord, Membership, MembershipStatus, Payment, WhopEvent } from "./types.ts";
-export type { DeliveryOrder } from "../emulator-kit/delivery-order.ts";
-export { whopSignature } from "./webhooks.ts";
-
 export interface WhopEmulatorOptions {
   /** 0 (default) picks a free port. */
   port?: number;

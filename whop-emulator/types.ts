@@ -21,7 +21,7 @@ export const MEMBERSHIP_STATUSES = [
 ] as const satisfies readonly Whop.MembershipStatus[];
 export type MembershipStatus = (typeof MEMBERSHIP_STATUSES)[number];
 
-export type Ref = { id: string; title: string };
+type Ref = { id: string; title: string };
 export type Plan = Conforms<
   {
     id: string;
@@ -193,7 +193,7 @@ type CheckoutPlan = Pick<
   | "three_ds_level"
 >;
 /** A checkout configuration as the API answers (`POST`/`GET /checkout_configurations`). */
-export type CheckoutConfigurationWire = Conforms<
+type CheckoutConfigurationWire = Conforms<
   {
     id: string;
     account_id: string;
@@ -229,6 +229,6 @@ export type EmittedEvent =
       data: Membership;
     }
   | { type: "payment.succeeded" | "payment.failed"; data: Payment };
-export type EmulatedEvent = Conforms<Omit<WhopEvent, "type" | "data"> & EmittedEvent, Whop.UnwrapWebhookEvent>;
-export type { DeliveryAttempt } from "../emulator-kit/webhook-sender.ts";
+// A compile-time check only: the events the emulator emits are events of the SDK's webhook union.
+type _EmittedEventsConform = Conforms<Omit<WhopEvent, "type" | "data"> & EmittedEvent, Whop.UnwrapWebhookEvent>;
 export type EventRecord = KitEventRecord<WhopEvent>;

@@ -65,15 +65,6 @@ export function BillingForm({
   );
 }
 
-export function ErrorAlert({ message }: { message: string | null | undefined }) {
-  if (!message) return null;
-  return (
-    <p className="form-error" role="alert" data-testid="billing-error">
-      {message}
-    </p>
-  );
-}
-
 /** The last billing request's error, with a way into the customer portal when the answer pointed there. */
 export function BillingErrorAlert({ billing }: { billing: ReturnType<typeof useBillingRedirect> }) {
   if (!billing.error) return null;

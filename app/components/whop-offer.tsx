@@ -93,26 +93,3 @@ export function WhopSubscribe({
     </div>
   );
 }
-
-/** "Manage on Whop": Whop's own page for the membership (cancel, change plan, payment method). */
-export function WhopManageLink({
-  manageUrl,
-  className = "button secondary",
-}: {
-  manageUrl: string | null;
-  className?: string;
-}) {
-  if (!manageUrl) return null;
-  return (
-    <a className={className} href={manageUrl} rel="noopener noreferrer" data-testid="whop-manage">
-      Manage on Whop
-    </a>
-  );
-}
-
-/** Where the tier in force comes from, in words ("Stripe", "Whop", "no payment needed"). */
-export function BillingProviderLabel({ provider }: { provider: "stripe" | "whop" | "exempt" | null }) {
-  const text =
-    provider === "whop" ? "Whop" : provider === "stripe" ? "Stripe" : provider === "exempt" ? "No payment needed" : "—";
-  return <span data-testid="billing-provider">{text}</span>;
-}

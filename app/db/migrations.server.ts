@@ -14,11 +14,11 @@ export type SqlRunner = {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
 };
 
-export function migrationsDir() {
+function migrationsDir() {
   return path.resolve(process.cwd(), "prisma/migrations");
 }
 
-export function readMigrations(dir = migrationsDir()): Migration[] {
+function readMigrations(dir = migrationsDir()): Migration[] {
   if (!fs.existsSync(dir)) throw new Error(`No migrations folder at ${dir}`);
   return fs
     .readdirSync(dir, { withFileTypes: true })
@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
     "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
 );`;
 
-export async function appliedMigrationNames(db: SqlRunner): Promise<Set<string>> {
+async function appliedMigrationNames(db: SqlRunner): Promise<Set<string>> {
   const exists = await db.query<{ exists: boolean }>(
     `SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS "exists"`,
   );

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { plainText } from "~/utils/validation.ts";
 
-export const PERMISSION_NAME_PATTERN = /^[a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)*$/;
+const PERMISSION_NAME_PATTERN = /^[a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)*$/;
 
 /** Each field's longest value, which is also the most of it a refused form shows again. */
 export const PERMISSION_FIELD_MAX = { name: 64, description: 200 } as const;

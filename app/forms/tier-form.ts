@@ -11,7 +11,7 @@ export const BILLING_PROVIDER_OPTIONS = [
   { value: "exempt", label: "Exempt (no payment)" },
 ] as const;
 
-export const TIER_KEY_PATTERN = /^[a-z0-9]+(?:[-_][a-z0-9]+)*$/;
+const TIER_KEY_PATTERN = /^[a-z0-9]+(?:[-_][a-z0-9]+)*$/;
 
 /**
  * Keys a tier cannot have: its page is /admin/tiers/:key, and these are the static pages beside it
@@ -19,7 +19,7 @@ export const TIER_KEY_PATTERN = /^[a-z0-9]+(?:[-_][a-z0-9]+)*$/;
  */
 export const RESERVED_TIER_KEYS: readonly string[] = ["new"];
 
-export const MAX_LOOKUP_KEYS = 20;
+const MAX_LOOKUP_KEYS = 20;
 
 /** Each field's longest value, which is also the most of it a refused form shows again. */
 export const TIER_FIELD_MAX = {
@@ -31,10 +31,10 @@ export const TIER_FIELD_MAX = {
   fallbackPrice: 32,
   lookupKeys: MAX_LOOKUP_KEYS * 202,
 } as const;
-export const LOOKUP_KEY_PATTERN = /^[A-Za-z0-9_.-]+$/;
+const LOOKUP_KEY_PATTERN = /^[A-Za-z0-9_.-]+$/;
 
 /** Lookup keys as typed: one per line, blank lines ignored, order kept. */
-export function splitLookupKeys(text: string): string[] {
+function splitLookupKeys(text: string): string[] {
   return text
     .split(/\r?\n/)
     .map((line) => line.trim())

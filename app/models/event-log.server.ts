@@ -5,7 +5,7 @@ import { prisma } from "~/db/db.server.ts";
 import { escapeLike } from "./sql.server.ts";
 import type { Db } from "./transaction.server.ts";
 
-export const EVENT_LOG_PAGE_SIZE = 50;
+const EVENT_LOG_PAGE_SIZE = 50;
 
 export type EventLogFilter = {
   /** Stripe's or Whop's webhooks (one log holds both). */
@@ -101,7 +101,7 @@ async function estimate(status: StripeEventStatus | null): Promise<number> {
 }
 
 /** Counts are exact up to here; beyond it the planner's estimate is close enough (and costs nothing). */
-export const EXACT_COUNT_CAP = 10_000;
+const EXACT_COUNT_CAP = 10_000;
 
 /**
  * A count as the page shows it: exact ("14"), at least the cap ("10,000+") or, past the cap, the

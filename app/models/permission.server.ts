@@ -16,8 +16,6 @@ export function listPermissionsWithTiers() {
   });
 }
 
-export type PermissionWithTiers = Awaited<ReturnType<typeof listPermissionsWithTiers>>[number];
-
 export function findPermissionsByName(db: Db, names: readonly string[]) {
   return db.permission.findMany({ where: { name: { in: [...names] } }, select: { id: true, name: true } });
 }

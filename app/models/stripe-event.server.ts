@@ -16,7 +16,7 @@ export const MAX_STORED_PAYLOAD_BYTES = 16 * 1024;
 const MAX_STORED_ERROR_CHARS = 4000;
 
 /** The payload cut to 16 KiB of UTF-8 without splitting a character. */
-export function truncatePayload(payload: string): string {
+function truncatePayload(payload: string): string {
   const bytes = Buffer.from(payload, "utf8");
   if (bytes.length <= MAX_STORED_PAYLOAD_BYTES) return payload;
   let end = MAX_STORED_PAYLOAD_BYTES;
@@ -172,52 +172,6 @@ export async function wasSubscriptionDeletedAt(tx: Db, subscriptionId: string, a
     select: { id: true },
   });
   return found !== null;
-}
-
-export const EVENTS_PAGE_SIZE = 50;
-
-/** Newest first, optionally by provider, status and event-type prefix; `before` pages by row id. */
-export function listStoredEvents({
-  provider,
-  status,
-  type,
-  before,
-}: {
-  provider?: PaymentProvider;
-  status?: StripeEventStatus;
-  type?: string;
-  before?: bigint;
-}) {
-  return prisma.stripeEvent.findMany({
-    where: {
-      ...(provider ? { provider } : {}),
-      ...(status ? { status } : {}),
-      ...(type ? { eventType: { startsWith: type } } : {}),
-      ...(before ? { id: { lt: before } } : {}),
-    },
-    orderBy: { id: "desc" },
-    take: EVENTS_PAGE_SIZE + 1,
-    select: {
-      id: true,
-      provider: true,
-      eventId: true,
-      eventType: true,
-      status: true,
-      attempts: true,
-      error: true,
-      note: true,
-      eventCreatedAt: true,
-      receivedAt: true,
-      processedAt: true,
-    },
-  });
-}
-
-export async function countEventsByStatus() {
-  const groups = await prisma.stripeEvent.groupBy({ by: ["status"], _count: { _all: true } });
-  return Object.fromEntries(groups.map((group) => [group.status, group._count._all])) as Partial<
-    Record<StripeEventStatus, number>
-  >;
 }
 
 export function countFailedEvents() {

@@ -117,10 +117,6 @@ export function findLookupKeyOwner(lookupKey: string) {
   return prisma.subscriptionTierPrice.findUnique({ where: { lookupKey }, include: { tier: true } });
 }
 
-export function countTiers() {
-  return prisma.subscriptionTier.count();
-}
-
 // ---------------------------------------------------------------------------------------------
 // The operator dashboard's reads and writes
 
@@ -166,10 +162,6 @@ export async function listTiersForAdmin(key?: string): Promise<AdminTier[]> {
     permissions: permissionList.map((permission) => ({ permission })),
     _count: { users: userCount },
   }));
-}
-
-export async function getTierForAdmin(key: string): Promise<AdminTier | null> {
-  return (await listTiersForAdmin(key))[0] ?? null;
 }
 
 export type AdminTier = Prisma.SubscriptionTierGetPayload<{ include: typeof adminTierInclude }>;

@@ -9,7 +9,7 @@ import type { Db } from "./transaction.server.ts";
 export type { Role, User } from "~/generated/prisma/client.ts";
 
 /** Emails are compared case-insensitively: they are always stored lower-cased. */
-export function normalizeEmail(email: string) {
+function normalizeEmail(email: string) {
   return email.trim().toLowerCase();
 }
 
@@ -177,14 +177,10 @@ export async function updateBillingUser(tx: Db, userId: number, data: BillingUpd
   if (updated !== 1) throw new Error(`Tierdesk user ${userId} does not exist.`);
 }
 
-export function countUsers() {
-  return prisma.user.count();
-}
-
 // ---------------------------------------------------------------------------------------------
 // Support: finding users and changing roles and exempt tiers
 
-export const USERS_PAGE_SIZE = 50;
+const USERS_PAGE_SIZE = 50;
 
 export type UserSearch = {
   /** An email (or its beginning), a Stripe customer id (cus_…) or subscription id (sub_…), a Whop user (user_…) or membership (mem_…). */

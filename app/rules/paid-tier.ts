@@ -55,11 +55,11 @@ export type PaidState = {
 };
 
 /** The provider whose paid tier the user is on now, or null (no tier, or an exempt one). */
-export function providerInForce(state: PaidState): PaymentProvider | null {
+function providerInForce(state: PaidState): PaymentProvider | null {
   return state.tier === "paid" ? tierSource(state) : null;
 }
 
-export function isProviderLive(state: PaidState, provider: PaymentProvider): boolean {
+function isProviderLive(state: PaidState, provider: PaymentProvider): boolean {
   return isGrantingStatus(provider, provider === "whop" ? state.whopMembershipStatus : state.subscriptionStatus);
 }
 

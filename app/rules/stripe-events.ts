@@ -32,7 +32,7 @@ export function customerConflict(
 }
 
 // The users table keeps Stripe ids in VARCHAR(64); real ids are far shorter.
-export const STRIPE_ID_MAX = 64;
+const STRIPE_ID_MAX = 64;
 
 /** Why a Stripe id cannot be stored, or null. */
 export function stripeIdProblem(id: string | null, what: string): string | null {

@@ -12,7 +12,7 @@ export type WhopSubscriber = PaidState & {
 
 export type WhopMembershipFacts = { id: string; status: string; createdAt: Date | null };
 
-export type WhopTierChange = { grant: { id: number; key: string } } | RevokeDecision;
+type WhopTierChange = { grant: { id: number; key: string } } | RevokeDecision;
 
 export type WhopPlannedChange =
   { ignored: string } | { stale: string } | { record: true; tier: WhopTierChange; detail: string };

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { singleton } from "./singleton.server.ts";
 
 /** A comma-separated list of secrets (first signs, all verify), blanks dropped. */
-export function parseSecrets(value: string | undefined): string[] {
+function parseSecrets(value: string | undefined): string[] {
   return (value ?? "")
     .split(",")
     .map((secret) => secret.trim())

@@ -10,5 +10,3 @@ export const EVENT_STATUSES = [
   "stale",
   "ignored",
 ] as const satisfies readonly StripeEventStatus[];
-
-export type EventStatus = (typeof EVENT_STATUSES)[number];

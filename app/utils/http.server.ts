@@ -20,7 +20,7 @@ export const FORM_BODY_LIMIT = 64 * 1024;
 /** What a webhook route reads at most (Stripe's own events stay far below it). */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
-export function payloadTooLarge(limit: number, what = "The request body") {
+function payloadTooLarge(limit: number, what = "The request body") {
   // The rest of the body is left unread: close the connection rather than keep it.
   return jsonResponse({ error: `${what} is larger than ${limit / 1024} KiB.` }, 413, { Connection: "close" });
 }
@@ -109,7 +109,7 @@ export class BodyTooLargeError extends Error {
 }
 
 /** The raw body's bytes; BodyTooLargeError past `limit` bytes (the rest is left unread). */
-export async function readRawBytes(request: Request, limit: number): Promise<Buffer> {
+async function readRawBytes(request: Request, limit: number): Promise<Buffer> {
   if (Number(request.headers.get("Content-Length") ?? "0") > limit) throw new BodyTooLargeError();
   if (!request.body) return Buffer.alloc(0);
   const reader = request.body.getReader();

@@ -10,7 +10,7 @@ export function hasControlCharacter(value: string): boolean {
   return CONTROL_CHARACTER.test(value);
 }
 
-export const CONTROL_CHARACTER_MESSAGE = `Remove the invisible control character (shown as ${SHOWN_AS}).`;
+const CONTROL_CHARACTER_MESSAGE = `Remove the invisible control character (shown as ${SHOWN_AS}).`;
 
 /**
  * Free text typed by a person: no control characters, and no U+FFFD (which is how a control character

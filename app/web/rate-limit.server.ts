@@ -130,7 +130,7 @@ export async function forgiveAttempt(name: RateLimitName, key: string, using: Ra
 }
 
 /** Clears a key's count (a successful sign-in ends the guessing on that account). */
-export async function resetAttempts(name: RateLimitName, key: string, using: RateLimits = appLimits()) {
+async function resetAttempts(name: RateLimitName, key: string, using: RateLimits = appLimits()) {
   await using[name].delete(key);
 }
 

@@ -41,7 +41,7 @@ function createStorage() {
   });
 }
 
-export function sessionStorage() {
+function sessionStorage() {
   return (storage.current ??= createStorage());
 }
 

@@ -2,7 +2,7 @@
 // customers on the overview, which must mean what the link beside them lists.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as overviewRoute from "../../app/routes/admin._index.tsx";
-import * as eventsRoute from "../../app/routes/admin.events._index.tsx";
+import * as eventsRoute from "../../app/routes/admin.events._index/route.tsx";
 import * as tierRoute from "../../app/routes/admin.tiers.$key.tsx";
 import * as usersRoute from "../../app/routes/admin.users._index.tsx";
 import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";

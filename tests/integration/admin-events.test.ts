@@ -1,7 +1,7 @@
 // /admin/events: support inspects stored webhooks and replays failed ones.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as eventRoute from "../../app/routes/admin.events.$eventId.tsx";
-import * as eventsRoute from "../../app/routes/admin.events._index.tsx";
+import * as eventsRoute from "../../app/routes/admin.events._index/route.tsx";
 import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";
 import { testDb } from "../setup/database.ts";
 import { useStripeEmulator } from "../stripe-harness.ts";

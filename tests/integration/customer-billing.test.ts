@@ -14,7 +14,7 @@ import { getStripe } from "../../app/services/stripe/client.server.ts";
 import * as accountRoute from "../../app/routes/account.tsx";
 import * as checkoutRoute from "../../app/routes/api.stripe.checkout.ts";
 import * as portalRoute from "../../app/routes/api.stripe.portal.ts";
-import * as pricingRoute from "../../app/routes/pricing.tsx";
+import * as pricingRoute from "../../app/routes/pricing/route.tsx";
 import { testDb } from "../setup/database.ts";
 import { countingStripeProxy, useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
 import { BASE_URL, formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";

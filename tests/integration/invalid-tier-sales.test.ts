@@ -8,7 +8,7 @@ import * as accountRoute from "../../app/routes/account.tsx";
 import * as adminTiersRoute from "../../app/routes/admin.tiers._index.tsx";
 import * as checkoutRoute from "../../app/routes/api.stripe.checkout.ts";
 import * as portalRoute from "../../app/routes/api.stripe.portal.ts";
-import * as pricingRoute from "../../app/routes/pricing.tsx";
+import * as pricingRoute from "../../app/routes/pricing/route.tsx";
 import { testDb } from "../setup/database.ts";
 import { useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
 import { BASE_URL, formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import Stripe from "stripe";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { signWhopPayload } from "../../app/services/whop/client.server.ts";
+import { signWhopPayload } from "../../app/services/whop/signatures.server.ts";
 import { event, subscription } from "../stripe-fixtures.ts";
 import { assertFreshBuild } from "../build-freshness.ts";
 

@@ -12,7 +12,7 @@ import * as entitlementsRoute from "../../app/routes/api.me.entitlements.ts";
 import * as checkoutRoute from "../../app/routes/api.stripe.checkout.ts";
 import * as portalRoute from "../../app/routes/api.stripe.portal.ts";
 import * as successRoute from "../../app/routes/billing.success.tsx";
-import * as pricingRoute from "../../app/routes/pricing.tsx";
+import * as pricingRoute from "../../app/routes/pricing/route.tsx";
 import { testDb } from "../setup/database.ts";
 import { assertFreshBuild } from "../build-freshness.ts";
 import { useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";

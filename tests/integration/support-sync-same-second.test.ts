@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { appOrigin, createCheckoutSession } from "../../app/services/stripe/checkout.server.ts";
 import { accountView } from "../../app/services/customers/account.server.ts";
 import { getStripe } from "../../app/services/stripe/client.server.ts";
-import * as userRoute from "../../app/routes/admin.users.$userId.tsx";
+import * as userRoute from "../../app/routes/admin.users.$userId/route.tsx";
 import { testDb } from "../setup/database.ts";
 import { useStripeEmulator } from "../stripe-harness.ts";
 import { formRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";

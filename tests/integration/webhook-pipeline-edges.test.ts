@@ -6,7 +6,7 @@ import { appOrigin, createCheckoutSession } from "../../app/services/stripe/chec
 import { getStripe } from "../../app/services/stripe/client.server.ts";
 import { replayStoredEvent } from "../../app/services/events/replay.server.ts";
 import * as successRoute from "../../app/routes/billing.success.tsx";
-import * as userRoute from "../../app/routes/admin.users.$userId.tsx";
+import * as userRoute from "../../app/routes/admin.users.$userId/route.tsx";
 import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";
 import { testDb } from "../setup/database.ts";
 import { event, subscription, webhookRequest } from "../stripe-fixtures.ts";

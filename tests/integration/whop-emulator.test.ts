@@ -9,7 +9,11 @@ import {
   retrieveProduct,
   WhopApiError,
 } from "../../app/services/whop/client.server.ts";
-import { hasValidWhopSignature, standardWebhooksKey, webhookHeadersOf } from "../../app/services/whop/client.server.ts";
+import {
+  hasValidWhopSignature,
+  standardWebhooksKey,
+  webhookHeadersOf,
+} from "../../app/services/whop/signatures.server.ts";
 import { useWhopConnection } from "../../app/services/whop/client.server.ts";
 import { startWhopEmulator, type WhopEmulator } from "../../whop-emulator/emulator.ts";
 import { TEST_WHOP_API_KEY, TEST_WHOP_SECRET, withWhopConnection } from "../whop-harness.ts";

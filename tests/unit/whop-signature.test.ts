@@ -11,7 +11,7 @@ import {
   standardWebhooksKey,
   type WebhookHeaders,
   webhookHeadersOf,
-} from "../../app/services/whop/client.server.ts";
+} from "../../app/services/whop/signatures.server.ts";
 import { whopSignature } from "../../whop-emulator/webhooks.ts";
 
 const SECRET = "ws_3f1c9a7e5b2d4f60819a";

@@ -16,7 +16,7 @@ import {
   type SubscriptionDetails,
 } from "~/services/stripe/subscription-details.server.ts";
 
-export type NextAction =
+type NextAction =
   /** Set to cancel at period end: undo that before the date. */
   | { kind: "resume" }
   /** A renewal failed (past_due, unpaid) or the first payment is pending: fix the card in the portal. */

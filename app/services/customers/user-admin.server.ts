@@ -23,7 +23,7 @@ import { pickGoverningSubscription } from "~/rules/support.ts";
 import { getStripe } from "~/services/stripe/client.server.ts";
 
 /** What support sees change: the user's billing state before and after. */
-export function billingSnapshot(user: UserWithTier) {
+function billingSnapshot(user: UserWithTier) {
   return {
     role: user.role,
     tier: user.tier?.key ?? null,
@@ -33,7 +33,7 @@ export function billingSnapshot(user: UserWithTier) {
   };
 }
 
-export type BillingSnapshot = ReturnType<typeof billingSnapshot>;
+type BillingSnapshot = ReturnType<typeof billingSnapshot>;
 
 export type SyncOutcome =
   | { ok: true; changed: boolean; before: BillingSnapshot; after: BillingSnapshot; detail: string }

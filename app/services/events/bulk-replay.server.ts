@@ -17,7 +17,7 @@ import {
 import { inTransaction } from "~/models/transaction.server.ts";
 import { replayStoredEvent } from "~/services/events/replay.server.ts";
 
-export const REPLAY_BATCH_SIZE = 25;
+const REPLAY_BATCH_SIZE = 25;
 /** A running job whose runner has not reported for this long is picked up again by the next visitor. */
 const STALLED_AFTER_MS = 30_000;
 

@@ -43,7 +43,7 @@ async function customerGone(customerId: string, action: string): Promise<never> 
 }
 
 /** Where Checkout sends a customer who leaves without paying: /pricing says so. */
-export const CHECKOUT_CANCELLED_PATH = "/pricing?checkout=cancelled";
+const CHECKOUT_CANCELLED_PATH = "/pricing?checkout=cancelled";
 
 // Stripe's own limit for lookup keys; control characters are never part of one.
 const LOOKUP_KEY_MAX = 200;

@@ -7,7 +7,7 @@ import { config } from "~/utils/config.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
 
 // The API version this SDK release is typed for: objects match the SDK's types exactly.
-export const STRIPE_API_VERSION = Stripe.API_VERSION;
+const STRIPE_API_VERSION = Stripe.API_VERSION;
 const REQUEST_TIMEOUT_MS = 10_000;
 
 export type BillingMode = "stripe" | "emulator" | "disabled";

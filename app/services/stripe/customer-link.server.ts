@@ -29,7 +29,7 @@ export function isMissingCustomerError(error: unknown): boolean {
  * Unlinks `customerId` from whichever user has it, in `tx`, with an audit entry naming `reason`.
  * Ignored when no user has that customer (already unlinked, or it belongs to another product).
  */
-export async function unlinkStripeCustomer(
+async function unlinkStripeCustomer(
   tx: Tx,
   customerId: string,
   { reason, observedAt }: { reason: string; observedAt: Date },

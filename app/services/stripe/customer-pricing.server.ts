@@ -81,7 +81,7 @@ export function whopProductUrl(productKey: string | null | undefined): string | 
 const CADENCE: Record<string, string> = { day: "daily", week: "weekly", month: "monthly", year: "yearly" };
 
 /** "monthly", "yearly", "every 3 months". */
-export function cadence(interval: string) {
+function cadence(interval: string) {
   return CADENCE[interval] ?? `every ${interval}`;
 }
 

@@ -58,11 +58,11 @@ export function invalidatePriceCache() {
   cache.generation++;
 }
 
-export function isSellable(price: LivePrice) {
+function isSellable(price: LivePrice) {
   return price.active && price.productActive;
 }
 
-export function toLivePrice(price: Stripe.Price): LivePrice | null {
+function toLivePrice(price: Stripe.Price): LivePrice | null {
   if (!price.lookup_key) return null;
   const product = typeof price.product === "object" && price.product !== null ? price.product : null;
   const deleted = product !== null && "deleted" in product && product.deleted === true;

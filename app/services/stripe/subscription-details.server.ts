@@ -29,7 +29,7 @@ function periodStartOf(subscription: Stripe.Subscription): number | null {
   return subscription.items?.data?.[0]?.current_period_start ?? legacy.current_period_start ?? null;
 }
 
-export function subscriptionDates(subscription: Stripe.Subscription): SubscriptionDates {
+function subscriptionDates(subscription: Stripe.Subscription): SubscriptionDates {
   const periodEnd = periodEndOf(subscription);
   const cancelsAt = subscription.cancel_at ?? (subscription.cancel_at_period_end ? periodEnd : null);
   const ended = subscription.status === "canceled" || subscription.status === "incomplete_expired";
@@ -72,7 +72,7 @@ export type SubscriptionDetails = {
   multipleItems: boolean;
 };
 
-export function subscriptionDetails(subscription: Stripe.Subscription): SubscriptionDetails {
+function subscriptionDetails(subscription: Stripe.Subscription): SubscriptionDetails {
   const items = subscription.items?.data ?? [];
   const first = items[0];
   return {

@@ -29,8 +29,8 @@ import { applyCustomerDeleted } from "./customer-link.server.ts";
 import { applySubscription, fulfilCheckoutSession, type LockedCustomer } from "./fulfilment.server.ts";
 import { invalidatePriceCache } from "./prices.server.ts";
 
-export const MAX_WEBHOOK_BODY_BYTES = WEBHOOK_BODY_LIMIT;
-export const SIGNATURE_TOLERANCE_SECONDS = 300;
+const MAX_WEBHOOK_BODY_BYTES = WEBHOOK_BODY_LIMIT;
+const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 /** The `t=` of a Stripe-Signature header (Unix seconds), or null when it has none. */
 function signedAtSeconds(signature: string): number | null {

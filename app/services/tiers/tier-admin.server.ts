@@ -16,14 +16,14 @@ import { isUniqueViolation } from "~/models/user.server.ts";
 import { FREE_TIER_KEY } from "~/rules/tiers.ts";
 import type { TierFormValues } from "~/forms/tier-form.ts";
 
-export type FieldErrors = Record<string, string[]>;
+type FieldErrors = Record<string, string[]>;
 
 export type TierSaveOutcome =
   | { ok: true; key: string; changed: boolean }
   | { ok: false; notFound?: true; fieldErrors: FieldErrors; formError?: string };
 
 /** What the audit log keeps of a tier: every field an admin edits. */
-export function tierSnapshot(tier: AdminTier) {
+function tierSnapshot(tier: AdminTier) {
   return {
     name: tier.name,
     key: tier.key,

@@ -24,7 +24,7 @@ import { billingMode } from "~/services/stripe/client.server.ts";
 import { checkWhopProducts } from "~/services/whop/catalog.server.ts";
 import { describeWhopProduct, type WhopProductStatus } from "~/services/whop/offers.server.ts";
 
-export const STRIPE_CHECK_DEADLINE_MS = 3_000;
+const STRIPE_CHECK_DEADLINE_MS = 3_000;
 
 export type KeyStatus = {
   lookupKey: string;

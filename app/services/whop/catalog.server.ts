@@ -109,7 +109,7 @@ export function formatWhopInterval(plan: Pick<WhopPlanFact, "billingPeriod" | "p
 }
 
 /** "monthly", "yearly", "every 45 days", "one-off": for a button's label. */
-export function whopCadence(plan: Pick<WhopPlanFact, "billingPeriod" | "planType">): string {
+function whopCadence(plan: Pick<WhopPlanFact, "billingPeriod" | "planType">): string {
   if (plan.planType === "one_time" || !plan.billingPeriod) return "one-off";
   return (
     PERIODS.find((period) => period.days.includes(plan.billingPeriod ?? 0))?.adverb ??

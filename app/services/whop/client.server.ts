@@ -1,5 +1,5 @@
-// The one Whop module: the connection, the few REST API v1 calls Tierdesk makes, and webhook
-// signature checks, all through Whop's official TypeScript library, @whop/sdk (pinned exactly: it is
+// The Whop connection and the few REST API v1 calls Tierdesk makes (webhook signatures are in
+// signatures.server.ts), all through Whop's official TypeScript library, @whop/sdk (pinned exactly: it is
 // generated and pre-1.0, so an upgrade is a reviewed change; see docs/decisions/009).
 //
 // Its connection comes from the config (WHOP_API_KEY, WHOP_API_BASE, WHOP_WEBHOOK_SECRET) unless the
@@ -12,21 +12,17 @@
 // environment. What Whop sends is still checked (zod) for the fields Tierdesk reads: the SDK's types
 // are not checked at run time, and some (a plan's `product`) are `unknown`.
 import { APIConnectionError, APIError, Whop } from "@whop/sdk";
-import { Webhook } from "standardwebhooks";
 import { z } from "zod";
 import { config } from "~/utils/config.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
 import type { WhopPlanFact, WhopProductFact } from "~/rules/whop.ts";
 
-export const WHOP_API_BASE = "https://api.whop.com/api/v1";
-export const WHOP_SANDBOX_API_BASE = "https://sandbox-api.whop.com/api/v1";
+const WHOP_API_BASE = "https://api.whop.com/api/v1";
 /** Where Whop's hosted checkout pages live (a form post's redirect must be allowed to reach them). */
 export const WHOP_HOSTED_PAGES = ["https://whop.com", "https://sandbox.whop.com"];
 /** The API version the pinned SDK's types describe, sent as `Api-Version-Date`. */
-export const WHOP_API_VERSION = "2026-07-20";
+const WHOP_API_VERSION = "2026-07-20";
 const REQUEST_TIMEOUT_MS = 10_000;
-/** Standard Webhooks' tolerance, which `standardwebhooks` applies: 5 minutes either way. */
-export const WHOP_SIGNATURE_TOLERANCE_SECONDS = 300;
 
 export type WhopMode = "whop" | "emulator" | "disabled";
 
@@ -91,7 +87,7 @@ export function describeWhopError(error: unknown): Record<string, unknown> {
  * Every option the SDK would otherwise read from process.env, given. `logLevel: "off"`: failures
  * reach the caller as errors and are logged once, by the app's logger.
  */
-function sdkOptions(apiKey: string, apiBase: string | null) {
+export function sdkOptions(apiKey: string, apiBase: string | null) {
   return {
     apiKey,
     baseURL: apiBase ?? WHOP_API_BASE,
@@ -115,63 +111,6 @@ function whopClient(): Whop {
     state.client = { connection, client: new Whop(sdkOptions(connection.apiKey, connection.apiBase)) };
   }
   return state.client.client;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Webhook signatures
-
-/**
- * The SDK's `webhookKey` for a Whop secret, as Whop's documentation builds it (`btoa(secret)`): the
- * SDK hands the key to `standardwebhooks`, which base64-decodes it, and Whop keys its HMAC with the
- * `ws_…` secret's literal bytes. UTF-8 here (btoa would throw past Latin-1; Whop's secrets are ASCII,
- * where both are the same).
- */
-export function standardWebhooksKey(secret: string): string {
-  return Buffer.from(secret, "utf8").toString("base64");
-}
-
-export type WebhookHeaders = { "webhook-id": string; "webhook-timestamp": string; "webhook-signature": string };
-
-/** The three Standard Webhooks headers, or null when one is missing. */
-export function webhookHeadersOf(headers: Headers): WebhookHeaders | null {
-  const id = headers.get("webhook-id");
-  const timestamp = headers.get("webhook-timestamp");
-  const signature = headers.get("webhook-signature");
-  if (!id || !timestamp || !signature) return null;
-  return { "webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": signature };
-}
-
-/** Only unwraps webhooks (no request is made with it), so it needs no API key of ours. */
-const webhookVerifier = singleton(
-  "whop-webhook-verifier",
-  () => new Whop(sdkOptions("not-used: this client only verifies webhooks", null)),
-);
-
-/**
- * Whether any of `secrets` signed this payload (and its timestamp is within 5 minutes of now), checked
- * by the SDK's own `webhooks.unwrap`.
- */
-export function hasValidWhopSignature(payload: string, headers: WebhookHeaders, secrets: readonly string[]): boolean {
-  return secrets.some((secret) => {
-    try {
-      webhookVerifier.webhooks.unwrap(payload, { headers, key: standardWebhooksKey(secret) });
-      return true;
-    } catch (error) {
-      // By name: the SDK may get its own copy of standardwebhooks, whose class is not ours.
-      if (error instanceof Error && error.name === "WebhookVerificationError") return false;
-      // unwrap parses only once the signature matched: signed but not JSON is the caller's 400, not a 401.
-      if (error instanceof SyntaxError) return true;
-      throw error;
-    }
-  });
-}
-
-/**
- * Signs like Whop does (for the emulator's tests and our own): `v1,<base64 HMAC-SHA256>`, with the
- * Standard Webhooks library the SDK verifies with, keyed as the SDK is.
- */
-export function signWhopPayload(secret: string, id: string, timestampSeconds: number, payload: string): string {
-  return new Webhook(standardWebhooksKey(secret)).sign(id, new Date(timestampSeconds * 1000), payload);
 }
 
 // ---------------------------------------------------------------------------------------------

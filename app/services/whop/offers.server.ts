@@ -13,8 +13,6 @@ import { isLiveWhopStatus } from "~/rules/whop-status.ts";
 import { checkWhopProducts, describeWhopPlan, WHOP_NOT_CONFIGURED, type WhopPlanView } from "./catalog.server.ts";
 import { createCheckoutConfiguration, describeWhopError, WhopDisabledError, whopMode } from "./client.server.ts";
 
-export type { WhopPlanView } from "./catalog.server.ts";
-
 // ---------------------------------------------------------------------------------------------
 // The dashboard's view of a Whop tier's product
 

@@ -21,18 +21,11 @@ import {
 } from "~/services/billing/webhook-pipeline.server.ts";
 import { BodyTooLargeError, readRawBody, WEBHOOK_BODY_LIMIT } from "~/utils/http.server.ts";
 import { invalidateWhopCatalog } from "./catalog.server.ts";
-import {
-  hasValidWhopSignature,
-  MembershipShape,
-  retrieveMembership,
-  webhookHeadersOf,
-  type WhopMembership,
-  whopConnection,
-  WhopTime,
-} from "./client.server.ts";
+import { MembershipShape, retrieveMembership, type WhopMembership, whopConnection, WhopTime } from "./client.server.ts";
+import { hasValidWhopSignature, webhookHeadersOf } from "./signatures.server.ts";
 import { applyWhopMembership } from "./fulfilment.server.ts";
 
-export const MAX_WHOP_WEBHOOK_BODY_BYTES = WEBHOOK_BODY_LIMIT;
+const MAX_WHOP_WEBHOOK_BODY_BYTES = WEBHOOK_BODY_LIMIT;
 
 // ---------------------------------------------------------------------------------------------
 // Reading a signed event: it must be one we can store (ids VARCHAR(255), no NUL) and read.

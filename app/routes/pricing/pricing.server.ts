@@ -1,0 +1,103 @@
+// The loader and action of /pricing (route.tsx): the tiers on sale with their prices and the viewer's
+// action on each, and the plan switch through the portal's confirmation page.
+import type { ActionFunctionArgs, LoaderFunctionArgs, SerializeFrom } from "@remix-run/node";
+import { json, redirect } from "@remix-run/node";
+import { appOrigin, createPlanSwitchSession } from "~/services/stripe/checkout.server.ts";
+import { isExemptTier, planAction, priceDisplay, type Viewer } from "~/services/stripe/customer-pricing.server.ts";
+import { getEntitlements } from "~/services/customers/entitlements.server.ts";
+import { isLiveSubscriptionStatus } from "~/rules/stripe-subscriptions.ts";
+import { hasValidIntegration } from "~/rules/tiers.ts";
+import { isLiveWhopStatus } from "~/rules/whop-status.ts";
+import { billingMode } from "~/services/stripe/client.server.ts";
+import { subscriptionDetailsFor } from "~/services/stripe/subscription-details.server.ts";
+import { checkSellableTiers } from "~/services/stripe/sellable-tiers.server.ts";
+import { getWhopOffers } from "~/services/whop/offers.server.ts";
+import { listCustomerFacingTiers, listTierIntegrations } from "~/models/tier.server.ts";
+import { getOptionalUser, requireUser } from "~/web/auth.server.ts";
+import { billingRateLimit } from "~/web/rate-limit.server.ts";
+import { readForm } from "~/utils/http.server.ts";
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const [user, tiers, integrations] = await Promise.all([
+    getOptionalUser(request),
+    listCustomerFacingTiers(),
+    listTierIntegrations(),
+  ]);
+  const configured = tiers
+    .map((tier) => ({ ...tier, lookupKeys: tier.prices.map((p) => p.lookupKey) }))
+    .filter((tier) => hasValidIntegration(tier));
+  const subscribed = Boolean(user && isLiveSubscriptionStatus(user.subscriptionStatus));
+  const subscriptionId = subscribed && billingMode() !== "disabled" ? user?.stripeSubscriptionId : null;
+  // One price lookup (every Stripe tier's keys: validity is judged across tiers, as on the dashboard)
+  // and, for subscribers, one subscription read (both cached): which price is theirs.
+  const [{ lookup, invalid }, entitlements, subscription, whopOffers] = await Promise.all([
+    checkSellableTiers(integrations),
+    user ? getEntitlements(user) : Promise.resolve(null),
+    user && subscriptionId ? subscriptionDetailsFor(user) : Promise.resolve(null),
+    getWhopOffers(configured),
+  ]);
+  const tierKey = entitlements?.tier?.key ?? null;
+  // A tier not valid in Stripe is off sale: left out, except as the viewer's own plan (shown, no action).
+  const offered = configured.filter((tier) => !invalid.has(tier.key) || tier.key === tierKey);
+  // A live Whop membership is a subscription too: it changes plan where it was bought.
+  const whopMember = Boolean(user && isLiveWhopStatus(user.whopMembershipStatus));
+  const currentPrice = subscription?.item?.lookupKey ? lookup.found.get(subscription.item.lookupKey) : undefined;
+  const viewer: Viewer = !user
+    ? { kind: "anonymous" }
+    : subscribed || whopMember
+      ? {
+          kind: "subscriber",
+          tierKey,
+          lookupKey: subscription?.item?.lookupKey ?? null,
+          interval: currentPrice?.interval ?? subscription?.item?.interval ?? null,
+          cancelAtPeriodEnd: subscription?.cancelAtPeriodEnd ?? false,
+        }
+      : { kind: "free", tierKey };
+  const currentLookupKey = viewer.kind === "subscriber" ? viewer.lookupKey : null;
+
+  return json({
+    viewer: viewer.kind,
+    checkoutCancelled: new URL(request.url).searchParams.get("checkout") === "cancelled",
+    pricesUnavailable: lookup.unavailable,
+    tiers: offered.map((tier) => {
+      const display = priceDisplay(tier, lookup.prices, { unavailable: lookup.unavailable, currentLookupKey });
+      return {
+        key: tier.key,
+        name: tier.name,
+        description: tier.description,
+        userLimit: tier.userLimit,
+        exempt: isExemptTier(tier),
+        permissions: tier.permissions.map((p) => p.permission.description || p.permission.name).sort(),
+        current: tierKey === tier.key,
+        display,
+        action: invalid.has(tier.key)
+          ? ({ kind: "current" } as const)
+          : planAction(tier, viewer, display.kind === "prices" ? display.prices : []),
+        whop: whopOffers.get(tier.key) ?? null,
+      };
+    }),
+  });
+}
+
+/** "switch": opens the portal's confirmation page for moving the subscription to `lookup_key`. */
+export async function action({ request }: ActionFunctionArgs) {
+  const user = await requireUser(request);
+  const form = await readForm(request);
+  if (form.get("intent") !== "switch") return json({ error: "Unknown action." }, { status: 400 });
+  const limited = await billingRateLimit(user.id);
+  if (limited) return limited;
+  const outcome = await createPlanSwitchSession(user, String(form.get("lookup_key") ?? ""), appOrigin(request));
+  if (outcome.ok) return redirect(outcome.url, 303);
+  const status =
+    outcome.problem === "stripe-unreachable"
+      ? 502
+      : outcome.problem === "billing-disabled"
+        ? 503
+        : outcome.problem === "tier-unavailable"
+          ? 409
+          : 400;
+  return json({ error: outcome.message }, { status });
+}
+
+/** One tier as the page shows it. */
+export type PricingTier = SerializeFrom<typeof loader>["tiers"][number];
