@@ -5,10 +5,14 @@ export default {
   testRunner: "vitest",
   vitest: { configFile: "stryker/vitest.pipeline.config.ts", related: false },
   plugins: ["@stryker-mutator/vitest-runner"],
+  // The webhook pipeline: the provider-neutral store → claim → apply → record path and replay, and
+  // Stripe's reading and fulfilment of its events.
   mutate: [
+    "app/services/billing/webhook-pipeline.server.ts",
+    "app/services/billing/replay.server.ts",
+    "app/services/events/replay.server.ts",
     "app/services/stripe/webhook.server.ts",
     "app/services/stripe/fulfilment.server.ts",
-    "app/services/billing/replay.server.ts",
   ],
   coverageAnalysis: "perTest",
   checkers: [],
