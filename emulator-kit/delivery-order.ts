@@ -12,7 +12,7 @@ export function parseDeliveryOrder(value: unknown): DeliveryOrder | null {
 }
 
 /** mulberry32: a tiny seeded generator; the same seed gives the same permutation on every run. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -2,6 +2,7 @@
 // fixture shapes (tests/stripe-fixtures.ts), shuffled, with a share re-delivered (some at the same
 // moment as the original, some later), and the state every user must end in.
 import Stripe from "stripe";
+import { seededRandom } from "../../emulator-kit/delivery-order.ts";
 import { event, subscription } from "../../tests/stripe-fixtures.ts";
 import type { PreparedRequest } from "./load.ts";
 import { WEBHOOK_SECRET } from "./processes.ts";
@@ -13,16 +14,7 @@ export const LOOKUP_KEYS = ["hobbyist_monthly", "hobbyist_yearly", "pro_monthly"
 const STATUSES = ["active", "trialing", "past_due", "canceled"];
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same events and order. */
-export function random(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const random = seededRandom;
 
 export const customerId = (n: number) => `cus_bench${n}`;
 export const subscriptionId = (n: number) => `sub_bench${n}`;
