@@ -3,7 +3,12 @@
 // runtime errors and ignored mutants are not valid). Exits 1 when a run is below its goal.
 import fs from "node:fs";
 
-type Mutant = { status: string };
+type Mutant = {
+  status: string;
+  mutatorName: string;
+  replacement?: string;
+  location: { start: { line: number } };
+};
 type Report = { files: Record<string, { mutants: Mutant[] }> };
 
 const RUNS = [
@@ -18,6 +23,8 @@ function score(mutants: Mutant[]) {
   return { detected, valid: valid.length, percent: valid.length ? (100 * detected) / valid.length : 0 };
 }
 
+// `--survivors` lists every surviving or uncovered mutant under its file, for the report.
+const listSurvivors = process.argv.includes("--survivors");
 let belowGoal = false;
 for (const run of RUNS) {
   if (!fs.existsSync(run.report)) {
@@ -35,6 +42,11 @@ for (const run of RUNS) {
   for (const [file, { mutants }] of Object.entries(report.files)) {
     const each = score(mutants);
     console.log(`  ${file}: ${each.percent.toFixed(2)}% (${each.detected}/${each.valid})`);
+    if (!listSurvivors) continue;
+    for (const mutant of mutants.filter((m) => m.status === "Survived" || m.status === "NoCoverage")) {
+      const replacement = (mutant.replacement ?? "").replace(/\s+/g, " ").slice(0, 80);
+      console.log(`    ${mutant.status} line ${mutant.location.start.line} ${mutant.mutatorName}: ${replacement}`);
+    }
   }
 }
 process.exit(belowGoal ? 1 : 0);
