@@ -3,6 +3,7 @@
 // the embedded database (one in-process PGlite connection, no TCP) it runs its SQL on PGlite itself.
 import type PgBoss from "pg-boss";
 import { prepareDatabase } from "~/db/db.server.ts";
+import type { Db } from "./transaction.server.ts";
 
 // Connections pg-boss may hold per instance on PostgreSQL: its polling worker, the maintenance and
 // cron monitors, and sends. The app's own pool (DATABASE_POOL_SIZE) is not shared.
@@ -22,6 +23,21 @@ export async function jobQueueDatabase(): Promise<Pick<PgBoss.ConstructorOptions
         const results = await pglite.exec(text);
         return { rows: results.at(-1)?.rows ?? [] };
       },
+    },
+  };
+}
+
+/**
+ * pg-boss's `db` for a send inside the caller's transaction: the job is stored with what the
+ * transaction writes, or not at all. Values as node-postgres would send them (an object as JSON).
+ */
+export function jobQueueTransaction(tx: Db): PgBoss.Db {
+  return {
+    async executeSql(text: string, values: unknown[] = []) {
+      const parameters = values.map((value) =>
+        value === undefined ? null : value !== null && typeof value === "object" ? JSON.stringify(value) : value,
+      );
+      return { rows: await tx.$queryRawUnsafe<unknown[]>(text, ...parameters) };
     },
   };
 }

@@ -17,7 +17,7 @@ import {
 } from "~/models/replay-job.server.ts";
 import { inTransaction } from "~/models/transaction.server.ts";
 import { replayStoredEvent } from "~/services/events/replay.server.ts";
-import { enqueue, jobTimeoutSeconds, type TaskPayloads } from "~/services/jobs/queue.server.ts";
+import { enqueue, jobTimeoutSeconds, type TaskPayloads, withJobQueue } from "~/services/jobs/queue.server.ts";
 
 export const REPLAY_BATCH_SIZE = 25;
 
@@ -51,18 +51,24 @@ export async function previewBulkReplay(filter: EventLogFilter) {
 /** Starts a bulk replay (or returns the one already running for this filter); a worker runs it. */
 export async function startBulkReplay(actorEmail: string, filter: EventLogFilter): Promise<ReplayJobRow | null> {
   const stored = toStored(filter);
-  const started = await inTransaction(async (tx) => {
-    await lockReplayJobs(tx);
-    const running = await findRunningReplayJob(tx, stored);
-    if (running) return { job: running, created: false };
-    const { count, maxId } = await countFailedMatching(filter, undefined, tx);
-    if (!count || maxId === null) return null;
-    const job = await createReplayJob(tx, { createdByEmail: actorEmail, filter: stored, upToId: maxId, total: count });
-    return { job, created: true };
-  });
-  if (!started) return null;
-  if (started.created) await enqueue("bulk-replay", { replayJobId: started.job.id });
-  return started.job;
+  return withJobQueue(() =>
+    inTransaction(async (tx) => {
+      await lockReplayJobs(tx);
+      const running = await findRunningReplayJob(tx, stored);
+      if (running) return running;
+      const { count, maxId } = await countFailedMatching(filter, undefined, tx);
+      if (!count || maxId === null) return null;
+      const job = await createReplayJob(tx, {
+        createdByEmail: actorEmail,
+        filter: stored,
+        upToId: maxId,
+        total: count,
+      });
+      // In the same transaction: a job row never exists without its first step on the queue.
+      await enqueue("bulk-replay", { replayJobId: job.id }, { tx });
+      return job;
+    }),
+  );
 }
 
 type RunnableJob = Pick<ReplayJobRow, "id" | "filter" | "upToId" | "createdAt">;

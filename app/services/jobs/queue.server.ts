@@ -4,7 +4,8 @@
 // is failed by timeout after JOB_TIMEOUT_SECONDS and retried by a worker in any instance.
 import PgBoss from "pg-boss";
 import { beforeDatabaseCloses } from "~/db/db.server.ts";
-import { jobQueueDatabase } from "~/models/job-queue.server.ts";
+import { jobQueueDatabase, jobQueueTransaction } from "~/models/job-queue.server.ts";
+import type { Tx } from "~/models/transaction.server.ts";
 import { config } from "~/utils/config.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
@@ -68,9 +69,26 @@ export async function jobQueue(): Promise<PgBoss> {
   return state.starting;
 }
 
-/** Puts a task on the queue; any instance's worker runs it. */
-export async function enqueue<Name extends TaskName>(name: Name, payload: TaskPayloads[Name]): Promise<void> {
-  await (await jobQueue()).send(name, payload);
+/**
+ * Puts a task on the queue; any instance's worker runs it. Given `tx` (from `withJobQueue`), the task is
+ * stored in that transaction: it exists if and only if what the transaction wrote commits.
+ */
+export async function enqueue<Name extends TaskName>(
+  name: Name,
+  payload: TaskPayloads[Name],
+  { tx }: { tx?: Tx } = {},
+): Promise<void> {
+  const boss = state.boss ?? (await jobQueue());
+  await boss.send(name, payload, tx ? { db: jobQueueTransaction(tx) } : {});
+}
+
+/**
+ * Runs `work` once the queue has started, so that it may enqueue inside a transaction (starting the
+ * queue inside one would wait on it forever on the embedded database's single connection).
+ */
+export async function withJobQueue<T>(work: () => Promise<T>): Promise<T> {
+  await jobQueue();
+  return work();
 }
 
 /** Starts this process's worker for every task (once). */
