@@ -2,16 +2,22 @@
 // `pgboss` schema. On PostgreSQL pg-boss opens a small pool of its own to the same DATABASE_URL; on
 // the embedded database (one in-process PGlite connection, no TCP) it runs its SQL on PGlite itself.
 import type PgBoss from "pg-boss";
-import { prepareDatabase } from "~/db/db.server.ts";
+import { beforeDatabaseCloses, prepareDatabase } from "~/db/db.server.ts";
 import type { Db } from "./transaction.server.ts";
 
 // Connections pg-boss may hold per instance on PostgreSQL: its polling worker, the maintenance and
 // cron monitors, and sends. The app's own pool (DATABASE_POOL_SIZE) is not shared.
 const QUEUE_POOL_SIZE = 4;
 
-/** pg-boss's connection options for the current database. */
-export async function jobQueueDatabase(): Promise<Pick<PgBoss.ConstructorOptions, "connectionString" | "max" | "db">> {
+/**
+ * pg-boss's connection options for the current database; `stop` (the queue's) runs when that database
+ * is closed, before it closes, so nothing of the queue runs on a closed database.
+ */
+export async function jobQueueDatabase(
+  stop: () => Promise<void>,
+): Promise<Pick<PgBoss.ConstructorOptions, "connectionString" | "max" | "db">> {
   const { connection } = await prepareDatabase();
+  beforeDatabaseCloses(stop);
   if ("url" in connection) return { connectionString: connection.url, max: QUEUE_POOL_SIZE };
   const { pglite } = connection;
   return {

@@ -3,7 +3,6 @@
 // WORKER_ENABLED=false, and `npm run worker` for a process that only works. A job whose worker died
 // is failed by timeout after JOB_TIMEOUT_SECONDS and retried by a worker in any instance.
 import PgBoss from "pg-boss";
-import { beforeDatabaseCloses } from "~/db/db.server.ts";
 import { jobQueueDatabase, jobQueueTransaction } from "~/models/job-queue.server.ts";
 import type { Tx } from "~/models/transaction.server.ts";
 import { config } from "~/utils/config.server.ts";
@@ -38,7 +37,7 @@ export function jobTimeoutSeconds() {
 async function startQueue(): Promise<PgBoss> {
   const timeout = jobTimeoutSeconds();
   const boss = new PgBoss({
-    ...(await jobQueueDatabase()),
+    ...(await jobQueueDatabase(stopJobQueue)),
     // Expired steps are failed (and so retried) by this maintenance, in whichever instance runs it first.
     maintenanceIntervalSeconds: Math.max(1, Math.floor(timeout / 2)),
     // No cron schedules yet: the clock-skew and cron monitors stay off until a task needs them.
@@ -52,7 +51,6 @@ async function startQueue(): Promise<PgBoss> {
     await boss.createQueue(name, options);
     await boss.updateQueue(name, options);
   }
-  beforeDatabaseCloses(stopJobQueue);
   return boss;
 }
 
