@@ -1,5 +1,6 @@
 // Tierdesk's HTTP server: parses the configuration, prepares the database (on the embedded defaults,
-// no DATABASE_URL, it migrates and seeds PGlite), connects billing, then serves the Remix build.
+// no DATABASE_URL, it migrates and seeds PGlite), connects billing, serves the Remix build, and works
+// the job queue (unless WORKER_ENABLED=false).
 import { once } from "node:events";
 import fs from "node:fs";
 import type { AddressInfo } from "node:net";
@@ -11,6 +12,8 @@ import { useWhopConnection } from "../app/services/whop/client.server.ts";
 import { hashPassword } from "../app/models/user.server.ts";
 import { type Config, ConfigurationError, parseConfig, useConfig } from "../app/utils/config.server.ts";
 import { closeDatabase, embeddedDataDir, prepareDatabase } from "../app/db/db.server.ts";
+import { stopJobQueue } from "../app/services/jobs/queue.server.ts";
+import { startJobWorker } from "../app/services/jobs/worker.server.ts";
 import { localSecret } from "../app/utils/local-secret.server.ts";
 import { logger, setLogLevel } from "../app/utils/logger.server.ts";
 import { seed } from "../prisma/seed.ts";
@@ -136,6 +139,8 @@ async function main() {
   const origin = `http://${localHost(config.host)}:${port}`;
   const emulator = await startEmulatorIfNeeded(config, origin, { freshDatabase });
   const whopEmulator = await startWhopEmulatorIfNeeded(config, origin);
+  // After the emulators: a job (a bulk replay) may call Stripe or Whop.
+  if (config.jobs.workerEnabled) await startJobWorker();
   logger.info({ host: config.host, port }, `Tierdesk listening on ${origin}`);
   // Built by `remix dev` (which also sets REMIX_DEV_ORIGIN): tell it this build is being served.
   if (config.nodeEnv === "development" && build.mode === "development") {
@@ -149,6 +154,8 @@ async function main() {
     logger.info(`${signal}: shutting down`);
     server.close();
     server.closeAllConnections();
+    // The worker finishes its step (or hands it back to the queue) while the database is still open.
+    await stopJobQueue().catch((error) => logger.error({ err: error }, "stopping the job queue failed"));
     await emulator?.close().catch((error) => logger.error({ err: error }, "closing the Stripe emulator failed"));
     await whopEmulator?.close().catch((error) => logger.error({ err: error }, "closing the Whop emulator failed"));
     // PGlite must be closed cleanly or its data folder needs recovery next time.

@@ -24,12 +24,28 @@ export type Database = {
    * connection from, the Prisma client that runs on it, and how tagged SQL is sent.
    */
   transactions: { pool: pg.Pool; transactionPrisma: PrismaClient; layer: PgTransactionLayer } | null;
+  /** Where the job queue (app/services/jobs) reaches the same database: a connection string, or PGlite itself. */
+  connection: { url: string } | { pglite: PGlite };
   close(): Promise<void>;
 };
 
-type DbState = { current?: Database; preparing?: Promise<Database> };
+type DbState = { current?: Database; preparing?: Promise<Database>; closing?: Array<() => Promise<void>> };
 // On globalThis: the server entry and the Remix build share one database.
 const state: DbState = ((globalThis as unknown as { __tierdeskDb?: DbState }).__tierdeskDb ??= {});
+
+/**
+ * Runs `hook` when closeDatabase() next closes the current database, before it does: what uses it in
+ * the background, such as the job queue's worker, stops first, so nothing runs on a closed database.
+ */
+export function beforeDatabaseCloses(hook: () => Promise<void>) {
+  (state.closing ??= []).push(hook);
+}
+
+async function runClosingHooks() {
+  const hooks = state.closing ?? [];
+  state.closing = [];
+  for (const hook of hooks) await hook();
+}
 
 export function embeddedDataDir() {
   return path.resolve(config().pgliteDataDir);
@@ -109,6 +125,7 @@ export function postgresDatabase(
     prisma,
     kind: "postgresql",
     transactions: layer === "prisma" ? null : { pool, transactionPrisma, layer },
+    connection: { url: connectionString },
     async close() {
       await transactionPrisma.$disconnect();
       await prisma.$disconnect();
@@ -124,6 +141,7 @@ export function pgliteDatabase(pglite: PGlite): Database {
     prisma,
     kind: "pglite",
     transactions: null,
+    connection: { pglite },
     async close() {
       await prisma.$disconnect();
       if (!pglite.closed) await pglite.close();
@@ -174,6 +192,7 @@ export function useDatabase(db: Database) {
 }
 
 export async function closeDatabase() {
+  await runClosingHooks();
   const db = state.current;
   state.current = undefined;
   state.preparing = undefined;

@@ -160,10 +160,23 @@ export async function countFailedMatching(filter: EventLogFilter, upToId?: bigin
   return { count: Number(rows[0]?.count ?? 0), maxId: rows[0]?.maxId ?? null };
 }
 
-/** The next failed events of a bulk replay, oldest first, skipping those another instance holds. */
-export async function nextFailedBatch(filter: EventLogFilter, upToId: bigint, afterId: bigint, size: number) {
+/**
+ * The next failed events of a bulk replay, oldest first, skipping those another instance holds and
+ * those replayed since `startedAt` (by this bulk replay before a crash, or by support): a bulk replay
+ * attempts each event once, also one that fails again.
+ */
+export async function nextFailedBatch(
+  filter: EventLogFilter,
+  { upToId, afterId, startedAt }: { upToId: bigint; afterId: bigint; startedAt: Date },
+  size: number,
+) {
   const parts = conditions({ ...filter, status: "failed" });
-  parts.push(Prisma.sql`id <= ${upToId}`, Prisma.sql`id > ${afterId}`);
+  parts.push(
+    Prisma.sql`id <= ${upToId}`,
+    Prisma.sql`id > ${afterId}`,
+    Prisma.sql`NOT EXISTS (SELECT 1 FROM stripe_event_attempts a
+       WHERE a.event_id = stripe_events.id AND a.source <> 'webhook' AND a.at >= ${startedAt})`,
+  );
   return prisma.$queryRaw<Array<{ id: bigint; eventId: string }>>`
     SELECT id, event_id AS "eventId" FROM stripe_events ${whereClause(parts)} ORDER BY id ASC LIMIT ${size}`;
 }

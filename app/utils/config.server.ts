@@ -58,6 +58,10 @@ const EnvSchema = z.object({
     .refine((url) => /^https?:/.test(url), "must be an http(s) URL")
     .optional(),
   WHOP_EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(12_112),
+  // Each app instance works the job queue unless told not to (then run `npm run worker` somewhere).
+  WORKER_ENABLED: z.enum(["true", "false", "1", "0"]).default("true"),
+  // How long a worker may hold one step of a job before another instance takes it over (after a crash).
+  JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(3600).default(60),
 });
 
 export type Config = Readonly<{
@@ -94,6 +98,12 @@ export type Config = Readonly<{
     /** Base URL of the REST API v1; null → https://api.whop.com/api/v1. */
     apiBase: string | null;
     emulatorPort: number;
+  }>;
+  jobs: Readonly<{
+    /** This instance runs a worker for the job queue (bulk replay, and what comes next). */
+    workerEnabled: boolean;
+    /** A step of a job not finished within this many seconds is taken over by another worker. */
+    timeoutSeconds: number;
   }>;
 }>;
 
@@ -149,6 +159,10 @@ export function parseConfig(source: Record<string, string | undefined> = process
       webhookSecrets: parseSecrets(env.WHOP_WEBHOOK_SECRET),
       apiBase: env.WHOP_API_BASE?.replace(/\/+$/, "") ?? null,
       emulatorPort: env.WHOP_EMULATOR_PORT,
+    },
+    jobs: {
+      workerEnabled: env.WORKER_ENABLED === "true" || env.WORKER_ENABLED === "1",
+      timeoutSeconds: env.JOB_TIMEOUT_SECONDS,
     },
   });
 }

@@ -2,6 +2,7 @@
 // event log's keyset pages, filters and counts; processing attempts; bulk replay exactly once.
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runBulkReplay, startBulkReplay } from "../../app/services/events/bulk-replay.server.ts";
+import { startJobWorker } from "../../app/services/jobs/worker.server.ts";
 import { getStripe } from "../../app/services/stripe/client.server.ts";
 import { appOrigin, createCheckoutSession } from "../../app/services/stripe/checkout.server.ts";
 import { listEventLog, type EventCursor } from "../../app/models/event-log.server.ts";
@@ -24,6 +25,8 @@ let admin: string;
 let support: string;
 beforeAll(async () => {
   await seedDemoData();
+  // Bulk replays run on the job queue: this process works it, as every app instance does.
+  await startJobWorker();
   admin = await sessionCookieFor("admin@example.com");
   support = await sessionCookieFor("support@example.com");
 });

@@ -66,3 +66,14 @@ it("listens on 127.0.0.1 unless HOST says otherwise, and names a malformed HOST"
   expect(parseConfig({ HOST: "::" }).host).toBe("::");
   expect(() => parseConfig({ HOST: "0.0.0.0; rm -rf" })).toThrow(/HOST/);
 });
+
+it("runs a job queue worker unless WORKER_ENABLED says not to; JOB_TIMEOUT_SECONDS is at least 2", () => {
+  expect(parseConfig({}).jobs).toEqual({ workerEnabled: true, timeoutSeconds: 60 });
+  expect(parseConfig({ WORKER_ENABLED: "false", JOB_TIMEOUT_SECONDS: "5" }).jobs).toEqual({
+    workerEnabled: false,
+    timeoutSeconds: 5,
+  });
+  expect(parseConfig({ WORKER_ENABLED: "0" }).jobs.workerEnabled).toBe(false);
+  expect(() => parseConfig({ WORKER_ENABLED: "no" })).toThrow(/WORKER_ENABLED/);
+  expect(() => parseConfig({ JOB_TIMEOUT_SECONDS: "1" })).toThrow(/JOB_TIMEOUT_SECONDS/);
+});

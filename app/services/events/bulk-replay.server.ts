@@ -1,9 +1,10 @@
-// "Replay all failed events matching this filter": shows the count first, then runs in the
-// background in bounded batches with its progress stored, so the page can show it. Safe if clicked
-// twice (the running job for the same filter is reused) and on several instances at once (each
-// event is claimed as in a single replay, so none is replayed twice).
-import { logger } from "~/utils/logger.server.ts";
-import { singleton } from "~/utils/singleton.server.ts";
+// "Replay all failed events matching this filter": shows the count first, then runs on the job queue
+// (app/services/jobs) in bounded batches with its progress stored, so the page can show it. Each step
+// of the job runs batches for a while, stores its progress after each, then puts the next step on the
+// queue; a step whose instance died is retried by a worker in another instance after its timeout, with
+// no page visit. Safe if clicked twice (the running job for the same filter is reused) and on several
+// instances at once (each event is claimed as in a single replay, so none is replayed twice, and an
+// event this job already attempted is not attempted again).
 import { countFailedMatching, type EventLogFilter, nextFailedBatch } from "~/models/event-log.server.ts";
 import {
   createReplayJob,
@@ -16,10 +17,9 @@ import {
 } from "~/models/replay-job.server.ts";
 import { inTransaction } from "~/models/transaction.server.ts";
 import { replayStoredEvent } from "~/services/events/replay.server.ts";
+import { enqueue, jobTimeoutSeconds, type TaskPayloads, withJobQueue } from "~/services/jobs/queue.server.ts";
 
 const REPLAY_BATCH_SIZE = 25;
-/** A running job whose runner has not reported for this long is picked up again by the next visitor. */
-const STALLED_AFTER_MS = 30_000;
 
 type StoredFilter = { provider?: "stripe" | "whop"; type?: string; from?: string; to?: string; q?: string };
 
@@ -48,39 +48,46 @@ export async function previewBulkReplay(filter: EventLogFilter) {
   return (await countFailedMatching(filter)).count;
 }
 
-/** Starts a bulk replay (or returns the one already running for this filter) and runs it in the background. */
+/** Starts a bulk replay (or returns the one already running for this filter); a worker runs it. */
 export async function startBulkReplay(actorEmail: string, filter: EventLogFilter): Promise<ReplayJobRow | null> {
   const stored = toStored(filter);
-  const job = await inTransaction(async (tx) => {
-    await lockReplayJobs(tx);
-    const running = await findRunningReplayJob(tx, stored);
-    if (running) return running;
-    const { count, maxId } = await countFailedMatching(filter, undefined, tx);
-    if (!count || maxId === null) return null;
-    return createReplayJob(tx, { createdByEmail: actorEmail, filter: stored, upToId: maxId, total: count });
-  });
-  if (job) runInBackground(job);
-  return job;
+  return withJobQueue(() =>
+    inTransaction(async (tx) => {
+      await lockReplayJobs(tx);
+      const running = await findRunningReplayJob(tx, stored);
+      if (running) return running;
+      const { count, maxId } = await countFailedMatching(filter, undefined, tx);
+      if (!count || maxId === null) return null;
+      const job = await createReplayJob(tx, {
+        createdByEmail: actorEmail,
+        filter: stored,
+        upToId: maxId,
+        total: count,
+      });
+      // In the same transaction: a job row never exists without its first step on the queue.
+      await enqueue("bulk-replay", { replayJobId: job.id }, { tx });
+      return job;
+    }),
+  );
 }
 
-const runners = singleton("bulk-replay-runners", () => new Set<number>());
+type RunnableJob = Pick<ReplayJobRow, "id" | "filter" | "upToId" | "createdAt">;
 
-function runInBackground(job: ReplayJobRow) {
-  if (runners.has(job.id)) return;
-  runners.add(job.id);
-  void runBulkReplay(job)
-    .catch((error) => logger.error({ err: error, jobId: job.id }, "bulk replay stopped"))
-    .finally(() => runners.delete(job.id));
-}
-
-/** Runs the job to the end: batches of failed events, oldest first, each replayed (and claimed) on its own. */
-export async function runBulkReplay(job: Pick<ReplayJobRow, "id" | "filter" | "upToId">) {
+/**
+ * Replays failed events of the job, batch after batch, oldest first, each replayed (and claimed) on
+ * its own, the job's progress stored after each batch; until none is left (the job is then finished)
+ * or `until` says to stop. Returns where it stopped, or null when the job is done.
+ */
+async function replayBatches(job: RunnableJob, afterId: bigint, until: () => boolean): Promise<bigint | null> {
   const filter = fromStored(job.filter);
-  let afterId = 0n;
   for (;;) {
     const current = await getReplayJob(job.id);
-    if (!current || current.status !== "running") return;
-    const batch = await nextFailedBatch(filter, job.upToId, afterId, REPLAY_BATCH_SIZE);
+    if (!current || current.status !== "running") return null;
+    const batch = await nextFailedBatch(
+      filter,
+      { upToId: job.upToId, afterId, startedAt: job.createdAt },
+      REPLAY_BATCH_SIZE,
+    );
     if (!batch.length) break;
     let processed = 0;
     let failed = 0;
@@ -90,16 +97,33 @@ export async function runBulkReplay(job: Pick<ReplayJobRow, "id" | "filter" | "u
       if (outcome.ok) processed++;
       // "not failed any more" means another runner or delivery took it: not ours to count.
       else if (!outcome.refused) failed++;
+      if (until()) break;
     }
     await recordReplayProgress(job.id, processed, failed);
+    if (until()) return afterId;
   }
   await finishReplayJob(job.id);
+  return null;
 }
 
-/** The job's state for its page; a job whose runner died is picked up again here. */
+/** Runs the job to the end here (a step without a time limit). */
+export async function runBulkReplay(job: RunnableJob) {
+  await replayBatches(job, 0n, () => false);
+}
+
+/**
+ * The queue's "bulk-replay" task: replays for a third of the job timeout (so a step ends long before
+ * another worker would take it over), then puts the rest on the queue as the next step.
+ */
+export async function runBulkReplayStep({ replayJobId, afterId }: TaskPayloads["bulk-replay"]) {
+  const job = await getReplayJob(replayJobId);
+  if (!job || job.status !== "running") return;
+  const stopAt = Date.now() + (jobTimeoutSeconds() * 1000) / 3;
+  const stoppedAt = await replayBatches(job, BigInt(afterId ?? "0"), () => Date.now() >= stopAt);
+  if (stoppedAt !== null) await enqueue("bulk-replay", { replayJobId, afterId: stoppedAt.toString() });
+}
+
+/** The job's state for its page. */
 export async function bulkReplayProgress(id: number) {
-  const job = await getReplayJob(id);
-  if (!job) return null;
-  if (job.status === "running" && Date.now() - job.heartbeatAt.getTime() > STALLED_AFTER_MS) runInBackground(job);
-  return job;
+  return getReplayJob(id);
 }

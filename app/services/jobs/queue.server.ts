@@ -1,0 +1,121 @@
+// The job queue: pg-boss on the app's own database (docs/decisions/011-job-queue-on-postgresql.md).
+// One queue per process, started once; a worker in every app instance (server/index.ts) unless
+// WORKER_ENABLED=false, and `npm run worker` for a process that only works. A job whose worker died
+// is failed by timeout after JOB_TIMEOUT_SECONDS and retried by a worker in any instance.
+import PgBoss from "pg-boss";
+import { jobQueueDatabase, jobQueueTransaction } from "~/models/job-queue.server.ts";
+import type { Tx } from "~/models/transaction.server.ts";
+import { config } from "~/utils/config.server.ts";
+import { logger } from "~/utils/logger.server.ts";
+import { singleton } from "~/utils/singleton.server.ts";
+
+/** Every task the queue runs, and its payload. Outgoing webhooks, reconciliation and retention come next. */
+export type TaskPayloads = {
+  /** One step of a bulk replay (app/services/events/bulk-replay.server.ts): some batches, then the next step. */
+  /** `afterId`: where the previous step stopped (the stored events' id, as a string: JSON has no bigint). */
+  "bulk-replay": { replayJobId: number; afterId?: string };
+};
+export type TaskName = keyof TaskPayloads;
+export type TaskHandlers = { [Name in TaskName]: (payload: TaskPayloads[Name]) => Promise<void> };
+
+const TASK_NAMES: readonly TaskName[] = ["bulk-replay"];
+
+// A worker asks for new jobs this often (pg-boss polls; it has no LISTEN/NOTIFY).
+const POLLING_INTERVAL_SECONDS = 1;
+// A step that keeps failing (the database away) is retried this often before it is given up.
+const RETRY_LIMIT = 20;
+
+type QueueState = { boss?: PgBoss; starting?: Promise<PgBoss>; working: boolean };
+// On globalThis: the server entry starts the worker, and the Remix build's routes enqueue on it.
+const state = singleton("job-queue", (): QueueState => ({ working: false }));
+
+/** How long a worker may hold one step before another takes it over; steps stop well before it. */
+export function jobTimeoutSeconds() {
+  return config().jobs.timeoutSeconds;
+}
+
+async function startQueue(): Promise<PgBoss> {
+  const timeout = jobTimeoutSeconds();
+  const boss = new PgBoss({
+    ...(await jobQueueDatabase(stopJobQueue)),
+    // Expired steps are failed (and so retried) by this maintenance, in whichever instance runs it first.
+    maintenanceIntervalSeconds: Math.max(1, Math.floor(timeout / 2)),
+    // No cron schedules yet: the clock-skew and cron monitors stay off until a task needs them.
+    schedule: false,
+  });
+  boss.on("error", (error) => logger.error({ err: error }, "job queue error"));
+  await boss.start();
+  for (const name of TASK_NAMES) {
+    const options = { name, expireInSeconds: timeout, retryLimit: RETRY_LIMIT, retryDelay: 1 };
+    // Idempotent (ON CONFLICT DO NOTHING) when another instance made it; then the options are ours.
+    await boss.createQueue(name, options);
+    await boss.updateQueue(name, options);
+  }
+  return boss;
+}
+
+/** The started queue (started on first use, once per process). */
+async function jobQueue(): Promise<PgBoss> {
+  if (state.boss) return state.boss;
+  state.starting ??= startQueue().then(
+    (boss) => (state.boss = boss),
+    (error) => {
+      state.starting = undefined;
+      throw error;
+    },
+  );
+  return state.starting;
+}
+
+/**
+ * Puts a task on the queue; any instance's worker runs it. Given `tx` (from `withJobQueue`), the task is
+ * stored in that transaction: it exists if and only if what the transaction wrote commits.
+ */
+export async function enqueue<Name extends TaskName>(
+  name: Name,
+  payload: TaskPayloads[Name],
+  { tx }: { tx?: Tx } = {},
+): Promise<void> {
+  const boss = state.boss ?? (await jobQueue());
+  await boss.send(name, payload, tx ? { db: jobQueueTransaction(tx) } : {});
+}
+
+/**
+ * Runs `work` once the queue has started, so that it may enqueue inside a transaction (starting the
+ * queue inside one would wait on it forever on the embedded database's single connection).
+ */
+export async function withJobQueue<T>(work: () => Promise<T>): Promise<T> {
+  await jobQueue();
+  return work();
+}
+
+/** Starts this process's worker for every task (once). */
+export async function startWorker(handlers: TaskHandlers): Promise<void> {
+  const boss = await jobQueue();
+  if (state.working) return;
+  state.working = true;
+  for (const name of TASK_NAMES) {
+    const handler = handlers[name] as (payload: TaskPayloads[TaskName]) => Promise<void>;
+    await boss.work<TaskPayloads[TaskName]>(
+      name,
+      { pollingIntervalSeconds: POLLING_INTERVAL_SECONDS, batchSize: 1 },
+      async ([job]) => {
+        if (job) await handler(job.data);
+      },
+    );
+  }
+  logger.info({ tasks: TASK_NAMES }, "job queue worker started");
+}
+
+/**
+ * Stops the queue: the worker takes no new job and waits (up to JOB_TIMEOUT_SECONDS) for the one it
+ * runs; what it could not finish is taken over by another instance after its timeout.
+ */
+export async function stopJobQueue(): Promise<void> {
+  const boss = state.boss ?? (await state.starting?.catch(() => undefined));
+  state.boss = undefined;
+  state.starting = undefined;
+  state.working = false;
+  if (!boss) return;
+  await boss.stop({ graceful: true, wait: true, timeout: jobTimeoutSeconds() * 1000 });
+}
