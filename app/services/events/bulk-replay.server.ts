@@ -75,7 +75,7 @@ type RunnableJob = Pick<ReplayJobRow, "id" | "filter" | "upToId" | "createdAt">;
 
 /**
  * Replays failed events of the job, batch after batch, oldest first, each replayed (and claimed) on
- * its own, the job's progress stored after each batch; until none is left (the job is then finished)
+ * its own, the job's progress stored after each event; until none is left (the job is then finished)
  * or `until` says to stop. Returns where it stopped, or null when the job is done.
  */
 async function replayBatches(job: RunnableJob, afterId: bigint, until: () => boolean): Promise<bigint | null> {
@@ -89,18 +89,15 @@ async function replayBatches(job: RunnableJob, afterId: bigint, until: () => boo
       REPLAY_BATCH_SIZE,
     );
     if (!batch.length) break;
-    let processed = 0;
-    let failed = 0;
     for (const event of batch) {
       afterId = event.id;
       const outcome = await replayStoredEvent(event.eventId, { bulk: true });
-      if (outcome.ok) processed++;
-      // "not failed any more" means another runner or delivery took it: not ours to count.
-      else if (!outcome.refused) failed++;
-      if (until()) break;
+      // Counted as soon as it is replayed, so an instance killed mid-batch loses at most this one
+      // count. "Not failed any more" means another runner or delivery took it: not ours to count.
+      if (outcome.ok) await recordReplayProgress(job.id, 1, 0);
+      else if (!outcome.refused) await recordReplayProgress(job.id, 0, 1);
+      if (until()) return afterId;
     }
-    await recordReplayProgress(job.id, processed, failed);
-    if (until()) return afterId;
   }
   await finishReplayJob(job.id);
   return null;
