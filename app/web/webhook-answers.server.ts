@@ -5,18 +5,31 @@ import type { WebhookOutcome } from "~/services/billing/outcomes.ts";
 
 export type WebhookAnswer = { status: number; headers: Record<string, string>; body: string };
 
-/** The provider's own words where they differ: its secret's variable and its signature headers. */
-export type WebhookWording = { secretVariable: string; signatureHeaders: string; signatureName: string };
+/**
+ * Where the providers' answers differ: their words, and whether a refusal sent before the body is
+ * read closes the connection (Stripe's fast path leaves the body unread; Whop's route has read it).
+ */
+export type WebhookWording = {
+  what: string;
+  secretVariable: string;
+  signatureHeaders: string;
+  signatureName: string;
+  closeBeforeBody: boolean;
+};
 
 export const STRIPE_WEBHOOKS: WebhookWording = {
+  what: "Webhooks",
   secretVariable: "STRIPE_WEBHOOK_SECRET",
   signatureHeaders: "Stripe-Signature header",
   signatureName: "Stripe signature",
+  closeBeforeBody: true,
 };
 export const WHOP_WEBHOOKS: WebhookWording = {
+  what: "Whop webhooks",
   secretVariable: "WHOP_WEBHOOK_SECRET",
   signatureHeaders: "webhook-id, webhook-timestamp or webhook-signature header",
   signatureName: "webhook signature",
+  closeBeforeBody: false,
 };
 
 const answer = (body: unknown, status: number, headers: Record<string, string> = {}): WebhookAnswer => ({
@@ -26,15 +39,19 @@ const answer = (body: unknown, status: number, headers: Record<string, string> =
 });
 
 export function webhookAnswer(outcome: WebhookOutcome, wording: WebhookWording): WebhookAnswer {
+  // Refused before the body is read: close the connection rather than drain it.
+  const beforeBody: Record<string, string> = wording.closeBeforeBody ? { Connection: "close" } : {};
   switch (outcome.kind) {
-    // Refused before the body is read: close the connection rather than drain it.
     case "not-configured":
-      return answer({ error: `Webhooks are not configured: ${wording.secretVariable} is not set.` }, 503, {
-        Connection: "close",
-      });
+      return answer(
+        { error: `${wording.what} are not configured: ${wording.secretVariable} is not set.` },
+        503,
+        beforeBody,
+      );
     case "missing-signature":
-      return answer({ error: `Missing ${wording.signatureHeaders}.` }, 400, { Connection: "close" });
+      return answer({ error: `Missing ${wording.signatureHeaders}.` }, 400, beforeBody);
     case "too-large":
+      // The rest of the body is left unread: close the connection rather than drain it.
       return answer({ error: "Payload larger than 1 MiB." }, 413, { Connection: "close" });
     case "invalid-signature":
       return answer({ error: `Invalid ${wording.signatureName}.` }, 401);
