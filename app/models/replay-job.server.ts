@@ -38,3 +38,18 @@ export async function finishReplayJob(id: number) {
     data: { status: "finished", finishedAt: new Date(), heartbeatAt: new Date() },
   });
 }
+
+/**
+ * Running bulk replays that no step on the job queue will carry on (none created, waiting to retry or
+ * active): their steps ran out of retries, were lost, or were never queued (a job started before the
+ * queue existed). Read under `lockReplayJobs`, so two instances do not both resume one.
+ */
+export async function listOrphanedReplayJobs(tx: Db): Promise<{ id: number }[]> {
+  return tx.$queryRaw<{ id: number }[]>`
+    SELECT r.id FROM replay_jobs r
+     WHERE r.status = 'running'
+       AND NOT EXISTS (
+         SELECT 1 FROM pgboss.job j
+          WHERE j.name = 'bulk-replay' AND j.state IN ('created', 'retry', 'active')
+            AND (j.data->>'replayJobId')::int = r.id)`;
+}

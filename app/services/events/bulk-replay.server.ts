@@ -11,13 +11,21 @@ import {
   findRunningReplayJob,
   finishReplayJob,
   getReplayJob,
+  listOrphanedReplayJobs,
   lockReplayJobs,
   type ReplayJobRow,
   recordReplayProgress,
 } from "~/models/replay-job.server.ts";
 import { inTransaction } from "~/models/transaction.server.ts";
 import { replayStoredEvent } from "~/services/events/replay.server.ts";
-import { enqueue, jobTimeoutSeconds, type TaskPayloads, withJobQueue } from "~/services/jobs/queue.server.ts";
+import {
+  enqueue,
+  jobQueueStopping,
+  jobTimeoutSeconds,
+  type TaskPayloads,
+  withJobQueue,
+} from "~/services/jobs/queue.server.ts";
+import { logger } from "~/utils/logger.server.ts";
 
 const REPLAY_BATCH_SIZE = 25;
 
@@ -90,13 +98,15 @@ async function replayBatches(job: RunnableJob, afterId: bigint, until: () => boo
     );
     if (!batch.length) break;
     for (const event of batch) {
+      // Checked before each replay: a step that must stop (its time is up, or the queue stops)
+      // returns at once, and the rest is put back on the queue.
+      if (until()) return afterId;
       afterId = event.id;
       const outcome = await replayStoredEvent(event.eventId, { bulk: true });
       // Counted as soon as it is replayed, so an instance killed mid-batch loses at most this one
       // count. "Not failed any more" means another runner or delivery took it: not ours to count.
       if (outcome.ok) await recordReplayProgress(job.id, 1, 0);
       else if (!outcome.refused) await recordReplayProgress(job.id, 0, 1);
-      if (until()) return afterId;
     }
   }
   await finishReplayJob(job.id);
@@ -116,11 +126,27 @@ export async function runBulkReplayStep({ replayJobId, afterId }: TaskPayloads["
   const job = await getReplayJob(replayJobId);
   if (!job || job.status !== "running") return;
   const stopAt = Date.now() + (jobTimeoutSeconds() * 1000) / 3;
-  const stoppedAt = await replayBatches(job, BigInt(afterId ?? "0"), () => Date.now() >= stopAt);
+  const stoppedAt = await replayBatches(job, BigInt(afterId ?? "0"), () => Date.now() >= stopAt || jobQueueStopping());
   if (stoppedAt !== null) await enqueue("bulk-replay", { replayJobId, afterId: stoppedAt.toString() });
 }
 
 /** The job's state for its page. */
 export async function bulkReplayProgress(id: number) {
   return getReplayJob(id);
+}
+
+/**
+ * Puts a step back on the queue for every running bulk replay that nothing on the queue carries on
+ * (its steps ran out of retries, or it was started before the queue existed). A resumed job starts
+ * from its first event again: events it already replayed are no longer failed, and those that failed
+ * again since it started are not retried by it.
+ */
+export async function resumeOrphanedBulkReplays(): Promise<void> {
+  await inTransaction(async (tx) => {
+    await lockReplayJobs(tx);
+    for (const { id } of await listOrphanedReplayJobs(tx)) {
+      logger.warn({ replayJobId: id }, "bulk replay had no step on the queue: resumed");
+      await enqueue("bulk-replay", { replayJobId: id }, { tx });
+    }
+  });
 }

@@ -25,9 +25,14 @@ const POLLING_INTERVAL_SECONDS = 1;
 // A step that keeps failing (the database away) is retried this often before it is given up.
 const RETRY_LIMIT = 20;
 
-type QueueState = { boss?: PgBoss; starting?: Promise<PgBoss>; working: boolean };
+type QueueState = { boss?: PgBoss; starting?: Promise<PgBoss>; working: boolean; stopping: boolean };
 // On globalThis: the server entry starts the worker, and the Remix build's routes enqueue on it.
-const state = singleton("job-queue", (): QueueState => ({ working: false }));
+const state = singleton("job-queue", (): QueueState => ({ working: false, stopping: false }));
+
+/** True while the queue stops: a running step should put the rest of its work back on the queue and return. */
+export function jobQueueStopping() {
+  return state.stopping;
+}
 
 /** How long a worker may hold one step before another takes it over; steps stop well before it. */
 export function jobTimeoutSeconds() {
@@ -89,8 +94,8 @@ export async function withJobQueue<T>(work: () => Promise<T>): Promise<T> {
   return work();
 }
 
-/** Starts this process's worker for every task (once). */
-export async function startWorker(handlers: TaskHandlers): Promise<void> {
+/** Starts this process's worker for every task (once); `onStart` then runs now and every JOB_TIMEOUT_SECONDS. */
+export async function startWorker(handlers: TaskHandlers, onStart?: () => Promise<void>): Promise<void> {
   const boss = await jobQueue();
   if (state.working) return;
   state.working = true;
@@ -105,6 +110,15 @@ export async function startWorker(handlers: TaskHandlers): Promise<void> {
     );
   }
   logger.info({ tasks: TASK_NAMES }, "job queue worker started");
+  if (!onStart) return;
+  const sweep = () =>
+    void onStart().catch((error) => logger.error({ err: error }, "job queue: resuming orphaned work failed"));
+  sweep();
+  const timer = setInterval(() => {
+    if (state.working && !state.stopping) sweep();
+    else clearInterval(timer);
+  }, jobTimeoutSeconds() * 1000);
+  timer.unref();
 }
 
 /**
@@ -113,9 +127,15 @@ export async function startWorker(handlers: TaskHandlers): Promise<void> {
  */
 export async function stopJobQueue(): Promise<void> {
   const boss = state.boss ?? (await state.starting?.catch(() => undefined));
-  state.boss = undefined;
-  state.starting = undefined;
-  state.working = false;
   if (!boss) return;
-  await boss.stop({ graceful: true, wait: true, timeout: jobTimeoutSeconds() * 1000 });
+  // The running step sees this, enqueues the rest on the still-open queue, and returns.
+  state.stopping = true;
+  try {
+    await boss.stop({ graceful: true, wait: true, timeout: jobTimeoutSeconds() * 1000 });
+  } finally {
+    state.boss = undefined;
+    state.starting = undefined;
+    state.working = false;
+    state.stopping = false;
+  }
 }
