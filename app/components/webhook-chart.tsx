@@ -1,6 +1,6 @@
 // Processed, failed and stale webhooks per day as stacked bars in plain SVG, rendered on the server
 // (no chart library, no JavaScript needed), with the same figures in a table for screen readers.
-import type { DailyEventCounts } from "~/models/stripe-event.server.ts";
+import type { DailyEventCounts } from "~/models/event-counts.server.ts";
 
 const SERIES = [
   { key: "processed", label: "processed", color: "#12b76a" },

@@ -18,7 +18,7 @@ function migrationsDir() {
   return path.resolve(process.cwd(), "prisma/migrations");
 }
 
-function readMigrations(dir = migrationsDir()): Migration[] {
+export function readMigrations(dir = migrationsDir()): Migration[] {
   if (!fs.existsSync(dir)) throw new Error(`No migrations folder at ${dir}`);
   return fs
     .readdirSync(dir, { withFileTypes: true })

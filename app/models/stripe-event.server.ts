@@ -174,40 +174,31 @@ export async function wasSubscriptionDeletedAt(tx: Db, subscriptionId: string, a
   return found !== null;
 }
 
-export function countFailedEvents() {
-  return prisma.stripeEvent.count({ where: { status: "failed" } });
-}
-
-export type DailyEventCounts = { day: string; processed: number; failed: number; stale: number };
-
-/** Processed, failed and stale events per UTC day for the last `days` days (oldest first, gaps filled). */
-export async function countEventsPerDay(days: number, now = new Date()): Promise<DailyEventCounts[]> {
-  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-  const since = new Date(today - (days - 1) * 86_400_000);
-  const rows = await prisma.$queryRaw<Array<{ day: Date; status: string; count: bigint }>>`
-    SELECT date_trunc('day', received_at AT TIME ZONE 'UTC') AS day, status::text AS status, count(*) AS count
-      FROM stripe_events
-     WHERE received_at >= ${since} AND status IN ('processed', 'failed', 'stale')
-     GROUP BY 1, 2`;
-  const byDay = new Map<string, DailyEventCounts>();
-  for (let i = 0; i < days; i++) {
-    const day = new Date(since.getTime() + i * 86_400_000).toISOString().slice(0, 10);
-    byDay.set(day, { day, processed: 0, failed: 0, stale: 0 });
-  }
-  for (const row of rows) {
-    const day = new Date(row.day).toISOString().slice(0, 10);
-    const entry = byDay.get(day);
-    if (entry && (row.status === "processed" || row.status === "failed" || row.status === "stale")) {
-      entry[row.status] = Number(row.count);
-    }
-  }
-  return [...byDay.values()];
-}
-
 /** Whether this customer's events come from Stripe's live or test mode (the newest event says). */
 export async function livemodeOfCustomer(customerId: string): Promise<boolean | null> {
   const rows = await prisma.$queryRaw<Array<{ payload: string }>>`
     SELECT payload FROM stripe_events WHERE customer_id = ${customerId} ORDER BY received_at DESC, id DESC LIMIT 1`;
   const match = rows[0]?.payload.match(/"livemode"\s*:\s*(true|false)/);
   return match ? match[1] === "true" : null;
+}
+
+/** The statuses retention removes: what no longer needs anyone (failed and pending events wait for support). */
+export const RETAINED_FOR_A_TIME = ["processed", "stale", "ignored"] as const;
+
+/**
+ * Removes up to `limit` events of one finished status received before `cutoff`, oldest first, with
+ * their attempts; returns how many. A range of the (status, received_at, id) index whatever the plan:
+ * the status is written into the statement, never walked past failed or pending ones.
+ */
+export async function deleteFinishedEventsBefore(
+  status: (typeof RETAINED_FOR_A_TIME)[number],
+  cutoff: Date,
+  limit: number,
+): Promise<number> {
+  if (!RETAINED_FOR_A_TIME.includes(status)) throw new Error(`Retention never removes ${status} events.`);
+  return prisma.$executeRaw`
+    DELETE FROM stripe_events WHERE id IN (
+      SELECT id FROM stripe_events
+       WHERE status = ${Prisma.raw(`'${status}'`)}::stripe_event_status AND received_at < ${cutoff}
+       ORDER BY received_at, id LIMIT ${limit})`;
 }

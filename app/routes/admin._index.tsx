@@ -8,7 +8,7 @@ import { billingMode } from "~/services/stripe/client.server.ts";
 import { checkTiersAgainstStripe } from "~/services/tiers/tier-status.server.ts";
 import { WebhookChart } from "~/components/webhook-chart.tsx";
 import { IntegrationSummary } from "~/components/tier-status.tsx";
-import { countEventsPerDay, countFailedEvents } from "~/models/stripe-event.server.ts";
+import { countEventsPerDay, countFailedEvents } from "~/models/event-counts.server.ts";
 import { listTiersForAdmin } from "~/models/tier.server.ts";
 import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 

@@ -62,6 +62,8 @@ const EnvSchema = z.object({
   WORKER_ENABLED: z.enum(["true", "false", "1", "0"]).default("true"),
   // How long a worker may hold one step of a job before another instance takes it over (after a crash).
   JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(3600).default(60),
+  // Processed, stale and ignored events older than this are removed by a job; failed and pending never.
+  EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
 });
 
 export type Config = Readonly<{
@@ -104,6 +106,10 @@ export type Config = Readonly<{
     workerEnabled: boolean;
     /** A step of a job not finished within this many seconds is taken over by another worker. */
     timeoutSeconds: number;
+  }>;
+  events: Readonly<{
+    /** Processed, stale and ignored events are kept this many days (failed and pending for good). */
+    retentionDays: number;
   }>;
 }>;
 
@@ -164,6 +170,7 @@ export function parseConfig(source: Record<string, string | undefined> = process
       workerEnabled: env.WORKER_ENABLED === "true" || env.WORKER_ENABLED === "1",
       timeoutSeconds: env.JOB_TIMEOUT_SECONDS,
     },
+    events: { retentionDays: env.EVENT_RETENTION_DAYS },
   });
 }
 

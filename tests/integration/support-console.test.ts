@@ -109,13 +109,13 @@ describe("event log pages", () => {
     ]);
   });
 
-  it("counts events exactly below 10,000", async () => {
+  it("counts events exactly", async () => {
     await storeEvents("counts", 10); // two of them failed, so an exact count of 0 cannot pass
     const data = await loaderJson(() => eventsRoute.loader(routeArgs(getRequest("/admin/events", support))));
     const failed = await prisma().stripeEvent.count({ where: { status: "failed" } });
     expect(failed).toBeGreaterThanOrEqual(2);
-    expect(data.counts.failed).toEqual({ value: failed, kind: "exact" });
-    expect(data.counts.total).toEqual({ value: await prisma().stripeEvent.count(), kind: "exact" });
+    expect(data.counts.failed).toBe(failed);
+    expect(data.counts.total).toBe(await prisma().stripeEvent.count());
   });
 
   it("ignores malformed filters rather than failing", async () => {

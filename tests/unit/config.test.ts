@@ -77,3 +77,10 @@ it("runs a job queue worker unless WORKER_ENABLED says not to; JOB_TIMEOUT_SECON
   expect(() => parseConfig({ WORKER_ENABLED: "no" })).toThrow(/WORKER_ENABLED/);
   expect(() => parseConfig({ JOB_TIMEOUT_SECONDS: "1" })).toThrow(/JOB_TIMEOUT_SECONDS/);
 });
+
+it("keeps finished events EVENT_RETENTION_DAYS days, 90 unless told, never less than one", () => {
+  expect(parseConfig({}).events.retentionDays).toBe(90);
+  expect(parseConfig({ EVENT_RETENTION_DAYS: "30" }).events.retentionDays).toBe(30);
+  expect(() => parseConfig({ EVENT_RETENTION_DAYS: "0" })).toThrow(/EVENT_RETENTION_DAYS/);
+  expect(() => parseConfig({ EVENT_RETENTION_DAYS: "ninety" })).toThrow(/EVENT_RETENTION_DAYS/);
+});

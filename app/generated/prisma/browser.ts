@@ -58,6 +58,16 @@ export type RateLimit = Prisma.RateLimitModel
  */
 export type StripeEvent = Prisma.StripeEventModel
 /**
+ * Model EventDailyCount
+ * 
+ */
+export type EventDailyCount = Prisma.EventDailyCountModel
+/**
+ * Model EventStatusCount
+ * 
+ */
+export type EventStatusCount = Prisma.EventStatusCountModel
+/**
  * Model StripeEventAttempt
  * 
  */

@@ -4,7 +4,8 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
 import { previewBulkReplay, startBulkReplay } from "~/services/events/bulk-replay.server.ts";
 import { replayStoredEvent } from "~/services/events/replay.server.ts";
-import { countEventLog, type EventCursor, type EventLogFilter, listEventLog } from "~/models/event-log.server.ts";
+import { countEventsByStatus } from "~/models/event-counts.server.ts";
+import { type EventCursor, type EventLogFilter, listEventLog } from "~/models/event-log.server.ts";
 import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 import { EVENT_STATUSES } from "~/utils/event-statuses.ts";
 import { formatCursor, parseCursor } from "~/utils/keyset-cursor.ts";
@@ -50,7 +51,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const filter = filterFrom(params);
   const [page, counts, toReplay] = await Promise.all([
     listEventLog(filter, { after: eventCursor(params.get("after")), before: eventCursor(params.get("before")) }),
-    countEventLog(),
+    countEventsByStatus(),
     params.get("replayAll") ? previewBulkReplay(filter) : Promise.resolve(null),
   ]);
   const first = page.rows[0];

@@ -6,7 +6,6 @@ import type { MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { type ColumnDef, tableFeatures, useTable } from "@tanstack/react-table";
 import { DataTable } from "~/components/data-table.tsx";
-import type { LogCount } from "~/models/event-log.server.ts";
 import { EVENT_STATUSES } from "~/utils/event-statuses.ts";
 import { action, loader } from "./events.server.ts";
 import { PROVIDER_LABEL, PROVIDERS } from "./providers.ts";
@@ -90,15 +89,13 @@ function ReplayButton({ eventId }: { eventId: string }) {
   );
 }
 
-/** "14", "10,000+" (counted up to the cap) or "~52,000" (the planner's estimate, past the cap). */
-function formatCount({ value, kind }: LogCount) {
-  const number = value.toLocaleString("en-GB");
-  return kind === "estimate" ? `~${number}` : kind === "at-least" ? `${number}+` : number;
+/** "10,051": counts are exact at any size (kept up to date as events arrive). */
+function formatCount(value: number) {
+  return value.toLocaleString("en-GB");
 }
 
 export default function AdminEvents() {
   const { events, counts, newer, older, toReplay } = useLoaderData<typeof loader>();
-  const estimated = Object.values(counts).some((count) => count.kind === "estimate");
   const [searchParams] = useSearchParams();
   const table = useTable({ features, columns, data: events });
   const back = useBack();
@@ -123,7 +120,6 @@ export default function AdminEvents() {
         </Link>{" "}
         · {formatCount(counts.pending)} pending · {formatCount(counts.processed)} processed ·{" "}
         {formatCount(counts.stale)} stale · {formatCount(counts.ignored)} ignored · {formatCount(counts.total)} in all
-        {estimated ? <span className="hint"> (~ estimates)</span> : null}
       </p>
       <Form method="get" className="filters" role="search">
         <label>

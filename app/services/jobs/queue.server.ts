@@ -9,16 +9,18 @@ import { config } from "~/utils/config.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
 
-/** Every task the queue runs, and its payload. Outgoing webhooks, reconciliation and retention come next. */
+/** Every task the queue runs, and its payload. */
 export type TaskPayloads = {
   /** One step of a bulk replay (app/services/events/bulk-replay.server.ts): some batches, then the next step. */
   /** `afterId`: where the previous step stopped (the stored events' id, as a string: JSON has no bigint). */
   "bulk-replay": { replayJobId: number; afterId?: string };
+  /** One step of removing expired events (app/services/events/retention.server.ts). */
+  "event-retention": Record<string, never>;
 };
 export type TaskName = keyof TaskPayloads;
 export type TaskHandlers = { [Name in TaskName]: (payload: TaskPayloads[Name]) => Promise<void> };
 
-const TASK_NAMES: readonly TaskName[] = ["bulk-replay"];
+const TASK_NAMES: readonly TaskName[] = ["bulk-replay", "event-retention"];
 
 // A worker asks for new jobs this often (pg-boss polls; it has no LISTEN/NOTIFY).
 const POLLING_INTERVAL_SECONDS = 1;
@@ -86,6 +88,15 @@ export async function enqueue<Name extends TaskName>(
 }
 
 /**
+ * Puts a task on the queue at most once per `seconds` across every instance (pg-boss's throttling: one
+ * job per time slot and key), for work that recurs, such as retention.
+ */
+export async function enqueueOncePer<Name extends TaskName>(name: Name, payload: TaskPayloads[Name], seconds: number) {
+  const boss = state.boss ?? (await jobQueue());
+  await boss.sendThrottled(name, payload, {}, seconds, name);
+}
+
+/**
  * Runs `work` once the queue has started, so that it may enqueue inside a transaction (starting the
  * queue inside one would wait on it forever on the embedded database's single connection).
  */
@@ -94,8 +105,8 @@ export async function withJobQueue<T>(work: () => Promise<T>): Promise<T> {
   return work();
 }
 
-/** Starts this process's worker for every task (once); `onStart` then runs now and every JOB_TIMEOUT_SECONDS. */
-export async function startWorker(handlers: TaskHandlers, onStart?: () => Promise<void>): Promise<void> {
+/** Starts this process's worker for every task (once); `periodic` then runs now and every JOB_TIMEOUT_SECONDS. */
+export async function startWorker(handlers: TaskHandlers, periodic?: () => Promise<void>): Promise<void> {
   const boss = await jobQueue();
   if (state.working) return;
   state.working = true;
@@ -110,9 +121,8 @@ export async function startWorker(handlers: TaskHandlers, onStart?: () => Promis
     );
   }
   logger.info({ tasks: TASK_NAMES }, "job queue worker started");
-  if (!onStart) return;
-  const sweep = () =>
-    void onStart().catch((error) => logger.error({ err: error }, "job queue: resuming orphaned work failed"));
+  if (!periodic) return;
+  const sweep = () => void periodic().catch((error) => logger.error({ err: error }, "job queue: periodic work failed"));
   sweep();
   const timer = setInterval(() => {
     if (state.working && !state.stopping) sweep();

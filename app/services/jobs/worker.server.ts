@@ -1,16 +1,22 @@
 // The worker's task list: which service runs each task of the queue. Started by every app instance
 // (server/index.ts, unless WORKER_ENABLED=false) and by `npm run worker` (server/worker.ts).
 import { resumeOrphanedBulkReplays, runBulkReplayStep } from "~/services/events/bulk-replay.server.ts";
+import { runRetentionStep, scheduleRetention } from "~/services/events/retention.server.ts";
 import { startWorker, type TaskHandlers } from "./queue.server.ts";
 
 const handlers: TaskHandlers = {
   "bulk-replay": runBulkReplayStep,
+  "event-retention": runRetentionStep,
 };
 
 /**
- * Starts this process's worker on the job queue (once). It also puts back on the queue, at start and
- * then every JOB_TIMEOUT_SECONDS, any running bulk replay that no queued step carries on.
+ * Starts this process's worker on the job queue (once). At start and then every JOB_TIMEOUT_SECONDS it
+ * also puts back on the queue any running bulk replay that no queued step carries on, and puts the
+ * hourly retention purge on the queue (once an hour across every instance).
  */
 export function startJobWorker(): Promise<void> {
-  return startWorker(handlers, resumeOrphanedBulkReplays);
+  return startWorker(handlers, async () => {
+    await resumeOrphanedBulkReplays();
+    await scheduleRetention();
+  });
 }

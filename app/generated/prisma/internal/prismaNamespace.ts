@@ -405,6 +405,8 @@ export const ModelName = {
   Session: 'Session',
   RateLimit: 'RateLimit',
   StripeEvent: 'StripeEvent',
+  EventDailyCount: 'EventDailyCount',
+  EventStatusCount: 'EventStatusCount',
   StripeEventAttempt: 'StripeEventAttempt',
   ReplayJob: 'ReplayJob',
   AuditEntry: 'AuditEntry'
@@ -423,7 +425,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "subscriptionTier" | "subscriptionTierPrice" | "permission" | "subscriptionTierPermission" | "user" | "session" | "rateLimit" | "stripeEvent" | "stripeEventAttempt" | "replayJob" | "auditEntry"
+    modelProps: "subscriptionTier" | "subscriptionTierPrice" | "permission" | "subscriptionTierPermission" | "user" | "session" | "rateLimit" | "stripeEvent" | "eventDailyCount" | "eventStatusCount" | "stripeEventAttempt" | "replayJob" | "auditEntry"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1019,6 +1021,154 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    EventDailyCount: {
+      payload: Prisma.$EventDailyCountPayload<ExtArgs>
+      fields: Prisma.EventDailyCountFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.EventDailyCountFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventDailyCountPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.EventDailyCountFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventDailyCountPayload>
+        }
+        findFirst: {
+          args: Prisma.EventDailyCountFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventDailyCountPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.EventDailyCountFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventDailyCountPayload>
+        }
+        findMany: {
+          args: Prisma.EventDailyCountFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventDailyCountPayload>[]
+        }
+        create: {
+          args: Prisma.EventDailyCountCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventDailyCountPayload>
+        }
+        createMany: {
+          args: Prisma.EventDailyCountCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.EventDailyCountCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventDailyCountPayload>[]
+        }
+        delete: {
+          args: Prisma.EventDailyCountDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventDailyCountPayload>
+        }
+        update: {
+          args: Prisma.EventDailyCountUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventDailyCountPayload>
+        }
+        deleteMany: {
+          args: Prisma.EventDailyCountDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.EventDailyCountUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.EventDailyCountUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventDailyCountPayload>[]
+        }
+        upsert: {
+          args: Prisma.EventDailyCountUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventDailyCountPayload>
+        }
+        aggregate: {
+          args: Prisma.EventDailyCountAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateEventDailyCount>
+        }
+        groupBy: {
+          args: Prisma.EventDailyCountGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.EventDailyCountGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.EventDailyCountCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.EventDailyCountCountAggregateOutputType> | number
+        }
+      }
+    }
+    EventStatusCount: {
+      payload: Prisma.$EventStatusCountPayload<ExtArgs>
+      fields: Prisma.EventStatusCountFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.EventStatusCountFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventStatusCountPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.EventStatusCountFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventStatusCountPayload>
+        }
+        findFirst: {
+          args: Prisma.EventStatusCountFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventStatusCountPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.EventStatusCountFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventStatusCountPayload>
+        }
+        findMany: {
+          args: Prisma.EventStatusCountFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventStatusCountPayload>[]
+        }
+        create: {
+          args: Prisma.EventStatusCountCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventStatusCountPayload>
+        }
+        createMany: {
+          args: Prisma.EventStatusCountCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.EventStatusCountCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventStatusCountPayload>[]
+        }
+        delete: {
+          args: Prisma.EventStatusCountDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventStatusCountPayload>
+        }
+        update: {
+          args: Prisma.EventStatusCountUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventStatusCountPayload>
+        }
+        deleteMany: {
+          args: Prisma.EventStatusCountDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.EventStatusCountUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.EventStatusCountUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventStatusCountPayload>[]
+        }
+        upsert: {
+          args: Prisma.EventStatusCountUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$EventStatusCountPayload>
+        }
+        aggregate: {
+          args: Prisma.EventStatusCountAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateEventStatusCount>
+        }
+        groupBy: {
+          args: Prisma.EventStatusCountGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.EventStatusCountGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.EventStatusCountCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.EventStatusCountCountAggregateOutputType> | number
+        }
+      }
+    }
     StripeEventAttempt: {
       payload: Prisma.$StripeEventAttemptPayload<ExtArgs>
       fields: Prisma.StripeEventAttemptFieldRefs
@@ -1388,6 +1538,27 @@ export const StripeEventScalarFieldEnum = {
 } as const
 
 export type StripeEventScalarFieldEnum = (typeof StripeEventScalarFieldEnum)[keyof typeof StripeEventScalarFieldEnum]
+
+
+export const EventDailyCountScalarFieldEnum = {
+  day: 'day',
+  provider: 'provider',
+  status: 'status',
+  shard: 'shard',
+  count: 'count'
+} as const
+
+export type EventDailyCountScalarFieldEnum = (typeof EventDailyCountScalarFieldEnum)[keyof typeof EventDailyCountScalarFieldEnum]
+
+
+export const EventStatusCountScalarFieldEnum = {
+  provider: 'provider',
+  status: 'status',
+  shard: 'shard',
+  count: 'count'
+} as const
+
+export type EventStatusCountScalarFieldEnum = (typeof EventStatusCountScalarFieldEnum)[keyof typeof EventStatusCountScalarFieldEnum]
 
 
 export const StripeEventAttemptScalarFieldEnum = {
@@ -1823,6 +1994,8 @@ export type GlobalOmitConfig = {
   session?: Prisma.SessionOmit
   rateLimit?: Prisma.RateLimitOmit
   stripeEvent?: Prisma.StripeEventOmit
+  eventDailyCount?: Prisma.EventDailyCountOmit
+  eventStatusCount?: Prisma.EventStatusCountOmit
   stripeEventAttempt?: Prisma.StripeEventAttemptOmit
   replayJob?: Prisma.ReplayJobOmit
   auditEntry?: Prisma.AuditEntryOmit

@@ -59,6 +59,8 @@ export const ModelName = {
   Session: 'Session',
   RateLimit: 'RateLimit',
   StripeEvent: 'StripeEvent',
+  EventDailyCount: 'EventDailyCount',
+  EventStatusCount: 'EventStatusCount',
   StripeEventAttempt: 'StripeEventAttempt',
   ReplayJob: 'ReplayJob',
   AuditEntry: 'AuditEntry'
@@ -188,6 +190,27 @@ export const StripeEventScalarFieldEnum = {
 } as const
 
 export type StripeEventScalarFieldEnum = (typeof StripeEventScalarFieldEnum)[keyof typeof StripeEventScalarFieldEnum]
+
+
+export const EventDailyCountScalarFieldEnum = {
+  day: 'day',
+  provider: 'provider',
+  status: 'status',
+  shard: 'shard',
+  count: 'count'
+} as const
+
+export type EventDailyCountScalarFieldEnum = (typeof EventDailyCountScalarFieldEnum)[keyof typeof EventDailyCountScalarFieldEnum]
+
+
+export const EventStatusCountScalarFieldEnum = {
+  provider: 'provider',
+  status: 'status',
+  shard: 'shard',
+  count: 'count'
+} as const
+
+export type EventStatusCountScalarFieldEnum = (typeof EventStatusCountScalarFieldEnum)[keyof typeof EventStatusCountScalarFieldEnum]
 
 
 export const StripeEventAttemptScalarFieldEnum = {

@@ -1,0 +1,101 @@
+-- Event counts kept up to date as events arrive (issue 18): /admin's chart and failed count and
+-- /admin/events' status totals read these small tables instead of counting stripe_events, whose cost
+-- grew with the table. Triggers keep them right whichever code path inserts, changes or removes an
+-- event (webhooks, replays, retention, support tools). Each writer adds to its own shard
+-- (pg_backend_pid() % 64), so concurrent webhooks do not queue on one counter row.
+
+-- Writers wait here until the counts below include everything stored, then see the triggers.
+LOCK TABLE "stripe_events" IN SHARE ROW EXCLUSIVE MODE;
+
+-- CreateTable
+CREATE TABLE "event_daily_counts" (
+    "day" DATE NOT NULL,
+    "provider" "payment_provider" NOT NULL,
+    "status" "stripe_event_status" NOT NULL,
+    "shard" SMALLINT NOT NULL,
+    "count" BIGINT NOT NULL,
+
+    CONSTRAINT "event_daily_counts_pkey" PRIMARY KEY ("day","provider","status","shard")
+);
+
+-- CreateTable
+CREATE TABLE "event_status_counts" (
+    "provider" "payment_provider" NOT NULL,
+    "status" "stripe_event_status" NOT NULL,
+    "shard" SMALLINT NOT NULL,
+    "count" BIGINT NOT NULL,
+
+    CONSTRAINT "event_status_counts_pkey" PRIMARY KEY ("provider","status","shard")
+);
+
+-- One event in or out of a (day, provider, status): both tables, daily first, rows in status order,
+-- so two transactions always take the counter rows they share in the same order (no deadlock).
+CREATE FUNCTION "stripe_events_count_row"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  counter_shard smallint := pg_backend_pid() % 64;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO event_daily_counts (day, provider, status, shard, count)
+    VALUES ((NEW.received_at AT TIME ZONE 'UTC')::date, NEW.provider, NEW.status, counter_shard, 1)
+    ON CONFLICT (day, provider, status, shard) DO UPDATE SET count = event_daily_counts.count + 1;
+    INSERT INTO event_status_counts (provider, status, shard, count)
+    VALUES (NEW.provider, NEW.status, counter_shard, 1)
+    ON CONFLICT (provider, status, shard) DO UPDATE SET count = event_status_counts.count + 1;
+  ELSE
+    INSERT INTO event_daily_counts (day, provider, status, shard, count)
+    SELECT day, provider, status, counter_shard, delta FROM (VALUES
+      ((OLD.received_at AT TIME ZONE 'UTC')::date, OLD.provider, OLD.status, -1::bigint),
+      ((NEW.received_at AT TIME ZONE 'UTC')::date, NEW.provider, NEW.status, 1::bigint)
+    ) AS change (day, provider, status, delta)
+    ORDER BY day, provider, status
+    ON CONFLICT (day, provider, status, shard) DO UPDATE SET count = event_daily_counts.count + EXCLUDED.count;
+    INSERT INTO event_status_counts (provider, status, shard, count)
+    SELECT provider, status, counter_shard, delta FROM (VALUES
+      (OLD.provider, OLD.status, -1::bigint),
+      (NEW.provider, NEW.status, 1::bigint)
+    ) AS change (provider, status, delta)
+    ORDER BY provider, status
+    ON CONFLICT (provider, status, shard) DO UPDATE SET count = event_status_counts.count + EXCLUDED.count;
+  END IF;
+  RETURN NULL;
+END $$;
+
+-- Deletions (retention removes thousands per statement): one aggregate per statement, not per row.
+CREATE FUNCTION "stripe_events_count_deleted"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  counter_shard smallint := pg_backend_pid() % 64;
+BEGIN
+  INSERT INTO event_daily_counts (day, provider, status, shard, count)
+  SELECT (received_at AT TIME ZONE 'UTC')::date, provider, status, counter_shard, -count(*)
+    FROM removed GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+  ON CONFLICT (day, provider, status, shard) DO UPDATE SET count = event_daily_counts.count + EXCLUDED.count;
+  INSERT INTO event_status_counts (provider, status, shard, count)
+  SELECT provider, status, counter_shard, -count(*) FROM removed GROUP BY 1, 2 ORDER BY 1, 2
+  ON CONFLICT (provider, status, shard) DO UPDATE SET count = event_status_counts.count + EXCLUDED.count;
+  RETURN NULL;
+END $$;
+
+CREATE FUNCTION "stripe_events_count_truncated"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM event_daily_counts;
+  DELETE FROM event_status_counts;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER "stripe_events_counted_insert" AFTER INSERT ON "stripe_events"
+  FOR EACH ROW EXECUTE FUNCTION "stripe_events_count_row"();
+-- Only a change of status moves a count (received_at and provider never change); attempts++ costs nothing.
+CREATE TRIGGER "stripe_events_counted_update" AFTER UPDATE ON "stripe_events"
+  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.received_at IS DISTINCT FROM NEW.received_at
+                     OR OLD.provider IS DISTINCT FROM NEW.provider)
+  EXECUTE FUNCTION "stripe_events_count_row"();
+CREATE TRIGGER "stripe_events_counted_delete" AFTER DELETE ON "stripe_events"
+  REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION "stripe_events_count_deleted"();
+CREATE TRIGGER "stripe_events_counted_truncate" AFTER TRUNCATE ON "stripe_events"
+  FOR EACH STATEMENT EXECUTE FUNCTION "stripe_events_count_truncated"();
+
+-- What is already stored, counted once (shard 0).
+INSERT INTO event_daily_counts (day, provider, status, shard, count)
+SELECT (received_at AT TIME ZONE 'UTC')::date, provider, status, 0, count(*) FROM stripe_events GROUP BY 1, 2, 3;
+INSERT INTO event_status_counts (provider, status, shard, count)
+SELECT provider, status, 0, count(*) FROM stripe_events GROUP BY 1, 2;
