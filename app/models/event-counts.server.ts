@@ -2,7 +2,7 @@
 // stripe_events, migration 20261206174000_event_count_rollups) instead of counted: the cost of every
 // count here is the number of counter rows (days × providers × statuses × writer shards), never the
 // number of events, whatever plan PostgreSQL caches.
-import type { StripeEventStatus } from "~/generated/prisma/client.ts";
+import { type PaymentProvider, Prisma, type StripeEventStatus } from "~/generated/prisma/client.ts";
 import { prisma } from "~/db/db.server.ts";
 
 const COUNTED_STATUSES = ["failed", "pending", "processed", "stale", "ignored"] as const;
@@ -21,10 +21,11 @@ export async function countEventsByStatus(): Promise<StatusCounts> {
   return counts;
 }
 
-/** How many events failed and wait for support (all providers). */
-export async function countFailedEvents(): Promise<number> {
+/** How many events failed and wait for support (one provider's, or all). */
+export async function countFailedEvents(provider?: PaymentProvider): Promise<number> {
   const rows = await prisma.$queryRaw<Array<{ count: bigint | null }>>`
-    SELECT sum(count)::bigint AS count FROM event_status_counts WHERE status = 'failed'`;
+    SELECT sum(count)::bigint AS count FROM event_status_counts
+     WHERE status = 'failed' ${provider ? Prisma.sql`AND provider = ${provider}::payment_provider` : Prisma.empty}`;
   return Number(rows[0]?.count ?? 0);
 }
 

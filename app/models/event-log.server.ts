@@ -122,13 +122,33 @@ export async function listEventLog(
   return { rows: rows.slice(0, take), hasOlder: rows.length > take, hasNewer: Boolean(page.after) };
 }
 
+/**
+ * A filter's conditions on failed events only. The status is written into the statement, not passed:
+ * a cached generic plan then still knows failed events are few and reads their index range.
+ */
+function failedConditions(filter: EventLogFilter): Prisma.Sql[] {
+  return [Prisma.sql`status = 'failed'`, ...conditions({ ...filter, status: undefined })];
+}
+
 /** How many failed events a filter matches, up to the newest one now (for "replay all failed"). */
 export async function countFailedMatching(filter: EventLogFilter, upToId?: bigint, db: Db = prisma) {
-  const parts = conditions({ ...filter, status: "failed" });
+  const parts = failedConditions(filter);
   if (upToId !== undefined) parts.push(Prisma.sql`id <= ${upToId}`);
   const rows = await db.$queryRaw<Array<{ count: bigint; maxId: bigint | null }>>`
     SELECT count(*) AS count, max(id) AS "maxId" FROM stripe_events ${whereClause(parts)}`;
   return { count: Number(rows[0]?.count ?? 0), maxId: rows[0]?.maxId ?? null };
+}
+
+/**
+ * How many failed events a filter matches, counted up to `cap` (a page's preview: an index range of at
+ * most `cap` entries; the bulk replay itself counts them all when it starts).
+ */
+export async function countFailedMatchingUpTo(filter: EventLogFilter, cap: number): Promise<number> {
+  const rows = await prisma.$queryRaw<Array<{ count: bigint }>>`
+    SELECT count(*) AS count FROM (
+      SELECT 1 FROM stripe_events ${whereClause(failedConditions(filter))}
+       ORDER BY received_at DESC, id DESC LIMIT ${cap}) AS capped`;
+  return Number(rows[0]?.count ?? 0);
 }
 
 /**
@@ -141,7 +161,7 @@ export async function nextFailedBatch(
   { upToId, afterId, startedAt }: { upToId: bigint; afterId: bigint; startedAt: Date },
   size: number,
 ) {
-  const parts = conditions({ ...filter, status: "failed" });
+  const parts = failedConditions(filter);
   parts.push(
     Prisma.sql`id <= ${upToId}`,
     Prisma.sql`id > ${afterId}`,

@@ -172,16 +172,21 @@ export default function AdminEvents() {
       {toReplay !== null ? (
         <Form method="post" action="/admin/events?index" className="panel" aria-labelledby="replay-all">
           <h2 id="replay-all">Replay all failed events matching this filter</h2>
-          {toReplay ? (
+          {toReplay.count ? (
             <>
               <p role="alert">
-                {toReplay.toLocaleString("en-GB")} failed event{toReplay === 1 ? "" : "s"} will be replayed in the
-                background, in batches. You can leave the page; progress is kept.
+                {toReplay.atLeast ? "More than " : ""}
+                {toReplay.count.toLocaleString("en-GB")} failed event{toReplay.count === 1 ? "" : "s"} will be replayed
+                in the background, in batches. You can leave the page; progress is kept.
               </p>
               <input type="hidden" name="intent" value="replay-all" />
               <input type="hidden" name="back" value={back} />
               <div className="actions">
-                <button type="submit">Replay {toReplay.toLocaleString("en-GB")} events</button>
+                <button type="submit">
+                  Replay {toReplay.atLeast ? "all " : ""}
+                  {toReplay.count.toLocaleString("en-GB")}
+                  {toReplay.atLeast ? "+" : ""} events
+                </button>
                 <Link className="button secondary" to={back}>
                   Cancel
                 </Link>

@@ -5,7 +5,13 @@
 // no page visit. Safe if clicked twice (the running job for the same filter is reused) and on several
 // instances at once (each event is claimed as in a single replay, so none is replayed twice, and an
 // event this job already attempted is not attempted again).
-import { countFailedMatching, type EventLogFilter, nextFailedBatch } from "~/models/event-log.server.ts";
+import { countFailedEvents } from "~/models/event-counts.server.ts";
+import {
+  countFailedMatching,
+  countFailedMatchingUpTo,
+  type EventLogFilter,
+  nextFailedBatch,
+} from "~/models/event-log.server.ts";
 import {
   createReplayJob,
   findRunningReplayJob,
@@ -52,8 +58,21 @@ function fromStored(value: unknown): EventLogFilter {
   };
 }
 
-export async function previewBulkReplay(filter: EventLogFilter) {
-  return (await countFailedMatching(filter)).count;
+// A preview counts at most this many failed events of a narrower filter (one index range, bounded).
+const PREVIEW_COUNT_CAP = 10_000;
+
+/** How many failed events "replay all" would replay: exact, or at least `count` past the cap. */
+export type BulkReplayPreview = { count: number; atLeast: boolean };
+
+/** What "replay all failed events matching this filter" would replay, for its confirmation. */
+export async function previewBulkReplay(filter: EventLogFilter): Promise<BulkReplayPreview> {
+  const { provider, status: _status, ...narrower } = filter;
+  // Failed events of every type and day: the counters say, at any size.
+  if (!Object.values(narrower).some((value) => value !== undefined)) {
+    return { count: await countFailedEvents(provider), atLeast: false };
+  }
+  const count = await countFailedMatchingUpTo(filter, PREVIEW_COUNT_CAP + 1);
+  return count > PREVIEW_COUNT_CAP ? { count: PREVIEW_COUNT_CAP, atLeast: true } : { count, atLeast: false };
 }
 
 /** Starts a bulk replay (or returns the one already running for this filter); a worker runs it. */
