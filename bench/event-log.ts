@@ -1,10 +1,13 @@
-// The support console's event log at a million stored events, on PostgreSQL: each list page (the
-// whole HTML page, signed in as support, through the production build) against its bare indexed SQL
-// query, timed in the same run. Goal: every page under 50 ms at the median.
+// The support console at ten million stored events, on PostgreSQL: every list page, a user's page and
+// /admin itself (the whole HTML page, signed in as support, through the production build) against the
+// bare indexed SQL of its list, timed in the same run. Each is loaded 10 times per pooled connection
+// first (so PostgreSQL has switched its named statements to whatever plan it caches), then 30+ times:
+// median and p95. Measured twice: with failed and pending events stored, and with none pending.
+// Goal: every page under 50 ms (median and p95).
 //
-// Run: npm run bench:event-log [-- --events 1000000 --rounds 30]
+// Run: npm run bench:event-log [-- --events 10000000 --rounds 30]
 // Uses BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres) to create and drop
-// its own database.
+// its own database (10M events take about 8 GB and several minutes to load).
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
@@ -21,8 +24,12 @@ import { applyMigrations, pgRunner } from "../app/db/migrations.server.ts";
 import { commitNewSession } from "../app/web/session.server.ts";
 import { seed } from "../prisma/seed.ts";
 
+// React and Remix pick their production builds from process.env (the app itself reads its config):
+// set before the build, and with it React, is imported below.
+process.env.NODE_ENV = "production";
+
 const { values } = parseArgs({
-  options: { events: { type: "string", default: "1000000" }, rounds: { type: "string", default: "30" } },
+  options: { events: { type: "string", default: "10000000" }, rounds: { type: "string", default: "30" } },
 });
 const EVENTS = Number(values.events);
 const ROUNDS = Number(values.rounds);
@@ -34,7 +41,12 @@ function withDatabase(url: string, database: string) {
   parsed.pathname = `/${database}`;
   return parsed.toString();
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+const quantile = (values: number[], q: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * q))] ?? NaN;
+// The app's pool: each connection gets the warm-up loads, so each has its statements' cached plans.
+const POOL_SIZE = 4;
+const WARM_UP_PER_CONNECTION = 10;
+const CHUNK = 1_000_000;
 
 const name = `tierdesk_bench_events_${randomBytes(4).toString("hex")}`;
 const admin = new pg.Client({ connectionString: SERVER_URL });
@@ -45,41 +57,51 @@ const sql = new pg.Client({ connectionString: url });
 await sql.connect();
 
 try {
+  const config = parseConfig({
+    NODE_ENV: "production",
+    SESSION_SECRET: "bench-secret",
+    DATABASE_URL: url,
+    DATABASE_POOL_SIZE: String(POOL_SIZE),
+    LOG_LEVEL: "warn",
+  });
+  useConfig(config);
+  setLogLevel("warn");
   await applyMigrations(pgRunner(sql));
   const database = postgresDatabase(url, 10);
   await seed(database.prisma, { hashPassword });
   useDatabase(database);
 
   console.log(`Loading ${EVENTS.toLocaleString("en-GB")} events…`);
-  let started = performance.now();
-  // Server-side generation: 8 types, 90% processed, 3% failed, 5% stale, 2% ignored, 20,000
-  // customers, one event every 3 seconds going back in time, a realistic small payload.
-  await sql.query(
-    `
+  const started = performance.now();
+  // Server-side generation, a million per statement: 8 types, 89.9% processed, 3% failed, 5% stale,
+  // 2% ignored, 0.1% pending, 20,000 customers, one event every 3 seconds back in time (about 347
+  // days at 10M), a realistic small payload. The counters are kept by the table's triggers as usual.
+  for (let from = 1; from <= EVENTS; from += CHUNK) {
+    await sql.query(
+      `
     INSERT INTO stripe_events (event_id, event_type, event_created_at, received_at, processed_at, status, attempts,
                                object_id, customer_id, payload, error)
     SELECT 'evt_bench_' || i,
            (ARRAY['customer.subscription.updated','customer.subscription.created','customer.subscription.deleted',
                   'invoice.paid','invoice.payment_failed','checkout.session.completed','price.updated','charge.refunded'])[1 + i % 8],
            now() - (i * interval '3 seconds'), now() - (i * interval '3 seconds'), now() - (i * interval '3 seconds'),
-           (CASE WHEN i % 100 < 90 THEN 'processed' WHEN i % 100 < 93 THEN 'failed' WHEN i % 100 < 98 THEN 'stale' ELSE 'ignored' END)::stripe_event_status,
+           (CASE WHEN i % 1000 = 999 THEN 'pending' WHEN i % 100 < 90 THEN 'processed' WHEN i % 100 < 93 THEN 'failed'
+                 WHEN i % 100 < 98 THEN 'stale' ELSE 'ignored' END)::stripe_event_status,
            1, 'sub_bench_' || (i % 20000), 'cus_bench_' || (i % 20000),
            '{"id":"evt_bench_' || i || '","object":"event","livemode":false,"type":"customer.subscription.updated","data":{"object":{"id":"sub_bench_' || (i % 20000) || '","customer":"cus_bench_' || (i % 20000) || '"}}}',
            CASE WHEN i % 100 BETWEEN 90 AND 92 THEN 'Price lookup key "legacy_monthly" belongs to no tier' END
-      FROM generate_series(1, $1::int) AS i`,
-    [EVENTS],
-  );
-  await sql.query("ANALYZE stripe_events");
-  console.log(`Loaded in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
-
-  const config = parseConfig({
-    NODE_ENV: "production",
-    SESSION_SECRET: "bench-secret",
-    DATABASE_URL: url,
-    LOG_LEVEL: "warn",
+      FROM generate_series($1::int, $2::int) AS i`,
+      [from, Math.min(EVENTS, from + CHUNK - 1)],
+    );
+    process.stdout.write(".");
+  }
+  await sql.query("VACUUM ANALYZE stripe_events");
+  console.log(`\nLoaded in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
+  // A customer with events, for the user's page.
+  const customer = await database.prisma.user.create({
+    data: { email: "bench-customer@example.com", passwordHash: "x", stripeCustomerId: "cus_bench_1234" },
   });
-  useConfig(config);
-  setLogLevel("warn");
+
   const build = (await import(pathToFileURL(path.resolve("build/index.js")).href)) as ServerBuild;
   const server = createApp({ build, config }).listen(0);
   await new Promise((resolve) => server.once("listening", resolve));
@@ -99,6 +121,12 @@ try {
 
   const cases: Array<{ name: string; page: string; sql: string; params: unknown[] }> = [
     {
+      name: "/admin (overview)",
+      page: "/admin",
+      sql: "SELECT day, status, sum(count) FROM event_daily_counts WHERE day >= current_date - 13 GROUP BY 1, 2",
+      params: [],
+    },
+    {
       name: "newest first",
       page: "/admin/events",
       sql: `SELECT ${columns} FROM stripe_events ORDER BY received_at DESC, id DESC LIMIT 51`,
@@ -114,6 +142,18 @@ try {
       name: "status=failed",
       page: "/admin/events?status=failed",
       sql: `SELECT ${columns} FROM stripe_events WHERE status = 'failed' ORDER BY received_at DESC, id DESC LIMIT 51`,
+      params: [],
+    },
+    {
+      name: "status=pending",
+      page: "/admin/events?status=pending",
+      sql: `SELECT ${columns} FROM stripe_events WHERE status = 'pending' ORDER BY received_at DESC, id DESC LIMIT 51`,
+      params: [],
+    },
+    {
+      name: "provider=whop (none)",
+      page: "/admin/events?provider=whop",
+      sql: `SELECT ${columns} FROM stripe_events WHERE provider = 'whop' ORDER BY received_at DESC, id DESC LIMIT 51`,
       params: [],
     },
     {
@@ -153,48 +193,86 @@ try {
       params: [new Date(`${day}T00:00:00Z`), new Date(new Date(`${day}T00:00:00Z`).getTime() + 86_400_000)],
     },
     {
+      name: "replay-all preview (failed)",
+      page: "/admin/events?status=failed&replayAll=1",
+      sql: "SELECT sum(count) FROM event_status_counts WHERE status = 'failed'",
+      params: [],
+    },
+    {
+      name: "/admin/users",
+      page: "/admin/users",
+      sql: "SELECT id, email FROM users ORDER BY id DESC LIMIT 51",
+      params: [],
+    },
+    {
+      name: "a user's page",
+      page: `/admin/users/${customer.id}`,
+      sql: `SELECT ${columns} FROM stripe_events WHERE customer_id = 'cus_bench_1234' ORDER BY received_at DESC, id DESC LIMIT 11`,
+      params: [],
+    },
+    {
       name: "one event's page",
-      page: "/admin/events/evt_bench_500000",
-      sql: "SELECT * FROM stripe_events WHERE event_id = 'evt_bench_500000'",
+      page: `/admin/events/evt_bench_${Math.ceil(EVENTS / 2)}`,
+      sql: `SELECT * FROM stripe_events WHERE event_id = 'evt_bench_${Math.ceil(EVENTS / 2)}'`,
       params: [],
     },
   ];
 
-  async function timePage(page: string) {
-    const times: number[] = [];
-    for (let i = 0; i < ROUNDS + 3; i++) {
-      const t0 = performance.now();
-      const response = await fetch(`${base}${page}`, { headers: { Cookie: cookie } });
-      const html = await response.text();
-      if (response.status !== 200 || !html.includes("</html>")) throw new Error(`${page}: HTTP ${response.status}`);
-      if (i >= 3) times.push(performance.now() - t0); // the first rounds warm up the JIT and caches
-    }
-    return median(times);
+  async function load(page: string) {
+    const t0 = performance.now();
+    const response = await fetch(`${base}${page}`, { headers: { Cookie: cookie } });
+    const html = await response.text();
+    if (response.status !== 200 || !html.includes("</html>")) throw new Error(`${page}: HTTP ${response.status}`);
+    return performance.now() - t0;
   }
-  async function timeSql(query: string, params: unknown[]) {
+  async function timePage(page: string) {
+    // Warm-up: concurrent loads so every pooled connection runs the page's statements 10 times or more.
+    for (let i = 0; i < WARM_UP_PER_CONNECTION; i++)
+      await Promise.all(Array.from({ length: POOL_SIZE }, () => load(page)));
     const times: number[] = [];
-    for (let i = 0; i < ROUNDS + 3; i++) {
+    for (let i = 0; i < ROUNDS; i++) times.push(await load(page));
+    return { median: quantile(times, 0.5), p95: quantile(times, 0.95) };
+  }
+  const statementNames = new Map<string, string>();
+  async function timeSql(query: string, params: unknown[]) {
+    // A named statement, like the app's, warmed up the same number of times.
+    const statement = {
+      name: statementNames.get(query) ?? `bench_${statementNames.size}`,
+      text: query,
+      values: params,
+    };
+    statementNames.set(query, statement.name);
+    for (let i = 0; i < WARM_UP_PER_CONNECTION; i++) await sql.query(statement);
+    const times: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
       const t0 = performance.now();
-      await sql.query(query, params);
-      if (i >= 3) times.push(performance.now() - t0);
+      await sql.query(statement);
+      times.push(performance.now() - t0);
     }
-    return median(times);
+    return quantile(times, 0.5);
   }
 
-  console.log(`\n${EVENTS.toLocaleString("en-GB")} events, PostgreSQL, production build, ${ROUNDS} rounds, medians:`);
-  console.log("page                            whole page   bare SQL   page/SQL   < 50 ms");
   let allFast = true;
-  for (const { name: label, page, sql: query, params } of cases) {
-    const pageMs = await timePage(page);
-    const sqlMs = await timeSql(query, params);
-    const fast = pageMs < 50;
-    allFast &&= fast;
+  async function measure(title: string) {
     console.log(
-      `${label.padEnd(32)}${pageMs.toFixed(1).padStart(8)} ms${sqlMs.toFixed(2).padStart(8)} ms${(pageMs / sqlMs).toFixed(0).padStart(9)}x   ${fast ? "yes" : "NO"}`,
+      `\n${EVENTS.toLocaleString("en-GB")} events, ${title}; PostgreSQL, production build, pool of ${POOL_SIZE}, ${WARM_UP_PER_CONNECTION} warm-up loads per connection, then ${ROUNDS} loads:`,
     );
+    console.log("page                            median      p95   bare SQL  page/SQL  < 50 ms");
+    for (const { name: label, page, sql: query, params } of cases) {
+      const pageMs = await timePage(page);
+      const sqlMs = await timeSql(query, params);
+      const fast = pageMs.median < 50 && pageMs.p95 < 50;
+      allFast &&= fast;
+      console.log(
+        `${label.padEnd(30)}${pageMs.median.toFixed(1).padStart(7)} ms${pageMs.p95.toFixed(1).padStart(7)} ms${sqlMs.toFixed(2).padStart(8)} ms${(pageMs.median / sqlMs).toFixed(0).padStart(8)}x   ${fast ? "yes" : "NO"}`,
+      );
+    }
   }
-  started = performance.now();
-  console.log(allFast ? "\nEvery page is under 50 ms at the median." : "\nSome pages are over 50 ms.");
+  await measure("failed and pending stored");
+  await sql.query("UPDATE stripe_events SET status = 'processed', processed_at = now() WHERE status = 'pending'");
+  await sql.query("ANALYZE stripe_events");
+  await measure("none pending");
+  console.log(allFast ? "\nEvery page is under 50 ms (median and p95)." : "\nSome pages are over 50 ms.");
   server.close();
   server.closeAllConnections();
   if (!allFast) process.exitCode = 1;
