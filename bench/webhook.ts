@@ -297,32 +297,60 @@ async function main() {
     );
 
     if (!options["skip-instances"]) {
+      // Two of each on one database: two Tierdesk instances against two minimal handlers, the same
+      // deliveries alternated between the pair, every duplicate sent to the other one.
       app ??= await startDefaultApp();
       const second = await startApp({ name: "tierdesk-2", databaseUrl: db.url, env: { DATABASE_POOL_SIZE: poolSize } });
       started.push(second);
+      const secondBaseline = await startBaseline(db.url);
+      started.push(secondBaseline);
+      const pairs = [
+        { label: "two minimal handlers", targets: [baseline, secondBaseline], tierdesk: false },
+        { label: "two Tierdesk instances", targets: [app, second], tierdesk: true },
+      ];
       const concurrency = Math.max(...concurrencies);
-      const warm = planDeliveries({ customers, eventsPerCustomer: 2, seed: 2, tag: "warm2", instances: 2 });
-      await deliver(db.url, [app, second], warm, 8, true);
-      const plan = planDeliveries({ customers, eventsPerCustomer, seed: 500, tag: "two", instances: 2 });
-      const outcome = await deliver(db.url, [app, second], plan, concurrency, true);
-      if (!outcome.exact) allExact = false;
+      for (const pair of pairs) {
+        const warm = planDeliveries({ customers, eventsPerCustomer: 2, seed: 2, tag: "warm2", instances: 2 });
+        await deliver(db.url, pair.targets, warm, 8, pair.tierdesk);
+      }
+      const measured = pairs.map(() => [] as Outcome[]);
+      for (let round = 0; round < rounds; round++) {
+        const plan = planDeliveries({ customers, eventsPerCustomer, seed: 500 + round, tag: `two${round}`, instances: 2 });
+        const order = round % 2 === 1 ? [1, 0] : [0, 1];
+        for (const i of order) {
+          const outcome = await deliver(db.url, pairs[i]!.targets, plan, concurrency, pairs[i]!.tierdesk);
+          measured[i]!.push(outcome);
+          if (!outcome.exact) {
+            allExact = false;
+            console.log(`  ! ${pairs[i]!.label}: ${outcome.problems.join("; ")}`);
+          }
+        }
+      }
+      const stat = (list: Outcome[], pick: (r: LoadResult) => number) => median(list.map((o) => pick(o.result)));
+      const baseRate = stat(measured[0]!, (r) => r.perSecond);
+      const baseP99 = stat(measured[0]!, (r) => r.p99);
       console.log(
-        `\n## Two Tierdesk instances on one database, deliveries alternated, every duplicate sent to the other instance`,
+        `\n## Two instances on one database, deliveries alternated, every duplicate sent to the other instance (${rounds} round(s), medians)`,
       );
       table(
-        ["concurrency", "deliveries", "events/s", "p50 ms", "p99 ms", "final state"],
-        [
-          [
+        ["concurrency", "handlers", "deliveries", "events/s", "p50 ms", "p99 ms", "throughput ratio", "p99 ratio", "final state"],
+        pairs.map((pair, i) => {
+          const list = measured[i]!;
+          return [
             String(concurrency),
-            String(plan.requests.length),
-            outcome.result.perSecond.toFixed(0),
-            ms(outcome.result.p50),
-            ms(outcome.result.p99),
-            outcome.exact ? `exact: ${outcome.summary}` : `NOT EXACT: ${outcome.problems.join("; ")}`,
-          ],
-        ],
+            pair.label,
+            String(list[0]!.result.answers.length),
+            stat(list, (r) => r.perSecond).toFixed(0),
+            ms(stat(list, (r) => r.p50)),
+            ms(stat(list, (r) => r.p99)),
+            `${(stat(list, (r) => r.perSecond) / baseRate).toFixed(2)}×`,
+            `${(stat(list, (r) => r.p99) / baseP99).toFixed(2)}×`,
+            list.every((o) => o.exact) ? `exact: ${list[0]!.summary}` : "NOT EXACT",
+          ];
+        }),
       );
       await second.stop();
+      await secondBaseline.stop();
     }
 
     if (options.profile) {
