@@ -96,3 +96,8 @@ export type ReplayJob = Prisma.ReplayJobModel
  * 
  */
 export type AuditEntry = Prisma.AuditEntryModel
+/**
+ * Model StripePriceSnapshot
+ * 
+ */
+export type StripePriceSnapshot = Prisma.StripePriceSnapshotModel
