@@ -19,8 +19,10 @@ export type CatalogChangeHandlers = {
   onChange(): void;
   /** Listening now (first time or after a reconnect): changes sent while not listening were missed. */
   onListening(): void;
-  /** Not listening any more (the connection dropped, or the database closes). */
+  /** The connection dropped: not listening until it is back (the listener reconnects by itself). */
   onLost(): void;
+  /** The database closes: this listener has stopped for good. */
+  onClosed(): void;
 };
 
 /**
@@ -63,11 +65,9 @@ export async function listenForStripeCatalogChanges(
     stopped = true;
     clearTimeout(timer);
     const current = client;
-    if (current) {
-      client = undefined;
-      handlers.onLost();
-      await current.end().catch(() => {});
-    }
+    client = undefined;
+    handlers.onClosed();
+    await current?.end().catch(() => {});
   };
   beforeDatabaseCloses(stop);
   await connect();

@@ -9,11 +9,12 @@ import fs from "node:fs";
 import type { Server } from "node:http";
 import os from "node:os";
 import path from "node:path";
+import pg from "pg";
 import Stripe from "stripe";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getStripe, stripeConnection, useStripeConnection } from "../../app/services/stripe/client.server.ts";
 import { stripeBreakerOpen } from "../../app/services/stripe/breaker.server.ts";
-import { invalidatePriceCache } from "../../app/services/stripe/prices.server.ts";
+import { invalidatePriceCache, lookupPrices } from "../../app/services/stripe/prices.server.ts";
 import { clearSubscriptionDetailsCache } from "../../app/services/stripe/subscription-details.server.ts";
 import { parseConfig, useConfig } from "../../app/utils/config.server.ts";
 import { startProductionServer } from "../production-server.ts";
@@ -191,6 +192,43 @@ describe("pages while Stripe is down or slow", () => {
     expect(live.body).not.toContain('data-testid="prices-as-of"');
     expect(live.body).toContain("£29.00");
   }, 30_000);
+});
+
+describe("hearing other instances' catalog changes", () => {
+  const listenerPids = async (client: pg.Client) =>
+    (
+      await client.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN tierdesk_stripe_catalog'`,
+      )
+    ).rows.map((row) => row.pid);
+
+  it("reconnects when its connection drops, and a change announced afterwards still drops the cache", async (ctx) => {
+    const databaseUrl = requirePostgres(ctx);
+    proxy.setFault("up");
+    useStripeConnection({ ...stripeConnection() });
+    expect((await lookupPrices(["pro_monthly"])).unavailable).toBe(false);
+    const other = new pg.Client({ connectionString: databaseUrl });
+    await other.connect();
+    ctx.onTestFinished(() => other.end());
+    const [before] = await listenerPids(other);
+    expect(before).toBeDefined();
+
+    // The connection is cut (a database restart, a proxy's idle timeout): another takes its place.
+    await other.query("SELECT pg_terminate_backend($1)", [before]);
+    const [after] = await waitFor("a new listener", async () => {
+      const pids = await listenerPids(other);
+      return pids.length === 1 && pids[0] !== before && pids;
+    });
+    expect(after).not.toBe(before);
+
+    // Warm again, Stripe goes away: the cache answers, until another instance announces a change.
+    expect((await lookupPrices(["pro_monthly"])).unavailable).toBe(false);
+    proxy.setFault("down");
+    expect((await lookupPrices(["pro_monthly"])).unavailable).toBe(false);
+    await other.query("NOTIFY tierdesk_stripe_catalog");
+    await waitFor("the cache to be dropped", async () => (await lookupPrices(["pro_monthly"])).unavailable);
+    proxy.setFault("up");
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

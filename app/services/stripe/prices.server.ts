@@ -83,8 +83,11 @@ const syncHandlers: CatalogChangeHandlers = {
     invalidatePriceCache(); // changes sent while not listening were missed
   },
   onLost() {
+    sync.listening = false; // until the listener's reconnect calls onListening
+  },
+  onClosed() {
     sync.listening = false;
-    sync.starting = undefined; // the database closed, or a reconnect follows (which calls onListening)
+    sync.starting = undefined; // the next database gets a listener of its own
   },
 };
 
