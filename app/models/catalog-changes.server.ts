@@ -2,7 +2,7 @@
 // webhook's transaction (delivered at commit), and one LISTEN connection per instance that reconnects
 // when it drops (docs/decisions/012). The embedded database is one process: no listener is needed.
 import pg from "pg";
-import { beforeDatabaseCloses, prepareDatabase } from "~/db/db.server.ts";
+import { beforeDatabaseCloses, openDatabase } from "~/db/db.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 import type { Db } from "./transaction.server.ts";
 
@@ -27,13 +27,14 @@ export type CatalogChangeHandlers = {
 
 /**
  * Listens for catalog changes on the current PostgreSQL database until it closes; resolves once the
- * first LISTEN is in place (or failed: it then retries every second). Null on the embedded database.
+ * first LISTEN is in place (or failed: it then retries every second). Null on the embedded database,
+ * or with no database open (a script on its own: one process, nothing to hear).
  */
 export async function listenForStripeCatalogChanges(
   handlers: CatalogChangeHandlers,
 ): Promise<{ stop(): Promise<void> } | null> {
-  const db = await prepareDatabase();
-  if (!("url" in db.connection)) return null;
+  const db = openDatabase();
+  if (!db || !("url" in db.connection)) return null;
   const { url } = db.connection;
   let client: pg.Client | undefined;
   let timer: NodeJS.Timeout | undefined;

@@ -2,7 +2,7 @@
 // read when it cannot be asked, so every instance and a restart have it. A cache with its age, never
 // configuration (docs/decisions/012). One statement per write, one per read.
 import { Prisma } from "~/generated/prisma/client.ts";
-import { prisma } from "~/db/db.server.ts";
+import { openDatabase, prisma } from "~/db/db.server.ts";
 
 export type PriceSnapshotRow = { lookupKey: string; price: unknown; fetchedAt: Date };
 
@@ -19,6 +19,7 @@ export async function saveStripePriceSnapshot(
     complete = false,
   }: { fetchedAt: Date; absentKeys?: readonly string[]; complete?: boolean },
 ): Promise<void> {
+  if (!openDatabase()) return; // a script without a database: nothing to keep it in
   const incoming = JSON.stringify(prices);
   await prisma.$executeRaw`
     WITH incoming AS (
@@ -37,7 +38,7 @@ export async function saveStripePriceSnapshot(
 
 /** The stored answers for `lookupKeys`. */
 export async function readStripePriceSnapshot(lookupKeys: readonly string[]): Promise<PriceSnapshotRow[]> {
-  if (!lookupKeys.length) return [];
+  if (!lookupKeys.length || !openDatabase()) return [];
   return prisma.$queryRaw<PriceSnapshotRow[]>(Prisma.sql`
     SELECT lookup_key AS "lookupKey", price, fetched_at AS "fetchedAt"
       FROM stripe_price_snapshot WHERE lookup_key = ANY(${[...lookupKeys]}::text[])`);
