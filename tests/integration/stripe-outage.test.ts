@@ -39,6 +39,7 @@ const PAGES = [
   { path: "/admin/tiers", as: "admin", marks: ['data-testid="stripe-last-known"', "could not verify", "£29.00"] },
   { path: "/pricing", as: null, marks: ['data-testid="prices-as-of"', "£29.00", "£290.00"] },
   { path: "/account", as: "customer", marks: ["Billing details could not be loaded from Stripe just now"] },
+  { path: "/admin/tiers/pro", as: "admin", marks: ['data-testid="stripe-last-known"', "could not verify", "£29.00"] },
 ] as const;
 // The old behaviour: about a second per load while Stripe was unreachable. Once the breaker is open
 // a page asks nothing of Stripe; generous for a loaded 2-core machine, far under that second.
@@ -133,6 +134,15 @@ describe("pages while Stripe is down or slow", () => {
       unitAmount: 2900,
       currency: "gbp",
     });
+
+    // Written once per answer from Stripe, not per page: pages served from the cache write nothing.
+    const newest = async () =>
+      (await prisma().stripePriceSnapshot.aggregate({ _max: { fetchedAt: true } }))._max.fetchedAt;
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the last background write has landed
+    const before = await newest();
+    for (const page of PAGES) await load(page);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await newest()).toEqual(before);
   });
 
   it("with Stripe refusing connections, every page answers at once with the last answer and its age", async () => {
