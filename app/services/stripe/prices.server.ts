@@ -91,8 +91,11 @@ const syncHandlers: CatalogChangeHandlers = {
   },
 };
 
-/** Starts listening once per database (the first call waits for the LISTEN); true while caching is safe. */
-async function mayCache(): Promise<boolean> {
+/**
+ * Starts listening once per database (the first call waits for the LISTEN). Caching in memory is safe
+ * while `sync.listening` is not false: listening, or on a database with no other instance.
+ */
+async function startListening(): Promise<void> {
   sync.starting ??= listenForStripeCatalogChanges(syncHandlers).then(
     (listener) => {
       if (!listener) sync.listening = null;
@@ -103,7 +106,6 @@ async function mayCache(): Promise<boolean> {
     },
   );
   await sync.starting;
-  return sync.listening !== false;
 }
 
 function errorText(error: unknown) {
@@ -203,13 +205,13 @@ export async function lookupPrices(
   }
   if (!missing.length) return lookup(prices, false);
 
+  await startListening();
   const generation = cache.generation;
-  const cacheable = await mayCache();
   // Kept when it comes, even after the caller's deadline: the next page finds it.
   const keep = (found: LivePrice[]) => {
     if (generation !== cache.generation) return found; // a webhook came meanwhile: maybe stale
     const byKey = new Map(found.map((price) => [price.lookupKey, price]));
-    if (cacheable && sync.listening !== false) {
+    if (sync.listening !== false) {
       for (const key of missing)
         cache.entries.set(key, { price: byKey.get(key) ?? null, expiresAt: Date.now() + CACHE_TTL_MS });
     }
@@ -270,11 +272,11 @@ export async function listStripeCatalog({ deadlineMs = DEFAULT_DEADLINE_MS }: { 
 }> {
   const now = Date.now();
   if (cache.catalog && cache.catalog.expiresAt > now) return { catalog: cache.catalog.value };
+  await startListening();
   const generation = cache.generation;
-  const cacheable = await mayCache();
   const keep = (catalog: StripeCatalog) => {
     if (generation !== cache.generation) return catalog;
-    if (cacheable && sync.listening !== false) {
+    if (sync.listening !== false) {
       const expiresAt = Date.now() + CACHE_TTL_MS;
       cache.catalog = { value: catalog, expiresAt };
       for (const price of catalog.prices) cache.entries.set(price.lookupKey, { price, expiresAt });
