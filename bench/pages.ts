@@ -6,12 +6,19 @@
 // Then Stripe down (connections reset) and 5 s slow: every page must still answer in about 3 s, with
 // its fallback marked.
 //
+// `--stripe-down` measures only this: /admin, /admin/tiers, /pricing and /account with Stripe up,
+// refusing connections, and answering 5 s late, each load after the caches were dropped (so every load
+// must ask Stripe, or its breaker), median and p95 of `--loads` loads after warm-up; the baseline is the
+// same page with Stripe up, measured in the same run just before and after each outage. Goal: ≤ 1.2×.
+//
 //   npm run bench:pages [-- --skip-build --keys 3,12,40 --repeat 3 --delay 200]
+//   npm run bench:pages -- --stripe-down [--loads 30 --skip-build]
 import { parseArgs } from "node:util";
 import Stripe from "stripe";
 import { startStripeEmulator } from "../stripe-emulator/emulator.ts";
 import { createBenchDatabase, SERVER_URL, withClient } from "./lib/postgres.ts";
 import { buildApp, type RunningProcess, startApp, WEBHOOK_SECRET } from "./lib/processes.ts";
+import { percentile } from "./lib/load.ts";
 import { describeMachine, header, median, ms, table } from "./lib/report.ts";
 import { startStripeProxy, type StripeProxy } from "./lib/stripe-proxy.ts";
 
@@ -21,6 +28,8 @@ const { values: options } = parseArgs({
     repeat: { type: "string", default: "3" },
     delay: { type: "string", default: "200" },
     "skip-build": { type: "boolean", default: false },
+    "stripe-down": { type: "boolean", default: false },
+    loads: { type: "string", default: "30" },
   },
 });
 const keyCounts = options.keys.split(",").map(Number);
@@ -48,6 +57,18 @@ const PAGES = [
     fallback: "Billing details could not be loaded from Stripe just now",
   },
 ] as const;
+// `--stripe-down`: the four pages, and what each shows when Stripe could not be asked (its last answer, aged).
+const OUTAGE_PAGES = [
+  { path: "/admin", as: "admin@example.com", lastKnown: 'data-testid="stripe-last-known"' },
+  { path: "/admin/tiers", as: "admin@example.com", lastKnown: 'data-testid="stripe-last-known"' },
+  { path: "/pricing", as: null, lastKnown: 'data-testid="prices-as-of"' },
+  {
+    path: "/account",
+    as: "customer@example.com",
+    lastKnown: "Billing details could not be loaded from Stripe just now",
+  },
+] as const;
+
 const PASSWORDS: Record<string, string> = {
   "admin@example.com": "admin-demo-password",
   "customer@example.com": "customer-demo-password",
@@ -131,6 +152,119 @@ async function setTierKeys(databaseUrl: string, keys: readonly string[]) {
   });
 }
 
+type Mode = "up" | "down" | "slow";
+const FAULTS: Record<Mode, { delayMs: number } | "down"> = {
+  up: { delayMs: 0 },
+  down: "down",
+  slow: { delayMs: 5000 },
+};
+const WARM_UP_LOADS = 5;
+
+/** Loads of each page in `mode`, each after the caches were dropped; checks what each load shows. */
+async function measureMode(
+  app: RunningProcess,
+  proxy: StripeProxy,
+  subscription: { id: string },
+  cookieFor: (email: string | null) => string | null,
+  mode: Mode,
+  loads: number,
+): Promise<Map<string, number[]>> {
+  const times = new Map<string, number[]>();
+  proxy.setMode(FAULTS[mode]);
+  for (const page of OUTAGE_PAGES) {
+    const samples: number[] = [];
+    for (let i = 0; i < WARM_UP_LOADS + loads; i++) {
+      // Dropped the way Stripe drops them (signed webhooks, which ask Stripe nothing): this load must ask.
+      await dropCaches(app, subscription);
+      const result = await visit(app, proxy, page.path, cookieFor(page.as));
+      const shown = result.body.includes(page.lastKnown);
+      if (result.status !== 200 || shown !== (mode !== "up"))
+        throw new Error(`${page.path} with Stripe ${mode}: HTTP ${result.status}, last answer shown: ${shown}`);
+      if (i >= WARM_UP_LOADS) samples.push(result.ms);
+    }
+    times.set(page.path, samples);
+  }
+  return times;
+}
+
+/** Stripe back up: pages show live answers again once the breaker's background probe found it (≤ 5 s). */
+async function waitForStripeBack(
+  app: RunningProcess,
+  proxy: StripeProxy,
+  cookieFor: (email: string | null) => string | null,
+) {
+  proxy.setMode(FAULTS.up);
+  const page = OUTAGE_PAGES[2];
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (!(await visit(app, proxy, page.path, cookieFor(page.as))).body.includes(page.lastKnown)) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error("Pages still show the last answer 30 s after Stripe came back.");
+}
+
+/** `--stripe-down`: each page with Stripe refusing and 5 s slow against the same page with Stripe up. */
+async function stripeDown(
+  app: RunningProcess,
+  proxy: StripeProxy,
+  databaseUrl: string,
+  subscription: { id: string },
+  cookieFor: (email: string | null) => string | null,
+  machine: string,
+): Promise<boolean> {
+  const loads = Number(options.loads);
+  const keys = lookupKeys(12);
+  await setTierKeys(databaseUrl, keys);
+  proxy.setLookupKeys(keys);
+  header(
+    `Pages with Stripe down and 5 s slow, against Stripe up (12 lookup keys, caches dropped before every load)`,
+    machine,
+  );
+  console.log(
+    `${loads} loads per page and mode after ${WARM_UP_LOADS} warm-up loads. Stripe up is the emulator on loopback through the proxy, no added delay (the strictest baseline: a real Stripe is 100–300 ms away).\n`,
+  );
+  // Up, down, up, slow, up: each outage against the Stripe-up loads just before and after it.
+  const up1 = await measureMode(app, proxy, subscription, cookieFor, "up", loads);
+  const down = await measureMode(app, proxy, subscription, cookieFor, "down", loads);
+  await waitForStripeBack(app, proxy, cookieFor);
+  const up2 = await measureMode(app, proxy, subscription, cookieFor, "up", loads);
+  const slow = await measureMode(app, proxy, subscription, cookieFor, "slow", loads);
+  await waitForStripeBack(app, proxy, cookieFor);
+  const up3 = await measureMode(app, proxy, subscription, cookieFor, "up", loads);
+  proxy.setMode(FAULTS.up);
+
+  const stats = (samples: number[]) => {
+    const sorted = [...samples].sort((a, b) => a - b);
+    return { median: percentile(sorted, 50), p95: percentile(sorted, 95) };
+  };
+  let allGood = true;
+  const rows: string[][] = [];
+  for (const page of OUTAGE_PAGES) {
+    for (const [label, outage, before, after] of [
+      ["refusing connections", down, up1, up2],
+      ["5 s slow", slow, up2, up3],
+    ] as const) {
+      const baseline = stats([...before.get(page.path)!, ...after.get(page.path)!]);
+      const faulty = stats(outage.get(page.path)!);
+      const medianRatio = faulty.median / baseline.median;
+      const p95Ratio = faulty.p95 / baseline.p95;
+      const ok = medianRatio <= 1.2 && p95Ratio <= 1.2;
+      if (!ok) allGood = false;
+      rows.push([
+        page.path,
+        label,
+        `${ms(baseline.median)} / ${ms(baseline.p95)}`,
+        `${ms(faulty.median)} / ${ms(faulty.p95)}`,
+        `${medianRatio.toFixed(2)}× / ${p95Ratio.toFixed(2)}×`,
+        ok ? "✓" : "✗",
+      ]);
+    }
+  }
+  table(["page", "Stripe", "up: median / p95 ms", "outage: median / p95 ms", "ratio median / p95", "≤ 1.2×"], rows);
+  console.log("Every outage load showed Stripe's last answer with its age; every Stripe-up load showed live answers.");
+  return allGood;
+}
+
 async function main() {
   buildApp(options["skip-build"]);
   const machine = await describeMachine(SERVER_URL);
@@ -169,6 +303,10 @@ async function main() {
       "customer@example.com": await signIn(app, "customer@example.com"),
     };
     const cookieFor = (email: string | null) => (email ? cookies[email]! : null);
+    if (options["stripe-down"]) {
+      if (!(await stripeDown(app, proxy, db.url, subscription, cookieFor, machine))) process.exitCode = 1;
+      return;
+    }
 
     header(`Pages with Stripe ${delayMs} ms away: Stripe calls and page times, cold and warm`, machine);
     // The baseline: one round trip to Stripe through the same proxy (a lookup of one key).

@@ -315,7 +315,13 @@ async function main() {
       }
       const measured = pairs.map(() => [] as Outcome[]);
       for (let round = 0; round < rounds; round++) {
-        const plan = planDeliveries({ customers, eventsPerCustomer, seed: 500 + round, tag: `two${round}`, instances: 2 });
+        const plan = planDeliveries({
+          customers,
+          eventsPerCustomer,
+          seed: 500 + round,
+          tag: `two${round}`,
+          instances: 2,
+        });
         const order = round % 2 === 1 ? [1, 0] : [0, 1];
         for (const i of order) {
           const outcome = await deliver(db.url, pairs[i]!.targets, plan, concurrency, pairs[i]!.tierdesk);
@@ -333,7 +339,17 @@ async function main() {
         `\n## Two instances on one database, deliveries alternated, every duplicate sent to the other instance (${rounds} round(s), medians)`,
       );
       table(
-        ["concurrency", "handlers", "deliveries", "events/s", "p50 ms", "p99 ms", "throughput ratio", "p99 ratio", "final state"],
+        [
+          "concurrency",
+          "handlers",
+          "deliveries",
+          "events/s",
+          "p50 ms",
+          "p99 ms",
+          "throughput ratio",
+          "p99 ratio",
+          "final state",
+        ],
         pairs.map((pair, i) => {
           const list = measured[i]!;
           return [

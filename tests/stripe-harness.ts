@@ -98,3 +98,43 @@ export async function countingStripeProxy(target: string) {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/** What a faulty Stripe does: answer, refuse every connection, or answer `delayMs` late. */
+export type StripeFault = "up" | "down" | { delayMs: number };
+
+/** A proxy in front of the emulator that can make Stripe refuse connections or answer late. */
+export async function faultyStripeProxy(target: string) {
+  let fault: StripeFault = "up";
+  const server = http.createServer(async (req, res) => {
+    if (fault === "down") {
+      req.socket.destroy();
+      return;
+    }
+    const body: Buffer[] = [];
+    for await (const chunk of req) body.push(chunk as Buffer);
+    if (fault !== "up") await new Promise((resolve) => setTimeout(resolve, (fault as { delayMs: number }).delayMs));
+    const upstream = http.request(
+      new URL(req.url ?? "/", target),
+      { method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on("error", () => res.destroy());
+    upstream.end(Buffer.concat(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    setFault(next: StripeFault) {
+      fault = next;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

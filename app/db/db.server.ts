@@ -185,6 +185,11 @@ export async function prepareDatabase(): Promise<Database> {
   return state.preparing;
 }
 
+/** The database in use, if one is open: for work that only makes sense on top of one (a cache kept in it). */
+export function openDatabase(): Database | undefined {
+  return state.current;
+}
+
 /** Uses the given database from now on (tests give each file its own). */
 export function useDatabase(db: Database) {
   state.current = db;

@@ -10,6 +10,7 @@ import { WebhookChart } from "~/components/webhook-chart.tsx";
 import { IntegrationSummary } from "~/components/tier-status.tsx";
 import { countEventsPerDay, countFailedEvents } from "~/models/event-counts.server.ts";
 import { listTiersForAdmin } from "~/models/tier.server.ts";
+import { describeAsOf } from "~/utils/age.ts";
 import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Overview · Admin · Tierdesk" }];
@@ -28,6 +29,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return json({
     mode: billingMode(),
     unverified: check.stripe.unverified,
+    lastKnown: check.stripe.asOf ? describeAsOf(check.stripe.asOf) : null,
     failedEvents,
     daily,
     tiers: withKeys.map((tier) => ({
@@ -40,7 +42,15 @@ export async function loader({ request }: LoaderFunctionArgs) {
   });
 }
 
-function StripeBanner({ mode, unverified }: { mode: string; unverified: string | null }) {
+function StripeBanner({
+  mode,
+  unverified,
+  lastKnown,
+}: {
+  mode: string;
+  unverified: string | null;
+  lastKnown: string | null;
+}) {
   if (mode === "disabled") {
     return (
       <p className="banner-inline warning" role="alert" data-testid="stripe-banner">
@@ -51,7 +61,14 @@ function StripeBanner({ mode, unverified }: { mode: string; unverified: string |
   if (unverified) {
     return (
       <p className="banner-inline warning" role="alert" data-testid="stripe-banner">
-        Stripe could not be reached: {unverified}. Prices and tier checks may be out of date.
+        Stripe could not be reached: {unverified}.{" "}
+        {lastKnown ? (
+          <span data-testid="stripe-last-known">
+            Prices shown are Stripe&apos;s last answer, {lastKnown}; tier checks could not be verified.
+          </span>
+        ) : (
+          "Prices and tier checks may be out of date."
+        )}
       </p>
     );
   }
@@ -66,7 +83,7 @@ function StripeBanner({ mode, unverified }: { mode: string; unverified: string |
 }
 
 export default function AdminOverview() {
-  const { mode, unverified, failedEvents, daily, tiers } = useLoaderData<typeof loader>();
+  const { mode, unverified, lastKnown, failedEvents, daily, tiers } = useLoaderData<typeof loader>();
   const totals = daily.reduce(
     (sum, day) => ({
       processed: sum.processed + day.processed,
@@ -78,7 +95,7 @@ export default function AdminOverview() {
   return (
     <section>
       <h1>Overview</h1>
-      <StripeBanner mode={mode} unverified={unverified} />
+      <StripeBanner mode={mode} unverified={unverified} lastKnown={lastKnown} />
 
       <section className="panel" aria-labelledby="tier-health">
         <h2 id="tier-health">Tier health</h2>

@@ -16,6 +16,7 @@ import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
 import { readTierForm, saveTierFromForm } from "~/web/tier-actions.server.ts";
 import { FREE_TIER_KEY } from "~/rules/tiers.ts";
+import { describeAsOf } from "~/utils/age.ts";
 import { auditEntryView } from "~/web/audit-view.server.ts";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -59,6 +60,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     whopProduct: status?.whopProduct ?? null,
     health: status?.health ?? null,
     unverified: check.stripe.unverified,
+    lastKnown: check.stripe.asOf ? describeAsOf(check.stripe.asOf) : null,
     permissions,
     history: history.slice(0, HISTORY_SIZE).map(auditEntryView),
     moreHistory: history.length > HISTORY_SIZE,
@@ -113,6 +115,12 @@ export default function AdminTier() {
         {data.unverified ? (
           <p className="form-error" role="alert">
             Could not verify with Stripe: {data.unverified}.
+            {data.lastKnown ? (
+              <span data-testid="stripe-last-known">
+                {" "}
+                Prices shown are Stripe&apos;s last answer, {data.lastKnown}.
+              </span>
+            ) : null}
           </p>
         ) : null}
         <dl className="facts">

@@ -10,6 +10,7 @@ import { DataTable } from "~/components/data-table.tsx";
 import { KeyStatusBadge, IntegrationSummary } from "~/components/tier-status.tsx";
 import { WhopProductBadge } from "~/components/whop-status.tsx";
 import { listTiersForAdmin } from "~/models/tier.server.ts";
+import { describeAsOf } from "~/utils/age.ts";
 import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Tiers · Admin · Tierdesk" }];
@@ -69,7 +70,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
     const order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
     return dir === "asc" ? order : -order;
   });
-  return json({ rows, stripe, whop, total: tiers.length, canEdit: user.role === "admin", sort, dir });
+  const lastKnown = stripe.asOf ? describeAsOf(stripe.asOf) : null;
+  return json({ rows, stripe, lastKnown, whop, total: tiers.length, canEdit: user.role === "admin", sort, dir });
 }
 
 type Row = ReturnType<typeof useLoaderData<typeof loader>>["rows"][number];
@@ -148,7 +150,7 @@ function SortLink({ column, label }: { column: string; label: string }) {
 }
 
 export default function AdminTiers() {
-  const { rows, stripe, whop, total, canEdit, sort, dir } = useLoaderData<typeof loader>();
+  const { rows, stripe, lastKnown, whop, total, canEdit, sort, dir } = useLoaderData<typeof loader>();
   const [searchParams] = useSearchParams();
   const sorting: SortingState = [{ id: sort, desc: dir === "desc" }];
   const table = useTable({ features, columns, data: rows, manualSorting: true, state: { sorting } });
@@ -173,6 +175,9 @@ export default function AdminTiers() {
         <p className="form-error" role="alert" data-testid="stripe-unverified">
           Could not verify the lookup keys with Stripe: {stripe.unverified}. Statuses are not cached; reload to try
           again.
+          {lastKnown ? (
+            <span data-testid="stripe-last-known"> Prices shown are Stripe&apos;s last answer, {lastKnown}.</span>
+          ) : null}
         </p>
       ) : null}
       {whop.unverified ? (

@@ -159,13 +159,21 @@ describe("a customer-facing Stripe tier with a lookup key Stripe does not have",
     expect(pro).toMatchObject({ current: true, action: { kind: "current" } });
   });
 
-  it("takes nothing off sale when Stripe cannot be asked (indicative prices, as before)", async () => {
+  it("takes nothing off sale when Stripe cannot be asked (its last prices, else indicative ones)", async () => {
     await breakPro();
     // Nothing listens on port 9.
     await withStripeConnection({ apiBase: "http://127.0.0.1:9", maxNetworkRetries: 0 }, async () => {
       const data = await pricing();
       expect(data.pricesUnavailable).toBe(true);
-      expect(data.tiers.find((tier: { key: string }) => tier.key === "pro").display).toEqual({
+      expect(data.pricesAsOf).toMatch(/^as of /);
+      expect(data.tiers.find((tier: { key: string }) => tier.key === "pro").display).toMatchObject({
+        kind: "prices",
+        prices: [{ lookupKey: "pro_monthly", amount: "£29.00" }, { lookupKey: "pro_yearly" }],
+      });
+
+      await prisma().stripePriceSnapshot.deleteMany();
+      const unknown = await pricing();
+      expect(unknown.tiers.find((tier: { key: string }) => tier.key === "pro").display).toEqual({
         kind: "indicative",
         text: "£29",
       });

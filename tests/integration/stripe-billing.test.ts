@@ -497,14 +497,22 @@ describe("pricing and entitlements", () => {
     });
   });
 
-  it("falls back to the stored display price when Stripe cannot be asked", async () => {
+  it("shows Stripe's last answer with its age when Stripe cannot be asked, else the stored display price", async () => {
     invalidatePriceCache();
     // Nothing listens on port 9.
     await withStripeConnection({ apiBase: "http://127.0.0.1:9", maxNetworkRetries: 0 }, async () => {
       const data = await (await settle(() => pricingRoute.loader(routeArgs(getRequest("/pricing"))))).json();
       expect(data.pricesUnavailable).toBe(true);
+      expect(data.pricesAsOf).toMatch(/^as of (just now|1 minute ago) \(\d\d:\d\d UTC\)$/);
       const pro = data.tiers.find((t: { key: string }) => t.key === "pro");
-      expect(pro.display).toEqual({ kind: "indicative", text: "£29" });
+      expect(pro.display).toMatchObject({ kind: "prices", prices: [{ amount: "£29.00" }, { amount: "£290.00" }] });
+
+      // Nothing known yet (a new database): the operator's indicative price.
+      await testDb().prisma.stripePriceSnapshot.deleteMany();
+      const unknown = await (await settle(() => pricingRoute.loader(routeArgs(getRequest("/pricing"))))).json();
+      expect(unknown.pricesAsOf).toBeNull();
+      const indicative = unknown.tiers.find((t: { key: string }) => t.key === "pro");
+      expect(indicative.display).toEqual({ kind: "indicative", text: "£29" });
     });
   });
 

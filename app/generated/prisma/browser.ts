@@ -82,3 +82,8 @@ export type ReplayJob = Prisma.ReplayJobModel
  * 
  */
 export type AuditEntry = Prisma.AuditEntryModel
+/**
+ * Model StripePriceSnapshot
+ * 
+ */
+export type StripePriceSnapshot = Prisma.StripePriceSnapshotModel

@@ -106,3 +106,8 @@ export type ReplayJob = Prisma.ReplayJobModel
  * 
  */
 export type AuditEntry = Prisma.AuditEntryModel
+/**
+ * Model StripePriceSnapshot
+ * 
+ */
+export type StripePriceSnapshot = Prisma.StripePriceSnapshotModel

@@ -16,6 +16,7 @@ import { listCustomerFacingTiers, listTierIntegrations } from "~/models/tier.ser
 import { getOptionalUser, requireUser } from "~/web/auth.server.ts";
 import { billingRateLimit } from "~/web/rate-limit.server.ts";
 import { readForm } from "~/utils/http.server.ts";
+import { describeAsOf } from "~/utils/age.ts";
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const [user, tiers, integrations] = await Promise.all([
@@ -59,6 +60,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
     viewer: viewer.kind,
     checkoutCancelled: new URL(request.url).searchParams.get("checkout") === "cancelled",
     pricesUnavailable: lookup.unavailable,
+    // Stripe's last good answer, shown (marked) when it cannot be asked: better than no price.
+    pricesAsOf: lookup.unavailable && lookup.asOf ? describeAsOf(lookup.asOf) : null,
     tiers: offered.map((tier) => {
       const display = priceDisplay(tier, lookup.prices, { unavailable: lookup.unavailable, currentLookupKey });
       return {

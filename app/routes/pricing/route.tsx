@@ -33,7 +33,14 @@ export default function Pricing() {
       ) : null}
       {data.pricesUnavailable ? (
         <p className="notice" role="status">
-          Live prices could not be loaded from Stripe just now; the prices shown are indicative.
+          Live prices could not be loaded from Stripe just now;{" "}
+          {data.pricesAsOf ? (
+            <span data-testid="prices-as-of">
+              the prices shown are the last ones Stripe gave us, {data.pricesAsOf}.
+            </span>
+          ) : (
+            "the prices shown are indicative."
+          )}
         </p>
       ) : null}
       <div className="plans">

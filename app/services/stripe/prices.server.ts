@@ -1,11 +1,16 @@
 // Live prices by lookup key. Stripe is the source of truth: tiers store only lookup keys, and
 // amounts/intervals are asked of Stripe (cached briefly in process, dropped on price.* and
-// product.* webhooks). When Stripe cannot answer in time, callers get `unavailable` and show the
-// tier's fallback price (or "could not verify") instead; nothing is cached then.
+// product.* webhooks on every instance: PostgreSQL NOTIFY). Each answer is also kept in the database
+// as the last good answer (app/models/price-snapshot.server.ts). When Stripe cannot answer within the
+// caller's deadline, or the breaker says it is down (./breaker.server.ts), callers get `unavailable`
+// with that last answer and its age, shown as such ("could not verify", "as of …"), never as live.
 import type Stripe from "stripe";
-import { withDeadline } from "~/utils/deadline.ts";
+import { type CatalogChangeHandlers, listenForStripeCatalogChanges } from "~/models/catalog-changes.server.ts";
+import { readStripePriceSnapshot, saveStripePriceSnapshot } from "~/models/price-snapshot.server.ts";
+import { logger } from "~/utils/logger.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
-import { getStripe } from "./client.server.ts";
+import { guardedStripeRead, PAGE_BUDGET_MS } from "./breaker.server.ts";
+import { BillingDisabledError } from "./client.server.ts";
 
 export type LivePrice = {
   id: string;
@@ -26,16 +31,21 @@ export type PriceLookup = {
   prices: Map<string, LivePrice>;
   /** Every price Stripe has for the keys, whatever its state, by lookup key. A key missing here is unknown to Stripe. */
   found: Map<string, LivePrice>;
-  /** Stripe could not be asked (timeout, outage, billing disabled): show fallback prices. */
+  /**
+   * Stripe could not be asked (timeout, outage, billing disabled): `prices` and `found` then hold what
+   * was known (the cache, the last good answer in the database), to show as such, never to act on.
+   */
   unavailable: boolean;
   error?: string;
+  /** When the oldest last-known answer used was fetched (ISO); null when none was used. */
+  asOf: string | null;
 };
 
 const CACHE_TTL_MS = 5 * 60_000;
 const LOOKUP_KEYS_PER_CALL = 10; // Stripe's limit for prices.list({ lookup_keys })
 const CATALOG_PAGE_SIZE = 100; // Stripe's maximum page size
 const CATALOG_MAX_PAGES = 10;
-const DEFAULT_DEADLINE_MS = 2_500;
+const DEFAULT_DEADLINE_MS = PAGE_BUDGET_MS;
 
 export type StripeCatalog = {
   /** Active prices that carry a lookup key. */
@@ -51,11 +61,87 @@ const cache = singleton("price-cache", () => ({
   generation: 0,
 }));
 
-/** Drops every cached price (a price or product changed in Stripe). */
+/** Drops every cached price in this instance (a price or product changed in Stripe). */
 export function invalidatePriceCache() {
   cache.entries.clear();
   cache.catalog = undefined;
   cache.generation++;
+}
+
+// On PostgreSQL, this instance caches prices only while it listens for other instances' changes: a
+// change it cannot hear about would otherwise be served for the whole TTL.
+const sync = singleton("price-cache-sync", () => ({
+  starting: undefined as Promise<unknown> | undefined,
+  /** null: the embedded database (one process), where local invalidation suffices. */
+  listening: false as boolean | null,
+}));
+
+const syncHandlers: CatalogChangeHandlers = {
+  onChange: invalidatePriceCache,
+  onListening() {
+    sync.listening = true;
+    invalidatePriceCache(); // changes sent while not listening were missed
+  },
+  onLost() {
+    sync.listening = false; // until the listener's reconnect calls onListening
+  },
+  onClosed() {
+    sync.listening = false;
+    sync.starting = undefined; // the next database gets a listener of its own
+  },
+};
+
+/**
+ * Starts listening once per database (the first call waits for the LISTEN). Caching in memory is safe
+ * while `sync.listening` is not false: listening, or on a database with no other instance.
+ */
+async function startListening(): Promise<void> {
+  sync.starting ??= listenForStripeCatalogChanges(syncHandlers).then(
+    (listener) => {
+      if (!listener) sync.listening = null;
+    },
+    (error: unknown) => {
+      logger.warn({ err: error }, "could not listen for Stripe catalog changes");
+      sync.starting = undefined;
+    },
+  );
+  await sync.starting;
+}
+
+function errorText(error: unknown) {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Keeps a Stripe answer as the last good one, in the background: a page never waits on it. */
+function persist(prices: LivePrice[], options: { absentKeys?: string[]; complete?: boolean }) {
+  saveStripePriceSnapshot(prices, { fetchedAt: new Date(), ...options }).catch((error: unknown) =>
+    logger.warn({ err: error }, "could not store the last Stripe prices"),
+  );
+}
+
+function isLivePrice(value: unknown): value is LivePrice {
+  return typeof value === "object" && value !== null && typeof (value as LivePrice).lookupKey === "string";
+}
+
+/**
+ * Stripe's last good answer for `lookupKeys` as kept in the database, and when the oldest of them was
+ * fetched: for showing when Stripe cannot be asked (with that age), never for acting on.
+ */
+export async function lastKnownPrices(
+  lookupKeys: readonly string[],
+): Promise<{ prices: Map<string, LivePrice>; asOf: string | null }> {
+  const prices = new Map<string, LivePrice>();
+  let oldest: Date | null = null;
+  try {
+    for (const row of await readStripePriceSnapshot(lookupKeys)) {
+      if (!isLivePrice(row.price)) continue;
+      prices.set(row.lookupKey, row.price);
+      if (!oldest || row.fetchedAt < oldest) oldest = row.fetchedAt;
+    }
+  } catch (error) {
+    logger.warn({ err: error }, "could not read the last Stripe prices");
+  }
+  return { prices, asOf: oldest ? oldest.toISOString() : null };
 }
 
 function isSellable(price: LivePrice) {
@@ -81,9 +167,13 @@ function toLivePrice(price: Stripe.Price): LivePrice | null {
   };
 }
 
-function lookup(prices: Map<string, LivePrice>, unavailable: boolean, error?: string): PriceLookup {
+function lookup(
+  prices: Map<string, LivePrice>,
+  unavailable: boolean,
+  { error, asOf = null }: { error?: string; asOf?: string | null } = {},
+): PriceLookup {
   const sellable = new Map([...prices].filter(([, price]) => isSellable(price)));
-  return { prices: sellable, found: prices, unavailable, ...(error ? { error } : {}) };
+  return { prices: sellable, found: prices, unavailable, asOf, ...(error ? { error } : {}) };
 }
 
 async function fetchChunk(stripe: Stripe, keys: string[]): Promise<LivePrice[]> {
@@ -115,26 +205,39 @@ export async function lookupPrices(
   }
   if (!missing.length) return lookup(prices, false);
 
+  await startListening();
+  const generation = cache.generation;
+  // Kept when it comes, even after the caller's deadline: the next page finds it.
+  const keep = (found: LivePrice[]) => {
+    if (generation !== cache.generation) return found; // a webhook came meanwhile: maybe stale
+    const byKey = new Map(found.map((price) => [price.lookupKey, price]));
+    if (sync.listening !== false) {
+      for (const key of missing)
+        cache.entries.set(key, { price: byKey.get(key) ?? null, expiresAt: Date.now() + CACHE_TTL_MS });
+    }
+    persist(found, { absentKeys: missing.filter((key) => !byKey.has(key)) });
+    return found;
+  };
   try {
-    const stripe = getStripe();
-    const generation = cache.generation;
     const chunks: string[][] = [];
     for (let i = 0; i < missing.length; i += LOOKUP_KEYS_PER_CALL)
       chunks.push(missing.slice(i, i + LOOKUP_KEYS_PER_CALL));
-    const found = (
-      await withDeadline(Promise.all(chunks.map((chunk) => fetchChunk(stripe, chunk))), deadlineMs)
-    ).flat();
+    const found = await guardedStripeRead(
+      (stripe) => Promise.all(chunks.map((chunk) => fetchChunk(stripe, chunk))).then((lists) => keep(lists.flat())),
+      deadlineMs,
+    );
     const byKey = new Map(found.map((price) => [price.lookupKey, price]));
-    // A webhook may have invalidated the cache while we waited: then do not cache what may be stale.
-    const cacheable = generation === cache.generation;
     for (const key of missing) {
-      const price = byKey.get(key) ?? null;
+      const price = byKey.get(key);
       if (price) prices.set(key, price);
-      if (cacheable) cache.entries.set(key, { price, expiresAt: Date.now() + CACHE_TTL_MS });
     }
     return lookup(prices, false);
   } catch (error) {
-    return lookup(prices, true, error instanceof Error ? error.message : String(error));
+    // Without a key there is no Stripe to have been down: nothing last known to show.
+    if (error instanceof BillingDisabledError) return lookup(prices, true, { error: error.message });
+    const known = await lastKnownPrices(missing);
+    for (const [key, price] of known.prices) prices.set(key, price);
+    return lookup(prices, true, { error: errorText(error), asOf: known.asOf });
   }
 }
 
@@ -169,18 +272,22 @@ export async function listStripeCatalog({ deadlineMs = DEFAULT_DEADLINE_MS }: { 
 }> {
   const now = Date.now();
   if (cache.catalog && cache.catalog.expiresAt > now) return { catalog: cache.catalog.value };
-  try {
-    const stripe = getStripe();
-    const generation = cache.generation;
-    const catalog = await withDeadline(fetchCatalog(stripe), deadlineMs);
-    if (generation === cache.generation) {
+  await startListening();
+  const generation = cache.generation;
+  const keep = (catalog: StripeCatalog) => {
+    if (generation !== cache.generation) return catalog;
+    if (sync.listening !== false) {
       const expiresAt = Date.now() + CACHE_TTL_MS;
       cache.catalog = { value: catalog, expiresAt };
       for (const price of catalog.prices) cache.entries.set(price.lookupKey, { price, expiresAt });
     }
-    return { catalog };
+    persist(catalog.prices, { complete: catalog.complete });
+    return catalog;
+  };
+  try {
+    return { catalog: await guardedStripeRead((stripe) => fetchCatalog(stripe).then(keep), deadlineMs) };
   } catch (error) {
-    return { catalog: null, error: error instanceof Error ? error.message : String(error) };
+    return { catalog: null, error: errorText(error) };
   }
 }
 

@@ -3,10 +3,10 @@
 // the answer briefly in process, keyed by the user's last applied webhook (see `subscriptionDetailsFor`).
 import type Stripe from "stripe";
 import type { User } from "~/models/user.server.ts";
-import { withDeadline } from "~/utils/deadline.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
-import { describeStripeError, getStripe } from "./client.server.ts";
+import { guardedStripeRead, PAGE_BUDGET_MS, StripeUnavailableError } from "./breaker.server.ts";
+import { describeStripeError } from "./client.server.ts";
 
 export type SubscriptionDates = {
   renewsAt: string | null;
@@ -43,7 +43,7 @@ function subscriptionDates(subscription: Stripe.Subscription): SubscriptionDates
 /** The subscription's dates, or null when Stripe cannot tell us quickly (the page still renders). */
 export async function fetchSubscriptionDates(
   subscriptionId: string,
-  deadlineMs = 2_500,
+  deadlineMs = PAGE_BUDGET_MS,
 ): Promise<SubscriptionDates | null> {
   const details = await fetchSubscriptionDetails(subscriptionId, deadlineMs);
   return details ? details.dates : null;
@@ -100,13 +100,20 @@ function subscriptionDetails(subscription: Stripe.Subscription): SubscriptionDet
 /** The subscription as customers see it, or null when Stripe cannot tell us quickly (pages still render). */
 export async function fetchSubscriptionDetails(
   subscriptionId: string,
-  deadlineMs = 2_500,
+  deadlineMs = PAGE_BUDGET_MS,
 ): Promise<SubscriptionDetails | null> {
   try {
-    return subscriptionDetails(await withDeadline(getStripe().subscriptions.retrieve(subscriptionId), deadlineMs));
+    return subscriptionDetails(
+      await guardedStripeRead((stripe) => stripe.subscriptions.retrieve(subscriptionId), deadlineMs),
+    );
   } catch (error) {
-    // Expected now and then (an outage, a slow answer): one line, no stack.
-    logger.warn({ subscriptionId, stripe: describeStripeError(error) }, "could not read the subscription from Stripe");
+    // Expected now and then (an outage, a slow answer): one line, no stack; while the breaker is
+    // open, nothing (it said so once when it opened).
+    if (!(error instanceof StripeUnavailableError))
+      logger.warn(
+        { subscriptionId, stripe: describeStripeError(error) },
+        "could not read the subscription from Stripe",
+      );
     return null;
   }
 }
@@ -132,7 +139,7 @@ const cacheKeyOf = (user: SubscribedUser) => `${user.stripeSubscriptionId}#${use
  */
 export async function subscriptionDetailsFor(
   user: SubscribedUser,
-  deadlineMs = 2_500,
+  deadlineMs = PAGE_BUDGET_MS,
 ): Promise<SubscriptionDetails | null> {
   const subscriptionId = user.stripeSubscriptionId;
   if (!subscriptionId) return null;

@@ -10,6 +10,7 @@ import {
   storeAndClaimEvent,
   storeClaimAndLockCustomer,
 } from "~/models/stripe-event.server.ts";
+import { notifyStripeCatalogChanged } from "~/models/catalog-changes.server.ts";
 import type { Tx } from "~/models/transaction.server.ts";
 import { eventAction, type EventAction } from "~/rules/stripe-events.ts";
 import type { WebhookOutcome } from "~/services/billing/outcomes.ts";
@@ -163,6 +164,8 @@ async function apply(tx: Tx, { event, action }: StripeEventToApply, lockedWithCl
       );
     case "catalog":
       invalidatePriceCache();
+      // Every other instance drops its cache when this transaction commits.
+      await notifyStripeCatalogChanged(tx);
       return { status: "processed", note: "price cache dropped" } as const;
     case "audit":
       return { status: "processed", note: null } as const;

@@ -8,6 +8,7 @@
 import {
   formatAmount,
   formatInterval,
+  lastKnownPrices,
   type LivePrice,
   listStripeCatalog,
   lookupPrices,
@@ -20,11 +21,14 @@ import {
   tiersHealth,
 } from "~/rules/tiers.ts";
 import { whopProductState } from "~/rules/whop.ts";
+import { PAGE_BUDGET_MS } from "~/services/stripe/breaker.server.ts";
 import { billingMode } from "~/services/stripe/client.server.ts";
 import { checkWhopProducts } from "~/services/whop/catalog.server.ts";
 import { describeWhopProduct, type WhopProductStatus } from "~/services/whop/offers.server.ts";
 
-const STRIPE_CHECK_DEADLINE_MS = 3_000;
+// Stripe's part is bounded by a page's budget (its breaker answers at once once Stripe is known down);
+// Whop's, which has no breaker, by its own bound, in parallel.
+const WHOP_CHECK_DEADLINE_MS = 3_000;
 
 export type KeyStatus = {
   lookupKey: string;
@@ -42,6 +46,11 @@ export type KeyStatus = {
 export type StripeCheck = {
   /** null when Stripe answered; otherwise why the statuses could not be verified. */
   unverified: string | null;
+  /**
+   * When unverified: when the oldest of Stripe's last good answers shown was fetched (ISO), or null
+   * when none is known. Prices shown then are that answer, statuses stay "could not verify".
+   */
+  asOf: string | null;
   /** Active Stripe prices with a lookup key no tier owns (what the admin may want to link). */
   unlinked: KeyStatus[];
   catalogComplete: boolean;
@@ -71,15 +80,16 @@ export type WhopSide = {
 };
 
 /**
- * Checks the tiers' lookup keys against Stripe, within about 3 seconds. When Stripe cannot be asked
- * the statuses say "could not verify" with the reason, and nothing is cached. Pass every tier, even
+ * Checks the tiers' lookup keys against Stripe, within a page's budget. When Stripe cannot be asked
+ * the statuses say "could not verify" with the reason, and the prices shown are its last good answer
+ * with their age. Pass every tier, even
  * for one tier's page: a product two tiers share is a problem of both.
  */
 export async function checkTiersAgainstStripe<T extends TierIntegration & { key: string }>(
   tiers: readonly T[],
 ): Promise<{ byTier: Map<string, TierStatus>; stripe: StripeCheck; whop: WhopSide }> {
   const started = Date.now();
-  const remaining = () => Math.max(250, STRIPE_CHECK_DEADLINE_MS - (Date.now() - started));
+  const remaining = () => Math.max(50, PAGE_BUDGET_MS - (Date.now() - started));
   const keys = [...new Set(tiers.flatMap((tier) => (tier.billingProvider === "stripe" ? tier.lookupKeys : [])))];
   const whopProducts = tiers.flatMap((tier) =>
     tier.billingProvider === "whop" && !tier.isBillingExempt && tier.whopProductKey?.trim()
@@ -87,9 +97,10 @@ export async function checkTiersAgainstStripe<T extends TierIntegration & { key:
       : [],
   );
   // Asked while Stripe is: both within the same bound.
-  const whopCheck = checkWhopProducts(whopProducts, { deadlineMs: STRIPE_CHECK_DEADLINE_MS });
+  const whopCheck = checkWhopProducts(whopProducts, { deadlineMs: WHOP_CHECK_DEADLINE_MS });
 
   let unverified: string | null = null;
+  let asOf: string | null = null;
   let found = new Map<string, LivePrice>();
   let catalog: LivePrice[] = [];
   let catalogComplete = true;
@@ -99,12 +110,14 @@ export async function checkTiersAgainstStripe<T extends TierIntegration & { key:
     const listing = await listStripeCatalog({ deadlineMs: remaining() });
     if (!listing.catalog) {
       unverified = listing.error ?? "Stripe did not answer";
+      ({ prices: found, asOf } = await lastKnownPrices(keys));
     } else {
       catalog = listing.catalog.prices;
       catalogComplete = listing.catalog.complete;
       const lookup = await lookupPrices(keys, { deadlineMs: remaining() });
       if (lookup.unavailable) unverified = lookup.error ?? "Stripe did not answer";
       found = lookup.found;
+      asOf = lookup.asOf;
     }
   }
 
@@ -146,5 +159,5 @@ export async function checkTiersAgainstStripe<T extends TierIntegration & { key:
   const whopSide: WhopSide = {
     unverified: whopProducts.length && whop.unavailable ? (whop.reason ?? "Whop did not answer") : null,
   };
-  return { byTier, stripe: { unverified, unlinked, catalogComplete }, whop: whopSide };
+  return { byTier, stripe: { unverified, asOf, unlinked, catalogComplete }, whop: whopSide };
 }

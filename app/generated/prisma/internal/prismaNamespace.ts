@@ -409,7 +409,8 @@ export const ModelName = {
   EventStatusCount: 'EventStatusCount',
   StripeEventAttempt: 'StripeEventAttempt',
   ReplayJob: 'ReplayJob',
-  AuditEntry: 'AuditEntry'
+  AuditEntry: 'AuditEntry',
+  StripePriceSnapshot: 'StripePriceSnapshot'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -425,7 +426,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "subscriptionTier" | "subscriptionTierPrice" | "permission" | "subscriptionTierPermission" | "user" | "session" | "rateLimit" | "stripeEvent" | "eventDailyCount" | "eventStatusCount" | "stripeEventAttempt" | "replayJob" | "auditEntry"
+    modelProps: "subscriptionTier" | "subscriptionTierPrice" | "permission" | "subscriptionTierPermission" | "user" | "session" | "rateLimit" | "stripeEvent" | "eventDailyCount" | "eventStatusCount" | "stripeEventAttempt" | "replayJob" | "auditEntry" | "stripePriceSnapshot"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1391,6 +1392,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    StripePriceSnapshot: {
+      payload: Prisma.$StripePriceSnapshotPayload<ExtArgs>
+      fields: Prisma.StripePriceSnapshotFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.StripePriceSnapshotFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripePriceSnapshotPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.StripePriceSnapshotFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripePriceSnapshotPayload>
+        }
+        findFirst: {
+          args: Prisma.StripePriceSnapshotFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripePriceSnapshotPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.StripePriceSnapshotFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripePriceSnapshotPayload>
+        }
+        findMany: {
+          args: Prisma.StripePriceSnapshotFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripePriceSnapshotPayload>[]
+        }
+        create: {
+          args: Prisma.StripePriceSnapshotCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripePriceSnapshotPayload>
+        }
+        createMany: {
+          args: Prisma.StripePriceSnapshotCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.StripePriceSnapshotCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripePriceSnapshotPayload>[]
+        }
+        delete: {
+          args: Prisma.StripePriceSnapshotDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripePriceSnapshotPayload>
+        }
+        update: {
+          args: Prisma.StripePriceSnapshotUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripePriceSnapshotPayload>
+        }
+        deleteMany: {
+          args: Prisma.StripePriceSnapshotDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.StripePriceSnapshotUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.StripePriceSnapshotUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripePriceSnapshotPayload>[]
+        }
+        upsert: {
+          args: Prisma.StripePriceSnapshotUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$StripePriceSnapshotPayload>
+        }
+        aggregate: {
+          args: Prisma.StripePriceSnapshotAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateStripePriceSnapshot>
+        }
+        groupBy: {
+          args: Prisma.StripePriceSnapshotGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.StripePriceSnapshotGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.StripePriceSnapshotCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.StripePriceSnapshotCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -1605,6 +1680,15 @@ export const AuditEntryScalarFieldEnum = {
 } as const
 
 export type AuditEntryScalarFieldEnum = (typeof AuditEntryScalarFieldEnum)[keyof typeof AuditEntryScalarFieldEnum]
+
+
+export const StripePriceSnapshotScalarFieldEnum = {
+  lookupKey: 'lookupKey',
+  price: 'price',
+  fetchedAt: 'fetchedAt'
+} as const
+
+export type StripePriceSnapshotScalarFieldEnum = (typeof StripePriceSnapshotScalarFieldEnum)[keyof typeof StripePriceSnapshotScalarFieldEnum]
 
 
 export const SortOrder = {
@@ -1999,6 +2083,7 @@ export type GlobalOmitConfig = {
   stripeEventAttempt?: Prisma.StripeEventAttemptOmit
   replayJob?: Prisma.ReplayJobOmit
   auditEntry?: Prisma.AuditEntryOmit
+  stripePriceSnapshot?: Prisma.StripePriceSnapshotOmit
 }
 
 /* Types for Logging */

@@ -63,7 +63,8 @@ export const ModelName = {
   EventStatusCount: 'EventStatusCount',
   StripeEventAttempt: 'StripeEventAttempt',
   ReplayJob: 'ReplayJob',
-  AuditEntry: 'AuditEntry'
+  AuditEntry: 'AuditEntry',
+  StripePriceSnapshot: 'StripePriceSnapshot'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -257,6 +258,15 @@ export const AuditEntryScalarFieldEnum = {
 } as const
 
 export type AuditEntryScalarFieldEnum = (typeof AuditEntryScalarFieldEnum)[keyof typeof AuditEntryScalarFieldEnum]
+
+
+export const StripePriceSnapshotScalarFieldEnum = {
+  lookupKey: 'lookupKey',
+  price: 'price',
+  fetchedAt: 'fetchedAt'
+} as const
+
+export type StripePriceSnapshotScalarFieldEnum = (typeof StripePriceSnapshotScalarFieldEnum)[keyof typeof StripePriceSnapshotScalarFieldEnum]
 
 
 export const SortOrder = {
