@@ -28,9 +28,13 @@ export async function createCustomers(client: pg.Client, count: number) {
   );
 }
 
-/** Puts every bench customer back on no tier and forgets every stored event. */
-export async function resetCustomers(client: pg.Client) {
-  await client.query("TRUNCATE stripe_event_attempts, stripe_events");
+/**
+ * Puts every bench customer back on no tier and forgets every stored event (or, given `recentSince`,
+ * those received since then: a bench that keeps old events of its own).
+ */
+export async function resetCustomers(client: pg.Client, { recentSince }: { recentSince?: Date } = {}) {
+  if (recentSince) await client.query("DELETE FROM stripe_events WHERE received_at >= $1", [recentSince]);
+  else await client.query("TRUNCATE stripe_event_attempts, stripe_events");
   await client.query(
     `UPDATE users SET tier_id = NULL, stripe_subscription_id = NULL, subscription_status = NULL, subscription_synced_at = NULL
       WHERE stripe_customer_id LIKE 'cus_bench%'`,
@@ -144,11 +148,12 @@ export type StateCheck = { exact: boolean; problems: string[]; summary: string }
 export async function checkFinalState(
   client: pg.Client,
   plan: DeliveryPlan,
-  { attempts }: { attempts: boolean },
+  { attempts, recentSince = new Date(0) }: { attempts: boolean; recentSince?: Date },
 ): Promise<StateCheck> {
   const problems: string[] = [];
   const events = await client.query<{ status: string; count: string }>(
-    "SELECT status::text AS status, count(*) AS count FROM stripe_events GROUP BY status",
+    "SELECT status::text AS status, count(*) AS count FROM stripe_events WHERE received_at >= $1 GROUP BY status",
+    [recentSince],
   );
   const byStatus = Object.fromEntries(events.rows.map((row) => [row.status, Number(row.count)]));
   const stored = Object.values(byStatus).reduce((sum, n) => sum + n, 0);
@@ -163,7 +168,10 @@ export async function checkFinalState(
   if (attempts) {
     const attemptCounts = await client.query<{ events: string; claims: string; attempts: string }>(
       `SELECT count(*) AS events, coalesce(sum(attempts), 0) AS claims,
-              (SELECT count(*) FROM stripe_event_attempts) AS attempts FROM stripe_events`,
+              (SELECT count(*) FROM stripe_event_attempts a JOIN stripe_events e ON e.id = a.event_id
+                WHERE e.received_at >= $1) AS attempts
+         FROM stripe_events WHERE received_at >= $1`,
+      [recentSince],
     );
     const row = attemptCounts.rows[0]!;
     if (row.claims !== row.events)
