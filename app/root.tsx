@@ -9,12 +9,13 @@ import {
   Outlet,
   Scripts,
   ScrollRestoration,
+  useLocation,
   useRouteError,
   useRouteLoaderData,
 } from "@remix-run/react";
 import type { ReactNode } from "react";
 import { billingMode } from "~/services/stripe/client.server.ts";
-import { getOptionalUser } from "~/web/auth.server.ts";
+import { getAccountContext, getOptionalUser } from "~/web/auth.server.ts";
 import { useNonce } from "~/utils/nonce.tsx";
 import appStylesHref from "~/styles/app.css";
 
@@ -27,8 +28,17 @@ export const meta: MetaFunction = () => [{ title: "Tierdesk" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await getOptionalUser(request);
+  const accounts = user ? await getAccountContext(request) : null;
   return json({
     user: user ? { id: user.id, email: user.email, role: user.role } : null,
+    // The header's switcher: only for people in more than one account.
+    accounts:
+      accounts && accounts.all.length > 1
+        ? {
+            currentId: accounts.current?.id ?? null,
+            all: accounts.all.map(({ id, name, role }) => ({ id, name, role })),
+          }
+        : null,
     billingMode: billingMode(),
   });
 }
@@ -57,6 +67,32 @@ export function useOptionalUser() {
   return useRouteLoaderData<typeof loader>("root")?.user ?? null;
 }
 
+/** Which account the person acts for, when they belong to several: a plain form, works without JavaScript. */
+function AccountSwitcher() {
+  const accounts = useRouteLoaderData<typeof loader>("root")?.accounts;
+  const location = useLocation();
+  if (!accounts) return null;
+  return (
+    <Form method="post" action="/account/switch" className="account-switcher" data-testid="account-switcher">
+      <input type="hidden" name="next" value={`${location.pathname}${location.search}`} />
+      <label htmlFor="account-switcher-select" className="visually-hidden">
+        Account
+      </label>
+      <select id="account-switcher-select" name="accountId" defaultValue={accounts.currentId ?? undefined}>
+        {accounts.all.map((account) => (
+          <option key={account.id} value={account.id}>
+            {account.name}
+            {account.role === "owner" ? "" : " (member)"}
+          </option>
+        ))}
+      </select>
+      <button type="submit" className="link-button">
+        Switch
+      </button>
+    </Form>
+  );
+}
+
 function Header() {
   const user = useOptionalUser();
   return (
@@ -69,6 +105,7 @@ function Header() {
         {user ? (
           <>
             {user.role === "customer" ? <Link to="/account">Account</Link> : <Link to="/admin">Admin</Link>}
+            <AccountSwitcher />
             <span className="who" data-testid="signed-in-as">
               {user.email}
             </span>

@@ -2,11 +2,14 @@
 // `npm start` runs it on the embedded database; `prisma db seed` / `npm run db:seed` run it anywhere.
 import { pathToFileURL } from "node:url";
 import type { PrismaClient } from "../app/generated/prisma/client.ts";
+import { personalAccountName, personalSlug } from "../app/utils/account-names.ts";
 
 export const DEMO_PASSWORDS = {
   "admin@example.com": "admin-demo-password",
   "support@example.com": "support-demo-password",
   "customer@example.com": "customer-demo-password",
+  "teammate@example.com": "teammate-demo-password",
+  "designer@example.com": "designer-demo-password",
 } as const;
 
 const PERMISSIONS = [
@@ -89,7 +92,18 @@ const USERS = [
   { email: "admin@example.com", role: "admin" },
   { email: "support@example.com", role: "support" },
   { email: "customer@example.com", role: "customer" },
+  { email: "teammate@example.com", role: "customer" },
+  { email: "designer@example.com", role: "customer" },
 ] as const;
+
+// A team account (issue 19): customer@example.com owns it, two teammates are members. Everyone also
+// owns a personal account, as sign-up gives them.
+const TEAM = {
+  name: "Acme Studio",
+  slug: "acme-studio",
+  owner: "customer@example.com",
+  members: ["teammate@example.com", "designer@example.com"],
+} as const;
 
 export async function seed(
   prisma: PrismaClient,
@@ -118,10 +132,36 @@ export async function seed(
   for (const user of USERS) {
     const existing = await prisma.user.findUnique({ where: { email: user.email } });
     if (existing) continue;
-    await prisma.user.create({
+    const created = await prisma.user.create({
       data: { ...user, passwordHash: await hashPassword(DEMO_PASSWORDS[user.email]) },
     });
+    await prisma.account.create({
+      data: {
+        name: personalAccountName(created.email),
+        slug: personalSlug(created.email, created.id),
+        memberships: { create: { userId: created.id, role: "owner" } },
+      },
+    });
   }
+  if (await prisma.account.findUnique({ where: { slug: TEAM.slug } })) return;
+  const ids = new Map(
+    (await prisma.user.findMany({ where: { email: { in: [TEAM.owner, ...TEAM.members] } } })).map((u) => [
+      u.email,
+      u.id,
+    ]),
+  );
+  await prisma.account.create({
+    data: {
+      name: TEAM.name,
+      slug: TEAM.slug,
+      memberships: {
+        create: [
+          { userId: ids.get(TEAM.owner)!, role: "owner" },
+          ...TEAM.members.map((email) => ({ userId: ids.get(email)!, role: "member" as const })),
+        ],
+      },
+    },
+  });
 }
 
 // `tsx prisma/seed.ts`: seeds the configured database (DATABASE_URL, else the embedded one).

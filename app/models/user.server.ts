@@ -4,7 +4,8 @@ import type { PaymentProvider } from "~/generated/prisma/enums.ts";
 import { prisma } from "~/db/db.server.ts";
 import { escapeLike } from "./sql.server.ts";
 import { LOOKUP_KEY_OWNERS_VERSION, noteLookupKeyOwnersVersion } from "./tier.server.ts";
-import type { Db } from "./transaction.server.ts";
+import { createPersonalAccount } from "./account.server.ts";
+import { type Db, inTransaction } from "./transaction.server.ts";
 
 export type { Role, User } from "~/generated/prisma/client.ts";
 
@@ -27,8 +28,12 @@ export async function createUser({
   password: string;
   role?: Role;
 }) {
-  return prisma.user.create({
-    data: { email: normalizeEmail(email), passwordHash: await hashPassword(password), role },
+  const passwordHash = await hashPassword(password);
+  // Every user owns a personal account from the start (issue 19): both or neither.
+  return inTransaction(async (tx) => {
+    const user = await tx.user.create({ data: { email: normalizeEmail(email), passwordHash, role } });
+    await createPersonalAccount(tx, user);
+    return user;
   });
 }
 

@@ -13,7 +13,8 @@ import {
   useBillingRedirect,
 } from "~/components/billing-forms.tsx";
 import { formatDate } from "~/components/dates.tsx";
-import { requireUser } from "~/web/auth.server.ts";
+import { accountSeats } from "~/services/customers/accounts.server.ts";
+import { getAccountContext, requireUser } from "~/web/auth.server.ts";
 import { billingRateLimit } from "~/web/rate-limit.server.ts";
 import { readForm } from "~/utils/http.server.ts";
 
@@ -21,7 +22,16 @@ export const meta: MetaFunction = () => [{ title: "Your account · Tierdesk" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
-  return json(await accountView(user));
+  const [view, { current }] = await Promise.all([accountView(user), getAccountContext(request)]);
+  const account = current
+    ? {
+        name: current.name,
+        slug: current.slug,
+        role: current.role,
+        seats: await accountSeats(current.id, view.userLimit),
+      }
+    : null;
+  return json({ ...view, account });
 }
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -151,6 +161,19 @@ export default function Account() {
         <dl className="facts">
           <dt>Email</dt>
           <dd className="email">{view.email}</dd>
+          {view.account ? (
+            <>
+              <dt>Account</dt>
+              <dd data-testid="current-account">
+                {view.account.name} ({view.account.role === "owner" ? "owner" : "member"})
+              </dd>
+              <dt>Seats</dt>
+              <dd data-testid="account-seats">
+                {view.account.seats.used}
+                {view.account.seats.limit !== null ? ` of ${view.account.seats.limit}` : ""} in use
+              </dd>
+            </>
+          ) : null}
         </dl>
       </section>
     </div>

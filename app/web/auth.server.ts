@@ -4,7 +4,8 @@ import { Authenticator } from "remix-auth";
 import { FormStrategy } from "remix-auth-form";
 import { type Role, type User, verifyLogin } from "~/models/user.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
-import { getSessionUserFrom } from "./session.server.ts";
+import type { SessionAccount } from "~/models/account.server.ts";
+import { getSessionAccountsFrom, getSessionUserFrom } from "./session.server.ts";
 
 export class InvalidCredentialsError extends Error {
   name = "InvalidCredentialsError";
@@ -32,6 +33,28 @@ export function getOptionalUser(request: Request): Promise<User | null> {
     usersByRequest.set(request, user);
   }
   return user;
+}
+
+export type AccountContext = {
+  /** The account the session acts for: the one chosen in the switcher, else the first owned (else first). */
+  current: SessionAccount | null;
+  /** Every account the user belongs to, owned ones first. */
+  all: SessionAccount[];
+};
+
+const accountsByRequest = new WeakMap<Request, Promise<AccountContext>>();
+
+/** The session's accounts, asked of the database once per request (the root loader and the page's). */
+export function getAccountContext(request: Request): Promise<AccountContext> {
+  let context = accountsByRequest.get(request);
+  if (!context) {
+    context = getSessionAccountsFrom(request).then((all) => ({
+      current: all.find((account) => account.chosen) ?? all[0] ?? null,
+      all,
+    }));
+    accountsByRequest.set(request, context);
+  }
+  return context;
 }
 
 function loginRedirect(request: Request) {

@@ -2,6 +2,7 @@
 // server decides whether it is still valid, so sign-out really ends it. remix-auth v4 keeps no
 // session of its own.
 import { createCookieSessionStorage, redirect } from "@remix-run/node";
+import { chooseSessionAccount, listSessionAccounts, type SessionAccount } from "~/models/account.server.ts";
 import { createSession, deleteSession, getSessionUser, SESSION_LIFETIME_MS } from "~/models/session.server.ts";
 import { config } from "~/utils/config.server.ts";
 import { localSecret } from "~/utils/local-secret.server.ts";
@@ -55,6 +56,18 @@ async function sessionIdFrom(request: Request): Promise<string | null> {
 export async function getSessionUserFrom(request: Request) {
   const sessionId = await sessionIdFrom(request);
   return sessionId ? getSessionUser(sessionId) : null;
+}
+
+/** The signed-in user's accounts (owned first), the one the session acts for marked; [] when signed out. */
+export async function getSessionAccountsFrom(request: Request): Promise<SessionAccount[]> {
+  const sessionId = await sessionIdFrom(request);
+  return sessionId ? listSessionAccounts(sessionId) : [];
+}
+
+/** Makes the session act for `accountId`; false when signed out or not a member of it. */
+export async function chooseAccountFor(request: Request, accountId: number): Promise<boolean> {
+  const sessionId = await sessionIdFrom(request);
+  return sessionId ? chooseSessionAccount(sessionId, accountId) : false;
 }
 
 /** A Set-Cookie value for a brand-new server-side session of the user. */

@@ -73,6 +73,18 @@ const MATRIX: Record<string, RouteEntry> = {
       { method: "POST", body: { intent: "nothing" }, expect: ["login", 400, 400, 400] },
     ],
   },
+  "routes/account.switch": {
+    path: "/account/switch",
+    checks: [
+      { method: "GET", expect: all("→/account") },
+      {
+        method: "POST",
+        body: { accountId: "999999" },
+        expect: ["login", 403, 403, 403],
+        why: "only an account the user belongs to can be chosen",
+      },
+    ],
+  },
   "routes/admin": { path: "/admin", checks: [{ method: "GET", expect: STAFF_READ }] },
   "routes/admin._index": { path: "/admin", checks: [{ method: "GET", query: "index", expect: STAFF_READ }] },
   "routes/admin.audit": { path: "/admin/audit", checks: [{ method: "GET", expect: STAFF_READ }] },

@@ -14,6 +14,13 @@ async function snapshot() {
       include: { prices: { orderBy: { position: "asc" } }, permissions: true },
     }),
     users: await prisma.user.findMany({ orderBy: { email: "asc" }, select: { email: true, role: true, tierId: true } }),
+    accounts: await prisma.account.findMany({
+      orderBy: { id: "asc" },
+      select: {
+        name: true,
+        memberships: { orderBy: { userId: "asc" }, select: { role: true, user: { select: { email: true } } } },
+      },
+    }),
   };
 }
 
@@ -45,7 +52,23 @@ it("seeds the demo data, and seeding again changes nothing", async () => {
   expect(first.users).toEqual([
     { email: "admin@example.com", role: "admin", tierId: null },
     { email: "customer@example.com", role: "customer", tierId: null },
+    { email: "designer@example.com", role: "customer", tierId: null },
     { email: "support@example.com", role: "support", tierId: null },
+    { email: "teammate@example.com", role: "customer", tierId: null },
+  ]);
+  // Everyone owns a personal account; the team has its owner and two members.
+  const owner = (email: string) => ({ role: "owner", user: { email } });
+  const member = (email: string) => ({ role: "member", user: { email } });
+  expect(first.accounts).toEqual([
+    { name: "admin", memberships: [owner("admin@example.com")] },
+    { name: "support", memberships: [owner("support@example.com")] },
+    { name: "customer", memberships: [owner("customer@example.com")] },
+    { name: "teammate", memberships: [owner("teammate@example.com")] },
+    { name: "designer", memberships: [owner("designer@example.com")] },
+    {
+      name: "Acme Studio",
+      memberships: [owner("customer@example.com"), member("teammate@example.com"), member("designer@example.com")],
+    },
   ]);
 });
 
@@ -59,7 +82,9 @@ it("does not overwrite an admin's edits to a demo tier when seeding again", asyn
 it("creates no demo users (published passwords) when told so, as in production", async () => {
   const prisma = testDb().prisma;
   await prisma.user.deleteMany({});
+  await prisma.account.deleteMany({});
   await seed(prisma, { hashPassword, demoUsers: false });
   expect(await prisma.user.count()).toBe(0);
+  expect(await prisma.account.count()).toBe(0);
   expect(await prisma.subscriptionTier.count()).toBe(5);
 });

@@ -16,6 +16,7 @@ import * as pricingRoute from "../../app/routes/pricing/route.tsx";
 import { testDb } from "../setup/database.ts";
 import { assertFreshBuild } from "../build-freshness.ts";
 import { useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
+import { createPersonalAccount } from "../../app/models/account.server.ts";
 import { BASE_URL, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
 
 const stripe = useStripeEmulator();
@@ -25,6 +26,8 @@ let userCounter = 0;
 async function newCustomer() {
   const email = `billing-${userCounter++}-${Date.now()}@example.com`;
   const user = await prisma().user.create({ data: { email, passwordHash: "x" } });
+  // As sign-up does: every customer owns a personal account.
+  await createPersonalAccount(prisma(), user);
   return { user, cookie: await sessionCookieFor(email) };
 }
 
@@ -536,14 +539,20 @@ describe("pricing and entitlements", () => {
     expect([...result.prices.keys()].sort()).toEqual(["hobbyist_yearly", "pro_monthly"]);
   });
 
-  it("GET /api/me/entitlements answers tier, status and permissions", async () => {
+  it("GET /api/me/entitlements answers tier, status, permissions, the account and its seats", async () => {
     const anonymous = await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements"))));
     expect(anonymous.status).toBe(401);
     const { user, cookie } = await newCustomer();
     const free = await (
       await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))))
     ).json();
-    expect(free).toEqual({ tier: "free", status: null, permissions: ["projects.create"] });
+    expect(free).toEqual({
+      tier: "free",
+      status: null,
+      permissions: ["projects.create"],
+      account: { id: expect.any(Number), name: user.email.split("@")[0], slug: expect.any(String), role: "owner" },
+      seats: { limit: 1, used: 1, pending: 0 },
+    });
 
     const partner = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "partner" } });
     await prisma().user.update({ where: { id: user.id }, data: { tierId: partner.id } });
@@ -552,13 +561,15 @@ describe("pricing and entitlements", () => {
     ).json();
     expect(exempt.tier).toBe("partner");
     expect(exempt.permissions).toContain("api.access");
+    expect(exempt.seats).toEqual({ limit: 25, used: 1, pending: 0 });
 
     const pro = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "pro" } });
     await prisma().user.update({ where: { id: user.id }, data: { tierId: pro.id, subscriptionStatus: "unpaid" } });
     const lapsed = await (
       await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))))
     ).json();
-    expect(lapsed).toEqual({ tier: "free", status: "unpaid", permissions: ["projects.create"] });
+    expect(lapsed).toMatchObject({ tier: "free", status: "unpaid", permissions: ["projects.create"] });
+    expect(lapsed.seats).toEqual({ limit: 1, used: 1, pending: 0 });
   });
 
   it("requirePermission lets a plan's permission through and refuses others with 403", async () => {

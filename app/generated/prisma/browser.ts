@@ -43,6 +43,16 @@ export type SubscriptionTierPermission = Prisma.SubscriptionTierPermissionModel
  */
 export type User = Prisma.UserModel
 /**
+ * Model Account
+ * 
+ */
+export type Account = Prisma.AccountModel
+/**
+ * Model Membership
+ * 
+ */
+export type Membership = Prisma.MembershipModel
+/**
  * Model Session
  * 
  */

@@ -35,6 +35,14 @@ export const Role = {
 export type Role = (typeof Role)[keyof typeof Role]
 
 
+export const MembershipRole = {
+  owner: 'owner',
+  member: 'member'
+} as const
+
+export type MembershipRole = (typeof MembershipRole)[keyof typeof MembershipRole]
+
+
 export const StripeEventStatus = {
   pending: 'pending',
   processing: 'processing',

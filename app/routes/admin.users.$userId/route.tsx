@@ -6,6 +6,7 @@
 import type { MetaFunction } from "@remix-run/node";
 import { Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { AuditTrail } from "~/components/audit-trail.tsx";
+import { AccountsSection } from "./accounts-section.tsx";
 import { AdminSection } from "./admin-section.tsx";
 import { EventsSection } from "./events-section.tsx";
 import { PermissionsSection, PlanSection } from "./plan-section.tsx";
@@ -43,6 +44,7 @@ export default function AdminUser() {
 
       <PlanSection data={data} busy={busy} />
       <PermissionsSection permissions={data.permissions} />
+      <AccountsSection accounts={data.accounts} />
       <EventsSection data={data} />
       {data.canAdmin ? <AdminSection data={data} busy={busy} /> : null}
 

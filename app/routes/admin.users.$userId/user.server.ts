@@ -12,6 +12,7 @@ import { listAuditEntries } from "~/models/audit.server.ts";
 import { listEventLog } from "~/models/event-log.server.ts";
 import { livemodeOfCustomer } from "~/models/stripe-event.server.ts";
 import { getTierWithPermissionsByKey, listExemptTiers } from "~/models/tier.server.ts";
+import { listAccountsOfUser } from "~/models/account.server.ts";
 import { getUserWithTier } from "~/models/user.server.ts";
 import { auditEntryView } from "~/web/audit-view.server.ts";
 import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
@@ -35,7 +36,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const user = await getUserWithTier(userId);
   if (!user) throw jsonResponse({ error: `There is no user ${userId}.` }, 404);
   const customerId = user.stripeCustomerId;
-  const [entitlements, free, events, whopEvents, livemode, history, exemptTiers, dates] = await Promise.all([
+  const [entitlements, free, events, whopEvents, livemode, history, exemptTiers, dates, accounts] = await Promise.all([
     getEntitlements(user),
     getTierWithPermissionsByKey(FREE_TIER_KEY),
     customerId ? listEventLog({ q: customerId }, {}, EVENTS_SHOWN) : Promise.resolve(null),
@@ -46,6 +47,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     user.stripeSubscriptionId && billingMode() !== "disabled"
       ? fetchSubscriptionDates(user.stripeSubscriptionId)
       : Promise.resolve(null),
+    listAccountsOfUser(user.id),
   ]);
   const why = explainTierInForce({
     storedTier: user.tier,
@@ -100,6 +102,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     moreEvents: events?.hasOlder ?? false,
     history: history.slice(0, 20).map(auditEntryView),
     exemptTiers,
+    accounts: accounts.map((account) => ({ ...account, createdAt: account.createdAt.toISOString() })),
   });
 }
 

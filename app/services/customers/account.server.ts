@@ -51,6 +51,8 @@ export type AccountView = {
   nextAction: NextAction;
   /** A Stripe customer to open the portal for. */
   canManageBilling: boolean;
+  /** The plan's user limit: an account's seats. */
+  userLimit: number | null;
 };
 
 /** "per month", "per year", "every 3 months". */
@@ -124,6 +126,7 @@ export async function accountView(user: User): Promise<AccountView> {
     })),
     nextAction: nextActionFor(state, { exempt, billing }),
     canManageBilling: billing && Boolean(user.stripeCustomerId),
+    userLimit: entitlements.userLimit,
   };
 }
 

@@ -8,6 +8,8 @@ import { FREE_TIER_KEY } from "~/rules/tiers.ts";
 
 export type Entitlements = {
   tier: { key: string; name: string } | null;
+  /** How many people the tier in force allows in an account (its seats); null without a tier. */
+  userLimit: number | null;
   /**
    * The status of what pays for the tier in force: Stripe's subscription status, or Whop's membership
    * status for a tier bought through Whop; else the Stripe status (null when the user never subscribed).
@@ -46,6 +48,7 @@ export async function getEntitlements(user: EntitlementsUser): Promise<Entitleme
   const provider = !inForce ? null : exempt ? "exempt" : tierSource(user);
   return {
     tier: tier ? { key: tier.key, name: tier.name } : null,
+    userLimit: tier?.userLimit ?? null,
     status: provider === "whop" ? (user.whopMembershipStatus ?? null) : user.subscriptionStatus,
     provider,
     manageUrl: provider === "whop" ? (user.whopManageUrl ?? null) : null,

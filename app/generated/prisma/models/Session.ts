@@ -28,10 +28,12 @@ export type AggregateSession = {
 
 export type SessionAvgAggregateOutputType = {
   userId: number | null
+  currentAccountId: number | null
 }
 
 export type SessionSumAggregateOutputType = {
   userId: number | null
+  currentAccountId: number | null
 }
 
 export type SessionMinAggregateOutputType = {
@@ -39,6 +41,7 @@ export type SessionMinAggregateOutputType = {
   userId: number | null
   createdAt: Date | null
   expiresAt: Date | null
+  currentAccountId: number | null
 }
 
 export type SessionMaxAggregateOutputType = {
@@ -46,6 +49,7 @@ export type SessionMaxAggregateOutputType = {
   userId: number | null
   createdAt: Date | null
   expiresAt: Date | null
+  currentAccountId: number | null
 }
 
 export type SessionCountAggregateOutputType = {
@@ -53,16 +57,19 @@ export type SessionCountAggregateOutputType = {
   userId: number
   createdAt: number
   expiresAt: number
+  currentAccountId: number
   _all: number
 }
 
 
 export type SessionAvgAggregateInputType = {
   userId?: true
+  currentAccountId?: true
 }
 
 export type SessionSumAggregateInputType = {
   userId?: true
+  currentAccountId?: true
 }
 
 export type SessionMinAggregateInputType = {
@@ -70,6 +77,7 @@ export type SessionMinAggregateInputType = {
   userId?: true
   createdAt?: true
   expiresAt?: true
+  currentAccountId?: true
 }
 
 export type SessionMaxAggregateInputType = {
@@ -77,6 +85,7 @@ export type SessionMaxAggregateInputType = {
   userId?: true
   createdAt?: true
   expiresAt?: true
+  currentAccountId?: true
 }
 
 export type SessionCountAggregateInputType = {
@@ -84,6 +93,7 @@ export type SessionCountAggregateInputType = {
   userId?: true
   createdAt?: true
   expiresAt?: true
+  currentAccountId?: true
   _all?: true
 }
 
@@ -178,6 +188,7 @@ export type SessionGroupByOutputType = {
   userId: number
   createdAt: Date
   expiresAt: Date
+  currentAccountId: number | null
   _count: SessionCountAggregateOutputType | null
   _avg: SessionAvgAggregateOutputType | null
   _sum: SessionSumAggregateOutputType | null
@@ -208,7 +219,9 @@ export type SessionWhereInput = {
   userId?: Prisma.IntFilter<"Session"> | number
   createdAt?: Prisma.DateTimeFilter<"Session"> | Date | string
   expiresAt?: Prisma.DateTimeFilter<"Session"> | Date | string
+  currentAccountId?: Prisma.IntNullableFilter<"Session"> | number | null
   user?: Prisma.XOR<Prisma.UserScalarRelationFilter, Prisma.UserWhereInput>
+  currentAccount?: Prisma.XOR<Prisma.AccountNullableScalarRelationFilter, Prisma.AccountWhereInput> | null
 }
 
 export type SessionOrderByWithRelationInput = {
@@ -216,7 +229,9 @@ export type SessionOrderByWithRelationInput = {
   userId?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   expiresAt?: Prisma.SortOrder
+  currentAccountId?: Prisma.SortOrderInput | Prisma.SortOrder
   user?: Prisma.UserOrderByWithRelationInput
+  currentAccount?: Prisma.AccountOrderByWithRelationInput
 }
 
 export type SessionWhereUniqueInput = Prisma.AtLeast<{
@@ -227,7 +242,9 @@ export type SessionWhereUniqueInput = Prisma.AtLeast<{
   userId?: Prisma.IntFilter<"Session"> | number
   createdAt?: Prisma.DateTimeFilter<"Session"> | Date | string
   expiresAt?: Prisma.DateTimeFilter<"Session"> | Date | string
+  currentAccountId?: Prisma.IntNullableFilter<"Session"> | number | null
   user?: Prisma.XOR<Prisma.UserScalarRelationFilter, Prisma.UserWhereInput>
+  currentAccount?: Prisma.XOR<Prisma.AccountNullableScalarRelationFilter, Prisma.AccountWhereInput> | null
 }, "id">
 
 export type SessionOrderByWithAggregationInput = {
@@ -235,6 +252,7 @@ export type SessionOrderByWithAggregationInput = {
   userId?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   expiresAt?: Prisma.SortOrder
+  currentAccountId?: Prisma.SortOrderInput | Prisma.SortOrder
   _count?: Prisma.SessionCountOrderByAggregateInput
   _avg?: Prisma.SessionAvgOrderByAggregateInput
   _max?: Prisma.SessionMaxOrderByAggregateInput
@@ -250,6 +268,7 @@ export type SessionScalarWhereWithAggregatesInput = {
   userId?: Prisma.IntWithAggregatesFilter<"Session"> | number
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Session"> | Date | string
   expiresAt?: Prisma.DateTimeWithAggregatesFilter<"Session"> | Date | string
+  currentAccountId?: Prisma.IntNullableWithAggregatesFilter<"Session"> | number | null
 }
 
 export type SessionCreateInput = {
@@ -257,6 +276,7 @@ export type SessionCreateInput = {
   createdAt?: Date | string
   expiresAt: Date | string
   user: Prisma.UserCreateNestedOneWithoutSessionsInput
+  currentAccount?: Prisma.AccountCreateNestedOneWithoutSessionsInput
 }
 
 export type SessionUncheckedCreateInput = {
@@ -264,6 +284,7 @@ export type SessionUncheckedCreateInput = {
   userId: number
   createdAt?: Date | string
   expiresAt: Date | string
+  currentAccountId?: number | null
 }
 
 export type SessionUpdateInput = {
@@ -271,6 +292,7 @@ export type SessionUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   user?: Prisma.UserUpdateOneRequiredWithoutSessionsNestedInput
+  currentAccount?: Prisma.AccountUpdateOneWithoutSessionsNestedInput
 }
 
 export type SessionUncheckedUpdateInput = {
@@ -278,6 +300,7 @@ export type SessionUncheckedUpdateInput = {
   userId?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  currentAccountId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type SessionCreateManyInput = {
@@ -285,6 +308,7 @@ export type SessionCreateManyInput = {
   userId: number
   createdAt?: Date | string
   expiresAt: Date | string
+  currentAccountId?: number | null
 }
 
 export type SessionUpdateManyMutationInput = {
@@ -298,6 +322,7 @@ export type SessionUncheckedUpdateManyInput = {
   userId?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  currentAccountId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type SessionListRelationFilter = {
@@ -315,10 +340,12 @@ export type SessionCountOrderByAggregateInput = {
   userId?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   expiresAt?: Prisma.SortOrder
+  currentAccountId?: Prisma.SortOrder
 }
 
 export type SessionAvgOrderByAggregateInput = {
   userId?: Prisma.SortOrder
+  currentAccountId?: Prisma.SortOrder
 }
 
 export type SessionMaxOrderByAggregateInput = {
@@ -326,6 +353,7 @@ export type SessionMaxOrderByAggregateInput = {
   userId?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   expiresAt?: Prisma.SortOrder
+  currentAccountId?: Prisma.SortOrder
 }
 
 export type SessionMinOrderByAggregateInput = {
@@ -333,10 +361,12 @@ export type SessionMinOrderByAggregateInput = {
   userId?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   expiresAt?: Prisma.SortOrder
+  currentAccountId?: Prisma.SortOrder
 }
 
 export type SessionSumOrderByAggregateInput = {
   userId?: Prisma.SortOrder
+  currentAccountId?: Prisma.SortOrder
 }
 
 export type SessionCreateNestedManyWithoutUserInput = {
@@ -381,16 +411,60 @@ export type SessionUncheckedUpdateManyWithoutUserNestedInput = {
   deleteMany?: Prisma.SessionScalarWhereInput | Prisma.SessionScalarWhereInput[]
 }
 
+export type SessionCreateNestedManyWithoutCurrentAccountInput = {
+  create?: Prisma.XOR<Prisma.SessionCreateWithoutCurrentAccountInput, Prisma.SessionUncheckedCreateWithoutCurrentAccountInput> | Prisma.SessionCreateWithoutCurrentAccountInput[] | Prisma.SessionUncheckedCreateWithoutCurrentAccountInput[]
+  connectOrCreate?: Prisma.SessionCreateOrConnectWithoutCurrentAccountInput | Prisma.SessionCreateOrConnectWithoutCurrentAccountInput[]
+  createMany?: Prisma.SessionCreateManyCurrentAccountInputEnvelope
+  connect?: Prisma.SessionWhereUniqueInput | Prisma.SessionWhereUniqueInput[]
+}
+
+export type SessionUncheckedCreateNestedManyWithoutCurrentAccountInput = {
+  create?: Prisma.XOR<Prisma.SessionCreateWithoutCurrentAccountInput, Prisma.SessionUncheckedCreateWithoutCurrentAccountInput> | Prisma.SessionCreateWithoutCurrentAccountInput[] | Prisma.SessionUncheckedCreateWithoutCurrentAccountInput[]
+  connectOrCreate?: Prisma.SessionCreateOrConnectWithoutCurrentAccountInput | Prisma.SessionCreateOrConnectWithoutCurrentAccountInput[]
+  createMany?: Prisma.SessionCreateManyCurrentAccountInputEnvelope
+  connect?: Prisma.SessionWhereUniqueInput | Prisma.SessionWhereUniqueInput[]
+}
+
+export type SessionUpdateManyWithoutCurrentAccountNestedInput = {
+  create?: Prisma.XOR<Prisma.SessionCreateWithoutCurrentAccountInput, Prisma.SessionUncheckedCreateWithoutCurrentAccountInput> | Prisma.SessionCreateWithoutCurrentAccountInput[] | Prisma.SessionUncheckedCreateWithoutCurrentAccountInput[]
+  connectOrCreate?: Prisma.SessionCreateOrConnectWithoutCurrentAccountInput | Prisma.SessionCreateOrConnectWithoutCurrentAccountInput[]
+  upsert?: Prisma.SessionUpsertWithWhereUniqueWithoutCurrentAccountInput | Prisma.SessionUpsertWithWhereUniqueWithoutCurrentAccountInput[]
+  createMany?: Prisma.SessionCreateManyCurrentAccountInputEnvelope
+  set?: Prisma.SessionWhereUniqueInput | Prisma.SessionWhereUniqueInput[]
+  disconnect?: Prisma.SessionWhereUniqueInput | Prisma.SessionWhereUniqueInput[]
+  delete?: Prisma.SessionWhereUniqueInput | Prisma.SessionWhereUniqueInput[]
+  connect?: Prisma.SessionWhereUniqueInput | Prisma.SessionWhereUniqueInput[]
+  update?: Prisma.SessionUpdateWithWhereUniqueWithoutCurrentAccountInput | Prisma.SessionUpdateWithWhereUniqueWithoutCurrentAccountInput[]
+  updateMany?: Prisma.SessionUpdateManyWithWhereWithoutCurrentAccountInput | Prisma.SessionUpdateManyWithWhereWithoutCurrentAccountInput[]
+  deleteMany?: Prisma.SessionScalarWhereInput | Prisma.SessionScalarWhereInput[]
+}
+
+export type SessionUncheckedUpdateManyWithoutCurrentAccountNestedInput = {
+  create?: Prisma.XOR<Prisma.SessionCreateWithoutCurrentAccountInput, Prisma.SessionUncheckedCreateWithoutCurrentAccountInput> | Prisma.SessionCreateWithoutCurrentAccountInput[] | Prisma.SessionUncheckedCreateWithoutCurrentAccountInput[]
+  connectOrCreate?: Prisma.SessionCreateOrConnectWithoutCurrentAccountInput | Prisma.SessionCreateOrConnectWithoutCurrentAccountInput[]
+  upsert?: Prisma.SessionUpsertWithWhereUniqueWithoutCurrentAccountInput | Prisma.SessionUpsertWithWhereUniqueWithoutCurrentAccountInput[]
+  createMany?: Prisma.SessionCreateManyCurrentAccountInputEnvelope
+  set?: Prisma.SessionWhereUniqueInput | Prisma.SessionWhereUniqueInput[]
+  disconnect?: Prisma.SessionWhereUniqueInput | Prisma.SessionWhereUniqueInput[]
+  delete?: Prisma.SessionWhereUniqueInput | Prisma.SessionWhereUniqueInput[]
+  connect?: Prisma.SessionWhereUniqueInput | Prisma.SessionWhereUniqueInput[]
+  update?: Prisma.SessionUpdateWithWhereUniqueWithoutCurrentAccountInput | Prisma.SessionUpdateWithWhereUniqueWithoutCurrentAccountInput[]
+  updateMany?: Prisma.SessionUpdateManyWithWhereWithoutCurrentAccountInput | Prisma.SessionUpdateManyWithWhereWithoutCurrentAccountInput[]
+  deleteMany?: Prisma.SessionScalarWhereInput | Prisma.SessionScalarWhereInput[]
+}
+
 export type SessionCreateWithoutUserInput = {
   id: string
   createdAt?: Date | string
   expiresAt: Date | string
+  currentAccount?: Prisma.AccountCreateNestedOneWithoutSessionsInput
 }
 
 export type SessionUncheckedCreateWithoutUserInput = {
   id: string
   createdAt?: Date | string
   expiresAt: Date | string
+  currentAccountId?: number | null
 }
 
 export type SessionCreateOrConnectWithoutUserInput = {
@@ -427,28 +501,101 @@ export type SessionScalarWhereInput = {
   userId?: Prisma.IntFilter<"Session"> | number
   createdAt?: Prisma.DateTimeFilter<"Session"> | Date | string
   expiresAt?: Prisma.DateTimeFilter<"Session"> | Date | string
+  currentAccountId?: Prisma.IntNullableFilter<"Session"> | number | null
+}
+
+export type SessionCreateWithoutCurrentAccountInput = {
+  id: string
+  createdAt?: Date | string
+  expiresAt: Date | string
+  user: Prisma.UserCreateNestedOneWithoutSessionsInput
+}
+
+export type SessionUncheckedCreateWithoutCurrentAccountInput = {
+  id: string
+  userId: number
+  createdAt?: Date | string
+  expiresAt: Date | string
+}
+
+export type SessionCreateOrConnectWithoutCurrentAccountInput = {
+  where: Prisma.SessionWhereUniqueInput
+  create: Prisma.XOR<Prisma.SessionCreateWithoutCurrentAccountInput, Prisma.SessionUncheckedCreateWithoutCurrentAccountInput>
+}
+
+export type SessionCreateManyCurrentAccountInputEnvelope = {
+  data: Prisma.SessionCreateManyCurrentAccountInput | Prisma.SessionCreateManyCurrentAccountInput[]
+  skipDuplicates?: boolean
+}
+
+export type SessionUpsertWithWhereUniqueWithoutCurrentAccountInput = {
+  where: Prisma.SessionWhereUniqueInput
+  update: Prisma.XOR<Prisma.SessionUpdateWithoutCurrentAccountInput, Prisma.SessionUncheckedUpdateWithoutCurrentAccountInput>
+  create: Prisma.XOR<Prisma.SessionCreateWithoutCurrentAccountInput, Prisma.SessionUncheckedCreateWithoutCurrentAccountInput>
+}
+
+export type SessionUpdateWithWhereUniqueWithoutCurrentAccountInput = {
+  where: Prisma.SessionWhereUniqueInput
+  data: Prisma.XOR<Prisma.SessionUpdateWithoutCurrentAccountInput, Prisma.SessionUncheckedUpdateWithoutCurrentAccountInput>
+}
+
+export type SessionUpdateManyWithWhereWithoutCurrentAccountInput = {
+  where: Prisma.SessionScalarWhereInput
+  data: Prisma.XOR<Prisma.SessionUpdateManyMutationInput, Prisma.SessionUncheckedUpdateManyWithoutCurrentAccountInput>
 }
 
 export type SessionCreateManyUserInput = {
   id: string
   createdAt?: Date | string
   expiresAt: Date | string
+  currentAccountId?: number | null
 }
 
 export type SessionUpdateWithoutUserInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  currentAccount?: Prisma.AccountUpdateOneWithoutSessionsNestedInput
 }
 
 export type SessionUncheckedUpdateWithoutUserInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  currentAccountId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
 }
 
 export type SessionUncheckedUpdateManyWithoutUserInput = {
   id?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  currentAccountId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+}
+
+export type SessionCreateManyCurrentAccountInput = {
+  id: string
+  userId: number
+  createdAt?: Date | string
+  expiresAt: Date | string
+}
+
+export type SessionUpdateWithoutCurrentAccountInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  user?: Prisma.UserUpdateOneRequiredWithoutSessionsNestedInput
+}
+
+export type SessionUncheckedUpdateWithoutCurrentAccountInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  userId?: Prisma.IntFieldUpdateOperationsInput | number
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+}
+
+export type SessionUncheckedUpdateManyWithoutCurrentAccountInput = {
+  id?: Prisma.StringFieldUpdateOperationsInput | string
+  userId?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   expiresAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -460,7 +607,9 @@ export type SessionSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   userId?: boolean
   createdAt?: boolean
   expiresAt?: boolean
+  currentAccountId?: boolean
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
+  currentAccount?: boolean | Prisma.Session$currentAccountArgs<ExtArgs>
 }, ExtArgs["result"]["session"]>
 
 export type SessionSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -468,7 +617,9 @@ export type SessionSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   userId?: boolean
   createdAt?: boolean
   expiresAt?: boolean
+  currentAccountId?: boolean
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
+  currentAccount?: boolean | Prisma.Session$currentAccountArgs<ExtArgs>
 }, ExtArgs["result"]["session"]>
 
 export type SessionSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -476,7 +627,9 @@ export type SessionSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   userId?: boolean
   createdAt?: boolean
   expiresAt?: boolean
+  currentAccountId?: boolean
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
+  currentAccount?: boolean | Prisma.Session$currentAccountArgs<ExtArgs>
 }, ExtArgs["result"]["session"]>
 
 export type SessionSelectScalar = {
@@ -484,29 +637,35 @@ export type SessionSelectScalar = {
   userId?: boolean
   createdAt?: boolean
   expiresAt?: boolean
+  currentAccountId?: boolean
 }
 
-export type SessionOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "userId" | "createdAt" | "expiresAt", ExtArgs["result"]["session"]>
+export type SessionOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "userId" | "createdAt" | "expiresAt" | "currentAccountId", ExtArgs["result"]["session"]>
 export type SessionInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
+  currentAccount?: boolean | Prisma.Session$currentAccountArgs<ExtArgs>
 }
 export type SessionIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
+  currentAccount?: boolean | Prisma.Session$currentAccountArgs<ExtArgs>
 }
 export type SessionIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   user?: boolean | Prisma.UserDefaultArgs<ExtArgs>
+  currentAccount?: boolean | Prisma.Session$currentAccountArgs<ExtArgs>
 }
 
 export type $SessionPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "Session"
   objects: {
     user: Prisma.$UserPayload<ExtArgs>
+    currentAccount: Prisma.$AccountPayload<ExtArgs> | null
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: string
     userId: number
     createdAt: Date
     expiresAt: Date
+    currentAccountId: number | null
   }, ExtArgs["result"]["session"]>
   composites: {}
 }
@@ -902,6 +1061,7 @@ readonly fields: SessionFieldRefs;
 export interface Prisma__SessionClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
   user<T extends Prisma.UserDefaultArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.UserDefaultArgs<ExtArgs>>): Prisma.Prisma__UserClient<runtime.Types.Result.GetResult<Prisma.$UserPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | Null, Null, ExtArgs, GlobalOmitOptions>
+  currentAccount<T extends Prisma.Session$currentAccountArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Session$currentAccountArgs<ExtArgs>>): Prisma.Prisma__AccountClient<runtime.Types.Result.GetResult<Prisma.$AccountPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -935,6 +1095,7 @@ export interface SessionFieldRefs {
   readonly userId: Prisma.FieldRef<"Session", 'Int'>
   readonly createdAt: Prisma.FieldRef<"Session", 'DateTime'>
   readonly expiresAt: Prisma.FieldRef<"Session", 'DateTime'>
+  readonly currentAccountId: Prisma.FieldRef<"Session", 'Int'>
 }
     
 
@@ -1333,6 +1494,25 @@ export type SessionDeleteManyArgs<ExtArgs extends runtime.Types.Extensions.Inter
    * Limit how many Sessions to delete.
    */
   limit?: number
+}
+
+/**
+ * Session.currentAccount
+ */
+export type Session$currentAccountArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the Account
+   */
+  select?: Prisma.AccountSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the Account
+   */
+  omit?: Prisma.AccountOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.AccountInclude<ExtArgs> | null
+  where?: Prisma.AccountWhereInput
 }
 
 /**

@@ -1,0 +1,89 @@
+// Accounts (an organization, team or workspace) and who belongs to them. Every user owns a personal
+// account from sign-up; a session acts for one of the user's accounts at a time (the header's switcher).
+import type { MembershipRole } from "~/generated/prisma/enums.ts";
+import { prisma } from "~/db/db.server.ts";
+import { personalAccountName, personalSlug } from "~/utils/account-names.ts";
+import type { Db } from "./transaction.server.ts";
+
+/** The personal account a new user owns, named after their email's local part. */
+export function createPersonalAccount(db: Db, user: { id: number; email: string }) {
+  return db.account.create({
+    data: {
+      name: personalAccountName(user.email),
+      slug: personalSlug(user.email, user.id),
+      memberships: { create: { userId: user.id, role: "owner" } },
+    },
+    select: { id: true, name: true, slug: true },
+  });
+}
+
+export type SessionAccount = {
+  id: number;
+  name: string;
+  slug: string;
+  role: MembershipRole;
+  /** Whether the session chose it (the switcher); else the current account is the first listed. */
+  chosen: boolean;
+};
+
+/**
+ * Every account of the session's user, owned ones first (then oldest first), with the one the session
+ * chose marked. One query: the switcher's list and the current account at once.
+ */
+export function listSessionAccounts(sessionId: string): Promise<SessionAccount[]> {
+  return prisma.$queryRaw<SessionAccount[]>`
+    SELECT a.id, a.name, a.slug, m.role::text AS role, (s.current_account_id IS NOT DISTINCT FROM a.id) AS chosen
+      FROM sessions s
+      JOIN memberships m ON m.user_id = s.user_id
+      JOIN accounts a ON a.id = m.account_id
+     WHERE s.id = ${sessionId}
+     ORDER BY (m.role = 'owner') DESC, a.id`;
+}
+
+/** Makes the session act for the account, if its user belongs to it; false otherwise. */
+export async function chooseSessionAccount(sessionId: string, accountId: number): Promise<boolean> {
+  const updated = await prisma.$executeRaw`
+    UPDATE sessions s SET current_account_id = ${accountId}
+     WHERE s.id = ${sessionId}
+       AND EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = s.user_id AND m.account_id = ${accountId})`;
+  return updated === 1;
+}
+
+/** How many people belong to the account (its used seats). */
+export function countMembers(accountId: number) {
+  return prisma.membership.count({ where: { accountId } });
+}
+
+/** A user's accounts for support: each with the user's role, its owners and how many belong. */
+export async function listAccountsOfUser(userId: number) {
+  const memberships = await prisma.membership.findMany({
+    where: { userId },
+    orderBy: { accountId: "asc" },
+    select: {
+      role: true,
+      account: {
+        select: {
+          id: true,
+          name: true,
+          slug: true,
+          createdAt: true,
+          _count: { select: { memberships: true } },
+          memberships: {
+            where: { role: "owner" },
+            orderBy: { userId: "asc" },
+            select: { user: { select: { id: true, email: true } } },
+          },
+        },
+      },
+    },
+  });
+  return memberships.map(({ role, account }) => ({
+    id: account.id,
+    name: account.name,
+    slug: account.slug,
+    createdAt: account.createdAt,
+    role,
+    members: account._count.memberships,
+    owners: account.memberships.map((membership) => membership.user),
+  }));
+}

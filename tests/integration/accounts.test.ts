@@ -1,0 +1,127 @@
+// Accounts as people meet them (issue 19): sign-up gives a personal account, the session acts for one
+// account at a time (the header's switcher), and /api/me/entitlements says which, with its seats.
+import { beforeAll, describe, expect, it } from "vitest";
+import * as switchRoute from "../../app/routes/account.switch.ts";
+import * as adminUserRoute from "../../app/routes/admin.users.$userId/route.tsx";
+import * as entitlementsRoute from "../../app/routes/api.me.entitlements.ts";
+import * as signupRoute from "../../app/routes/signup.tsx";
+import * as root from "../../app/root.tsx";
+import { testDb } from "../setup/database.ts";
+import { formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+
+beforeAll(seedDemoData);
+
+const prisma = () => testDb().prisma;
+const entitlements = async (cookie: string) =>
+  (await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))))).json();
+const switchTo = (cookie: string, accountId: number, next = "/pricing") =>
+  settle(() =>
+    switchRoute.action(routeArgs(formRequest("/account/switch", { accountId: String(accountId), next }, { cookie }))),
+  );
+const rootData = async (cookie: string) =>
+  (await settle(() => root.loader(routeArgs(getRequest("/", cookie))))).json() as Promise<{
+    accounts: { currentId: number | null; all: Array<{ id: number; name: string; role: string }> } | null;
+  }>;
+
+describe("sign-up", () => {
+  it("creates a personal account the new user owns, which their session acts for", async () => {
+    const response = await settle(() =>
+      signupRoute.action(
+        routeArgs(
+          formRequest("/signup", { email: "Grace.Hopper@Example.com", password: "a long enough password" }),
+          {},
+          {
+            clientIp: "198.51.100.77",
+          },
+        ),
+      ),
+    );
+    expect(response.status).toBe(302);
+    const user = await prisma().user.findUniqueOrThrow({
+      where: { email: "grace.hopper@example.com" },
+      include: { memberships: { include: { account: true } } },
+    });
+    expect(user.memberships).toHaveLength(1);
+    expect(user.memberships[0]).toMatchObject({
+      role: "owner",
+      account: { name: "grace.hopper", slug: `grace-hopper-${user.id}` },
+    });
+    const cookie = response.headers.get("Set-Cookie")!.split(";")[0]!;
+    expect(await entitlements(cookie)).toEqual({
+      tier: "free",
+      status: null,
+      permissions: ["projects.create"],
+      account: {
+        id: user.memberships[0]!.accountId,
+        name: "grace.hopper",
+        slug: `grace-hopper-${user.id}`,
+        role: "owner",
+      },
+      seats: { limit: 1, used: 1, pending: 0 },
+    });
+    // One account: no switcher in the header.
+    expect((await rootData(cookie)).accounts).toBeNull();
+  });
+});
+
+describe("the account switcher", () => {
+  it("starts on the user's own account, and switches to a team they belong to", async () => {
+    const team = await prisma().account.findUniqueOrThrow({ where: { slug: "acme-studio" } });
+    const cookie = await sessionCookieFor("customer@example.com");
+    const first = await entitlements(cookie);
+    expect(first.account).toMatchObject({ name: "customer", role: "owner" });
+    expect(first.seats).toEqual({ limit: 1, used: 1, pending: 0 });
+    const header = await rootData(cookie);
+    expect(header.accounts?.all.map((account) => account.name)).toEqual(["customer", "Acme Studio"]);
+    expect(header.accounts?.currentId).toBe(first.account.id);
+
+    const switched = await switchTo(cookie, team.id, "/pricing?x=1");
+    expect(switched.status).toBe(303);
+    expect(switched.headers.get("Location")).toBe("/pricing?x=1");
+    const now = await entitlements(cookie);
+    expect(now.account).toEqual({ id: team.id, name: "Acme Studio", slug: "acme-studio", role: "owner" });
+    expect(now.seats).toMatchObject({ used: 3, pending: 0 });
+    expect((await rootData(cookie)).accounts?.currentId).toBe(team.id);
+  });
+
+  it("shows a member as a member, and refuses an account the user does not belong to", async () => {
+    const team = await prisma().account.findUniqueOrThrow({ where: { slug: "acme-studio" } });
+    const cookie = await sessionCookieFor("teammate@example.com");
+    const own = (await entitlements(cookie)).account;
+    expect(own).toMatchObject({ name: "teammate", role: "owner" });
+    expect((await switchTo(cookie, team.id)).status).toBe(303);
+    expect((await entitlements(cookie)).account).toMatchObject({ id: team.id, role: "member" });
+
+    const stranger = await prisma().account.findFirstOrThrow({ where: { slug: { startsWith: "admin-" } } });
+    const refused = await switchTo(cookie, stranger.id);
+    expect(refused.status).toBe(403);
+    expect((await refused.json()).error).toBe("You are not a member of that account.");
+    expect((await switchTo(cookie, Number.NaN)).status).toBe(403);
+    expect((await entitlements(cookie)).account).toMatchObject({ id: team.id });
+  });
+
+  it("sends a signed-out visitor to sign in", async () => {
+    const response = await settle(() =>
+      switchRoute.action(routeArgs(formRequest("/account/switch", { accountId: "1" }))),
+    );
+    expect(response.status).toBe(302);
+    expect(response.headers.get("Location")).toMatch(/^\/login/);
+  });
+});
+
+describe("the support console", () => {
+  it("lists a user's accounts with their role, owners and members", async () => {
+    const customer = await prisma().user.findUniqueOrThrow({ where: { email: "customer@example.com" } });
+    const cookie = await sessionCookieFor("support@example.com");
+    const response = await settle(() =>
+      adminUserRoute.loader(
+        routeArgs(getRequest(`/admin/users/${customer.id}`, cookie), { userId: String(customer.id) }),
+      ),
+    );
+    const data = (await response.json()) as { accounts: Array<Record<string, unknown>> };
+    expect(data.accounts.map(({ name, role, members, owners }) => ({ name, role, members, owners }))).toEqual([
+      { name: "customer", role: "owner", members: 1, owners: [{ id: customer.id, email: "customer@example.com" }] },
+      { name: "Acme Studio", role: "owner", members: 3, owners: [{ id: customer.id, email: "customer@example.com" }] },
+    ]);
+  });
+});
