@@ -49,6 +49,16 @@ export async function chooseSessionAccount(sessionId: string, accountId: number)
   return updated === 1;
 }
 
+/** The emails of the account's owners, oldest membership first. */
+export async function listAccountOwnerEmails(accountId: number): Promise<string[]> {
+  const owners = await prisma.membership.findMany({
+    where: { accountId, role: "owner" },
+    orderBy: [{ createdAt: "asc" }, { userId: "asc" }],
+    select: { user: { select: { email: true } } },
+  });
+  return owners.map((owner) => owner.user.email);
+}
+
 /** How many people belong to the account (its used seats). */
 export function countMembers(accountId: number) {
   return prisma.membership.count({ where: { accountId } });

@@ -13,6 +13,8 @@ import {
   useBillingRedirect,
 } from "~/components/billing-forms.tsx";
 import { formatDate } from "~/components/dates.tsx";
+import { listAccountOwnerEmails } from "~/models/account.server.ts";
+import { ownersOnlyRefusal } from "~/web/account-billing.server.ts";
 import { accountSeats } from "~/services/customers/accounts.server.ts";
 import { getAccountContext, requireUser } from "~/web/auth.server.ts";
 import { billingRateLimit } from "~/web/rate-limit.server.ts";
@@ -29,6 +31,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
         slug: current.slug,
         role: current.role,
         seats: await accountSeats(current.id, view.userLimit),
+        // A member changes nothing about billing: the owners do (checkout and the portal refuse with a 403).
+        ownersToAsk: current.role === "owner" ? null : await listAccountOwnerEmails(current.id),
       }
     : null;
   return json({ ...view, account });
@@ -40,6 +44,8 @@ export async function action({ request }: ActionFunctionArgs) {
   if (form.get("intent") !== "resume") return json({ error: "Unknown action." }, { status: 400 });
   const limited = await billingRateLimit(user.id);
   if (limited) return limited;
+  const refusal = await ownersOnlyRefusal(request);
+  if (refusal) return json({ error: refusal.message }, { status: 403 });
   const outcome = await resumeSubscription(user);
   if (!outcome.ok) return json({ error: outcome.message }, { status: 409 });
   return redirect("/account?subscription=resumed", 303);
@@ -140,7 +146,14 @@ export default function Account() {
         {view.stripeUnavailable ? (
           <p className="hint">Billing details could not be loaded from Stripe just now.</p>
         ) : null}
-        <NextActions view={view} billing={billing} />
+        {view.account?.ownersToAsk ? (
+          <p className="hint" data-testid="ask-owner">
+            Only the owners of {view.account.name} change its plan or billing: ask{" "}
+            {view.account.ownersToAsk.join(" or ")}.
+          </p>
+        ) : (
+          <NextActions view={view} billing={billing} />
+        )}
       </section>
 
       <section className="card" aria-labelledby="includes-heading">

@@ -2,6 +2,7 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { appOrigin, createCheckoutSession } from "~/services/stripe/checkout.server.ts";
 import { getOptionalUser } from "~/web/auth.server.ts";
+import { ownersOnlyRefusal } from "~/web/account-billing.server.ts";
 import { respondWithStripeUrl } from "~/web/billing-responses.server.ts";
 import { billingRateLimit } from "~/web/rate-limit.server.ts";
 import { jsonResponse, readField } from "~/utils/http.server.ts";
@@ -12,6 +13,8 @@ export async function action({ request }: ActionFunctionArgs) {
   if (!user) return jsonResponse({ error: "Sign in to subscribe." }, 401);
   const limited = await billingRateLimit(user.id);
   if (limited) return limited;
+  const refusal = await ownersOnlyRefusal(request);
+  if (refusal) return respondWithStripeUrl(request, refusal, { href: "/pricing", label: "Back to pricing" });
   const lookupKey = (await readField(request, "lookup_key")) ?? "";
   const outcome = await createCheckoutSession(user, lookupKey, appOrigin(request));
   return respondWithStripeUrl(request, outcome, { href: "/pricing", label: "Back to pricing" });

@@ -5,6 +5,7 @@ import type { ActionFunctionArgs } from "@remix-run/node";
 import { appOrigin } from "~/services/stripe/checkout.server.ts";
 import { startWhopCheckout } from "~/services/whop/offers.server.ts";
 import { getOptionalUser } from "~/web/auth.server.ts";
+import { ownersOnlyRefusal } from "~/web/account-billing.server.ts";
 import { respondWithStripeUrl } from "~/web/billing-responses.server.ts";
 import { jsonResponse, readFields } from "~/utils/http.server.ts";
 import { billingRateLimit } from "~/web/rate-limit.server.ts";
@@ -15,6 +16,8 @@ export async function action({ request }: ActionFunctionArgs) {
   if (!user) return jsonResponse({ error: "Sign in to subscribe." }, 401);
   const limited = await billingRateLimit(user.id);
   if (limited) return limited;
+  const refusal = await ownersOnlyRefusal(request);
+  if (refusal) return respondWithStripeUrl(request, refusal, { href: "/pricing", label: "Back to pricing" });
   const fields = await readFields(request, ["tier", "plan"]);
   const outcome = await startWhopCheckout(
     user,

@@ -12,6 +12,7 @@ const STATUS: Record<BillingProblem, number> = {
   "already-subscribed": 409,
   "tier-unavailable": 409,
   "already-on-whop": 409,
+  "not-an-owner": 403,
   "stripe-unreachable": 502,
   "billing-disabled": 503,
 };

@@ -1,7 +1,12 @@
 // Accounts as people meet them (issue 19): sign-up gives a personal account, the session acts for one
 // account at a time (the header's switcher), and /api/me/entitlements says which, with its seats.
 import { beforeAll, describe, expect, it } from "vitest";
+import * as accountRoute from "../../app/routes/account.tsx";
 import * as switchRoute from "../../app/routes/account.switch.ts";
+import * as checkoutRoute from "../../app/routes/api.stripe.checkout.ts";
+import * as portalRoute from "../../app/routes/api.stripe.portal.ts";
+import * as whopCheckoutRoute from "../../app/routes/api.whop.checkout.ts";
+import * as pricingRoute from "../../app/routes/pricing/route.tsx";
 import * as adminUserRoute from "../../app/routes/admin.users.$userId/route.tsx";
 import * as entitlementsRoute from "../../app/routes/api.me.entitlements.ts";
 import * as signupRoute from "../../app/routes/signup.tsx";
@@ -106,6 +111,41 @@ describe("the account switcher", () => {
     );
     expect(response.status).toBe(302);
     expect(response.headers.get("Location")).toMatch(/^\/login/);
+  });
+});
+
+describe("billing for a team", () => {
+  it("is the owners' to change: a member is told whom to ask, with a 403 from every billing action", async () => {
+    const team = await prisma().account.findUniqueOrThrow({ where: { slug: "acme-studio" } });
+    const cookie = await sessionCookieFor("designer@example.com");
+    expect((await switchTo(cookie, team.id)).status).toBe(303);
+    const ask = "Only the owners of Acme Studio can change its plan or billing: ask customer@example.com.";
+    const post = (path: string, fields: Record<string, string>) =>
+      formRequest(path, fields, { cookie, headers: { Accept: "application/json" } });
+    const refusals = [
+      await settle(() => checkoutRoute.action(routeArgs(post("/api/stripe/checkout", { lookup_key: "pro_monthly" })))),
+      await settle(() => portalRoute.action(routeArgs(post("/api/stripe/portal", {})))),
+      await settle(() => whopCheckoutRoute.action(routeArgs(post("/api/whop/checkout", { tier: "whop_basic" })))),
+      await settle(() =>
+        pricingRoute.action(routeArgs(post("/pricing", { intent: "switch", lookup_key: "pro_monthly" }))),
+      ),
+      await settle(() => accountRoute.action(routeArgs(post("/account", { intent: "resume" })))),
+    ];
+    for (const refused of refusals) {
+      expect(refused.status).toBe(403);
+      expect((await refused.json()).error).toBe(ask);
+    }
+    // /account says the same instead of offering billing actions.
+    const page = await (await settle(() => accountRoute.loader(routeArgs(getRequest("/account", cookie))))).json();
+    expect(page.account).toMatchObject({ name: "Acme Studio", role: "member", ownersToAsk: ["customer@example.com"] });
+    const pricing = await (await settle(() => pricingRoute.loader(routeArgs(getRequest("/pricing", cookie))))).json();
+    expect(pricing.askOwners).toBe(ask);
+
+    // Acting for their own account, the same person is its owner and gets past the check.
+    const own = (await prisma().account.findFirstOrThrow({ where: { slug: { startsWith: "designer-" } } })).id;
+    expect((await switchTo(cookie, own)).status).toBe(303);
+    const portal = await settle(() => portalRoute.action(routeArgs(post("/api/stripe/portal", {}))));
+    expect(portal.status).not.toBe(403);
   });
 });
 

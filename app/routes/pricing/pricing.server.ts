@@ -14,6 +14,7 @@ import { checkSellableTiers } from "~/services/stripe/sellable-tiers.server.ts";
 import { getWhopOffers } from "~/services/whop/offers.server.ts";
 import { listCustomerFacingTiers, listTierIntegrations } from "~/models/tier.server.ts";
 import { getOptionalUser, requireUser } from "~/web/auth.server.ts";
+import { ownersOnlyRefusal } from "~/web/account-billing.server.ts";
 import { billingRateLimit } from "~/web/rate-limit.server.ts";
 import { readForm } from "~/utils/http.server.ts";
 import { describeAsOf } from "~/utils/age.ts";
@@ -31,11 +32,12 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const subscriptionId = subscribed && billingMode() !== "disabled" ? user?.stripeSubscriptionId : null;
   // One price lookup (every Stripe tier's keys: validity is judged across tiers, as on the dashboard)
   // and, for subscribers, one subscription read (both cached): which price is theirs.
-  const [{ lookup, invalid }, entitlements, subscription, whopOffers] = await Promise.all([
+  const [{ lookup, invalid }, entitlements, subscription, whopOffers, ownersOnly] = await Promise.all([
     checkSellableTiers(integrations),
     user ? getEntitlements(user) : Promise.resolve(null),
     user && subscriptionId ? subscriptionDetailsFor(user) : Promise.resolve(null),
     getWhopOffers(configured),
+    user ? ownersOnlyRefusal(request) : Promise.resolve(null),
   ]);
   const tierKey = entitlements?.tier?.key ?? null;
   // A tier not valid in Stripe is off sale: left out, except as the viewer's own plan (shown, no action).
@@ -59,6 +61,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return json({
     viewer: viewer.kind,
     checkoutCancelled: new URL(request.url).searchParams.get("checkout") === "cancelled",
+    // A member of the account the session acts for: its owners choose the plan (whom to ask).
+    askOwners: ownersOnly?.message ?? null,
     pricesUnavailable: lookup.unavailable,
     // Stripe's last good answer, shown (marked) when it cannot be asked: better than no price.
     pricesAsOf: lookup.unavailable && lookup.asOf ? describeAsOf(lookup.asOf) : null,
@@ -89,6 +93,8 @@ export async function action({ request }: ActionFunctionArgs) {
   if (form.get("intent") !== "switch") return json({ error: "Unknown action." }, { status: 400 });
   const limited = await billingRateLimit(user.id);
   if (limited) return limited;
+  const refusal = await ownersOnlyRefusal(request);
+  if (refusal) return json({ error: refusal.message }, { status: 403 });
   const outcome = await createPlanSwitchSession(user, String(form.get("lookup_key") ?? ""), appOrigin(request));
   if (outcome.ok) return redirect(outcome.url, 303);
   const status =

@@ -25,6 +25,11 @@ export default function Pricing() {
           Checkout was cancelled: you have not been charged, and your plan is unchanged.
         </p>
       ) : null}
+      {data.askOwners ? (
+        <p className="notice" role="status" data-testid="ask-owner">
+          {data.askOwners}
+        </p>
+      ) : null}
       <BillingErrorAlert billing={billing} />
       {actionData?.error ? (
         <p className="form-error" role="alert" data-testid="billing-error">

@@ -38,6 +38,8 @@ export type BillingProblem =
   /** A live Whop membership: changed on Whop, not in Stripe's portal. */
   | "already-on-whop"
   | "no-billing-account"
+  /** A member (not an owner) of the account the session acts for: its owners decide its billing. */
+  | "not-an-owner"
   | "stripe-unreachable";
 
 export type BillingOutcome = { ok: true; url: string } | { ok: false; problem: BillingProblem; message: string };
