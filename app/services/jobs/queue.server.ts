@@ -27,7 +27,14 @@ const POLLING_INTERVAL_SECONDS = 1;
 // A step that keeps failing (the database away) is retried this often before it is given up.
 const RETRY_LIMIT = 20;
 
-type QueueState = { boss?: PgBoss; starting?: Promise<PgBoss>; working: boolean; stopping: boolean };
+type QueueState = {
+  boss?: PgBoss;
+  starting?: Promise<PgBoss>;
+  working: boolean;
+  stopping: boolean;
+  /** The process-wide guard against pg-boss's unawaited bookkeeping is installed. */
+  guarded?: boolean;
+};
 // On globalThis: the server entry starts the worker, and the Remix build's routes enqueue on it.
 const state = singleton("job-queue", (): QueueState => ({ working: false, stopping: false }));
 
@@ -41,7 +48,35 @@ export function jobTimeoutSeconds() {
   return config().jobs.timeoutSeconds;
 }
 
+/**
+ * True for a rejection from pg-boss's own bookkeeping after a step ran: pg-boss 10.4 records a job's
+ * completion or failure without awaiting it (manager.js, `watch` → `onFetch`), so with the database
+ * away at that moment the promise rejects unhandled and Node would end the whole instance.
+ */
+export function isJobBookkeepingFailure(reason: unknown): boolean {
+  const stack = reason instanceof Error ? (reason.stack ?? "") : "";
+  return /Manager\.(complete|fail) \([^)]*pg-boss[\\/]src[\\/]manager\.js/.test(stack);
+}
+
+/**
+ * Keeps the instance up when pg-boss's bookkeeping fails (the database is down): logged, and the job,
+ * still active in the queue, expires after JOB_TIMEOUT_SECONDS and is retried. Any other unhandled
+ * rejection still ends the process, as Node's default does.
+ */
+function surviveJobBookkeepingFailures() {
+  if (state.guarded) return;
+  state.guarded = true;
+  process.on("unhandledRejection", (reason) => {
+    if (!isJobBookkeepingFailure(reason)) throw reason;
+    logger.warn(
+      { err: reason },
+      "job queue: could not record a step's outcome (database unreachable); it will be retried",
+    );
+  });
+}
+
 async function startQueue(): Promise<PgBoss> {
+  surviveJobBookkeepingFailures();
   const timeout = jobTimeoutSeconds();
   const boss = new PgBoss({
     ...(await jobQueueDatabase(stopJobQueue)),
