@@ -1,12 +1,12 @@
 // A real SMTP server for tests (smtp-server on 127.0.0.1, a free port): every message it accepts is
 // parsed with mailparser and kept, so a test reads the mail a person would get.
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 
 export type ReceivedMail = { to: string[]; from: string; subject: string; text: string; html: string; raw: string };
 
-export async function startSmtpServer({ user = "tierdesk", pass = "smtp-test-password" } = {}) {
+export async function startSmtpServer({ user = "tierdesk", pass = "smtp-test-password", port = 0 } = {}) {
   const received: ReceivedMail[] = [];
   const server = new SMTPServer({
     // Plain SMTP on loopback: no certificate to trust; the credentials still have to be right.
@@ -39,10 +39,10 @@ export async function startSmtpServer({ user = "tierdesk", pass = "smtp-test-pas
       });
     },
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const address = server.server.address() as AddressInfo;
   return {
-    url: `smtp://${user}:${pass}@127.0.0.1:${port}`,
+    url: `smtp://${user}:${pass}@127.0.0.1:${address.port}`,
     received,
     /** The next message to `to` beyond the `already` seen, within a few seconds (the queue polls every second). */
     async nextMailTo(to: string, already = 0, timeoutMs = 15_000): Promise<ReceivedMail> {
@@ -56,4 +56,13 @@ export async function startSmtpServer({ user = "tierdesk", pass = "smtp-test-pas
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** A loopback port nothing listens on (yet). */
+export async function unusedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }

@@ -13,7 +13,7 @@ import { startJobWorker } from "../../app/services/jobs/worker.server.ts";
 import { type Config, parseConfig, useConfig } from "../../app/utils/config.server.ts";
 import { getOptionalUser } from "../../app/web/auth.server.ts";
 import { testDb } from "../setup/database.ts";
-import { startSmtpServer } from "../smtp-harness.ts";
+import { startSmtpServer, unusedPort } from "../smtp-harness.ts";
 import { formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
 
 const prisma = () => testDb().prisma;
@@ -185,6 +185,29 @@ describe("forgot password", () => {
     for (let i = 0; i < 10; i++) expect((await forgot(`someone-${i}@example.com`, "203.0.113.99")).status).toBe(200);
     expect((await forgot("someone-else@example.com", "203.0.113.99")).status).toBe(429);
   });
+});
+
+describe("an SMTP server that is down", () => {
+  it("does not make the visitor wait, and the queue sends the mail once the server is back", async () => {
+    const port = await unusedPort();
+    const user = "late-smtp";
+    const pass = "late-smtp-password";
+    useConfig(parseConfig({ ...environment, SMTP_URL: `smtp://${user}:${pass}@127.0.0.1:${port}` }));
+    const started = Date.now();
+    const answer = await forgot(CUSTOMER);
+    expect(await answer.json()).toMatchObject({ sent: SENT });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // The first attempt is refused (nothing listens); the retry, 5 s later, finds the server.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const late = await startSmtpServer({ user, pass, port });
+    try {
+      const mail = await late.nextMailTo(CUSTOMER, 0, 30_000);
+      expect(mail.subject).toBe("Reset your Tierdesk password");
+      expect(mail.text).toMatch(new RegExp(`${APP_URL}/reset-password/[A-Za-z0-9_-]{43}`));
+    } finally {
+      await late.close();
+    }
+  }, 45_000);
 });
 
 describe("changing a password on /account", () => {
