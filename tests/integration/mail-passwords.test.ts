@@ -169,10 +169,17 @@ describe("forgot password", () => {
     expect((await reset("not-a-token", "whatever-password")).status).toBe(410);
   });
 
-  it("asks for a valid email, with a field error", async () => {
+  it("asks for a valid email, with a field error, and does not echo a huge one back", async () => {
     const response = await forgot("not an email");
     expect(response.status).toBe(400);
     expect(JSON.stringify(await response.json())).toContain("Enter a valid email address.");
+    const huge = await forgot(`${"a".repeat(60_000)}@example.com`);
+    expect(huge.status).toBe(400);
+    const body = await huge.text();
+    expect(body).toContain("Email is too long.");
+    expect(body.length).toBeLessThan(2_000);
+    const control = await forgot("customer\u0000@example.com");
+    expect(control.status).toBe(400);
   });
 
   it("limits requests per email (3 an hour, known or not) and per address (10 in 15 minutes)", async () => {
