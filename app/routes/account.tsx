@@ -38,6 +38,7 @@ export async function action({ request }: ActionFunctionArgs) {
 const NOTICES: Record<string, string> = {
   "plan=changed": "Your plan change is confirmed.",
   "subscription=resumed": "Your subscription will renew as usual.",
+  "password=changed": "Your password is changed. Your other sessions were signed out.",
 };
 
 /** The subscription's state as a sentence, with the date that matters. */
@@ -151,6 +152,10 @@ export default function Account() {
         <dl className="facts">
           <dt>Email</dt>
           <dd className="email">{view.email}</dd>
+          <dt>Password</dt>
+          <dd>
+            <Link to="/account/password">Change password</Link>
+          </dd>
         </dl>
       </section>
     </div>

@@ -48,6 +48,16 @@ export type User = Prisma.UserModel
  */
 export type Session = Prisma.SessionModel
 /**
+ * Model PasswordReset
+ * 
+ */
+export type PasswordReset = Prisma.PasswordResetModel
+/**
+ * Model DevMail
+ * 
+ */
+export type DevMail = Prisma.DevMailModel
+/**
  * Model RateLimit
  * 
  */

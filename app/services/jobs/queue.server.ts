@@ -16,16 +16,22 @@ export type TaskPayloads = {
   "bulk-replay": { replayJobId: number; afterId?: string };
   /** One step of removing expired events (app/services/events/retention.server.ts). */
   "event-retention": Record<string, never>;
+  /** One message to send through SMTP (app/services/mail/mail.server.ts), sealed: it may hold a reset link. */
+  "send-mail": { sealed: string };
 };
 export type TaskName = keyof TaskPayloads;
 export type TaskHandlers = { [Name in TaskName]: (payload: TaskPayloads[Name]) => Promise<void> };
 
-const TASK_NAMES: readonly TaskName[] = ["bulk-replay", "event-retention"];
+const TASK_NAMES: readonly TaskName[] = ["bulk-replay", "event-retention", "send-mail"];
 
 // A worker asks for new jobs this often (pg-boss polls; it has no LISTEN/NOTIFY).
 const POLLING_INTERVAL_SECONDS = 1;
 // A step that keeps failing (the database away) is retried this often before it is given up.
 const RETRY_LIMIT = 20;
+// Mail waits out an SMTP server's outage: 10 tries, 5 s apart and doubling (about 85 minutes in all).
+const RETRIES: Partial<Record<TaskName, { retryLimit: number; retryDelay: number; retryBackoff: boolean }>> = {
+  "send-mail": { retryLimit: 10, retryDelay: 5, retryBackoff: true },
+};
 
 type QueueState = {
   boss?: PgBoss;
@@ -88,7 +94,11 @@ async function startQueue(): Promise<PgBoss> {
   boss.on("error", (error) => logger.error({ err: error }, "job queue error"));
   await boss.start();
   for (const name of TASK_NAMES) {
-    const options = { name, expireInSeconds: timeout, retryLimit: RETRY_LIMIT, retryDelay: 1 };
+    const options = {
+      name,
+      expireInSeconds: timeout,
+      ...(RETRIES[name] ?? { retryLimit: RETRY_LIMIT, retryDelay: 1, retryBackoff: false }),
+    };
     // Idempotent (ON CONFLICT DO NOTHING) when another instance made it; then the options are ours.
     await boss.createQueue(name, options);
     await boss.updateQueue(name, options);
