@@ -91,7 +91,19 @@ const layers = [
       },
     ],
   },
-  { files: ["app/services/{events,tiers,customers,jobs}/**"], forbid: [PRISMA_CLIENT, UP_FROM_SERVICES] },
+  { files: ["app/services/{events,tiers,customers,jobs,passwords}/**"], forbid: [PRISMA_CLIENT, UP_FROM_SERVICES] },
+  {
+    // A leaf the rest calls: it sends (on the queue) and keeps the outbox, and knows no domain.
+    files: ["app/services/mail/**"],
+    forbid: [
+      PRISMA_CLIENT,
+      UP_FROM_SERVICES,
+      {
+        regex: "^~/services/(?!mail/|jobs/queue\\.server)",
+        message: "app/services/mail/ is a leaf: it imports only the job queue, never a domain or provider service.",
+      },
+    ],
+  },
   {
     files: ["app/web/**"],
     forbid: [

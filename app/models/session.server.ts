@@ -25,8 +25,11 @@ export async function deleteSession(sessionId: string) {
   await prisma.session.deleteMany({ where: { id: sessionId } });
 }
 
-/** Ends every session of a user (their role changed, or they asked to sign out everywhere). */
-export async function deleteUserSessions(userId: number, db: Db = prisma) {
-  const { count } = await db.session.deleteMany({ where: { userId } });
+/**
+ * Ends every session of a user (their role or password changed, or they asked to sign out
+ * everywhere), but the one `except` names (the session that changed the password stays signed in).
+ */
+export async function deleteUserSessions(userId: number, db: Db = prisma, except?: string) {
+  const { count } = await db.session.deleteMany({ where: { userId, ...(except ? { id: { not: except } } : {}) } });
   return count;
 }

@@ -56,6 +56,16 @@ export async function verifyLogin(email: string, password: string) {
   return ok && user ? user : null;
 }
 
+/** Whether `password` is the user's current one (changing a password asks for it). */
+export async function verifyUserPassword(userId: number, password: string) {
+  const user = await prisma.user.findUnique({ where: { id: userId }, select: { passwordHash: true } });
+  return user ? verify(user.passwordHash, password).catch(() => false) : false;
+}
+
+export async function setPasswordHash(tx: Db, userId: number, passwordHash: string) {
+  await tx.user.update({ where: { id: userId }, data: { passwordHash }, select: { id: true } });
+}
+
 /** A write lost a race for a unique value (e.g. two sign-ups with one email). */
 export function isUniqueViolation(error: unknown) {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";

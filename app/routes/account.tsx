@@ -54,6 +54,7 @@ export async function action({ request }: ActionFunctionArgs) {
 const NOTICES: Record<string, string> = {
   "plan=changed": "Your plan change is confirmed.",
   "subscription=resumed": "Your subscription will renew as usual.",
+  "password=changed": "Your password is changed. Your other sessions were signed out.",
 };
 
 /** The subscription's state as a sentence, with the date that matters. */
@@ -187,6 +188,10 @@ export default function Account() {
               </dd>
             </>
           ) : null}
+          <dt>Password</dt>
+          <dd>
+            <Link to="/account/password">Change password</Link>
+          </dd>
         </dl>
       </section>
     </div>

@@ -93,6 +93,11 @@ export default function Login() {
   return (
     <section className="card narrow">
       <h1>Sign in</h1>
+      {searchParams.get("password") === "reset" && !actionData ? (
+        <p className="notice" role="status" data-testid="password-reset-notice">
+          Your new password is set, and every session was signed out. Sign in with the new password.
+        </p>
+      ) : null}
       <Form method="post" noValidate>
         {actionData?.formError ? (
           <p className="form-error" role="alert">
@@ -121,6 +126,9 @@ export default function Login() {
           {navigation.state === "submitting" ? "Signing in…" : "Sign in"}
         </button>
       </Form>
+      <p>
+        <Link to="/forgot-password">Forgot password?</Link>
+      </p>
       <p>
         New here? <Link to={next ? `/signup?${new URLSearchParams({ next })}` : "/signup"}>Create an account</Link>
       </p>

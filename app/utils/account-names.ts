@@ -1,5 +1,5 @@
 // Accounts' naming rules, shared by sign-up, the seed and (in SQL) the migration that gave every
-// existing user a personal account (prisma/migrations/20261206190000_accounts_memberships).
+// existing user a personal account (prisma/migrations/20261206191000_accounts_memberships).
 
 const SLUG_BASE_MAX = 60;
 const NAME_MAX = 120;

@@ -21,6 +21,12 @@ function parseSecrets(value: string | undefined): string[] {
 export const TRANSACTION_LAYERS = ["pg-pipelined", "pg-params", "prisma"] as const;
 export type TransactionLayer = (typeof TRANSACTION_LAYERS)[number];
 
+// "no-reply@example.com" or "Tierdesk <no-reply@example.com>" (no line breaks: it becomes a header).
+const MAIL_FROM_PATTERN = /^(?:[^<>\r\n]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/;
+
+/** The sender outside production when MAIL_FROM is unset. */
+export const DEVELOPMENT_MAIL_FROM = "Tierdesk <no-reply@tierdesk.localhost>";
+
 const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
@@ -64,6 +70,15 @@ const EnvSchema = z.object({
   JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(3600).default(60),
   // Processed, stale and ignored events older than this are removed by a job; failed and pending never.
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
+  // Where mail goes: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465 (TLS from the start).
+  SMTP_URL: z
+    .url()
+    .refine((url) => /^smtps?:\/\/[^/]/.test(url), "must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@host:587")
+    .optional(),
+  MAIL_FROM: z
+    .string()
+    .regex(MAIL_FROM_PATTERN, "must be an address, or a name and an address: Tierdesk <no-reply@example.com>")
+    .optional(),
 });
 
 export type Config = Readonly<{
@@ -111,6 +126,12 @@ export type Config = Readonly<{
     /** Processed, stale and ignored events are kept this many days (failed and pending for good). */
     retentionDays: number;
   }>;
+  mail: Readonly<{
+    /** The SMTP server mail is sent through; null → the development outbox (/dev/mail), or no mail in production. */
+    smtpUrl: string | null;
+    /** The From header; null only in production without SMTP_URL (no mail is sent). */
+    from: string | null;
+  }>;
 }>;
 
 export class ConfigurationError extends Error {
@@ -132,6 +153,11 @@ export function parseConfig(source: Record<string, string | undefined> = process
   if (production && !sessionSecrets.length) {
     throw new ConfigurationError(
       "SESSION_SECRET is required in production: set it to a long random string (e.g. `openssl rand -hex 32`).",
+    );
+  }
+  if (production && env.SMTP_URL && !env.MAIL_FROM) {
+    throw new ConfigurationError(
+      "MAIL_FROM is required in production when SMTP_URL is set: the address mail is sent from, e.g. `Tierdesk <no-reply@example.com>`.",
     );
   }
   const trustProxy = env.TRUST_PROXY
@@ -171,6 +197,10 @@ export function parseConfig(source: Record<string, string | undefined> = process
       timeoutSeconds: env.JOB_TIMEOUT_SECONDS,
     },
     events: { retentionDays: env.EVENT_RETENTION_DAYS },
+    mail: {
+      smtpUrl: env.SMTP_URL ?? null,
+      from: env.MAIL_FROM ?? (production && !env.SMTP_URL ? null : DEVELOPMENT_MAIL_FROM),
+    },
   });
 }
 

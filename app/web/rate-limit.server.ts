@@ -26,6 +26,11 @@ export const RATE_LIMIT_RULES = {
   signInPerEmailSlowed: { keyPrefix: "signin-email-slowed", points: 1, durationSeconds: 2 },
   signUpPerIp: { keyPrefix: "signup-ip", points: 10, durationSeconds: 15 * 60 },
   billingPerUser: { keyPrefix: "billing-user", points: 20, durationSeconds: 10 * 60 },
+  // "Forgot password": a mailbox gets at most 3 links an hour, whoever asks; an address asks 10 times in 15 minutes.
+  passwordResetPerIp: { keyPrefix: "reset-ip", points: 10, durationSeconds: 15 * 60 },
+  passwordResetPerEmail: { keyPrefix: "reset-email", points: 3, durationSeconds: 60 * 60 },
+  // Changing a password checks the current one: a borrowed session must not guess it at speed.
+  passwordChangePerUser: { keyPrefix: "password-user", points: 10, durationSeconds: 15 * 60 },
 } as const satisfies Record<string, Rule>;
 
 export type RateLimitName = keyof typeof RATE_LIMIT_RULES;

@@ -46,7 +46,8 @@ function sessionStorage() {
   return (storage.current ??= createStorage());
 }
 
-async function sessionIdFrom(request: Request): Promise<string | null> {
+/** The id of the request's server-side session (whether or not it is still live), or null. */
+export async function sessionIdFrom(request: Request): Promise<string | null> {
   const cookie = await sessionStorage().getSession(request.headers.get("Cookie"));
   const sessionId = cookie.get("sessionId");
   return typeof sessionId === "string" && sessionId ? sessionId : null;

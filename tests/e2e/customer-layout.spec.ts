@@ -7,8 +7,17 @@ import { signIn } from "./helpers.ts";
 
 const WEBHOOK_SECRET = "whsec_e2e_suite"; // playwright.config.ts starts the app with this secret
 
-const CUSTOMER_PAGES = ["/", "/pricing", "/account", "/billing/success", "/nope"];
-const ANONYMOUS_PAGES = ["/", "/pricing", "/login", "/signup", "/nope"];
+const CUSTOMER_PAGES = ["/", "/pricing", "/account", "/account/password", "/billing/success", "/nope"];
+const ANONYMOUS_PAGES = [
+  "/",
+  "/pricing",
+  "/login",
+  "/signup",
+  "/forgot-password",
+  "/reset-password/not-a-live-token",
+  "/dev/mail",
+  "/nope",
+];
 const ADMIN_PAGES = [
   "/admin",
   "/admin/tiers",

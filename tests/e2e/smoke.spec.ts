@@ -58,7 +58,13 @@ const PAGES: readonly PageRow[] = [
   { path: "/pricing", roles: ALL, heading: "Plans and pricing" },
   { path: "/login", roles: ["anonymous"], signedIn: "home", heading: "Sign in" },
   { path: "/signup", roles: ["anonymous"], signedIn: "home", heading: "Create an account" },
+  { path: "/forgot-password", roles: ["anonymous"], signedIn: "home", heading: "Forgot your password?" },
+  // A live link (mailed to the development outbox, never used) and one that is not.
+  { path: "/reset-password/:resetToken", roles: ALL, heading: "Choose a new password" },
+  { path: "/reset-password/not-a-live-token", roles: ALL, heading: "This link has expired or was already used" },
+  { path: "/dev/mail", roles: ALL, heading: "Outbox" },
   { path: "/account", roles: SIGNED_IN, heading: "Your account" },
+  { path: "/account/password", roles: SIGNED_IN, heading: "Change password" },
   { path: "/billing/success", roles: SIGNED_IN, lands: "/account", heading: "Your account" },
   { path: "/admin", roles: STAFF, heading: "Overview" },
   { path: "/admin/events", roles: STAFF, heading: "Stripe events" },
@@ -89,6 +95,7 @@ const PARAMS: Record<string, (browser: Browser) => Promise<string>> = {
   replayJobId: async (browser) => bulkReplayOf(browser, (await storedEvents(browser)).failed),
   tierKey: async () => "pro", // seeded by prisma/seed.ts
   customerUserId: (browser) => userIdOf(browser, DEMO_USERS.customer.email),
+  resetToken: (browser) => mailedResetToken(browser, DEMO_USERS.support.email),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -208,6 +215,30 @@ async function userIdOf(browser: Browser, email: string) {
     const id = href?.match(/^\/admin\/users\/(\d+)$/)?.[1];
     if (!id) throw new Error(`No link to ${email} on /admin/users (href: ${href})`);
     return id;
+  } finally {
+    await context.close();
+  }
+}
+
+/**
+ * The token of a reset link mailed to `email`: asked for on /forgot-password, read from the
+ * development outbox (/dev/mail; the e2e server runs without SMTP_URL in development).
+ */
+async function mailedResetToken(browser: Browser, email: string) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto("/forgot-password");
+    await waitForHydration(page);
+    await page.getByLabel("Email").fill(email);
+    await page.getByRole("button", { name: "Send the link" }).click();
+    await expect(page.getByTestId("reset-answer")).toBeVisible();
+    await page.goto("/dev/mail");
+    const message = page.getByTestId("outbox-message").filter({ hasText: email }).first();
+    const href = await message.getByRole("link", { name: /\/reset-password\// }).getAttribute("href");
+    const token = href?.match(/\/reset-password\/([A-Za-z0-9_-]{43})$/)?.[1];
+    if (!token) throw new Error(`No reset link to ${email} on /dev/mail (href: ${href})`);
+    return token;
   } finally {
     await context.close();
   }

@@ -1,4 +1,4 @@
-// The accounts migration (20261206190000_accounts_memberships) on a database that holds users of
+// The accounts migration (20261206191000_accounts_memberships) on a database that holds users of
 // every billing kind: free, paying (a Stripe customer and subscription), canceled, exempt, and Whop.
 // Afterwards each owns exactly one personal account, their billing state and entitlements are what
 // they were, and a webhook for an existing subscription still lands on its user.

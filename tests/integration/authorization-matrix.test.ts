@@ -85,6 +85,13 @@ const MATRIX: Record<string, RouteEntry> = {
       },
     ],
   },
+  "routes/account_.password": {
+    path: "/account/password",
+    checks: [
+      { method: "GET", expect: SIGNED_IN },
+      { method: "POST", body: { currentPassword: "x" }, expect: ["login", 400, 400, 400] },
+    ],
+  },
   "routes/admin": { path: "/admin", checks: [{ method: "GET", expect: STAFF_READ }] },
   "routes/admin._index": { path: "/admin", checks: [{ method: "GET", query: "index", expect: STAFF_READ }] },
   "routes/admin.audit": { path: "/admin/audit", checks: [{ method: "GET", expect: STAFF_READ }] },
@@ -206,6 +213,22 @@ const MATRIX: Record<string, RouteEntry> = {
     path: "/billing/success",
     checks: [{ method: "GET", expect: ["login", "→/account", "→/account", "→/account"] }],
   },
+  "routes/dev.mail": {
+    path: "/dev/mail",
+    checks: [{ method: "GET", expect: all(404), why: "the development outbox does not exist in production" }],
+  },
+  "routes/forgot-password": {
+    path: "/forgot-password",
+    checks: [
+      { method: "GET", expect: [200, "→/account", "→/admin", "→/admin"] },
+      {
+        method: "POST",
+        body: { email: "not-an-email" },
+        expect: [400, "→/account", "→/admin", "→/admin"],
+        expectData: all(400),
+      },
+    ],
+  },
   "routes/healthz": { path: "/healthz", checks: [{ method: "GET", expect: all(200) }] },
   "routes/login": {
     path: "/login",
@@ -233,6 +256,13 @@ const MATRIX: Record<string, RouteEntry> = {
     checks: [
       { method: "GET", expect: all(200) },
       { method: "POST", body: { intent: "nothing" }, expect: ["login", 400, 400, 400] },
+    ],
+  },
+  "routes/reset-password.$token": {
+    path: "/reset-password/not-a-token",
+    checks: [
+      { method: "GET", expect: all(200), why: "a link works whoever is signed in: it says it has expired" },
+      { method: "POST", body: { password: "short" }, expect: all(400) },
     ],
   },
   "routes/signup": {

@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { ConfigurationError, parseConfig } from "../../app/utils/config.server.ts";
+import { ConfigurationError, DEVELOPMENT_MAIL_FROM, parseConfig } from "../../app/utils/config.server.ts";
 
 it("refuses to start in production without SESSION_SECRET, with a clear message", () => {
   expect(() => parseConfig({ NODE_ENV: "production" })).toThrow(ConfigurationError);
@@ -83,4 +83,36 @@ it("keeps finished events EVENT_RETENTION_DAYS days, 90 unless told, never less 
   expect(parseConfig({ EVENT_RETENTION_DAYS: "30" }).events.retentionDays).toBe(30);
   expect(() => parseConfig({ EVENT_RETENTION_DAYS: "0" })).toThrow(/EVENT_RETENTION_DAYS/);
   expect(() => parseConfig({ EVENT_RETENTION_DAYS: "ninety" })).toThrow(/EVENT_RETENTION_DAYS/);
+});
+
+it("reads SMTP_URL and MAIL_FROM, with a development sender when MAIL_FROM is unset", () => {
+  const smtp = parseConfig({
+    SMTP_URL: "smtps://user:pass@mail.example.com:465",
+    MAIL_FROM: "Billing <billing@example.com>",
+  });
+  expect(smtp.mail).toEqual({
+    smtpUrl: "smtps://user:pass@mail.example.com:465",
+    from: "Billing <billing@example.com>",
+  });
+  expect(parseConfig({ MAIL_FROM: "billing@example.com" }).mail.from).toBe("billing@example.com");
+  expect(parseConfig({}).mail).toEqual({ smtpUrl: null, from: DEVELOPMENT_MAIL_FROM });
+  expect(parseConfig({ SMTP_URL: "smtp://127.0.0.1:2525" }).mail.from).toBe(DEVELOPMENT_MAIL_FROM);
+});
+
+it("refuses an SMTP_URL that is not smtp:// or smtps://, and a MAIL_FROM that is not an address", () => {
+  expect(() => parseConfig({ SMTP_URL: "https://mail.example.com" })).toThrow(/SMTP_URL: must be an smtp:\/\//);
+  expect(() => parseConfig({ SMTP_URL: "mail.example.com:587" })).toThrow(/SMTP_URL/);
+  expect(() => parseConfig({ MAIL_FROM: "Tierdesk" })).toThrow(/MAIL_FROM: must be an address/);
+  expect(() => parseConfig({ MAIL_FROM: "a@example.com\r\nBcc: b@example.com" })).toThrow(/MAIL_FROM/);
+});
+
+it("in production requires MAIL_FROM whenever SMTP_URL is set, and sends no mail without SMTP_URL", () => {
+  const production = { NODE_ENV: "production", SESSION_SECRET: "s3cret" };
+  expect(() => parseConfig({ ...production, SMTP_URL: "smtp://mail.example.com:587" })).toThrow(
+    /MAIL_FROM is required in production when SMTP_URL is set/,
+  );
+  expect(
+    parseConfig({ ...production, SMTP_URL: "smtp://mail.example.com:587", MAIL_FROM: "no-reply@example.com" }).mail,
+  ).toEqual({ smtpUrl: "smtp://mail.example.com:587", from: "no-reply@example.com" });
+  expect(parseConfig(production).mail).toEqual({ smtpUrl: null, from: null });
 });

@@ -66,6 +66,16 @@ describe("layer rules", () => {
       `import { x } from "~/models/user.server.ts";`,
     ],
     [
+      "the mail service (a leaf) importing a domain service",
+      "app/services/mail/example.server.ts",
+      `import { x } from "~/services/customers/account.server.ts";`,
+    ],
+    [
+      "the mail service importing the queue's worker (which imports it)",
+      "app/services/mail/example.server.ts",
+      `import { x } from "~/services/jobs/worker.server.ts";`,
+    ],
+    [
       "a relative import across folders",
       "app/services/stripe/example.server.ts",
       `import { x } from "../whop/client.server.ts";`,
@@ -89,6 +99,16 @@ describe("layer rules", () => {
       "a domain service importing both providers",
       "app/services/events/example.server.ts",
       `import { x } from "~/services/stripe/webhook.server.ts";\nimport { y as z } from "~/services/whop/webhook.server.ts";`,
+    ],
+    [
+      "the mail service putting a message on the job queue",
+      "app/services/mail/example.server.ts",
+      `import { x } from "~/services/jobs/queue.server.ts";\nimport { y as z } from "~/models/dev-mail.server.ts";`,
+    ],
+    [
+      "a domain service sending mail",
+      "app/services/passwords/example.server.ts",
+      `import { x } from "~/services/mail/mail.server.ts";`,
     ],
     ["a model importing the database layer", "app/models/example.server.ts", `import { x } from "~/db/db.server.ts";`],
     ["a rule importing another rule", "app/rules/example.ts", `import { x } from "~/rules/tiers.ts";`],

@@ -58,6 +58,16 @@ export type Membership = Prisma.MembershipModel
  */
 export type Session = Prisma.SessionModel
 /**
+ * Model PasswordReset
+ * 
+ */
+export type PasswordReset = Prisma.PasswordResetModel
+/**
+ * Model DevMail
+ * 
+ */
+export type DevMail = Prisma.DevMailModel
+/**
  * Model RateLimit
  * 
  */

@@ -16,18 +16,31 @@ export type TaskPayloads = {
   "bulk-replay": { replayJobId: number; afterId?: string };
   /** One step of removing expired events (app/services/events/retention.server.ts). */
   "event-retention": Record<string, never>;
+  /** One message to send through SMTP (app/services/mail/mail.server.ts), sealed: it may hold a reset link. */
+  "send-mail": { sealed: string };
 };
 export type TaskName = keyof TaskPayloads;
 export type TaskHandlers = { [Name in TaskName]: (payload: TaskPayloads[Name]) => Promise<void> };
 
-const TASK_NAMES: readonly TaskName[] = ["bulk-replay", "event-retention"];
+const TASK_NAMES: readonly TaskName[] = ["bulk-replay", "event-retention", "send-mail"];
 
 // A worker asks for new jobs this often (pg-boss polls; it has no LISTEN/NOTIFY).
 const POLLING_INTERVAL_SECONDS = 1;
 // A step that keeps failing (the database away) is retried this often before it is given up.
 const RETRY_LIMIT = 20;
+// Mail waits out an SMTP server's outage: 10 tries, 5 s apart and doubling (about 85 minutes in all).
+const RETRIES: Partial<Record<TaskName, { retryLimit: number; retryDelay: number; retryBackoff: boolean }>> = {
+  "send-mail": { retryLimit: 10, retryDelay: 5, retryBackoff: true },
+};
 
-type QueueState = { boss?: PgBoss; starting?: Promise<PgBoss>; working: boolean; stopping: boolean };
+type QueueState = {
+  boss?: PgBoss;
+  starting?: Promise<PgBoss>;
+  working: boolean;
+  stopping: boolean;
+  /** The process-wide guard against pg-boss's unawaited bookkeeping is installed. */
+  guarded?: boolean;
+};
 // On globalThis: the server entry starts the worker, and the Remix build's routes enqueue on it.
 const state = singleton("job-queue", (): QueueState => ({ working: false, stopping: false }));
 
@@ -41,7 +54,35 @@ export function jobTimeoutSeconds() {
   return config().jobs.timeoutSeconds;
 }
 
+/**
+ * True for a rejection from pg-boss's own bookkeeping after a step ran: pg-boss 10.4 records a job's
+ * completion or failure without awaiting it (manager.js, `watch` → `onFetch`), so with the database
+ * away at that moment the promise rejects unhandled and Node would end the whole instance.
+ */
+export function isJobBookkeepingFailure(reason: unknown): boolean {
+  const stack = reason instanceof Error ? (reason.stack ?? "") : "";
+  return /Manager\.(complete|fail) \([^)]*pg-boss[\\/]src[\\/]manager\.js/.test(stack);
+}
+
+/**
+ * Keeps the instance up when pg-boss's bookkeeping fails (the database is down): logged, and the job,
+ * still active in the queue, expires after JOB_TIMEOUT_SECONDS and is retried. Any other unhandled
+ * rejection still ends the process, as Node's default does.
+ */
+function surviveJobBookkeepingFailures() {
+  if (state.guarded) return;
+  state.guarded = true;
+  process.on("unhandledRejection", (reason) => {
+    if (!isJobBookkeepingFailure(reason)) throw reason;
+    logger.warn(
+      { err: reason },
+      "job queue: could not record a step's outcome (database unreachable); it will be retried",
+    );
+  });
+}
+
 async function startQueue(): Promise<PgBoss> {
+  surviveJobBookkeepingFailures();
   const timeout = jobTimeoutSeconds();
   const boss = new PgBoss({
     ...(await jobQueueDatabase(stopJobQueue)),
@@ -53,7 +94,11 @@ async function startQueue(): Promise<PgBoss> {
   boss.on("error", (error) => logger.error({ err: error }, "job queue error"));
   await boss.start();
   for (const name of TASK_NAMES) {
-    const options = { name, expireInSeconds: timeout, retryLimit: RETRY_LIMIT, retryDelay: 1 };
+    const options = {
+      name,
+      expireInSeconds: timeout,
+      ...(RETRIES[name] ?? { retryLimit: RETRY_LIMIT, retryDelay: 1, retryBackoff: false }),
+    };
     // Idempotent (ON CONFLICT DO NOTHING) when another instance made it; then the options are ours.
     await boss.createQueue(name, options);
     await boss.updateQueue(name, options);

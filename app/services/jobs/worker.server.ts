@@ -2,11 +2,13 @@
 // (server/index.ts, unless WORKER_ENABLED=false) and by `npm run worker` (server/worker.ts).
 import { resumeOrphanedBulkReplays, runBulkReplayStep } from "~/services/events/bulk-replay.server.ts";
 import { runRetentionStep, scheduleRetention } from "~/services/events/retention.server.ts";
+import { deliverQueuedMail } from "~/services/mail/mail.server.ts";
 import { startWorker, type TaskHandlers } from "./queue.server.ts";
 
 const handlers: TaskHandlers = {
   "bulk-replay": runBulkReplayStep,
   "event-retention": runRetentionStep,
+  "send-mail": deliverQueuedMail,
 };
 
 /**
