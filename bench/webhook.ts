@@ -64,6 +64,9 @@ type Outcome = {
   cpu: { handler: number; postgres: number };
 };
 
+/** The median over a handler's rounds of one figure of its load results. */
+const stat = (list: Outcome[], pick: (r: LoadResult) => number) => median(list.map((o) => pick(o.result)));
+
 /** CPU used so far by each PostgreSQL backend connected to this database (other than ours). */
 async function backendCpu(url: string): Promise<Map<number, number>> {
   const pids = await withClient(url, (client) =>
@@ -248,7 +251,6 @@ async function main() {
           }
         }
       }
-      const stat = (list: Outcome[], pick: (r: LoadResult) => number) => median(list.map((o) => pick(o.result)));
       const cpu = (list: Outcome[]) =>
         `${median(list.map((o) => o.cpu.handler)).toFixed(0)} + ${median(list.map((o) => o.cpu.postgres)).toFixed(0)}`;
       const baseRate = stat(measured[0]!, (r) => r.perSecond);
@@ -332,7 +334,6 @@ async function main() {
           }
         }
       }
-      const stat = (list: Outcome[], pick: (r: LoadResult) => number) => median(list.map((o) => pick(o.result)));
       const baseRate = stat(measured[0]!, (r) => r.perSecond);
       const baseP99 = stat(measured[0]!, (r) => r.p99);
       console.log(

@@ -72,9 +72,8 @@ const COLUMNS = Prisma.sql`id, provider, event_id AS "eventId", event_type AS "e
 
 /** `limit` events matching `filter` and `cursor`, in (received_at, id) order: newest first, or oldest first. */
 function pageOfEvents(filter: EventLogFilter, cursor: Prisma.Sql[], newestFirst: boolean, limit: number) {
-  const order = newestFirst
-    ? Prisma.sql`ORDER BY received_at DESC, id DESC`
-    : Prisma.sql`ORDER BY received_at ASC, id ASC`;
+  const direction = Prisma.raw(newestFirst ? "DESC" : "ASC");
+  const order = Prisma.sql`ORDER BY received_at ${direction}, id ${direction}`;
   const prefix = typePrefix(filter.type);
   if (prefix === null) {
     return prisma.$queryRaw<EventLogRow[]>`
@@ -85,9 +84,6 @@ function pageOfEvents(filter: EventLogFilter, cursor: Prisma.Sql[], newestFirst:
   // probe per distinct type), then take each matching type's page from its own (event_type,
   // received_at, id) range and merge them. Bounded by types × page, never by the table.
   const rest = conditions({ ...filter, type: undefined });
-  const merged = newestFirst
-    ? Prisma.sql`ORDER BY "receivedAt" DESC, id DESC`
-    : Prisma.sql`ORDER BY "receivedAt" ASC, id ASC`;
   return prisma.$queryRaw<EventLogRow[]>`
     WITH RECURSIVE stored_types AS (
       SELECT (SELECT min(event_type) FROM stripe_events) AS type
@@ -98,7 +94,7 @@ function pageOfEvents(filter: EventLogFilter, cursor: Prisma.Sql[], newestFirst:
       SELECT ${COLUMNS} FROM stripe_events
       ${whereClause([Prisma.sql`event_type = stored_types.type`, ...rest, ...cursor])} ${order} LIMIT ${limit}) AS matching
      WHERE stored_types.type LIKE ${`${escapeLike(prefix)}%`}
-    ${merged} LIMIT ${limit}`;
+    ORDER BY "receivedAt" ${direction}, id ${direction} LIMIT ${limit}`;
 }
 
 /**

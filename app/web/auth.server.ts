@@ -23,17 +23,21 @@ authenticator.use(
   "email-password",
 );
 
-// The root, layout and page loaders of one request each ask who is signed in: ask the database once.
-const usersByRequest = new WeakMap<Request, Promise<User | null>>();
-
-export function getOptionalUser(request: Request): Promise<User | null> {
-  let user = usersByRequest.get(request);
-  if (!user) {
-    user = getSessionUserFrom(request);
-    usersByRequest.set(request, user);
-  }
-  return user;
+// The root, layout and page loaders of one request each ask who is signed in and for which account:
+// each is asked of the database once per request.
+function oncePerRequest<T>(load: (request: Request) => Promise<T>): (request: Request) => Promise<T> {
+  const byRequest = new WeakMap<Request, Promise<T>>();
+  return (request) => {
+    let value = byRequest.get(request);
+    if (!value) {
+      value = load(request);
+      byRequest.set(request, value);
+    }
+    return value;
+  };
 }
+
+export const getOptionalUser: (request: Request) => Promise<User | null> = oncePerRequest(getSessionUserFrom);
 
 export type AccountContext = {
   /** The account the session acts for: the one chosen in the switcher, else the first owned (else first). */
@@ -42,20 +46,11 @@ export type AccountContext = {
   all: SessionAccount[];
 };
 
-const accountsByRequest = new WeakMap<Request, Promise<AccountContext>>();
-
 /** The session's accounts, asked of the database once per request (the root loader and the page's). */
-export function getAccountContext(request: Request): Promise<AccountContext> {
-  let context = accountsByRequest.get(request);
-  if (!context) {
-    context = getSessionAccountsFrom(request).then((all) => ({
-      current: all.find((account) => account.chosen) ?? all[0] ?? null,
-      all,
-    }));
-    accountsByRequest.set(request, context);
-  }
-  return context;
-}
+export const getAccountContext: (request: Request) => Promise<AccountContext> = oncePerRequest(async (request) => {
+  const all = await getSessionAccountsFrom(request);
+  return { current: all.find((account) => account.chosen) ?? all[0] ?? null, all };
+});
 
 function loginRedirect(request: Request) {
   const url = new URL(request.url);
