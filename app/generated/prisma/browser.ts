@@ -48,6 +48,11 @@ export type User = Prisma.UserModel
  */
 export type Account = Prisma.AccountModel
 /**
+ * Model Invitation
+ * 
+ */
+export type Invitation = Prisma.InvitationModel
+/**
  * Model Membership
  * 
  */

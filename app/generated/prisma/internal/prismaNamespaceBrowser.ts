@@ -57,6 +57,7 @@ export const ModelName = {
   SubscriptionTierPermission: 'SubscriptionTierPermission',
   User: 'User',
   Account: 'Account',
+  Invitation: 'Invitation',
   Membership: 'Membership',
   Session: 'Session',
   PasswordReset: 'PasswordReset',
@@ -137,6 +138,16 @@ export const UserScalarFieldEnum = {
   email: 'email',
   passwordHash: 'passwordHash',
   role: 'role',
+  createdAt: 'createdAt'
+} as const
+
+export type UserScalarFieldEnum = (typeof UserScalarFieldEnum)[keyof typeof UserScalarFieldEnum]
+
+
+export const AccountScalarFieldEnum = {
+  id: 'id',
+  name: 'name',
+  slug: 'slug',
   tierId: 'tierId',
   stripeCustomerId: 'stripeCustomerId',
   stripeSubscriptionId: 'stripeSubscriptionId',
@@ -152,20 +163,26 @@ export const UserScalarFieldEnum = {
   whopManageUrl: 'whopManageUrl',
   whopLinkedBy: 'whopLinkedBy',
   whopSyncedAt: 'whopSyncedAt',
-  createdAt: 'createdAt'
-} as const
-
-export type UserScalarFieldEnum = (typeof UserScalarFieldEnum)[keyof typeof UserScalarFieldEnum]
-
-
-export const AccountScalarFieldEnum = {
-  id: 'id',
-  name: 'name',
-  slug: 'slug',
+  overSeatLimitSince: 'overSeatLimitSince',
   createdAt: 'createdAt'
 } as const
 
 export type AccountScalarFieldEnum = (typeof AccountScalarFieldEnum)[keyof typeof AccountScalarFieldEnum]
+
+
+export const InvitationScalarFieldEnum = {
+  id: 'id',
+  accountId: 'accountId',
+  email: 'email',
+  tokenHash: 'tokenHash',
+  invitedById: 'invitedById',
+  createdAt: 'createdAt',
+  expiresAt: 'expiresAt',
+  acceptedAt: 'acceptedAt',
+  revokedAt: 'revokedAt'
+} as const
+
+export type InvitationScalarFieldEnum = (typeof InvitationScalarFieldEnum)[keyof typeof InvitationScalarFieldEnum]
 
 
 export const MembershipScalarFieldEnum = {

@@ -28,16 +28,36 @@ export type AggregateAccount = {
 
 export type AccountAvgAggregateOutputType = {
   id: number | null
+  tierId: number | null
+  billingVersion: number | null
 }
 
 export type AccountSumAggregateOutputType = {
   id: number | null
+  tierId: number | null
+  billingVersion: number | null
 }
 
 export type AccountMinAggregateOutputType = {
   id: number | null
   name: string | null
   slug: string | null
+  tierId: number | null
+  stripeCustomerId: string | null
+  stripeSubscriptionId: string | null
+  subscriptionStatus: string | null
+  subscriptionSyncedAt: Date | null
+  billingVersion: number | null
+  billingSource: $Enums.PaymentProvider | null
+  billingSince: Date | null
+  whopUserId: string | null
+  whopMembershipId: string | null
+  whopMembershipStatus: string | null
+  whopProductId: string | null
+  whopManageUrl: string | null
+  whopLinkedBy: string | null
+  whopSyncedAt: Date | null
+  overSeatLimitSince: Date | null
   createdAt: Date | null
 }
 
@@ -45,6 +65,22 @@ export type AccountMaxAggregateOutputType = {
   id: number | null
   name: string | null
   slug: string | null
+  tierId: number | null
+  stripeCustomerId: string | null
+  stripeSubscriptionId: string | null
+  subscriptionStatus: string | null
+  subscriptionSyncedAt: Date | null
+  billingVersion: number | null
+  billingSource: $Enums.PaymentProvider | null
+  billingSince: Date | null
+  whopUserId: string | null
+  whopMembershipId: string | null
+  whopMembershipStatus: string | null
+  whopProductId: string | null
+  whopManageUrl: string | null
+  whopLinkedBy: string | null
+  whopSyncedAt: Date | null
+  overSeatLimitSince: Date | null
   createdAt: Date | null
 }
 
@@ -52,6 +88,22 @@ export type AccountCountAggregateOutputType = {
   id: number
   name: number
   slug: number
+  tierId: number
+  stripeCustomerId: number
+  stripeSubscriptionId: number
+  subscriptionStatus: number
+  subscriptionSyncedAt: number
+  billingVersion: number
+  billingSource: number
+  billingSince: number
+  whopUserId: number
+  whopMembershipId: number
+  whopMembershipStatus: number
+  whopProductId: number
+  whopManageUrl: number
+  whopLinkedBy: number
+  whopSyncedAt: number
+  overSeatLimitSince: number
   createdAt: number
   _all: number
 }
@@ -59,16 +111,36 @@ export type AccountCountAggregateOutputType = {
 
 export type AccountAvgAggregateInputType = {
   id?: true
+  tierId?: true
+  billingVersion?: true
 }
 
 export type AccountSumAggregateInputType = {
   id?: true
+  tierId?: true
+  billingVersion?: true
 }
 
 export type AccountMinAggregateInputType = {
   id?: true
   name?: true
   slug?: true
+  tierId?: true
+  stripeCustomerId?: true
+  stripeSubscriptionId?: true
+  subscriptionStatus?: true
+  subscriptionSyncedAt?: true
+  billingVersion?: true
+  billingSource?: true
+  billingSince?: true
+  whopUserId?: true
+  whopMembershipId?: true
+  whopMembershipStatus?: true
+  whopProductId?: true
+  whopManageUrl?: true
+  whopLinkedBy?: true
+  whopSyncedAt?: true
+  overSeatLimitSince?: true
   createdAt?: true
 }
 
@@ -76,6 +148,22 @@ export type AccountMaxAggregateInputType = {
   id?: true
   name?: true
   slug?: true
+  tierId?: true
+  stripeCustomerId?: true
+  stripeSubscriptionId?: true
+  subscriptionStatus?: true
+  subscriptionSyncedAt?: true
+  billingVersion?: true
+  billingSource?: true
+  billingSince?: true
+  whopUserId?: true
+  whopMembershipId?: true
+  whopMembershipStatus?: true
+  whopProductId?: true
+  whopManageUrl?: true
+  whopLinkedBy?: true
+  whopSyncedAt?: true
+  overSeatLimitSince?: true
   createdAt?: true
 }
 
@@ -83,6 +171,22 @@ export type AccountCountAggregateInputType = {
   id?: true
   name?: true
   slug?: true
+  tierId?: true
+  stripeCustomerId?: true
+  stripeSubscriptionId?: true
+  subscriptionStatus?: true
+  subscriptionSyncedAt?: true
+  billingVersion?: true
+  billingSource?: true
+  billingSince?: true
+  whopUserId?: true
+  whopMembershipId?: true
+  whopMembershipStatus?: true
+  whopProductId?: true
+  whopManageUrl?: true
+  whopLinkedBy?: true
+  whopSyncedAt?: true
+  overSeatLimitSince?: true
   createdAt?: true
   _all?: true
 }
@@ -177,6 +281,22 @@ export type AccountGroupByOutputType = {
   id: number
   name: string
   slug: string
+  tierId: number | null
+  stripeCustomerId: string | null
+  stripeSubscriptionId: string | null
+  subscriptionStatus: string | null
+  subscriptionSyncedAt: Date | null
+  billingVersion: number
+  billingSource: $Enums.PaymentProvider | null
+  billingSince: Date | null
+  whopUserId: string | null
+  whopMembershipId: string | null
+  whopMembershipStatus: string | null
+  whopProductId: string | null
+  whopManageUrl: string | null
+  whopLinkedBy: string | null
+  whopSyncedAt: Date | null
+  overSeatLimitSince: Date | null
   createdAt: Date
   _count: AccountCountAggregateOutputType | null
   _avg: AccountAvgAggregateOutputType | null
@@ -207,36 +327,106 @@ export type AccountWhereInput = {
   id?: Prisma.IntFilter<"Account"> | number
   name?: Prisma.StringFilter<"Account"> | string
   slug?: Prisma.StringFilter<"Account"> | string
+  tierId?: Prisma.IntNullableFilter<"Account"> | number | null
+  stripeCustomerId?: Prisma.StringNullableFilter<"Account"> | string | null
+  stripeSubscriptionId?: Prisma.StringNullableFilter<"Account"> | string | null
+  subscriptionStatus?: Prisma.StringNullableFilter<"Account"> | string | null
+  subscriptionSyncedAt?: Prisma.DateTimeNullableFilter<"Account"> | Date | string | null
+  billingVersion?: Prisma.IntFilter<"Account"> | number
+  billingSource?: Prisma.EnumPaymentProviderNullableFilter<"Account"> | $Enums.PaymentProvider | null
+  billingSince?: Prisma.DateTimeNullableFilter<"Account"> | Date | string | null
+  whopUserId?: Prisma.StringNullableFilter<"Account"> | string | null
+  whopMembershipId?: Prisma.StringNullableFilter<"Account"> | string | null
+  whopMembershipStatus?: Prisma.StringNullableFilter<"Account"> | string | null
+  whopProductId?: Prisma.StringNullableFilter<"Account"> | string | null
+  whopManageUrl?: Prisma.StringNullableFilter<"Account"> | string | null
+  whopLinkedBy?: Prisma.StringNullableFilter<"Account"> | string | null
+  whopSyncedAt?: Prisma.DateTimeNullableFilter<"Account"> | Date | string | null
+  overSeatLimitSince?: Prisma.DateTimeNullableFilter<"Account"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Account"> | Date | string
+  tier?: Prisma.XOR<Prisma.SubscriptionTierNullableScalarRelationFilter, Prisma.SubscriptionTierWhereInput> | null
   memberships?: Prisma.MembershipListRelationFilter
   sessions?: Prisma.SessionListRelationFilter
+  invitations?: Prisma.InvitationListRelationFilter
 }
 
 export type AccountOrderByWithRelationInput = {
   id?: Prisma.SortOrder
   name?: Prisma.SortOrder
   slug?: Prisma.SortOrder
+  tierId?: Prisma.SortOrderInput | Prisma.SortOrder
+  stripeCustomerId?: Prisma.SortOrderInput | Prisma.SortOrder
+  stripeSubscriptionId?: Prisma.SortOrderInput | Prisma.SortOrder
+  subscriptionStatus?: Prisma.SortOrderInput | Prisma.SortOrder
+  subscriptionSyncedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  billingVersion?: Prisma.SortOrder
+  billingSource?: Prisma.SortOrderInput | Prisma.SortOrder
+  billingSince?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopUserId?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopMembershipId?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopMembershipStatus?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopProductId?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopManageUrl?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopLinkedBy?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopSyncedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  overSeatLimitSince?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  tier?: Prisma.SubscriptionTierOrderByWithRelationInput
   memberships?: Prisma.MembershipOrderByRelationAggregateInput
   sessions?: Prisma.SessionOrderByRelationAggregateInput
+  invitations?: Prisma.InvitationOrderByRelationAggregateInput
 }
 
 export type AccountWhereUniqueInput = Prisma.AtLeast<{
   id?: number
   slug?: string
+  stripeCustomerId?: string
   AND?: Prisma.AccountWhereInput | Prisma.AccountWhereInput[]
   OR?: Prisma.AccountWhereInput[]
   NOT?: Prisma.AccountWhereInput | Prisma.AccountWhereInput[]
   name?: Prisma.StringFilter<"Account"> | string
+  tierId?: Prisma.IntNullableFilter<"Account"> | number | null
+  stripeSubscriptionId?: Prisma.StringNullableFilter<"Account"> | string | null
+  subscriptionStatus?: Prisma.StringNullableFilter<"Account"> | string | null
+  subscriptionSyncedAt?: Prisma.DateTimeNullableFilter<"Account"> | Date | string | null
+  billingVersion?: Prisma.IntFilter<"Account"> | number
+  billingSource?: Prisma.EnumPaymentProviderNullableFilter<"Account"> | $Enums.PaymentProvider | null
+  billingSince?: Prisma.DateTimeNullableFilter<"Account"> | Date | string | null
+  whopUserId?: Prisma.StringNullableFilter<"Account"> | string | null
+  whopMembershipId?: Prisma.StringNullableFilter<"Account"> | string | null
+  whopMembershipStatus?: Prisma.StringNullableFilter<"Account"> | string | null
+  whopProductId?: Prisma.StringNullableFilter<"Account"> | string | null
+  whopManageUrl?: Prisma.StringNullableFilter<"Account"> | string | null
+  whopLinkedBy?: Prisma.StringNullableFilter<"Account"> | string | null
+  whopSyncedAt?: Prisma.DateTimeNullableFilter<"Account"> | Date | string | null
+  overSeatLimitSince?: Prisma.DateTimeNullableFilter<"Account"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"Account"> | Date | string
+  tier?: Prisma.XOR<Prisma.SubscriptionTierNullableScalarRelationFilter, Prisma.SubscriptionTierWhereInput> | null
   memberships?: Prisma.MembershipListRelationFilter
   sessions?: Prisma.SessionListRelationFilter
-}, "id" | "slug">
+  invitations?: Prisma.InvitationListRelationFilter
+}, "id" | "slug" | "stripeCustomerId">
 
 export type AccountOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
   name?: Prisma.SortOrder
   slug?: Prisma.SortOrder
+  tierId?: Prisma.SortOrderInput | Prisma.SortOrder
+  stripeCustomerId?: Prisma.SortOrderInput | Prisma.SortOrder
+  stripeSubscriptionId?: Prisma.SortOrderInput | Prisma.SortOrder
+  subscriptionStatus?: Prisma.SortOrderInput | Prisma.SortOrder
+  subscriptionSyncedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  billingVersion?: Prisma.SortOrder
+  billingSource?: Prisma.SortOrderInput | Prisma.SortOrder
+  billingSince?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopUserId?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopMembershipId?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopMembershipStatus?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopProductId?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopManageUrl?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopLinkedBy?: Prisma.SortOrderInput | Prisma.SortOrder
+  whopSyncedAt?: Prisma.SortOrderInput | Prisma.SortOrder
+  overSeatLimitSince?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   _count?: Prisma.AccountCountOrderByAggregateInput
   _avg?: Prisma.AccountAvgOrderByAggregateInput
@@ -252,53 +442,168 @@ export type AccountScalarWhereWithAggregatesInput = {
   id?: Prisma.IntWithAggregatesFilter<"Account"> | number
   name?: Prisma.StringWithAggregatesFilter<"Account"> | string
   slug?: Prisma.StringWithAggregatesFilter<"Account"> | string
+  tierId?: Prisma.IntNullableWithAggregatesFilter<"Account"> | number | null
+  stripeCustomerId?: Prisma.StringNullableWithAggregatesFilter<"Account"> | string | null
+  stripeSubscriptionId?: Prisma.StringNullableWithAggregatesFilter<"Account"> | string | null
+  subscriptionStatus?: Prisma.StringNullableWithAggregatesFilter<"Account"> | string | null
+  subscriptionSyncedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Account"> | Date | string | null
+  billingVersion?: Prisma.IntWithAggregatesFilter<"Account"> | number
+  billingSource?: Prisma.EnumPaymentProviderNullableWithAggregatesFilter<"Account"> | $Enums.PaymentProvider | null
+  billingSince?: Prisma.DateTimeNullableWithAggregatesFilter<"Account"> | Date | string | null
+  whopUserId?: Prisma.StringNullableWithAggregatesFilter<"Account"> | string | null
+  whopMembershipId?: Prisma.StringNullableWithAggregatesFilter<"Account"> | string | null
+  whopMembershipStatus?: Prisma.StringNullableWithAggregatesFilter<"Account"> | string | null
+  whopProductId?: Prisma.StringNullableWithAggregatesFilter<"Account"> | string | null
+  whopManageUrl?: Prisma.StringNullableWithAggregatesFilter<"Account"> | string | null
+  whopLinkedBy?: Prisma.StringNullableWithAggregatesFilter<"Account"> | string | null
+  whopSyncedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"Account"> | Date | string | null
+  overSeatLimitSince?: Prisma.DateTimeNullableWithAggregatesFilter<"Account"> | Date | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Account"> | Date | string
 }
 
 export type AccountCreateInput = {
   name: string
   slug: string
+  stripeCustomerId?: string | null
+  stripeSubscriptionId?: string | null
+  subscriptionStatus?: string | null
+  subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
+  overSeatLimitSince?: Date | string | null
   createdAt?: Date | string
+  tier?: Prisma.SubscriptionTierCreateNestedOneWithoutAccountsInput
   memberships?: Prisma.MembershipCreateNestedManyWithoutAccountInput
   sessions?: Prisma.SessionCreateNestedManyWithoutCurrentAccountInput
+  invitations?: Prisma.InvitationCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateInput = {
   id?: number
   name: string
   slug: string
+  tierId?: number | null
+  stripeCustomerId?: string | null
+  stripeSubscriptionId?: string | null
+  subscriptionStatus?: string | null
+  subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
+  overSeatLimitSince?: Date | string | null
   createdAt?: Date | string
   memberships?: Prisma.MembershipUncheckedCreateNestedManyWithoutAccountInput
   sessions?: Prisma.SessionUncheckedCreateNestedManyWithoutCurrentAccountInput
+  invitations?: Prisma.InvitationUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUpdateInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  overSeatLimitSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  tier?: Prisma.SubscriptionTierUpdateOneWithoutAccountsNestedInput
   memberships?: Prisma.MembershipUpdateManyWithoutAccountNestedInput
   sessions?: Prisma.SessionUpdateManyWithoutCurrentAccountNestedInput
+  invitations?: Prisma.InvitationUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  tierId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  overSeatLimitSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   memberships?: Prisma.MembershipUncheckedUpdateManyWithoutAccountNestedInput
   sessions?: Prisma.SessionUncheckedUpdateManyWithoutCurrentAccountNestedInput
+  invitations?: Prisma.InvitationUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountCreateManyInput = {
   id?: number
   name: string
   slug: string
+  tierId?: number | null
+  stripeCustomerId?: string | null
+  stripeSubscriptionId?: string | null
+  subscriptionStatus?: string | null
+  subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
+  overSeatLimitSince?: Date | string | null
   createdAt?: Date | string
 }
 
 export type AccountUpdateManyMutationInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  overSeatLimitSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -306,24 +611,84 @@ export type AccountUncheckedUpdateManyInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  tierId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  overSeatLimitSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+}
+
+export type AccountListRelationFilter = {
+  every?: Prisma.AccountWhereInput
+  some?: Prisma.AccountWhereInput
+  none?: Prisma.AccountWhereInput
+}
+
+export type AccountOrderByRelationAggregateInput = {
+  _count?: Prisma.SortOrder
 }
 
 export type AccountCountOrderByAggregateInput = {
   id?: Prisma.SortOrder
   name?: Prisma.SortOrder
   slug?: Prisma.SortOrder
+  tierId?: Prisma.SortOrder
+  stripeCustomerId?: Prisma.SortOrder
+  stripeSubscriptionId?: Prisma.SortOrder
+  subscriptionStatus?: Prisma.SortOrder
+  subscriptionSyncedAt?: Prisma.SortOrder
+  billingVersion?: Prisma.SortOrder
+  billingSource?: Prisma.SortOrder
+  billingSince?: Prisma.SortOrder
+  whopUserId?: Prisma.SortOrder
+  whopMembershipId?: Prisma.SortOrder
+  whopMembershipStatus?: Prisma.SortOrder
+  whopProductId?: Prisma.SortOrder
+  whopManageUrl?: Prisma.SortOrder
+  whopLinkedBy?: Prisma.SortOrder
+  whopSyncedAt?: Prisma.SortOrder
+  overSeatLimitSince?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
 export type AccountAvgOrderByAggregateInput = {
   id?: Prisma.SortOrder
+  tierId?: Prisma.SortOrder
+  billingVersion?: Prisma.SortOrder
 }
 
 export type AccountMaxOrderByAggregateInput = {
   id?: Prisma.SortOrder
   name?: Prisma.SortOrder
   slug?: Prisma.SortOrder
+  tierId?: Prisma.SortOrder
+  stripeCustomerId?: Prisma.SortOrder
+  stripeSubscriptionId?: Prisma.SortOrder
+  subscriptionStatus?: Prisma.SortOrder
+  subscriptionSyncedAt?: Prisma.SortOrder
+  billingVersion?: Prisma.SortOrder
+  billingSource?: Prisma.SortOrder
+  billingSince?: Prisma.SortOrder
+  whopUserId?: Prisma.SortOrder
+  whopMembershipId?: Prisma.SortOrder
+  whopMembershipStatus?: Prisma.SortOrder
+  whopProductId?: Prisma.SortOrder
+  whopManageUrl?: Prisma.SortOrder
+  whopLinkedBy?: Prisma.SortOrder
+  whopSyncedAt?: Prisma.SortOrder
+  overSeatLimitSince?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
@@ -331,11 +696,29 @@ export type AccountMinOrderByAggregateInput = {
   id?: Prisma.SortOrder
   name?: Prisma.SortOrder
   slug?: Prisma.SortOrder
+  tierId?: Prisma.SortOrder
+  stripeCustomerId?: Prisma.SortOrder
+  stripeSubscriptionId?: Prisma.SortOrder
+  subscriptionStatus?: Prisma.SortOrder
+  subscriptionSyncedAt?: Prisma.SortOrder
+  billingVersion?: Prisma.SortOrder
+  billingSource?: Prisma.SortOrder
+  billingSince?: Prisma.SortOrder
+  whopUserId?: Prisma.SortOrder
+  whopMembershipId?: Prisma.SortOrder
+  whopMembershipStatus?: Prisma.SortOrder
+  whopProductId?: Prisma.SortOrder
+  whopManageUrl?: Prisma.SortOrder
+  whopLinkedBy?: Prisma.SortOrder
+  whopSyncedAt?: Prisma.SortOrder
+  overSeatLimitSince?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
 export type AccountSumOrderByAggregateInput = {
   id?: Prisma.SortOrder
+  tierId?: Prisma.SortOrder
+  billingVersion?: Prisma.SortOrder
 }
 
 export type AccountScalarRelationFilter = {
@@ -346,6 +729,78 @@ export type AccountScalarRelationFilter = {
 export type AccountNullableScalarRelationFilter = {
   is?: Prisma.AccountWhereInput | null
   isNot?: Prisma.AccountWhereInput | null
+}
+
+export type AccountCreateNestedManyWithoutTierInput = {
+  create?: Prisma.XOR<Prisma.AccountCreateWithoutTierInput, Prisma.AccountUncheckedCreateWithoutTierInput> | Prisma.AccountCreateWithoutTierInput[] | Prisma.AccountUncheckedCreateWithoutTierInput[]
+  connectOrCreate?: Prisma.AccountCreateOrConnectWithoutTierInput | Prisma.AccountCreateOrConnectWithoutTierInput[]
+  createMany?: Prisma.AccountCreateManyTierInputEnvelope
+  connect?: Prisma.AccountWhereUniqueInput | Prisma.AccountWhereUniqueInput[]
+}
+
+export type AccountUncheckedCreateNestedManyWithoutTierInput = {
+  create?: Prisma.XOR<Prisma.AccountCreateWithoutTierInput, Prisma.AccountUncheckedCreateWithoutTierInput> | Prisma.AccountCreateWithoutTierInput[] | Prisma.AccountUncheckedCreateWithoutTierInput[]
+  connectOrCreate?: Prisma.AccountCreateOrConnectWithoutTierInput | Prisma.AccountCreateOrConnectWithoutTierInput[]
+  createMany?: Prisma.AccountCreateManyTierInputEnvelope
+  connect?: Prisma.AccountWhereUniqueInput | Prisma.AccountWhereUniqueInput[]
+}
+
+export type AccountUpdateManyWithoutTierNestedInput = {
+  create?: Prisma.XOR<Prisma.AccountCreateWithoutTierInput, Prisma.AccountUncheckedCreateWithoutTierInput> | Prisma.AccountCreateWithoutTierInput[] | Prisma.AccountUncheckedCreateWithoutTierInput[]
+  connectOrCreate?: Prisma.AccountCreateOrConnectWithoutTierInput | Prisma.AccountCreateOrConnectWithoutTierInput[]
+  upsert?: Prisma.AccountUpsertWithWhereUniqueWithoutTierInput | Prisma.AccountUpsertWithWhereUniqueWithoutTierInput[]
+  createMany?: Prisma.AccountCreateManyTierInputEnvelope
+  set?: Prisma.AccountWhereUniqueInput | Prisma.AccountWhereUniqueInput[]
+  disconnect?: Prisma.AccountWhereUniqueInput | Prisma.AccountWhereUniqueInput[]
+  delete?: Prisma.AccountWhereUniqueInput | Prisma.AccountWhereUniqueInput[]
+  connect?: Prisma.AccountWhereUniqueInput | Prisma.AccountWhereUniqueInput[]
+  update?: Prisma.AccountUpdateWithWhereUniqueWithoutTierInput | Prisma.AccountUpdateWithWhereUniqueWithoutTierInput[]
+  updateMany?: Prisma.AccountUpdateManyWithWhereWithoutTierInput | Prisma.AccountUpdateManyWithWhereWithoutTierInput[]
+  deleteMany?: Prisma.AccountScalarWhereInput | Prisma.AccountScalarWhereInput[]
+}
+
+export type AccountUncheckedUpdateManyWithoutTierNestedInput = {
+  create?: Prisma.XOR<Prisma.AccountCreateWithoutTierInput, Prisma.AccountUncheckedCreateWithoutTierInput> | Prisma.AccountCreateWithoutTierInput[] | Prisma.AccountUncheckedCreateWithoutTierInput[]
+  connectOrCreate?: Prisma.AccountCreateOrConnectWithoutTierInput | Prisma.AccountCreateOrConnectWithoutTierInput[]
+  upsert?: Prisma.AccountUpsertWithWhereUniqueWithoutTierInput | Prisma.AccountUpsertWithWhereUniqueWithoutTierInput[]
+  createMany?: Prisma.AccountCreateManyTierInputEnvelope
+  set?: Prisma.AccountWhereUniqueInput | Prisma.AccountWhereUniqueInput[]
+  disconnect?: Prisma.AccountWhereUniqueInput | Prisma.AccountWhereUniqueInput[]
+  delete?: Prisma.AccountWhereUniqueInput | Prisma.AccountWhereUniqueInput[]
+  connect?: Prisma.AccountWhereUniqueInput | Prisma.AccountWhereUniqueInput[]
+  update?: Prisma.AccountUpdateWithWhereUniqueWithoutTierInput | Prisma.AccountUpdateWithWhereUniqueWithoutTierInput[]
+  updateMany?: Prisma.AccountUpdateManyWithWhereWithoutTierInput | Prisma.AccountUpdateManyWithWhereWithoutTierInput[]
+  deleteMany?: Prisma.AccountScalarWhereInput | Prisma.AccountScalarWhereInput[]
+}
+
+export type NullableDateTimeFieldUpdateOperationsInput = {
+  set?: Date | string | null
+}
+
+export type NullableEnumPaymentProviderFieldUpdateOperationsInput = {
+  set?: $Enums.PaymentProvider | null
+}
+
+export type NullableIntFieldUpdateOperationsInput = {
+  set?: number | null
+  increment?: number
+  decrement?: number
+  multiply?: number
+  divide?: number
+}
+
+export type AccountCreateNestedOneWithoutInvitationsInput = {
+  create?: Prisma.XOR<Prisma.AccountCreateWithoutInvitationsInput, Prisma.AccountUncheckedCreateWithoutInvitationsInput>
+  connectOrCreate?: Prisma.AccountCreateOrConnectWithoutInvitationsInput
+  connect?: Prisma.AccountWhereUniqueInput
+}
+
+export type AccountUpdateOneRequiredWithoutInvitationsNestedInput = {
+  create?: Prisma.XOR<Prisma.AccountCreateWithoutInvitationsInput, Prisma.AccountUncheckedCreateWithoutInvitationsInput>
+  connectOrCreate?: Prisma.AccountCreateOrConnectWithoutInvitationsInput
+  upsert?: Prisma.AccountUpsertWithoutInvitationsInput
+  connect?: Prisma.AccountWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.AccountUpdateToOneWithWhereWithoutInvitationsInput, Prisma.AccountUpdateWithoutInvitationsInput>, Prisma.AccountUncheckedUpdateWithoutInvitationsInput>
 }
 
 export type AccountCreateNestedOneWithoutMembershipsInput = {
@@ -378,19 +833,268 @@ export type AccountUpdateOneWithoutSessionsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.AccountUpdateToOneWithWhereWithoutSessionsInput, Prisma.AccountUpdateWithoutSessionsInput>, Prisma.AccountUncheckedUpdateWithoutSessionsInput>
 }
 
+export type AccountCreateWithoutTierInput = {
+  name: string
+  slug: string
+  stripeCustomerId?: string | null
+  stripeSubscriptionId?: string | null
+  subscriptionStatus?: string | null
+  subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
+  overSeatLimitSince?: Date | string | null
+  createdAt?: Date | string
+  memberships?: Prisma.MembershipCreateNestedManyWithoutAccountInput
+  sessions?: Prisma.SessionCreateNestedManyWithoutCurrentAccountInput
+  invitations?: Prisma.InvitationCreateNestedManyWithoutAccountInput
+}
+
+export type AccountUncheckedCreateWithoutTierInput = {
+  id?: number
+  name: string
+  slug: string
+  stripeCustomerId?: string | null
+  stripeSubscriptionId?: string | null
+  subscriptionStatus?: string | null
+  subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
+  overSeatLimitSince?: Date | string | null
+  createdAt?: Date | string
+  memberships?: Prisma.MembershipUncheckedCreateNestedManyWithoutAccountInput
+  sessions?: Prisma.SessionUncheckedCreateNestedManyWithoutCurrentAccountInput
+  invitations?: Prisma.InvitationUncheckedCreateNestedManyWithoutAccountInput
+}
+
+export type AccountCreateOrConnectWithoutTierInput = {
+  where: Prisma.AccountWhereUniqueInput
+  create: Prisma.XOR<Prisma.AccountCreateWithoutTierInput, Prisma.AccountUncheckedCreateWithoutTierInput>
+}
+
+export type AccountCreateManyTierInputEnvelope = {
+  data: Prisma.AccountCreateManyTierInput | Prisma.AccountCreateManyTierInput[]
+  skipDuplicates?: boolean
+}
+
+export type AccountUpsertWithWhereUniqueWithoutTierInput = {
+  where: Prisma.AccountWhereUniqueInput
+  update: Prisma.XOR<Prisma.AccountUpdateWithoutTierInput, Prisma.AccountUncheckedUpdateWithoutTierInput>
+  create: Prisma.XOR<Prisma.AccountCreateWithoutTierInput, Prisma.AccountUncheckedCreateWithoutTierInput>
+}
+
+export type AccountUpdateWithWhereUniqueWithoutTierInput = {
+  where: Prisma.AccountWhereUniqueInput
+  data: Prisma.XOR<Prisma.AccountUpdateWithoutTierInput, Prisma.AccountUncheckedUpdateWithoutTierInput>
+}
+
+export type AccountUpdateManyWithWhereWithoutTierInput = {
+  where: Prisma.AccountScalarWhereInput
+  data: Prisma.XOR<Prisma.AccountUpdateManyMutationInput, Prisma.AccountUncheckedUpdateManyWithoutTierInput>
+}
+
+export type AccountScalarWhereInput = {
+  AND?: Prisma.AccountScalarWhereInput | Prisma.AccountScalarWhereInput[]
+  OR?: Prisma.AccountScalarWhereInput[]
+  NOT?: Prisma.AccountScalarWhereInput | Prisma.AccountScalarWhereInput[]
+  id?: Prisma.IntFilter<"Account"> | number
+  name?: Prisma.StringFilter<"Account"> | string
+  slug?: Prisma.StringFilter<"Account"> | string
+  tierId?: Prisma.IntNullableFilter<"Account"> | number | null
+  stripeCustomerId?: Prisma.StringNullableFilter<"Account"> | string | null
+  stripeSubscriptionId?: Prisma.StringNullableFilter<"Account"> | string | null
+  subscriptionStatus?: Prisma.StringNullableFilter<"Account"> | string | null
+  subscriptionSyncedAt?: Prisma.DateTimeNullableFilter<"Account"> | Date | string | null
+  billingVersion?: Prisma.IntFilter<"Account"> | number
+  billingSource?: Prisma.EnumPaymentProviderNullableFilter<"Account"> | $Enums.PaymentProvider | null
+  billingSince?: Prisma.DateTimeNullableFilter<"Account"> | Date | string | null
+  whopUserId?: Prisma.StringNullableFilter<"Account"> | string | null
+  whopMembershipId?: Prisma.StringNullableFilter<"Account"> | string | null
+  whopMembershipStatus?: Prisma.StringNullableFilter<"Account"> | string | null
+  whopProductId?: Prisma.StringNullableFilter<"Account"> | string | null
+  whopManageUrl?: Prisma.StringNullableFilter<"Account"> | string | null
+  whopLinkedBy?: Prisma.StringNullableFilter<"Account"> | string | null
+  whopSyncedAt?: Prisma.DateTimeNullableFilter<"Account"> | Date | string | null
+  overSeatLimitSince?: Prisma.DateTimeNullableFilter<"Account"> | Date | string | null
+  createdAt?: Prisma.DateTimeFilter<"Account"> | Date | string
+}
+
+export type AccountCreateWithoutInvitationsInput = {
+  name: string
+  slug: string
+  stripeCustomerId?: string | null
+  stripeSubscriptionId?: string | null
+  subscriptionStatus?: string | null
+  subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
+  overSeatLimitSince?: Date | string | null
+  createdAt?: Date | string
+  tier?: Prisma.SubscriptionTierCreateNestedOneWithoutAccountsInput
+  memberships?: Prisma.MembershipCreateNestedManyWithoutAccountInput
+  sessions?: Prisma.SessionCreateNestedManyWithoutCurrentAccountInput
+}
+
+export type AccountUncheckedCreateWithoutInvitationsInput = {
+  id?: number
+  name: string
+  slug: string
+  tierId?: number | null
+  stripeCustomerId?: string | null
+  stripeSubscriptionId?: string | null
+  subscriptionStatus?: string | null
+  subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
+  overSeatLimitSince?: Date | string | null
+  createdAt?: Date | string
+  memberships?: Prisma.MembershipUncheckedCreateNestedManyWithoutAccountInput
+  sessions?: Prisma.SessionUncheckedCreateNestedManyWithoutCurrentAccountInput
+}
+
+export type AccountCreateOrConnectWithoutInvitationsInput = {
+  where: Prisma.AccountWhereUniqueInput
+  create: Prisma.XOR<Prisma.AccountCreateWithoutInvitationsInput, Prisma.AccountUncheckedCreateWithoutInvitationsInput>
+}
+
+export type AccountUpsertWithoutInvitationsInput = {
+  update: Prisma.XOR<Prisma.AccountUpdateWithoutInvitationsInput, Prisma.AccountUncheckedUpdateWithoutInvitationsInput>
+  create: Prisma.XOR<Prisma.AccountCreateWithoutInvitationsInput, Prisma.AccountUncheckedCreateWithoutInvitationsInput>
+  where?: Prisma.AccountWhereInput
+}
+
+export type AccountUpdateToOneWithWhereWithoutInvitationsInput = {
+  where?: Prisma.AccountWhereInput
+  data: Prisma.XOR<Prisma.AccountUpdateWithoutInvitationsInput, Prisma.AccountUncheckedUpdateWithoutInvitationsInput>
+}
+
+export type AccountUpdateWithoutInvitationsInput = {
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  overSeatLimitSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  tier?: Prisma.SubscriptionTierUpdateOneWithoutAccountsNestedInput
+  memberships?: Prisma.MembershipUpdateManyWithoutAccountNestedInput
+  sessions?: Prisma.SessionUpdateManyWithoutCurrentAccountNestedInput
+}
+
+export type AccountUncheckedUpdateWithoutInvitationsInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  tierId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  overSeatLimitSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  memberships?: Prisma.MembershipUncheckedUpdateManyWithoutAccountNestedInput
+  sessions?: Prisma.SessionUncheckedUpdateManyWithoutCurrentAccountNestedInput
+}
+
 export type AccountCreateWithoutMembershipsInput = {
   name: string
   slug: string
+  stripeCustomerId?: string | null
+  stripeSubscriptionId?: string | null
+  subscriptionStatus?: string | null
+  subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
+  overSeatLimitSince?: Date | string | null
   createdAt?: Date | string
+  tier?: Prisma.SubscriptionTierCreateNestedOneWithoutAccountsInput
   sessions?: Prisma.SessionCreateNestedManyWithoutCurrentAccountInput
+  invitations?: Prisma.InvitationCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateWithoutMembershipsInput = {
   id?: number
   name: string
   slug: string
+  tierId?: number | null
+  stripeCustomerId?: string | null
+  stripeSubscriptionId?: string | null
+  subscriptionStatus?: string | null
+  subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
+  overSeatLimitSince?: Date | string | null
   createdAt?: Date | string
   sessions?: Prisma.SessionUncheckedCreateNestedManyWithoutCurrentAccountInput
+  invitations?: Prisma.InvitationUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountCreateOrConnectWithoutMembershipsInput = {
@@ -412,31 +1116,99 @@ export type AccountUpdateToOneWithWhereWithoutMembershipsInput = {
 export type AccountUpdateWithoutMembershipsInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  overSeatLimitSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  tier?: Prisma.SubscriptionTierUpdateOneWithoutAccountsNestedInput
   sessions?: Prisma.SessionUpdateManyWithoutCurrentAccountNestedInput
+  invitations?: Prisma.InvitationUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateWithoutMembershipsInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  tierId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  overSeatLimitSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   sessions?: Prisma.SessionUncheckedUpdateManyWithoutCurrentAccountNestedInput
+  invitations?: Prisma.InvitationUncheckedUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountCreateWithoutSessionsInput = {
   name: string
   slug: string
+  stripeCustomerId?: string | null
+  stripeSubscriptionId?: string | null
+  subscriptionStatus?: string | null
+  subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
+  overSeatLimitSince?: Date | string | null
   createdAt?: Date | string
+  tier?: Prisma.SubscriptionTierCreateNestedOneWithoutAccountsInput
   memberships?: Prisma.MembershipCreateNestedManyWithoutAccountInput
+  invitations?: Prisma.InvitationCreateNestedManyWithoutAccountInput
 }
 
 export type AccountUncheckedCreateWithoutSessionsInput = {
   id?: number
   name: string
   slug: string
+  tierId?: number | null
+  stripeCustomerId?: string | null
+  stripeSubscriptionId?: string | null
+  subscriptionStatus?: string | null
+  subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
+  overSeatLimitSince?: Date | string | null
   createdAt?: Date | string
   memberships?: Prisma.MembershipUncheckedCreateNestedManyWithoutAccountInput
+  invitations?: Prisma.InvitationUncheckedCreateNestedManyWithoutAccountInput
 }
 
 export type AccountCreateOrConnectWithoutSessionsInput = {
@@ -458,16 +1230,143 @@ export type AccountUpdateToOneWithWhereWithoutSessionsInput = {
 export type AccountUpdateWithoutSessionsInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  overSeatLimitSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  tier?: Prisma.SubscriptionTierUpdateOneWithoutAccountsNestedInput
   memberships?: Prisma.MembershipUpdateManyWithoutAccountNestedInput
+  invitations?: Prisma.InvitationUpdateManyWithoutAccountNestedInput
 }
 
 export type AccountUncheckedUpdateWithoutSessionsInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  tierId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
+  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  overSeatLimitSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   memberships?: Prisma.MembershipUncheckedUpdateManyWithoutAccountNestedInput
+  invitations?: Prisma.InvitationUncheckedUpdateManyWithoutAccountNestedInput
+}
+
+export type AccountCreateManyTierInput = {
+  id?: number
+  name: string
+  slug: string
+  stripeCustomerId?: string | null
+  stripeSubscriptionId?: string | null
+  subscriptionStatus?: string | null
+  subscriptionSyncedAt?: Date | string | null
+  billingVersion?: number
+  billingSource?: $Enums.PaymentProvider | null
+  billingSince?: Date | string | null
+  whopUserId?: string | null
+  whopMembershipId?: string | null
+  whopMembershipStatus?: string | null
+  whopProductId?: string | null
+  whopManageUrl?: string | null
+  whopLinkedBy?: string | null
+  whopSyncedAt?: Date | string | null
+  overSeatLimitSince?: Date | string | null
+  createdAt?: Date | string
+}
+
+export type AccountUpdateWithoutTierInput = {
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  overSeatLimitSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  memberships?: Prisma.MembershipUpdateManyWithoutAccountNestedInput
+  sessions?: Prisma.SessionUpdateManyWithoutCurrentAccountNestedInput
+  invitations?: Prisma.InvitationUpdateManyWithoutAccountNestedInput
+}
+
+export type AccountUncheckedUpdateWithoutTierInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  overSeatLimitSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  memberships?: Prisma.MembershipUncheckedUpdateManyWithoutAccountNestedInput
+  sessions?: Prisma.SessionUncheckedUpdateManyWithoutCurrentAccountNestedInput
+  invitations?: Prisma.InvitationUncheckedUpdateManyWithoutAccountNestedInput
+}
+
+export type AccountUncheckedUpdateManyWithoutTierInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
+  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
+  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  overSeatLimitSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
 
@@ -478,11 +1377,13 @@ export type AccountUncheckedUpdateWithoutSessionsInput = {
 export type AccountCountOutputType = {
   memberships: number
   sessions: number
+  invitations: number
 }
 
 export type AccountCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   memberships?: boolean | AccountCountOutputTypeCountMembershipsArgs
   sessions?: boolean | AccountCountOutputTypeCountSessionsArgs
+  invitations?: boolean | AccountCountOutputTypeCountInvitationsArgs
 }
 
 /**
@@ -509,14 +1410,39 @@ export type AccountCountOutputTypeCountSessionsArgs<ExtArgs extends runtime.Type
   where?: Prisma.SessionWhereInput
 }
 
+/**
+ * AccountCountOutputType without action
+ */
+export type AccountCountOutputTypeCountInvitationsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.InvitationWhereInput
+}
+
 
 export type AccountSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
   name?: boolean
   slug?: boolean
+  tierId?: boolean
+  stripeCustomerId?: boolean
+  stripeSubscriptionId?: boolean
+  subscriptionStatus?: boolean
+  subscriptionSyncedAt?: boolean
+  billingVersion?: boolean
+  billingSource?: boolean
+  billingSince?: boolean
+  whopUserId?: boolean
+  whopMembershipId?: boolean
+  whopMembershipStatus?: boolean
+  whopProductId?: boolean
+  whopManageUrl?: boolean
+  whopLinkedBy?: boolean
+  whopSyncedAt?: boolean
+  overSeatLimitSince?: boolean
   createdAt?: boolean
+  tier?: boolean | Prisma.Account$tierArgs<ExtArgs>
   memberships?: boolean | Prisma.Account$membershipsArgs<ExtArgs>
   sessions?: boolean | Prisma.Account$sessionsArgs<ExtArgs>
+  invitations?: boolean | Prisma.Account$invitationsArgs<ExtArgs>
   _count?: boolean | Prisma.AccountCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["account"]>
 
@@ -524,42 +1450,116 @@ export type AccountSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   id?: boolean
   name?: boolean
   slug?: boolean
+  tierId?: boolean
+  stripeCustomerId?: boolean
+  stripeSubscriptionId?: boolean
+  subscriptionStatus?: boolean
+  subscriptionSyncedAt?: boolean
+  billingVersion?: boolean
+  billingSource?: boolean
+  billingSince?: boolean
+  whopUserId?: boolean
+  whopMembershipId?: boolean
+  whopMembershipStatus?: boolean
+  whopProductId?: boolean
+  whopManageUrl?: boolean
+  whopLinkedBy?: boolean
+  whopSyncedAt?: boolean
+  overSeatLimitSince?: boolean
   createdAt?: boolean
+  tier?: boolean | Prisma.Account$tierArgs<ExtArgs>
 }, ExtArgs["result"]["account"]>
 
 export type AccountSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
   name?: boolean
   slug?: boolean
+  tierId?: boolean
+  stripeCustomerId?: boolean
+  stripeSubscriptionId?: boolean
+  subscriptionStatus?: boolean
+  subscriptionSyncedAt?: boolean
+  billingVersion?: boolean
+  billingSource?: boolean
+  billingSince?: boolean
+  whopUserId?: boolean
+  whopMembershipId?: boolean
+  whopMembershipStatus?: boolean
+  whopProductId?: boolean
+  whopManageUrl?: boolean
+  whopLinkedBy?: boolean
+  whopSyncedAt?: boolean
+  overSeatLimitSince?: boolean
   createdAt?: boolean
+  tier?: boolean | Prisma.Account$tierArgs<ExtArgs>
 }, ExtArgs["result"]["account"]>
 
 export type AccountSelectScalar = {
   id?: boolean
   name?: boolean
   slug?: boolean
+  tierId?: boolean
+  stripeCustomerId?: boolean
+  stripeSubscriptionId?: boolean
+  subscriptionStatus?: boolean
+  subscriptionSyncedAt?: boolean
+  billingVersion?: boolean
+  billingSource?: boolean
+  billingSince?: boolean
+  whopUserId?: boolean
+  whopMembershipId?: boolean
+  whopMembershipStatus?: boolean
+  whopProductId?: boolean
+  whopManageUrl?: boolean
+  whopLinkedBy?: boolean
+  whopSyncedAt?: boolean
+  overSeatLimitSince?: boolean
   createdAt?: boolean
 }
 
-export type AccountOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "name" | "slug" | "createdAt", ExtArgs["result"]["account"]>
+export type AccountOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "name" | "slug" | "tierId" | "stripeCustomerId" | "stripeSubscriptionId" | "subscriptionStatus" | "subscriptionSyncedAt" | "billingVersion" | "billingSource" | "billingSince" | "whopUserId" | "whopMembershipId" | "whopMembershipStatus" | "whopProductId" | "whopManageUrl" | "whopLinkedBy" | "whopSyncedAt" | "overSeatLimitSince" | "createdAt", ExtArgs["result"]["account"]>
 export type AccountInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  tier?: boolean | Prisma.Account$tierArgs<ExtArgs>
   memberships?: boolean | Prisma.Account$membershipsArgs<ExtArgs>
   sessions?: boolean | Prisma.Account$sessionsArgs<ExtArgs>
+  invitations?: boolean | Prisma.Account$invitationsArgs<ExtArgs>
   _count?: boolean | Prisma.AccountCountOutputTypeDefaultArgs<ExtArgs>
 }
-export type AccountIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
-export type AccountIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
+export type AccountIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  tier?: boolean | Prisma.Account$tierArgs<ExtArgs>
+}
+export type AccountIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  tier?: boolean | Prisma.Account$tierArgs<ExtArgs>
+}
 
 export type $AccountPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "Account"
   objects: {
+    tier: Prisma.$SubscriptionTierPayload<ExtArgs> | null
     memberships: Prisma.$MembershipPayload<ExtArgs>[]
     sessions: Prisma.$SessionPayload<ExtArgs>[]
+    invitations: Prisma.$InvitationPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
     name: string
     slug: string
+    tierId: number | null
+    stripeCustomerId: string | null
+    stripeSubscriptionId: string | null
+    subscriptionStatus: string | null
+    subscriptionSyncedAt: Date | null
+    billingVersion: number
+    billingSource: $Enums.PaymentProvider | null
+    billingSince: Date | null
+    whopUserId: string | null
+    whopMembershipId: string | null
+    whopMembershipStatus: string | null
+    whopProductId: string | null
+    whopManageUrl: string | null
+    whopLinkedBy: string | null
+    whopSyncedAt: Date | null
+    overSeatLimitSince: Date | null
     createdAt: Date
   }, ExtArgs["result"]["account"]>
   composites: {}
@@ -955,8 +1955,10 @@ readonly fields: AccountFieldRefs;
  */
 export interface Prisma__AccountClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
+  tier<T extends Prisma.Account$tierArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$tierArgs<ExtArgs>>): Prisma.Prisma__SubscriptionTierClient<runtime.Types.Result.GetResult<Prisma.$SubscriptionTierPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   memberships<T extends Prisma.Account$membershipsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$membershipsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$MembershipPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   sessions<T extends Prisma.Account$sessionsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$sessionsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$SessionPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  invitations<T extends Prisma.Account$invitationsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Account$invitationsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$InvitationPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -989,6 +1991,22 @@ export interface AccountFieldRefs {
   readonly id: Prisma.FieldRef<"Account", 'Int'>
   readonly name: Prisma.FieldRef<"Account", 'String'>
   readonly slug: Prisma.FieldRef<"Account", 'String'>
+  readonly tierId: Prisma.FieldRef<"Account", 'Int'>
+  readonly stripeCustomerId: Prisma.FieldRef<"Account", 'String'>
+  readonly stripeSubscriptionId: Prisma.FieldRef<"Account", 'String'>
+  readonly subscriptionStatus: Prisma.FieldRef<"Account", 'String'>
+  readonly subscriptionSyncedAt: Prisma.FieldRef<"Account", 'DateTime'>
+  readonly billingVersion: Prisma.FieldRef<"Account", 'Int'>
+  readonly billingSource: Prisma.FieldRef<"Account", 'PaymentProvider'>
+  readonly billingSince: Prisma.FieldRef<"Account", 'DateTime'>
+  readonly whopUserId: Prisma.FieldRef<"Account", 'String'>
+  readonly whopMembershipId: Prisma.FieldRef<"Account", 'String'>
+  readonly whopMembershipStatus: Prisma.FieldRef<"Account", 'String'>
+  readonly whopProductId: Prisma.FieldRef<"Account", 'String'>
+  readonly whopManageUrl: Prisma.FieldRef<"Account", 'String'>
+  readonly whopLinkedBy: Prisma.FieldRef<"Account", 'String'>
+  readonly whopSyncedAt: Prisma.FieldRef<"Account", 'DateTime'>
+  readonly overSeatLimitSince: Prisma.FieldRef<"Account", 'DateTime'>
   readonly createdAt: Prisma.FieldRef<"Account", 'DateTime'>
 }
     
@@ -1244,6 +2262,10 @@ export type AccountCreateManyAndReturnArgs<ExtArgs extends runtime.Types.Extensi
    */
   data: Prisma.AccountCreateManyInput | Prisma.AccountCreateManyInput[]
   skipDuplicates?: boolean
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.AccountIncludeCreateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -1314,6 +2336,10 @@ export type AccountUpdateManyAndReturnArgs<ExtArgs extends runtime.Types.Extensi
    * Limit how many Accounts to update.
    */
   limit?: number
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.AccountIncludeUpdateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -1383,6 +2409,25 @@ export type AccountDeleteManyArgs<ExtArgs extends runtime.Types.Extensions.Inter
 }
 
 /**
+ * Account.tier
+ */
+export type Account$tierArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the SubscriptionTier
+   */
+  select?: Prisma.SubscriptionTierSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the SubscriptionTier
+   */
+  omit?: Prisma.SubscriptionTierOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.SubscriptionTierInclude<ExtArgs> | null
+  where?: Prisma.SubscriptionTierWhereInput
+}
+
+/**
  * Account.memberships
  */
 export type Account$membershipsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1428,6 +2473,30 @@ export type Account$sessionsArgs<ExtArgs extends runtime.Types.Extensions.Intern
   take?: number
   skip?: number
   distinct?: Prisma.SessionScalarFieldEnum | Prisma.SessionScalarFieldEnum[]
+}
+
+/**
+ * Account.invitations
+ */
+export type Account$invitationsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the Invitation
+   */
+  select?: Prisma.InvitationSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the Invitation
+   */
+  omit?: Prisma.InvitationOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.InvitationInclude<ExtArgs> | null
+  where?: Prisma.InvitationWhereInput
+  orderBy?: Prisma.InvitationOrderByWithRelationInput | Prisma.InvitationOrderByWithRelationInput[]
+  cursor?: Prisma.InvitationWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.InvitationScalarFieldEnum | Prisma.InvitationScalarFieldEnum[]
 }
 
 /**

@@ -278,7 +278,7 @@ export type SubscriptionTierWhereInput = {
   updatedAt?: Prisma.DateTimeFilter<"SubscriptionTier"> | Date | string
   prices?: Prisma.SubscriptionTierPriceListRelationFilter
   permissions?: Prisma.SubscriptionTierPermissionListRelationFilter
-  users?: Prisma.UserListRelationFilter
+  accounts?: Prisma.AccountListRelationFilter
 }
 
 export type SubscriptionTierOrderByWithRelationInput = {
@@ -296,7 +296,7 @@ export type SubscriptionTierOrderByWithRelationInput = {
   updatedAt?: Prisma.SortOrder
   prices?: Prisma.SubscriptionTierPriceOrderByRelationAggregateInput
   permissions?: Prisma.SubscriptionTierPermissionOrderByRelationAggregateInput
-  users?: Prisma.UserOrderByRelationAggregateInput
+  accounts?: Prisma.AccountOrderByRelationAggregateInput
 }
 
 export type SubscriptionTierWhereUniqueInput = Prisma.AtLeast<{
@@ -317,7 +317,7 @@ export type SubscriptionTierWhereUniqueInput = Prisma.AtLeast<{
   updatedAt?: Prisma.DateTimeFilter<"SubscriptionTier"> | Date | string
   prices?: Prisma.SubscriptionTierPriceListRelationFilter
   permissions?: Prisma.SubscriptionTierPermissionListRelationFilter
-  users?: Prisma.UserListRelationFilter
+  accounts?: Prisma.AccountListRelationFilter
 }, "id" | "key" | "whopProductKey">
 
 export type SubscriptionTierOrderByWithAggregationInput = {
@@ -372,7 +372,7 @@ export type SubscriptionTierCreateInput = {
   updatedAt?: Date | string
   prices?: Prisma.SubscriptionTierPriceCreateNestedManyWithoutTierInput
   permissions?: Prisma.SubscriptionTierPermissionCreateNestedManyWithoutTierInput
-  users?: Prisma.UserCreateNestedManyWithoutTierInput
+  accounts?: Prisma.AccountCreateNestedManyWithoutTierInput
 }
 
 export type SubscriptionTierUncheckedCreateInput = {
@@ -390,7 +390,7 @@ export type SubscriptionTierUncheckedCreateInput = {
   updatedAt?: Date | string
   prices?: Prisma.SubscriptionTierPriceUncheckedCreateNestedManyWithoutTierInput
   permissions?: Prisma.SubscriptionTierPermissionUncheckedCreateNestedManyWithoutTierInput
-  users?: Prisma.UserUncheckedCreateNestedManyWithoutTierInput
+  accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutTierInput
 }
 
 export type SubscriptionTierUpdateInput = {
@@ -407,7 +407,7 @@ export type SubscriptionTierUpdateInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   prices?: Prisma.SubscriptionTierPriceUpdateManyWithoutTierNestedInput
   permissions?: Prisma.SubscriptionTierPermissionUpdateManyWithoutTierNestedInput
-  users?: Prisma.UserUpdateManyWithoutTierNestedInput
+  accounts?: Prisma.AccountUpdateManyWithoutTierNestedInput
 }
 
 export type SubscriptionTierUncheckedUpdateInput = {
@@ -425,7 +425,7 @@ export type SubscriptionTierUncheckedUpdateInput = {
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   prices?: Prisma.SubscriptionTierPriceUncheckedUpdateManyWithoutTierNestedInput
   permissions?: Prisma.SubscriptionTierPermissionUncheckedUpdateManyWithoutTierNestedInput
-  users?: Prisma.UserUncheckedUpdateManyWithoutTierNestedInput
+  accounts?: Prisma.AccountUncheckedUpdateManyWithoutTierNestedInput
 }
 
 export type SubscriptionTierCreateManyInput = {
@@ -593,20 +593,20 @@ export type SubscriptionTierUpdateOneRequiredWithoutPermissionsNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.SubscriptionTierUpdateToOneWithWhereWithoutPermissionsInput, Prisma.SubscriptionTierUpdateWithoutPermissionsInput>, Prisma.SubscriptionTierUncheckedUpdateWithoutPermissionsInput>
 }
 
-export type SubscriptionTierCreateNestedOneWithoutUsersInput = {
-  create?: Prisma.XOR<Prisma.SubscriptionTierCreateWithoutUsersInput, Prisma.SubscriptionTierUncheckedCreateWithoutUsersInput>
-  connectOrCreate?: Prisma.SubscriptionTierCreateOrConnectWithoutUsersInput
+export type SubscriptionTierCreateNestedOneWithoutAccountsInput = {
+  create?: Prisma.XOR<Prisma.SubscriptionTierCreateWithoutAccountsInput, Prisma.SubscriptionTierUncheckedCreateWithoutAccountsInput>
+  connectOrCreate?: Prisma.SubscriptionTierCreateOrConnectWithoutAccountsInput
   connect?: Prisma.SubscriptionTierWhereUniqueInput
 }
 
-export type SubscriptionTierUpdateOneWithoutUsersNestedInput = {
-  create?: Prisma.XOR<Prisma.SubscriptionTierCreateWithoutUsersInput, Prisma.SubscriptionTierUncheckedCreateWithoutUsersInput>
-  connectOrCreate?: Prisma.SubscriptionTierCreateOrConnectWithoutUsersInput
-  upsert?: Prisma.SubscriptionTierUpsertWithoutUsersInput
+export type SubscriptionTierUpdateOneWithoutAccountsNestedInput = {
+  create?: Prisma.XOR<Prisma.SubscriptionTierCreateWithoutAccountsInput, Prisma.SubscriptionTierUncheckedCreateWithoutAccountsInput>
+  connectOrCreate?: Prisma.SubscriptionTierCreateOrConnectWithoutAccountsInput
+  upsert?: Prisma.SubscriptionTierUpsertWithoutAccountsInput
   disconnect?: Prisma.SubscriptionTierWhereInput | boolean
   delete?: Prisma.SubscriptionTierWhereInput | boolean
   connect?: Prisma.SubscriptionTierWhereUniqueInput
-  update?: Prisma.XOR<Prisma.XOR<Prisma.SubscriptionTierUpdateToOneWithWhereWithoutUsersInput, Prisma.SubscriptionTierUpdateWithoutUsersInput>, Prisma.SubscriptionTierUncheckedUpdateWithoutUsersInput>
+  update?: Prisma.XOR<Prisma.XOR<Prisma.SubscriptionTierUpdateToOneWithWhereWithoutAccountsInput, Prisma.SubscriptionTierUpdateWithoutAccountsInput>, Prisma.SubscriptionTierUncheckedUpdateWithoutAccountsInput>
 }
 
 export type SubscriptionTierCreateWithoutPricesInput = {
@@ -622,7 +622,7 @@ export type SubscriptionTierCreateWithoutPricesInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   permissions?: Prisma.SubscriptionTierPermissionCreateNestedManyWithoutTierInput
-  users?: Prisma.UserCreateNestedManyWithoutTierInput
+  accounts?: Prisma.AccountCreateNestedManyWithoutTierInput
 }
 
 export type SubscriptionTierUncheckedCreateWithoutPricesInput = {
@@ -639,7 +639,7 @@ export type SubscriptionTierUncheckedCreateWithoutPricesInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   permissions?: Prisma.SubscriptionTierPermissionUncheckedCreateNestedManyWithoutTierInput
-  users?: Prisma.UserUncheckedCreateNestedManyWithoutTierInput
+  accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutTierInput
 }
 
 export type SubscriptionTierCreateOrConnectWithoutPricesInput = {
@@ -671,7 +671,7 @@ export type SubscriptionTierUpdateWithoutPricesInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   permissions?: Prisma.SubscriptionTierPermissionUpdateManyWithoutTierNestedInput
-  users?: Prisma.UserUpdateManyWithoutTierNestedInput
+  accounts?: Prisma.AccountUpdateManyWithoutTierNestedInput
 }
 
 export type SubscriptionTierUncheckedUpdateWithoutPricesInput = {
@@ -688,7 +688,7 @@ export type SubscriptionTierUncheckedUpdateWithoutPricesInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   permissions?: Prisma.SubscriptionTierPermissionUncheckedUpdateManyWithoutTierNestedInput
-  users?: Prisma.UserUncheckedUpdateManyWithoutTierNestedInput
+  accounts?: Prisma.AccountUncheckedUpdateManyWithoutTierNestedInput
 }
 
 export type SubscriptionTierCreateWithoutPermissionsInput = {
@@ -704,7 +704,7 @@ export type SubscriptionTierCreateWithoutPermissionsInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   prices?: Prisma.SubscriptionTierPriceCreateNestedManyWithoutTierInput
-  users?: Prisma.UserCreateNestedManyWithoutTierInput
+  accounts?: Prisma.AccountCreateNestedManyWithoutTierInput
 }
 
 export type SubscriptionTierUncheckedCreateWithoutPermissionsInput = {
@@ -721,7 +721,7 @@ export type SubscriptionTierUncheckedCreateWithoutPermissionsInput = {
   createdAt?: Date | string
   updatedAt?: Date | string
   prices?: Prisma.SubscriptionTierPriceUncheckedCreateNestedManyWithoutTierInput
-  users?: Prisma.UserUncheckedCreateNestedManyWithoutTierInput
+  accounts?: Prisma.AccountUncheckedCreateNestedManyWithoutTierInput
 }
 
 export type SubscriptionTierCreateOrConnectWithoutPermissionsInput = {
@@ -753,7 +753,7 @@ export type SubscriptionTierUpdateWithoutPermissionsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   prices?: Prisma.SubscriptionTierPriceUpdateManyWithoutTierNestedInput
-  users?: Prisma.UserUpdateManyWithoutTierNestedInput
+  accounts?: Prisma.AccountUpdateManyWithoutTierNestedInput
 }
 
 export type SubscriptionTierUncheckedUpdateWithoutPermissionsInput = {
@@ -770,10 +770,10 @@ export type SubscriptionTierUncheckedUpdateWithoutPermissionsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   prices?: Prisma.SubscriptionTierPriceUncheckedUpdateManyWithoutTierNestedInput
-  users?: Prisma.UserUncheckedUpdateManyWithoutTierNestedInput
+  accounts?: Prisma.AccountUncheckedUpdateManyWithoutTierNestedInput
 }
 
-export type SubscriptionTierCreateWithoutUsersInput = {
+export type SubscriptionTierCreateWithoutAccountsInput = {
   name: string
   key: string
   description?: string | null
@@ -789,7 +789,7 @@ export type SubscriptionTierCreateWithoutUsersInput = {
   permissions?: Prisma.SubscriptionTierPermissionCreateNestedManyWithoutTierInput
 }
 
-export type SubscriptionTierUncheckedCreateWithoutUsersInput = {
+export type SubscriptionTierUncheckedCreateWithoutAccountsInput = {
   id?: number
   name: string
   key: string
@@ -806,23 +806,23 @@ export type SubscriptionTierUncheckedCreateWithoutUsersInput = {
   permissions?: Prisma.SubscriptionTierPermissionUncheckedCreateNestedManyWithoutTierInput
 }
 
-export type SubscriptionTierCreateOrConnectWithoutUsersInput = {
+export type SubscriptionTierCreateOrConnectWithoutAccountsInput = {
   where: Prisma.SubscriptionTierWhereUniqueInput
-  create: Prisma.XOR<Prisma.SubscriptionTierCreateWithoutUsersInput, Prisma.SubscriptionTierUncheckedCreateWithoutUsersInput>
+  create: Prisma.XOR<Prisma.SubscriptionTierCreateWithoutAccountsInput, Prisma.SubscriptionTierUncheckedCreateWithoutAccountsInput>
 }
 
-export type SubscriptionTierUpsertWithoutUsersInput = {
-  update: Prisma.XOR<Prisma.SubscriptionTierUpdateWithoutUsersInput, Prisma.SubscriptionTierUncheckedUpdateWithoutUsersInput>
-  create: Prisma.XOR<Prisma.SubscriptionTierCreateWithoutUsersInput, Prisma.SubscriptionTierUncheckedCreateWithoutUsersInput>
+export type SubscriptionTierUpsertWithoutAccountsInput = {
+  update: Prisma.XOR<Prisma.SubscriptionTierUpdateWithoutAccountsInput, Prisma.SubscriptionTierUncheckedUpdateWithoutAccountsInput>
+  create: Prisma.XOR<Prisma.SubscriptionTierCreateWithoutAccountsInput, Prisma.SubscriptionTierUncheckedCreateWithoutAccountsInput>
   where?: Prisma.SubscriptionTierWhereInput
 }
 
-export type SubscriptionTierUpdateToOneWithWhereWithoutUsersInput = {
+export type SubscriptionTierUpdateToOneWithWhereWithoutAccountsInput = {
   where?: Prisma.SubscriptionTierWhereInput
-  data: Prisma.XOR<Prisma.SubscriptionTierUpdateWithoutUsersInput, Prisma.SubscriptionTierUncheckedUpdateWithoutUsersInput>
+  data: Prisma.XOR<Prisma.SubscriptionTierUpdateWithoutAccountsInput, Prisma.SubscriptionTierUncheckedUpdateWithoutAccountsInput>
 }
 
-export type SubscriptionTierUpdateWithoutUsersInput = {
+export type SubscriptionTierUpdateWithoutAccountsInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   key?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -838,7 +838,7 @@ export type SubscriptionTierUpdateWithoutUsersInput = {
   permissions?: Prisma.SubscriptionTierPermissionUpdateManyWithoutTierNestedInput
 }
 
-export type SubscriptionTierUncheckedUpdateWithoutUsersInput = {
+export type SubscriptionTierUncheckedUpdateWithoutAccountsInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
   key?: Prisma.StringFieldUpdateOperationsInput | string
@@ -863,13 +863,13 @@ export type SubscriptionTierUncheckedUpdateWithoutUsersInput = {
 export type SubscriptionTierCountOutputType = {
   prices: number
   permissions: number
-  users: number
+  accounts: number
 }
 
 export type SubscriptionTierCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   prices?: boolean | SubscriptionTierCountOutputTypeCountPricesArgs
   permissions?: boolean | SubscriptionTierCountOutputTypeCountPermissionsArgs
-  users?: boolean | SubscriptionTierCountOutputTypeCountUsersArgs
+  accounts?: boolean | SubscriptionTierCountOutputTypeCountAccountsArgs
 }
 
 /**
@@ -899,8 +899,8 @@ export type SubscriptionTierCountOutputTypeCountPermissionsArgs<ExtArgs extends 
 /**
  * SubscriptionTierCountOutputType without action
  */
-export type SubscriptionTierCountOutputTypeCountUsersArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  where?: Prisma.UserWhereInput
+export type SubscriptionTierCountOutputTypeCountAccountsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.AccountWhereInput
 }
 
 
@@ -919,7 +919,7 @@ export type SubscriptionTierSelect<ExtArgs extends runtime.Types.Extensions.Inte
   updatedAt?: boolean
   prices?: boolean | Prisma.SubscriptionTier$pricesArgs<ExtArgs>
   permissions?: boolean | Prisma.SubscriptionTier$permissionsArgs<ExtArgs>
-  users?: boolean | Prisma.SubscriptionTier$usersArgs<ExtArgs>
+  accounts?: boolean | Prisma.SubscriptionTier$accountsArgs<ExtArgs>
   _count?: boolean | Prisma.SubscriptionTierCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["subscriptionTier"]>
 
@@ -972,7 +972,7 @@ export type SubscriptionTierOmit<ExtArgs extends runtime.Types.Extensions.Intern
 export type SubscriptionTierInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   prices?: boolean | Prisma.SubscriptionTier$pricesArgs<ExtArgs>
   permissions?: boolean | Prisma.SubscriptionTier$permissionsArgs<ExtArgs>
-  users?: boolean | Prisma.SubscriptionTier$usersArgs<ExtArgs>
+  accounts?: boolean | Prisma.SubscriptionTier$accountsArgs<ExtArgs>
   _count?: boolean | Prisma.SubscriptionTierCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type SubscriptionTierIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -983,7 +983,7 @@ export type $SubscriptionTierPayload<ExtArgs extends runtime.Types.Extensions.In
   objects: {
     prices: Prisma.$SubscriptionTierPricePayload<ExtArgs>[]
     permissions: Prisma.$SubscriptionTierPermissionPayload<ExtArgs>[]
-    users: Prisma.$UserPayload<ExtArgs>[]
+    accounts: Prisma.$AccountPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -1394,7 +1394,7 @@ export interface Prisma__SubscriptionTierClient<T, Null = never, ExtArgs extends
   readonly [Symbol.toStringTag]: "PrismaPromise"
   prices<T extends Prisma.SubscriptionTier$pricesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.SubscriptionTier$pricesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$SubscriptionTierPricePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   permissions<T extends Prisma.SubscriptionTier$permissionsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.SubscriptionTier$permissionsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$SubscriptionTierPermissionPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
-  users<T extends Prisma.SubscriptionTier$usersArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.SubscriptionTier$usersArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$UserPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  accounts<T extends Prisma.SubscriptionTier$accountsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.SubscriptionTier$accountsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AccountPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1877,27 +1877,27 @@ export type SubscriptionTier$permissionsArgs<ExtArgs extends runtime.Types.Exten
 }
 
 /**
- * SubscriptionTier.users
+ * SubscriptionTier.accounts
  */
-export type SubscriptionTier$usersArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+export type SubscriptionTier$accountsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   /**
-   * Select specific fields to fetch from the User
+   * Select specific fields to fetch from the Account
    */
-  select?: Prisma.UserSelect<ExtArgs> | null
+  select?: Prisma.AccountSelect<ExtArgs> | null
   /**
-   * Omit specific fields from the User
+   * Omit specific fields from the Account
    */
-  omit?: Prisma.UserOmit<ExtArgs> | null
+  omit?: Prisma.AccountOmit<ExtArgs> | null
   /**
    * Choose, which related nodes to fetch as well
    */
-  include?: Prisma.UserInclude<ExtArgs> | null
-  where?: Prisma.UserWhereInput
-  orderBy?: Prisma.UserOrderByWithRelationInput | Prisma.UserOrderByWithRelationInput[]
-  cursor?: Prisma.UserWhereUniqueInput
+  include?: Prisma.AccountInclude<ExtArgs> | null
+  where?: Prisma.AccountWhereInput
+  orderBy?: Prisma.AccountOrderByWithRelationInput | Prisma.AccountOrderByWithRelationInput[]
+  cursor?: Prisma.AccountWhereUniqueInput
   take?: number
   skip?: number
-  distinct?: Prisma.UserScalarFieldEnum | Prisma.UserScalarFieldEnum[]
+  distinct?: Prisma.AccountScalarFieldEnum | Prisma.AccountScalarFieldEnum[]
 }
 
 /**

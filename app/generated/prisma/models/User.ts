@@ -28,14 +28,10 @@ export type AggregateUser = {
 
 export type UserAvgAggregateOutputType = {
   id: number | null
-  tierId: number | null
-  billingVersion: number | null
 }
 
 export type UserSumAggregateOutputType = {
   id: number | null
-  tierId: number | null
-  billingVersion: number | null
 }
 
 export type UserMinAggregateOutputType = {
@@ -43,21 +39,6 @@ export type UserMinAggregateOutputType = {
   email: string | null
   passwordHash: string | null
   role: $Enums.Role | null
-  tierId: number | null
-  stripeCustomerId: string | null
-  stripeSubscriptionId: string | null
-  subscriptionStatus: string | null
-  subscriptionSyncedAt: Date | null
-  billingVersion: number | null
-  billingSource: $Enums.PaymentProvider | null
-  billingSince: Date | null
-  whopUserId: string | null
-  whopMembershipId: string | null
-  whopMembershipStatus: string | null
-  whopProductId: string | null
-  whopManageUrl: string | null
-  whopLinkedBy: string | null
-  whopSyncedAt: Date | null
   createdAt: Date | null
 }
 
@@ -66,21 +47,6 @@ export type UserMaxAggregateOutputType = {
   email: string | null
   passwordHash: string | null
   role: $Enums.Role | null
-  tierId: number | null
-  stripeCustomerId: string | null
-  stripeSubscriptionId: string | null
-  subscriptionStatus: string | null
-  subscriptionSyncedAt: Date | null
-  billingVersion: number | null
-  billingSource: $Enums.PaymentProvider | null
-  billingSince: Date | null
-  whopUserId: string | null
-  whopMembershipId: string | null
-  whopMembershipStatus: string | null
-  whopProductId: string | null
-  whopManageUrl: string | null
-  whopLinkedBy: string | null
-  whopSyncedAt: Date | null
   createdAt: Date | null
 }
 
@@ -89,21 +55,6 @@ export type UserCountAggregateOutputType = {
   email: number
   passwordHash: number
   role: number
-  tierId: number
-  stripeCustomerId: number
-  stripeSubscriptionId: number
-  subscriptionStatus: number
-  subscriptionSyncedAt: number
-  billingVersion: number
-  billingSource: number
-  billingSince: number
-  whopUserId: number
-  whopMembershipId: number
-  whopMembershipStatus: number
-  whopProductId: number
-  whopManageUrl: number
-  whopLinkedBy: number
-  whopSyncedAt: number
   createdAt: number
   _all: number
 }
@@ -111,14 +62,10 @@ export type UserCountAggregateOutputType = {
 
 export type UserAvgAggregateInputType = {
   id?: true
-  tierId?: true
-  billingVersion?: true
 }
 
 export type UserSumAggregateInputType = {
   id?: true
-  tierId?: true
-  billingVersion?: true
 }
 
 export type UserMinAggregateInputType = {
@@ -126,21 +73,6 @@ export type UserMinAggregateInputType = {
   email?: true
   passwordHash?: true
   role?: true
-  tierId?: true
-  stripeCustomerId?: true
-  stripeSubscriptionId?: true
-  subscriptionStatus?: true
-  subscriptionSyncedAt?: true
-  billingVersion?: true
-  billingSource?: true
-  billingSince?: true
-  whopUserId?: true
-  whopMembershipId?: true
-  whopMembershipStatus?: true
-  whopProductId?: true
-  whopManageUrl?: true
-  whopLinkedBy?: true
-  whopSyncedAt?: true
   createdAt?: true
 }
 
@@ -149,21 +81,6 @@ export type UserMaxAggregateInputType = {
   email?: true
   passwordHash?: true
   role?: true
-  tierId?: true
-  stripeCustomerId?: true
-  stripeSubscriptionId?: true
-  subscriptionStatus?: true
-  subscriptionSyncedAt?: true
-  billingVersion?: true
-  billingSource?: true
-  billingSince?: true
-  whopUserId?: true
-  whopMembershipId?: true
-  whopMembershipStatus?: true
-  whopProductId?: true
-  whopManageUrl?: true
-  whopLinkedBy?: true
-  whopSyncedAt?: true
   createdAt?: true
 }
 
@@ -172,21 +89,6 @@ export type UserCountAggregateInputType = {
   email?: true
   passwordHash?: true
   role?: true
-  tierId?: true
-  stripeCustomerId?: true
-  stripeSubscriptionId?: true
-  subscriptionStatus?: true
-  subscriptionSyncedAt?: true
-  billingVersion?: true
-  billingSource?: true
-  billingSince?: true
-  whopUserId?: true
-  whopMembershipId?: true
-  whopMembershipStatus?: true
-  whopProductId?: true
-  whopManageUrl?: true
-  whopLinkedBy?: true
-  whopSyncedAt?: true
   createdAt?: true
   _all?: true
 }
@@ -282,21 +184,6 @@ export type UserGroupByOutputType = {
   email: string
   passwordHash: string
   role: $Enums.Role
-  tierId: number | null
-  stripeCustomerId: string | null
-  stripeSubscriptionId: string | null
-  subscriptionStatus: string | null
-  subscriptionSyncedAt: Date | null
-  billingVersion: number
-  billingSource: $Enums.PaymentProvider | null
-  billingSince: Date | null
-  whopUserId: string | null
-  whopMembershipId: string | null
-  whopMembershipStatus: string | null
-  whopProductId: string | null
-  whopManageUrl: string | null
-  whopLinkedBy: string | null
-  whopSyncedAt: Date | null
   createdAt: Date
   _count: UserCountAggregateOutputType | null
   _avg: UserAvgAggregateOutputType | null
@@ -328,27 +215,12 @@ export type UserWhereInput = {
   email?: Prisma.StringFilter<"User"> | string
   passwordHash?: Prisma.StringFilter<"User"> | string
   role?: Prisma.EnumRoleFilter<"User"> | $Enums.Role
-  tierId?: Prisma.IntNullableFilter<"User"> | number | null
-  stripeCustomerId?: Prisma.StringNullableFilter<"User"> | string | null
-  stripeSubscriptionId?: Prisma.StringNullableFilter<"User"> | string | null
-  subscriptionStatus?: Prisma.StringNullableFilter<"User"> | string | null
-  subscriptionSyncedAt?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
-  billingVersion?: Prisma.IntFilter<"User"> | number
-  billingSource?: Prisma.EnumPaymentProviderNullableFilter<"User"> | $Enums.PaymentProvider | null
-  billingSince?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
-  whopUserId?: Prisma.StringNullableFilter<"User"> | string | null
-  whopMembershipId?: Prisma.StringNullableFilter<"User"> | string | null
-  whopMembershipStatus?: Prisma.StringNullableFilter<"User"> | string | null
-  whopProductId?: Prisma.StringNullableFilter<"User"> | string | null
-  whopManageUrl?: Prisma.StringNullableFilter<"User"> | string | null
-  whopLinkedBy?: Prisma.StringNullableFilter<"User"> | string | null
-  whopSyncedAt?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"User"> | Date | string
-  tier?: Prisma.XOR<Prisma.SubscriptionTierNullableScalarRelationFilter, Prisma.SubscriptionTierWhereInput> | null
   sessions?: Prisma.SessionListRelationFilter
   auditEntries?: Prisma.AuditEntryListRelationFilter
   memberships?: Prisma.MembershipListRelationFilter
   passwordResets?: Prisma.PasswordResetListRelationFilter
+  invitationsSent?: Prisma.InvitationListRelationFilter
 }
 
 export type UserOrderByWithRelationInput = {
@@ -356,80 +228,35 @@ export type UserOrderByWithRelationInput = {
   email?: Prisma.SortOrder
   passwordHash?: Prisma.SortOrder
   role?: Prisma.SortOrder
-  tierId?: Prisma.SortOrderInput | Prisma.SortOrder
-  stripeCustomerId?: Prisma.SortOrderInput | Prisma.SortOrder
-  stripeSubscriptionId?: Prisma.SortOrderInput | Prisma.SortOrder
-  subscriptionStatus?: Prisma.SortOrderInput | Prisma.SortOrder
-  subscriptionSyncedAt?: Prisma.SortOrderInput | Prisma.SortOrder
-  billingVersion?: Prisma.SortOrder
-  billingSource?: Prisma.SortOrderInput | Prisma.SortOrder
-  billingSince?: Prisma.SortOrderInput | Prisma.SortOrder
-  whopUserId?: Prisma.SortOrderInput | Prisma.SortOrder
-  whopMembershipId?: Prisma.SortOrderInput | Prisma.SortOrder
-  whopMembershipStatus?: Prisma.SortOrderInput | Prisma.SortOrder
-  whopProductId?: Prisma.SortOrderInput | Prisma.SortOrder
-  whopManageUrl?: Prisma.SortOrderInput | Prisma.SortOrder
-  whopLinkedBy?: Prisma.SortOrderInput | Prisma.SortOrder
-  whopSyncedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
-  tier?: Prisma.SubscriptionTierOrderByWithRelationInput
   sessions?: Prisma.SessionOrderByRelationAggregateInput
   auditEntries?: Prisma.AuditEntryOrderByRelationAggregateInput
   memberships?: Prisma.MembershipOrderByRelationAggregateInput
   passwordResets?: Prisma.PasswordResetOrderByRelationAggregateInput
+  invitationsSent?: Prisma.InvitationOrderByRelationAggregateInput
 }
 
 export type UserWhereUniqueInput = Prisma.AtLeast<{
   id?: number
   email?: string
-  stripeCustomerId?: string
   AND?: Prisma.UserWhereInput | Prisma.UserWhereInput[]
   OR?: Prisma.UserWhereInput[]
   NOT?: Prisma.UserWhereInput | Prisma.UserWhereInput[]
   passwordHash?: Prisma.StringFilter<"User"> | string
   role?: Prisma.EnumRoleFilter<"User"> | $Enums.Role
-  tierId?: Prisma.IntNullableFilter<"User"> | number | null
-  stripeSubscriptionId?: Prisma.StringNullableFilter<"User"> | string | null
-  subscriptionStatus?: Prisma.StringNullableFilter<"User"> | string | null
-  subscriptionSyncedAt?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
-  billingVersion?: Prisma.IntFilter<"User"> | number
-  billingSource?: Prisma.EnumPaymentProviderNullableFilter<"User"> | $Enums.PaymentProvider | null
-  billingSince?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
-  whopUserId?: Prisma.StringNullableFilter<"User"> | string | null
-  whopMembershipId?: Prisma.StringNullableFilter<"User"> | string | null
-  whopMembershipStatus?: Prisma.StringNullableFilter<"User"> | string | null
-  whopProductId?: Prisma.StringNullableFilter<"User"> | string | null
-  whopManageUrl?: Prisma.StringNullableFilter<"User"> | string | null
-  whopLinkedBy?: Prisma.StringNullableFilter<"User"> | string | null
-  whopSyncedAt?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
   createdAt?: Prisma.DateTimeFilter<"User"> | Date | string
-  tier?: Prisma.XOR<Prisma.SubscriptionTierNullableScalarRelationFilter, Prisma.SubscriptionTierWhereInput> | null
   sessions?: Prisma.SessionListRelationFilter
   auditEntries?: Prisma.AuditEntryListRelationFilter
   memberships?: Prisma.MembershipListRelationFilter
   passwordResets?: Prisma.PasswordResetListRelationFilter
-}, "id" | "email" | "stripeCustomerId">
+  invitationsSent?: Prisma.InvitationListRelationFilter
+}, "id" | "email">
 
 export type UserOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
   email?: Prisma.SortOrder
   passwordHash?: Prisma.SortOrder
   role?: Prisma.SortOrder
-  tierId?: Prisma.SortOrderInput | Prisma.SortOrder
-  stripeCustomerId?: Prisma.SortOrderInput | Prisma.SortOrder
-  stripeSubscriptionId?: Prisma.SortOrderInput | Prisma.SortOrder
-  subscriptionStatus?: Prisma.SortOrderInput | Prisma.SortOrder
-  subscriptionSyncedAt?: Prisma.SortOrderInput | Prisma.SortOrder
-  billingVersion?: Prisma.SortOrder
-  billingSource?: Prisma.SortOrderInput | Prisma.SortOrder
-  billingSince?: Prisma.SortOrderInput | Prisma.SortOrder
-  whopUserId?: Prisma.SortOrderInput | Prisma.SortOrder
-  whopMembershipId?: Prisma.SortOrderInput | Prisma.SortOrder
-  whopMembershipStatus?: Prisma.SortOrderInput | Prisma.SortOrder
-  whopProductId?: Prisma.SortOrderInput | Prisma.SortOrder
-  whopManageUrl?: Prisma.SortOrderInput | Prisma.SortOrder
-  whopLinkedBy?: Prisma.SortOrderInput | Prisma.SortOrder
-  whopSyncedAt?: Prisma.SortOrderInput | Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   _count?: Prisma.UserCountOrderByAggregateInput
   _avg?: Prisma.UserAvgOrderByAggregateInput
@@ -446,21 +273,6 @@ export type UserScalarWhereWithAggregatesInput = {
   email?: Prisma.StringWithAggregatesFilter<"User"> | string
   passwordHash?: Prisma.StringWithAggregatesFilter<"User"> | string
   role?: Prisma.EnumRoleWithAggregatesFilter<"User"> | $Enums.Role
-  tierId?: Prisma.IntNullableWithAggregatesFilter<"User"> | number | null
-  stripeCustomerId?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
-  stripeSubscriptionId?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
-  subscriptionStatus?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
-  subscriptionSyncedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"User"> | Date | string | null
-  billingVersion?: Prisma.IntWithAggregatesFilter<"User"> | number
-  billingSource?: Prisma.EnumPaymentProviderNullableWithAggregatesFilter<"User"> | $Enums.PaymentProvider | null
-  billingSince?: Prisma.DateTimeNullableWithAggregatesFilter<"User"> | Date | string | null
-  whopUserId?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
-  whopMembershipId?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
-  whopMembershipStatus?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
-  whopProductId?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
-  whopManageUrl?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
-  whopLinkedBy?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
-  whopSyncedAt?: Prisma.DateTimeNullableWithAggregatesFilter<"User"> | Date | string | null
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"User"> | Date | string
 }
 
@@ -468,26 +280,12 @@ export type UserCreateInput = {
   email: string
   passwordHash: string
   role?: $Enums.Role
-  stripeCustomerId?: string | null
-  stripeSubscriptionId?: string | null
-  subscriptionStatus?: string | null
-  subscriptionSyncedAt?: Date | string | null
-  billingVersion?: number
-  billingSource?: $Enums.PaymentProvider | null
-  billingSince?: Date | string | null
-  whopUserId?: string | null
-  whopMembershipId?: string | null
-  whopMembershipStatus?: string | null
-  whopProductId?: string | null
-  whopManageUrl?: string | null
-  whopLinkedBy?: string | null
-  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
-  tier?: Prisma.SubscriptionTierCreateNestedOneWithoutUsersInput
   sessions?: Prisma.SessionCreateNestedManyWithoutUserInput
   auditEntries?: Prisma.AuditEntryCreateNestedManyWithoutActorInput
   memberships?: Prisma.MembershipCreateNestedManyWithoutUserInput
   passwordResets?: Prisma.PasswordResetCreateNestedManyWithoutUserInput
+  invitationsSent?: Prisma.InvitationCreateNestedManyWithoutInvitedByInput
 }
 
 export type UserUncheckedCreateInput = {
@@ -495,52 +293,24 @@ export type UserUncheckedCreateInput = {
   email: string
   passwordHash: string
   role?: $Enums.Role
-  tierId?: number | null
-  stripeCustomerId?: string | null
-  stripeSubscriptionId?: string | null
-  subscriptionStatus?: string | null
-  subscriptionSyncedAt?: Date | string | null
-  billingVersion?: number
-  billingSource?: $Enums.PaymentProvider | null
-  billingSince?: Date | string | null
-  whopUserId?: string | null
-  whopMembershipId?: string | null
-  whopMembershipStatus?: string | null
-  whopProductId?: string | null
-  whopManageUrl?: string | null
-  whopLinkedBy?: string | null
-  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
   sessions?: Prisma.SessionUncheckedCreateNestedManyWithoutUserInput
   auditEntries?: Prisma.AuditEntryUncheckedCreateNestedManyWithoutActorInput
   memberships?: Prisma.MembershipUncheckedCreateNestedManyWithoutUserInput
   passwordResets?: Prisma.PasswordResetUncheckedCreateNestedManyWithoutUserInput
+  invitationsSent?: Prisma.InvitationUncheckedCreateNestedManyWithoutInvitedByInput
 }
 
 export type UserUpdateInput = {
   email?: Prisma.StringFieldUpdateOperationsInput | string
   passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
   role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
-  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
-  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
-  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  tier?: Prisma.SubscriptionTierUpdateOneWithoutUsersNestedInput
   sessions?: Prisma.SessionUpdateManyWithoutUserNestedInput
   auditEntries?: Prisma.AuditEntryUpdateManyWithoutActorNestedInput
   memberships?: Prisma.MembershipUpdateManyWithoutUserNestedInput
   passwordResets?: Prisma.PasswordResetUpdateManyWithoutUserNestedInput
+  invitationsSent?: Prisma.InvitationUpdateManyWithoutInvitedByNestedInput
 }
 
 export type UserUncheckedUpdateInput = {
@@ -548,26 +318,12 @@ export type UserUncheckedUpdateInput = {
   email?: Prisma.StringFieldUpdateOperationsInput | string
   passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
   role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
-  tierId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
-  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
-  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   sessions?: Prisma.SessionUncheckedUpdateManyWithoutUserNestedInput
   auditEntries?: Prisma.AuditEntryUncheckedUpdateManyWithoutActorNestedInput
   memberships?: Prisma.MembershipUncheckedUpdateManyWithoutUserNestedInput
   passwordResets?: Prisma.PasswordResetUncheckedUpdateManyWithoutUserNestedInput
+  invitationsSent?: Prisma.InvitationUncheckedUpdateManyWithoutInvitedByNestedInput
 }
 
 export type UserCreateManyInput = {
@@ -575,21 +331,6 @@ export type UserCreateManyInput = {
   email: string
   passwordHash: string
   role?: $Enums.Role
-  tierId?: number | null
-  stripeCustomerId?: string | null
-  stripeSubscriptionId?: string | null
-  subscriptionStatus?: string | null
-  subscriptionSyncedAt?: Date | string | null
-  billingVersion?: number
-  billingSource?: $Enums.PaymentProvider | null
-  billingSince?: Date | string | null
-  whopUserId?: string | null
-  whopMembershipId?: string | null
-  whopMembershipStatus?: string | null
-  whopProductId?: string | null
-  whopManageUrl?: string | null
-  whopLinkedBy?: string | null
-  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
 }
 
@@ -597,20 +338,6 @@ export type UserUpdateManyMutationInput = {
   email?: Prisma.StringFieldUpdateOperationsInput | string
   passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
   role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
-  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
-  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
-  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
@@ -619,32 +346,7 @@ export type UserUncheckedUpdateManyInput = {
   email?: Prisma.StringFieldUpdateOperationsInput | string
   passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
   role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
-  tierId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
-  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
-  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-}
-
-export type UserListRelationFilter = {
-  every?: Prisma.UserWhereInput
-  some?: Prisma.UserWhereInput
-  none?: Prisma.UserWhereInput
-}
-
-export type UserOrderByRelationAggregateInput = {
-  _count?: Prisma.SortOrder
 }
 
 export type UserCountOrderByAggregateInput = {
@@ -652,28 +354,11 @@ export type UserCountOrderByAggregateInput = {
   email?: Prisma.SortOrder
   passwordHash?: Prisma.SortOrder
   role?: Prisma.SortOrder
-  tierId?: Prisma.SortOrder
-  stripeCustomerId?: Prisma.SortOrder
-  stripeSubscriptionId?: Prisma.SortOrder
-  subscriptionStatus?: Prisma.SortOrder
-  subscriptionSyncedAt?: Prisma.SortOrder
-  billingVersion?: Prisma.SortOrder
-  billingSource?: Prisma.SortOrder
-  billingSince?: Prisma.SortOrder
-  whopUserId?: Prisma.SortOrder
-  whopMembershipId?: Prisma.SortOrder
-  whopMembershipStatus?: Prisma.SortOrder
-  whopProductId?: Prisma.SortOrder
-  whopManageUrl?: Prisma.SortOrder
-  whopLinkedBy?: Prisma.SortOrder
-  whopSyncedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
 export type UserAvgOrderByAggregateInput = {
   id?: Prisma.SortOrder
-  tierId?: Prisma.SortOrder
-  billingVersion?: Prisma.SortOrder
 }
 
 export type UserMaxOrderByAggregateInput = {
@@ -681,21 +366,6 @@ export type UserMaxOrderByAggregateInput = {
   email?: Prisma.SortOrder
   passwordHash?: Prisma.SortOrder
   role?: Prisma.SortOrder
-  tierId?: Prisma.SortOrder
-  stripeCustomerId?: Prisma.SortOrder
-  stripeSubscriptionId?: Prisma.SortOrder
-  subscriptionStatus?: Prisma.SortOrder
-  subscriptionSyncedAt?: Prisma.SortOrder
-  billingVersion?: Prisma.SortOrder
-  billingSource?: Prisma.SortOrder
-  billingSince?: Prisma.SortOrder
-  whopUserId?: Prisma.SortOrder
-  whopMembershipId?: Prisma.SortOrder
-  whopMembershipStatus?: Prisma.SortOrder
-  whopProductId?: Prisma.SortOrder
-  whopManageUrl?: Prisma.SortOrder
-  whopLinkedBy?: Prisma.SortOrder
-  whopSyncedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
@@ -704,33 +374,11 @@ export type UserMinOrderByAggregateInput = {
   email?: Prisma.SortOrder
   passwordHash?: Prisma.SortOrder
   role?: Prisma.SortOrder
-  tierId?: Prisma.SortOrder
-  stripeCustomerId?: Prisma.SortOrder
-  stripeSubscriptionId?: Prisma.SortOrder
-  subscriptionStatus?: Prisma.SortOrder
-  subscriptionSyncedAt?: Prisma.SortOrder
-  billingVersion?: Prisma.SortOrder
-  billingSource?: Prisma.SortOrder
-  billingSince?: Prisma.SortOrder
-  whopUserId?: Prisma.SortOrder
-  whopMembershipId?: Prisma.SortOrder
-  whopMembershipStatus?: Prisma.SortOrder
-  whopProductId?: Prisma.SortOrder
-  whopManageUrl?: Prisma.SortOrder
-  whopLinkedBy?: Prisma.SortOrder
-  whopSyncedAt?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
 }
 
 export type UserSumOrderByAggregateInput = {
   id?: Prisma.SortOrder
-  tierId?: Prisma.SortOrder
-  billingVersion?: Prisma.SortOrder
-}
-
-export type UserScalarRelationFilter = {
-  is?: Prisma.UserWhereInput
-  isNot?: Prisma.UserWhereInput
 }
 
 export type UserNullableScalarRelationFilter = {
@@ -738,66 +386,29 @@ export type UserNullableScalarRelationFilter = {
   isNot?: Prisma.UserWhereInput | null
 }
 
-export type UserCreateNestedManyWithoutTierInput = {
-  create?: Prisma.XOR<Prisma.UserCreateWithoutTierInput, Prisma.UserUncheckedCreateWithoutTierInput> | Prisma.UserCreateWithoutTierInput[] | Prisma.UserUncheckedCreateWithoutTierInput[]
-  connectOrCreate?: Prisma.UserCreateOrConnectWithoutTierInput | Prisma.UserCreateOrConnectWithoutTierInput[]
-  createMany?: Prisma.UserCreateManyTierInputEnvelope
-  connect?: Prisma.UserWhereUniqueInput | Prisma.UserWhereUniqueInput[]
-}
-
-export type UserUncheckedCreateNestedManyWithoutTierInput = {
-  create?: Prisma.XOR<Prisma.UserCreateWithoutTierInput, Prisma.UserUncheckedCreateWithoutTierInput> | Prisma.UserCreateWithoutTierInput[] | Prisma.UserUncheckedCreateWithoutTierInput[]
-  connectOrCreate?: Prisma.UserCreateOrConnectWithoutTierInput | Prisma.UserCreateOrConnectWithoutTierInput[]
-  createMany?: Prisma.UserCreateManyTierInputEnvelope
-  connect?: Prisma.UserWhereUniqueInput | Prisma.UserWhereUniqueInput[]
-}
-
-export type UserUpdateManyWithoutTierNestedInput = {
-  create?: Prisma.XOR<Prisma.UserCreateWithoutTierInput, Prisma.UserUncheckedCreateWithoutTierInput> | Prisma.UserCreateWithoutTierInput[] | Prisma.UserUncheckedCreateWithoutTierInput[]
-  connectOrCreate?: Prisma.UserCreateOrConnectWithoutTierInput | Prisma.UserCreateOrConnectWithoutTierInput[]
-  upsert?: Prisma.UserUpsertWithWhereUniqueWithoutTierInput | Prisma.UserUpsertWithWhereUniqueWithoutTierInput[]
-  createMany?: Prisma.UserCreateManyTierInputEnvelope
-  set?: Prisma.UserWhereUniqueInput | Prisma.UserWhereUniqueInput[]
-  disconnect?: Prisma.UserWhereUniqueInput | Prisma.UserWhereUniqueInput[]
-  delete?: Prisma.UserWhereUniqueInput | Prisma.UserWhereUniqueInput[]
-  connect?: Prisma.UserWhereUniqueInput | Prisma.UserWhereUniqueInput[]
-  update?: Prisma.UserUpdateWithWhereUniqueWithoutTierInput | Prisma.UserUpdateWithWhereUniqueWithoutTierInput[]
-  updateMany?: Prisma.UserUpdateManyWithWhereWithoutTierInput | Prisma.UserUpdateManyWithWhereWithoutTierInput[]
-  deleteMany?: Prisma.UserScalarWhereInput | Prisma.UserScalarWhereInput[]
-}
-
-export type UserUncheckedUpdateManyWithoutTierNestedInput = {
-  create?: Prisma.XOR<Prisma.UserCreateWithoutTierInput, Prisma.UserUncheckedCreateWithoutTierInput> | Prisma.UserCreateWithoutTierInput[] | Prisma.UserUncheckedCreateWithoutTierInput[]
-  connectOrCreate?: Prisma.UserCreateOrConnectWithoutTierInput | Prisma.UserCreateOrConnectWithoutTierInput[]
-  upsert?: Prisma.UserUpsertWithWhereUniqueWithoutTierInput | Prisma.UserUpsertWithWhereUniqueWithoutTierInput[]
-  createMany?: Prisma.UserCreateManyTierInputEnvelope
-  set?: Prisma.UserWhereUniqueInput | Prisma.UserWhereUniqueInput[]
-  disconnect?: Prisma.UserWhereUniqueInput | Prisma.UserWhereUniqueInput[]
-  delete?: Prisma.UserWhereUniqueInput | Prisma.UserWhereUniqueInput[]
-  connect?: Prisma.UserWhereUniqueInput | Prisma.UserWhereUniqueInput[]
-  update?: Prisma.UserUpdateWithWhereUniqueWithoutTierInput | Prisma.UserUpdateWithWhereUniqueWithoutTierInput[]
-  updateMany?: Prisma.UserUpdateManyWithWhereWithoutTierInput | Prisma.UserUpdateManyWithWhereWithoutTierInput[]
-  deleteMany?: Prisma.UserScalarWhereInput | Prisma.UserScalarWhereInput[]
+export type UserScalarRelationFilter = {
+  is?: Prisma.UserWhereInput
+  isNot?: Prisma.UserWhereInput
 }
 
 export type EnumRoleFieldUpdateOperationsInput = {
   set?: $Enums.Role
 }
 
-export type NullableDateTimeFieldUpdateOperationsInput = {
-  set?: Date | string | null
+export type UserCreateNestedOneWithoutInvitationsSentInput = {
+  create?: Prisma.XOR<Prisma.UserCreateWithoutInvitationsSentInput, Prisma.UserUncheckedCreateWithoutInvitationsSentInput>
+  connectOrCreate?: Prisma.UserCreateOrConnectWithoutInvitationsSentInput
+  connect?: Prisma.UserWhereUniqueInput
 }
 
-export type NullableEnumPaymentProviderFieldUpdateOperationsInput = {
-  set?: $Enums.PaymentProvider | null
-}
-
-export type NullableIntFieldUpdateOperationsInput = {
-  set?: number | null
-  increment?: number
-  decrement?: number
-  multiply?: number
-  divide?: number
+export type UserUpdateOneWithoutInvitationsSentNestedInput = {
+  create?: Prisma.XOR<Prisma.UserCreateWithoutInvitationsSentInput, Prisma.UserUncheckedCreateWithoutInvitationsSentInput>
+  connectOrCreate?: Prisma.UserCreateOrConnectWithoutInvitationsSentInput
+  upsert?: Prisma.UserUpsertWithoutInvitationsSentInput
+  disconnect?: Prisma.UserWhereInput | boolean
+  delete?: Prisma.UserWhereInput | boolean
+  connect?: Prisma.UserWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.UserUpdateToOneWithWhereWithoutInvitationsSentInput, Prisma.UserUpdateWithoutInvitationsSentInput>, Prisma.UserUncheckedUpdateWithoutInvitationsSentInput>
 }
 
 export type UserCreateNestedOneWithoutMembershipsInput = {
@@ -858,24 +469,10 @@ export type UserUpdateOneWithoutAuditEntriesNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.UserUpdateToOneWithWhereWithoutAuditEntriesInput, Prisma.UserUpdateWithoutAuditEntriesInput>, Prisma.UserUncheckedUpdateWithoutAuditEntriesInput>
 }
 
-export type UserCreateWithoutTierInput = {
+export type UserCreateWithoutInvitationsSentInput = {
   email: string
   passwordHash: string
   role?: $Enums.Role
-  stripeCustomerId?: string | null
-  stripeSubscriptionId?: string | null
-  subscriptionStatus?: string | null
-  subscriptionSyncedAt?: Date | string | null
-  billingVersion?: number
-  billingSource?: $Enums.PaymentProvider | null
-  billingSince?: Date | string | null
-  whopUserId?: string | null
-  whopMembershipId?: string | null
-  whopMembershipStatus?: string | null
-  whopProductId?: string | null
-  whopManageUrl?: string | null
-  whopLinkedBy?: string | null
-  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
   sessions?: Prisma.SessionCreateNestedManyWithoutUserInput
   auditEntries?: Prisma.AuditEntryCreateNestedManyWithoutActorInput
@@ -883,25 +480,11 @@ export type UserCreateWithoutTierInput = {
   passwordResets?: Prisma.PasswordResetCreateNestedManyWithoutUserInput
 }
 
-export type UserUncheckedCreateWithoutTierInput = {
+export type UserUncheckedCreateWithoutInvitationsSentInput = {
   id?: number
   email: string
   passwordHash: string
   role?: $Enums.Role
-  stripeCustomerId?: string | null
-  stripeSubscriptionId?: string | null
-  subscriptionStatus?: string | null
-  subscriptionSyncedAt?: Date | string | null
-  billingVersion?: number
-  billingSource?: $Enums.PaymentProvider | null
-  billingSince?: Date | string | null
-  whopUserId?: string | null
-  whopMembershipId?: string | null
-  whopMembershipStatus?: string | null
-  whopProductId?: string | null
-  whopManageUrl?: string | null
-  whopLinkedBy?: string | null
-  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
   sessions?: Prisma.SessionUncheckedCreateNestedManyWithoutUserInput
   auditEntries?: Prisma.AuditEntryUncheckedCreateNestedManyWithoutActorInput
@@ -909,81 +492,54 @@ export type UserUncheckedCreateWithoutTierInput = {
   passwordResets?: Prisma.PasswordResetUncheckedCreateNestedManyWithoutUserInput
 }
 
-export type UserCreateOrConnectWithoutTierInput = {
+export type UserCreateOrConnectWithoutInvitationsSentInput = {
   where: Prisma.UserWhereUniqueInput
-  create: Prisma.XOR<Prisma.UserCreateWithoutTierInput, Prisma.UserUncheckedCreateWithoutTierInput>
+  create: Prisma.XOR<Prisma.UserCreateWithoutInvitationsSentInput, Prisma.UserUncheckedCreateWithoutInvitationsSentInput>
 }
 
-export type UserCreateManyTierInputEnvelope = {
-  data: Prisma.UserCreateManyTierInput | Prisma.UserCreateManyTierInput[]
-  skipDuplicates?: boolean
+export type UserUpsertWithoutInvitationsSentInput = {
+  update: Prisma.XOR<Prisma.UserUpdateWithoutInvitationsSentInput, Prisma.UserUncheckedUpdateWithoutInvitationsSentInput>
+  create: Prisma.XOR<Prisma.UserCreateWithoutInvitationsSentInput, Prisma.UserUncheckedCreateWithoutInvitationsSentInput>
+  where?: Prisma.UserWhereInput
 }
 
-export type UserUpsertWithWhereUniqueWithoutTierInput = {
-  where: Prisma.UserWhereUniqueInput
-  update: Prisma.XOR<Prisma.UserUpdateWithoutTierInput, Prisma.UserUncheckedUpdateWithoutTierInput>
-  create: Prisma.XOR<Prisma.UserCreateWithoutTierInput, Prisma.UserUncheckedCreateWithoutTierInput>
+export type UserUpdateToOneWithWhereWithoutInvitationsSentInput = {
+  where?: Prisma.UserWhereInput
+  data: Prisma.XOR<Prisma.UserUpdateWithoutInvitationsSentInput, Prisma.UserUncheckedUpdateWithoutInvitationsSentInput>
 }
 
-export type UserUpdateWithWhereUniqueWithoutTierInput = {
-  where: Prisma.UserWhereUniqueInput
-  data: Prisma.XOR<Prisma.UserUpdateWithoutTierInput, Prisma.UserUncheckedUpdateWithoutTierInput>
+export type UserUpdateWithoutInvitationsSentInput = {
+  email?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
+  role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  sessions?: Prisma.SessionUpdateManyWithoutUserNestedInput
+  auditEntries?: Prisma.AuditEntryUpdateManyWithoutActorNestedInput
+  memberships?: Prisma.MembershipUpdateManyWithoutUserNestedInput
+  passwordResets?: Prisma.PasswordResetUpdateManyWithoutUserNestedInput
 }
 
-export type UserUpdateManyWithWhereWithoutTierInput = {
-  where: Prisma.UserScalarWhereInput
-  data: Prisma.XOR<Prisma.UserUpdateManyMutationInput, Prisma.UserUncheckedUpdateManyWithoutTierInput>
-}
-
-export type UserScalarWhereInput = {
-  AND?: Prisma.UserScalarWhereInput | Prisma.UserScalarWhereInput[]
-  OR?: Prisma.UserScalarWhereInput[]
-  NOT?: Prisma.UserScalarWhereInput | Prisma.UserScalarWhereInput[]
-  id?: Prisma.IntFilter<"User"> | number
-  email?: Prisma.StringFilter<"User"> | string
-  passwordHash?: Prisma.StringFilter<"User"> | string
-  role?: Prisma.EnumRoleFilter<"User"> | $Enums.Role
-  tierId?: Prisma.IntNullableFilter<"User"> | number | null
-  stripeCustomerId?: Prisma.StringNullableFilter<"User"> | string | null
-  stripeSubscriptionId?: Prisma.StringNullableFilter<"User"> | string | null
-  subscriptionStatus?: Prisma.StringNullableFilter<"User"> | string | null
-  subscriptionSyncedAt?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
-  billingVersion?: Prisma.IntFilter<"User"> | number
-  billingSource?: Prisma.EnumPaymentProviderNullableFilter<"User"> | $Enums.PaymentProvider | null
-  billingSince?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
-  whopUserId?: Prisma.StringNullableFilter<"User"> | string | null
-  whopMembershipId?: Prisma.StringNullableFilter<"User"> | string | null
-  whopMembershipStatus?: Prisma.StringNullableFilter<"User"> | string | null
-  whopProductId?: Prisma.StringNullableFilter<"User"> | string | null
-  whopManageUrl?: Prisma.StringNullableFilter<"User"> | string | null
-  whopLinkedBy?: Prisma.StringNullableFilter<"User"> | string | null
-  whopSyncedAt?: Prisma.DateTimeNullableFilter<"User"> | Date | string | null
-  createdAt?: Prisma.DateTimeFilter<"User"> | Date | string
+export type UserUncheckedUpdateWithoutInvitationsSentInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  email?: Prisma.StringFieldUpdateOperationsInput | string
+  passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
+  role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  sessions?: Prisma.SessionUncheckedUpdateManyWithoutUserNestedInput
+  auditEntries?: Prisma.AuditEntryUncheckedUpdateManyWithoutActorNestedInput
+  memberships?: Prisma.MembershipUncheckedUpdateManyWithoutUserNestedInput
+  passwordResets?: Prisma.PasswordResetUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserCreateWithoutMembershipsInput = {
   email: string
   passwordHash: string
   role?: $Enums.Role
-  stripeCustomerId?: string | null
-  stripeSubscriptionId?: string | null
-  subscriptionStatus?: string | null
-  subscriptionSyncedAt?: Date | string | null
-  billingVersion?: number
-  billingSource?: $Enums.PaymentProvider | null
-  billingSince?: Date | string | null
-  whopUserId?: string | null
-  whopMembershipId?: string | null
-  whopMembershipStatus?: string | null
-  whopProductId?: string | null
-  whopManageUrl?: string | null
-  whopLinkedBy?: string | null
-  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
-  tier?: Prisma.SubscriptionTierCreateNestedOneWithoutUsersInput
   sessions?: Prisma.SessionCreateNestedManyWithoutUserInput
   auditEntries?: Prisma.AuditEntryCreateNestedManyWithoutActorInput
   passwordResets?: Prisma.PasswordResetCreateNestedManyWithoutUserInput
+  invitationsSent?: Prisma.InvitationCreateNestedManyWithoutInvitedByInput
 }
 
 export type UserUncheckedCreateWithoutMembershipsInput = {
@@ -991,25 +547,11 @@ export type UserUncheckedCreateWithoutMembershipsInput = {
   email: string
   passwordHash: string
   role?: $Enums.Role
-  tierId?: number | null
-  stripeCustomerId?: string | null
-  stripeSubscriptionId?: string | null
-  subscriptionStatus?: string | null
-  subscriptionSyncedAt?: Date | string | null
-  billingVersion?: number
-  billingSource?: $Enums.PaymentProvider | null
-  billingSince?: Date | string | null
-  whopUserId?: string | null
-  whopMembershipId?: string | null
-  whopMembershipStatus?: string | null
-  whopProductId?: string | null
-  whopManageUrl?: string | null
-  whopLinkedBy?: string | null
-  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
   sessions?: Prisma.SessionUncheckedCreateNestedManyWithoutUserInput
   auditEntries?: Prisma.AuditEntryUncheckedCreateNestedManyWithoutActorInput
   passwordResets?: Prisma.PasswordResetUncheckedCreateNestedManyWithoutUserInput
+  invitationsSent?: Prisma.InvitationUncheckedCreateNestedManyWithoutInvitedByInput
 }
 
 export type UserCreateOrConnectWithoutMembershipsInput = {
@@ -1032,25 +574,11 @@ export type UserUpdateWithoutMembershipsInput = {
   email?: Prisma.StringFieldUpdateOperationsInput | string
   passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
   role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
-  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
-  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
-  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  tier?: Prisma.SubscriptionTierUpdateOneWithoutUsersNestedInput
   sessions?: Prisma.SessionUpdateManyWithoutUserNestedInput
   auditEntries?: Prisma.AuditEntryUpdateManyWithoutActorNestedInput
   passwordResets?: Prisma.PasswordResetUpdateManyWithoutUserNestedInput
+  invitationsSent?: Prisma.InvitationUpdateManyWithoutInvitedByNestedInput
 }
 
 export type UserUncheckedUpdateWithoutMembershipsInput = {
@@ -1058,50 +586,22 @@ export type UserUncheckedUpdateWithoutMembershipsInput = {
   email?: Prisma.StringFieldUpdateOperationsInput | string
   passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
   role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
-  tierId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
-  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
-  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   sessions?: Prisma.SessionUncheckedUpdateManyWithoutUserNestedInput
   auditEntries?: Prisma.AuditEntryUncheckedUpdateManyWithoutActorNestedInput
   passwordResets?: Prisma.PasswordResetUncheckedUpdateManyWithoutUserNestedInput
+  invitationsSent?: Prisma.InvitationUncheckedUpdateManyWithoutInvitedByNestedInput
 }
 
 export type UserCreateWithoutSessionsInput = {
   email: string
   passwordHash: string
   role?: $Enums.Role
-  stripeCustomerId?: string | null
-  stripeSubscriptionId?: string | null
-  subscriptionStatus?: string | null
-  subscriptionSyncedAt?: Date | string | null
-  billingVersion?: number
-  billingSource?: $Enums.PaymentProvider | null
-  billingSince?: Date | string | null
-  whopUserId?: string | null
-  whopMembershipId?: string | null
-  whopMembershipStatus?: string | null
-  whopProductId?: string | null
-  whopManageUrl?: string | null
-  whopLinkedBy?: string | null
-  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
-  tier?: Prisma.SubscriptionTierCreateNestedOneWithoutUsersInput
   auditEntries?: Prisma.AuditEntryCreateNestedManyWithoutActorInput
   memberships?: Prisma.MembershipCreateNestedManyWithoutUserInput
   passwordResets?: Prisma.PasswordResetCreateNestedManyWithoutUserInput
+  invitationsSent?: Prisma.InvitationCreateNestedManyWithoutInvitedByInput
 }
 
 export type UserUncheckedCreateWithoutSessionsInput = {
@@ -1109,25 +609,11 @@ export type UserUncheckedCreateWithoutSessionsInput = {
   email: string
   passwordHash: string
   role?: $Enums.Role
-  tierId?: number | null
-  stripeCustomerId?: string | null
-  stripeSubscriptionId?: string | null
-  subscriptionStatus?: string | null
-  subscriptionSyncedAt?: Date | string | null
-  billingVersion?: number
-  billingSource?: $Enums.PaymentProvider | null
-  billingSince?: Date | string | null
-  whopUserId?: string | null
-  whopMembershipId?: string | null
-  whopMembershipStatus?: string | null
-  whopProductId?: string | null
-  whopManageUrl?: string | null
-  whopLinkedBy?: string | null
-  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
   auditEntries?: Prisma.AuditEntryUncheckedCreateNestedManyWithoutActorInput
   memberships?: Prisma.MembershipUncheckedCreateNestedManyWithoutUserInput
   passwordResets?: Prisma.PasswordResetUncheckedCreateNestedManyWithoutUserInput
+  invitationsSent?: Prisma.InvitationUncheckedCreateNestedManyWithoutInvitedByInput
 }
 
 export type UserCreateOrConnectWithoutSessionsInput = {
@@ -1150,25 +636,11 @@ export type UserUpdateWithoutSessionsInput = {
   email?: Prisma.StringFieldUpdateOperationsInput | string
   passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
   role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
-  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
-  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
-  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  tier?: Prisma.SubscriptionTierUpdateOneWithoutUsersNestedInput
   auditEntries?: Prisma.AuditEntryUpdateManyWithoutActorNestedInput
   memberships?: Prisma.MembershipUpdateManyWithoutUserNestedInput
   passwordResets?: Prisma.PasswordResetUpdateManyWithoutUserNestedInput
+  invitationsSent?: Prisma.InvitationUpdateManyWithoutInvitedByNestedInput
 }
 
 export type UserUncheckedUpdateWithoutSessionsInput = {
@@ -1176,50 +648,22 @@ export type UserUncheckedUpdateWithoutSessionsInput = {
   email?: Prisma.StringFieldUpdateOperationsInput | string
   passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
   role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
-  tierId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
-  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
-  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   auditEntries?: Prisma.AuditEntryUncheckedUpdateManyWithoutActorNestedInput
   memberships?: Prisma.MembershipUncheckedUpdateManyWithoutUserNestedInput
   passwordResets?: Prisma.PasswordResetUncheckedUpdateManyWithoutUserNestedInput
+  invitationsSent?: Prisma.InvitationUncheckedUpdateManyWithoutInvitedByNestedInput
 }
 
 export type UserCreateWithoutPasswordResetsInput = {
   email: string
   passwordHash: string
   role?: $Enums.Role
-  stripeCustomerId?: string | null
-  stripeSubscriptionId?: string | null
-  subscriptionStatus?: string | null
-  subscriptionSyncedAt?: Date | string | null
-  billingVersion?: number
-  billingSource?: $Enums.PaymentProvider | null
-  billingSince?: Date | string | null
-  whopUserId?: string | null
-  whopMembershipId?: string | null
-  whopMembershipStatus?: string | null
-  whopProductId?: string | null
-  whopManageUrl?: string | null
-  whopLinkedBy?: string | null
-  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
-  tier?: Prisma.SubscriptionTierCreateNestedOneWithoutUsersInput
   sessions?: Prisma.SessionCreateNestedManyWithoutUserInput
   auditEntries?: Prisma.AuditEntryCreateNestedManyWithoutActorInput
   memberships?: Prisma.MembershipCreateNestedManyWithoutUserInput
+  invitationsSent?: Prisma.InvitationCreateNestedManyWithoutInvitedByInput
 }
 
 export type UserUncheckedCreateWithoutPasswordResetsInput = {
@@ -1227,25 +671,11 @@ export type UserUncheckedCreateWithoutPasswordResetsInput = {
   email: string
   passwordHash: string
   role?: $Enums.Role
-  tierId?: number | null
-  stripeCustomerId?: string | null
-  stripeSubscriptionId?: string | null
-  subscriptionStatus?: string | null
-  subscriptionSyncedAt?: Date | string | null
-  billingVersion?: number
-  billingSource?: $Enums.PaymentProvider | null
-  billingSince?: Date | string | null
-  whopUserId?: string | null
-  whopMembershipId?: string | null
-  whopMembershipStatus?: string | null
-  whopProductId?: string | null
-  whopManageUrl?: string | null
-  whopLinkedBy?: string | null
-  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
   sessions?: Prisma.SessionUncheckedCreateNestedManyWithoutUserInput
   auditEntries?: Prisma.AuditEntryUncheckedCreateNestedManyWithoutActorInput
   memberships?: Prisma.MembershipUncheckedCreateNestedManyWithoutUserInput
+  invitationsSent?: Prisma.InvitationUncheckedCreateNestedManyWithoutInvitedByInput
 }
 
 export type UserCreateOrConnectWithoutPasswordResetsInput = {
@@ -1268,25 +698,11 @@ export type UserUpdateWithoutPasswordResetsInput = {
   email?: Prisma.StringFieldUpdateOperationsInput | string
   passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
   role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
-  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
-  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
-  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  tier?: Prisma.SubscriptionTierUpdateOneWithoutUsersNestedInput
   sessions?: Prisma.SessionUpdateManyWithoutUserNestedInput
   auditEntries?: Prisma.AuditEntryUpdateManyWithoutActorNestedInput
   memberships?: Prisma.MembershipUpdateManyWithoutUserNestedInput
+  invitationsSent?: Prisma.InvitationUpdateManyWithoutInvitedByNestedInput
 }
 
 export type UserUncheckedUpdateWithoutPasswordResetsInput = {
@@ -1294,50 +710,22 @@ export type UserUncheckedUpdateWithoutPasswordResetsInput = {
   email?: Prisma.StringFieldUpdateOperationsInput | string
   passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
   role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
-  tierId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
-  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
-  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   sessions?: Prisma.SessionUncheckedUpdateManyWithoutUserNestedInput
   auditEntries?: Prisma.AuditEntryUncheckedUpdateManyWithoutActorNestedInput
   memberships?: Prisma.MembershipUncheckedUpdateManyWithoutUserNestedInput
+  invitationsSent?: Prisma.InvitationUncheckedUpdateManyWithoutInvitedByNestedInput
 }
 
 export type UserCreateWithoutAuditEntriesInput = {
   email: string
   passwordHash: string
   role?: $Enums.Role
-  stripeCustomerId?: string | null
-  stripeSubscriptionId?: string | null
-  subscriptionStatus?: string | null
-  subscriptionSyncedAt?: Date | string | null
-  billingVersion?: number
-  billingSource?: $Enums.PaymentProvider | null
-  billingSince?: Date | string | null
-  whopUserId?: string | null
-  whopMembershipId?: string | null
-  whopMembershipStatus?: string | null
-  whopProductId?: string | null
-  whopManageUrl?: string | null
-  whopLinkedBy?: string | null
-  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
-  tier?: Prisma.SubscriptionTierCreateNestedOneWithoutUsersInput
   sessions?: Prisma.SessionCreateNestedManyWithoutUserInput
   memberships?: Prisma.MembershipCreateNestedManyWithoutUserInput
   passwordResets?: Prisma.PasswordResetCreateNestedManyWithoutUserInput
+  invitationsSent?: Prisma.InvitationCreateNestedManyWithoutInvitedByInput
 }
 
 export type UserUncheckedCreateWithoutAuditEntriesInput = {
@@ -1345,25 +733,11 @@ export type UserUncheckedCreateWithoutAuditEntriesInput = {
   email: string
   passwordHash: string
   role?: $Enums.Role
-  tierId?: number | null
-  stripeCustomerId?: string | null
-  stripeSubscriptionId?: string | null
-  subscriptionStatus?: string | null
-  subscriptionSyncedAt?: Date | string | null
-  billingVersion?: number
-  billingSource?: $Enums.PaymentProvider | null
-  billingSince?: Date | string | null
-  whopUserId?: string | null
-  whopMembershipId?: string | null
-  whopMembershipStatus?: string | null
-  whopProductId?: string | null
-  whopManageUrl?: string | null
-  whopLinkedBy?: string | null
-  whopSyncedAt?: Date | string | null
   createdAt?: Date | string
   sessions?: Prisma.SessionUncheckedCreateNestedManyWithoutUserInput
   memberships?: Prisma.MembershipUncheckedCreateNestedManyWithoutUserInput
   passwordResets?: Prisma.PasswordResetUncheckedCreateNestedManyWithoutUserInput
+  invitationsSent?: Prisma.InvitationUncheckedCreateNestedManyWithoutInvitedByInput
 }
 
 export type UserCreateOrConnectWithoutAuditEntriesInput = {
@@ -1386,25 +760,11 @@ export type UserUpdateWithoutAuditEntriesInput = {
   email?: Prisma.StringFieldUpdateOperationsInput | string
   passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
   role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
-  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
-  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
-  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  tier?: Prisma.SubscriptionTierUpdateOneWithoutUsersNestedInput
   sessions?: Prisma.SessionUpdateManyWithoutUserNestedInput
   memberships?: Prisma.MembershipUpdateManyWithoutUserNestedInput
   passwordResets?: Prisma.PasswordResetUpdateManyWithoutUserNestedInput
+  invitationsSent?: Prisma.InvitationUpdateManyWithoutInvitedByNestedInput
 }
 
 export type UserUncheckedUpdateWithoutAuditEntriesInput = {
@@ -1412,120 +772,11 @@ export type UserUncheckedUpdateWithoutAuditEntriesInput = {
   email?: Prisma.StringFieldUpdateOperationsInput | string
   passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
   role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
-  tierId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
-  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
-  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
-  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   sessions?: Prisma.SessionUncheckedUpdateManyWithoutUserNestedInput
   memberships?: Prisma.MembershipUncheckedUpdateManyWithoutUserNestedInput
   passwordResets?: Prisma.PasswordResetUncheckedUpdateManyWithoutUserNestedInput
-}
-
-export type UserCreateManyTierInput = {
-  id?: number
-  email: string
-  passwordHash: string
-  role?: $Enums.Role
-  stripeCustomerId?: string | null
-  stripeSubscriptionId?: string | null
-  subscriptionStatus?: string | null
-  subscriptionSyncedAt?: Date | string | null
-  billingVersion?: number
-  billingSource?: $Enums.PaymentProvider | null
-  billingSince?: Date | string | null
-  whopUserId?: string | null
-  whopMembershipId?: string | null
-  whopMembershipStatus?: string | null
-  whopProductId?: string | null
-  whopManageUrl?: string | null
-  whopLinkedBy?: string | null
-  whopSyncedAt?: Date | string | null
-  createdAt?: Date | string
-}
-
-export type UserUpdateWithoutTierInput = {
-  email?: Prisma.StringFieldUpdateOperationsInput | string
-  passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
-  role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
-  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
-  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
-  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  sessions?: Prisma.SessionUpdateManyWithoutUserNestedInput
-  auditEntries?: Prisma.AuditEntryUpdateManyWithoutActorNestedInput
-  memberships?: Prisma.MembershipUpdateManyWithoutUserNestedInput
-  passwordResets?: Prisma.PasswordResetUpdateManyWithoutUserNestedInput
-}
-
-export type UserUncheckedUpdateWithoutTierInput = {
-  id?: Prisma.IntFieldUpdateOperationsInput | number
-  email?: Prisma.StringFieldUpdateOperationsInput | string
-  passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
-  role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
-  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
-  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
-  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
-  sessions?: Prisma.SessionUncheckedUpdateManyWithoutUserNestedInput
-  auditEntries?: Prisma.AuditEntryUncheckedUpdateManyWithoutActorNestedInput
-  memberships?: Prisma.MembershipUncheckedUpdateManyWithoutUserNestedInput
-  passwordResets?: Prisma.PasswordResetUncheckedUpdateManyWithoutUserNestedInput
-}
-
-export type UserUncheckedUpdateManyWithoutTierInput = {
-  id?: Prisma.IntFieldUpdateOperationsInput | number
-  email?: Prisma.StringFieldUpdateOperationsInput | string
-  passwordHash?: Prisma.StringFieldUpdateOperationsInput | string
-  role?: Prisma.EnumRoleFieldUpdateOperationsInput | $Enums.Role
-  stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  subscriptionSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  billingVersion?: Prisma.IntFieldUpdateOperationsInput | number
-  billingSource?: Prisma.NullableEnumPaymentProviderFieldUpdateOperationsInput | $Enums.PaymentProvider | null
-  billingSince?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  whopUserId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopMembershipStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopProductId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopManageUrl?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopLinkedBy?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
-  whopSyncedAt?: Prisma.NullableDateTimeFieldUpdateOperationsInput | Date | string | null
-  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  invitationsSent?: Prisma.InvitationUncheckedUpdateManyWithoutInvitedByNestedInput
 }
 
 
@@ -1538,6 +789,7 @@ export type UserCountOutputType = {
   auditEntries: number
   memberships: number
   passwordResets: number
+  invitationsSent: number
 }
 
 export type UserCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1545,6 +797,7 @@ export type UserCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.I
   auditEntries?: boolean | UserCountOutputTypeCountAuditEntriesArgs
   memberships?: boolean | UserCountOutputTypeCountMembershipsArgs
   passwordResets?: boolean | UserCountOutputTypeCountPasswordResetsArgs
+  invitationsSent?: boolean | UserCountOutputTypeCountInvitationsSentArgs
 }
 
 /**
@@ -1585,33 +838,25 @@ export type UserCountOutputTypeCountPasswordResetsArgs<ExtArgs extends runtime.T
   where?: Prisma.PasswordResetWhereInput
 }
 
+/**
+ * UserCountOutputType without action
+ */
+export type UserCountOutputTypeCountInvitationsSentArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.InvitationWhereInput
+}
+
 
 export type UserSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
   email?: boolean
   passwordHash?: boolean
   role?: boolean
-  tierId?: boolean
-  stripeCustomerId?: boolean
-  stripeSubscriptionId?: boolean
-  subscriptionStatus?: boolean
-  subscriptionSyncedAt?: boolean
-  billingVersion?: boolean
-  billingSource?: boolean
-  billingSince?: boolean
-  whopUserId?: boolean
-  whopMembershipId?: boolean
-  whopMembershipStatus?: boolean
-  whopProductId?: boolean
-  whopManageUrl?: boolean
-  whopLinkedBy?: boolean
-  whopSyncedAt?: boolean
   createdAt?: boolean
-  tier?: boolean | Prisma.User$tierArgs<ExtArgs>
   sessions?: boolean | Prisma.User$sessionsArgs<ExtArgs>
   auditEntries?: boolean | Prisma.User$auditEntriesArgs<ExtArgs>
   memberships?: boolean | Prisma.User$membershipsArgs<ExtArgs>
   passwordResets?: boolean | Prisma.User$passwordResetsArgs<ExtArgs>
+  invitationsSent?: boolean | Prisma.User$invitationsSentArgs<ExtArgs>
   _count?: boolean | Prisma.UserCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["user"]>
 
@@ -1620,23 +865,7 @@ export type UserSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensio
   email?: boolean
   passwordHash?: boolean
   role?: boolean
-  tierId?: boolean
-  stripeCustomerId?: boolean
-  stripeSubscriptionId?: boolean
-  subscriptionStatus?: boolean
-  subscriptionSyncedAt?: boolean
-  billingVersion?: boolean
-  billingSource?: boolean
-  billingSince?: boolean
-  whopUserId?: boolean
-  whopMembershipId?: boolean
-  whopMembershipStatus?: boolean
-  whopProductId?: boolean
-  whopManageUrl?: boolean
-  whopLinkedBy?: boolean
-  whopSyncedAt?: boolean
   createdAt?: boolean
-  tier?: boolean | Prisma.User$tierArgs<ExtArgs>
 }, ExtArgs["result"]["user"]>
 
 export type UserSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -1644,23 +873,7 @@ export type UserSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensio
   email?: boolean
   passwordHash?: boolean
   role?: boolean
-  tierId?: boolean
-  stripeCustomerId?: boolean
-  stripeSubscriptionId?: boolean
-  subscriptionStatus?: boolean
-  subscriptionSyncedAt?: boolean
-  billingVersion?: boolean
-  billingSource?: boolean
-  billingSince?: boolean
-  whopUserId?: boolean
-  whopMembershipId?: boolean
-  whopMembershipStatus?: boolean
-  whopProductId?: boolean
-  whopManageUrl?: boolean
-  whopLinkedBy?: boolean
-  whopSyncedAt?: boolean
   createdAt?: boolean
-  tier?: boolean | Prisma.User$tierArgs<ExtArgs>
 }, ExtArgs["result"]["user"]>
 
 export type UserSelectScalar = {
@@ -1668,69 +881,35 @@ export type UserSelectScalar = {
   email?: boolean
   passwordHash?: boolean
   role?: boolean
-  tierId?: boolean
-  stripeCustomerId?: boolean
-  stripeSubscriptionId?: boolean
-  subscriptionStatus?: boolean
-  subscriptionSyncedAt?: boolean
-  billingVersion?: boolean
-  billingSource?: boolean
-  billingSince?: boolean
-  whopUserId?: boolean
-  whopMembershipId?: boolean
-  whopMembershipStatus?: boolean
-  whopProductId?: boolean
-  whopManageUrl?: boolean
-  whopLinkedBy?: boolean
-  whopSyncedAt?: boolean
   createdAt?: boolean
 }
 
-export type UserOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "email" | "passwordHash" | "role" | "tierId" | "stripeCustomerId" | "stripeSubscriptionId" | "subscriptionStatus" | "subscriptionSyncedAt" | "billingVersion" | "billingSource" | "billingSince" | "whopUserId" | "whopMembershipId" | "whopMembershipStatus" | "whopProductId" | "whopManageUrl" | "whopLinkedBy" | "whopSyncedAt" | "createdAt", ExtArgs["result"]["user"]>
+export type UserOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "email" | "passwordHash" | "role" | "createdAt", ExtArgs["result"]["user"]>
 export type UserInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  tier?: boolean | Prisma.User$tierArgs<ExtArgs>
   sessions?: boolean | Prisma.User$sessionsArgs<ExtArgs>
   auditEntries?: boolean | Prisma.User$auditEntriesArgs<ExtArgs>
   memberships?: boolean | Prisma.User$membershipsArgs<ExtArgs>
   passwordResets?: boolean | Prisma.User$passwordResetsArgs<ExtArgs>
+  invitationsSent?: boolean | Prisma.User$invitationsSentArgs<ExtArgs>
   _count?: boolean | Prisma.UserCountOutputTypeDefaultArgs<ExtArgs>
 }
-export type UserIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  tier?: boolean | Prisma.User$tierArgs<ExtArgs>
-}
-export type UserIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  tier?: boolean | Prisma.User$tierArgs<ExtArgs>
-}
+export type UserIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
+export type UserIncludeUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
 
 export type $UserPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   name: "User"
   objects: {
-    tier: Prisma.$SubscriptionTierPayload<ExtArgs> | null
     sessions: Prisma.$SessionPayload<ExtArgs>[]
     auditEntries: Prisma.$AuditEntryPayload<ExtArgs>[]
     memberships: Prisma.$MembershipPayload<ExtArgs>[]
     passwordResets: Prisma.$PasswordResetPayload<ExtArgs>[]
+    invitationsSent: Prisma.$InvitationPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
     email: string
     passwordHash: string
     role: $Enums.Role
-    tierId: number | null
-    stripeCustomerId: string | null
-    stripeSubscriptionId: string | null
-    subscriptionStatus: string | null
-    subscriptionSyncedAt: Date | null
-    billingVersion: number
-    billingSource: $Enums.PaymentProvider | null
-    billingSince: Date | null
-    whopUserId: string | null
-    whopMembershipId: string | null
-    whopMembershipStatus: string | null
-    whopProductId: string | null
-    whopManageUrl: string | null
-    whopLinkedBy: string | null
-    whopSyncedAt: Date | null
     createdAt: Date
   }, ExtArgs["result"]["user"]>
   composites: {}
@@ -2126,11 +1305,11 @@ readonly fields: UserFieldRefs;
  */
 export interface Prisma__UserClient<T, Null = never, ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs, GlobalOmitOptions = {}> extends Prisma.PrismaPromise<T> {
   readonly [Symbol.toStringTag]: "PrismaPromise"
-  tier<T extends Prisma.User$tierArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$tierArgs<ExtArgs>>): Prisma.Prisma__SubscriptionTierClient<runtime.Types.Result.GetResult<Prisma.$SubscriptionTierPayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   sessions<T extends Prisma.User$sessionsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$sessionsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$SessionPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   auditEntries<T extends Prisma.User$auditEntriesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$auditEntriesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AuditEntryPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   memberships<T extends Prisma.User$membershipsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$membershipsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$MembershipPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   passwordResets<T extends Prisma.User$passwordResetsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$passwordResetsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$PasswordResetPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  invitationsSent<T extends Prisma.User$invitationsSentArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.User$invitationsSentArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$InvitationPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -2164,21 +1343,6 @@ export interface UserFieldRefs {
   readonly email: Prisma.FieldRef<"User", 'String'>
   readonly passwordHash: Prisma.FieldRef<"User", 'String'>
   readonly role: Prisma.FieldRef<"User", 'Role'>
-  readonly tierId: Prisma.FieldRef<"User", 'Int'>
-  readonly stripeCustomerId: Prisma.FieldRef<"User", 'String'>
-  readonly stripeSubscriptionId: Prisma.FieldRef<"User", 'String'>
-  readonly subscriptionStatus: Prisma.FieldRef<"User", 'String'>
-  readonly subscriptionSyncedAt: Prisma.FieldRef<"User", 'DateTime'>
-  readonly billingVersion: Prisma.FieldRef<"User", 'Int'>
-  readonly billingSource: Prisma.FieldRef<"User", 'PaymentProvider'>
-  readonly billingSince: Prisma.FieldRef<"User", 'DateTime'>
-  readonly whopUserId: Prisma.FieldRef<"User", 'String'>
-  readonly whopMembershipId: Prisma.FieldRef<"User", 'String'>
-  readonly whopMembershipStatus: Prisma.FieldRef<"User", 'String'>
-  readonly whopProductId: Prisma.FieldRef<"User", 'String'>
-  readonly whopManageUrl: Prisma.FieldRef<"User", 'String'>
-  readonly whopLinkedBy: Prisma.FieldRef<"User", 'String'>
-  readonly whopSyncedAt: Prisma.FieldRef<"User", 'DateTime'>
   readonly createdAt: Prisma.FieldRef<"User", 'DateTime'>
 }
     
@@ -2434,10 +1598,6 @@ export type UserCreateManyAndReturnArgs<ExtArgs extends runtime.Types.Extensions
    */
   data: Prisma.UserCreateManyInput | Prisma.UserCreateManyInput[]
   skipDuplicates?: boolean
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.UserIncludeCreateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -2508,10 +1668,6 @@ export type UserUpdateManyAndReturnArgs<ExtArgs extends runtime.Types.Extensions
    * Limit how many Users to update.
    */
   limit?: number
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.UserIncludeUpdateManyAndReturn<ExtArgs> | null
 }
 
 /**
@@ -2578,25 +1734,6 @@ export type UserDeleteManyArgs<ExtArgs extends runtime.Types.Extensions.Internal
    * Limit how many Users to delete.
    */
   limit?: number
-}
-
-/**
- * User.tier
- */
-export type User$tierArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
-  /**
-   * Select specific fields to fetch from the SubscriptionTier
-   */
-  select?: Prisma.SubscriptionTierSelect<ExtArgs> | null
-  /**
-   * Omit specific fields from the SubscriptionTier
-   */
-  omit?: Prisma.SubscriptionTierOmit<ExtArgs> | null
-  /**
-   * Choose, which related nodes to fetch as well
-   */
-  include?: Prisma.SubscriptionTierInclude<ExtArgs> | null
-  where?: Prisma.SubscriptionTierWhereInput
 }
 
 /**
@@ -2693,6 +1830,30 @@ export type User$passwordResetsArgs<ExtArgs extends runtime.Types.Extensions.Int
   take?: number
   skip?: number
   distinct?: Prisma.PasswordResetScalarFieldEnum | Prisma.PasswordResetScalarFieldEnum[]
+}
+
+/**
+ * User.invitationsSent
+ */
+export type User$invitationsSentArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the Invitation
+   */
+  select?: Prisma.InvitationSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the Invitation
+   */
+  omit?: Prisma.InvitationOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.InvitationInclude<ExtArgs> | null
+  where?: Prisma.InvitationWhereInput
+  orderBy?: Prisma.InvitationOrderByWithRelationInput | Prisma.InvitationOrderByWithRelationInput[]
+  cursor?: Prisma.InvitationWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.InvitationScalarFieldEnum | Prisma.InvitationScalarFieldEnum[]
 }
 
 /**

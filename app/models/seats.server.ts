@@ -1,0 +1,101 @@
+// An account's seats: its tier in force's user limit, its members, and its pending invitations.
+// The limit caps members plus pending invitations; an account with more members than its limit (after
+// a downgrade) is marked over it (`accounts.over_seat_limit_since`) so support finds such accounts by
+// index. Every change of members, tier or billing status refreshes the mark in its own transaction.
+import { Prisma } from "~/generated/prisma/client.ts";
+import { prisma } from "~/db/db.server.ts";
+import { LIVE_STRIPE_STATUSES } from "~/rules/stripe-subscriptions.ts";
+import { LIVE_WHOP_STATUSES } from "~/rules/whop-status.ts";
+import { FREE_TIER_KEY } from "~/rules/tiers.ts";
+import type { Db } from "./transaction.server.ts";
+
+/**
+ * The user limit of the account `a`'s tier in force (`t` its stored tier, joined), else the free tier's;
+ * null when neither exists (no limit). The SQL form of tierIsInForce (app/rules/paid-tier.ts): exempt
+ * tiers always, a paid one while its provider's status grants it. tests/integration/seats.test.ts checks
+ * the two agree on every combination.
+ */
+export const SEAT_LIMIT = Prisma.sql`(CASE
+  WHEN t.id IS NOT NULL AND (
+         t.is_billing_exempt OR t.billing_provider = 'exempt'
+      OR (COALESCE(a.billing_source, 'stripe') = 'stripe' AND a.subscription_status = ANY(${[...LIVE_STRIPE_STATUSES]}::text[]))
+      OR (a.billing_source = 'whop' AND a.whop_membership_status = ANY(${[...LIVE_WHOP_STATUSES]}::text[])))
+    THEN t.user_limit
+  ELSE (SELECT f.user_limit FROM subscription_tier f WHERE f.key = ${FREE_TIER_KEY})
+END)`;
+
+/** Pending invitations of `a`: neither accepted nor revoked, and not expired. */
+const PENDING = Prisma.sql`(SELECT count(*)::int FROM invitations i
+   WHERE i.account_id = a.id AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now())`;
+const MEMBERS = Prisma.sql`(SELECT count(*)::int FROM memberships m WHERE m.account_id = a.id)`;
+
+export type SeatState = {
+  /** The tier in force's user limit; null: no limit. */
+  limit: number | null;
+  /** Members (owners included). */
+  used: number;
+  /** Invitations not yet accepted, revoked or expired: each holds a seat. */
+  pending: number;
+  /** Since when the account has more members than its limit, or null. */
+  overLimitSince: Date | null;
+};
+
+async function readSeats(db: Db, accountId: number, lock: boolean): Promise<SeatState | null> {
+  // FOR UPDATE OF a: only the account row is locked (the tier row stays free for other accounts).
+  const rows = await db.$queryRaw<SeatState[]>`
+    SELECT ${SEAT_LIMIT} AS "limit", ${MEMBERS} AS "used", ${PENDING} AS "pending",
+           a.over_seat_limit_since AS "overLimitSince"
+      FROM accounts a LEFT JOIN subscription_tier t ON t.id = a.tier_id
+     WHERE a.id = ${accountId}
+     ${lock ? Prisma.sql`FOR UPDATE OF a` : Prisma.empty}`;
+  return rows[0] ?? null;
+}
+
+/** The account's seats as they are now. */
+export function getSeats(accountId: number, db: Db = prisma) {
+  return readSeats(db, accountId, false);
+}
+
+/**
+ * The account's seats with the account locked until the caller's transaction ends: every seat
+ * decision (an invitation sent, one accepted, a member added by the API) takes this lock first, so two
+ * of them racing for the last seat are decided one after the other.
+ */
+export function lockSeats(tx: Db, accountId: number) {
+  return readSeats(tx, accountId, true);
+}
+
+/**
+ * Marks or clears the accounts' "over the seat limit" since-time from their members and tier in force.
+ * One statement; call it in the transaction that changed the members, the tier or the billing status.
+ */
+export async function refreshSeatLimitMark(db: Db, accountIds: readonly number[]): Promise<void> {
+  if (!accountIds.length) return;
+  await db.$executeRaw`
+    UPDATE accounts a SET over_seat_limit_since = CASE WHEN s.over THEN COALESCE(a.over_seat_limit_since, now()) END
+      FROM (SELECT a.id, (${MEMBERS} > ${SEAT_LIMIT}) IS TRUE AS over
+              FROM accounts a LEFT JOIN subscription_tier t ON t.id = a.tier_id
+             WHERE a.id = ANY(${[...accountIds]}::int[])) s
+     WHERE a.id = s.id AND (a.over_seat_limit_since IS NOT NULL) IS DISTINCT FROM s.over`;
+}
+
+/**
+ * The same for every account a tier's limit change may move: those on the tier, and (for the free tier,
+ * which every account without a paid tier in force falls back to) every account. An admin's edit, not
+ * a hot path; set-based, one statement.
+ */
+export async function refreshSeatLimitMarksOfTier(db: Db, tier: { id: number; key: string }): Promise<void> {
+  const which = tier.key === FREE_TIER_KEY ? Prisma.empty : Prisma.sql`WHERE a.tier_id = ${tier.id}`;
+  await db.$executeRaw`
+    UPDATE accounts a SET over_seat_limit_since = CASE WHEN s.over THEN COALESCE(a.over_seat_limit_since, now()) END
+      FROM (SELECT a.id, (${MEMBERS} > ${SEAT_LIMIT}) IS TRUE AS over
+              FROM accounts a LEFT JOIN subscription_tier t ON t.id = a.tier_id ${which}) s
+     WHERE a.id = s.id AND (a.over_seat_limit_since IS NOT NULL) IS DISTINCT FROM s.over`;
+}
+
+/** How many accounts are over their seat limit (an index range: few, and only those). */
+export async function countAccountsOverSeatLimit(): Promise<number> {
+  const rows = await prisma.$queryRaw<Array<{ count: number }>>`
+    SELECT count(*)::int AS count FROM accounts WHERE over_seat_limit_since IS NOT NULL`;
+  return rows[0]?.count ?? 0;
+}
