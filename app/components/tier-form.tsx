@@ -155,7 +155,7 @@ export function TierForm({
             <input {...getInputProps(fields.isBillingExempt, { type: "checkbox" })} key={fields.isBillingExempt.key} />{" "}
             Billing exempt
           </label>
-          <p className="hint">Users on an exempt tier keep it without paying (e.g. partners).</p>
+          <p className="hint">Accounts on an exempt tier keep it without paying (e.g. partners).</p>
         </div>
         <Row hidden={provider !== "whop"}>
           <label htmlFor={fields.whopProductKey.id}>Whop product key</label>

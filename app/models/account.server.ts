@@ -97,3 +97,12 @@ export async function listAccountsOfUser(userId: number) {
     owners: account.memberships.map((membership) => membership.user),
   }));
 }
+
+/** The user's role in the account, or null when they do not belong to it. */
+export async function membershipRole(accountId: number, userId: number): Promise<MembershipRole | null> {
+  const membership = await prisma.membership.findUnique({
+    where: { accountId_userId: { accountId, userId } },
+    select: { role: true },
+  });
+  return membership?.role ?? null;
+}

@@ -4,10 +4,8 @@
 // index. Every change of members, tier or billing status refreshes the mark in its own transaction.
 import { Prisma } from "~/generated/prisma/client.ts";
 import { prisma } from "~/db/db.server.ts";
-import { LIVE_STRIPE_STATUSES } from "~/rules/stripe-subscriptions.ts";
-import { LIVE_WHOP_STATUSES } from "~/rules/whop-status.ts";
-import { FREE_TIER_KEY } from "~/rules/tiers.ts";
-import type { Db } from "./transaction.server.ts";
+import { FREE_TIER_KEY, LIVE_STRIPE_STATUSES, LIVE_WHOP_STATUSES } from "~/utils/granting-statuses.ts";
+import { type Db, executeAtCommit } from "./transaction.server.ts";
 
 /**
  * The user limit of the account `a`'s tier in force (`t` its stored tier, joined), else the free tier's;
@@ -65,18 +63,27 @@ export function lockSeats(tx: Db, accountId: number) {
   return readSeats(tx, accountId, true);
 }
 
-/**
- * Marks or clears the accounts' "over the seat limit" since-time from their members and tier in force.
- * One statement; call it in the transaction that changed the members, the tier or the billing status.
- */
-export async function refreshSeatLimitMark(db: Db, accountIds: readonly number[]): Promise<void> {
-  if (!accountIds.length) return;
-  await db.$executeRaw`
+const refreshMarks = (accountIds: readonly number[]) => Prisma.sql`
     UPDATE accounts a SET over_seat_limit_since = CASE WHEN s.over THEN COALESCE(a.over_seat_limit_since, now()) END
       FROM (SELECT a.id, (${MEMBERS} > ${SEAT_LIMIT}) IS TRUE AS over
               FROM accounts a LEFT JOIN subscription_tier t ON t.id = a.tier_id
              WHERE a.id = ANY(${[...accountIds]}::int[])) s
      WHERE a.id = s.id AND (a.over_seat_limit_since IS NOT NULL) IS DISTINCT FROM s.over`;
+
+/**
+ * Marks or clears the accounts' "over the seat limit" since-time from their members and tier in force.
+ * One statement; call it in the transaction that changed the members, the tier or the billing status.
+ */
+export async function refreshSeatLimitMark(db: Db, accountIds: readonly number[]): Promise<void> {
+  if (accountIds.length) await db.$executeRaw(refreshMarks(accountIds));
+}
+
+/**
+ * The same, sent with the transaction's COMMIT (on PostgreSQL in the same round trip): for the webhook
+ * path, where a billing change must not cost a round trip more.
+ */
+export async function refreshSeatLimitMarkAtCommit(tx: Db, accountIds: readonly number[]): Promise<void> {
+  if (accountIds.length) await executeAtCommit(tx, refreshMarks(accountIds));
 }
 
 /**

@@ -8,7 +8,12 @@ import type { PaymentProvider, StripeEvent, StripeEventStatus } from "~/generate
 import { prisma } from "~/db/db.server.ts";
 import { Prisma } from "~/generated/prisma/client.ts";
 import { type Db, executeAtCommit } from "./transaction.server.ts";
-import { BILLING_USER_COLUMNS, type BillingUser, type LockedBillingUserRow, lockedBillingUser } from "./user.server.ts";
+import {
+  BILLING_ACCOUNT_COLUMNS,
+  type BillingAccount,
+  type LockedBillingAccountRow,
+  lockedBillingAccount,
+} from "./billing-account.server.ts";
 
 export type { StripeEvent, StripeEventStatus } from "~/generated/prisma/client.ts";
 
@@ -59,24 +64,24 @@ export async function storeAndClaimEvent(tx: Db, event: NewStripeEvent): Promise
 
 /**
  * storeAndClaimEvent and, in the same statement (one round trip less per event), when the event was
- * claimed, the user with its Stripe customer locked as lockBillingUser locks them (null: no such user).
+ * claimed, the account with that Stripe customer locked as lockBillingAccount locks it (null: no such account).
  * The claim comes first: a duplicate waits on the event's unique index holding nothing.
  */
 export async function storeClaimAndLockCustomer(
   tx: Db,
   event: NewStripeEvent,
   stripeCustomerId: string,
-): Promise<{ claimed: false } | { claimed: true; user: BillingUser | null }> {
-  const rows = await tx.$queryRaw<Array<{ claimed: boolean } & Partial<LockedBillingUserRow>>>`
+): Promise<{ claimed: false } | { claimed: true; account: BillingAccount | null }> {
+  const rows = await tx.$queryRaw<Array<{ claimed: boolean } & Partial<LockedBillingAccountRow>>>`
     WITH claim AS (${insertAndClaim(event)}),
     locked AS (
-      SELECT ${BILLING_USER_COLUMNS} FROM users u
-       WHERE u.stripe_customer_id = ${stripeCustomerId} AND EXISTS (SELECT 1 FROM claim)
+      SELECT ${BILLING_ACCOUNT_COLUMNS} FROM accounts a
+       WHERE a.stripe_customer_id = ${stripeCustomerId} AND EXISTS (SELECT 1 FROM claim)
          FOR UPDATE)
     SELECT EXISTS (SELECT 1 FROM claim) AS claimed, locked.* FROM (SELECT 1) AS one LEFT JOIN locked ON true`;
   const { claimed, ...row } = rows[0] ?? { claimed: false };
   if (!claimed) return { claimed: false };
-  return { claimed: true, user: row.id == null ? null : lockedBillingUser(tx, row as LockedBillingUserRow) };
+  return { claimed: true, account: row.id == null ? null : lockedBillingAccount(tx, row as LockedBillingAccountRow) };
 }
 
 /** Claims a stored event for a replay, in the caller's transaction; false when it is finished. */

@@ -45,7 +45,7 @@ export function getTierWithPermissionsByKey(key: string) {
 
 // Who owns a lookup key changes only when an admin edits tiers, yet every webhook that grants a tier
 // asks. So the whole (small) table is cached per process under a fingerprint of its content, which
-// the webhook's user-lock query reads in the same round trip (lockBillingUser): an admin's edit changes
+// the webhook's user-lock query reads in the same round trip (lockBillingAccount): an admin's edit changes
 // the fingerprint, and the next event on every instance reloads. No TTL, no stale answer.
 export const LOOKUP_KEY_OWNERS_VERSION = Prisma.sql`(
   SELECT md5(coalesce(string_agg(p.lookup_key || '>' || t.id || ':' || t.key || ':' || t.name, ',' ORDER BY p.lookup_key), ''))
@@ -123,24 +123,24 @@ export function findLookupKeyOwner(lookupKey: string) {
 const adminTierInclude = {
   prices: { orderBy: { position: "asc" }, select: { lookupKey: true } },
   permissions: { select: { permission: { select: { id: true, name: true } } } },
-  _count: { select: { users: true } },
+  _count: { select: { accounts: true } },
 } as const;
 
 /**
- * How many users /admin/users?tier=<key> lists for tier `t` (app/models/user.server.ts, userConditions):
- * its own, and for the free tier also everyone without a tier. Both counts use the (tier_id, id) index.
+ * How many accounts /admin/accounts?tier=<key> lists for tier `t`: its own, and for the free tier also
+ * every account without a tier. Both counts use the (tier_id, id) index.
  */
-const USERS_LISTED_UNDER_TIER = Prisma.sql`((SELECT count(*)::int FROM users u WHERE u.tier_id = t.id)
-  + CASE WHEN t.key = 'free' THEN (SELECT count(*)::int FROM users u WHERE u.tier_id IS NULL) ELSE 0 END)`;
+const ACCOUNTS_LISTED_UNDER_TIER = Prisma.sql`((SELECT count(*)::int FROM accounts a WHERE a.tier_id = t.id)
+  + CASE WHEN t.key = 'free' THEN (SELECT count(*)::int FROM accounts a WHERE a.tier_id IS NULL) ELSE 0 END)`;
 
 type AdminTierRow = Omit<AdminTier, "prices" | "permissions" | "_count"> & {
   lookupKeys: string[];
   permissionList: Array<{ id: number; name: string }>;
-  userCount: number;
+  accountCount: number;
 };
 
 /**
- * Every tier (or the one with `key`) with its lookup keys, permissions and number of users:
+ * Every tier (or the one with `key`) with its lookup keys, permissions and number of accounts:
  * one query (the tiers page is asked on every visit; Prisma's include would make three).
  */
 export async function listTiersForAdmin(key?: string): Promise<AdminTier[]> {
@@ -154,13 +154,13 @@ export async function listTiersForAdmin(key?: string): Promise<AdminTier[]> {
            COALESCE((SELECT json_agg(json_build_object('id', m.id, 'name', m.name) ORDER BY tp.permission_id)
                        FROM subscription_tier_permission tp JOIN permission m ON m.id = tp.permission_id
                       WHERE tp.tier_id = t.id), '[]'::json) AS "permissionList",
-           ${USERS_LISTED_UNDER_TIER} AS "userCount"
+           ${ACCOUNTS_LISTED_UNDER_TIER} AS "accountCount"
       FROM subscription_tier t ${key === undefined ? Prisma.empty : Prisma.sql`WHERE t.key = ${key}`} ORDER BY t.id`;
-  return rows.map(({ lookupKeys, permissionList, userCount, ...tier }) => ({
+  return rows.map(({ lookupKeys, permissionList, accountCount, ...tier }) => ({
     ...tier,
     prices: lookupKeys.map((lookupKey) => ({ lookupKey })),
     permissions: permissionList.map((permission) => ({ permission })),
-    _count: { users: userCount },
+    _count: { accounts: accountCount },
   }));
 }
 
@@ -221,11 +221,11 @@ export async function deleteTier(tx: Db, id: number) {
   await tx.subscriptionTier.delete({ where: { id } });
 }
 
-export function countUsersOnTier(db: Db, tierId: number) {
-  return db.user.count({ where: { tierId } });
+export function countAccountsOnTier(db: Db, tierId: number) {
+  return db.account.count({ where: { tierId } });
 }
 
-/** Tiers that need no payment, which an admin may give a user directly (e.g. partners). */
+/** Tiers that need no payment, which an admin may give an account directly (e.g. partners). */
 export function listExemptTiers() {
   return prisma.subscriptionTier.findMany({
     where: { OR: [{ billingProvider: "exempt" }, { isBillingExempt: true }] },

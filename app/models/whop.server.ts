@@ -1,17 +1,16 @@
-// Whop's side of a user's billing (the membership, its status and how it was linked) and the tiers
-// sold through Whop. The webhook path locks the user, reads the rules' facts in one row, writes once.
+// Whop's side of an account's billing (the membership, its status and how it was linked) and the tiers
+// sold through Whop. The webhook path locks the account, reads the rules' facts in one row, writes once.
 import { Prisma } from "~/generated/prisma/client.ts";
 import type { PaymentProvider } from "~/generated/prisma/enums.ts";
 import { prisma } from "~/db/db.server.ts";
 import type { Db } from "./transaction.server.ts";
-import { TIER_KIND } from "./user.server.ts";
+import { TIER_KIND } from "./billing-account.server.ts";
 
 export type { PaymentProvider } from "~/generated/prisma/enums.ts";
 
-/** A user as the Whop webhook path and the overlap rules read them. */
-export type WhopBillingUser = {
+/** An account as the Whop webhook path and the overlap rules read it. */
+export type WhopBillingAccount = {
   id: number;
-  email: string;
   tierId: number | null;
   /** The stored tier: none, an exempt one, or a paid one. */
   tier: "none" | "exempt" | "paid";
@@ -27,33 +26,36 @@ export type WhopBillingUser = {
 };
 
 const COLUMNS = Prisma.sql`
-  u.id, u.email, u.tier_id AS "tierId",
+  a.id, a.tier_id AS "tierId",
   ${TIER_KIND} AS "tier",
-  u.billing_source AS "billingSource", u.billing_since AS "billingSince",
-  u.stripe_subscription_id AS "stripeSubscriptionId", u.subscription_status AS "subscriptionStatus",
-  u.whop_user_id AS "whopUserId", u.whop_membership_id AS "whopMembershipId",
-  u.whop_membership_status AS "whopMembershipStatus", u.whop_product_id AS "whopProductId",
-  u.whop_synced_at AS "whopSyncedAt"`;
+  a.billing_source AS "billingSource", a.billing_since AS "billingSince",
+  a.stripe_subscription_id AS "stripeSubscriptionId", a.subscription_status AS "subscriptionStatus",
+  a.whop_user_id AS "whopUserId", a.whop_membership_id AS "whopMembershipId",
+  a.whop_membership_status AS "whopMembershipStatus", a.whop_product_id AS "whopProductId",
+  a.whop_synced_at AS "whopSyncedAt"`;
 
-export type WhopUserKey = { id: number } | { whopMembershipId: string } | { whopUserId: string } | { email: string };
+/** How a Whop event finds its account: by id (checkout metadata), membership, Whop user, or the email of an owner. */
+export type WhopAccountKey = { id: number } | { whopMembershipId: string } | { whopUserId: string } | { email: string };
 
-function condition(by: WhopUserKey): Prisma.Sql {
-  if ("id" in by) return Prisma.sql`u.id = ${by.id}`;
-  if ("whopMembershipId" in by) return Prisma.sql`u.whop_membership_id = ${by.whopMembershipId}`;
-  if ("whopUserId" in by) return Prisma.sql`u.whop_user_id = ${by.whopUserId}`;
-  return Prisma.sql`u.email = ${by.email.trim().toLowerCase()}`;
+function condition(by: WhopAccountKey): Prisma.Sql {
+  if ("id" in by) return Prisma.sql`a.id = ${by.id}`;
+  if ("whopMembershipId" in by) return Prisma.sql`a.whop_membership_id = ${by.whopMembershipId}`;
+  if ("whopUserId" in by) return Prisma.sql`a.whop_user_id = ${by.whopUserId}`;
+  // The buyer's personal account: the oldest one the user with that email owns.
+  return Prisma.sql`a.id = (SELECT min(m.account_id) FROM memberships m JOIN users u ON u.id = m.user_id
+                            WHERE u.email = ${by.email.trim().toLowerCase()} AND m.role = 'owner')`;
 }
 
 /**
- * The user, locked until the caller's transaction ends (events for one user apply one after the
+ * The account, locked until the caller's transaction ends (events for one account apply one after the
  * other, whichever provider sent them). The oldest account wins when several match.
  */
-export async function lockWhopBillingUser(tx: Db, by: WhopUserKey): Promise<WhopBillingUser | null> {
-  const rows = await tx.$queryRaw<WhopBillingUser[]>`
+export async function lockWhopBillingAccount(tx: Db, by: WhopAccountKey): Promise<WhopBillingAccount | null> {
+  const rows = await tx.$queryRaw<WhopBillingAccount[]>`
     SELECT ${COLUMNS}
-      FROM users u
+      FROM accounts a
      WHERE ${condition(by)}
-     ORDER BY u.id LIMIT 1
+     ORDER BY a.id LIMIT 1
        FOR UPDATE`;
   return rows[0] ?? null;
 }
@@ -86,7 +88,7 @@ const WHOP_BILLING_COLUMNS: Record<keyof WhopBillingUpdate, Prisma.Sql> = {
 
 // One tagged UPDATE, not Prisma's update: Stripe's fulfilment calls it for every applied event,
 // and tagged SQL in a transaction skips Prisma's query layer (bench/webhook.ts).
-export async function updateWhopBillingUser(tx: Db, userId: number, data: WhopBillingUpdate) {
+export async function updateWhopBillingAccount(tx: Db, accountId: number, data: WhopBillingUpdate) {
   const assignments = (Object.keys(WHOP_BILLING_COLUMNS) as Array<keyof WhopBillingUpdate>).flatMap((field) => {
     const value = data[field];
     // As with Prisma's update, a field left undefined keeps its value.
@@ -98,8 +100,8 @@ export async function updateWhopBillingUser(tx: Db, userId: number, data: WhopBi
   });
   if (!assignments.length) return;
   assignments.push(Prisma.sql`billing_version = billing_version + 1`);
-  const updated = await tx.$executeRaw`UPDATE users SET ${Prisma.join(assignments, ", ")} WHERE id = ${userId}`;
-  if (updated !== 1) throw new Error(`Tierdesk user ${userId} does not exist.`);
+  const updated = await tx.$executeRaw`UPDATE accounts SET ${Prisma.join(assignments, ", ")} WHERE id = ${accountId}`;
+  if (updated !== 1) throw new Error(`Tierdesk account ${accountId} does not exist.`);
 }
 
 export type WhopTier = { id: number; key: string; name: string; isCustomerFacing: boolean };
@@ -120,8 +122,8 @@ export function getWhopTierByKey(key: string) {
   });
 }
 
-export function findUserByWhopUserId(whopUserId: string) {
-  return prisma.user.findFirst({ where: { whopUserId }, orderBy: { id: "asc" }, select: { id: true, email: true } });
+export function findAccountByWhopUserId(whopUserId: string) {
+  return prisma.account.findFirst({ where: { whopUserId }, orderBy: { id: "asc" }, select: { id: true, name: true } });
 }
 
 /** The Whop products Tierdesk sells (every Whop tier's product key). */

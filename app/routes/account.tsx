@@ -1,4 +1,4 @@
-// /account: the signed-in user's plan with its price and interval, where the subscription stands (in
+// /account: the plan of the account the signed-in person acts for (the header's switcher), with its price and interval, where the subscription stands (in
 // words, with its date), what the plan includes, and the one next action that fits (see
 // app/services/customers/account.server.ts). "Resume" is this route's action: it undoes a cancellation
 // at period end in one click (subscriptions.update cancel_at_period_end=false), without the portal.
@@ -16,7 +16,7 @@ import { formatDate } from "~/components/dates.tsx";
 import { listAccountOwnerEmails } from "~/models/account.server.ts";
 import { ownersOnlyRefusal } from "~/web/account-billing.server.ts";
 import { accountSeats } from "~/services/customers/accounts.server.ts";
-import { getAccountContext, requireUser } from "~/web/auth.server.ts";
+import { getAccountContext, getCurrentBillingAccount, requireUser } from "~/web/auth.server.ts";
 import { billingRateLimit } from "~/web/rate-limit.server.ts";
 import { readForm } from "~/utils/http.server.ts";
 
@@ -24,7 +24,9 @@ export const meta: MetaFunction = () => [{ title: "Your account · Tierdesk" }];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
-  const [view, { current }] = await Promise.all([accountView(user), getAccountContext(request)]);
+  const [billing, { current }] = await Promise.all([getCurrentBillingAccount(request), getAccountContext(request)]);
+  if (!billing) throw json({ error: "You belong to no account." }, { status: 409 });
+  const view = await accountView(billing, user.email);
   const account = current
     ? {
         name: current.name,
@@ -46,7 +48,9 @@ export async function action({ request }: ActionFunctionArgs) {
   if (limited) return limited;
   const refusal = await ownersOnlyRefusal(request);
   if (refusal) return json({ error: refusal.message }, { status: 403 });
-  const outcome = await resumeSubscription(user);
+  const billing = await getCurrentBillingAccount(request);
+  if (!billing) return json({ error: "You belong to no account." }, { status: 409 });
+  const outcome = await resumeSubscription(billing);
   if (!outcome.ok) return json({ error: outcome.message }, { status: 409 });
   return redirect("/account?subscription=resumed", 303);
 }

@@ -36,7 +36,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
       key: tier.key,
       name: tier.name,
       provider: tier.billingProvider,
-      customers: tier._count.users,
+      customers: tier._count.accounts,
       health: check.byTier.get(tier.key)?.health ?? null,
     })),
   });
@@ -118,7 +118,7 @@ export default function AdminOverview() {
                   <td data-label="Provider">{tier.provider}</td>
                   <td data-label="Integration">{tier.health ? <IntegrationSummary health={tier.health} /> : "—"}</td>
                   <td data-label="Customers">
-                    <Link to={`/admin/users?tier=${encodeURIComponent(tier.key)}`}>{tier.customers}</Link>
+                    <Link to={`/admin/accounts?tier=${encodeURIComponent(tier.key)}`}>{tier.customers}</Link>
                   </td>
                 </tr>
               ))}

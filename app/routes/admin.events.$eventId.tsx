@@ -1,12 +1,12 @@
 // /admin/events/:eventId: one stored Stripe event — what it is, the customer and object it concerns
-// (linked to the user), every processing attempt, and the payload as escaped text (it comes from
+// (linked to its account), every processing attempt, and the payload as escaped text (it comes from
 // outside: never rendered as HTML).
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Form, Link, useLoaderData, useNavigation } from "@remix-run/react";
 import { getStoredEvent, listEventAttempts, MAX_STORED_PAYLOAD_BYTES } from "~/models/stripe-event.server.ts";
-import { findUserByStripeCustomer } from "~/models/user.server.ts";
-import { findUserByWhopUserId } from "~/models/whop.server.ts";
+import { findAccountByStripeCustomer } from "~/models/billing-account.server.ts";
+import { findAccountByWhopUserId } from "~/models/whop.server.ts";
 import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
 import { safeRedirectWithin } from "~/utils/safe-redirect.ts";
@@ -19,13 +19,13 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   await requireRole(request, STAFF_ROLES);
   const stored = await getStoredEvent(params.eventId ?? "");
   if (!stored) throw jsonResponse({ error: `No stored event ${params.eventId}.` }, 404);
-  const [attempts, user] = await Promise.all([
+  const [attempts, account] = await Promise.all([
     listEventAttempts(stored.id),
     // A Whop event's "customer" is the Whop user (user_…), linked to an account once a membership was applied.
     stored.customerId
       ? stored.provider === "whop"
-        ? findUserByWhopUserId(stored.customerId)
-        : findUserByStripeCustomer(stored.customerId)
+        ? findAccountByWhopUserId(stored.customerId)
+        : findAccountByStripeCustomer(stored.customerId)
       : Promise.resolve(null),
   ]);
   const search = new URL(request.url).searchParams;
@@ -53,7 +53,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       receivedAt: stored.receivedAt.toISOString(),
       processedAt: stored.processedAt?.toISOString() ?? null,
     },
-    user,
+    account,
     attemptLog: attempts.map((attempt) => ({
       id: attempt.id.toString(),
       at: attempt.at.toISOString(),
@@ -80,7 +80,7 @@ const SOURCE_TEXT: Record<string, string> = {
 };
 
 export default function AdminEvent() {
-  const { event, user, attemptLog, payload, truncated, back, replay } = useLoaderData<typeof loader>();
+  const { event, account, attemptLog, payload, truncated, back, replay } = useLoaderData<typeof loader>();
   const navigation = useNavigation();
   const busy = navigation.state === "submitting";
   return (
@@ -118,15 +118,15 @@ export default function AdminEvent() {
         <dt>Customer</dt>
         <dd data-testid="event-customer">
           {event.customerId ? <code>{event.customerId}</code> : "—"}
-          {user ? (
+          {account ? (
             <>
               {" "}
-              · <Link to={`/admin/users/${user.id}`}>{user.email}</Link>
+              · <Link to={`/admin/accounts/${account.id}`}>{account.name}</Link>
             </>
           ) : event.customerId ? (
             <span className="hint">
               {" "}
-              (no Tierdesk user has this {event.provider === "whop" ? "Whop user" : "customer"})
+              (no Tierdesk account has this {event.provider === "whop" ? "Whop user" : "customer"})
             </span>
           ) : null}
         </dd>

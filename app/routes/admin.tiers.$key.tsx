@@ -1,5 +1,5 @@
 // /admin/tiers/:key: one tier — its form (admins) or its settings (support), its lookup keys live
-// in Stripe, its own audit history, and deletion (refused while users are on it).
+// in Stripe, its own audit history, and deletion (refused while accounts are on it).
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useSearchParams } from "@remix-run/react";
@@ -42,7 +42,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   return json({
     canEdit: user.role === "admin",
     isFree: tier.key === FREE_TIER_KEY,
-    users: tier._count.users,
+    users: tier._count.accounts,
     tier: {
       name: tier.name,
       key: tier.key,
@@ -128,7 +128,7 @@ export default function AdminTier() {
           <dd data-testid="tier-integration">{data.health ? <IntegrationSummary health={data.health} /> : "—"}</dd>
           <dt>Customers on this tier</dt>
           <dd>
-            <Link to={`/admin/users?tier=${encodeURIComponent(data.tier.key)}`}>{data.users}</Link>
+            <Link to={`/admin/accounts?tier=${encodeURIComponent(data.tier.key)}`}>{data.users}</Link>
           </dd>
         </dl>
         {data.whopProduct ? (
@@ -202,11 +202,11 @@ function DeleteTier({
         </p>
       ) : null}
       {isFree ? (
-        <p className="hint">The free tier cannot be deleted: users whose subscription lapses fall back to it.</p>
+        <p className="hint">The free tier cannot be deleted: accounts whose subscription lapses fall back to it.</p>
       ) : users > 0 ? (
         <p>
-          {users} user{users === 1 ? " is" : "s are"} on this tier, so it cannot be deleted.{" "}
-          <Link to={`/admin/users?tier=${encodeURIComponent(tierKey)}`}>See who</Link>.
+          {users} account{users === 1 ? " is" : "s are"} on this tier, so it cannot be deleted.{" "}
+          <Link to={`/admin/accounts?tier=${encodeURIComponent(tierKey)}`}>See who</Link>.
         </p>
       ) : confirm ? (
         <Form method="post" className="confirm">

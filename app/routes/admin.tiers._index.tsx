@@ -48,7 +48,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
         provider: tier.billingProvider,
         isBillingExempt: tier.isBillingExempt,
         customerFacing: tier.isCustomerFacing,
-        customers: tier._count.users,
+        customers: tier._count.accounts,
         keys: status?.keys ?? [],
         whopProduct: status?.whopProduct ?? null,
         health: status?.health ?? { state: "unverified" as const, reason: "not checked" },
@@ -116,7 +116,7 @@ const columns: Array<ColumnDef<typeof features, Row>> = [
     accessorKey: "customers",
     header: "Customers",
     cell: ({ row }) => (
-      <Link to={`/admin/users?tier=${encodeURIComponent(row.original.key)}`}>{row.original.customers}</Link>
+      <Link to={`/admin/accounts?tier=${encodeURIComponent(row.original.key)}`}>{row.original.customers}</Link>
     ),
   },
   {

@@ -1,8 +1,9 @@
-// POST /api/stripe/checkout (field `lookup_key`): starts hosted Stripe Checkout for the signed-in user.
+// POST /api/stripe/checkout (field `lookup_key`): starts hosted Stripe Checkout for the account the
+// signed-in owner acts for (the header's switcher).
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { appOrigin, createCheckoutSession } from "~/services/stripe/checkout.server.ts";
 import { getOptionalUser } from "~/web/auth.server.ts";
-import { ownersOnlyRefusal } from "~/web/account-billing.server.ts";
+import { billingActorFor, ownersOnlyRefusal } from "~/web/account-billing.server.ts";
 import { respondWithStripeUrl } from "~/web/billing-responses.server.ts";
 import { billingRateLimit } from "~/web/rate-limit.server.ts";
 import { jsonResponse, readField } from "~/utils/http.server.ts";
@@ -16,7 +17,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const refusal = await ownersOnlyRefusal(request);
   if (refusal) return respondWithStripeUrl(request, refusal, { href: "/pricing", label: "Back to pricing" });
   const lookupKey = (await readField(request, "lookup_key")) ?? "";
-  const outcome = await createCheckoutSession(user, lookupKey, appOrigin(request));
+  const outcome = await createCheckoutSession(await billingActorFor(request, user), lookupKey, appOrigin(request));
   return respondWithStripeUrl(request, outcome, { href: "/pricing", label: "Back to pricing" });
 }
 

@@ -5,14 +5,16 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { fallBackToStripe } from "~/services/stripe/fallback.server.ts";
 import { confirmWhopPurchase } from "~/services/whop/fulfilment.server.ts";
-import { requireUser } from "~/web/auth.server.ts";
+import { getAccountContext, requireUser } from "~/web/auth.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
+  const { current } = await getAccountContext(request);
+  if (!current) return redirect("/account");
   try {
     logger.info(
-      { userId: user.id, outcome: await confirmWhopPurchase(user.id, fallBackToStripe) },
+      { userId: user.id, accountId: current.id, outcome: await confirmWhopPurchase(current.id, fallBackToStripe) },
       "back from Whop checkout",
     );
   } catch (error) {

@@ -8,7 +8,9 @@ import { FulfilmentError } from "~/services/billing/outcomes.ts";
 import { getEntitlements } from "~/services/customers/entitlements.server.ts";
 import { inTransaction } from "~/models/transaction.server.ts";
 import { forbidden, requireUser } from "~/web/auth.server.ts";
-import { getUserById } from "~/models/user.server.ts";
+import { getBillingAccount, personalAccountIdOf } from "~/models/billing-account.server.ts";
+import { membershipRole } from "~/models/account.server.ts";
+import { namedAccount } from "~/rules/stripe-events.ts";
 import { logger } from "~/utils/logger.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Thank you · Tierdesk" }];
@@ -29,11 +31,23 @@ export async function loader({ request }: LoaderFunctionArgs) {
   if (!sessionId || !/^cs_[A-Za-z0-9_]+$/.test(sessionId)) throw redirect("/account");
 
   let message: string | null = null;
+  let accountId: number | null = null;
   try {
     const session = await findCheckoutSession(sessionId);
     // Nothing to thank anyone for: a mistyped or made-up link, or a session from another Stripe account.
     if (!session) throw checkoutNotFound();
-    if (session.client_reference_id !== String(user.id)) throw forbidden("This checkout belongs to another account.");
+    // The checkout names the account it pays for (before accounts: the buyer's user, whose personal
+    // account took over their billing); only its members may see it through.
+    const named = namedAccount(session.metadata, session.client_reference_id);
+    accountId = !named
+      ? null
+      : "accountId" in named
+        ? named.accountId
+        : named.legacyUserId === user.id
+          ? await personalAccountIdOf(user.id)
+          : null;
+    if (!accountId || !(await membershipRole(accountId, user.id)))
+      throw forbidden("This checkout belongs to another account.");
     if (session.status === "complete") {
       // The session's creation precedes every event about its subscription, so a webhook that
       // already applied a later state is never overwritten from here.
@@ -52,7 +66,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
         ? "Thank you! Your payment went through; your plan will update in a moment."
         : "Thank you! We could not confirm your payment with Stripe just now; your plan will update in a moment.";
   }
-  const fresh = (await getUserById(user.id)) ?? user;
+  const fresh = accountId ? await getBillingAccount(accountId) : null;
+  if (!fresh) throw forbidden("This checkout belongs to another account.");
   return json({ entitlements: await getEntitlements(fresh), message });
 }
 

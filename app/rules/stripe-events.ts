@@ -1,37 +1,60 @@
-// A Stripe event: which user it belongs to, whether it is newer, stale or a same-second tie with the
+// A Stripe event: which account it belongs to, whether it is newer, stale or a same-second tie with the
 // state already applied, and what its type means.
 // Pure functions of plain values: no database, no Stripe, no clock (docs/decisions/004).
 import { isEndedSubscriptionStatus } from "./stripe-subscriptions.ts";
 
-/** The metadata key checkout puts on subscriptions, so a subscription event can find its user
- *  even when it arrives before `checkout.session.completed` linked the customer. */
-export const USER_ID_METADATA_KEY = "tierdesk_user_id";
+/** The metadata key checkout puts on the customer, the session and the subscription, so an event finds
+ *  its account even when it arrives before `checkout.session.completed` linked the customer. */
+export const ACCOUNT_ID_METADATA_KEY = "tierdesk_account_id";
+
+/** What checkouts started before accounts (issue 19) put there instead: the buyer's user id, whose
+ *  personal account took over their billing. */
+export const LEGACY_USER_ID_METADATA_KEY = "tierdesk_user_id";
 
 // ---------------------------------------------------------------------------------------------
 // Tiers
 
-/** A Tierdesk user id from Stripe metadata or `client_reference_id`, or null when it is not one. */
-export function parseUserId(value: unknown): number | null {
+/** A Tierdesk id (account, or a legacy user) from Stripe metadata or `client_reference_id`, or null. */
+export function parseTierdeskId(value: unknown): number | null {
   if (typeof value !== "string" && typeof value !== "number") return null;
   if (typeof value === "string" && !/^\d{1,15}$/.test(value.trim())) return null;
   const id = Number(value);
   return Number.isSafeInteger(id) && id > 0 ? id : null;
 }
 
+/** Which account a checkout session or subscription names: by account id, or (before accounts) by user. */
+export type NamedAccount = { accountId: number } | { legacyUserId: number } | null;
+
 /**
- * Why a subscription of `customerId` cannot be applied to a user linked to another Stripe customer,
+ * The account named by a Stripe object's metadata, else by a checkout's `client_reference_id` (which
+ * names the account since accounts exist; a legacy checkout also carried the user id in its metadata).
+ */
+export function namedAccount(
+  metadata: Record<string, unknown> | null | undefined,
+  clientReferenceId?: string | null,
+): NamedAccount {
+  const accountId = parseTierdeskId(metadata?.[ACCOUNT_ID_METADATA_KEY]);
+  if (accountId) return { accountId };
+  const legacyUserId = parseTierdeskId(metadata?.[LEGACY_USER_ID_METADATA_KEY]);
+  if (legacyUserId) return { legacyUserId };
+  const referenced = parseTierdeskId(clientReferenceId);
+  return referenced ? { accountId: referenced } : null;
+}
+
+/**
+ * Why a subscription of `customerId` cannot be applied to an account linked to another Stripe customer,
  * or null when it can. A completed checkout may link a new customer; any other event may not.
  */
 export function customerConflict(
-  user: { id: number; stripeCustomerId: string | null },
+  account: { id: number; stripeCustomerId: string | null },
   customerId: string | null,
   { fromCheckout }: { fromCheckout: boolean },
 ): string | null {
-  if (!customerId || !user.stripeCustomerId || user.stripeCustomerId === customerId || fromCheckout) return null;
-  return `User ${user.id} is linked to Stripe customer ${user.stripeCustomerId}, not ${customerId}.`;
+  if (!customerId || !account.stripeCustomerId || account.stripeCustomerId === customerId || fromCheckout) return null;
+  return `Account ${account.id} is linked to Stripe customer ${account.stripeCustomerId}, not ${customerId}.`;
 }
 
-// The users table keeps Stripe ids in VARCHAR(64); real ids are far shorter.
+// The accounts table keeps Stripe ids in VARCHAR(64); real ids are far shorter.
 const STRIPE_ID_MAX = 64;
 
 /** Why a Stripe id cannot be stored, or null. */

@@ -13,9 +13,6 @@ import type Stripe from "stripe";
  */
 export type StatusEffect = "grant" | "no_change" | "revoke";
 
-/** Stripe's subscription statuses that grant the tier (subscriptionStatusEffect's "grant"). */
-export const LIVE_STRIPE_STATUSES = ["active", "trialing", "past_due"] as const;
-
 export function subscriptionStatusEffect(status: Stripe.Subscription.Status | (string & {})): StatusEffect {
   switch (status) {
     case "active":

@@ -5,7 +5,7 @@ import type { BillingProvider } from "~/generated/prisma/enums.ts";
 import { type WhopCheck, type WhopProductState, whopProductState } from "./whop.ts";
 
 /** The key of the tier users fall back to when they have none in force. */
-export const FREE_TIER_KEY = "free";
+export { FREE_TIER_KEY } from "~/utils/granting-statuses.ts";
 
 export type TierIntegration = {
   billingProvider: BillingProvider;

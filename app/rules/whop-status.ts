@@ -40,9 +40,6 @@ export function whopMembershipStatusEffect(
   }
 }
 
-/** Whop's membership statuses that grant the tier (whopMembershipStatusEffect's "grant"). */
-export const LIVE_WHOP_STATUSES = ["active", "trialing", "past_due", "canceling"] as const;
-
 export function isLiveWhopStatus(status: string | null | undefined): boolean {
   return status !== null && status !== undefined && whopMembershipStatusEffect(status) === "grant";
 }

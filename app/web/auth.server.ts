@@ -5,6 +5,7 @@ import { FormStrategy } from "remix-auth-form";
 import { type Role, type User, verifyLogin } from "~/models/user.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
 import type { SessionAccount } from "~/models/account.server.ts";
+import { type AccountWithTier, getBillingAccount } from "~/models/billing-account.server.ts";
 import { getSessionAccountsFrom, getSessionUserFrom } from "./session.server.ts";
 
 export class InvalidCredentialsError extends Error {
@@ -51,6 +52,17 @@ export const getAccountContext: (request: Request) => Promise<AccountContext> = 
   const all = await getSessionAccountsFrom(request);
   return { current: all.find((account) => account.chosen) ?? all[0] ?? null, all };
 });
+
+/**
+ * The current account's billing row (its stored tier, Stripe and Whop state): what its entitlements,
+ * /account and /pricing answer for. Once per request; null for a user without accounts.
+ */
+export const getCurrentBillingAccount: (request: Request) => Promise<AccountWithTier | null> = oncePerRequest(
+  async (request) => {
+    const { current } = await getAccountContext(request);
+    return current ? getBillingAccount(current.id) : null;
+  },
+);
 
 function loginRedirect(request: Request) {
   const url = new URL(request.url);

@@ -1,5 +1,6 @@
-// The loader and action of /admin/users/:userId (route.tsx): everything support needs to explain a
-// customer's plan, and the sync, role and exempt-tier changes.
+// The loader and action of /admin/users/:userId (route.tsx): the person (role, accounts) and the plan of
+// their personal account (the oldest one they own) with why it is in force, and the sync, role and
+// exempt-tier changes. Team accounts have their own page (/admin/accounts/:accountId).
 import type { ActionFunctionArgs, LoaderFunctionArgs, SerializeFrom } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { getEntitlements } from "~/services/customers/entitlements.server.ts";
@@ -7,19 +8,37 @@ import { explainTierInForce } from "~/rules/support.ts";
 import { FREE_TIER_KEY } from "~/rules/tiers.ts";
 import { billingMode } from "~/services/stripe/client.server.ts";
 import { fetchSubscriptionDates } from "~/services/stripe/subscription-details.server.ts";
-import { changeUserRole, setExemptTier, syncUserFromStripe } from "~/services/customers/user-admin.server.ts";
+import { changeUserRole } from "~/services/customers/user-admin.server.ts";
+import { setExemptTier, syncAccountFromStripe } from "~/services/customers/account-admin.server.ts";
 import { listAuditEntries } from "~/models/audit.server.ts";
 import { listEventLog } from "~/models/event-log.server.ts";
 import { livemodeOfCustomer } from "~/models/stripe-event.server.ts";
 import { getTierWithPermissionsByKey, listExemptTiers } from "~/models/tier.server.ts";
 import { listAccountsOfUser } from "~/models/account.server.ts";
-import { getUserWithTier } from "~/models/user.server.ts";
+import { getUserById } from "~/models/user.server.ts";
+import { getBillingAccount, personalAccountIdOf } from "~/models/billing-account.server.ts";
 import { auditEntryView } from "~/web/audit-view.server.ts";
 import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 import { jsonResponse, readForm } from "~/utils/http.server.ts";
 import { ROLES } from "./roles.ts";
 
 const EVENTS_SHOWN = 25;
+
+/** The billing state of no account: what a user without a personal account (none exist) shows. */
+const NO_ACCOUNT = {
+  tier: null,
+  tierId: null,
+  stripeCustomerId: null,
+  stripeSubscriptionId: null,
+  subscriptionStatus: null,
+  subscriptionSyncedAt: null,
+  billingSource: null,
+  whopUserId: null,
+  whopMembershipId: null,
+  whopMembershipStatus: null,
+  whopManageUrl: null,
+  whopLinkedBy: null,
+} as const;
 
 function userIdFrom(params: { userId?: string }) {
   const id = Number(params.userId);
@@ -33,22 +52,37 @@ const dashboardUrl = (livemode: boolean | null, kind: "customers" | "subscriptio
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const viewer = await requireRole(request, STAFF_ROLES);
   const userId = userIdFrom(params);
-  const user = await getUserWithTier(userId);
-  if (!user) throw jsonResponse({ error: `There is no user ${userId}.` }, 404);
+  const person = await getUserById(userId);
+  if (!person) throw jsonResponse({ error: `There is no user ${userId}.` }, 404);
+  const personalId = await personalAccountIdOf(person.id);
+  const personal = personalId ? await getBillingAccount(personalId) : null;
+  // The plan shown is the personal account's; a user without one (none exist) shows as on no plan.
+  const user = {
+    ...person,
+    ...(personal ?? NO_ACCOUNT),
+    id: person.id,
+    createdAt: person.createdAt,
+    accountId: personal?.id ?? null,
+  };
   const customerId = user.stripeCustomerId;
-  const [entitlements, free, events, whopEvents, livemode, history, exemptTiers, dates, accounts] = await Promise.all([
-    getEntitlements(user),
-    getTierWithPermissionsByKey(FREE_TIER_KEY),
-    customerId ? listEventLog({ q: customerId }, {}, EVENTS_SHOWN) : Promise.resolve(null),
-    user.whopUserId ? listEventLog({ q: user.whopUserId, provider: "whop" }, {}, EVENTS_SHOWN) : Promise.resolve(null),
-    customerId ? livemodeOfCustomer(customerId) : Promise.resolve(null),
-    listAuditEntries({ entity: "user", entityId: String(user.id), take: 20 }),
-    listExemptTiers(),
-    user.stripeSubscriptionId && billingMode() !== "disabled"
-      ? fetchSubscriptionDates(user.stripeSubscriptionId)
-      : Promise.resolve(null),
-    listAccountsOfUser(user.id),
-  ]);
+  const [entitlements, free, events, whopEvents, livemode, userHistory, accountHistory, exemptTiers, dates, accounts] =
+    await Promise.all([
+      getEntitlements(user),
+      getTierWithPermissionsByKey(FREE_TIER_KEY),
+      customerId ? listEventLog({ q: customerId }, {}, EVENTS_SHOWN) : Promise.resolve(null),
+      user.whopUserId
+        ? listEventLog({ q: user.whopUserId, provider: "whop" }, {}, EVENTS_SHOWN)
+        : Promise.resolve(null),
+      customerId ? livemodeOfCustomer(customerId) : Promise.resolve(null),
+      listAuditEntries({ entity: "user", entityId: String(user.id), take: 20 }),
+      // Billing changes (sync, exempt tier, an unlinked customer) are the personal account's.
+      user.accountId ? listAuditEntries({ entity: "account", entityId: String(user.accountId), take: 20 }) : [],
+      listExemptTiers(),
+      user.stripeSubscriptionId && billingMode() !== "disabled"
+        ? fetchSubscriptionDates(user.stripeSubscriptionId)
+        : Promise.resolve(null),
+      listAccountsOfUser(user.id),
+    ]);
   const why = explainTierInForce({
     storedTier: user.tier,
     subscriptionStatus: user.subscriptionStatus,
@@ -64,6 +98,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       email: user.email,
       role: user.role,
       createdAt: user.createdAt.toISOString(),
+      personalAccountId: user.accountId,
       storedTier: user.tier ? { key: user.tier.key, name: user.tier.name } : null,
       subscriptionStatus: user.subscriptionStatus,
       syncedAt: user.subscriptionSyncedAt?.toISOString() ?? null,
@@ -100,7 +135,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
         outcome: event.error ?? event.note,
       })),
     moreEvents: events?.hasOlder ?? false,
-    history: history.slice(0, 20).map(auditEntryView),
+    history: [...userHistory.slice(0, 20), ...accountHistory.slice(0, 20)]
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || Number(b.id - a.id))
+      .slice(0, 20)
+      .map(auditEntryView),
     exemptTiers,
     accounts: accounts.map((account) => ({ ...account, createdAt: account.createdAt.toISOString() })),
   });
@@ -112,7 +150,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const intent = formData.get("intent");
   if (intent === "sync") {
     const viewer = await requireRole(request, STAFF_ROLES);
-    const outcome = await syncUserFromStripe({ id: viewer.id, email: viewer.email }, userId);
+    const accountId = await personalAccountIdOf(userId);
+    if (!accountId)
+      return json({ kind: "sync" as const, ok: false as const, message: `No user ${userId}.` }, { status: 404 });
+    const outcome = await syncAccountFromStripe({ id: viewer.id, email: viewer.email }, accountId);
     if (outcome.ok) return json({ kind: "sync" as const, ...outcome });
     const status = outcome.reason === "not-found" ? 404 : outcome.reason === "stripe-unavailable" ? 502 : 409;
     return json({ kind: "sync" as const, ok: false as const, message: outcome.message }, { status });
@@ -134,7 +175,10 @@ export async function action({ request, params }: ActionFunctionArgs) {
   }
   if (intent === "tier") {
     const tierKey = String(formData.get("tier") ?? "") || null;
-    const outcome = await setExemptTier(actor, userId, tierKey);
+    const accountId = await personalAccountIdOf(userId);
+    if (!accountId)
+      return json({ kind: "admin" as const, ok: false as const, message: `No user ${userId}.` }, { status: 404 });
+    const outcome = await setExemptTier(actor, accountId, tierKey);
     if (!outcome.ok)
       return json({ kind: "admin" as const, ok: false as const, message: outcome.message }, { status: outcome.status });
     return json({

@@ -1,5 +1,6 @@
 // The loader and action of /pricing (route.tsx): the tiers on sale with their prices and the viewer's
-// action on each, and the plan switch through the portal's confirmation page.
+// action on each, and the plan switch through the portal's confirmation page. A signed-in viewer sees
+// the plan and seats of the account they act for (the header's switcher).
 import type { ActionFunctionArgs, LoaderFunctionArgs, SerializeFrom } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
 import { appOrigin, createPlanSwitchSession } from "~/services/stripe/checkout.server.ts";
@@ -13,18 +14,21 @@ import { subscriptionDetailsFor } from "~/services/stripe/subscription-details.s
 import { checkSellableTiers } from "~/services/stripe/sellable-tiers.server.ts";
 import { getWhopOffers } from "~/services/whop/offers.server.ts";
 import { listCustomerFacingTiers, listTierIntegrations } from "~/models/tier.server.ts";
-import { getOptionalUser, requireUser } from "~/web/auth.server.ts";
-import { ownersOnlyRefusal } from "~/web/account-billing.server.ts";
+import { getSeats } from "~/models/seats.server.ts";
+import { getCurrentBillingAccount, getOptionalUser, requireUser } from "~/web/auth.server.ts";
+import { billingActorFor, ownersOnlyRefusal } from "~/web/account-billing.server.ts";
 import { billingRateLimit } from "~/web/rate-limit.server.ts";
 import { readForm } from "~/utils/http.server.ts";
 import { describeAsOf } from "~/utils/age.ts";
 
 export async function loader({ request }: LoaderFunctionArgs) {
-  const [user, tiers, integrations] = await Promise.all([
+  const [signedIn, tiers, integrations] = await Promise.all([
     getOptionalUser(request),
     listCustomerFacingTiers(),
     listTierIntegrations(),
   ]);
+  // The plan shown as "yours" is the current account's.
+  const user = signedIn ? await getCurrentBillingAccount(request) : null;
   const configured = tiers
     .map((tier) => ({ ...tier, lookupKeys: tier.prices.map((p) => p.lookupKey) }))
     .filter((tier) => hasValidIntegration(tier));
@@ -32,12 +36,13 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const subscriptionId = subscribed && billingMode() !== "disabled" ? user?.stripeSubscriptionId : null;
   // One price lookup (every Stripe tier's keys: validity is judged across tiers, as on the dashboard)
   // and, for subscribers, one subscription read (both cached): which price is theirs.
-  const [{ lookup, invalid }, entitlements, subscription, whopOffers, ownersOnly] = await Promise.all([
+  const [{ lookup, invalid }, entitlements, subscription, whopOffers, ownersOnly, seats] = await Promise.all([
     checkSellableTiers(integrations),
     user ? getEntitlements(user) : Promise.resolve(null),
     user && subscriptionId ? subscriptionDetailsFor(user) : Promise.resolve(null),
     getWhopOffers(configured),
     user ? ownersOnlyRefusal(request) : Promise.resolve(null),
+    user ? getSeats(user.id) : Promise.resolve(null),
   ]);
   const tierKey = entitlements?.tier?.key ?? null;
   // A tier not valid in Stripe is off sale: left out, except as the viewer's own plan (shown, no action).
@@ -45,7 +50,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   // A live Whop membership is a subscription too: it changes plan where it was bought.
   const whopMember = Boolean(user && isLiveWhopStatus(user.whopMembershipStatus));
   const currentPrice = subscription?.item?.lookupKey ? lookup.found.get(subscription.item.lookupKey) : undefined;
-  const viewer: Viewer = !user
+  const viewer: Viewer = !signedIn
     ? { kind: "anonymous" }
     : subscribed || whopMember
       ? {
@@ -63,6 +68,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
     checkoutCancelled: new URL(request.url).searchParams.get("checkout") === "cancelled",
     // A member of the account the session acts for: its owners choose the plan (whom to ask).
     askOwners: ownersOnly?.message ?? null,
+    // The current account and its seats: "3 of 5 seats" on its plan's card.
+    account: user
+      ? { name: user.name, seats: seats && { limit: seats.limit, used: seats.used, pending: seats.pending } }
+      : null,
     pricesUnavailable: lookup.unavailable,
     // Stripe's last good answer, shown (marked) when it cannot be asked: better than no price.
     pricesAsOf: lookup.unavailable && lookup.asOf ? describeAsOf(lookup.asOf) : null,
@@ -95,7 +104,11 @@ export async function action({ request }: ActionFunctionArgs) {
   if (limited) return limited;
   const refusal = await ownersOnlyRefusal(request);
   if (refusal) return json({ error: refusal.message }, { status: 403 });
-  const outcome = await createPlanSwitchSession(user, String(form.get("lookup_key") ?? ""), appOrigin(request));
+  const outcome = await createPlanSwitchSession(
+    await billingActorFor(request, user),
+    String(form.get("lookup_key") ?? ""),
+    appOrigin(request),
+  );
   if (outcome.ok) return redirect(outcome.url, 303);
   const status =
     outcome.problem === "stripe-unreachable"

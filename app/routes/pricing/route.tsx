@@ -66,6 +66,15 @@ export default function Pricing() {
             <Prices display={tier.display} tier={tier} />
             <p className="hint">
               Up to {tier.userLimit} user{tier.userLimit === 1 ? "" : "s"}
+              {tier.current && data.account?.seats ? (
+                <>
+                  {" · "}
+                  <span data-testid="seats-used">
+                    {data.account.name}: {data.account.seats.used} of {data.account.seats.limit ?? tier.userLimit} seats
+                    {data.account.seats.pending ? ` (${data.account.seats.pending} invited)` : ""}
+                  </span>
+                </>
+              ) : null}
             </p>
             <ul className="includes">
               {tier.permissions.map((permission) => (

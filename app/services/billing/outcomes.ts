@@ -1,5 +1,5 @@
 // What every billing provider's services answer, whatever the provider: the outcome of a webhook
-// delivery, of applying a provider's object to a user, and of starting a checkout or portal. Routes
+// delivery, of applying a provider's object to an account, and of starting a checkout or portal. Routes
 // map these to HTTP (app/web/); providers import them from here, never from each other.
 import type { FinishedStatus } from "~/models/stripe-event.server.ts";
 
@@ -22,8 +22,8 @@ export class FulfilmentError extends Error {
 }
 
 export type FulfilmentOutcome =
-  | { result: "applied"; userId: number; detail: string }
-  | { result: "stale" | "ignored"; userId: number | null; detail: string };
+  | { result: "applied"; accountId: number; detail: string }
+  | { result: "stale" | "ignored"; accountId: number | null; detail: string };
 
 /** How an event finished, as stored on it. */
 export type ProcessingResult = { status: FinishedStatus; note: string | null };

@@ -2,11 +2,11 @@
 // fulfilment asks this module before it writes a change to the stored tier: a Stripe subscription
 // takes the tier unless a newer live Whop membership holds it, and a lapsed Stripe subscription only
 // takes away a tier Stripe granted, falling back to a live Whop membership's tier. It works on the
-// user's row as the caller locked it, and returns the whole write: the caller makes it in one UPDATE.
+// account.s row as the caller locked it, and returns the whole write: the caller makes it in one UPDATE.
 import type { PaymentProvider } from "~/models/whop.server.ts";
 import { findWhopTier } from "~/models/whop.server.ts";
 import type { Tx } from "~/models/transaction.server.ts";
-import type { BillingUser } from "~/models/user.server.ts";
+import type { BillingAccount } from "~/models/billing-account.server.ts";
 import { grantDecision, revokeDecision } from "~/rules/paid-tier.ts";
 import { type UserBillingChange } from "~/rules/stripe-subscriptions.ts";
 
@@ -27,7 +27,7 @@ function withoutTier(change: UserBillingChange): UserBillingChange {
  */
 export async function reconcileStripeChange(
   tx: Tx,
-  user: BillingUser,
+  user: BillingAccount,
   change: UserBillingChange,
   startedAt: Date | null,
 ): Promise<ReconciledChange> {

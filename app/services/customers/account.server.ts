@@ -3,7 +3,7 @@
 // and the one next action that fits: resume, update the payment method, change plan, subscribe.
 // Also "Resume": a subscription set to cancel at period end goes on renewing.
 import Stripe from "stripe";
-import type { User } from "~/models/user.server.ts";
+import type { AccountWithTier } from "~/models/billing-account.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { getEntitlements } from "./entitlements.server.ts";
 import { formatAmount, formatInterval } from "~/services/stripe/prices.server.ts";
@@ -101,8 +101,11 @@ function nextActionFor(
   }
 }
 
-/** Everything /account shows: the database's plan, Stripe's price and dates (one subscription read, cached). */
-export async function accountView(user: User): Promise<AccountView> {
+/**
+ * Everything /account shows for the account the person acts for: the database's plan, Stripe's price
+ * and dates (one subscription read, cached). `email` is the signed-in person's.
+ */
+export async function accountView(user: AccountWithTier, email: string): Promise<AccountView> {
   const billing = billingMode() !== "disabled";
   const subscriptionId = billing ? user.stripeSubscriptionId : null;
   const [entitlements, details] = await Promise.all([
@@ -115,7 +118,7 @@ export async function accountView(user: User): Promise<AccountView> {
   const exempt = planKey !== null && planKey !== FREE_TIER_KEY && !live;
   const state = stateOf(user.subscriptionStatus, details);
   return {
-    email: user.email,
+    email,
     plan: { key: planKey, name: entitlements.tier?.name ?? "Free", exempt },
     price: live ? livePriceOf(details) : null,
     state,
@@ -133,7 +136,7 @@ export async function accountView(user: User): Promise<AccountView> {
 export type ResumeOutcome = { ok: true } | { ok: false; message: string };
 
 /** Undoes a cancellation at period end (the portal's "Renew"), here in one click. */
-export async function resumeSubscription(user: User): Promise<ResumeOutcome> {
+export async function resumeSubscription(user: AccountWithTier): Promise<ResumeOutcome> {
   if (billingMode() === "disabled" || !user.stripeSubscriptionId) {
     return { ok: false, message: "You have no subscription to resume." };
   }

@@ -1,7 +1,7 @@
-// What a user may do: the tier in force and its permissions. The rest of a product asks this,
+// What an account may do: the tier in force and its permissions. The rest of a product asks this,
 // never how the user pays. `provider` and `manageUrl` say where the tier comes from, for people.
 import { getTierWithPermissions, getTierWithPermissionsByKey } from "~/models/tier.server.ts";
-import type { User } from "~/models/user.server.ts";
+import type { AccountWithTier as Account } from "~/models/billing-account.server.ts";
 import { tierSource } from "~/rules/paid-tier.ts";
 import { tierIsInForce } from "~/rules/paid-tier.ts";
 import { FREE_TIER_KEY } from "~/rules/tiers.ts";
@@ -12,14 +12,14 @@ export type Entitlements = {
   userLimit: number | null;
   /**
    * The status of what pays for the tier in force: Stripe's subscription status, or Whop's membership
-   * status for a tier bought through Whop; else the Stripe status (null when the user never subscribed).
+   * status for a tier bought through Whop; else the Stripe status (null when the account never subscribed).
    */
   status: string | null;
   /** Where the tier in force comes from: "stripe", "whop", "exempt" (no payment), or null (the free tier). */
   provider: "stripe" | "whop" | "exempt" | null;
   /** Whop's page to manage the membership (cancel, change plan) when the tier comes from Whop. */
   manageUrl: string | null;
-  /** The user's Whop membership, in force or not (support sees both providers). */
+  /** The account's Whop membership, in force or not (support sees both providers). */
   whop: { membershipId: string; status: string | null; manageUrl: string | null; linkedBy: string | null } | null;
   /** Permission names, sorted. */
   permissions: string[];
@@ -27,10 +27,12 @@ export type Entitlements = {
   permissionDetails: Array<{ name: string; description: string }>;
 };
 
-export type EntitlementsUser = Pick<User, "tierId" | "subscriptionStatus"> &
-  Partial<Pick<User, "billingSource" | "whopMembershipId" | "whopMembershipStatus" | "whopManageUrl" | "whopLinkedBy">>;
+export type EntitlementsAccount = Pick<Account, "tierId" | "subscriptionStatus"> &
+  Partial<
+    Pick<Account, "billingSource" | "whopMembershipId" | "whopMembershipStatus" | "whopManageUrl" | "whopLinkedBy">
+  >;
 
-export async function getEntitlements(user: EntitlementsUser): Promise<Entitlements> {
+export async function getEntitlements(user: EntitlementsAccount): Promise<Entitlements> {
   const stored = user.tierId ? await getTierWithPermissions(user.tierId) : null;
   const inForce =
     stored &&

@@ -5,14 +5,14 @@
 import { createHash } from "node:crypto";
 import type Stripe from "stripe";
 import { findLookupKeyOwner, listTierIntegrations } from "~/models/tier.server.ts";
-import type { User } from "~/models/user.server.ts";
+import { type AccountWithTier, linkNewStripeCustomer } from "~/models/billing-account.server.ts";
 import { config } from "~/utils/config.server.ts";
 import { isCustomerGone, isMissingCustomerError, unlinkMissingCustomer } from "./customer-link.server.ts";
 import { lookupPrices } from "./prices.server.ts";
 import { checkSellableTiers } from "./sellable-tiers.server.ts";
 import { BillingRefusal, billingOutcomeOf, type BillingOutcome } from "~/services/billing/outcomes.ts";
 import { fetchSubscriptionDetails, forgetSubscriptionDetails } from "./subscription-details.server.ts";
-import { USER_ID_METADATA_KEY } from "~/rules/stripe-events.ts";
+import { ACCOUNT_ID_METADATA_KEY } from "~/rules/stripe-events.ts";
 import { isLiveSubscriptionStatus } from "~/rules/stripe-subscriptions.ts";
 import { isLiveWhopStatus } from "~/rules/whop-status.ts";
 import { logger } from "~/utils/logger.server.ts";
@@ -36,7 +36,7 @@ function stripeFailure(error: unknown): never {
 const CUSTOMER_GONE =
   "Your billing account no longer exists in Stripe, so there is nothing to manage: you are on the Free plan now. Choose a plan on the pricing page to subscribe again.";
 
-/** `resource_missing` on the user's customer: unlink it, and say so instead of "could not be reached". */
+/** `resource_missing` on the account's customer: unlink it, and say so instead of "could not be reached". */
 async function customerGone(customerId: string, action: string): Promise<never> {
   await unlinkMissingCustomer(customerId, action);
   throw new BillingRefusal("no-billing-account", CUSTOMER_GONE);
@@ -49,8 +49,26 @@ const CHECKOUT_CANCELLED_PATH = "/pricing?checkout=cancelled";
 const LOOKUP_KEY_MAX = 200;
 const INVALID_LOOKUP_KEY = /[\u0000-\u001f\u007f]/;
 
-export function createCheckoutSession(user: User, lookupKey: string, origin: string): Promise<BillingOutcome> {
-  return billingOutcomeOf(() => checkoutUrl(user, lookupKey, origin));
+/**
+ * The account a billing action is for (the session's current one), and the owner acting for it: their
+ * email is the new Stripe customer's.
+ */
+export type BillingActor = {
+  account: Pick<
+    AccountWithTier,
+    | "id"
+    | "name"
+    | "stripeCustomerId"
+    | "stripeSubscriptionId"
+    | "subscriptionStatus"
+    | "whopMembershipStatus"
+    | "billingVersion"
+  >;
+  email: string;
+};
+
+export function createCheckoutSession(actor: BillingActor, lookupKey: string, origin: string): Promise<BillingOutcome> {
+  return billingOutcomeOf(() => checkoutUrl(actor, lookupKey, origin));
 }
 
 /** A lookup key a customer may buy: a valid key of a customer-facing Stripe tier. */
@@ -91,9 +109,9 @@ async function livePrice(key: string) {
   return price;
 }
 
-async function checkoutUrl(signedIn: User, lookupKey: string, origin: string): Promise<string> {
+async function checkoutUrl(actor: BillingActor, lookupKey: string, origin: string): Promise<string> {
   requireBilling();
-  let user = signedIn;
+  let user = actor.account;
   const key = await sellableKey(lookupKey);
   if (isLiveSubscriptionStatus(user.subscriptionStatus)) {
     // A live subscription on a customer Stripe no longer has is no subscription at all: unlink it, go on.
@@ -111,28 +129,52 @@ async function checkoutUrl(signedIn: User, lookupKey: string, origin: string): P
   }
   const price = await livePrice(key);
   try {
-    return await openCheckout(user, key, price.id, origin);
+    return await openCheckout({ ...actor, account: user }, key, price.id, origin);
   } catch (error) {
     if (!user.stripeCustomerId || !isMissingCustomerError(error)) stripeFailure(error);
     // The customer was deleted in Stripe: unlink it and check out as a new customer, by email.
     await unlinkMissingCustomer(user.stripeCustomerId, "starting a checkout");
     try {
-      return await openCheckout({ ...user, stripeCustomerId: null }, key, price.id, origin);
+      return await openCheckout({ ...actor, account: { ...user, stripeCustomerId: null } }, key, price.id, origin);
     } catch (retryError) {
       stripeFailure(retryError);
     }
   }
 }
 
-async function openCheckout(user: User, key: string, priceId: string, origin: string): Promise<string> {
+/**
+ * The account's Stripe customer, created for it (metadata naming the account) when it has none yet and
+ * linked at once, so every later event of that customer lands on the account. Idempotent per account
+ * billing state (a customer deleted and unlinked bumps it): two quick checkouts make one customer. When Stripe refuses to
+ * create one, Checkout creates it from the email instead, and the completed checkout links it.
+ */
+async function customerOf({ account, email }: BillingActor): Promise<string | null> {
+  if (account.stripeCustomerId) return account.stripeCustomerId;
+  try {
+    const customer = await getStripe().customers.create(
+      { email, name: account.name, metadata: { [ACCOUNT_ID_METADATA_KEY]: String(account.id) } },
+      { idempotencyKey: `customer-for-account-${account.id}-v${account.billingVersion}` },
+    );
+    return await linkNewStripeCustomer(account.id, customer.id);
+  } catch (error) {
+    logger.warn({ stripe: describeStripeError(error), accountId: account.id }, "creating the Stripe customer failed");
+    return null;
+  }
+}
+
+async function openCheckout(actor: BillingActor, key: string, priceId: string, origin: string): Promise<string> {
+  const { account } = actor;
+  const customer = await customerOf(actor);
+  const accountId = String(account.id);
   const params: Stripe.Checkout.SessionCreateParams = {
     mode: "subscription",
     line_items: [{ price: priceId, quantity: 1 }],
-    client_reference_id: String(user.id),
-    ...(user.stripeCustomerId ? { customer: user.stripeCustomerId } : { customer_email: user.email }),
+    // The account pays: Checkout, the subscription and the customer all name it.
+    client_reference_id: accountId,
+    ...(customer ? { customer } : { customer_email: actor.email }),
     allow_promotion_codes: true,
-    subscription_data: { metadata: { [USER_ID_METADATA_KEY]: String(user.id) } },
-    metadata: { [USER_ID_METADATA_KEY]: String(user.id), lookup_key: key },
+    subscription_data: { metadata: { [ACCOUNT_ID_METADATA_KEY]: accountId } },
+    metadata: { [ACCOUNT_ID_METADATA_KEY]: accountId, lookup_key: key },
     success_url: `${origin}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
     cancel_url: `${origin}${CHECKOUT_CANCELLED_PATH}`,
   };
@@ -147,11 +189,11 @@ async function openCheckout(user: User, key: string, priceId: string, origin: st
   return session.url;
 }
 
-export function createPortalSession(user: User, origin: string): Promise<BillingOutcome> {
-  return billingOutcomeOf(() => portalUrl(user, origin));
+export function createPortalSession(actor: BillingActor, origin: string): Promise<BillingOutcome> {
+  return billingOutcomeOf(() => portalUrl(actor.account, origin));
 }
 
-async function portalUrl(user: User, origin: string): Promise<string> {
+async function portalUrl(user: BillingActor["account"], origin: string): Promise<string> {
   requireBilling();
   if (!user.stripeCustomerId) {
     throw new BillingRefusal(
@@ -178,11 +220,15 @@ async function portalUrl(user: User, origin: string): Promise<string> {
  * (`flow_data[type]=subscription_update_confirm` on the subscription's one item), coming back to
  * /account once confirmed. Stripe applies it and tells Tierdesk by webhook, like any portal change.
  */
-export function createPlanSwitchSession(user: User, lookupKey: string, origin: string): Promise<BillingOutcome> {
-  return billingOutcomeOf(() => planSwitchUrl(user, lookupKey, origin));
+export function createPlanSwitchSession(
+  actor: BillingActor,
+  lookupKey: string,
+  origin: string,
+): Promise<BillingOutcome> {
+  return billingOutcomeOf(() => planSwitchUrl(actor.account, lookupKey, origin));
 }
 
-async function planSwitchUrl(user: User, lookupKey: string, origin: string): Promise<string> {
+async function planSwitchUrl(user: BillingActor["account"], lookupKey: string, origin: string): Promise<string> {
   requireBilling();
   const key = await sellableKey(lookupKey);
   const { stripeCustomerId, stripeSubscriptionId } = user;

@@ -1,13 +1,14 @@
 // A Stripe customer that no longer exists (deleted in Stripe's dashboard, or a Stripe double that
-// forgot it) is unlinked from its Tierdesk user: customer, subscription and status cleared, the
+// forgot it) is unlinked from its Tierdesk account: customer, subscription and status cleared, the
 // tier back to free unless something else grants it (an exempt tier, a Whop membership). Support
-// finds why in the audit log ("stripe customer unlinked"), and the user can check out again.
+// finds why in the audit log ("stripe customer unlinked"), and the account's owners can check out again.
 // Triggers: a `customer.deleted` webhook, or `resource_missing` on the customer when opening the
 // portal or starting a checkout.
 import Stripe from "stripe";
 import { recordAudit } from "~/models/audit.server.ts";
+import { refreshSeatLimitMark } from "~/models/seats.server.ts";
 import { inTransaction, type Tx } from "~/models/transaction.server.ts";
-import { lockUserByStripeCustomer, updateBillingUser } from "~/models/user.server.ts";
+import { lockAccountByStripeCustomer, updateBillingAccount } from "~/models/billing-account.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 import type { FulfilmentOutcome } from "~/services/billing/outcomes.ts";
 import { tierIsInForce } from "~/rules/paid-tier.ts";
@@ -26,53 +27,57 @@ export function isMissingCustomerError(error: unknown): boolean {
 }
 
 /**
- * Unlinks `customerId` from whichever user has it, in `tx`, with an audit entry naming `reason`.
- * Ignored when no user has that customer (already unlinked, or it belongs to another product).
+ * Unlinks `customerId` from whichever account has it, in `tx`, with an audit entry naming `reason`.
+ * Ignored when no account has that customer (already unlinked, or it belongs to another product).
  */
 async function unlinkStripeCustomer(
   tx: Tx,
   customerId: string,
   { reason, observedAt }: { reason: string; observedAt: Date },
 ): Promise<FulfilmentOutcome> {
-  const user = await lockUserByStripeCustomer(tx, customerId);
-  if (!user) return { result: "ignored", userId: null, detail: `no Tierdesk user has Stripe customer ${customerId}` };
+  const account = await lockAccountByStripeCustomer(tx, customerId);
+  if (!account)
+    return { result: "ignored", accountId: null, detail: `no Tierdesk account has Stripe customer ${customerId}` };
   // Without Stripe's subscription, is the stored tier still granted by something else?
-  const keepsTier = tierIsInForce({ ...user, subscriptionStatus: null });
-  // A deletion is final: it never moves the user's last applied state back in time.
+  const keepsTier = tierIsInForce({ ...account, subscriptionStatus: null });
+  // A deletion is final: it never moves the account's last applied state back in time.
   const syncedAt =
-    user.subscriptionSyncedAt && user.subscriptionSyncedAt > observedAt ? user.subscriptionSyncedAt : observedAt;
-  await updateBillingUser(tx, user.id, {
+    account.subscriptionSyncedAt && account.subscriptionSyncedAt > observedAt
+      ? account.subscriptionSyncedAt
+      : observedAt;
+  await updateBillingAccount(tx, account.id, {
     stripeCustomerId: null,
     stripeSubscriptionId: null,
     subscriptionStatus: null,
-    tierId: keepsTier ? user.tierId : null,
+    tierId: keepsTier ? account.tierId : null,
     subscriptionSyncedAt: syncedAt,
   });
   await recordAudit(tx, {
     actor: STRIPE_ACTOR,
     action: "stripe customer unlinked",
-    entity: "user",
-    entityId: user.id,
-    entityLabel: user.email,
+    entity: "account",
+    entityId: account.id,
+    entityLabel: account.name,
     before: {
-      stripeCustomerId: user.stripeCustomerId,
-      stripeSubscriptionId: user.stripeSubscriptionId,
-      subscriptionStatus: user.subscriptionStatus,
-      tier: user.tier?.key ?? null,
+      stripeCustomerId: account.stripeCustomerId,
+      stripeSubscriptionId: account.stripeSubscriptionId,
+      subscriptionStatus: account.subscriptionStatus,
+      tier: account.tier?.key ?? null,
     },
     after: {
       stripeCustomerId: null,
       stripeSubscriptionId: null,
       subscriptionStatus: null,
-      tier: keepsTier ? (user.tier?.key ?? null) : null,
+      tier: keepsTier ? (account.tier?.key ?? null) : null,
       reason,
     },
   });
-  logger.info({ userId: user.id, customerId, reason }, "Stripe customer unlinked");
+  await refreshSeatLimitMark(tx, [account.id]);
+  logger.info({ accountId: account.id, customerId, reason }, "Stripe customer unlinked");
   return {
     result: "applied",
-    userId: user.id,
-    detail: `user ${user.id}: Stripe customer ${customerId} unlinked (${reason})`,
+    accountId: account.id,
+    detail: `account ${account.id}: Stripe customer ${customerId} unlinked (${reason})`,
   };
 }
 
@@ -81,9 +86,9 @@ export function applyCustomerDeleted(tx: Tx, customer: { id: string }, { observe
   return unlinkStripeCustomer(tx, customer.id, { reason: "customer.deleted webhook", observedAt });
 }
 
-/** Stripe answered `resource_missing` for the customer the user is linked to: unlink it now. */
+/** Stripe answered `resource_missing` for the customer the account is linked to: unlink it now. */
 export function unlinkMissingCustomer(customerId: string, action: string) {
-  // Stripe's event times have whole seconds: an event of this very second (the checkout the user
+  // Stripe's event times have whole seconds: an event of this very second (the checkout the owner
   // starts next) must tie with the unlink and be settled by asking Stripe, not be taken as older.
   const observedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
   return inTransaction((tx) =>

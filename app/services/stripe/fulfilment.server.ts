@@ -1,4 +1,4 @@
-// Applies what Stripe says about a subscription to the Tierdesk user who owns it, inside the
+// Applies what Stripe says about a subscription to the Tierdesk account that pays for it, inside the
 // caller's transaction. Shared by the webhook, the checkout success page and replays; idempotent:
 // applying the same state twice changes nothing. This file gathers facts (database, Stripe), asks
 // the rules (app/rules/), and writes the answer.
@@ -7,18 +7,20 @@ import { wasSubscriptionDeletedAt } from "~/models/stripe-event.server.ts";
 import { findLookupKeyOwners, listLookupKeyOwners } from "~/models/tier.server.ts";
 import type { Tx } from "~/models/transaction.server.ts";
 import {
-  type BillingUser,
-  lockBillingUser,
+  type BillingAccount,
+  lockBillingAccount,
+  personalAccountIdOf,
   StripeCustomerTakenError,
-  updateBillingUser,
-} from "~/models/user.server.ts";
+  updateBillingAccount,
+} from "~/models/billing-account.server.ts";
+import { refreshSeatLimitMarkAtCommit } from "~/models/seats.server.ts";
 import {
   customerConflict,
   freshness,
-  parseUserId,
+  namedAccount,
+  type NamedAccount,
   settleTie,
   stripeIdProblem,
-  USER_ID_METADATA_KEY,
 } from "~/rules/stripe-events.ts";
 import {
   planSubscriptionChange,
@@ -35,34 +37,42 @@ function fail(problem: string | null) {
   if (problem) throw new FulfilmentError(problem);
 }
 
-/** The user a subscription belongs to, locked: the one a checkout named, else by Stripe customer, else by metadata. */
+/** The account a checkout or metadata names, locked; a legacy user id names its personal account. */
+async function lockNamedAccount(tx: Tx, named: NamedAccount): Promise<BillingAccount | null> {
+  if (!named) return null;
+  const accountId = "accountId" in named ? named.accountId : await personalAccountIdOf(named.legacyUserId, tx);
+  return accountId ? lockBillingAccount(tx, { id: accountId }) : null;
+}
+
+const describeNamed = (named: NamedAccount) =>
+  !named ? "" : "accountId" in named ? `account ${named.accountId}` : `user ${named.legacyUserId}'s account`;
+
+/** The account a subscription belongs to, locked: the one a checkout named, else by Stripe customer, else by metadata. */
 async function lockSubscriber(
   tx: Tx,
   customerId: string | null,
-  namedUserId: number | null,
-  metadataUserId: number | null,
+  namedByCheckout: NamedAccount,
+  namedByMetadata: NamedAccount,
   lockedWithClaim: LockedCustomer | undefined,
-): Promise<BillingUser> {
-  if (namedUserId) {
-    const named = await lockBillingUser(tx, { id: namedUserId });
+): Promise<BillingAccount> {
+  if (namedByCheckout) {
+    const named = await lockNamedAccount(tx, namedByCheckout);
     if (named) return named;
-    throw new FulfilmentError(`Tierdesk user ${namedUserId} does not exist.`);
+    throw new FulfilmentError(`Tierdesk ${describeNamed(namedByCheckout)} does not exist.`);
   }
   if (customerId) {
-    // Looked up again when the claim found nobody: its statement read the users as they were before
+    // Looked up again when the claim found nobody: its statement read the accounts as they were before
     // it waited (on a concurrent delivery of the same event), and the customer may have been linked since.
     const byCustomer =
-      (lockedWithClaim?.stripeCustomerId === customerId ? lockedWithClaim.user : null) ??
-      (await lockBillingUser(tx, { stripeCustomerId: customerId }));
+      (lockedWithClaim?.stripeCustomerId === customerId ? lockedWithClaim.account : null) ??
+      (await lockBillingAccount(tx, { stripeCustomerId: customerId }));
     if (byCustomer) return byCustomer;
   }
-  if (metadataUserId) {
-    const byMetadata = await lockBillingUser(tx, { id: metadataUserId });
-    if (byMetadata) return byMetadata;
-  }
+  const byMetadata = await lockNamedAccount(tx, namedByMetadata);
+  if (byMetadata) return byMetadata;
   throw new FulfilmentError(
-    `No Tierdesk user has Stripe customer ${customerId ?? "(none)"}` +
-      (metadataUserId ? ` and no user ${metadataUserId} exists` : "") +
+    `No Tierdesk account has Stripe customer ${customerId ?? "(none)"}` +
+      (namedByMetadata ? ` and no ${describeNamed(namedByMetadata)} exists` : "") +
       ": it may belong to another product, or the checkout has not been linked yet.",
   );
 }
@@ -119,21 +129,21 @@ type ApplyOptions = {
   observedAt: Date;
   /** From `customer.subscription.deleted`. */
   deleted?: boolean;
-  /** The user a checkout named (`client_reference_id`). */
-  userIdHint?: number | null;
+  /** The account a checkout named (`client_reference_id`, metadata). */
+  accountHint?: NamedAccount;
   /** Applied for a completed checkout, which links the subscription even before it is paid. */
   fromCheckout?: boolean;
   /** Set once a same-second tie has been settled by asking Stripe. */
   tieSettled?: boolean;
-  /** The customer's user, already locked by the webhook's claim (storeClaimAndLockCustomer). */
+  /** The customer's account, already locked by the webhook's claim (storeClaimAndLockCustomer). */
   lockedWithClaim?: LockedCustomer;
 };
 
-/** A Stripe customer's user as the webhook's claim locked them; null when no user has that customer. */
-export type LockedCustomer = { stripeCustomerId: string; user: BillingUser | null };
+/** A Stripe customer's account as the webhook's claim locked it; null when no account has that customer. */
+export type LockedCustomer = { stripeCustomerId: string; account: BillingAccount | null };
 
 /**
- * Applies a subscription's state as Stripe reported it at `observedAt`, in `tx`. All of the user's
+ * Applies a subscription's state as Stripe reported it at `observedAt`, in `tx`. All of the account's
  * changes are written at once and only if nothing newer was applied: an older event is stale and
  * changes nothing. Throws FulfilmentError (nothing written) when it cannot be applied.
  */
@@ -142,32 +152,26 @@ export async function applySubscription(
   subscription: Stripe.Subscription,
   options: ApplyOptions,
 ): Promise<FulfilmentOutcome> {
-  const { observedAt, deleted = false, userIdHint = null, fromCheckout = false, tieSettled = false } = options;
+  const { observedAt, deleted = false, accountHint = null, fromCheckout = false, tieSettled = false } = options;
   const { lockedWithClaim } = options;
   const customerId = idOf(subscription.customer);
   fail(stripeIdProblem(customerId, "customer"));
   fail(stripeIdProblem(subscription.id, "subscription"));
-  const user = await lockSubscriber(
-    tx,
-    customerId,
-    userIdHint,
-    parseUserId(subscription.metadata?.[USER_ID_METADATA_KEY]),
-    lockedWithClaim,
-  );
+  const user = await lockSubscriber(tx, customerId, accountHint, namedAccount(subscription.metadata), lockedWithClaim);
   fail(customerConflict(user, customerId, { fromCheckout }));
 
   const granting = !deleted && subscriptionStatusEffect(subscription.status) === "grant";
   const tier = granting ? await resolveTier(tx, subscription) : null;
   const plan = planSubscriptionChange({ user, subscription, deleted, fromCheckout, tier });
-  if ("ignored" in plan) return { result: "ignored", userId: user.id, detail: plan.ignored };
+  if ("ignored" in plan) return { result: "ignored", accountId: user.id, detail: plan.ignored };
 
   // A deletion is final, so it also wins a tie within its second.
   const order = freshness(observedAt, user.subscriptionSyncedAt, { finalInItsSecond: deleted || tieSettled });
   if (order === "stale") {
     return {
       result: "stale",
-      userId: user.id,
-      detail: `older (${observedAt.toISOString()}) than the state already applied to user ${user.id}`,
+      accountId: user.id,
+      detail: `older (${observedAt.toISOString()}) than the state already applied to account ${user.id}`,
     };
   }
   if (order === "tie") {
@@ -177,7 +181,7 @@ export async function applySubscription(
       !current && !deleted && (await wasSubscriptionDeletedAt(tx, subscription.id, observedAt));
     const settled = settleTie({ deleted, status: subscription.status }, { current, deletedInSameSecond });
     if ("stale" in settled) {
-      return { result: "stale", userId: user.id, detail: `subscription ${subscription.id}: ${settled.stale}` };
+      return { result: "stale", accountId: user.id, detail: `subscription ${subscription.id}: ${settled.stale}` };
     }
     return applySubscription(tx, settled.apply === "current" && current ? current : subscription, {
       ...options,
@@ -190,7 +194,7 @@ export async function applySubscription(
   const startedAt = subscription.start_date ? new Date(subscription.start_date * 1000) : null;
   const { change, note } = await reconcileStripeChange(tx, user, plan.change, startedAt);
   try {
-    await updateBillingUser(tx, user.id, {
+    await updateBillingAccount(tx, user.id, {
       ...change,
       ...(customerId ? { stripeCustomerId: customerId } : {}),
       subscriptionSyncedAt: observedAt,
@@ -199,7 +203,10 @@ export async function applySubscription(
     if (error instanceof StripeCustomerTakenError) throw new FulfilmentError(error.message);
     throw error;
   }
-  return { result: "applied", userId: user.id, detail: note ? `${plan.detail}; ${note}` : plan.detail };
+  if (change.tierId !== undefined || change.subscriptionStatus !== undefined || change.billingSource !== undefined) {
+    await refreshSeatLimitMarkAtCommit(tx, [user.id]);
+  }
+  return { result: "applied", accountId: user.id, detail: note ? `${plan.detail}; ${note}` : plan.detail };
 }
 
 async function subscriptionOf(session: Stripe.Checkout.Session): Promise<Stripe.Subscription | null> {
@@ -209,8 +216,8 @@ async function subscriptionOf(session: Stripe.Checkout.Session): Promise<Stripe.
 }
 
 /**
- * A completed Checkout Session: link the customer and subscription to the user named by
- * `client_reference_id`, then apply the subscription as Stripe has it now.
+ * A completed Checkout Session: link the customer and subscription to the account named by
+ * `client_reference_id` (or its metadata), then apply the subscription as Stripe has it now.
  */
 export async function fulfilCheckoutSession(
   tx: Tx,
@@ -220,19 +227,20 @@ export async function fulfilCheckoutSession(
   if (session.mode !== "subscription") {
     return {
       result: "ignored",
-      userId: null,
+      accountId: null,
       detail: `checkout session ${session.id} is in ${session.mode} mode, not subscription`,
     };
   }
-  const userId = parseUserId(session.client_reference_id) ?? parseUserId(session.metadata?.[USER_ID_METADATA_KEY]);
-  if (!userId)
-    throw new FulfilmentError(`Checkout session ${session.id} has no client_reference_id naming a Tierdesk user.`);
-  const user = await lockBillingUser(tx, { id: userId });
-  if (!user) throw new FulfilmentError(`Checkout session ${session.id} names user ${userId}, who does not exist.`);
+  const named = namedAccount(session.metadata, session.client_reference_id);
+  if (!named)
+    throw new FulfilmentError(`Checkout session ${session.id} has no client_reference_id naming a Tierdesk account.`);
+  const user = await lockNamedAccount(tx, named);
+  if (!user)
+    throw new FulfilmentError(`Checkout session ${session.id} names ${describeNamed(named)}, which does not exist.`);
   const customerId = idOf(session.customer);
   if (customerId && user.stripeCustomerId && user.stripeCustomerId !== customerId) {
     throw new FulfilmentError(
-      `User ${user.id} is linked to Stripe customer ${user.stripeCustomerId}, but checkout session ${session.id} used ${customerId}.`,
+      `Account ${user.id} is linked to Stripe customer ${user.stripeCustomerId}, but checkout session ${session.id} used ${customerId}.`,
     );
   }
 
@@ -240,22 +248,22 @@ export async function fulfilCheckoutSession(
   if (!subscription) {
     return {
       result: "ignored",
-      userId,
+      accountId: user.id,
       detail: `checkout session ${session.id} has no subscription yet (${session.status}/${session.payment_status})`,
     };
   }
-  return applySubscription(tx, subscription, { observedAt, userIdHint: userId, fromCheckout: true });
+  return applySubscription(tx, subscription, { observedAt, accountHint: { accountId: user.id }, fromCheckout: true });
 }
 
 /**
- * Stripe has no subscription at all for the user's customer (support's sync): the subscription the
- * user had is gone, exactly as if its deletion had arrived.
+ * Stripe has no subscription at all for the account's customer (support's sync): the subscription the
+ * account had is gone, exactly as if its deletion had arrived.
  */
-export async function applyNoSubscription(tx: Tx, userId: number, observedAt: Date): Promise<FulfilmentOutcome> {
-  const user = await lockBillingUser(tx, { id: userId });
-  if (!user) throw new FulfilmentError(`Tierdesk user ${userId} does not exist.`);
+export async function applyNoSubscription(tx: Tx, accountId: number, observedAt: Date): Promise<FulfilmentOutcome> {
+  const user = await lockBillingAccount(tx, { id: accountId });
+  if (!user) throw new FulfilmentError(`Tierdesk account ${accountId} does not exist.`);
   if (!user.stripeSubscriptionId)
-    return { result: "ignored", userId, detail: "no subscription in Stripe, none linked here" };
+    return { result: "ignored", accountId, detail: "no subscription in Stripe, none linked here" };
   const plan = planSubscriptionChange({
     user,
     subscription: { id: user.stripeSubscriptionId, status: "canceled" },
@@ -263,11 +271,12 @@ export async function applyNoSubscription(tx: Tx, userId: number, observedAt: Da
     fromCheckout: false,
     tier: null,
   });
-  if ("ignored" in plan) return { result: "ignored", userId, detail: plan.ignored };
+  if ("ignored" in plan) return { result: "ignored", accountId, detail: plan.ignored };
   if (freshness(observedAt, user.subscriptionSyncedAt, { finalInItsSecond: true }) === "stale") {
-    return { result: "stale", userId, detail: "a newer state was applied meanwhile" };
+    return { result: "stale", accountId, detail: "a newer state was applied meanwhile" };
   }
   const { change, note } = await reconcileStripeChange(tx, user, plan.change, null);
-  await updateBillingUser(tx, user.id, { ...change, subscriptionSyncedAt: observedAt });
-  return { result: "applied", userId, detail: note ? `${plan.detail}; ${note}` : plan.detail };
+  await updateBillingAccount(tx, user.id, { ...change, subscriptionSyncedAt: observedAt });
+  await refreshSeatLimitMarkAtCommit(tx, [user.id]);
+  return { result: "applied", accountId, detail: note ? `${plan.detail}; ${note}` : plan.detail };
 }

@@ -2,7 +2,7 @@
 // stored in the database. One `subscriptions.retrieve`, bounded by a deadline; customer pages keep
 // the answer briefly in process, keyed by the user's last applied webhook (see `subscriptionDetailsFor`).
 import type Stripe from "stripe";
-import type { User } from "~/models/user.server.ts";
+import type { AccountWithTier } from "~/models/billing-account.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
 import { guardedStripeRead, PAGE_BUDGET_MS, StripeUnavailableError } from "./breaker.server.ts";
@@ -119,7 +119,7 @@ export async function fetchSubscriptionDetails(
 }
 
 // Customer pages (/account, /pricing) ask for the subscription on every visit; a page must not wait a
-// Stripe round trip each time. An entry is keyed by the subscription and the user's `billingVersion`,
+// Stripe round trip each time. An entry is keyed by the subscription and the account's `billingVersion`,
 // which every applied webhook increments: once any instance applies a change (a cancellation, a
 // renewal, a plan switch), every instance misses and asks Stripe again. The TTL bounds what an
 // instance could show otherwise (a change whose webhook is still on its way).
@@ -128,13 +128,13 @@ const DETAILS_MAX_ENTRIES = 10_000;
 type DetailsEntry = { key: string; details: SubscriptionDetails; expiresAt: number };
 const detailsCache = singleton("subscription-details-cache", () => new Map<string, DetailsEntry>());
 
-type SubscribedUser = Pick<User, "stripeSubscriptionId" | "billingVersion">;
+type SubscribedUser = Pick<AccountWithTier, "stripeSubscriptionId" | "billingVersion">;
 
 const cacheKeyOf = (user: SubscribedUser) => `${user.stripeSubscriptionId}#${user.billingVersion}`;
 
 /**
- * The user's subscription as customers see it: from this process' cache while no newer webhook has
- * been applied to the user, else one `subscriptions.retrieve`. Null when Stripe cannot tell us quickly
+ * The account's subscription as customers see it: from this process' cache while no newer webhook has
+ * been applied to the account, else one `subscriptions.retrieve`. Null when Stripe cannot tell us quickly
  * (nothing is cached then). Decisions that act on Stripe (plan switches) read it fresh instead.
  */
 export async function subscriptionDetailsFor(

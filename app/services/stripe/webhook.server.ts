@@ -183,7 +183,7 @@ async function claim(
   const customerId = action.kind === "subscription" ? stored.customerId : null;
   if (!customerId) return (await storeAndClaimEvent(tx, stored)) ? undefined : null;
   const claimed = await storeClaimAndLockCustomer(tx, stored, customerId);
-  return claimed.claimed ? { stripeCustomerId: customerId, user: claimed.user } : null;
+  return claimed.claimed ? { stripeCustomerId: customerId, account: claimed.account } : null;
 }
 
 /** Verifies a delivery, then stores and processes its event exactly once. */

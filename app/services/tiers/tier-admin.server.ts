@@ -4,7 +4,7 @@ import { type AuditActor, recordAudit } from "~/models/audit.server.ts";
 import { findPermissionsByName } from "~/models/permission.server.ts";
 import {
   type AdminTier,
-  countUsersOnTier,
+  countAccountsOnTier,
   deleteTier,
   findLookupKeyOwners,
   isTierKeyTaken,
@@ -13,6 +13,7 @@ import {
 } from "~/models/tier.server.ts";
 import { inTransaction } from "~/models/transaction.server.ts";
 import { isUniqueViolation } from "~/models/user.server.ts";
+import { refreshSeatLimitMarksOfTier } from "~/models/seats.server.ts";
 import { FREE_TIER_KEY } from "~/rules/tiers.ts";
 import type { TierFormValues } from "~/forms/tier-form.ts";
 
@@ -104,6 +105,15 @@ export async function saveTier(
       const before = existing ? tierSnapshot(existing) : null;
       const after = tierSnapshot(saved);
       const changed = JSON.stringify(before) !== JSON.stringify(after);
+      // A new user limit (or exemption) moves the tier's accounts over or under their seat limit.
+      if (
+        existing &&
+        (existing.userLimit !== saved.userLimit ||
+          existing.isBillingExempt !== saved.isBillingExempt ||
+          existing.billingProvider !== saved.billingProvider)
+      ) {
+        await refreshSeatLimitMarksOfTier(tx, saved);
+      }
       if (changed) {
         await recordAudit(tx, {
           actor,
@@ -146,13 +156,13 @@ export async function removeTier(actor: AuditActor, key: string): Promise<TierDe
         message: "The free tier cannot be deleted: lapsed subscriptions fall back to it.",
       };
     }
-    const users = await countUsersOnTier(tx, tier.id);
+    const users = await countAccountsOnTier(tx, tier.id);
     if (users > 0) {
       return {
         ok: false,
         reason: "has-users",
         users,
-        message: `${users} user${users === 1 ? " is" : "s are"} on this tier: move them to another tier first.`,
+        message: `${users} account${users === 1 ? " is" : "s are"} on this tier: move them to another tier first.`,
       };
     }
     await deleteTier(tx, tier.id);

@@ -1,4 +1,4 @@
-// Applies what Whop says about a membership to the Tierdesk user who owns it, inside the caller's
+// Applies what Whop says about a membership to the Tierdesk account that bought it, inside the caller's
 // transaction. Shared by the Whop webhook, replays and the return from Whop's checkout; idempotent:
 // applying the same state twice changes nothing. Gathers facts (database, Whop; the other
 // provider through the fallback it is given), asks the rules (app/rules/), and writes the answer.
@@ -6,44 +6,53 @@ import { inTransaction, type Tx } from "~/models/transaction.server.ts";
 import {
   findWhopTier,
   listWhopProductKeys,
-  lockWhopBillingUser,
-  updateWhopBillingUser,
+  lockWhopBillingAccount,
+  updateWhopBillingAccount,
   type WhopBillingUpdate,
-  type WhopBillingUser,
+  type WhopBillingAccount,
 } from "~/models/whop.server.ts";
 import { withDeadline } from "~/utils/deadline.ts";
 import { FulfilmentError, type FulfilmentOutcome } from "~/services/billing/outcomes.ts";
 import type { ProviderFallback } from "~/services/billing/paid-tier-overlap.server.ts";
-import { parseUserId, USER_ID_METADATA_KEY } from "~/rules/stripe-events.ts";
+import { namedAccount, type NamedAccount } from "~/rules/stripe-events.ts";
+import { personalAccountIdOf } from "~/models/billing-account.server.ts";
+import { refreshSeatLimitMark } from "~/models/seats.server.ts";
 import { planWhopMembershipChange } from "~/rules/whop.ts";
 import { whopMembershipStatusEffect } from "~/rules/whop-status.ts";
 import { listMemberships, type WhopMembership, whopMode } from "./client.server.ts";
 
-type Linked = { user: WhopBillingUser; linkedBy: "metadata" | "email" | null };
+type Linked = { user: WhopBillingAccount; linkedBy: "metadata" | "email" | null };
+
+const describe = (named: NamedAccount) =>
+  !named
+    ? "no account"
+    : "accountId" in named
+      ? `Tierdesk account ${named.accountId}`
+      : `Tierdesk user ${named.legacyUserId}'s account`;
 
 /**
- * The user a membership belongs to, locked: the one its metadata names (Tierdesk's own checkout),
- * else the one already holding this membership, else the one linked to its Whop user, else (only for
- * products Tierdesk sells) the one with the buyer's email.
+ * The account a membership belongs to, locked: the one its metadata names (Tierdesk's own checkout:
+ * the buyer's current account; before accounts, the buyer's user, whose personal account it is), else
+ * the one already holding this membership, else the one linked to its Whop user, else (only for
+ * products Tierdesk sells) the personal account of the user with the buyer's email.
  */
 async function lockMember(tx: Tx, membership: WhopMembership, { ours }: { ours: boolean }): Promise<Linked | null> {
-  const namedUserId = parseUserId(membership.metadata?.[USER_ID_METADATA_KEY]);
-  if (namedUserId) {
-    const named = await lockWhopBillingUser(tx, { id: namedUserId });
-    if (named) return { user: named, linkedBy: "metadata" };
-    throw new FulfilmentError(
-      `Whop membership ${membership.id} names Tierdesk user ${namedUserId}, who does not exist.`,
-    );
+  const named = namedAccount(membership.metadata);
+  if (named) {
+    const accountId = "accountId" in named ? named.accountId : await personalAccountIdOf(named.legacyUserId, tx);
+    const account = accountId ? await lockWhopBillingAccount(tx, { id: accountId }) : null;
+    if (account) return { user: account, linkedBy: "metadata" };
+    throw new FulfilmentError(`Whop membership ${membership.id} names ${describe(named)}, which does not exist.`);
   }
-  const holder = await lockWhopBillingUser(tx, { whopMembershipId: membership.id });
+  const holder = await lockWhopBillingAccount(tx, { whopMembershipId: membership.id });
   if (holder) return { user: holder, linkedBy: null };
   if (!ours) return null;
   const whopUser = membership.user;
   if (whopUser) {
-    const byWhopUser = await lockWhopBillingUser(tx, { whopUserId: whopUser.id });
+    const byWhopUser = await lockWhopBillingAccount(tx, { whopUserId: whopUser.id });
     if (byWhopUser) return { user: byWhopUser, linkedBy: null };
     if (whopUser.email) {
-      const byEmail = await lockWhopBillingUser(tx, { email: whopUser.email });
+      const byEmail = await lockWhopBillingAccount(tx, { email: whopUser.email });
       if (byEmail) return { user: byEmail, linkedBy: "email" };
     }
   }
@@ -64,7 +73,7 @@ export async function applyWhopMembership(
   const productId = membership.product.id;
   const tier = await findWhopTier(tx, productId);
   const granting = whopMembershipStatusEffect(membership.status) === "grant";
-  const namesUser = parseUserId(membership.metadata?.[USER_ID_METADATA_KEY]) !== null;
+  const namesUser = namedAccount(membership.metadata) !== null;
   if (granting && !tier) {
     if (namesUser) {
       throw new FulfilmentError(
@@ -73,7 +82,7 @@ export async function applyWhopMembership(
     }
     return {
       result: "ignored",
-      userId: null,
+      accountId: null,
       detail: `Whop product ${productId} belongs to no Whop tier (not sold through Tierdesk)`,
     };
   }
@@ -83,14 +92,14 @@ export async function applyWhopMembership(
     if (!tier)
       return {
         result: "ignored",
-        userId: null,
-        detail: `Whop product ${productId} belongs to no Whop tier, and no user holds membership ${membership.id}`,
+        accountId: null,
+        detail: `Whop product ${productId} belongs to no Whop tier, and no account holds membership ${membership.id}`,
       };
     const buyer = membership.user
       ? `Whop user ${membership.user.id}${membership.user.email ? `, ${membership.user.email}` : ""}`
       : "no Whop user";
     throw new FulfilmentError(
-      `No Tierdesk user for Whop membership ${membership.id} (${buyer}): it carries no Tierdesk user id and no account has its email.`,
+      `No Tierdesk account for Whop membership ${membership.id} (${buyer}): it carries no Tierdesk account id and no user has its email.`,
     );
   }
   const { user, linkedBy } = linked;
@@ -100,8 +109,8 @@ export async function applyWhopMembership(
     tier,
     observedAt,
   });
-  if ("stale" in plan) return { result: "stale", userId: user.id, detail: plan.stale };
-  if ("ignored" in plan) return { result: "ignored", userId: user.id, detail: plan.ignored };
+  if ("stale" in plan) return { result: "stale", accountId: user.id, detail: plan.stale };
+  if ("ignored" in plan) return { result: "ignored", accountId: user.id, detail: plan.ignored };
 
   const update: WhopBillingUpdate = {
     whopMembershipId: membership.id,
@@ -123,30 +132,34 @@ export async function applyWhopMembership(
   } else if (change === "clear" || fallback) {
     Object.assign(update, { tierId: null, billingSource: null, billingSince: null });
   }
-  await updateWhopBillingUser(tx, user.id, update);
+  await updateWhopBillingAccount(tx, user.id, update);
+  await refreshSeatLimitMark(tx, [user.id]);
 
   let detail = plan.detail;
   if (linkedBy === "email") detail += ` (linked by email: ${membership.user?.email ?? "?"})`;
   if (fallback) detail += `; ${await fallBack(tx, user)}`;
-  return { result: "applied", userId: user.id, detail };
+  return { result: "applied", accountId: user.id, detail };
 }
 
 const CONFIRM_DEADLINE_MS = 5_000;
 
 /**
- * Back from Whop's checkout: applies the newest membership naming this user (of a product Tierdesk
+ * Back from Whop's checkout: applies the newest membership naming this account (of a product Tierdesk
  * sells) as Whop has it now, so the customer sees the new tier even when the webhook is late. The
  * webhook then changes nothing. Returns what happened, in words, for the log.
  */
-export async function confirmWhopPurchase(userId: number, fallBack: ProviderFallback): Promise<string> {
+export async function confirmWhopPurchase(accountId: number, fallBack: ProviderFallback): Promise<string> {
   if (whopMode() === "disabled") return "Whop is not configured";
   const productIds = await listWhopProductKeys();
   if (!productIds.length) return "no tier sells through Whop";
   const memberships = await withDeadline(listMemberships({ productIds }), CONFIRM_DEADLINE_MS, "Whop");
   const newest = memberships
-    .filter((membership) => parseUserId(membership.metadata?.[USER_ID_METADATA_KEY]) === userId)
+    .filter((membership) => {
+      const named = namedAccount(membership.metadata);
+      return named !== null && "accountId" in named && named.accountId === accountId;
+    })
     .sort((a, b) => (b.updated_at?.getTime() ?? 0) - (a.updated_at?.getTime() ?? 0))[0];
-  if (!newest) return "no membership names this user yet";
+  if (!newest) return "no membership names this account yet";
   const outcome = await inTransaction((tx) => applyWhopMembership(tx, newest, { reportedAt: new Date(), fallBack }));
   return `${outcome.result}: ${outcome.detail}`;
 }

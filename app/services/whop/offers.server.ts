@@ -2,11 +2,11 @@
 // prices from Whop (getWhopOffers) and a "Subscribe with Whop" button that POSTs to /api/whop/checkout
 // (startWhopCheckout): a checkout configuration carrying the user's id, and Whop's hosted purchase page.
 // Without a Whop key (production) the tier is shown as not purchasable, with the reason; never faked.
-import type { User } from "~/models/user.server.ts";
+import type { AccountWithTier } from "~/models/billing-account.server.ts";
 import { getWhopTierByKey } from "~/models/whop.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { type BillingOutcome, billingOutcomeOf, BillingRefusal } from "~/services/billing/outcomes.ts";
-import { USER_ID_METADATA_KEY } from "~/rules/stripe-events.ts";
+import { ACCOUNT_ID_METADATA_KEY } from "~/rules/stripe-events.ts";
 import { isLiveSubscriptionStatus } from "~/rules/stripe-subscriptions.ts";
 import { isSellableWhopPlan, type WhopProductFact, type WhopProductState, whopProductState } from "~/rules/whop.ts";
 import { isLiveWhopStatus } from "~/rules/whop-status.ts";
@@ -116,18 +116,21 @@ export type WhopCheckoutRequest = { tierKey: string; planId: string | null };
 
 /**
  * A hosted Whop checkout for one of a Whop tier's plans (the tier's only plan when `planId` is
- * empty). The checkout configuration's metadata carries the user's id, which Whop copies onto the
- * membership: the webhook links the buyer by it. Whop then sends the buyer back to `/api/whop/return`.
+ * empty). The checkout configuration's metadata carries the buying account's id, which Whop copies
+ * onto the membership: the webhook grants the tier to that account by it. Whop then sends the buyer back to `/api/whop/return`.
  */
+/** The account buying through Whop (the session's current one): the membership is granted to it. */
+export type WhopBuyer = Pick<AccountWithTier, "id" | "subscriptionStatus" | "whopMembershipStatus">;
+
 export async function startWhopCheckout(
-  user: User,
+  user: WhopBuyer,
   request: WhopCheckoutRequest,
   origin: string,
 ): Promise<BillingOutcome> {
   return billingOutcomeOf(() => purchaseUrl(user, request, origin));
 }
 
-async function purchaseUrl(user: User, request: WhopCheckoutRequest, origin: string): Promise<string> {
+async function purchaseUrl(user: WhopBuyer, request: WhopCheckoutRequest, origin: string): Promise<string> {
   if (whopMode() === "disabled") throw new BillingRefusal("billing-disabled", new WhopDisabledError().message);
   const tierKey = request.tierKey.trim();
   if (!TIER_KEY.test(tierKey))
@@ -170,7 +173,7 @@ async function purchaseUrl(user: User, request: WhopCheckoutRequest, origin: str
   try {
     const configuration = await createCheckoutConfiguration({
       planId: plan.id,
-      metadata: { [USER_ID_METADATA_KEY]: String(user.id), tier: tier.key },
+      metadata: { [ACCOUNT_ID_METADATA_KEY]: String(user.id), tier: tier.key },
       redirectUrl: `${origin}/api/whop/return`,
     });
     return configuration.purchaseUrl;
