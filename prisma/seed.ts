@@ -96,13 +96,14 @@ const USERS = [
   { email: "designer@example.com", role: "customer" },
 ] as const;
 
-// A team account (issue 19): customer@example.com owns it, two teammates are members. Everyone also
-// owns a personal account, as sign-up gives them.
+// A team account (issue 19): customer@example.com owns it, two teammates are members, on the exempt
+// Partner tier (25 seats). Everyone also owns a personal account, as sign-up gives them.
 const TEAM = {
   name: "Acme Studio",
   slug: "acme-studio",
   owner: "customer@example.com",
   members: ["teammate@example.com", "designer@example.com"],
+  tier: "partner",
 } as const;
 
 export async function seed(
@@ -150,10 +151,12 @@ export async function seed(
       u.id,
     ]),
   );
+  const partner = await prisma.subscriptionTier.findUnique({ where: { key: TEAM.tier } });
   await prisma.account.create({
     data: {
       name: TEAM.name,
       slug: TEAM.slug,
+      tierId: partner?.id ?? null,
       memberships: {
         create: [
           { userId: ids.get(TEAM.owner)!, role: "owner" },

@@ -6,6 +6,7 @@ import { useDatabase } from "../app/db/db.server.ts";
 import { commitNewSession } from "../app/web/session.server.ts";
 import { seed } from "../prisma/seed.ts";
 import { testDb } from "./setup/database.ts";
+import type { Prisma } from "../app/generated/prisma/client.ts";
 
 export const BASE_URL = "http://localhost:3000";
 
@@ -84,4 +85,81 @@ export async function countingQueries<T>(work: () => Promise<T>): Promise<{ quer
   } finally {
     useDatabase(database);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Billing lives on accounts (issue 19): a test that gives a person a plan gives it to their personal
+// account (the oldest one they own), as the migration and sign-up do.
+
+/** The billing fields a test may set on an account. */
+export type BillingFields = Partial<
+  Pick<
+    Prisma.AccountUncheckedCreateInput,
+    | "tierId"
+    | "stripeCustomerId"
+    | "stripeSubscriptionId"
+    | "subscriptionStatus"
+    | "subscriptionSyncedAt"
+    | "billingVersion"
+    | "billingSource"
+    | "billingSince"
+    | "whopUserId"
+    | "whopMembershipId"
+    | "whopMembershipStatus"
+    | "whopProductId"
+    | "whopManageUrl"
+    | "whopLinkedBy"
+    | "whopSyncedAt"
+  >
+>;
+
+/**
+ * A user with a personal account holding `billing`, written straight to the database (no password
+ * hashing: `passwordHash` as given). Returns the account's billing row with the user's id and email
+ * (`id` is the user's, `accountId` the account's), so tests read it as they read a user before.
+ */
+export async function createBillingUser(
+  data: { email: string; passwordHash?: string; role?: "admin" | "support" | "customer" } & BillingFields,
+) {
+  const { email, passwordHash = "x", role = "customer", ...billing } = data;
+  const prisma = testDb().prisma;
+  const user = await prisma.user.create({ data: { email: email.toLowerCase(), passwordHash, role } });
+  await prisma.account.create({
+    data: {
+      name: email.split("@")[0]!.slice(0, 120),
+      slug: `${email.split("@")[0]!.toLowerCase().replace(/[^a-z0-9]+/g, "-").slice(0, 60)}-${user.id}`,
+      ...billing,
+      memberships: { create: { userId: user.id, role: "owner" } },
+    },
+  });
+  return billingOf(user.id);
+}
+
+/** The user's personal account id. */
+export async function personalAccountId(userId: number): Promise<number> {
+  const membership = await testDb().prisma.membership.findFirstOrThrow({
+    where: { userId, role: "owner" },
+    orderBy: { accountId: "asc" },
+    select: { accountId: true },
+  });
+  return membership.accountId;
+}
+
+/**
+ * The billing state of the user's personal account with its tier, plus the user's id and email: what
+ * `prisma.user.findUniqueOrThrow({ include: { tier: true } })` read when billing lived on users.
+ */
+export async function billingOf(userId: number) {
+  const prisma = testDb().prisma;
+  const accountId = await personalAccountId(userId);
+  const [user, account] = await Promise.all([
+    prisma.user.findUniqueOrThrow({ where: { id: userId } }),
+    prisma.account.findUniqueOrThrow({ where: { id: accountId }, include: { tier: true } }),
+  ]);
+  return { ...account, accountId, id: user.id, email: user.email, role: user.role, passwordHash: user.passwordHash };
+}
+
+/** Sets billing fields on the user's personal account. */
+export async function setBilling(userId: number, data: BillingFields) {
+  await testDb().prisma.account.update({ where: { id: await personalAccountId(userId) }, data });
 }
