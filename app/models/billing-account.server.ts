@@ -168,12 +168,6 @@ export async function personalAccountIdOf(userId: number, db: Db = prisma): Prom
   return first?.accountId ?? null;
 }
 
-/** The account a Stripe checkout or subscription names, if it exists. */
-export async function accountExists(db: Db, id: number): Promise<boolean> {
-  const rows = await db.$queryRaw<Array<{ one: number }>>`SELECT 1 AS one FROM accounts WHERE id = ${id}`;
-  return rows.length > 0;
-}
-
 /** The account linked to this Stripe customer, with its tier, locked until the caller's transaction ends. */
 export async function lockAccountByStripeCustomer(tx: Db, customerId: string) {
   const rows = await tx.$queryRaw<

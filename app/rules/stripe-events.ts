@@ -9,7 +9,7 @@ export const ACCOUNT_ID_METADATA_KEY = "tierdesk_account_id";
 
 /** What checkouts started before accounts (issue 19) put there instead: the buyer's user id, whose
  *  personal account took over their billing. */
-export const LEGACY_USER_ID_METADATA_KEY = "tierdesk_user_id";
+const LEGACY_USER_ID_METADATA_KEY = "tierdesk_user_id";
 
 // ---------------------------------------------------------------------------------------------
 // Tiers

@@ -89,7 +89,7 @@ describe("/admin/events", () => {
       error: null,
       attempts: 2,
     });
-    const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
+    const after = await billingOf(user.id);
     expect(after.tier?.key).toBe("pro");
   });
 
@@ -146,7 +146,7 @@ describe("/admin/events", () => {
     await addKeyToPro("huge_monthly");
     const { replayed } = await replayMessage(await replay({ eventId: emulated.id }));
     expect(replayed.status).toBe("processed");
-    const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
+    const after = await billingOf(user.id);
     expect(after.tier?.key).toBe("pro");
     const attempts = await prisma().stripeEventAttempt.findMany({
       where: { eventId: stored.id },

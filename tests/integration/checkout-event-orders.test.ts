@@ -1,4 +1,4 @@
-// A hosted Checkout's webhooks as Stripe sends them (customer, subscription `incomplete`, invoice,
+// A hosted Checkout's webhooks as Stripe sends them (subscription `incomplete`, invoice,
 // payment intent and charge, invoice paid, subscription `active`, session complete; seconds apart)
 // in every order Stripe may deliver them: the buyer ends on the tier they paid for, active, linked to
 // their Stripe customer, and no event is left failed.
@@ -10,7 +10,16 @@ import type { DeliveryOrder, EmulatorEvent } from "../../stripe-emulator/emulato
 import { inDeliveryOrder } from "../../stripe-emulator/webhooks.ts";
 import { testDb } from "../setup/database.ts";
 import { useStripeEmulator } from "../stripe-harness.ts";
-import { BASE_URL, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import {
+  BASE_URL,
+  billingOf,
+  createBillingUser,
+  getRequest,
+  routeArgs,
+  seedDemoData,
+  sessionCookieFor,
+  settle,
+} from "../utils.ts";
 
 const stripe = useStripeEmulator();
 const prisma = () => testDb().prisma;
@@ -18,7 +27,7 @@ const prisma = () => testDb().prisma;
 let customers = 0;
 async function newCustomer() {
   const email = `orders-${customers++}-${Date.now()}@example.com`;
-  const user = await prisma().user.create({ data: { email, passwordHash: "x" } });
+  const user = await createBillingUser({ email });
   return { user, cookie: await sessionCookieFor(email) };
 }
 
@@ -40,7 +49,7 @@ async function openCheckout(cookie: string, lookupKey: string) {
   return url.split("/").pop()!;
 }
 
-const userRow = (id: number) => prisma().user.findUniqueOrThrow({ where: { id }, include: { tier: true } });
+const userRow = (id: number) => billingOf(id);
 
 async function storedStatuses(events: EmulatorEvent[]) {
   const stored = await prisma().stripeEvent.findMany({ where: { eventId: { in: events.map((e) => e.id) } } });
@@ -99,7 +108,10 @@ describe("a checkout's events in every delivery order", () => {
     const sent = [...deliveries].sort((a, b) => a.at - b.at).map((d) => d.id);
     expect(sent).toEqual(inDeliveryOrder(events, order).map((e) => e.id));
 
-    expect(events[0]?.type).toBe("customer.created");
+    // Tierdesk creates the account's Stripe customer before opening Checkout, so Checkout makes none.
+    expect(await userRow(user.id)).toMatchObject({ stripeCustomerId: String(session.customer) });
+    expect(events.map((e) => e.type)).not.toContain("customer.created");
+    expect(events[0]?.type).toBe("customer.subscription.created");
     expect(events.find((e) => e.type === "customer.subscription.created")?.data.object).toMatchObject({
       status: "incomplete",
     });
@@ -136,7 +148,7 @@ describe("the steps on their own", () => {
   it("an incomplete subscription grants nothing; invoice and payment events before anything else fail nothing", async () => {
     const { user, cookie, events, session, subscription, deliver } = await heldCheckout();
     await deliver(["invoice.paid", "invoice_payment.paid", "payment_intent.succeeded", "charge.succeeded"]);
-    await deliver(["customer.subscription.created", "invoice.created", "invoice.finalized", "customer.created"]);
+    await deliver(["customer.subscription.created", "invoice.created", "invoice.finalized"]);
     expect(await userRow(user.id)).toMatchObject({ tier: null, subscriptionStatus: null, stripeSubscriptionId: null });
     expect((await accountOf(cookie)).plan?.key).toBe("free");
 

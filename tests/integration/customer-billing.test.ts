@@ -14,10 +14,24 @@ import { getStripe } from "../../app/services/stripe/client.server.ts";
 import * as accountRoute from "../../app/routes/account.tsx";
 import * as checkoutRoute from "../../app/routes/api.stripe.checkout.ts";
 import * as portalRoute from "../../app/routes/api.stripe.portal.ts";
+import * as successRoute from "../../app/routes/billing.success.tsx";
+import * as switchRoute from "../../app/routes/account.switch.ts";
+import * as entitlementsRoute from "../../app/routes/api.me.entitlements.ts";
 import * as pricingRoute from "../../app/routes/pricing/route.tsx";
 import { testDb } from "../setup/database.ts";
 import { countingStripeProxy, useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
-import { BASE_URL, formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import {
+  BASE_URL,
+  billingOf,
+  createBillingUser,
+  formRequest,
+  getRequest,
+  routeArgs,
+  seedDemoData,
+  sessionCookieFor,
+  setBilling,
+  settle,
+} from "../utils.ts";
 
 const stripe = useStripeEmulator();
 const prisma = () => testDb().prisma;
@@ -25,7 +39,8 @@ const prisma = () => testDb().prisma;
 let counter = 0;
 async function newCustomer() {
   const email = `customer-${counter++}-${Date.now()}@example.com`;
-  const user = await prisma().user.create({ data: { email, passwordHash: "x" } });
+  // As sign-up does: the customer owns a personal account, which their session acts for.
+  const user = await createBillingUser({ email });
   return { user, cookie: await sessionCookieFor(email) };
 }
 
@@ -44,10 +59,15 @@ const account = async (cookie: string) =>
   (await settle(() => accountRoute.loader(routeArgs(getRequest("/account", cookie))))).json();
 const pricing = async (cookie?: string, path = "/pricing") =>
   (await settle(() => pricingRoute.loader(routeArgs(getRequest(path, cookie))))).json();
-const stored = (userId: number) => prisma().user.findUniqueOrThrow({ where: { id: userId }, include: { tier: true } });
-const unlinkNotes = (userId: number) =>
+const stored = (userId: number) => billingOf(userId);
+/** The audit log's notes of the user's personal account losing its Stripe customer. */
+const unlinkNotes = async (userId: number) =>
   prisma().auditEntry.findMany({
-    where: { entity: "user", entityId: String(userId), action: "stripe customer unlinked" },
+    where: {
+      entity: "account",
+      entityId: String((await billingOf(userId)).accountId),
+      action: "stripe customer unlinked",
+    },
   });
 
 /** A new user who paid for `lookupKey` at Checkout, with the webhooks applied. */
@@ -89,7 +109,7 @@ describe("a Stripe customer that no longer exists", () => {
     });
     const [note, ...more] = await unlinkNotes(user.id);
     expect(more).toEqual([]);
-    expect(note).toMatchObject({ actorId: null, actorEmail: "stripe", entityLabel: user.email });
+    expect(note).toMatchObject({ actorId: null, actorEmail: "stripe", entityLabel: user.name });
     expect(note?.before).toMatchObject({
       stripeCustomerId: customerId,
       stripeSubscriptionId: subscription.id,
@@ -100,7 +120,15 @@ describe("a Stripe customer that no longer exists", () => {
     const again = await checkout(cookie, "hobbyist_monthly");
     expect(again.status).toBe(200);
     const session = await getStripe().checkout.sessions.retrieve(sessionIdOf((await again.json()).url));
-    expect(session).toMatchObject({ customer: null, customer_email: user.email });
+    // A new Stripe customer for the account, with the owner's email, linked before they pay.
+    const relinked = (await stored(user.id)).stripeCustomerId;
+    expect(relinked).toMatch(/^cus_/);
+    expect(relinked).not.toBe(customerId);
+    expect(session).toMatchObject({ customer: relinked, customer_email: null });
+    expect(await getStripe().customers.retrieve(relinked!)).toMatchObject({
+      email: user.email,
+      metadata: { tierdesk_account_id: String(user.accountId) },
+    });
     // Paid within the same second as the unlink: its events are not taken for older ones.
     await stripe.emulator.completeCheckout(session.id);
     await stripe.emulator.settle();
@@ -118,24 +146,28 @@ describe("a Stripe customer that no longer exists", () => {
     const response = await checkout(cookie, "pro_yearly");
     expect(response.status).toBe(200);
     expect((await response.json()).url).toMatch(/\/checkout\/cs_/);
-    expect(await stored(user.id)).toMatchObject({ stripeCustomerId: null, subscriptionStatus: null, tierId: null });
+    // The gone customer unlinked (the subscription and tier with it), a new one linked for the checkout.
+    const after = await stored(user.id);
+    expect(after).toMatchObject({ subscriptionStatus: null, tierId: null, stripeSubscriptionId: null });
+    expect(after.stripeCustomerId).toMatch(/^cus_/);
+    expect(after.stripeCustomerId).not.toBe(customerId);
     expect(await unlinkNotes(user.id)).toHaveLength(1);
   });
 
-  it("checkout with a lapsed user's deleted customer unlinks it and checks out by email", async () => {
+  it("checkout with a lapsed user's deleted customer unlinks it and checks out as a new customer of theirs", async () => {
     const { user, cookie } = await newCustomer();
     const customer = await getStripe().customers.create({ email: user.email });
-    await prisma().user.update({
-      where: { id: user.id },
-      data: { stripeCustomerId: customer.id, subscriptionStatus: "canceled" },
-    });
+    await setBilling(user.id, { stripeCustomerId: customer.id, subscriptionStatus: "canceled" });
     await deleteCustomerSilently(customer.id);
 
     const response = await checkout(cookie, "pro_monthly");
     expect(response.status).toBe(200);
     const session = await getStripe().checkout.sessions.retrieve(sessionIdOf((await response.json()).url));
-    expect(session.customer_email).toBe(user.email);
-    expect((await stored(user.id)).stripeCustomerId).toBeNull();
+    const relinked = (await stored(user.id)).stripeCustomerId;
+    expect(relinked).toMatch(/^cus_/);
+    expect(relinked).not.toBe(customer.id);
+    expect(session).toMatchObject({ customer: relinked, customer_email: null });
+    expect(await getStripe().customers.retrieve(relinked!)).toMatchObject({ email: user.email });
     expect(await unlinkNotes(user.id)).toHaveLength(1);
   });
 
@@ -167,7 +199,7 @@ describe("a Stripe customer that no longer exists", () => {
   it("an exempt tier survives the unlink; a customer nobody has is ignored", async () => {
     const { user, customerId } = await subscriber();
     const partner = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "partner" } });
-    await prisma().user.update({ where: { id: user.id }, data: { tierId: partner.id } });
+    await setBilling(user.id, { tierId: partner.id });
     await getStripe().customers.del(customerId);
     await stripe.emulator.settle();
     const after = await stored(user.id);
@@ -185,12 +217,93 @@ describe("a Stripe customer that no longer exists", () => {
   });
 });
 
+describe("an owner acting for a team", () => {
+  it("subscribes the team: the success page and the webhooks put the team on the tier, not their own account", async () => {
+    const { user, cookie } = await newCustomer();
+    const team = await prisma().account.create({
+      data: {
+        name: "Team of " + user.email,
+        slug: `team-${user.id}`,
+        memberships: { create: { userId: user.id, role: "owner" } },
+      },
+    });
+    const switched = await settle(() =>
+      switchRoute.action(
+        routeArgs(formRequest("/account/switch", { accountId: String(team.id), next: "/pricing" }, { cookie })),
+      ),
+    );
+    expect(switched.status).toBe(303);
+
+    const { url } = await (await checkout(cookie, "pro_monthly")).json();
+    const session = await getStripe().checkout.sessions.retrieve(sessionIdOf(url));
+    const teamCustomer = (await prisma().account.findUniqueOrThrow({ where: { id: team.id } })).stripeCustomerId;
+    expect(teamCustomer).toMatch(/^cus_/);
+    expect(session).toMatchObject({
+      client_reference_id: String(team.id),
+      customer: teamCustomer,
+      metadata: { tierdesk_account_id: String(team.id) },
+    });
+    expect(await getStripe().customers.retrieve(teamCustomer!)).toMatchObject({
+      email: user.email,
+      name: team.name,
+      metadata: { tierdesk_account_id: String(team.id) },
+    });
+
+    stripe.emulator.holdWebhooks();
+    try {
+      await stripe.emulator.completeCheckout(session.id);
+      const page = await settle(() =>
+        successRoute.loader(routeArgs(getRequest(`/billing/success?session_id=${session.id}`, cookie))),
+      );
+      expect(page.status).toBe(200);
+      expect((await page.json()).entitlements.tier).toEqual({ key: "pro", name: "Pro" });
+      expect(
+        await prisma().account.findUniqueOrThrow({ where: { id: team.id }, include: { tier: true } }),
+      ).toMatchObject({
+        subscriptionStatus: "active",
+        stripeSubscriptionId: expect.stringMatching(/^sub_/),
+        tier: { key: "pro" },
+      });
+    } finally {
+      await stripe.emulator.releaseWebhooks();
+    }
+    await stripe.emulator.settle();
+    expect(await prisma().stripeEvent.count({ where: { status: "failed" } })).toBe(0);
+    const teamAfter = await prisma().account.findUniqueOrThrow({ where: { id: team.id }, include: { tier: true } });
+    expect(teamAfter).toMatchObject({
+      stripeCustomerId: teamCustomer,
+      subscriptionStatus: "active",
+      tier: { key: "pro" },
+    });
+    // Their personal account is untouched: still Free, no Stripe customer.
+    expect(await stored(user.id)).toMatchObject({
+      tierId: null,
+      stripeCustomerId: null,
+      stripeSubscriptionId: null,
+      subscriptionStatus: null,
+    });
+    const forTeam = await (
+      await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))))
+    ).json();
+    expect(forTeam).toMatchObject({ tier: "pro", account: { id: team.id } });
+    await settle(() =>
+      switchRoute.action(
+        routeArgs(formRequest("/account/switch", { accountId: String(user.accountId), next: "/" }, { cookie })),
+      ),
+    );
+    const forSelf = await (
+      await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))))
+    ).json();
+    expect(forSelf).toMatchObject({ tier: "free", account: { id: user.accountId } });
+  });
+});
+
 describe("billing requests per user", () => {
   it("are limited across checkout, portal, plan switch and resume: a 429 with Retry-After, nothing opened", async () => {
     // A Stripe customer, so that an allowed portal or checkout request really opens one in Stripe.
     const { user, cookie } = await newCustomer();
     const customer = await getStripe().customers.create({ email: user.email });
-    await prisma().user.update({ where: { id: user.id }, data: { stripeCustomerId: customer.id } });
+    await setBilling(user.id, { stripeCustomerId: customer.id });
     const calls = [
       () => openPortal(cookie),
       () => checkout(cookie, "pro_monthly"),
@@ -343,7 +456,7 @@ describe("/account", () => {
   it("an exempt tier needs nothing; Stripe unreachable still shows the plan, without dates or price", async () => {
     const { user, cookie } = await newCustomer();
     const partner = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "partner" } });
-    await prisma().user.update({ where: { id: user.id }, data: { tierId: partner.id } });
+    await setBilling(user.id, { tierId: partner.id });
     expect(await account(cookie)).toMatchObject({
       plan: { key: "partner", exempt: true },
       nextAction: { kind: "none" },

@@ -13,7 +13,16 @@ import * as portalRoute from "../../app/routes/api.stripe.portal.ts";
 import * as successRoute from "../../app/routes/billing.success.tsx";
 import { startStripeEmulator, type StripeEmulator } from "../../stripe-emulator/emulator.ts";
 import { testDb } from "../setup/database.ts";
-import { BASE_URL, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import {
+  BASE_URL,
+  billingOf,
+  createBillingUser,
+  getRequest,
+  routeArgs,
+  seedDemoData,
+  sessionCookieFor,
+  settle,
+} from "../utils.ts";
 
 const prisma = () => testDb().prisma;
 let dir: string;
@@ -56,7 +65,7 @@ describe("restarting the app and its emulator", () => {
     const stateFile = path.join(dir, "stripe-emulator.json");
     const first = await emulatorOn(stateFile);
     const email = `restart-${Date.now()}@example.com`;
-    const user = await prisma().user.create({ data: { email, passwordHash: "x" } });
+    const user = await createBillingUser({ email });
     const cookie = await sessionCookieFor(email);
     const { url } = await (
       await settle(() =>
@@ -66,7 +75,7 @@ describe("restarting the app and its emulator", () => {
     const sessionId = String(url).split("/").pop() ?? "";
     await first.completeCheckout(sessionId);
     await settle(() => successRoute.loader(routeArgs(getRequest(`/billing/success?session_id=${sessionId}`, cookie))));
-    const linked = await prisma().user.findUniqueOrThrow({ where: { id: user.id } });
+    const linked = await billingOf(user.id);
     expect(linked.stripeCustomerId).toMatch(/^cus_/);
     await first.close();
 
@@ -94,7 +103,7 @@ describe("restarting the app and its emulator", () => {
     const forgotten = await settle(() => portalRoute.action(routeArgs(post("/api/stripe/portal", cookie))));
     expect(forgotten.status).toBe(404);
     expect((await forgotten.json()).error).toMatch(/no longer exists in Stripe/);
-    expect(await prisma().user.findUniqueOrThrow({ where: { id: user.id } })).toMatchObject({
+    expect(await billingOf(user.id)).toMatchObject({
       stripeCustomerId: null,
       subscriptionStatus: null,
       tierId: null,

@@ -11,7 +11,17 @@ import * as portalRoute from "../../app/routes/api.stripe.portal.ts";
 import * as pricingRoute from "../../app/routes/pricing/route.tsx";
 import { testDb } from "../setup/database.ts";
 import { useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
-import { BASE_URL, formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import {
+  BASE_URL,
+  billingOf,
+  createBillingUser,
+  formRequest,
+  getRequest,
+  routeArgs,
+  seedDemoData,
+  sessionCookieFor,
+  settle,
+} from "../utils.ts";
 
 const stripe = useStripeEmulator();
 const prisma = () => testDb().prisma;
@@ -20,7 +30,7 @@ const MISSING_KEY = "pro_quarterly_not_in_stripe";
 let userCounter = 0;
 async function newCustomer() {
   const email = `invalid-tier-${userCounter++}-${Date.now()}@example.com`;
-  const user = await prisma().user.create({ data: { email, passwordHash: "x" } });
+  const user = await createBillingUser({ email });
   return { user, cookie: await sessionCookieFor(email) };
 }
 
@@ -134,7 +144,7 @@ describe("a customer-facing Stripe tier with a lookup key Stripe does not have",
     const sinceBroken = stripe.emulator.events.slice(before).map((record) => record.event.id);
     const events = await prisma().stripeEvent.findMany({ where: { eventId: { in: sinceBroken } } });
     expect(events.map((event) => event.status)).toEqual(sinceBroken.map(() => "processed"));
-    expect(await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } })).toMatchObject({
+    expect(await billingOf(user.id)).toMatchObject({
       subscriptionStatus: "active",
       tier: { key: "pro" },
     });

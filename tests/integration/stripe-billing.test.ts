@@ -17,7 +17,17 @@ import { testDb } from "../setup/database.ts";
 import { assertFreshBuild } from "../build-freshness.ts";
 import { useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
 import { createPersonalAccount } from "../../app/models/account.server.ts";
-import { BASE_URL, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import {
+  BASE_URL,
+  billingOf,
+  getRequest,
+  personalAccountId,
+  routeArgs,
+  seedDemoData,
+  sessionCookieFor,
+  setBilling,
+  settle,
+} from "../utils.ts";
 
 const stripe = useStripeEmulator();
 const prisma = () => testDb().prisma;
@@ -63,18 +73,27 @@ describe("POST /api/stripe/checkout", () => {
     expect(await response.json()).toEqual({ error: "Sign in to subscribe." });
   });
 
-  it("returns the hosted Checkout URL of a subscription session for the user", async () => {
+  it("returns the hosted Checkout URL of a subscription session for the user's account", async () => {
     const { user, cookie } = await newCustomer();
+    const accountId = String(await personalAccountId(user.id));
     const response = await checkout(checkoutRequest("pro_monthly", { cookie }));
     expect(response.status).toBe(200);
     const { url } = await response.json();
     expect(url).toMatch(new RegExp(`^${stripe.emulator.url}/checkout/cs_`));
 
     const session = await getStripe().checkout.sessions.retrieve(sessionIdOf(url), { expand: ["line_items"] });
+    // The account pays: its Stripe customer is created up front with the owner's email and metadata
+    // naming the account, and linked at once; the session, and the subscription it makes, name it too.
+    const customerId = (await billingOf(user.id)).stripeCustomerId;
+    expect(customerId).toMatch(/^cus_/);
+    const customer = await getStripe().customers.retrieve(customerId!);
+    expect(customer).toMatchObject({ email: user.email, metadata: { tierdesk_account_id: accountId } });
     expect(session).toMatchObject({
       mode: "subscription",
-      client_reference_id: String(user.id),
-      customer_email: user.email,
+      client_reference_id: accountId,
+      customer: customerId,
+      customer_email: null,
+      metadata: { tierdesk_account_id: accountId, lookup_key: "pro_monthly" },
       allow_promotion_codes: true,
       success_url: `${BASE_URL}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
       cancel_url: `${BASE_URL}/pricing?checkout=cancelled`,
@@ -104,10 +123,10 @@ describe("POST /api/stripe/checkout", () => {
     expect((await getStripe().checkout.sessions.retrieve(sessionIdOf(first.url))).status).toBe("open");
   });
 
-  it("reuses the user's Stripe customer", async () => {
+  it("reuses the account's Stripe customer", async () => {
     const { user, cookie } = await newCustomer();
     const customer = await getStripe().customers.create({ email: user.email });
-    await prisma().user.update({ where: { id: user.id }, data: { stripeCustomerId: customer.id } });
+    await setBilling(user.id, { stripeCustomerId: customer.id });
     const { url } = await (await checkout(checkoutRequest("pro_monthly", { cookie }))).json();
     const session = await getStripe().checkout.sessions.retrieve(sessionIdOf(url));
     expect(session.customer).toBe(customer.id);
@@ -138,9 +157,10 @@ describe("POST /api/stripe/checkout", () => {
   it("sends a user with a live subscription to the portal with 409", async () => {
     const { user, cookie } = await newCustomer();
     const customer = await getStripe().customers.create({ email: user.email });
-    await prisma().user.update({
-      where: { id: user.id },
-      data: { stripeCustomerId: customer.id, stripeSubscriptionId: "sub_live", subscriptionStatus: "past_due" },
+    await setBilling(user.id, {
+      stripeCustomerId: customer.id,
+      stripeSubscriptionId: "sub_live",
+      subscriptionStatus: "past_due",
     });
     const response = await checkout(checkoutRequest("hobbyist_monthly", { cookie }));
     expect(response.status).toBe(409);
@@ -209,7 +229,7 @@ describe("after paying", () => {
       );
       expect(page.status).toBe(200);
       expect((await page.json()).entitlements.tier).toEqual({ key: "pro", name: "Pro" });
-      const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id } });
+      const after = await billingOf(user.id);
       expect(after.stripeCustomerId).toMatch(/^cus_/);
       expect(after.stripeSubscriptionId).toMatch(/^sub_/);
     } finally {
@@ -218,7 +238,7 @@ describe("after paying", () => {
     }
     const events = await prisma().stripeEvent.findMany({ where: { status: "failed" } });
     expect(events).toEqual([]);
-    const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
+    const after = await billingOf(user.id);
     expect(after.tier?.key).toBe("pro");
   });
 
@@ -277,7 +297,7 @@ describe("after paying", () => {
       "processed",
     ]);
     expect(stored.filter((e) => e.status !== "processed" && e.status !== "ignored")).toEqual([]);
-    let after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
+    let after = await billingOf(user.id);
     expect(after).toMatchObject({ stripeSubscriptionId: subscription.id, subscriptionStatus: "active" });
     expect(after.tier?.key).toBe("hobbyist");
 
@@ -301,7 +321,7 @@ describe("after paying", () => {
 
     await getStripe().subscriptions.cancel(subscription.id);
     await stripe.emulator.settle();
-    after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
+    after = await billingOf(user.id);
     expect(after).toMatchObject({
       tierId: null,
       stripeSubscriptionId: null,
@@ -332,7 +352,7 @@ describe("after paying", () => {
     const { subscription } = await stripe.emulator.completeCheckout(sessionIdOf(url));
     await stripe.emulator.failPayment(subscription.id);
     await stripe.emulator.settle();
-    const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
+    const after = await billingOf(user.id);
     expect(after.subscriptionStatus).toBe("past_due");
     expect(after.tier?.key).toBe("pro");
   });
@@ -345,7 +365,7 @@ describe("after paying", () => {
     await stripe.emulator.releaseWebhooks({ order: "reverse" });
     for (const record of stripe.emulator.events)
       await stripe.emulator.deliver(record.event.id, { times: 2, concurrent: true });
-    const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
+    const after = await billingOf(user.id);
     expect(after).toMatchObject({ stripeSubscriptionId: subscription.id, subscriptionStatus: "active" });
     expect(after.tier?.key).toBe("pro");
     expect(await prisma().stripeEvent.count({ where: { status: "failed" } })).toBe(0);
@@ -369,7 +389,7 @@ describe("events of the same second", () => {
       { ...subscription, status: "active" },
       { created: deletion.created },
     );
-    const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id } });
+    const after = await billingOf(user.id);
     expect(after).toMatchObject({ tierId: null, stripeSubscriptionId: null, subscriptionStatus: "canceled" });
     // A tie, settled by asking Stripe (which says deleted): processed as a deletion, not skipped.
     expect((await prisma().stripeEvent.findUniqueOrThrow({ where: { eventId: late.id } })).status).toBe("processed");
@@ -401,7 +421,7 @@ describe("events of the same second", () => {
     expect((await prisma().stripeEvent.findUniqueOrThrow({ where: { eventId: restamped.id } })).status).toBe(
       "processed",
     );
-    const after = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
+    const after = await billingOf(user.id);
     expect(after.tier?.key).toBe("hobbyist");
   });
 
@@ -421,7 +441,7 @@ describe("events of the same second", () => {
       stripe.emulator.createEvent("customer.subscription.updated", object, { created: t, deliver: false });
     return { user, subscription, sameSecond };
   }
-  const userNow = (id: number) => prisma().user.findUniqueOrThrow({ where: { id }, include: { tier: true } });
+  const userNow = (id: number) => billingOf(id);
 
   it("a tie Stripe settles differently from both the stored state and the late event: Stripe's state wins", async () => {
     const { user, subscription, sameSecond } = await proSubscriberMovedToHobbyistInStripe();
@@ -555,7 +575,7 @@ describe("pricing and entitlements", () => {
     });
 
     const partner = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "partner" } });
-    await prisma().user.update({ where: { id: user.id }, data: { tierId: partner.id } });
+    await setBilling(user.id, { tierId: partner.id });
     const exempt = await (
       await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))))
     ).json();
@@ -564,7 +584,7 @@ describe("pricing and entitlements", () => {
     expect(exempt.seats).toEqual({ limit: 25, used: 1, pending: 0 });
 
     const pro = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "pro" } });
-    await prisma().user.update({ where: { id: user.id }, data: { tierId: pro.id, subscriptionStatus: "unpaid" } });
+    await setBilling(user.id, { tierId: pro.id, subscriptionStatus: "unpaid" });
     const lapsed = await (
       await settle(() => entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))))
     ).json();

@@ -1,6 +1,8 @@
 // POST /api/stripe/webhook against a real database, with events built from Stripe's fixtures.
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";
+import * as switchRoute from "../../app/routes/account.switch.ts";
+import * as entitlementsRoute from "../../app/routes/api.me.entitlements.ts";
 import pg from "pg";
 import { requirePostgres, testDb } from "../setup/database.ts";
 import {
@@ -11,7 +13,17 @@ import {
   TEST_WEBHOOK_SECRET,
   webhookRequest,
 } from "../stripe-fixtures.ts";
-import { routeArgs, seedDemoData } from "../utils.ts";
+import {
+  billingOf,
+  createBillingUser,
+  formRequest,
+  getRequest,
+  routeArgs,
+  seedDemoData,
+  sessionCookieFor,
+  setBilling,
+  settle,
+} from "../utils.ts";
 import { useStripeConnection } from "../../app/services/stripe/client.server.ts";
 
 const useWebhookSecrets = (webhookSecrets: string[]) =>
@@ -24,18 +36,15 @@ const now = () => Math.floor(Date.now() / 1000);
 let customerCounter = 0;
 async function customer(overrides: { stripeCustomerId?: string | null } = {}) {
   const n = customerCounter++;
-  return prisma().user.create({
-    data: {
-      email: `webhook-${n}-${Date.now()}@example.com`,
-      passwordHash: "x",
-      stripeCustomerId:
-        overrides.stripeCustomerId === undefined ? `cus_test_${n}_${Date.now()}` : overrides.stripeCustomerId,
-    },
+  return createBillingUser({
+    email: `webhook-${n}-${Date.now()}@example.com`,
+    stripeCustomerId:
+      overrides.stripeCustomerId === undefined ? `cus_test_${n}_${Date.now()}` : overrides.stripeCustomerId,
   });
 }
 const tierKeyOf = async (userId: number) => {
-  const user = await prisma().user.findUniqueOrThrow({ where: { id: userId }, include: { tier: true } });
-  return { ...user, tierKey: user.tier?.key ?? null };
+  const billing = await billingOf(userId);
+  return { ...billing, tierKey: billing.tier?.key ?? null };
 };
 const storedEvent = (eventId: string) => prisma().stripeEvent.findUniqueOrThrow({ where: { eventId } });
 
@@ -166,7 +175,7 @@ describe("subscription state", () => {
     const user = await customer({ stripeCustomerId: null });
     const sub = subscription({ customer: "cus_checkout_1", lookupKey: "pro_monthly" });
     const session = checkoutSession({
-      clientReferenceId: String(user.id),
+      clientReferenceId: String(user.accountId),
       customer: "cus_checkout_1",
       subscriptionId: sub,
     });
@@ -199,12 +208,12 @@ describe("subscription state", () => {
     expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: "hobbyist", subscriptionStatus: "active" });
   });
 
-  it("links a subscription to its user by metadata when it arrives before the checkout event", async () => {
+  it("links a subscription to its account by metadata when it arrives before the checkout event", async () => {
     const user = await customer({ stripeCustomerId: null });
     const sub = subscription({
       customer: "cus_early_bird",
       lookupKey: "pro_yearly",
-      metadata: { tierdesk_user_id: String(user.id) },
+      metadata: { tierdesk_account_id: String(user.accountId) },
     });
     expect((await deliver(webhookRequest(event("customer.subscription.created", sub)))).status).toBe(200);
     expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: "pro", stripeCustomerId: "cus_early_bird" });
@@ -275,7 +284,7 @@ describe("delivery patterns", () => {
     );
     expect((await deliver(webhookRequest(evt))).status).toBe(200);
     // Meanwhile the user moves on; a replay of the old event must not undo that.
-    await prisma().user.update({ where: { id: user.id }, data: { tierId: null } });
+    await setBilling(user.id, { tierId: null });
     const replay = await deliver(webhookRequest(evt));
     expect(replay.status).toBe(200);
     expect(await prisma().stripeEvent.count({ where: { eventId: evt.id } })).toBe(1);
@@ -396,12 +405,9 @@ describe("delivery patterns", () => {
     expect(await tierKeyOf(user.id)).toMatchObject({ tierKey: "hobbyist", subscriptionStatus: "past_due" });
   });
 
-  it("ignores an event older than the user's last synced state", async () => {
+  it("ignores an event older than the account's last synced state", async () => {
     const user = await customer();
-    await prisma().user.update({
-      where: { id: user.id },
-      data: { subscriptionSyncedAt: new Date((now() + 100) * 1000) },
-    });
+    await setBilling(user.id, { subscriptionSyncedAt: new Date((now() + 100) * 1000) });
     const evt = event(
       "customer.subscription.updated",
       subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" }),
@@ -435,15 +441,15 @@ describe("delivery patterns", () => {
     expect((await tierKeyOf(user.id)).tierKey).toBe("pro");
   });
 
-  it("leaves the user entirely unchanged when the lookup key is unknown, even when linked by metadata", async () => {
+  it("leaves the account entirely unchanged when the lookup key is unknown, even when linked by metadata", async () => {
     const user = await customer({ stripeCustomerId: null });
     const sub = subscription({
       customer: "cus_unlinked",
       lookupKey: "mystery_monthly",
-      metadata: { tierdesk_user_id: String(user.id) },
+      metadata: { tierdesk_account_id: String(user.accountId) },
     });
     expect((await deliver(webhookRequest(event("customer.subscription.created", sub)))).status).toBe(500);
-    expect(await prisma().user.findUniqueOrThrow({ where: { id: user.id } })).toEqual(user);
+    expect(await billingOf(user.id)).toEqual(user);
   });
 
   it("fails a subscription paying for two tiers at once, naming both keys", async () => {
@@ -469,7 +475,7 @@ describe("delivery patterns", () => {
     expect((await tierKeyOf(user.id)).tierKey).toBe("pro");
   });
 
-  it("fails clearly for Stripe ids longer than the users table keeps", async () => {
+  it("fails clearly for Stripe ids longer than the accounts table keeps", async () => {
     const user = await customer();
     const sub = subscription({
       customer: user.stripeCustomerId!,
@@ -487,7 +493,7 @@ describe("delivery patterns", () => {
     const user = await customer({ stripeCustomerId: null });
     // The subscription must be fetched, and no Stripe is configured in this file.
     const session = checkoutSession({
-      clientReferenceId: String(user.id),
+      clientReferenceId: String(user.accountId),
       customer: "cus_internal",
       subscriptionId: "sub_needs_fetching",
     });
@@ -500,7 +506,7 @@ describe("delivery patterns", () => {
     expect((await storedEvent(evt.id)).error).toMatch(/Billing is not available/);
   });
 
-  it("fails a subscription event for a customer no user has", async () => {
+  it("fails a subscription event for a customer no account has", async () => {
     const evt = event(
       "customer.subscription.updated",
       subscription({ customer: "cus_stranger", lookupKey: "pro_monthly" }),
@@ -600,7 +606,7 @@ describe("a claim ends with its transaction", () => {
     expect((await tierKeyOf(user.id)).tierKey).toBe("pro");
   });
 
-  it("an event that waited for the user's lock sees the tier the other event left (PostgreSQL)", async (ctx) => {
+  it("an event that waited for the account's lock sees the tier the other event left (PostgreSQL)", async (ctx) => {
     const url = requirePostgres(ctx);
     const user = await customer();
     const sub = subscription({ customer: user.stripeCustomerId!, lookupKey: "pro_monthly" });
@@ -613,9 +619,9 @@ describe("a claim ends with its transaction", () => {
     await other.connect();
     await other.query("BEGIN");
     await other.query(
-      `UPDATE users SET tier_id = (SELECT id FROM subscription_tier WHERE key = 'hobbyist'),
+      `UPDATE accounts SET tier_id = (SELECT id FROM subscription_tier WHERE key = 'hobbyist'),
               subscription_synced_at = to_timestamp($2) WHERE id = $1`,
-      [user.id, created + 1],
+      [user.accountId, created + 1],
     );
     // ...while the deletion arrives and waits for the row.
     const deleted = deliver(
@@ -648,7 +654,7 @@ describe("a claim ends with its transaction", () => {
     const delivery = deliver(webhookRequest(evt)); // waits on the event's unique index
     await new Promise((resolve) => setTimeout(resolve, 200));
     // ...the checkout links the customer meanwhile, then the copy gives up.
-    await prisma().user.update({ where: { id: user.id }, data: { stripeCustomerId: customerId } });
+    await setBilling(user.id, { stripeCustomerId: customerId });
     await copy.query("ROLLBACK");
     await copy.end();
     expect((await delivery).status).toBe(200);
@@ -684,5 +690,133 @@ describe("a claim ends with its transaction", () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(await storedEvent(evt.id)).toMatchObject({ status: "processed", attempts: 1 });
     expect((await tierKeyOf(user.id)).tierKey).toBe("pro");
+  });
+});
+
+describe("webhook → account", () => {
+  /** An account with its owner and a member (each with a personal account of their own), as a team is. */
+  async function team(billing: { stripeCustomerId?: string | null } = {}) {
+    const n = customerCounter++;
+    const owner = await customer({ stripeCustomerId: null });
+    const member = await customer({ stripeCustomerId: null });
+    const account = await prisma().account.create({
+      data: {
+        name: `Team ${n}`,
+        slug: `team-${n}-${Date.now()}`,
+        stripeCustomerId: billing.stripeCustomerId ?? null,
+        memberships: {
+          create: [
+            { userId: owner.id, role: "owner" },
+            { userId: member.id, role: "member" },
+          ],
+        },
+      },
+    });
+    return { account, owner, member };
+  }
+  const accountTierKey = async (accountId: number) =>
+    (await prisma().account.findUniqueOrThrow({ where: { id: accountId }, include: { tier: true } })).tier?.key ?? null;
+  /** GET /api/me/entitlements for the user, acting for `accountId` (the header's switcher) when given. */
+  async function entitlementsOf(email: string, accountId?: number) {
+    const cookie = await sessionCookieFor(email);
+    if (accountId !== undefined) {
+      const switched = await settle(() =>
+        switchRoute.action(
+          routeArgs(formRequest("/account/switch", { accountId: String(accountId), next: "/account" }, { cookie })),
+        ),
+      );
+      expect(switched.status).toBe(303);
+    }
+    const response = await settle(() =>
+      entitlementsRoute.loader(routeArgs(getRequest("/api/me/entitlements", cookie))),
+    );
+    expect(response.status).toBe(200);
+    return response.json() as Promise<{ tier: string | null; status: string | null; account: { id: number } }>;
+  }
+
+  it("a subscription event for a customer linked to an account lands on that account, not on a member's own", async () => {
+    const { account, owner, member } = await team({ stripeCustomerId: `cus_team_${Date.now()}` });
+    const evt = event(
+      "customer.subscription.updated",
+      subscription({ customer: account.stripeCustomerId!, lookupKey: "pro_monthly" }),
+    );
+    expect((await deliver(webhookRequest(evt))).status).toBe(200);
+    expect(await storedEvent(evt.id)).toMatchObject({ status: "processed", error: null });
+    expect(await prisma().account.findUniqueOrThrow({ where: { id: account.id } })).toMatchObject({
+      stripeSubscriptionId: (evt.data.object as { id: string }).id,
+      subscriptionStatus: "active",
+    });
+    expect(await accountTierKey(account.id)).toBe("pro");
+    for (const person of [owner, member]) {
+      expect(await tierKeyOf(person.id)).toMatchObject({
+        tierKey: null,
+        stripeCustomerId: null,
+        stripeSubscriptionId: null,
+        subscriptionStatus: null,
+      });
+    }
+  });
+
+  it("a checkout naming a team account grants the tier to the team, which every member sees while acting for it", async () => {
+    const { account, owner, member } = await team();
+    const customerId = `cus_team_checkout_${Date.now()}`;
+    const sub = subscription({
+      customer: customerId,
+      lookupKey: "pro_monthly",
+      metadata: { tierdesk_account_id: String(account.id) },
+    });
+    const session = Object.assign(
+      checkoutSession({ clientReferenceId: String(account.id), customer: customerId, subscriptionId: sub }),
+      { metadata: { tierdesk_account_id: String(account.id) } },
+    );
+    const evt = event("checkout.session.completed", session);
+    expect((await deliver(webhookRequest(evt))).status).toBe(200);
+    expect(await storedEvent(evt.id)).toMatchObject({ status: "processed", error: null });
+    expect(await prisma().account.findUniqueOrThrow({ where: { id: account.id } })).toMatchObject({
+      stripeCustomerId: customerId,
+      stripeSubscriptionId: sub.id,
+      subscriptionStatus: "active",
+    });
+    expect(await accountTierKey(account.id)).toBe("pro");
+
+    for (const person of [owner, member]) {
+      // Their own account is untouched...
+      expect((await tierKeyOf(person.id)).tierKey).toBeNull();
+      expect(await entitlementsOf(person.email)).toMatchObject({ tier: "free", account: { id: person.accountId } });
+      // ...and acting for the team, they have its plan.
+      expect(await entitlementsOf(person.email, account.id)).toMatchObject({
+        tier: "pro",
+        status: "active",
+        account: { id: account.id },
+      });
+    }
+  });
+
+  it("a legacy subscription naming only tierdesk_user_id lands on that user's personal account", async () => {
+    const user = await customer({ stripeCustomerId: null });
+    // The user also owns a newer team: the personal account is the oldest they own, not this one.
+    const { account: newerTeam } = await team();
+    await prisma().membership.create({ data: { accountId: newerTeam.id, userId: user.id, role: "owner" } });
+    // And an account whose id is the user's id (if any) must not receive it: the id names a user.
+    const sameIdAccount = await prisma().account.findUnique({ where: { id: user.id } });
+    const customerId = `cus_legacy_${Date.now()}`;
+    const sub = subscription({
+      customer: customerId,
+      lookupKey: "pro_monthly",
+      metadata: { tierdesk_user_id: String(user.id) },
+    });
+    const evt = event("customer.subscription.created", sub);
+    expect((await deliver(webhookRequest(evt))).status).toBe(200);
+    expect(await storedEvent(evt.id)).toMatchObject({ status: "processed", error: null });
+    expect(await tierKeyOf(user.id)).toMatchObject({
+      accountId: user.accountId,
+      tierKey: "pro",
+      stripeCustomerId: customerId,
+      stripeSubscriptionId: sub.id,
+    });
+    expect(await accountTierKey(newerTeam.id)).toBeNull();
+    if (sameIdAccount && sameIdAccount.id !== user.accountId) {
+      expect(await prisma().account.findUniqueOrThrow({ where: { id: sameIdAccount.id } })).toEqual(sameIdAccount);
+    }
   });
 });

@@ -15,7 +15,17 @@ import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";
 import { testDb } from "../setup/database.ts";
 import { event, subscription, webhookRequest } from "../stripe-fixtures.ts";
 import { useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
-import { formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import {
+  billingOf,
+  createBillingUser,
+  formRequest,
+  getRequest,
+  routeArgs,
+  seedDemoData,
+  sessionCookieFor,
+  setBilling,
+  settle,
+} from "../utils.ts";
 
 const stripe = useStripeEmulator();
 const prisma = () => testDb().prisma;
@@ -140,12 +150,9 @@ describe("processing attempts and bulk replay", () => {
   async function failingEvents(lookupKey: string, count: number) {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
-      const user = await prisma().user.create({
-        data: {
-          email: `bulk-${lookupKey}-${i}@example.com`,
-          passwordHash: "x",
-          stripeCustomerId: `cus_bulk_${lookupKey}_${i}`,
-        },
+      const user = await createBillingUser({
+        email: `bulk-${lookupKey}-${i}@example.com`,
+        stripeCustomerId: `cus_bulk_${lookupKey}_${i}`,
       });
       const evt = event("customer.subscription.updated", subscription({ customer: user.stripeCustomerId!, lookupKey }));
       expect((await deliver(webhookRequest(evt))).status).toBe(500);
@@ -171,7 +178,11 @@ describe("processing attempts and bulk replay", () => {
       ["replay", "processed"],
     ]);
     expect(page.attemptLog[0].error).toMatch(/"attempt_monthly"/);
-    expect(page.user.email).toBe("bulk-attempt_monthly-0@example.com");
+    // The account with that Stripe customer: the user's personal one.
+    const owner = await billingOf(
+      (await prisma().user.findUniqueOrThrow({ where: { email: "bulk-attempt_monthly-0@example.com" } })).id,
+    );
+    expect(page.account).toEqual({ id: owner.accountId, name: owner.name });
   });
 
   it("replays every failed event of a filter exactly once, even when started twice and run by three runners", async () => {
@@ -246,9 +257,7 @@ describe("processing attempts and bulk replay", () => {
 describe("users", () => {
   it("finds users by email prefix, Stripe customer id and filters, with keyset pages", async () => {
     for (let i = 0; i < 7; i++) {
-      await prisma().user.create({
-        data: { email: `findme-${i}@example.com`, passwordHash: "x", stripeCustomerId: `cus_findme_${i}` },
-      });
+      await createBillingUser({ email: `findme-${i}@example.com`, stripeCustomerId: `cus_findme_${i}` });
     }
     const page = (query: string) =>
       loaderJson(() => usersRoute.loader(routeArgs(getRequest(`/admin/users?${query}`, support))));
@@ -274,9 +283,7 @@ describe("users", () => {
   });
 
   it("explains the tier in force", async () => {
-    const user = await prisma().user.create({
-      data: { email: "why@example.com", passwordHash: "x", subscriptionStatus: "canceled" },
-    });
+    const user = await createBillingUser({ email: "why@example.com", subscriptionStatus: "canceled" });
     const page = await loaderJson(() =>
       userRoute.loader(routeArgs(getRequest(`/admin/users/${user.id}`, support), { userId: String(user.id) })),
     );
@@ -285,12 +292,17 @@ describe("users", () => {
   });
 
   async function subscribedCustomer(email: string, lookupKey = "pro_monthly") {
-    const user = await prisma().user.create({ data: { email, passwordHash: "x" } });
-    const outcome = await createCheckoutSession(user, lookupKey, appOrigin(new Request("http://localhost:3000/")));
+    const user = await createBillingUser({ email });
+    const account = await prisma().account.findUniqueOrThrow({ where: { id: user.accountId } });
+    const outcome = await createCheckoutSession(
+      { account, email },
+      lookupKey,
+      appOrigin(new Request("http://localhost:3000/")),
+    );
     if (!outcome.ok) throw new Error(outcome.message);
     await stripe.emulator.completeCheckout(outcome.url.split("/").pop()!);
     await stripe.emulator.settle();
-    return prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
+    return billingOf(user.id);
   }
   const sync = (userId: number, cookie = support) =>
     settle(() =>
@@ -303,9 +315,11 @@ describe("users", () => {
     const user = await subscribedCustomer("missed-webhook@example.com");
     expect(user.tier?.key).toBe("pro");
     // The webhooks were lost: the database says free.
-    await prisma().user.update({
-      where: { id: user.id },
-      data: { tierId: null, subscriptionStatus: null, stripeSubscriptionId: null, subscriptionSyncedAt: null },
+    await setBilling(user.id, {
+      tierId: null,
+      subscriptionStatus: null,
+      stripeSubscriptionId: null,
+      subscriptionSyncedAt: null,
     });
     const response = await sync(user.id);
     expect(response.status).toBe(200);
@@ -316,17 +330,19 @@ describe("users", () => {
       before: { tier: null },
       after: { tier: "pro", subscriptionStatus: "active" },
     });
-    expect((await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } })).tier?.key).toBe(
+    expect((await billingOf(user.id)).tier?.key).toBe(
       "pro",
     );
     const audit = await prisma().auditEntry.findFirstOrThrow({
-      where: { entity: "user", entityId: String(user.id), action: "synced" },
+      where: { entity: "account", entityId: String(user.accountId), action: "synced" },
     });
-    expect(audit.actorEmail).toBe("support@example.com");
+    expect(audit).toMatchObject({ actorEmail: "support@example.com", entityLabel: user.name });
     // Idempotent: again, nothing changes and nothing more is recorded.
     expect(await (await sync(user.id)).json()).toMatchObject({ ok: true, changed: false });
     expect(
-      await prisma().auditEntry.count({ where: { entity: "user", entityId: String(user.id), action: "synced" } }),
+      await prisma().auditEntry.count({
+        where: { entity: "account", entityId: String(user.accountId), action: "synced" },
+      }),
     ).toBe(1);
   });
 
@@ -338,18 +354,18 @@ describe("users", () => {
     expect(result).toMatchObject({ ok: true, changed: true, after: { tier: null, subscriptionStatus: "canceled" } });
     await stripe.emulator.releaseWebhooks();
     await stripe.emulator.settle();
-    expect((await prisma().user.findUniqueOrThrow({ where: { id: user.id } })).tierId).toBeNull();
+    expect((await billingOf(user.id)).tierId).toBeNull();
   });
 
   it("sync from Stripe: when Stripe cannot be asked, says so and changes nothing", async () => {
     const user = await subscribedCustomer("stripe-down@example.com");
-    const before = await prisma().user.findUniqueOrThrow({ where: { id: user.id } });
+    const before = await billingOf(user.id);
     await withStripeConnection({ apiBase: "http://127.0.0.1:9", maxNetworkRetries: 0 }, async () => {
       const response = await sync(user.id);
       expect(response.status).toBe(502);
       expect((await response.json()).message).toMatch(/Stripe could not be asked.*nothing was changed/);
     });
-    expect(await prisma().user.findUniqueOrThrow({ where: { id: user.id } })).toEqual(before);
+    expect(await billingOf(user.id)).toEqual(before);
   });
 
   const roleChange = (userId: number, role: string, cookie = admin) =>
@@ -390,8 +406,8 @@ describe("users", () => {
     admin = await sessionCookieFor("admin@example.com");
   });
 
-  it("admins put a user on an exempt tier (audited); paid tiers cannot be given", async () => {
-    const target = await prisma().user.create({ data: { email: "partner-to-be@example.com", passwordHash: "x" } });
+  it("admins put a user's own account on an exempt tier (audited); paid tiers cannot be given", async () => {
+    const target = await createBillingUser({ email: "partner-to-be@example.com" });
     const setTier = (tier: string, cookie = admin) =>
       settle(() =>
         userRoute.action(
@@ -409,8 +425,9 @@ describe("users", () => {
     expect(page.inForce.tierName).toBe("Partner");
     expect(
       await prisma().auditEntry.count({
-        where: { entity: "user", entityId: String(target.id), action: "tier changed" },
+        where: { entity: "account", entityId: String(target.accountId), action: "tier changed" },
       }),
     ).toBe(1);
+    expect((await billingOf(target.id)).tier?.key).toBe("partner");
   });
 });

@@ -9,7 +9,15 @@ import { getStripe } from "../../app/services/stripe/client.server.ts";
 import * as userRoute from "../../app/routes/admin.users.$userId/route.tsx";
 import { testDb } from "../setup/database.ts";
 import { useStripeEmulator } from "../stripe-harness.ts";
-import { formRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import {
+  billingOf,
+  createBillingUser,
+  formRequest,
+  routeArgs,
+  seedDemoData,
+  sessionCookieFor,
+  settle,
+} from "../utils.ts";
 
 const stripe = useStripeEmulator();
 const prisma = () => testDb().prisma;
@@ -20,16 +28,25 @@ beforeAll(async () => {
   support = await sessionCookieFor("support@example.com");
 });
 
+/** The user's personal account's billing, with the user's id and email (tests/utils.ts). */
+const userRow = (id: number) => billingOf(id);
+type BillingRow = Awaited<ReturnType<typeof billingOf>>;
+/** Checkout, /account and the admin act for the personal account, as its owner. */
+const actorOf = (row: BillingRow) => ({ account: { ...row, id: row.accountId }, email: row.email });
+const viewOf = (row: BillingRow) => accountView(actorOf(row).account, row.email);
+
 let customers = 0;
 async function proCustomer() {
-  const user = await prisma().user.create({
-    data: { email: `same-second-${++customers}-${Date.now()}@example.com`, passwordHash: "x" },
-  });
-  const outcome = await createCheckoutSession(user, "pro_monthly", appOrigin(new Request("http://localhost:3000/")));
+  const user = await createBillingUser({ email: `same-second-${++customers}-${Date.now()}@example.com` });
+  const outcome = await createCheckoutSession(
+    actorOf(user),
+    "pro_monthly",
+    appOrigin(new Request("http://localhost:3000/")),
+  );
   if (!outcome.ok) throw new Error(outcome.message);
   await stripe.emulator.completeCheckout(outcome.url.split("/").pop()!);
   await stripe.emulator.settle();
-  const subscribed = await prisma().user.findUniqueOrThrow({ where: { id: user.id }, include: { tier: true } });
+  const subscribed = await userRow(user.id);
   expect(subscribed.tier?.key).toBe("pro");
   return subscribed;
 }
@@ -78,8 +95,6 @@ async function syncThenChangeInTheSameSecond(
     if (attempt === 3) throw new Error("could not sync and change within one second in three attempts");
   }
 }
-
-const userRow = (id: number) => prisma().user.findUniqueOrThrow({ where: { id }, include: { tier: true } });
 
 async function priceIdOf(lookupKey: string) {
   const { data } = await getStripe().prices.list({ lookup_keys: [lookupKey] });
@@ -131,12 +146,12 @@ describe("a support sync followed by a change in Stripe within the same second",
       {
         // The customer looks at /account right after the sync: what it read then must not outlive the change.
         beforeChange: async (id) => {
-          expect((await accountView(await userRow(id))).state.kind).toBe("active");
+          expect((await viewOf(await userRow(id))).state.kind).toBe("active");
         },
       },
     );
     const user = await userRow(userId);
     expect(user.tier?.key).toBe("pro");
-    expect((await accountView(user)).state.kind).toBe("ending");
+    expect((await viewOf(user)).state.kind).toBe("ending");
   });
 });

@@ -11,11 +11,21 @@ import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";
 import { testDb } from "../setup/database.ts";
 import { event, subscription, webhookRequest } from "../stripe-fixtures.ts";
 import { useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
-import { formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import {
+  billingOf,
+  createBillingUser,
+  formRequest,
+  getRequest,
+  routeArgs,
+  seedDemoData,
+  sessionCookieFor,
+  setBilling,
+  settle,
+} from "../utils.ts";
 
 const stripe = useStripeEmulator();
 const prisma = () => testDb().prisma;
-const userWithTier = (id: number) => prisma().user.findUniqueOrThrow({ where: { id }, include: { tier: true } });
+const userWithTier = (id: number) => billingOf(id);
 
 let support: string;
 beforeAll(async () => {
@@ -25,9 +35,7 @@ beforeAll(async () => {
 
 let counter = 0;
 const newUser = (data: { stripeCustomerId?: string } = {}) =>
-  prisma().user.create({
-    data: { email: `pipeline-${counter++}-${Date.now()}@example.com`, passwordHash: "x", ...data },
-  });
+  createBillingUser({ email: `pipeline-${counter++}-${Date.now()}@example.com`, ...data });
 
 /** A delivery as server/app.ts reads it off the socket: the signature header and the raw body. */
 async function signedDelivery(evt: unknown) {
@@ -80,7 +88,11 @@ describe("deliveries read off the socket", () => {
 describe("the return from Checkout", () => {
   async function checkout(lookupKey = "pro_monthly") {
     const user = await newUser();
-    const outcome = await createCheckoutSession(user, lookupKey, appOrigin(new Request("http://localhost:3000/")));
+    const outcome = await createCheckoutSession(
+      { account: { ...user, id: user.accountId }, email: user.email },
+      lookupKey,
+      appOrigin(new Request("http://localhost:3000/")),
+    );
     if (!outcome.ok) throw new Error(outcome.message);
     return { user, sessionId: outcome.url.split("/").pop()!, cookie: await sessionCookieFor(user.email) };
   }
@@ -147,15 +159,12 @@ describe("support's sync when Stripe has no subscription for the customer", () =
   it("a Pro user whose subscription Stripe no longer has goes to free, the subscription unlinked", async () => {
     const pro = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "pro" } });
     const user = await newUser({ stripeCustomerId: await customerInStripe() });
-    await prisma().user.update({
-      where: { id: user.id },
-      data: {
-        tierId: pro.id,
-        subscriptionStatus: "active",
-        stripeSubscriptionId: "sub_gone_from_stripe",
-        billingSource: "stripe",
-        subscriptionSyncedAt: new Date(Date.now() - 60_000),
-      },
+    await setBilling(user.id, {
+      tierId: pro.id,
+      subscriptionStatus: "active",
+      stripeSubscriptionId: "sub_gone_from_stripe",
+      billingSource: "stripe",
+      subscriptionSyncedAt: new Date(Date.now() - 60_000),
     });
     const response = await sync(user.id);
     expect(response.status).toBe(200);
@@ -178,15 +187,12 @@ describe("support's sync when Stripe has no subscription for the customer", () =
   it("a newer state applied after Stripe answered is not overwritten", async () => {
     const pro = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "pro" } });
     const user = await newUser({ stripeCustomerId: await customerInStripe() });
-    await prisma().user.update({
-      where: { id: user.id },
-      data: {
-        tierId: pro.id,
-        subscriptionStatus: "active",
-        stripeSubscriptionId: "sub_newer",
-        billingSource: "stripe",
-        subscriptionSyncedAt: new Date(Date.now() + 3_600_000),
-      },
+    await setBilling(user.id, {
+      tierId: pro.id,
+      subscriptionStatus: "active",
+      stripeSubscriptionId: "sub_newer",
+      billingSource: "stripe",
+      subscriptionSyncedAt: new Date(Date.now() + 3_600_000),
     });
     const result = await (await sync(user.id)).json();
     expect(result).toMatchObject({ ok: true, changed: false });

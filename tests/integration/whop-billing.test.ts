@@ -15,7 +15,18 @@ import * as returnRoute from "../../app/routes/api.whop.return.ts";
 import { testDb } from "../setup/database.ts";
 import { useStripeEmulator } from "../stripe-harness.ts";
 import { TEST_WHOP_API_KEY, useWhopEmulator, withWhopConnection } from "../whop-harness.ts";
-import { BASE_URL, formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import {
+  BASE_URL,
+  billingOf,
+  createBillingUser,
+  formRequest,
+  getRequest,
+  routeArgs,
+  seedDemoData,
+  sessionCookieFor,
+  setBilling,
+  settle,
+} from "../utils.ts";
 
 const stripe = useStripeEmulator();
 const whop = useWhopEmulator();
@@ -24,7 +35,7 @@ const prisma = () => testDb().prisma;
 let counter = 0;
 async function newCustomer() {
   const email = `whop-billing-${counter++}-${Date.now()}@example.com`;
-  const user = await prisma().user.create({ data: { email, passwordHash: "x" } });
+  const user = await createBillingUser({ email });
   return { user, cookie: await sessionCookieFor(email) };
 }
 
@@ -48,7 +59,7 @@ function whopCheckout(
   return settle(() => checkoutRoute.action(routeArgs(request)));
 }
 
-const userOf = (id: number) => prisma().user.findUniqueOrThrow({ where: { id }, include: { tier: true } });
+const userOf = (id: number) => billingOf(id);
 
 async function whopTiers() {
   const tiers = await prisma().subscriptionTier.findMany({ include: { prices: true } });
@@ -224,7 +235,7 @@ describe("POST /api/whop/checkout", () => {
     expect(response.status).toBe(401);
   });
 
-  it("returns Whop's purchase URL of a checkout configuration that carries the user's id", async () => {
+  it("returns Whop's purchase URL of a checkout configuration that carries the account's id", async () => {
     const { user, cookie } = await newCustomer();
     const response = await whopCheckout({ tier: "whop_basic" }, { cookie });
     expect(response.status).toBe(200);
@@ -235,7 +246,7 @@ describe("POST /api/whop/checkout", () => {
     }).then((r) => r.json());
     expect(configuration).toMatchObject({
       plan: { id: "plan_emu_whop_basic_monthly" },
-      metadata: { tierdesk_user_id: String(user.id), tier: "whop_basic" },
+      metadata: { tierdesk_account_id: String(user.accountId), tier: "whop_basic" },
       redirect_url: `${BASE_URL}/api/whop/return`,
     });
   });
@@ -265,7 +276,7 @@ describe("POST /api/whop/checkout", () => {
       whopCheckout({ tier: "whop_basic" }, { cookie }),
     );
     expect(disabled.status).toBe(503);
-    await prisma().user.update({ where: { id: user.id }, data: { whopMembershipStatus: "active" } });
+    await setBilling(user.id, { whopMembershipStatus: "active" });
     expect((await whopCheckout({ tier: "whop_basic" }, { cookie })).status).toBe(409);
     // A Stripe checkout is refused too, pointing to Whop: Stripe's portal has nothing for this user.
     const stripeCheckout = (accept: string) =>
@@ -286,10 +297,7 @@ describe("POST /api/whop/checkout", () => {
     const page = await asPage.text();
     expect(page).toContain("Change or cancel it on Whop.");
     expect(page).not.toContain("/api/stripe/portal");
-    await prisma().user.update({
-      where: { id: user.id },
-      data: { whopMembershipStatus: null, subscriptionStatus: "active" },
-    });
+    await setBilling(user.id, { whopMembershipStatus: null, subscriptionStatus: "active" });
     expect((await whopCheckout({ tier: "whop_basic" }, { cookie })).status).toBe(409);
   });
 });

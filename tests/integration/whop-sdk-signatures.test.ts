@@ -8,7 +8,7 @@ import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as webhookRoute from "../../app/routes/api.whop.webhook.ts";
 import { testDb } from "../setup/database.ts";
 import { TEST_WHOP_SECRET, useWhopEmulator } from "../whop-harness.ts";
-import { routeArgs, seedDemoData } from "../utils.ts";
+import { billingOf, createBillingUser, routeArgs, seedDemoData } from "../utils.ts";
 
 // The very copy of standardwebhooks that @whop/sdk loads (its own dependency, resolved from the SDK).
 const sdkRequire = createRequire(createRequire(import.meta.url).resolve("@whop/sdk"));
@@ -36,7 +36,7 @@ let counter = 0;
 /** A Tierdesk customer and the Whop membership.activated event of a Whop Basic they bought (not yet delivered). */
 async function customerWithUndeliveredPurchase() {
   const email = `whop-sdk-${counter++}-${Date.now()}@example.com`;
-  const user = await prisma().user.create({ data: { email, passwordHash: "x" } });
+  const user = await createBillingUser({ email });
   whop.emulator.holdWebhooks();
   const { events } = await whop.emulator.purchase("plan_emu_whop_basic_monthly", {
     email,
@@ -46,8 +46,7 @@ async function customerWithUndeliveredPurchase() {
   return { user, activated };
 }
 
-const tierOf = async (userId: number) =>
-  (await prisma().user.findUniqueOrThrow({ where: { id: userId }, include: { tier: true } })).tier?.key;
+const tierOf = async (userId: number) => (await billingOf(userId)).tier?.key;
 
 beforeAll(seedDemoData);
 beforeEach(() => whop.emulator.reset());

@@ -8,7 +8,7 @@ import * as checkoutRoute from "../../app/routes/api.whop.checkout.ts";
 import * as webhookRoute from "../../app/routes/api.whop.webhook.ts";
 import { testDb } from "../setup/database.ts";
 import { useWhopEmulator, whopEvent, whopWebhookRequest, withWhopConnection } from "../whop-harness.ts";
-import { BASE_URL, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import { BASE_URL, billingOf, createBillingUser, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
 
 const whop = useWhopEmulator();
 const prisma = () => testDb().prisma;
@@ -17,7 +17,7 @@ const deliver = (request: Request) => webhookRoute.action(routeArgs(request));
 let counter = 0;
 async function newCustomer() {
   const email = `whop-${counter++}-${Date.now()}@example.com`;
-  const user = await prisma().user.create({ data: { email, passwordHash: "x" } });
+  const user = await createBillingUser({ email });
   return { user, cookie: await sessionCookieFor(email) };
 }
 
@@ -43,7 +43,7 @@ async function subscribedCustomer() {
   return { user, cookie, membership, events };
 }
 
-const userOf = (id: number) => prisma().user.findUniqueOrThrow({ where: { id }, include: { tier: true } });
+const userOf = (id: number) => billingOf(id);
 const storedEvent = (eventId: string) => prisma().stripeEvent.findUniqueOrThrow({ where: { eventId } });
 const countStored = (eventId: string) => prisma().stripeEvent.count({ where: { eventId } });
 
@@ -160,7 +160,7 @@ describe("memberships through the emulator", () => {
       objectId: membership.id,
       customerId: membership.user.id,
     });
-    expect(activated.note).toBe(`user ${user.id} → whop_basic (Whop active)`);
+    expect(activated.note).toBe(`account ${user.accountId} → whop_basic (Whop active)`);
     expect(await storedEvent(events[1]!.id)).toMatchObject({ provider: "whop", status: "processed" });
   });
 
@@ -239,10 +239,10 @@ describe("memberships through the emulator", () => {
     expect(whop.emulator.events.find((record) => record.event.id === activated.id)?.deliveries[0]?.status).toBe(500);
     expect(await storedEvent(activated.id)).toMatchObject({
       status: "failed",
-      error: `No Tierdesk user for Whop membership ${membership.id} (Whop user ${membership.user.id}, ${email}): it carries no Tierdesk user id and no account has its email.`,
+      error: `No Tierdesk account for Whop membership ${membership.id} (Whop user ${membership.user.id}, ${email}): it carries no Tierdesk account id and no user has its email.`,
     });
 
-    const user = await prisma().user.create({ data: { email, passwordHash: "x" } });
+    const user = await createBillingUser({ email });
     expect(await replayStoredEvent(activated.id)).toEqual({ ok: true, status: "processed" });
     expect(await userOf(user.id)).toMatchObject({
       tier: { key: "whop_basic" },
