@@ -21,9 +21,15 @@ const NAME = Prisma.sql`lower(a.name) COLLATE "C"`;
 const SLUG = Prisma.sql`lower(a.slug) COLLATE "C"`;
 const EMAIL = Prisma.sql`lower(u.email) COLLATE "C"`;
 
-/** Accounts with a member whose email starts with `text` (an exact email is its own prefix). */
+/**
+ * Accounts with a member whose email starts with `text` (an exact email is its own prefix): each
+ * matching user's memberships by the memberships(user_id) index. OFFSET 0 keeps the subquery a nested
+ * loop: a generic plan cannot see how few users match and would otherwise hash all of memberships.
+ */
 const memberEmailStartsWith = (text: string) =>
-  Prisma.sql`SELECT m.account_id FROM users u JOIN memberships m ON m.user_id = u.id WHERE ${startsWith(EMAIL, text)}`;
+  Prisma.sql`SELECT m.account_id FROM users u
+    CROSS JOIN LATERAL (SELECT m.account_id FROM memberships m WHERE m.user_id = u.id OFFSET 0) m
+    WHERE ${startsWith(EMAIL, text)}`;
 
 export type AccountSearch = {
   /**

@@ -68,6 +68,10 @@ function billingStatus(account: AccountRow) {
   return account.subscriptionStatus;
 }
 
+/** Marked over its limit, or over it now though not (yet) marked (e.g. members added outside the app). */
+const isOverLimit = (account: AccountRow) =>
+  Boolean(account.overLimitSince) || (account.seatLimit !== null && account.members > account.seatLimit);
+
 const features = tableFeatures({});
 const columns: Array<ColumnDef<typeof features, AccountRow>> = [
   {
@@ -86,11 +90,11 @@ const columns: Array<ColumnDef<typeof features, AccountRow>> = [
     id: "seats",
     header: "Seats",
     cell: ({ row }) => {
-      const { members, seatLimit, overLimitSince } = row.original;
+      const { members, seatLimit } = row.original;
       return (
         <span>
           {members} / {seatLimit ?? "no limit"}
-          {overLimitSince ? (
+          {isOverLimit(row.original) ? (
             <>
               {" · "}
               <span className="status status-failed">over limit</span>
@@ -179,7 +183,7 @@ export default function AdminAccounts() {
           testId="accounts-table"
           rowAttributes={(account) => ({
             "data-account": account.slug,
-            "data-over-limit": account.overLimitSince ? "true" : "false",
+            "data-over-limit": String(isOverLimit(account)),
           })}
         />
       ) : (

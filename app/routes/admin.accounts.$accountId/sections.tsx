@@ -16,6 +16,11 @@ export function SeatsSection({ seats }: { seats: AccountPage["seats"] }) {
           Over its seat limit since {moment(seats.overLimitSince)}: {seats.used} members for {seats.limit ?? "no"}{" "}
           seats. Nobody loses access, but new invitations are refused until members leave or the plan grows.
         </p>
+      ) : seats.limit !== null && seats.used > seats.limit ? (
+        <p className="warning" role="status" data-testid="over-limit">
+          {seats.used} members for {seats.limit} seats, though the account is not marked over its limit yet: the mark is
+          refreshed whenever its members, tier or billing status change in the app.
+        </p>
       ) : null}
       <dl className="facts">
         <dt>Used / limit</dt>
