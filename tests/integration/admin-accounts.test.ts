@@ -47,9 +47,9 @@ const slugs = (page: ListPage) => page.accounts.map((account) => account.slug);
 
 beforeAll(async () => {
   await seedDemoData();
-  [support, admin, customer] = await Promise.all(
-    ["support@example.com", "admin@example.com", "customer@example.com"].map(sessionCookieFor),
-  );
+  support = await sessionCookieFor("support@example.com");
+  admin = await sessionCookieFor("admin@example.com");
+  customer = await sessionCookieFor("customer@example.com");
   const db = prisma();
   const tiers = new Map((await db.subscriptionTier.findMany()).map((tier) => [tier.key, tier.id]));
   // 120 accounts to page through, each owned by its own user.
