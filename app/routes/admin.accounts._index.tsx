@@ -7,7 +7,6 @@ import { json } from "@remix-run/node";
 import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
 import { type ColumnDef, tableFeatures, useTable } from "@tanstack/react-table";
 import { DataTable } from "~/components/data-table.tsx";
-import { formatDate } from "~/components/dates.tsx";
 import { listAccountsPage } from "~/models/account-admin.server.ts";
 import { listTierKeys } from "~/models/tier.server.ts";
 import { FREE_TIER_KEY } from "~/rules/tiers.ts";
@@ -68,6 +67,9 @@ function billingStatus(account: AccountRow) {
   return account.subscriptionStatus;
 }
 
+/** A day as "6 Dec 2026", in UTC so server and browser render the same text. */
+const dayFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeZone: "UTC" });
+
 /** Marked over its limit, or over it now though not (yet) marked (e.g. members added outside the app). */
 const isOverLimit = (account: AccountRow) =>
   Boolean(account.overLimitSince) || (account.seatLimit !== null && account.members > account.seatLimit);
@@ -118,7 +120,11 @@ const columns: Array<ColumnDef<typeof features, AccountRow>> = [
       );
     },
   },
-  { id: "created", header: "Created", cell: ({ row }) => formatDate(row.original.createdAt) },
+  {
+    id: "created",
+    header: "Created",
+    cell: ({ row }) => <span>{dayFormat.format(new Date(row.original.createdAt))}</span>,
+  },
 ];
 
 export default function AdminAccounts() {
@@ -142,7 +148,7 @@ export default function AdminAccounts() {
             name="q"
             type="search"
             defaultValue={searchParams.get("q") ?? ""}
-            placeholder="name, slug, email, cus_…, sub_…, mem_…"
+            placeholder="name, slug, email or id"
           />
         </label>
         <label>
@@ -181,6 +187,7 @@ export default function AdminAccounts() {
           table={table}
           caption="Accounts"
           testId="accounts-table"
+          className="accounts-table"
           rowAttributes={(account) => ({
             "data-account": account.slug,
             "data-over-limit": String(isOverLimit(account)),

@@ -6,6 +6,8 @@ import type { AccountPage } from "./account.server.ts";
 /** A moment as "21 Nov 2026, 14:05", in UTC so server and browser render the same text. */
 const timeFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" });
 const moment = (iso: string) => `${timeFormat.format(new Date(iso))} UTC`;
+const seatCount = (count: number) => `${count} seat${count === 1 ? "" : "s"}`;
+const memberCount = (count: number) => `${count} member${count === 1 ? "" : "s"}`;
 
 export function SeatsSection({ seats }: { seats: AccountPage["seats"] }) {
   return (
@@ -13,13 +15,14 @@ export function SeatsSection({ seats }: { seats: AccountPage["seats"] }) {
       <h2 id="seats">Seats</h2>
       {seats.overLimitSince ? (
         <p className="warning" role="status" data-testid="over-limit">
-          Over its seat limit since {moment(seats.overLimitSince)}: {seats.used} members for {seats.limit ?? "no"}{" "}
-          seats. Nobody loses access, but new invitations are refused until members leave or the plan grows.
+          Over its seat limit since {moment(seats.overLimitSince)}: {memberCount(seats.used)} for{" "}
+          {seats.limit === null ? "no limit" : seatCount(seats.limit)}. Nobody loses access, but new invitations are
+          refused until members leave or the plan grows.
         </p>
       ) : seats.limit !== null && seats.used > seats.limit ? (
         <p className="warning" role="status" data-testid="over-limit">
-          {seats.used} members for {seats.limit} seats, though the account is not marked over its limit yet: the mark is
-          refreshed whenever its members, tier or billing status change in the app.
+          {memberCount(seats.used)} for {seatCount(seats.limit)}, though the account is not marked over its limit yet:
+          the mark is refreshed whenever its members, tier or billing status change in the app.
         </p>
       ) : null}
       <dl className="facts">
