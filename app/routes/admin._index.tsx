@@ -9,6 +9,7 @@ import { checkTiersAgainstStripe } from "~/services/tiers/tier-status.server.ts"
 import { WebhookChart } from "~/components/webhook-chart.tsx";
 import { IntegrationSummary } from "~/components/tier-status.tsx";
 import { countEventsPerDay, countFailedEvents } from "~/models/event-counts.server.ts";
+import { countAccountsOverSeatLimit } from "~/models/seats.server.ts";
 import { listTiersForAdmin } from "~/models/tier.server.ts";
 import { describeAsOf } from "~/utils/age.ts";
 import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
@@ -19,10 +20,11 @@ const CHART_DAYS = 14;
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireRole(request, STAFF_ROLES);
-  const [tiers, daily, failedEvents] = await Promise.all([
+  const [tiers, daily, failedEvents, accountsOverSeatLimit] = await Promise.all([
     listTiersForAdmin(),
     countEventsPerDay(CHART_DAYS),
     countFailedEvents(),
+    countAccountsOverSeatLimit(),
   ]);
   const withKeys = tiers.map((tier) => ({ ...tier, lookupKeys: tier.prices.map((price) => price.lookupKey) }));
   const check = await checkTiersAgainstStripe(withKeys);
@@ -31,6 +33,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     unverified: check.stripe.unverified,
     lastKnown: check.stripe.asOf ? describeAsOf(check.stripe.asOf) : null,
     failedEvents,
+    accountsOverSeatLimit,
     daily,
     tiers: withKeys.map((tier) => ({
       key: tier.key,
@@ -83,7 +86,8 @@ function StripeBanner({
 }
 
 export default function AdminOverview() {
-  const { mode, unverified, lastKnown, failedEvents, daily, tiers } = useLoaderData<typeof loader>();
+  const { mode, unverified, lastKnown, failedEvents, accountsOverSeatLimit, daily, tiers } =
+    useLoaderData<typeof loader>();
   const totals = daily.reduce(
     (sum, day) => ({
       processed: sum.processed + day.processed,
@@ -125,6 +129,15 @@ export default function AdminOverview() {
             </tbody>
           </table>
         </div>
+      </section>
+
+      <section className="panel" aria-labelledby="seat-limits">
+        <h2 id="seat-limits">Seats</h2>
+        <p>
+          <Link to="/admin/accounts?overLimit=1" data-testid="over-seat-limit-link">
+            Accounts over their seat limit: {accountsOverSeatLimit} →
+          </Link>
+        </p>
       </section>
 
       <section className="panel" aria-labelledby="webhook-health">

@@ -18,6 +18,7 @@ const SECTIONS = [
   { to: "/admin/tiers", label: "Tiers", end: false },
   { to: "/admin/permissions", label: "Permissions", end: false },
   { to: "/admin/users", label: "Users", end: false },
+  { to: "/admin/accounts", label: "Accounts", end: false },
   { to: "/admin/events", label: "Stripe events", end: false },
   { to: "/admin/audit", label: "Audit log", end: false },
 ];

@@ -26,6 +26,7 @@ const ADMIN_PAGES = [
   "/admin/permissions",
   "/admin/audit",
   "/admin/users",
+  "/admin/accounts",
   "/admin/events",
   "/admin/nope",
 ];

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect, test, type Browser, type BrowserContext, type ConsoleMessage, type Page } from "@playwright/test";
 import Stripe from "stripe";
+import { expectNoSidewaysScroll } from "./customer-helpers.ts";
 import { submitSignIn } from "./helpers.ts";
 
 type Role = "anonymous" | "customer" | "support" | "admin";
@@ -80,6 +81,9 @@ const PAGES: readonly PageRow[] = [
   { path: "/admin/audit", roles: STAFF, heading: "Audit log" },
   { path: "/admin/users", roles: STAFF, heading: "Users" },
   { path: "/admin/users/:customerUserId", roles: STAFF, heading: DEMO_USERS.customer.email },
+  { path: "/admin/accounts", roles: STAFF, heading: "Accounts" },
+  { path: "/admin/accounts?q=acme&overLimit=1", roles: STAFF, heading: "Accounts" },
+  { path: "/admin/accounts/:teamAccountId", roles: STAFF, heading: "Acme Studio" },
   // Unknown URLs are answered by the catch-all route (app/routes/$.tsx), "/*" itself included: a 404
   // inside the site, hydrating cleanly, also under an existing route's path.
   { path: "/*", roles: ALL, status: 404, heading: "404 Not found" },
@@ -95,6 +99,7 @@ const PARAMS: Record<string, (browser: Browser) => Promise<string>> = {
   replayJobId: async (browser) => bulkReplayOf(browser, (await storedEvents(browser)).failed),
   tierKey: async () => "pro", // seeded by prisma/seed.ts
   customerUserId: (browser) => userIdOf(browser, DEMO_USERS.customer.email),
+  teamAccountId: (browser) => teamAccountIdOf(browser),
   resetToken: (browser) => mailedResetToken(browser, DEMO_USERS.support.email),
 };
 
@@ -214,6 +219,22 @@ async function userIdOf(browser: Browser, email: string) {
     const href = await link.getAttribute("href", { timeout: 5_000 });
     const id = href?.match(/^\/admin\/users\/(\d+)$/)?.[1];
     if (!id) throw new Error(`No link to ${email} on /admin/users (href: ${href})`);
+    return id;
+  } finally {
+    await context.close();
+  }
+}
+
+/** The demo team's account id (prisma/seed.ts), read from the link to it on the admin's account list. */
+async function teamAccountIdOf(browser: Browser) {
+  const context = await browser.newContext({ storageState: storageStates.admin });
+  try {
+    const page = await context.newPage();
+    await page.goto("/admin/accounts?q=acme-studio");
+    await waitForHydration(page);
+    const href = await page.getByRole("link", { name: "Acme Studio", exact: true }).getAttribute("href");
+    const id = href?.match(/^\/admin\/accounts\/(\d+)$/)?.[1];
+    if (!id) throw new Error(`No link to Acme Studio on /admin/accounts (href: ${href})`);
     return id;
   } finally {
     await context.close();
@@ -381,6 +402,39 @@ test("/admin/events as support: filter by status and replay a failed event with 
     expect(problems(), "errors in the browser after filtering and replaying").toEqual([]);
   } finally {
     await page.context().close();
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// The accounts console on a 360 px phone: rows become cards, nothing scrolls sideways, and a search
+// finds the demo team by its owner's email, flagged over its seat limit (three members, one seat).
+
+test("/admin/accounts and an account's page at 360 px as support", async ({ browser }) => {
+  const context = await browser.newContext({
+    storageState: storageStates.support,
+    viewport: { width: 360, height: 800 },
+    isMobile: true,
+    hasTouch: true,
+  });
+  const page = await context.newPage();
+  try {
+    await page.goto("/admin/accounts");
+    await waitForHydration(page);
+    await expectNoSidewaysScroll(page);
+    await page.getByLabel("Search").fill("customer@example.com");
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect(page).toHaveURL(/\/admin\/accounts\?q=customer%40example\.com/);
+    const team = page.getByTestId("accounts-table").locator('tr[data-account="acme-studio"]');
+    await expect(team).toHaveAttribute("data-over-limit", "true");
+    await expect(team).toContainText("3 / 1 · over limit");
+    await expectNoSidewaysScroll(page);
+    await team.getByRole("link", { name: "Acme Studio" }).click();
+    await expect(page.getByRole("heading", { level: 1, name: "Acme Studio" })).toBeVisible();
+    await expect(page.getByTestId("seats-used")).toHaveText("3 / 1");
+    await expect(page.getByTestId("account-members").getByRole("link")).toHaveCount(3);
+    await expectNoSidewaysScroll(page);
+  } finally {
+    await context.close();
   }
 });
 

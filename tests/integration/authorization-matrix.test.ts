@@ -55,7 +55,7 @@ const ADMIN_ONLY_READ: ByRole = ["login", 403, 403, 200];
 const ADMIN_ONLY_WRITE: ByRole = ["login", 403, 403, 400];
 
 // Ids of rows made in beforeAll, for the routes with parameters.
-const ids = { customerId: 0, eventId: "evt_matrix_processed", jobId: 0 };
+const ids = { customerId: 0, eventId: "evt_matrix_processed", jobId: 0, accountId: 0 };
 
 const MATRIX: Record<string, RouteEntry> = {
   "routes/$": {
@@ -94,6 +94,14 @@ const MATRIX: Record<string, RouteEntry> = {
   },
   "routes/admin": { path: "/admin", checks: [{ method: "GET", expect: STAFF_READ }] },
   "routes/admin._index": { path: "/admin", checks: [{ method: "GET", query: "index", expect: STAFF_READ }] },
+  "routes/admin.accounts.$accountId": {
+    path: "/admin/accounts/:accountId",
+    checks: [{ method: "GET", expect: STAFF_READ }],
+  },
+  "routes/admin.accounts._index": {
+    path: "/admin/accounts",
+    checks: [{ method: "GET", query: "index", expect: STAFF_READ }],
+  },
   "routes/admin.audit": { path: "/admin/audit", checks: [{ method: "GET", expect: STAFF_READ }] },
   "routes/admin.events.$eventId": {
     path: "/admin/events/:eventId",
@@ -296,6 +304,7 @@ beforeAll(async () => {
   await seedDemoData();
   const prisma = testDb().prisma;
   ids.customerId = (await prisma.user.findUniqueOrThrow({ where: { email: EMAILS.customer } })).id;
+  ids.accountId = (await prisma.account.findUniqueOrThrow({ where: { slug: "acme-studio" } })).id;
   const stored = await prisma.stripeEvent.create({
     data: { eventId: ids.eventId, eventType: "invoice.paid", status: "processed", attempts: 1, payload: "{}" },
   });
@@ -321,6 +330,7 @@ afterAll(async () => {
 function withIds(text: string) {
   return text
     .replace(":customerId", String(ids.customerId))
+    .replace(":accountId", String(ids.accountId))
     .replace(":eventId", ids.eventId)
     .replace(":jobId", String(ids.jobId));
 }

@@ -1,0 +1,108 @@
+// The loader of /admin/accounts/:accountId (route.tsx): everything support needs to explain an
+// account's plan and seats. A fixed handful of queries, each a range of an index.
+import type { LoaderFunctionArgs, SerializeFrom } from "@remix-run/node";
+import { json } from "@remix-run/node";
+import { explainTierInForce } from "~/rules/support.ts";
+import { FREE_TIER_KEY } from "~/rules/tiers.ts";
+import {
+  getAccountForSupport,
+  getTierName,
+  listAccountEvents,
+  listAccountMembers,
+  listPendingInvitations,
+} from "~/models/account-admin.server.ts";
+import { getSeats } from "~/models/seats.server.ts";
+import { livemodeOfCustomer } from "~/models/stripe-event.server.ts";
+import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
+import { jsonResponse } from "~/utils/http.server.ts";
+
+function accountIdFrom(params: { accountId?: string }) {
+  const id = Number(params.accountId);
+  if (!Number.isSafeInteger(id) || id <= 0 || id > 2_147_483_647) {
+    throw jsonResponse({ error: "There is no such account." }, 404);
+  }
+  return id;
+}
+
+const dashboardUrl = (livemode: boolean | null, kind: "customers" | "subscriptions", id: string) =>
+  `https://dashboard.stripe.com/${livemode ? "" : "test/"}${kind}/${encodeURIComponent(id)}`;
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  await requireRole(request, STAFF_ROLES);
+  const accountId = accountIdFrom(params);
+  const account = await getAccountForSupport(accountId);
+  if (!account) throw jsonResponse({ error: `There is no account ${accountId}.` }, 404);
+  const customerId = account.stripeCustomerId;
+  const [freeTierName, seats, members, invitations, events, livemode] = await Promise.all([
+    getTierName(FREE_TIER_KEY),
+    getSeats(account.id),
+    listAccountMembers(account.id),
+    listPendingInvitations(account.id),
+    listAccountEvents(account),
+    customerId ? livemodeOfCustomer(customerId) : Promise.resolve(null),
+  ]);
+  const why = explainTierInForce({
+    storedTier: account.tier,
+    subscriptionStatus: account.subscriptionStatus,
+    freeTierName: freeTierName ?? "Free",
+    billingSource: account.billingSource,
+    whopMembershipStatus: account.whopMembershipStatus,
+  });
+  return json({
+    account: {
+      id: account.id,
+      name: account.name,
+      slug: account.slug,
+      createdAt: account.createdAt.toISOString(),
+    },
+    seats: {
+      limit: seats?.limit ?? null,
+      used: seats?.used ?? members.length,
+      pending: seats?.pending ?? invitations.length,
+      overLimitSince: seats?.overLimitSince?.toISOString() ?? null,
+    },
+    members: members.map((member) => ({ ...member, since: member.since.toISOString() })),
+    invitations: invitations.map((invitation) => ({
+      ...invitation,
+      sentAt: invitation.sentAt.toISOString(),
+      expiresAt: invitation.expiresAt.toISOString(),
+    })),
+    plan: {
+      storedTier: account.tier ? { key: account.tier.key, name: account.tier.name } : null,
+      inForce: why,
+      subscriptionStatus: account.subscriptionStatus,
+      syncedAt: account.subscriptionSyncedAt?.toISOString() ?? null,
+      billingSource: account.billingSource,
+      billingSince: account.billingSince?.toISOString() ?? null,
+      stripeCustomerId: customerId,
+      stripeSubscriptionId: account.stripeSubscriptionId,
+      links: {
+        livemode,
+        customer: customerId ? dashboardUrl(livemode, "customers", customerId) : null,
+        subscription: account.stripeSubscriptionId
+          ? dashboardUrl(livemode, "subscriptions", account.stripeSubscriptionId)
+          : null,
+      },
+      whop: account.whopMembershipId
+        ? {
+            membershipId: account.whopMembershipId,
+            status: account.whopMembershipStatus,
+            userId: account.whopUserId,
+            linkedBy: account.whopLinkedBy,
+            manageUrl: account.whopManageUrl,
+          }
+        : null,
+    },
+    events: events.map((event) => ({
+      eventId: event.eventId,
+      provider: event.provider,
+      eventType: event.eventType,
+      status: event.status,
+      receivedAt: event.receivedAt.toISOString(),
+      outcome: event.error ?? event.note,
+    })),
+  });
+}
+
+/** What the page renders: the loader's data as it arrives in the browser. */
+export type AccountPage = SerializeFrom<typeof loader>;
