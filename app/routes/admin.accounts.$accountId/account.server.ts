@@ -1,6 +1,6 @@
 // The loader of /admin/accounts/:accountId (route.tsx): everything support needs to explain an
 // account's plan and seats. A fixed handful of queries, each a range of an index.
-import type { LoaderFunctionArgs, SerializeFrom } from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, SerializeFrom } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { explainTierInForce } from "~/rules/support.ts";
 import { FREE_TIER_KEY } from "~/rules/tiers.ts";
@@ -14,7 +14,9 @@ import {
 import { getSeats } from "~/models/seats.server.ts";
 import { livemodeOfCustomer } from "~/models/stripe-event.server.ts";
 import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
-import { jsonResponse } from "~/utils/http.server.ts";
+import { jsonResponse, readForm } from "~/utils/http.server.ts";
+import { listExemptTiers } from "~/models/tier.server.ts";
+import { setExemptTier, syncAccountFromStripe } from "~/services/customers/account-admin.server.ts";
 
 function accountIdFrom(params: { accountId?: string }) {
   const id = Number(params.accountId);
@@ -28,18 +30,19 @@ const dashboardUrl = (livemode: boolean | null, kind: "customers" | "subscriptio
   `https://dashboard.stripe.com/${livemode ? "" : "test/"}${kind}/${encodeURIComponent(id)}`;
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  await requireRole(request, STAFF_ROLES);
+  const viewer = await requireRole(request, STAFF_ROLES);
   const accountId = accountIdFrom(params);
   const account = await getAccountForSupport(accountId);
   if (!account) throw jsonResponse({ error: `There is no account ${accountId}.` }, 404);
   const customerId = account.stripeCustomerId;
-  const [freeTierName, seats, members, invitations, events, livemode] = await Promise.all([
+  const [freeTierName, seats, members, invitations, events, livemode, exemptTiers] = await Promise.all([
     getTierName(FREE_TIER_KEY),
     getSeats(account.id),
     listAccountMembers(account.id),
     listPendingInvitations(account.id),
     listAccountEvents(account),
     customerId ? livemodeOfCustomer(customerId) : Promise.resolve(null),
+    listExemptTiers(),
   ]);
   const why = explainTierInForce({
     storedTier: account.tier,
@@ -49,6 +52,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     whopMembershipStatus: account.whopMembershipStatus,
   });
   return json({
+    canAdmin: viewer.role === "admin",
+    exemptTiers,
     account: {
       id: account.id,
       name: account.name,
@@ -106,3 +111,34 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 /** What the page renders: the loader's data as it arrives in the browser. */
 export type AccountPage = SerializeFrom<typeof loader>;
+
+/**
+ * "sync" (staff): pull the account's subscription from Stripe, as a webhook would apply it.
+ * "tier" (admins): put the account on an exempt tier, or take it off one. Both audited on the account.
+ */
+export async function action({ request, params }: ActionFunctionArgs) {
+  const accountId = accountIdFrom(params);
+  const formData = await readForm(request);
+  const intent = formData.get("intent");
+  if (intent === "sync") {
+    const viewer = await requireRole(request, STAFF_ROLES);
+    const outcome = await syncAccountFromStripe({ id: viewer.id, email: viewer.email }, accountId);
+    if (outcome.ok) return json({ kind: "sync" as const, ...outcome });
+    const status = outcome.reason === "not-found" ? 404 : outcome.reason === "stripe-unavailable" ? 502 : 409;
+    return json({ kind: "sync" as const, ok: false as const, message: outcome.message }, { status });
+  }
+  // Support reads; only admins change an account (their POST gets 403 here, not just a hidden form).
+  const admin = await requireRole(request, ["admin"]);
+  const actor = { id: admin.id, email: admin.email };
+  if (intent === "tier") {
+    const outcome = await setExemptTier(actor, accountId, String(formData.get("tier") ?? "") || null);
+    if (!outcome.ok)
+      return json({ kind: "admin" as const, ok: false as const, message: outcome.message }, { status: outcome.status });
+    return json({
+      kind: "admin" as const,
+      ok: true as const,
+      message: outcome.changed ? "Tier changed." : "Tier unchanged.",
+    });
+  }
+  return json({ kind: "admin" as const, ok: false as const, message: "Unknown action." }, { status: 400 });
+}

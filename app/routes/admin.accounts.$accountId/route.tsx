@@ -3,16 +3,17 @@
 // in force and the rule that put it there, its Stripe and Whop ids (linked to their dashboards), and
 // its latest webhooks. The loader is in account.server.ts, the panels in sections.tsx.
 //
-// Panels in this order: Seats, Members, Pending invitations, Plan, Events. Actions on the account
-// ("Sync from Stripe", an exempt tier, a change of owner) belong in the Plan panel and in an admin
-// panel after Events, as on /admin/users/:userId.
+// Panels in this order: Seats, Members, Pending invitations, Plan (with "Sync from Stripe"), Events,
+// then the admins' actions (actions-section.tsx); the action is in account.server.ts.
 import type { MetaFunction } from "@remix-run/node";
-import { Link, useLoaderData } from "@remix-run/react";
+import { Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { SyncResult } from "~/components/sync-result.tsx";
 import { formatDate } from "~/components/dates.tsx";
-import { loader } from "./account.server.ts";
+import { action, loader } from "./account.server.ts";
+import { AdminActions, SyncForm } from "./actions-section.tsx";
 import { EventsSection, InvitationsSection, MembersSection, PlanSection, SeatsSection } from "./sections.tsx";
 
-export { loader };
+export { action, loader };
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data?.account.name ?? "Account"} · Admin · Tierdesk` },
@@ -20,6 +21,9 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 
 export default function AdminAccount() {
   const data = useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>();
+  const navigation = useNavigation();
+  const busy = (intent: string) => navigation.state === "submitting" && navigation.formData?.get("intent") === intent;
   const { account } = data;
   return (
     <section>
@@ -31,11 +35,24 @@ export default function AdminAccount() {
         <code>{account.slug}</code> · created {formatDate(account.createdAt)}
       </p>
 
+      {actionData && !actionData.ok ? (
+        <p className="form-error" role="alert" data-testid="action-error">
+          {actionData.message}
+        </p>
+      ) : null}
+      {actionData?.ok && actionData.kind === "admin" ? (
+        <p className="notice" role="status" data-testid="action-result">
+          {actionData.message}
+        </p>
+      ) : null}
+      {actionData?.ok && actionData.kind === "sync" ? <SyncResult result={actionData} /> : null}
       <SeatsSection seats={data.seats} />
       <MembersSection members={data.members} />
       <InvitationsSection invitations={data.invitations} />
       <PlanSection plan={data.plan} />
+      <SyncForm data={data} busy={busy} />
       <EventsSection events={data.events} customerId={data.plan.stripeCustomerId} />
+      <AdminActions data={data} busy={busy} />
     </section>
   );
 }

@@ -1,5 +1,6 @@
-// The accounts the user belongs to, with their role in each, the owners and how many belong. Until
-// billing moves to accounts (docs/decisions/015), the plan above is the user's own.
+// The accounts the user belongs to, with their role in each, the owners and how many belong; each links
+// to its own page (its plan, seats and members). The plan above is the user's personal account's.
+import { Link } from "@remix-run/react";
 import type { UserPage } from "./user.server.ts";
 
 export function AccountsSection({ accounts }: { accounts: UserPage["accounts"] }) {
@@ -21,7 +22,8 @@ export function AccountsSection({ accounts }: { accounts: UserPage["accounts"] }
               {accounts.map((account) => (
                 <tr key={account.id}>
                   <td data-label="Account">
-                    {account.name} <span className="hint">({account.slug})</span>
+                    <Link to={`/admin/accounts/${account.id}`}>{account.name}</Link>{" "}
+                    <span className="hint">({account.slug})</span>
                   </td>
                   <td data-label="Role">{account.role}</td>
                   <td data-label="Owners">{account.owners.map((owner) => owner.email).join(", ")}</td>

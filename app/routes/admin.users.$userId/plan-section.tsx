@@ -1,6 +1,6 @@
 // The Plan panel: the tier in force and why, subscription status and dates, Stripe and Whop ids, and the
 // "Sync from Stripe" button.
-import { Form } from "@remix-run/react";
+import { Form, Link } from "@remix-run/react";
 import { formatDate } from "~/components/dates.tsx";
 import { timeFormat } from "./time-format.ts";
 import type { UserPage } from "./user.server.ts";
@@ -10,6 +10,12 @@ export function PlanSection({ data, busy }: { data: UserPage; busy: (intent: str
   return (
     <section className="panel" aria-labelledby="plan">
       <h2 id="plan">Plan</h2>
+      {user.personalAccountId ? (
+        <p className="hint">
+          Of their <Link to={`/admin/accounts/${user.personalAccountId}`}>personal account</Link>; team accounts are
+          listed below.
+        </p>
+      ) : null}
       <dl className="facts">
         <dt>Tier in force</dt>
         <dd data-testid="tier-in-force">{data.inForce.tierName}</dd>

@@ -5,6 +5,7 @@
 // user.server.ts, the page's panels beside this file.
 import type { MetaFunction } from "@remix-run/node";
 import { Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { SyncResult } from "~/components/sync-result.tsx";
 import { AuditTrail } from "~/components/audit-trail.tsx";
 import { AccountsSection } from "./accounts-section.tsx";
 import { AdminSection } from "./admin-section.tsx";
@@ -53,31 +54,5 @@ export default function AdminUser() {
         <AuditTrail entries={data.history} />
       </section>
     </section>
-  );
-}
-
-function SyncResult({
-  result,
-}: {
-  result: { changed: boolean; before: Record<string, unknown>; after: Record<string, unknown>; detail: string };
-}) {
-  const fields = Object.keys(result.after).filter(
-    (key) => JSON.stringify(result.before[key]) !== JSON.stringify(result.after[key]),
-  );
-  return (
-    <div className="notice" role="status" data-testid="sync-result">
-      <p>Synced from Stripe. {result.detail}</p>
-      {result.changed ? (
-        <ul>
-          {fields.map((field) => (
-            <li key={field}>
-              <code>{field}</code>: {JSON.stringify(result.before[field])} → {JSON.stringify(result.after[field])}
-            </li>
-          ))}
-        </ul>
-      ) : (
-        <p>Nothing changed: Tierdesk already matched Stripe.</p>
-      )}
-    </div>
   );
 }
