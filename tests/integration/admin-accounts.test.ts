@@ -9,7 +9,8 @@ import * as accountRoute from "../../app/routes/admin.accounts.$accountId/route.
 import * as accountsRoute from "../../app/routes/admin.accounts._index.tsx";
 import { requirePostgres, testDb } from "../setup/database.ts";
 import { useStripeEmulator } from "../stripe-harness.ts";
-import { getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import { getStripe } from "../../app/services/stripe/client.server.ts";
+import { formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
 
 useStripeEmulator();
 const prisma = () => testDb().prisma;
@@ -329,6 +330,57 @@ describe("/admin/accounts/:accountId", () => {
       accountRoute.loader(routeArgs(getRequest("/admin/accounts/abc", support), { accountId: "abc" })),
     );
     expect(response.status).toBe(404);
+  });
+});
+
+describe("/admin/accounts/:accountId actions", () => {
+  const post = (id: number, fields: Record<string, string>, cookie: string) =>
+    settle(() =>
+      accountRoute.action(
+        routeArgs(formRequest(`/admin/accounts/${id}`, fields, { cookie }), { accountId: String(id) }),
+      ),
+    );
+
+  it("lets admins put an account on an exempt tier and take it off, audited on the account; support may not", async () => {
+    const acme = await prisma().account.findUniqueOrThrow({ where: { slug: "acme-studio" } });
+    const team = await prisma().account.create({ data: { name: "Exempt Me", slug: `exempt-me-${Date.now()}` } });
+    const refused = await post(team.id, { intent: "tier", tier: "partner" }, support);
+    expect(refused.status).toBe(403);
+    expect((await prisma().account.findUniqueOrThrow({ where: { id: team.id } })).tierId).toBeNull();
+
+    const given = await post(team.id, { intent: "tier", tier: "partner" }, admin);
+    expect(given.status).toBe(200);
+    expect(await given.json()).toMatchObject({ ok: true, message: "Tier changed." });
+    const partner = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "partner" } });
+    expect((await prisma().account.findUniqueOrThrow({ where: { id: team.id } })).tierId).toBe(partner.id);
+    const audit = await prisma().auditEntry.findFirstOrThrow({
+      where: { entity: "account", entityId: String(team.id) },
+      orderBy: { id: "desc" },
+    });
+    expect(audit).toMatchObject({ action: "tier changed", actorEmail: "admin@example.com", entityLabel: "Exempt Me" });
+    expect(audit.after).toEqual({ tier: "partner" });
+
+    // A paid tier cannot be given; an unknown one is named.
+    const paid = await post(team.id, { intent: "tier", tier: "pro" }, admin);
+    expect(paid.status).toBe(400);
+    expect((await paid.json()).message).toMatch(/only exempt tiers/);
+    expect((await post(team.id, { intent: "tier", tier: "" }, admin)).status).toBe(200);
+    expect((await prisma().account.findUniqueOrThrow({ where: { id: team.id } })).tierId).toBeNull();
+    // Acme (untouched) keeps its tier.
+    expect((await prisma().account.findUniqueOrThrow({ where: { id: acme.id } })).tierId).toBe(partner.id);
+  });
+
+  it("syncs an account from Stripe for support, and says when there is no customer to sync", async () => {
+    const team = await prisma().account.create({ data: { name: "No Customer", slug: `no-customer-${Date.now()}` } });
+    const none = await post(team.id, { intent: "sync" }, support);
+    expect(none.status).toBe(409);
+    expect((await none.json()).message).toMatch(/no Stripe customer yet/);
+
+    const customer = await getStripe().customers.create({ email: "sync-team@example.com" });
+    await prisma().account.update({ where: { id: team.id }, data: { stripeCustomerId: customer.id } });
+    const synced = await post(team.id, { intent: "sync" }, support);
+    expect(synced.status).toBe(200);
+    expect(await synced.json()).toMatchObject({ kind: "sync", ok: true });
   });
 });
 
