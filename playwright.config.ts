@@ -8,6 +8,11 @@ import { defineConfig, devices } from "@playwright/test";
 import { chromium } from "@playwright/test";
 
 const PORT = Number(process.env.E2E_PORT ?? 3210);
+// A second instance that sends its mail through SMTP (to the catcher below) instead of the development
+// outbox, for the journeys that read mail as it arrives over SMTP (tests/e2e/team-journey.spec.ts).
+export const SMTP_APP_PORT = PORT + 1;
+export const SMTP_CATCHER_PORT = PORT + 115;
+export const SMTP_CATCHER_HTTP_PORT = PORT + 116;
 
 function systemChromium(): string | undefined {
   try {
@@ -47,28 +52,63 @@ export default defineConfig({
         }
       : {},
   },
-  webServer: {
-    // A fresh embedded database every run; the emulator on a free port.
-    command: "rm -rf .data/e2e && tsx server/index.ts",
-    url: `http://127.0.0.1:${PORT}/healthz`,
-    reuseExistingServer: false,
-    timeout: 120_000,
-    env: {
-      PORT: String(PORT),
-      PGLITE_DATA_DIR: ".data/e2e",
-      STRIPE_EMULATOR_PORT: "0",
-      DATABASE_URL: "",
-      STRIPE_API_KEY: "",
-      WHOP_API_KEY: "",
-      // Every browser of the suite signs up from 127.0.0.1.
-      SIGNUP_LIMIT_PER_IP: "200",
-      WHOP_EMULATOR_PORT: "0",
-      // Given explicitly (the quick start's is random per data folder): the emulator signs with it, and
-      // the specs that send their own webhooks (smoke, operators, customer-layout) sign with it too.
-      STRIPE_WEBHOOK_SECRET: "whsec_e2e_suite",
-      NODE_ENV: "development",
+  webServer: [
+    {
+      // A fresh embedded database every run; the emulator on a free port.
+      command: "rm -rf .data/e2e && tsx server/index.ts",
+      url: `http://127.0.0.1:${PORT}/healthz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      env: {
+        PORT: String(PORT),
+        PGLITE_DATA_DIR: ".data/e2e",
+        STRIPE_EMULATOR_PORT: "0",
+        DATABASE_URL: "",
+        STRIPE_API_KEY: "",
+        WHOP_API_KEY: "",
+        // Every browser of the suite signs up from 127.0.0.1.
+        SIGNUP_LIMIT_PER_IP: "200",
+        WHOP_EMULATOR_PORT: "0",
+        // Given explicitly (the quick start's is random per data folder): the emulator signs with it, and
+        // the specs that send their own webhooks (smoke, operators, customer-layout) sign with it too.
+        STRIPE_WEBHOOK_SECRET: "whsec_e2e_suite",
+        NODE_ENV: "development",
+      },
+      stdout: "pipe",
+      stderr: "pipe",
     },
-    stdout: "pipe",
-    stderr: "pipe",
-  },
+    {
+      command: "tsx tests/e2e/smtp-catcher.ts",
+      url: `http://127.0.0.1:${SMTP_CATCHER_HTTP_PORT}/`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      env: { SMTP_CATCHER_PORT: String(SMTP_CATCHER_PORT), SMTP_CATCHER_HTTP_PORT: String(SMTP_CATCHER_HTTP_PORT) },
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+    {
+      // The same app with real mail: its own embedded database and Stripe emulator.
+      command: "rm -rf .data/e2e-smtp && tsx server/index.ts",
+      url: `http://127.0.0.1:${SMTP_APP_PORT}/healthz`,
+      reuseExistingServer: false,
+      timeout: 120_000,
+      env: {
+        PORT: String(SMTP_APP_PORT),
+        PGLITE_DATA_DIR: ".data/e2e-smtp",
+        STRIPE_EMULATOR_PORT: "0",
+        DATABASE_URL: "",
+        STRIPE_API_KEY: "",
+        WHOP_API_KEY: "",
+        SIGNUP_LIMIT_PER_IP: "200",
+        WHOP_EMULATOR_PORT: "0",
+        STRIPE_WEBHOOK_SECRET: "whsec_e2e_suite",
+        NODE_ENV: "development",
+        APP_URL: `http://127.0.0.1:${SMTP_APP_PORT}`,
+        SMTP_URL: `smtp://tierdesk:smtp-test-password@127.0.0.1:${SMTP_CATCHER_PORT}`,
+        MAIL_FROM: "Tierdesk <no-reply@tierdesk.test>",
+      },
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  ],
 });
