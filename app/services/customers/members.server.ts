@@ -56,7 +56,7 @@ export type AccountRef = { id: number; name: string };
 export async function membersPage(account: AccountRef, role: MembershipRole) {
   const [members, invitations, seats] = await Promise.all([
     listMembers(account.id),
-    role === "owner" ? listPendingInvitations(account.id) : Promise.resolve([]),
+    role === "owner" ? listPendingInvitations(account.id) : [],
     getSeatsWithPlan(account.id),
   ]);
   return {
