@@ -47,7 +47,7 @@ export async function lockInvitationByTokenHash(tx: Db, tokenHash: string): Prom
 
 export async function createInvitation(
   tx: Db,
-  data: { accountId: number; email: string; tokenHash: string; invitedById: number; expiresAt: Date },
+  data: { accountId: number; email: string; tokenHash: string; invitedById: number; createdAt: Date; expiresAt: Date },
 ) {
   return tx.invitation.create({ data, select: { id: true } });
 }

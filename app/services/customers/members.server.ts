@@ -100,7 +100,7 @@ async function deliverInvitation(
 ): Promise<Extract<InviteOutcome, { ok: true }>> {
   const path = `/invitations/${token}`;
   if (!origins.mail || mailDelivery() === "unavailable") {
-    return { ok: true, email, delivery: "show-link", link: `${origins.page}${path}` };
+    return { ok: true, email, delivery: "show-link", link: `${origins.mail ?? origins.page}${path}` };
   }
   const outcome = await sendMail(
     composeMail({
@@ -148,6 +148,7 @@ export async function inviteMember(
       email,
       tokenHash: link.tokenHash,
       invitedById: inviter.userId,
+      createdAt: now,
       expiresAt: link.expiresAt,
     });
     return null;
