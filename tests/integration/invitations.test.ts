@@ -341,11 +341,12 @@ describe("owners and members", () => {
   it("the last owner can neither leave, nor be removed, nor be made a member", async () => {
     const { owner, ownerId, member } = await teamOfTwo();
     const before = await written(owner.accountId);
-    for (const fields of [
+    const lastOwnerChanges: Record<string, string>[] = [
       { intent: "leave" },
       { intent: "remove", userId: String(ownerId) },
       { intent: "make-member", userId: String(ownerId) },
-    ]) {
+    ];
+    for (const fields of lastOwnerChanges) {
       const refused = await memberAction(owner.cookie, fields);
       expect(refused.status, fields.intent).toBe(409);
       expect((await refused.json()).error).toMatch(/^This is the account's last owner\./);
@@ -371,13 +372,14 @@ describe("owners and members", () => {
     expect(page.members.map((m: { email: string }) => m.email).sort()).toEqual([owner.email, member.email].sort());
     expect(page.invitations).toEqual([]);
     const before = await written(owner.accountId);
-    for (const fields of [
+    const ownersOnly: Record<string, string>[] = [
       { intent: "invite", email: emailFor("sneaky") },
       { intent: "remove", userId: String(ownerId) },
       { intent: "revoke", invitationId: String(invitationId) },
       { intent: "resend", invitationId: String(invitationId) },
       { intent: "make-owner", userId: String(member.id) },
-    ]) {
+    ];
+    for (const fields of ownersOnly) {
       expect((await memberAction(member.cookie, fields)).status, fields.intent).toBe(403);
     }
     expect(await written(owner.accountId)).toBe(before);
