@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { expect, test, type Browser, type BrowserContext, type ConsoleMessage, type Page } from "@playwright/test";
 import Stripe from "stripe";
+import { DEMO_INVITATION_TOKEN } from "../../prisma/seed.ts";
 import { submitSignIn } from "./helpers.ts";
 
 type Role = "anonymous" | "customer" | "support" | "admin";
@@ -44,6 +45,8 @@ type PageRow = {
   status?: number;
   /** What a signed-in role not in `roles` gets: 403 (default) or a redirect to their home page. */
   signedIn?: "forbidden" | "home";
+  /** The h1 of that 403 when the page says more than "403 Forbidden" (an invitation for another email). */
+  forbiddenHeading?: string;
   /** Marks every role's test of this row `test.fixme` with this reason (a known bug tracked elsewhere).
    *  SMOKE_FIXME=1 runs them anyway, to see whether they are fixed. */
   fixme?: string;
@@ -65,6 +68,16 @@ const PAGES: readonly PageRow[] = [
   { path: "/dev/mail", roles: ALL, heading: "Outbox" },
   { path: "/account", roles: SIGNED_IN, heading: "Your account" },
   { path: "/account/password", roles: SIGNED_IN, heading: "Change password" },
+  { path: "/account/members", roles: SIGNED_IN, heading: "Members" },
+  // Acme Studio's seeded invitation (to newhire@example.com): signed out, the way to sign in or up; signed
+  // in as anyone else, a 403 saying whom it is for. And a link that is no invitation.
+  {
+    path: "/invitations/:demoInvitationToken",
+    roles: ["anonymous"],
+    heading: "Join Acme Studio",
+    forbiddenHeading: "This invitation is for someone else",
+  },
+  { path: "/invitations/not-a-live-token", roles: ALL, status: 404, heading: "This invitation link is not valid" },
   { path: "/billing/success", roles: SIGNED_IN, lands: "/account", heading: "Your account" },
   { path: "/admin", roles: STAFF, heading: "Overview" },
   { path: "/admin/events", roles: STAFF, heading: "Stripe events" },
@@ -96,6 +109,7 @@ const PARAMS: Record<string, (browser: Browser) => Promise<string>> = {
   tierKey: async () => "pro", // seeded by prisma/seed.ts
   customerUserId: (browser) => userIdOf(browser, DEMO_USERS.customer.email),
   resetToken: (browser) => mailedResetToken(browser, DEMO_USERS.support.email),
+  demoInvitationToken: async () => DEMO_INVITATION_TOKEN,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -268,8 +282,17 @@ type Visit = { page: Page; status: number | undefined; problems: () => string[] 
  * `expectedStatus` (e.g. 403) lets exactly Chromium's "Failed to load resource" line for that
  * document through; every other console error and uncaught exception is a problem.
  */
-async function visit(browser: Browser, role: Role, url: string, expectedStatus = 200): Promise<Visit> {
-  const context = await browser.newContext(role === "anonymous" ? {} : { storageState: storageStates[role] });
+async function visit(
+  browser: Browser,
+  role: Role,
+  url: string,
+  expectedStatus = 200,
+  viewport?: { width: number; height: number },
+): Promise<Visit> {
+  const context = await browser.newContext({
+    ...(role === "anonymous" ? {} : { storageState: storageStates[role] }),
+    ...(viewport ? { viewport } : {}),
+  });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on("pageerror", (error) => problems.push(`pageerror: ${error.stack ?? error.message}`));
@@ -338,7 +361,7 @@ for (const row of PAGES) {
         const home = DEMO_USERS[role];
         expected = { url: home.home, status: 200, heading: home.heading, errorPanel: false };
       } else {
-        expected = { url, status: 403, heading: "403 Forbidden", errorPanel: true };
+        expected = { url, status: 403, heading: row.forbiddenHeading ?? "403 Forbidden", errorPanel: true };
       }
 
       const { page, status, problems } = await visit(browser, role, url, expected.status);
@@ -383,6 +406,28 @@ test("/admin/events as support: filter by status and replay a failed event with 
     await page.context().close();
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// The members page and an invitation at 360 px: whoever may see them, nothing wider than the phone.
+
+for (const [role, url] of [
+  ["customer", "/account/members"],
+  ["support", "/account/members"],
+  ["admin", "/account/members"],
+  ["anonymous", `/invitations/${DEMO_INVITATION_TOKEN}`],
+] as const) {
+  test(`${url.replace(DEMO_INVITATION_TOKEN, ":token")} as ${role} at 360 px fits the screen`, async ({ browser }) => {
+    const { page, status, problems } = await visit(browser, role, url, 200, { width: 360, height: 800 });
+    try {
+      expect(status).toBe(200);
+      expect(problems(), `errors in the browser on ${url}`).toEqual([]);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      expect(overflow, "no horizontal scroll at 360 px").toBe(false);
+    } finally {
+      await page.context().close();
+    }
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Every page route in app/routes is in PAGES.
