@@ -75,7 +75,7 @@ const MATRIX: Record<string, RouteEntry> = {
       { method: "POST", body: { intent: "nothing" }, expect: ["login", 400, 400, 400] },
     ],
   },
-  "routes/account.members": {
+  "routes/account_.members": {
     path: "/account/members",
     checks: [
       { method: "GET", expect: SIGNED_IN, why: "everyone signed in owns at least their personal account" },

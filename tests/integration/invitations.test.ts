@@ -4,7 +4,7 @@
 // racing for the last seat send one, 50 people accepting at once into 4 free seats make 4 members.
 // Every refusal (expired, used, revoked, another email, a full team) writes nothing.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import * as membersRoute from "../../app/routes/account.members.tsx";
+import * as membersRoute from "../../app/routes/account_.members.tsx";
 import * as invitationRoute from "../../app/routes/invitations.$token.tsx";
 import * as signupRoute from "../../app/routes/signup.tsx";
 import { refreshSeatLimitMark } from "../../app/models/seats.server.ts";

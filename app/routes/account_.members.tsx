@@ -1,7 +1,8 @@
-// /account/members: who belongs to the account the session acts for (the header's switcher). Owners
-// invite people by email (a single-use link, 7 days), resend or revoke invitations, remove members and
-// change who is an owner; members see the list and may leave. The last owner can neither leave nor be
-// removed or made a member. Seats: members plus pending invitations, up to the plan's user limit.
+// /account/members: who belongs to the account the session acts for (the header's switcher); a page of
+// its own, not nested in /account's (hence account_). Owners invite people by email (a single-use link,
+// 7 days), resend or revoke invitations, remove members and change who is an owner; members see the
+// list and may leave. The last owner can neither leave nor be removed or made a member. Seats: members
+// plus pending invitations, up to the plan's user limit.
 import { getFormProps, getInputProps, type SubmissionResult, useForm } from "@conform-to/react";
 import { getZodConstraint, parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
@@ -224,7 +225,12 @@ export default function Members() {
                   {owner && member.role === "owner" && ownerCount > 1 ? (
                     <ActionButton intent="make-member" userId={member.userId} label="Make member" />
                   ) : null}
-                  {self ? (
+                  {self && member.role === "owner" && ownerCount === 1 ? (
+                    // The server refuses it too; here the way out is said instead of offered.
+                    <span className="hint" data-testid="last-owner">
+                      Make someone else an owner before you can leave.
+                    </span>
+                  ) : self ? (
                     <ActionButton intent="leave" label="Leave" danger />
                   ) : owner ? (
                     <ActionButton intent="remove" userId={member.userId} label="Remove" danger />
