@@ -59,11 +59,6 @@ export async function listAccountOwnerEmails(accountId: number): Promise<string[
   return owners.map((owner) => owner.user.email);
 }
 
-/** How many people belong to the account (its used seats). */
-export function countMembers(accountId: number) {
-  return prisma.membership.count({ where: { accountId } });
-}
-
 /** A user's accounts for support: each with the user's role, its owners and how many belong. */
 export async function listAccountsOfUser(userId: number) {
   const memberships = await prisma.membership.findMany({

@@ -31,7 +31,7 @@ import { inTransaction } from "~/models/transaction.server.ts";
 import { mailDelivery, sendMail } from "~/services/mail/mail.server.ts";
 import { composeMail } from "~/services/mail/message.ts";
 
-export const INVITATION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
+const INVITATION_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** The stored form of an invitation link's token: its SHA-256, hex. */
 export function invitationTokenHash(token: string) {
