@@ -49,6 +49,10 @@ export function seatsSentence(seats: Pick<SeatState, "limit" | "used" | "pending
   return `This team has ${plural(seats.limit ?? 0, "seat")}: ${taken}.`;
 }
 
+/** Marked over its limit, or found so before the mark was kept (data older than the mark). */
+const isOverLimit = (seats: SeatState) =>
+  seats.overLimitSince !== null || (seats.limit !== null && seats.used > seats.limit);
+
 export type Actor = { userId: number; email: string };
 export type AccountRef = { id: number; name: string };
 
@@ -67,7 +71,7 @@ export async function membersPage(account: AccountRef, role: MembershipRole) {
       used: seats?.used ?? members.length,
       pending: seats?.pending ?? 0,
       // Only owners act on it; members of an over-limit team are not alarmed.
-      overLimit: role === "owner" && seats?.overLimitSince ? { planName: seats.planName ?? "current" } : null,
+      overLimit: role === "owner" && seats && isOverLimit(seats) ? { planName: seats.planName ?? "current" } : null,
     },
   };
 }
@@ -133,7 +137,7 @@ export async function inviteMember(
   const refusal = await inTransaction(async (tx): Promise<string | null> => {
     const seats = await lockSeats(tx, account.id);
     if (!seats) return "This account no longer exists.";
-    if (seats.overLimitSince && seats.limit !== null) {
+    if (isOverLimit(seats) && seats.limit !== null) {
       return `${account.name} has ${plural(seats.used, "member")} but its plan allows ${seats.limit}. Remove members or upgrade before inviting anyone.`;
     }
     if (await isMemberByEmail(tx, account.id, email)) return `${email} is already a member of ${account.name}.`;
