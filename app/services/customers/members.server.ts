@@ -137,12 +137,12 @@ export async function inviteMember(
   const refusal = await inTransaction(async (tx): Promise<string | null> => {
     const seats = await lockSeats(tx, account.id);
     if (!seats) return "This account no longer exists.";
-    if (isOverLimit(seats) && seats.limit !== null) {
-      return `${account.name} has ${plural(seats.used, "member")} but its plan allows ${seats.limit}. Remove members or upgrade before inviting anyone.`;
-    }
     if (await isMemberByEmail(tx, account.id, email)) return `${email} is already a member of ${account.name}.`;
     if (await hasPendingInvitation(tx, account.id, email, now)) {
       return `${email} is already invited. Resend the invitation below if it got lost.`;
+    }
+    if (isOverLimit(seats) && seats.limit !== null) {
+      return `${account.name} has ${plural(seats.used, "member")} but its plan allows ${seats.limit}. Remove members or upgrade before inviting anyone.`;
     }
     if (seats.limit !== null && seats.used + seats.pending + 1 > seats.limit) {
       return `${seatsSentence(seats)} Remove someone or upgrade to invite more.`;
