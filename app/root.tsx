@@ -105,6 +105,7 @@ function Header() {
         {user ? (
           <>
             {user.role === "customer" ? <Link to="/account">Account</Link> : <Link to="/admin">Admin</Link>}
+            {user.role === "customer" ? <Link to="/account/members">Members</Link> : null}
             <AccountSwitcher />
             <span className="who" data-testid="signed-in-as">
               {user.email}

@@ -1,5 +1,6 @@
 // Idempotent demo data: running it again changes nothing (upserts by natural key).
 // `npm start` runs it on the embedded database; `prisma db seed` / `npm run db:seed` run it anywhere.
+import { createHash } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import type { PrismaClient } from "../app/generated/prisma/client.ts";
 import { personalAccountName, personalSlug } from "../app/utils/account-names.ts";
@@ -163,6 +164,28 @@ export async function seed(
           ...TEAM.members.map((email) => ({ userId: ids.get(email)!, role: "member" as const })),
         ],
       },
+    },
+  });
+  await seedPendingInvitation(prisma);
+}
+
+// Acme Studio's pending invitation (issue 19, seats). Its link is published, like the demo passwords,
+// so the demo (and the smoke test) can open it: /invitations/<DEMO_INVITATION_TOKEN>. Demo data only.
+export const DEMO_INVITATION_TOKEN = "demo-invitation-for-newhire-at-acme-studio0";
+const DEMO_INVITATION_DAYS = 7;
+
+async function seedPendingInvitation(prisma: PrismaClient) {
+  const tokenHash = createHash("sha256").update(DEMO_INVITATION_TOKEN).digest("hex");
+  if (await prisma.invitation.findUnique({ where: { tokenHash } })) return;
+  const team = await prisma.account.findUniqueOrThrow({ where: { slug: TEAM.slug } });
+  const owner = await prisma.user.findUniqueOrThrow({ where: { email: TEAM.owner } });
+  await prisma.invitation.create({
+    data: {
+      accountId: team.id,
+      email: "newhire@example.com",
+      tokenHash,
+      invitedById: owner.id,
+      expiresAt: new Date(Date.now() + DEMO_INVITATION_DAYS * 24 * 3_600_000),
     },
   });
 }

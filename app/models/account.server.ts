@@ -59,11 +59,6 @@ export async function listAccountOwnerEmails(accountId: number): Promise<string[
   return owners.map((owner) => owner.user.email);
 }
 
-/** How many people belong to the account (its used seats). */
-export function countMembers(accountId: number) {
-  return prisma.membership.count({ where: { accountId } });
-}
-
 /** A user's accounts for support: each with the user's role, its owners and how many belong. */
 export async function listAccountsOfUser(userId: number) {
   const memberships = await prisma.membership.findMany({
@@ -98,11 +93,52 @@ export async function listAccountsOfUser(userId: number) {
   }));
 }
 
+/** The account's members with their email and role, owners first, then by when they joined. */
+export async function listMembers(accountId: number) {
+  const memberships = await prisma.membership.findMany({
+    where: { accountId },
+    orderBy: [{ role: "asc" }, { createdAt: "asc" }, { userId: "asc" }],
+    select: { userId: true, role: true, createdAt: true, user: { select: { email: true } } },
+  });
+  return memberships.map(({ user, ...membership }) => ({ ...membership, email: user.email }));
+}
+
+/** Whether someone with this (lower-cased) email belongs to the account. */
+export async function isMemberByEmail(db: Db, accountId: number, email: string) {
+  const found = await db.membership.findFirst({ where: { accountId, user: { email } }, select: { userId: true } });
+  return found !== null;
+}
+
 /** The user's role in the account, or null when they do not belong to it. */
-export async function membershipRole(accountId: number, userId: number): Promise<MembershipRole | null> {
-  const membership = await prisma.membership.findUnique({
+export async function findMembershipRole(
+  accountId: number,
+  userId: number,
+  db: Db = prisma,
+): Promise<MembershipRole | null> {
+  const found = await db.membership.findUnique({
     where: { accountId_userId: { accountId, userId } },
     select: { role: true },
   });
-  return membership?.role ?? null;
+  return found?.role ?? null;
+}
+
+/** How many owners the account has (read in the transaction holding the account's lock). */
+export function countOwners(db: Db, accountId: number) {
+  return db.membership.count({ where: { accountId, role: "owner" } });
+}
+
+export async function addMembership(tx: Db, accountId: number, userId: number, role: MembershipRole = "member") {
+  await tx.membership.create({ data: { accountId, userId, role }, select: { userId: true } });
+}
+
+export async function removeMembership(tx: Db, accountId: number, userId: number) {
+  await tx.membership.delete({ where: { accountId_userId: { accountId, userId } }, select: { userId: true } });
+}
+
+export async function setMembershipRole(tx: Db, accountId: number, userId: number, role: MembershipRole) {
+  await tx.membership.update({
+    where: { accountId_userId: { accountId, userId } },
+    data: { role },
+    select: { userId: true },
+  });
 }

@@ -13,14 +13,15 @@ import { type Db, executeAtCommit } from "./transaction.server.ts";
  * tiers always, a paid one while its provider's status grants it. tests/integration/seats.test.ts checks
  * the two agree on every combination.
  */
-export const SEAT_LIMIT = Prisma.sql`(CASE
-  WHEN t.id IS NOT NULL AND (
+const TIER_IN_FORCE = Prisma.sql`t.id IS NOT NULL AND (
          t.is_billing_exempt OR t.billing_provider = 'exempt'
       OR (COALESCE(a.billing_source, 'stripe') = 'stripe' AND a.subscription_status = ANY(${[...LIVE_STRIPE_STATUSES]}::text[]))
-      OR (a.billing_source = 'whop' AND a.whop_membership_status = ANY(${[...LIVE_WHOP_STATUSES]}::text[])))
-    THEN t.user_limit
-  ELSE (SELECT f.user_limit FROM subscription_tier f WHERE f.key = ${FREE_TIER_KEY})
-END)`;
+      OR (a.billing_source = 'whop' AND a.whop_membership_status = ANY(${[...LIVE_WHOP_STATUSES]}::text[])))`;
+export const SEAT_LIMIT = Prisma.sql`(CASE WHEN ${TIER_IN_FORCE} THEN t.user_limit
+  ELSE (SELECT f.user_limit FROM subscription_tier f WHERE f.key = ${FREE_TIER_KEY}) END)`;
+/** The name of that tier in force, or the free tier's (null: neither exists). */
+const PLAN_NAME = Prisma.sql`(CASE WHEN ${TIER_IN_FORCE} THEN t.name
+  ELSE (SELECT f.name FROM subscription_tier f WHERE f.key = ${FREE_TIER_KEY}) END)`;
 
 /** Pending invitations of `a`: neither accepted nor revoked, and not expired. */
 const PENDING = Prisma.sql`(SELECT count(*)::int FROM invitations i
@@ -38,20 +39,18 @@ export type SeatState = {
   overLimitSince: Date | null;
 };
 
-async function readSeats(db: Db, accountId: number, lock: boolean): Promise<SeatState | null> {
-  // FOR UPDATE OF a: only the account row is locked (the tier row stays free for other accounts).
+async function readSeats(db: Db, accountId: number): Promise<SeatState | null> {
   const rows = await db.$queryRaw<SeatState[]>`
     SELECT ${SEAT_LIMIT} AS "limit", ${MEMBERS} AS "used", ${PENDING} AS "pending",
            a.over_seat_limit_since AS "overLimitSince"
       FROM accounts a LEFT JOIN subscription_tier t ON t.id = a.tier_id
-     WHERE a.id = ${accountId}
-     ${lock ? Prisma.sql`FOR UPDATE OF a` : Prisma.empty}`;
+     WHERE a.id = ${accountId}`;
   return rows[0] ?? null;
 }
 
 /** The account's seats as they are now. */
 export function getSeats(accountId: number, db: Db = prisma) {
-  return readSeats(db, accountId, false);
+  return readSeats(db, accountId);
 }
 
 /**
@@ -59,8 +58,23 @@ export function getSeats(accountId: number, db: Db = prisma) {
  * decision (an invitation sent, one accepted, a member added by the API) takes this lock first, so two
  * of them racing for the last seat are decided one after the other.
  */
-export function lockSeats(tx: Db, accountId: number) {
-  return readSeats(tx, accountId, true);
+export async function lockSeats(tx: Db, accountId: number) {
+  // Two statements: the lock, then the counts. Counted in the locking statement, a transaction that
+  // waited for the lock would count with the snapshot taken before it waited (READ COMMITTED re-reads
+  // only the locked row), missing the members its predecessor just added: 50 people accepting at once
+  // filled 5 seats of 4 (tests/integration/invitations.test.ts).
+  await tx.$queryRaw`SELECT 1 FROM accounts WHERE id = ${accountId} FOR UPDATE`;
+  return readSeats(tx, accountId);
+}
+
+/** The account's seats with the name of the plan whose limit they are held to (the over-limit banner's). */
+export async function getSeatsWithPlan(accountId: number): Promise<(SeatState & { planName: string | null }) | null> {
+  const rows = await prisma.$queryRaw<Array<SeatState & { planName: string | null }>>`
+    SELECT ${SEAT_LIMIT} AS "limit", ${MEMBERS} AS "used", ${PENDING} AS "pending",
+           a.over_seat_limit_since AS "overLimitSince", ${PLAN_NAME} AS "planName"
+      FROM accounts a LEFT JOIN subscription_tier t ON t.id = a.tier_id
+     WHERE a.id = ${accountId}`;
+  return rows[0] ?? null;
 }
 
 const refreshMarks = (accountIds: readonly number[]) => Prisma.sql`

@@ -9,7 +9,7 @@ import { getEntitlements } from "~/services/customers/entitlements.server.ts";
 import { inTransaction } from "~/models/transaction.server.ts";
 import { forbidden, requireUser } from "~/web/auth.server.ts";
 import { getBillingAccount, personalAccountIdOf } from "~/models/billing-account.server.ts";
-import { membershipRole } from "~/models/account.server.ts";
+import { findMembershipRole } from "~/models/account.server.ts";
 import { namedAccount } from "~/rules/stripe-events.ts";
 import { logger } from "~/utils/logger.server.ts";
 
@@ -46,7 +46,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
         : named.legacyUserId === user.id
           ? await personalAccountIdOf(user.id)
           : null;
-    if (!accountId || !(await membershipRole(accountId, user.id)))
+    if (!accountId || !(await findMembershipRole(accountId, user.id)))
       throw forbidden("This checkout belongs to another account.");
     if (session.status === "complete") {
       // The session's creation precedes every event about its subscription, so a webhook that

@@ -6,7 +6,7 @@ import { Field, firstErrorPerField } from "~/components/forms.tsx";
 import { authenticator, getOptionalUser, homeFor, InvalidCredentialsError } from "~/web/auth.server.ts";
 import { parseForm } from "~/utils/forms.ts";
 import { consumeSignInAttempt, signInSucceeded, type SignInCheck } from "~/web/rate-limit.server.ts";
-import { safeRedirect } from "~/utils/safe-redirect.ts";
+import { authFormPath, safeRedirect } from "~/utils/safe-redirect.ts";
 import { createUserSession } from "~/web/session.server.ts";
 import { EMAIL_MAX_LENGTH, EmailSchema } from "~/utils/validation.ts";
 import { readForm } from "~/utils/http.server.ts";
@@ -111,7 +111,8 @@ export default function Login() {
           type="email"
           autoComplete="email"
           required
-          defaultValue={actionData?.email}
+          // An invitation's page sends the invited email along (a suggestion: any email may sign in).
+          defaultValue={actionData?.email ?? searchParams.get("email") ?? undefined}
           errors={actionData?.fieldErrors.email}
         />
         <Field
@@ -130,7 +131,7 @@ export default function Login() {
         <Link to="/forgot-password">Forgot password?</Link>
       </p>
       <p>
-        New here? <Link to={next ? `/signup?${new URLSearchParams({ next })}` : "/signup"}>Create an account</Link>
+        New here? <Link to={authFormPath("/signup", next, searchParams.get("email"))}>Create an account</Link>
       </p>
     </section>
   );

@@ -6,7 +6,7 @@ import { Field, firstErrorPerField } from "~/components/forms.tsx";
 import { createUser, getUserByEmail, isUniqueViolation } from "~/models/user.server.ts";
 import { getOptionalUser, homeFor } from "~/web/auth.server.ts";
 import { type FieldErrors, parseForm } from "~/utils/forms.ts";
-import { safeRedirect } from "~/utils/safe-redirect.ts";
+import { authFormPath, safeRedirect } from "~/utils/safe-redirect.ts";
 import { consumeAttempt } from "~/web/rate-limit.server.ts";
 import { createUserSession } from "~/web/session.server.ts";
 import { EMAIL_MAX_LENGTH, echoValue, EmailSchema, NewPasswordSchema } from "~/utils/validation.ts";
@@ -107,7 +107,8 @@ export default function Signup() {
           type="email"
           autoComplete="email"
           required
-          defaultValue={actionData?.email}
+          // An invitation's page sends the invited email along (a suggestion: any email may sign up).
+          defaultValue={actionData?.email ?? searchParams.get("email") ?? undefined}
           errors={actionData?.fieldErrors.email}
         />
         <Field
@@ -132,7 +133,7 @@ export default function Signup() {
         </button>
       </Form>
       <p>
-        Already have an account? <Link to={next ? `/login?${new URLSearchParams({ next })}` : "/login"}>Sign in</Link>
+        Already have an account? <Link to={authFormPath("/login", next, searchParams.get("email"))}>Sign in</Link>
       </p>
     </section>
   );

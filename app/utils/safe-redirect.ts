@@ -28,3 +28,15 @@ export function safeRedirectWithin(to: FormDataEntryValue | string | null | unde
   const url = new URL(safeRedirect(to, path), BASE);
   return url.pathname === path ? `${url.pathname}${url.search}` : path;
 }
+
+/**
+ * /login or /signup with where to go afterwards (`next`) and the email to pre-fill (an invitation's),
+ * so both survive switching between the two forms.
+ */
+export function authFormPath(path: "/login" | "/signup", next: string, email: string | null) {
+  const query = new URLSearchParams();
+  if (next) query.set("next", next);
+  if (email) query.set("email", email);
+  const search = query.toString();
+  return search ? `${path}?${search}` : path;
+}

@@ -8,6 +8,7 @@ import path from "node:path";
 import { expect, test, type Browser, type BrowserContext, type ConsoleMessage, type Page } from "@playwright/test";
 import Stripe from "stripe";
 import { expectNoSidewaysScroll } from "./customer-helpers.ts";
+import { DEMO_INVITATION_TOKEN } from "../../prisma/seed.ts";
 import { submitSignIn } from "./helpers.ts";
 
 type Role = "anonymous" | "customer" | "support" | "admin";
@@ -45,6 +46,8 @@ type PageRow = {
   status?: number;
   /** What a signed-in role not in `roles` gets: 403 (default) or a redirect to their home page. */
   signedIn?: "forbidden" | "home";
+  /** The h1 of that 403 when the page says more than "403 Forbidden" (an invitation for another email). */
+  forbiddenHeading?: string;
   /** Marks every role's test of this row `test.fixme` with this reason (a known bug tracked elsewhere).
    *  SMOKE_FIXME=1 runs them anyway, to see whether they are fixed. */
   fixme?: string;
@@ -66,6 +69,16 @@ const PAGES: readonly PageRow[] = [
   { path: "/dev/mail", roles: ALL, heading: "Outbox" },
   { path: "/account", roles: SIGNED_IN, heading: "Your account" },
   { path: "/account/password", roles: SIGNED_IN, heading: "Change password" },
+  { path: "/account/members", roles: SIGNED_IN, heading: "Members" },
+  // Acme Studio's seeded invitation (to newhire@example.com): signed out, the way to sign in or up; signed
+  // in as anyone else, a 403 saying whom it is for. And a link that is no invitation.
+  {
+    path: "/invitations/:demoInvitationToken",
+    roles: ["anonymous"],
+    heading: "Join Acme Studio",
+    forbiddenHeading: "This invitation is for someone else",
+  },
+  { path: "/invitations/not-a-live-token", roles: ALL, status: 404, heading: "This invitation link is not valid" },
   { path: "/billing/success", roles: SIGNED_IN, lands: "/account", heading: "Your account" },
   { path: "/admin", roles: STAFF, heading: "Overview" },
   { path: "/admin/events", roles: STAFF, heading: "Stripe events" },
@@ -101,6 +114,7 @@ const PARAMS: Record<string, (browser: Browser) => Promise<string>> = {
   customerUserId: (browser) => userIdOf(browser, DEMO_USERS.customer.email),
   teamAccountId: (browser) => teamAccountIdOf(browser),
   resetToken: (browser) => mailedResetToken(browser, DEMO_USERS.support.email),
+  demoInvitationToken: async () => DEMO_INVITATION_TOKEN,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -289,8 +303,17 @@ type Visit = { page: Page; status: number | undefined; problems: () => string[] 
  * `expectedStatus` (e.g. 403) lets exactly Chromium's "Failed to load resource" line for that
  * document through; every other console error and uncaught exception is a problem.
  */
-async function visit(browser: Browser, role: Role, url: string, expectedStatus = 200): Promise<Visit> {
-  const context = await browser.newContext(role === "anonymous" ? {} : { storageState: storageStates[role] });
+async function visit(
+  browser: Browser,
+  role: Role,
+  url: string,
+  expectedStatus = 200,
+  viewport?: { width: number; height: number },
+): Promise<Visit> {
+  const context = await browser.newContext({
+    ...(role === "anonymous" ? {} : { storageState: storageStates[role] }),
+    ...(viewport ? { viewport } : {}),
+  });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on("pageerror", (error) => problems.push(`pageerror: ${error.stack ?? error.message}`));
@@ -359,7 +382,7 @@ for (const row of PAGES) {
         const home = DEMO_USERS[role];
         expected = { url: home.home, status: 200, heading: home.heading, errorPanel: false };
       } else {
-        expected = { url, status: 403, heading: "403 Forbidden", errorPanel: true };
+        expected = { url, status: 403, heading: row.forbiddenHeading ?? "403 Forbidden", errorPanel: true };
       }
 
       const { page, status, problems } = await visit(browser, role, url, expected.status);
@@ -407,7 +430,7 @@ test("/admin/events as support: filter by status and replay a failed event with 
 
 // ---------------------------------------------------------------------------------------------
 // The accounts console on a 360 px phone: rows become cards, nothing scrolls sideways, and a search
-// finds the demo team by its owner's email, flagged over its seat limit (three members, one seat).
+// finds the demo team by its owner's email (three members of the Partner tier's 25 seats).
 
 test("/admin/accounts and an account's page at 360 px as support", async ({ browser }) => {
   const context = await browser.newContext({
@@ -425,18 +448,38 @@ test("/admin/accounts and an account's page at 360 px as support", async ({ brow
     await page.getByRole("button", { name: "Search" }).click();
     await expect(page).toHaveURL(/\/admin\/accounts\?q=customer%40example\.com/);
     const team = page.getByTestId("accounts-table").locator('tr[data-account="acme-studio"]');
-    await expect(team).toHaveAttribute("data-over-limit", "true");
-    await expect(team).toContainText("3 / 1 · over limit");
+    await expect(team).toHaveAttribute("data-over-limit", "false");
+    await expect(team).toContainText("3 / 25");
     await expectNoSidewaysScroll(page);
     await team.getByRole("link", { name: "Acme Studio" }).click();
     await expect(page.getByRole("heading", { level: 1, name: "Acme Studio" })).toBeVisible();
-    await expect(page.getByTestId("seats-used")).toHaveText("3 / 1");
+    await expect(page.getByTestId("seats-used")).toHaveText("3 / 25");
     await expect(page.getByTestId("account-members").getByRole("link")).toHaveCount(3);
     await expectNoSidewaysScroll(page);
   } finally {
     await context.close();
   }
 });
+// The members page and an invitation at 360 px: whoever may see them, nothing wider than the phone.
+
+for (const [role, url] of [
+  ["customer", "/account/members"],
+  ["support", "/account/members"],
+  ["admin", "/account/members"],
+  ["anonymous", `/invitations/${DEMO_INVITATION_TOKEN}`],
+] as const) {
+  test(`${url.replace(DEMO_INVITATION_TOKEN, ":token")} as ${role} at 360 px fits the screen`, async ({ browser }) => {
+    const { page, status, problems } = await visit(browser, role, url, 200, { width: 360, height: 800 });
+    try {
+      expect(status).toBe(200);
+      expect(problems(), `errors in the browser on ${url}`).toEqual([]);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      expect(overflow, "no horizontal scroll at 360 px").toBe(false);
+    } finally {
+      await page.context().close();
+    }
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Every page route in app/routes is in PAGES.

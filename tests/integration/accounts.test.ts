@@ -85,7 +85,8 @@ describe("the account switcher", () => {
     expect(switched.headers.get("Location")).toBe("/pricing?x=1");
     const now = await entitlements(cookie);
     expect(now.account).toEqual({ id: team.id, name: "Acme Studio", slug: "acme-studio", role: "owner" });
-    expect(now.seats).toMatchObject({ used: 3, pending: 0 });
+    // Acme Studio's seeded invitation (to newhire@example.com) holds a seat.
+    expect(now.seats).toMatchObject({ used: 3, pending: 1 });
     expect((await rootData(cookie)).accounts?.currentId).toBe(team.id);
   });
 

@@ -17,7 +17,9 @@ import { parseConfig, useConfig } from "../../app/utils/config.server.ts";
 import { startProductionServer } from "../production-server.ts";
 import { testDb } from "../setup/database.ts";
 import { useStripeEmulator } from "../stripe-harness.ts";
-import { seedDemoData, sessionCookieFor } from "../utils.ts";
+import { chooseSessionAccount } from "../../app/models/account.server.ts";
+import { sessionIdFrom } from "../../app/web/session.server.ts";
+import { getRequest, seedDemoData, sessionCookieFor } from "../utils.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const ROLES = ["anonymous", "customer", "support", "admin"] as const;
@@ -71,6 +73,19 @@ const MATRIX: Record<string, RouteEntry> = {
     checks: [
       { method: "GET", expect: SIGNED_IN },
       { method: "POST", body: { intent: "nothing" }, expect: ["login", 400, 400, 400] },
+    ],
+  },
+  "routes/account_.members": {
+    path: "/account/members",
+    checks: [
+      { method: "GET", expect: SIGNED_IN, why: "everyone signed in owns at least their personal account" },
+      { method: "POST", body: { intent: "nothing" }, expect: ["login", 400, 400, 400] },
+      {
+        method: "POST",
+        body: { intent: "invite", email: "not-an-email" },
+        expect: ["login", 400, 400, 400],
+        why: "the owner of their current (personal) account gets the form's field error",
+      },
     ],
   },
   "routes/account.switch": {
@@ -238,6 +253,13 @@ const MATRIX: Record<string, RouteEntry> = {
     ],
   },
   "routes/healthz": { path: "/healthz", checks: [{ method: "GET", expect: all(200) }] },
+  "routes/invitations.$token": {
+    path: "/invitations/not-a-token",
+    checks: [
+      { method: "GET", expect: all(404), why: "a link is open to whoever holds it; this one is no invitation" },
+      { method: "POST", body: {}, expect: ["login", 404, 404, 404], why: "joining needs a sign-in first" },
+    ],
+  },
   "routes/login": {
     path: "/login",
     checks: [
@@ -473,5 +495,52 @@ describe("cross-site posts through the real server", () => {
   it("lets this site's own Referer through", async () => {
     const response = await signOut({ Referer: `${origin}/account` });
     expect(response.status).toBe(302);
+  });
+});
+
+describe("a team's members and owners through the real server (/account/members)", () => {
+  /** A session of `email` acting for Acme Studio (the seeded team: customer@ owns it, teammate@ is a member). */
+  async function actingForTeam(email: string) {
+    const cookie = await sessionCookieFor(email);
+    const team = await testDb().prisma.account.findUniqueOrThrow({ where: { slug: "acme-studio" } });
+    expect(await chooseSessionAccount((await sessionIdFrom(getRequest("/", cookie)))!, team.id)).toBe(true);
+    return cookie;
+  }
+  const post = (cookie: string, fields: Record<string, string>) =>
+    fetch(`${origin}/account/members`, {
+      method: "POST",
+      headers: {
+        Cookie: cookie,
+        Origin: origin,
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Forwarded-For": `10.251.0.${++clients & 255}`,
+      },
+      body: new URLSearchParams(fields).toString(),
+      redirect: "manual",
+    });
+
+  it("a member reads the list but may not invite, remove, revoke or promote (403); the owner may", async () => {
+    const prisma = testDb().prisma;
+    const member = await actingForTeam("teammate@example.com");
+    const owner = await actingForTeam("customer@example.com");
+    const page = await fetch(`${origin}/account/members`, { headers: { Cookie: member } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("designer@example.com");
+    const ownerId = String((await prisma.user.findUniqueOrThrow({ where: { email: EMAILS.customer } })).id);
+    const invitation = await prisma.invitation.findFirstOrThrow({ where: { email: "newhire@example.com" } });
+    const refused: Record<string, string>[] = [
+      { intent: "invite", email: "someone-new@example.com" },
+      { intent: "remove", userId: ownerId },
+      { intent: "revoke", invitationId: String(invitation.id) },
+      { intent: "make-owner", userId: ownerId },
+    ];
+    for (const fields of refused) {
+      const response = await post(member, fields);
+      expect(response.status, fields.intent).toBe(403);
+    }
+    // The owner gets as far as the form: the teammate is already a member, said at the field.
+    const taken = await post(owner, { intent: "invite", email: "teammate@example.com" });
+    expect(taken.status).toBe(409);
+    expect(await taken.text()).toContain("teammate@example.com is already a member of Acme Studio.");
   });
 });

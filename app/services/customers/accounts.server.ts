@@ -1,9 +1,14 @@
 // Accounts as customers see them: how many seats an account has and uses.
-import { countMembers } from "~/models/account.server.ts";
+import { getSeats } from "~/models/seats.server.ts";
 
 export type Seats = { limit: number | null; used: number; pending: number };
 
-/** An account's seats: the tier's user limit, its members, and pending invitations (none until they exist). */
-export async function accountSeats(accountId: number, userLimit: number | null): Promise<Seats> {
-  return { limit: userLimit, used: await countMembers(accountId), pending: 0 };
+/**
+ * An account's seats: its tier in force's user limit (null: no limit), its members, and its pending
+ * invitations (each holds a seat). The second argument is no longer read: the limit comes from the
+ * account's own tier in force (app/models/seats.server.ts); callers may drop it.
+ */
+export async function accountSeats(accountId: number, _formerUserLimit?: number | null): Promise<Seats> {
+  const seats = await getSeats(accountId);
+  return { limit: seats?.limit ?? null, used: seats?.used ?? 0, pending: seats?.pending ?? 0 };
 }
