@@ -13,6 +13,7 @@ import {
   useBillingRedirect,
 } from "~/components/billing-forms.tsx";
 import { formatDate } from "~/components/dates.tsx";
+import { SeatLimitBanner } from "~/components/seat-limit-banner.tsx";
 import { listAccountOwnerEmails } from "~/models/account.server.ts";
 import { ownersOnlyRefusal } from "~/web/account-billing.server.ts";
 import { accountSeats } from "~/services/customers/accounts.server.ts";
@@ -32,7 +33,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
         name: current.name,
         slug: current.slug,
         role: current.role,
-        seats: await accountSeats(current.id, view.userLimit),
+        seats: await accountSeats(current.id),
         // A member changes nothing about billing: the owners do (checkout and the portal refuse with a 403).
         ownersToAsk: current.role === "owner" ? null : await listAccountOwnerEmails(current.id),
       }
@@ -125,6 +126,16 @@ export default function Account() {
         <p className="notice" role="status" data-testid="account-notice">
           {notice}
         </p>
+      ) : null}
+      {view.account?.role === "owner" &&
+      view.account.seats.limit !== null &&
+      view.account.seats.used > view.account.seats.limit ? (
+        <SeatLimitBanner
+          accountName={view.account.name}
+          members={view.account.seats.used}
+          limit={view.account.seats.limit}
+          planName={view.plan.name}
+        />
       ) : null}
       <BillingErrorAlert billing={billing} />
       {actionData?.error ? (

@@ -13,8 +13,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const [billing, { current }] = await Promise.all([getCurrentBillingAccount(request), getAccountContext(request)]);
   if (!billing) return jsonResponse({ error: "You belong to no account." }, 409);
   // The plan is the account's: every member gets the same answer.
-  const { tier, status, permissions, userLimit } = await getEntitlements(billing);
+  const { tier, status, permissions } = await getEntitlements(billing);
   const account = current ? { id: current.id, name: current.name, slug: current.slug, role: current.role } : null;
-  const seats = current ? await accountSeats(current.id, userLimit) : null;
+  const seats = current ? await accountSeats(current.id) : null;
   return jsonResponse({ tier: tier?.key ?? null, status, permissions, account, seats });
 }

@@ -5,10 +5,9 @@ export type Seats = { limit: number | null; used: number; pending: number };
 
 /**
  * An account's seats: its tier in force's user limit (null: no limit), its members, and its pending
- * invitations (each holds a seat). The second argument is no longer read: the limit comes from the
- * account's own tier in force (app/models/seats.server.ts); callers may drop it.
+ * invitations (each holds a seat).
  */
-export async function accountSeats(accountId: number, _formerUserLimit?: number | null): Promise<Seats> {
+export async function accountSeats(accountId: number): Promise<Seats> {
   const seats = await getSeats(accountId);
   return { limit: seats?.limit ?? null, used: seats?.used ?? 0, pending: seats?.pending ?? 0 };
 }
