@@ -99,7 +99,17 @@ try {
   console.log(`\nLoaded in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
   // A customer with events, for the user's page.
   const customer = await database.prisma.user.create({
-    data: { email: "bench-customer@example.com", passwordHash: "x", stripeCustomerId: "cus_bench_1234" },
+    data: {
+      email: "bench-customer@example.com",
+      passwordHash: "x",
+      // Billing lives on accounts: the customer's personal account has the Stripe customer.
+      memberships: {
+        create: {
+          role: "owner",
+          account: { create: { name: "bench-customer", slug: "bench-customer", stripeCustomerId: "cus_bench_1234" } },
+        },
+      },
+    },
   });
 
   const build = (await import(pathToFileURL(path.resolve("build/index.js")).href)) as ServerBuild;

@@ -290,9 +290,11 @@ async function main() {
     const { subscription } = await emulator.completeCheckout(session.id);
     await withClient(db.url, (client) =>
       client.query(
-        `UPDATE users SET stripe_customer_id = $1, stripe_subscription_id = $2, subscription_status = 'active',
+        // Billing lives on the customer's personal account: the oldest one they own.
+        `UPDATE accounts SET stripe_customer_id = $1, stripe_subscription_id = $2, subscription_status = 'active',
                 tier_id = (SELECT id FROM subscription_tier WHERE key = 'pro'), subscription_synced_at = now()
-          WHERE email = 'customer@example.com'`,
+          WHERE id = (SELECT m.account_id FROM memberships m JOIN users u ON u.id = m.user_id
+                       WHERE u.email = 'customer@example.com' AND m.role = 'owner' ORDER BY m.account_id LIMIT 1)`,
         [customer.id, subscription.id],
       ),
     );

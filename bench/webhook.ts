@@ -2,7 +2,7 @@
 // same fresh PostgreSQL database, in the same run. Signed customer.subscription.updated deliveries
 // for 300 customers, 20% re-delivered, at concurrency 1, 8 and 32; then two app instances on one
 // database with deliveries (and concurrent duplicates) sprayed across both. After every run the
-// final state is checked: every event stored once and finished, every user in its newest state.
+// final state is checked: every event stored once and finished, every account in its newest state.
 //
 //   npm run bench:webhook [-- --skip-build --rounds 3 --events-per-customer 10 --concurrency 1,8,32]
 //   npm run bench:webhook -- --round-trips     count database round trips per event (a counting proxy)

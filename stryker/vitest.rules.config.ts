@@ -13,6 +13,7 @@ export default defineConfig({
       "tests/unit/billing-rules.test.ts",
       "tests/unit/billing-rules-edges.test.ts",
       "tests/unit/whop-rules.test.ts",
+      "tests/unit/accounts-rules.test.ts",
     ],
   },
 });

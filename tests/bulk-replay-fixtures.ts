@@ -3,22 +3,20 @@ import { expect } from "vitest";
 import * as webhookRoute from "../app/routes/api.stripe.webhook.ts";
 import { testDb } from "./setup/database.ts";
 import { event, subscription, webhookRequest } from "./stripe-fixtures.ts";
-import { routeArgs } from "./utils.ts";
+import { createBillingUser, routeArgs } from "./utils.ts";
 
 const prisma = () => testDb().prisma;
 export const EVENT_TYPE = "customer.subscription.updated";
 
 /**
  * `count` events that fail (their price's lookup key is on no tier) as Stripe delivers them, for
- * users created here; `fix()` then puts the key on Pro, so that a replay processes them.
+ * users (their personal accounts) created here; `fix()` then puts the key on Pro, so that a replay processes them.
  */
 export async function failedEvents(lookupKey: string, count: number) {
   const ids: string[] = [];
   const deliver = async (i: number) => {
     const customer = `cus_${lookupKey}_${i}`;
-    await prisma().user.create({
-      data: { email: `${lookupKey}-${i}@example.com`, passwordHash: "x", stripeCustomerId: customer },
-    });
+    await createBillingUser({ email: `${lookupKey}-${i}@example.com`, stripeCustomerId: customer });
     const evt = event(EVENT_TYPE, subscription({ customer, lookupKey }));
     const response = await webhookRoute.action(routeArgs(webhookRequest(evt)));
     expect(response.status).toBe(500);

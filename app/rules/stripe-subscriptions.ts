@@ -171,14 +171,14 @@ export function planSubscriptionChange(input: {
     if (!tier) throw new Error("planSubscriptionChange: a granting status needs the subscription's tier");
     return {
       change: { tierId: tier.id, stripeSubscriptionId: subscription.id, subscriptionStatus: subscription.status },
-      detail: `user ${user.id} → ${tier.key} (${subscription.status})`,
+      detail: `account ${user.id} → ${tier.key} (${subscription.status})`,
     };
   }
   if (effect === "no_change") {
     if (fromCheckout && !otherCurrent) {
       return {
         change: { stripeSubscriptionId: subscription.id },
-        detail: `user ${user.id}: subscription ${subscription.id} linked, ${subscription.status}`,
+        detail: `account ${user.id}: subscription ${subscription.id} linked, ${subscription.status}`,
       };
     }
     return {
@@ -187,7 +187,7 @@ export function planSubscriptionChange(input: {
   }
   if (otherCurrent) {
     return {
-      ignored: `subscription ${subscription.id} is not user ${user.id}'s current subscription (${user.stripeSubscriptionId})`,
+      ignored: `subscription ${subscription.id} is not account ${user.id}'s current subscription (${user.stripeSubscriptionId})`,
     };
   }
   return {
@@ -197,7 +197,7 @@ export function planSubscriptionChange(input: {
       // A deleted subscription is gone; an unpaid or paused one still exists and can be fixed in the portal.
       stripeSubscriptionId: deleted ? null : subscription.id,
     },
-    detail: `user ${user.id} → free (${deleted ? "deleted" : subscription.status})`,
+    detail: `account ${user.id} → free (${deleted ? "deleted" : subscription.status})`,
   };
 }
 

@@ -31,7 +31,7 @@ export function planWhopMembershipChange(input: {
 }): WhopPlannedChange {
   const { user, membership, tier, observedAt } = input;
   if (whopFreshness(observedAt, user.whopSyncedAt) === "stale") {
-    return { stale: `older (${observedAt.toISOString()}) than the Whop state already applied to user ${user.id}` };
+    return { stale: `older (${observedAt.toISOString()}) than the Whop state already applied to account ${user.id}` };
   }
   const effect = whopMembershipStatusEffect(membership.status);
   if (effect === "no_change") {
@@ -44,28 +44,28 @@ export function planWhopMembershipChange(input: {
       return {
         record: true,
         tier: { grant: tier },
-        detail: `user ${user.id} → ${tier.key} (Whop ${membership.status})`,
+        detail: `account ${user.id} → ${tier.key} (Whop ${membership.status})`,
       };
     }
     return {
       record: true,
       tier: "keep",
-      detail: `user ${user.id}: Whop membership ${membership.id} is ${membership.status}, but ${decision.reason}`,
+      detail: `account ${user.id}: Whop membership ${membership.id} is ${membership.status}, but ${decision.reason}`,
     };
   }
   const otherCurrent = user.whopMembershipId !== null && user.whopMembershipId !== membership.id;
   if (otherCurrent && isLiveWhopStatus(user.whopMembershipStatus)) {
     return {
-      ignored: `membership ${membership.id} is not user ${user.id}'s current Whop membership (${user.whopMembershipId}, ${user.whopMembershipStatus})`,
+      ignored: `membership ${membership.id} is not account ${user.id}'s current Whop membership (${user.whopMembershipId}, ${user.whopMembershipStatus})`,
     };
   }
   const decision = revokeDecision(user, "whop");
   const detail =
     decision === "clear"
-      ? `user ${user.id} → free (Whop ${membership.status})`
+      ? `account ${user.id} → free (Whop ${membership.status})`
       : decision === "keep"
-        ? `user ${user.id}: Whop membership ${membership.id} is ${membership.status}; the tier in force does not come from it`
-        : `user ${user.id}: Whop membership ${membership.id} is ${membership.status}; back to the live ${PROVIDER_THING[decision.fallbackTo]}`;
+        ? `account ${user.id}: Whop membership ${membership.id} is ${membership.status}; the tier in force does not come from it`
+        : `account ${user.id}: Whop membership ${membership.id} is ${membership.status}; back to the live ${PROVIDER_THING[decision.fallbackTo]}`;
   return { record: true, tier: decision, detail };
 }
 

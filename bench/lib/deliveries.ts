@@ -1,6 +1,6 @@
 // Signed `customer.subscription.updated` deliveries for the bench customers, built from Stripe's own
 // fixture shapes (tests/stripe-fixtures.ts), shuffled, with a share re-delivered (some at the same
-// moment as the original, some later), and the state every user must end in.
+// moment as the original, some later), and the state every customer's account must end in.
 import Stripe from "stripe";
 import { seededRandom } from "../../emulator-kit/delivery-order.ts";
 import { event, subscription } from "../../tests/stripe-fixtures.ts";
@@ -19,11 +19,22 @@ export const random = seededRandom;
 export const customerId = (n: number) => `cus_bench${n}`;
 export const subscriptionId = (n: number) => `sub_bench${n}`;
 
-/** `count` customers (users linked to Stripe customers cus_bench0…), on a fresh free tier. */
+/**
+ * `count` customers on a fresh free tier: users, each owning a personal account linked to a Stripe
+ * customer cus_bench0… (billing lives on accounts), as sign-up and a checkout leave them.
+ */
 export async function createCustomers(client: pg.Client, count: number) {
   await client.query(
-    `INSERT INTO users (email, password_hash, stripe_customer_id)
-     SELECT 'bench-' || n || '@example.com', 'not-a-password-hash', 'cus_bench' || n FROM generate_series(0, $1::int - 1) AS n`,
+    `WITH people AS (
+       INSERT INTO users (email, password_hash)
+       SELECT 'bench-' || n || '@example.com', 'not-a-password-hash' FROM generate_series(0, $1::int - 1) AS n
+       RETURNING id, email),
+     owned AS (
+       INSERT INTO accounts (name, slug, stripe_customer_id)
+       SELECT 'bench-' || n, 'bench-' || n, 'cus_bench' || n FROM generate_series(0, $1::int - 1) AS n
+       RETURNING id, name)
+     INSERT INTO memberships (account_id, user_id, role)
+     SELECT owned.id, people.id, 'owner' FROM owned JOIN people ON people.email = owned.name || '@example.com'`,
     [count],
   );
 }
@@ -36,12 +47,12 @@ export async function resetCustomers(client: pg.Client, { recentSince }: { recen
   if (recentSince) await client.query("DELETE FROM stripe_events WHERE received_at >= $1", [recentSince]);
   else await client.query("TRUNCATE stripe_event_attempts, stripe_events");
   await client.query(
-    `UPDATE users SET tier_id = NULL, stripe_subscription_id = NULL, subscription_status = NULL, subscription_synced_at = NULL
+    `UPDATE accounts SET tier_id = NULL, stripe_subscription_id = NULL, subscription_status = NULL, subscription_synced_at = NULL
       WHERE stripe_customer_id LIKE 'cus_bench%'`,
   );
 }
 
-export type ExpectedUser = {
+export type ExpectedAccount = {
   customerId: string;
   lookupKey: string;
   status: string;
@@ -52,7 +63,7 @@ export type ExpectedUser = {
 export type DeliveryPlan = {
   requests: PreparedRequest[];
   eventIds: string[];
-  expected: ExpectedUser[];
+  expected: ExpectedAccount[];
 };
 
 /**
@@ -81,7 +92,7 @@ export function planDeliveries({
   // Stripe's `created` is in the past; distinct seconds per customer, so no same-second ties.
   const firstCreated = Math.floor(Date.now() / 1000) - 3600;
   const bodies: Array<{ id: string; payload: string }> = [];
-  const expected: ExpectedUser[] = [];
+  const expected: ExpectedAccount[] = [];
   for (let n = 0; n < customers; n++) {
     for (let k = 0; k < eventsPerCustomer; k++) {
       const newest = k === eventsPerCustomer - 1;
@@ -143,7 +154,7 @@ export type StateCheck = { exact: boolean; problems: string[]; summary: string }
 
 /**
  * Every event stored exactly once and finished (processed or stale), each with one processing attempt
- * when `attempts` is checked, and every user in the state its newest event describes.
+ * when `attempts` is checked, and every customer's account in the state its newest event describes.
  */
 export async function checkFinalState(
   client: pg.Client,
@@ -179,22 +190,22 @@ export async function checkFinalState(
     if (row.attempts !== row.events)
       problems.push(`${row.attempts} processing attempts recorded for ${row.events} events`);
   }
-  const users = await client.query<{
+  const accounts = await client.query<{
     customer: string;
     tier_key: string | null;
     status: string | null;
     subscription: string | null;
     synced: Date | null;
   }>(
-    `SELECT u.stripe_customer_id AS customer, p.lookup_key AS tier_key, u.subscription_status AS status,
-            u.stripe_subscription_id AS subscription, u.subscription_synced_at AS synced
-       FROM users u LEFT JOIN subscription_tier t ON t.id = u.tier_id
+    `SELECT a.stripe_customer_id AS customer, p.lookup_key AS tier_key, a.subscription_status AS status,
+            a.stripe_subscription_id AS subscription, a.subscription_synced_at AS synced
+       FROM accounts a LEFT JOIN subscription_tier t ON t.id = a.tier_id
        LEFT JOIN LATERAL (SELECT array_to_string(array_agg(lookup_key ORDER BY lookup_key), ',') AS lookup_key
                             FROM subscription_tier_price WHERE tier_id = t.id) p ON true
-      WHERE u.stripe_customer_id LIKE 'cus_bench%'`,
+      WHERE a.stripe_customer_id LIKE 'cus_bench%'`,
   );
-  const actual = new Map(users.rows.map((row) => [row.customer, row]));
-  let wrongUsers = 0;
+  const actual = new Map(accounts.rows.map((row) => [row.customer, row]));
+  let wrongAccounts = 0;
   for (const want of plan.expected) {
     const got = actual.get(want.customerId);
     const right =
@@ -204,13 +215,14 @@ export async function checkFinalState(
       got.subscription === want.subscriptionId &&
       got.synced?.getTime() === want.syncedAt * 1000;
     if (!right) {
-      if (wrongUsers < 3) problems.push(`user ${want.customerId}: ${JSON.stringify(got)} ≠ ${JSON.stringify(want)}`);
-      wrongUsers++;
+      if (wrongAccounts < 3)
+        problems.push(`account of ${want.customerId}: ${JSON.stringify(got)} ≠ ${JSON.stringify(want)}`);
+      wrongAccounts++;
     }
   }
-  if (wrongUsers) problems.push(`${wrongUsers} of ${plan.expected.length} users wrong`);
+  if (wrongAccounts) problems.push(`${wrongAccounts} of ${plan.expected.length} accounts wrong`);
   const summary =
     `${stored} events stored once (${byStatus.processed ?? 0} processed, ${byStatus.stale ?? 0} stale), ` +
-    `${plan.expected.length - wrongUsers}/${plan.expected.length} users right`;
+    `${plan.expected.length - wrongAccounts}/${plan.expected.length} accounts right`;
   return { exact: problems.length === 0, problems, summary };
 }

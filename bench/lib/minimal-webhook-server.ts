@@ -1,7 +1,8 @@
 // The baseline of bench/webhook.ts: a minimal correct Stripe webhook handler on node:http and pg,
 // against the same database. Verify the signature with the Stripe SDK, BEGIN, insert the event
 // ON CONFLICT DO NOTHING (a concurrent duplicate waits on the unique index, then does nothing),
-// update the user only if the event is newer, mark the event processed (or stale), COMMIT.
+// update the customer's account (found, and locked, by its stripe_customer_id, as Tierdesk finds it)
+// only if the event is newer, mark the event processed (or stale), COMMIT.
 // Run by the bench: DATABASE_URL=… WEBHOOK_SECRET=… POOL_SIZE=20 node --import tsx bench/lib/minimal-webhook-server.ts
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -51,8 +52,9 @@ async function handle(payload: string, signature: string): Promise<[number, obje
       return [200, { received: true, duplicate: true }];
     }
     const updated = await client.query(
-      `UPDATE users SET tier_id = (SELECT tier_id FROM subscription_tier_price WHERE lookup_key = $2),
-              stripe_subscription_id = $3, subscription_status = $4, subscription_synced_at = $5
+      `UPDATE accounts SET tier_id = (SELECT tier_id FROM subscription_tier_price WHERE lookup_key = $2),
+              stripe_subscription_id = $3, subscription_status = $4, subscription_synced_at = $5,
+              billing_version = billing_version + 1
         WHERE stripe_customer_id = $1 AND (subscription_synced_at IS NULL OR subscription_synced_at < $5)`,
       [
         subscription.customer,

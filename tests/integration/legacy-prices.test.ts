@@ -4,7 +4,7 @@
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { invalidatePriceCache } from "../../app/services/stripe/prices.server.ts";
 import { getStripe } from "../../app/services/stripe/client.server.ts";
-import { syncUserFromStripe } from "../../app/services/customers/user-admin.server.ts";
+import { syncAccountFromStripe } from "../../app/services/customers/account-admin.server.ts";
 import * as adminOverviewRoute from "../../app/routes/admin._index.tsx";
 import * as tierPageRoute from "../../app/routes/admin.tiers.$key.tsx";
 import * as tiersRoute from "../../app/routes/admin.tiers._index.tsx";
@@ -13,7 +13,17 @@ import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";
 import { testDb } from "../setup/database.ts";
 import { event, subscription as subscriptionFixture, webhookRequest } from "../stripe-fixtures.ts";
 import { useStripeEmulator } from "../stripe-harness.ts";
-import { BASE_URL, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import {
+  BASE_URL,
+  billingOf,
+  createBillingUser,
+  getRequest,
+  routeArgs,
+  seedDemoData,
+  sessionCookieFor,
+  setBilling,
+  settle,
+} from "../utils.ts";
 
 const stripe = useStripeEmulator();
 const prisma = () => testDb().prisma;
@@ -21,7 +31,7 @@ const prisma = () => testDb().prisma;
 let userCounter = 0;
 async function subscriberOnProMonthly() {
   const email = `legacy-${userCounter++}-${Date.now()}@example.com`;
-  const user = await prisma().user.create({ data: { email, passwordHash: "x" } });
+  const user = await createBillingUser({ email });
   const cookie = await sessionCookieFor(email);
   const response = await settle(() =>
     checkoutRoute.action(
@@ -54,7 +64,7 @@ async function movePriceToNewAmount() {
   return price;
 }
 
-const userState = (id: number) => prisma().user.findUniqueOrThrow({ where: { id }, include: { tier: true } });
+const userState = (id: number) => billingOf(id);
 
 /** The webhook deliveries made since `from`, with what the app answered and stored. */
 async function deliveriesSince(from: number) {
@@ -122,8 +132,8 @@ describe("a subscription left on a price whose lookup key moved to a new price",
     const { user, subscription } = await subscriberOnProMonthly();
     await movePriceToNewAmount();
     // As if the webhooks had been lost: the user looks free here while Stripe says active.
-    await prisma().user.update({ where: { id: user.id }, data: { tierId: null, subscriptionSyncedAt: null } });
-    const outcome = await syncUserFromStripe({ id: null, email: "support@example.com" }, user.id);
+    await setBilling(user.id, { tierId: null, subscriptionSyncedAt: null });
+    const outcome = await syncAccountFromStripe({ id: null, email: "support@example.com" }, user.accountId);
     expect(outcome).toMatchObject({ ok: true, changed: true, after: { tier: "pro", subscriptionStatus: "active" } });
     expect((await userState(user.id)).stripeSubscriptionId).toBe(subscription.id);
   });

@@ -12,7 +12,7 @@ import * as userRoute from "../../app/routes/admin.users.$userId/route.tsx";
 import * as usersRoute from "../../app/routes/admin.users._index.tsx";
 import { requirePostgres, testDb } from "../setup/database.ts";
 import { useStripeEmulator } from "../stripe-harness.ts";
-import { getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import { createBillingUser, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
 
 useStripeEmulator();
 const EVENTS = 200_000;
@@ -24,14 +24,11 @@ beforeAll(async () => {
   await seedDemoData();
   support = await sessionCookieFor("support@example.com");
   const prisma = testDb().prisma;
-  const user = await prisma.user.create({
-    data: {
-      email: "planned@example.com",
-      passwordHash: "x",
-      stripeCustomerId: "cus_plan_7",
-      stripeSubscriptionId: "sub_plan_7",
-      whopUserId: "user_plan_7",
-    },
+  const user = await createBillingUser({
+    email: "planned@example.com",
+    stripeCustomerId: "cus_plan_7",
+    stripeSubscriptionId: "sub_plan_7",
+    whopUserId: "user_plan_7",
   });
   userId = user.id;
   // A log like production's, none of it pending: 96 % processed, 2 % failed, 1 % stale, 1 % ignored;

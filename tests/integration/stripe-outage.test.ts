@@ -22,7 +22,7 @@ import { requirePostgres, testDb } from "../setup/database.ts";
 import { faultyStripeProxy, useStripeEmulator } from "../stripe-harness.ts";
 import { startStripeEmulator } from "../../stripe-emulator/emulator.ts";
 import { TEST_WEBHOOK_SECRET } from "../stripe-fixtures.ts";
-import { seedDemoData, sessionCookieFor } from "../utils.ts";
+import { seedDemoData, sessionCookieFor, setBilling } from "../utils.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const prisma = () => testDb().prisma;
@@ -88,14 +88,12 @@ beforeAll(async () => {
   const { subscription } = await harness.emulator.completeCheckout(session.id);
   await harness.emulator.settle();
   const pro = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "pro" } });
-  await prisma().user.update({
-    where: { email: "customer@example.com" },
-    data: {
-      stripeCustomerId: customer.id,
-      stripeSubscriptionId: subscription.id,
-      subscriptionStatus: "active",
-      tierId: pro.id,
-    },
+  const customerUser = await prisma().user.findUniqueOrThrow({ where: { email: "customer@example.com" } });
+  await setBilling(customerUser.id, {
+    stripeCustomerId: customer.id,
+    stripeSubscriptionId: subscription.id,
+    subscriptionStatus: "active",
+    tierId: pro.id,
   });
   cookies.admin = await sessionCookieFor("admin@example.com");
   cookies.customer = await sessionCookieFor("customer@example.com");

@@ -7,7 +7,6 @@ import { appOrigin, createCheckoutSession } from "../../app/services/stripe/chec
 import { accountView } from "../../app/services/customers/account.server.ts";
 import { getStripe } from "../../app/services/stripe/client.server.ts";
 import * as userRoute from "../../app/routes/admin.users.$userId/route.tsx";
-import { testDb } from "../setup/database.ts";
 import { useStripeEmulator } from "../stripe-harness.ts";
 import {
   billingOf,
@@ -20,7 +19,6 @@ import {
 } from "../utils.ts";
 
 const stripe = useStripeEmulator();
-const prisma = () => testDb().prisma;
 
 let support: string;
 beforeAll(async () => {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { grantDecision, isGrantingStatus, type PaidState, tierIsInForce } from "../../app/rules/paid-tier.ts";
 import { roleChangeProblem } from "../../app/rules/roles.ts";
-import { eventAction, parseUserId, stripeIdProblem } from "../../app/rules/stripe-events.ts";
+import { eventAction, parseTierdeskId, stripeIdProblem } from "../../app/rules/stripe-events.ts";
 import { isLiveSubscriptionStatus, tierForSubscription, tiersByProduct } from "../../app/rules/stripe-subscriptions.ts";
 import { explainTierInForce, pickGoverningSubscription } from "../../app/rules/support.ts";
 import {
@@ -294,12 +294,12 @@ describe("which tier a subscription pays for", () => {
 });
 
 describe("ids from Stripe", () => {
-  it("reads a user id only from a plain number or digits", () => {
-    expect(parseUserId({ id: 5 })).toBeNull();
-    expect(parseUserId(true)).toBeNull();
-    expect(parseUserId("12abc")).toBeNull();
-    expect(parseUserId(" 12 ")).toBe(12);
-    expect(parseUserId(7)).toBe(7);
+  it("reads an account (or legacy user) id only from a plain number or digits", () => {
+    expect(parseTierdeskId({ id: 5 })).toBeNull();
+    expect(parseTierdeskId(true)).toBeNull();
+    expect(parseTierdeskId("12abc")).toBeNull();
+    expect(parseTierdeskId(" 12 ")).toBe(12);
+    expect(parseTierdeskId(7)).toBe(7);
   });
 
   it("keeps an id of exactly the column's 64 characters, and shows the start of a longer one", () => {
@@ -486,16 +486,16 @@ describe("one paid tier across Stripe and Whop", () => {
         tier: null,
         observedAt: new Date("2026-02-01T00:00:00Z"),
       });
-    expect(plan(member({}))).toEqual({ record: true, tier: "clear", detail: "user 1 → free (Whop canceled)" });
+    expect(plan(member({}))).toEqual({ record: true, tier: "clear", detail: "account 1 → free (Whop canceled)" });
     expect(plan(member({ billingSource: "stripe", subscriptionStatus: "active" }))).toEqual({
       record: true,
       tier: "keep",
-      detail: "user 1: Whop membership mem_1 is canceled; the tier in force does not come from it",
+      detail: "account 1: Whop membership mem_1 is canceled; the tier in force does not come from it",
     });
     expect(plan(member({ subscriptionStatus: "active" }))).toEqual({
       record: true,
       tier: { fallbackTo: "stripe" },
-      detail: "user 1: Whop membership mem_1 is canceled; back to the live Stripe subscription",
+      detail: "account 1: Whop membership mem_1 is canceled; back to the live Stripe subscription",
     });
   });
 

@@ -6,7 +6,7 @@ import {
   customerConflict,
   eventAction,
   freshness,
-  parseUserId,
+  parseTierdeskId,
   settleTie,
   stripeIdProblem,
   stripeReadAt,
@@ -172,26 +172,26 @@ describe("tier from lookup keys", () => {
   });
 });
 
-describe("which user", () => {
-  it("reads user ids only when they are plain positive integers", () => {
-    expect(parseUserId("42")).toBe(42);
-    expect(parseUserId(7)).toBe(7);
+describe("which account", () => {
+  it("reads account (or legacy user) ids only when they are plain positive integers", () => {
+    expect(parseTierdeskId("42")).toBe(42);
+    expect(parseTierdeskId(7)).toBe(7);
     for (const bad of ["", "0", "-1", "4.2", "1e3", "abc", " 5x", null, undefined, {}, "99999999999999999999"]) {
-      expect(parseUserId(bad), String(bad)).toBeNull();
+      expect(parseTierdeskId(bad), String(bad)).toBeNull();
     }
   });
 
   it("refuses a subscription of another Stripe customer, except from a completed checkout", () => {
-    const user = { id: 1, stripeCustomerId: "cus_A" };
-    expect(customerConflict(user, "cus_A", { fromCheckout: false })).toBeNull();
-    expect(customerConflict(user, "cus_B", { fromCheckout: false })).toMatch(
-      /linked to Stripe customer cus_A, not cus_B/,
+    const account = { id: 1, stripeCustomerId: "cus_A" };
+    expect(customerConflict(account, "cus_A", { fromCheckout: false })).toBeNull();
+    expect(customerConflict(account, "cus_B", { fromCheckout: false })).toBe(
+      "Account 1 is linked to Stripe customer cus_A, not cus_B.",
     );
-    expect(customerConflict(user, "cus_B", { fromCheckout: true })).toBeNull();
+    expect(customerConflict(account, "cus_B", { fromCheckout: true })).toBeNull();
     expect(customerConflict({ id: 1, stripeCustomerId: null }, "cus_B", { fromCheckout: false })).toBeNull();
   });
 
-  it("refuses Stripe ids longer than the users table keeps", () => {
+  it("refuses Stripe ids longer than the accounts table keeps", () => {
     expect(stripeIdProblem("cus_short", "customer")).toBeNull();
     expect(stripeIdProblem(`cus_${"x".repeat(80)}`, "customer")).toMatch(/longer than 64 characters/);
   });
@@ -276,7 +276,7 @@ describe("what a subscription changes", () => {
       }),
     ).toEqual({
       change: { tierId: 3, stripeSubscriptionId: "sub_new", subscriptionStatus: "active" },
-      detail: "user 1 → pro (active)",
+      detail: "account 1 → pro (active)",
     });
   });
 
@@ -353,7 +353,7 @@ describe("what a subscription changes", () => {
       }),
     ).toEqual({
       change: { tierId: null, subscriptionStatus: "canceled", stripeSubscriptionId: null },
-      detail: "user 1 → free (deleted)",
+      detail: "account 1 → free (deleted)",
     });
     expect(
       planSubscriptionChange({
@@ -365,7 +365,7 @@ describe("what a subscription changes", () => {
       }),
     ).toEqual({
       change: { tierId: null, subscriptionStatus: "unpaid", stripeSubscriptionId: "sub_new" },
-      detail: "user 1 → free (unpaid)",
+      detail: "account 1 → free (unpaid)",
     });
   });
 
@@ -378,7 +378,7 @@ describe("what a subscription changes", () => {
       tier: null,
     });
     expect(plan).toEqual({
-      ignored: expect.stringMatching(/sub_old is not user 1's current subscription \(sub_current\)/),
+      ignored: expect.stringMatching(/sub_old is not account 1's current subscription \(sub_current\)/),
     });
   });
 

@@ -137,7 +137,7 @@ describe("planWhopMembershipChange", () => {
     ).toEqual({
       record: true,
       tier: { grant: basic },
-      detail: "user 1 → whop_basic (Whop active)",
+      detail: "account 1 → whop_basic (Whop active)",
     });
   });
 
@@ -181,7 +181,7 @@ describe("planWhopMembershipChange", () => {
         observedAt: now,
       }),
     ).toMatchObject({
-      ignored: expect.stringMatching(/not user 1's current Whop membership/),
+      ignored: expect.stringMatching(/not account 1's current Whop membership/),
     });
     expect(
       planWhopMembershipChange({ user: user(), membership: membership("drafted"), tier: basic, observedAt: now }),
