@@ -510,7 +510,7 @@ describe("one paid tier across Stripe and Whop", () => {
       record: true,
       tier: "keep",
       detail: expect.stringMatching(
-        /^user 1: Whop membership mem_2 is active, but the Stripe subscription in force started later/,
+        /^account 1: Whop membership mem_2 is active, but the Stripe subscription in force started later/,
       ),
     });
   });
