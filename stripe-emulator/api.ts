@@ -145,16 +145,16 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
 
   router.post(
     "/customers",
-    handle((p) =>
-      expand(
-        account.customers.create({
-          email: p.string("email") || null,
-          name: p.string("name") || null,
-          metadata: p.metadata(),
-        }),
-        p,
-      ),
-    ),
+    handle((p, _params, request) => {
+      const customer = account.customers.create({
+        email: p.string("email") || null,
+        name: p.string("name") || null,
+        metadata: p.metadata(),
+      });
+      // As Stripe does: every customer created through the API is announced.
+      deliverLater([account.events.create("customer.created", customer, { request })]);
+      return expand(customer, p);
+    }),
   );
 
   router.get(

@@ -194,6 +194,10 @@ describe("customers", () => {
     const customer = await h.stripe.customers.retrieve(created.id);
     expect(customer).toMatchObject({ id: created.id, email: "ada@example.com", metadata: { user_id: "1" } });
     expectStripeShape(customer, customerFixture);
+    // As Stripe does, a customer created through the API is announced by `customer.created`.
+    await h.emulator.settle();
+    expect(h.receiver.types).toEqual(["customer.created"]);
+    expect(h.receiver.events[0]?.data.object).toMatchObject({ id: created.id, metadata: { user_id: "1" } });
 
     const error = await stripeError(h.stripe.customers.retrieve("cus_nope"));
     expect(error).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
