@@ -127,7 +127,11 @@ export async function createBillingUser(
   await prisma.account.create({
     data: {
       name: email.split("@")[0]!.slice(0, 120),
-      slug: `${email.split("@")[0]!.toLowerCase().replace(/[^a-z0-9]+/g, "-").slice(0, 60)}-${user.id}`,
+      slug: `${email
+        .split("@")[0]!
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .slice(0, 60)}-${user.id}`,
       ...billing,
       memberships: { create: { userId: user.id, role: "owner" } },
     },

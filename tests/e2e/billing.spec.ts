@@ -57,6 +57,8 @@ test("anonymous → sign in → pricing → Pro monthly → pay → account show
 test("a free customer sees one button per price and errors show on the page", async ({ page }) => {
   await signUpNewCustomer(page, "e2e");
   await expect(page.getByTestId("current-tier")).toHaveText("Free");
+  // Without a subscription there is nothing to manage yet.
+  await expect(page.getByRole("button", { name: "Manage billing" })).toHaveCount(0);
 
   await page.goto("/pricing");
   const hobbyist = page.getByTestId("plan-hobbyist");
@@ -94,8 +96,10 @@ test("a free customer sees one button per price and errors show on the page", as
   await expect(page).toHaveURL("/pricing?checkout=cancelled");
   await page.unroute("**/api/stripe/checkout");
 
-  // Without a Stripe customer there is nothing to manage yet.
+  // The abandoned checkout changed nothing: still Free, and (though it created the account's Stripe
+  // customer) still nothing to manage.
   await page.goto("/account");
+  await expect(page.getByTestId("current-tier")).toHaveText("Free");
   await expect(page.getByRole("button", { name: "Manage billing" })).toHaveCount(0);
 });
 

@@ -1,5 +1,6 @@
 // Accounts as people meet them (issue 19): sign-up gives a personal account, the session acts for one
-// account at a time (the header's switcher), and /api/me/entitlements says which, with its seats.
+// account at a time (the header's switcher), and /api/me/entitlements says which, with its seats. The
+// plan is the account's: whoever acts for it gets its tier's permissions, and its owners pay for it.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as accountRoute from "../../app/routes/account.tsx";
 import * as switchRoute from "../../app/routes/account.switch.ts";
@@ -11,9 +12,13 @@ import * as adminUserRoute from "../../app/routes/admin.users.$userId/route.tsx"
 import * as entitlementsRoute from "../../app/routes/api.me.entitlements.ts";
 import * as signupRoute from "../../app/routes/signup.tsx";
 import * as root from "../../app/root.tsx";
+import { getStripe } from "../../app/services/stripe/client.server.ts";
+import { requirePermission } from "../../app/web/permissions.server.ts";
 import { testDb } from "../setup/database.ts";
+import { useStripeEmulator } from "../stripe-harness.ts";
 import { formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
 
+useStripeEmulator();
 beforeAll(seedDemoData);
 
 const prisma = () => testDb().prisma;
@@ -85,8 +90,10 @@ describe("the account switcher", () => {
     expect(switched.headers.get("Location")).toBe("/pricing?x=1");
     const now = await entitlements(cookie);
     expect(now.account).toEqual({ id: team.id, name: "Acme Studio", slug: "acme-studio", role: "owner" });
-    // Acme Studio's seeded invitation (to newhire@example.com) holds a seat.
-    expect(now.seats).toMatchObject({ used: 3, pending: 1 });
+    // The team's plan (the seed's exempt Partner tier, 25 seats), not the owner's own Free one; the
+    // seeded invitation (to newhire@example.com) holds a seat.
+    expect(now.tier).toBe("partner");
+    expect(now.seats).toEqual({ limit: 25, used: 3, pending: 1 });
     expect((await rootData(cookie)).accounts?.currentId).toBe(team.id);
   });
 
@@ -112,6 +119,46 @@ describe("the account switcher", () => {
     );
     expect(response.status).toBe(302);
     expect(response.headers.get("Location")).toMatch(/^\/login/);
+  });
+});
+
+describe("the plan is the account's", () => {
+  it("a member acting for the team gets the team's tier; acting for their own account, their own plan", async () => {
+    const team = await prisma().account.findUniqueOrThrow({ where: { slug: "acme-studio" } });
+    const cookie = await sessionCookieFor("teammate@example.com");
+    const own = await entitlements(cookie);
+    expect(own).toMatchObject({ tier: "free", status: null, permissions: ["projects.create"] });
+    expect(own.account).toMatchObject({ name: "teammate", role: "owner" });
+    const refused = await settle(() => requirePermission(getRequest("/export", cookie), "api.access"));
+    expect(refused.status).toBe(403);
+
+    expect((await switchTo(cookie, team.id)).status).toBe(303);
+    const forTeam = await entitlements(cookie);
+    expect(forTeam).toMatchObject({
+      tier: "partner",
+      status: null,
+      account: { id: team.id, name: "Acme Studio", role: "member" },
+      seats: { limit: 25, used: 3, pending: 1 },
+    });
+    expect([...forTeam.permissions].sort()).toEqual([
+      "api.access",
+      "export.csv",
+      "projects.create",
+      "support.priority",
+      "team.invite",
+    ]);
+    await expect(requirePermission(getRequest("/export", cookie), "api.access")).resolves.toMatchObject({
+      user: { email: "teammate@example.com" },
+    });
+
+    const ownId = own.account.id as number;
+    expect((await switchTo(cookie, ownId)).status).toBe(303);
+    expect(await entitlements(cookie)).toMatchObject({
+      tier: "free",
+      permissions: ["projects.create"],
+      account: { id: ownId },
+    });
+    expect((await settle(() => requirePermission(getRequest("/export", cookie), "api.access"))).status).toBe(403);
   });
 });
 
@@ -164,5 +211,43 @@ describe("the support console", () => {
       { name: "customer", role: "owner", members: 1, owners: [{ id: customer.id, email: "customer@example.com" }] },
       { name: "Acme Studio", role: "owner", members: 3, owners: [{ id: customer.id, email: "customer@example.com" }] },
     ]);
+  });
+});
+
+describe("checkout for a team", () => {
+  // Last: it gives the seed's team a Stripe customer.
+  it("an owner acting for the team checks out for the team: Checkout and its customer name the team's account", async () => {
+    const team = await prisma().account.findUniqueOrThrow({ where: { slug: "acme-studio" } });
+    const cookie = await sessionCookieFor("customer@example.com");
+    expect((await switchTo(cookie, team.id)).status).toBe(303);
+    const response = await settle(() =>
+      checkoutRoute.action(
+        routeArgs(
+          formRequest(
+            "/api/stripe/checkout",
+            { lookup_key: "pro_monthly" },
+            { cookie, headers: { Accept: "application/json" } },
+          ),
+        ),
+      ),
+    );
+    expect(response.status).toBe(200);
+    const { url } = (await response.json()) as { url: string };
+    const session = await getStripe().checkout.sessions.retrieve(url.split("/").pop()!);
+    const teamCustomer = (await prisma().account.findUniqueOrThrow({ where: { id: team.id } })).stripeCustomerId;
+    expect(teamCustomer).toMatch(/^cus_/);
+    expect(session).toMatchObject({
+      client_reference_id: String(team.id),
+      customer: teamCustomer,
+      metadata: { tierdesk_account_id: String(team.id) },
+    });
+    expect(await getStripe().customers.retrieve(teamCustomer!)).toMatchObject({
+      email: "customer@example.com",
+      name: "Acme Studio",
+      metadata: { tierdesk_account_id: String(team.id) },
+    });
+    // The owner's own account was not given a customer.
+    const own = await prisma().account.findFirstOrThrow({ where: { slug: { startsWith: "customer-" } } });
+    expect(own.stripeCustomerId).toBeNull();
   });
 });

@@ -1,15 +1,15 @@
 // The numbers on the operator pages: the event log's counts beside its list, and each tier's
-// customers on the overview, which must mean what the link beside them lists.
+// customers (accounts) on the overview, which must mean what the link beside them lists.
 import { beforeAll, describe, expect, it } from "vitest";
 import * as overviewRoute from "../../app/routes/admin._index.tsx";
+import * as accountsRoute from "../../app/routes/admin.accounts._index.tsx";
 import * as eventsRoute from "../../app/routes/admin.events._index/route.tsx";
 import * as tierRoute from "../../app/routes/admin.tiers.$key.tsx";
-import * as usersRoute from "../../app/routes/admin.users._index.tsx";
 import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";
 import { testDb } from "../setup/database.ts";
 import { event, subscription, webhookRequest } from "../stripe-fixtures.ts";
 import { useStripeEmulator } from "../stripe-harness.ts";
-import { getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import { createBillingUser, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
 
 useStripeEmulator();
 const prisma = () => testDb().prisma;
@@ -25,9 +25,7 @@ beforeAll(async () => {
 describe("the event log's counts", () => {
   it("are exact on a small log like the demo's, status by status, matching the list", async () => {
     // A demo-sized log: a few of each outcome.
-    const user = await prisma().user.create({
-      data: { email: "counted@example.com", passwordHash: "x", stripeCustomerId: "cus_counted" },
-    });
+    const user = await createBillingUser({ email: "counted@example.com", stripeCustomerId: "cus_counted" });
     const hour = Math.floor(Date.now() / 1000) - 3600;
     const deliveries = [
       ...Array.from({ length: 6 }, (_, i) => event("invoice.paid", { id: `in_c${i}`, object: "invoice" })),
@@ -84,30 +82,33 @@ describe("the event log's counts", () => {
 });
 
 describe("the overview's customers per tier", () => {
-  it("counts what the tier's user list shows, the free tier's users without a tier included", async () => {
+  it("counts the accounts the tier's account list shows, the free tier's accounts without a tier included", async () => {
     const free = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "free" } });
     const pro = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "pro" } });
-    await prisma().user.createMany({
-      data: [
-        { email: "no-tier-1@example.com", passwordHash: "x", tierId: null },
-        { email: "no-tier-2@example.com", passwordHash: "x", tierId: null },
-        { email: "on-free@example.com", passwordHash: "x", tierId: free.id },
-        { email: "on-pro@example.com", passwordHash: "x", tierId: pro.id },
-      ],
-    });
+    await createBillingUser({ email: "no-tier-1@example.com", tierId: null });
+    await createBillingUser({ email: "no-tier-2@example.com", tierId: null });
+    await createBillingUser({ email: "on-free@example.com", tierId: free.id });
+    await createBillingUser({ email: "on-pro@example.com", tierId: pro.id });
     const overview = await loaderJson(() => overviewRoute.loader(routeArgs(getRequest("/admin", support))));
     const tiers = overview.tiers as Array<{ key: string; customers: number }>;
     expect(tiers.length).toBeGreaterThan(2);
     for (const tier of tiers) {
-      const listed = await loaderJson(() =>
-        usersRoute.loader(routeArgs(getRequest(`/admin/users?tier=${tier.key}`, support))),
+      // What /admin/accounts?tier=<key> (the number's link) lists: the accounts on the tier, and for
+      // the free tier also those without one (fewer than a page of them here).
+      const accountList = await loaderJson(() =>
+        accountsRoute.loader(routeArgs(getRequest(`/admin/accounts?tier=${tier.key}`, support))),
       );
-      expect(tier.customers, tier.key).toBe(listed.users.length);
+      expect(accountList.hasOlder, tier.key).toBe(false);
+      const listed = (accountList.accounts as unknown[]).length;
+      expect(tier.customers, tier.key).toBe(listed);
       const page = await loaderJson(() =>
         tierRoute.loader(routeArgs(getRequest(`/admin/tiers/${tier.key}`, support), { key: tier.key })),
       );
-      expect(page.users, `/admin/tiers/${tier.key}`).toBe(listed.users.length);
+      expect(page.users, `/admin/tiers/${tier.key}`).toBe(listed);
     }
     expect(tiers.find((tier) => tier.key === "free")!.customers).toBeGreaterThanOrEqual(3);
+    // Accounts, not people: the seed's team (three members) is one partner account.
+    expect(tiers.find((tier) => tier.key === "partner")!.customers).toBe(1);
+    expect(tiers.find((tier) => tier.key === "pro")!.customers).toBeGreaterThanOrEqual(1);
   });
 });

@@ -6,7 +6,16 @@ import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";
 import { testDb } from "../setup/database.ts";
 import { useStripeEmulator } from "../stripe-harness.ts";
 import { event, subscription, webhookRequest } from "../stripe-fixtures.ts";
-import { formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import {
+  billingOf,
+  createBillingUser,
+  formRequest,
+  getRequest,
+  routeArgs,
+  seedDemoData,
+  sessionCookieFor,
+  settle,
+} from "../utils.ts";
 
 const stripe = useStripeEmulator();
 const prisma = () => testDb().prisma;
@@ -21,8 +30,9 @@ beforeAll(async () => {
 });
 
 async function failingEvent(lookupKey: string) {
-  const user = await prisma().user.create({
-    data: { email: `events-${lookupKey}@example.com`, passwordHash: "x", stripeCustomerId: `cus_${lookupKey}` },
+  const user = await createBillingUser({
+    email: `events-${lookupKey}@example.com`,
+    stripeCustomerId: `cus_${lookupKey}`,
   });
   const evt = event("customer.subscription.updated", subscription({ customer: user.stripeCustomerId!, lookupKey }));
   expect((await deliver(webhookRequest(evt))).status).toBe(500);
@@ -122,9 +132,7 @@ describe("/admin/events", () => {
   });
 
   it("replays a truncated payload by fetching the event from Stripe", async () => {
-    const user = await prisma().user.create({
-      data: { email: "big@example.com", passwordHash: "x", stripeCustomerId: "cus_big" },
-    });
+    const user = await createBillingUser({ email: "big@example.com", stripeCustomerId: "cus_big" });
     const sub = subscription({
       customer: "cus_big",
       lookupKey: "huge_monthly",

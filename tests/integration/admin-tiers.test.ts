@@ -13,7 +13,15 @@ import * as entitlementsRoute from "../../app/routes/api.me.entitlements.ts";
 import { requirePermission } from "../../app/web/permissions.server.ts";
 import { testDb } from "../setup/database.ts";
 import { countingStripeProxy, useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
-import { countingQueries, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import {
+  countingQueries,
+  createBillingUser,
+  getRequest,
+  routeArgs,
+  seedDemoData,
+  sessionCookieFor,
+  settle,
+} from "../utils.ts";
 
 useStripeEmulator();
 const prisma = () => testDb().prisma;
@@ -205,27 +213,26 @@ describe("creating and editing a tier", () => {
 });
 
 describe("the tier list", () => {
-  it("comes in one query, shaped as Prisma's include would (keys in order, permissions, user counts)", async () => {
+  it("comes in one query, shaped as Prisma's include would (keys in order, permissions, account counts)", async () => {
     const hobbyist = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "hobbyist" } });
-    const counted = await prisma().user.create({
-      data: { email: `counted-${Date.now()}@example.com`, passwordHash: "x", tierId: hobbyist.id },
-    });
+    const counted = await createBillingUser({ email: `counted-${Date.now()}@example.com`, tierId: hobbyist.id });
     const viaInclude = await prisma().subscriptionTier.findMany({
       orderBy: { id: "asc" },
       include: {
         prices: { orderBy: [{ position: "asc" }, { id: "asc" }], select: { lookupKey: true } },
         permissions: { orderBy: { permissionId: "asc" }, select: { permission: { select: { id: true, name: true } } } },
-        _count: { select: { users: true } },
+        _count: { select: { accounts: true } },
       },
     });
-    // The free tier's users include those without a tier, as /admin/users?tier=free lists them.
-    const withoutTier = await prisma().user.count({ where: { tierId: null } });
-    for (const tier of viaInclude) if (tier.key === "free") tier._count.users += withoutTier;
+    // The free tier's accounts include those without a tier, as /admin/accounts?tier=free lists them.
+    const withoutTier = await prisma().account.count({ where: { tierId: null } });
+    for (const tier of viaInclude) if (tier.key === "free") tier._count.accounts += withoutTier;
     const { queries, result: listed } = await countingQueries(() => listTiersForAdmin());
     expect(queries).toBe(1);
     expect(listed).toEqual(viaInclude);
-    expect(listed.find((tier) => tier.key === "hobbyist")?._count.users).toBeGreaterThan(0);
+    expect(listed.find((tier) => tier.key === "hobbyist")?._count.accounts).toBeGreaterThan(0);
     expect(listed.find((tier) => tier.key === "hobbyist")?.prices.length).toBeGreaterThan(1);
+    await prisma().account.delete({ where: { id: counted.accountId } });
     await prisma().user.delete({ where: { id: counted.id } });
   });
 });
@@ -316,14 +323,12 @@ describe("live Stripe status", () => {
 });
 
 describe("deleting a tier", () => {
-  it("refuses while users are on it, saying how many", async () => {
+  it("refuses while accounts are on it, saying how many", async () => {
     const pro = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "pro" } });
-    await prisma().user.create({
-      data: { email: "on-pro@example.com", passwordHash: "x", tierId: pro.id, subscriptionStatus: "active" },
-    });
+    await createBillingUser({ email: "on-pro@example.com", tierId: pro.id, subscriptionStatus: "active" });
     const response = await editTier("pro", { intent: "delete", confirm: "yes" });
     expect(response.status).toBe(409);
-    expect((await response.json()).deleteError).toMatch(/1 user is on this tier/);
+    expect((await response.json()).deleteError).toMatch(/1 account is on this tier/);
     expect(await prisma().subscriptionTier.count({ where: { key: "pro" } })).toBe(1);
   });
 
@@ -393,10 +398,12 @@ describe("permissions", () => {
     expect(await prisma().permission.count({ where: { name: "team.invite" } })).toBe(1);
   });
 
-  it("changes what entitlements and requirePermission answer at once for every user on the tier", async () => {
+  it("changes what entitlements and requirePermission answer at once for every account on the tier", async () => {
     const hobbyist = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "hobbyist" } });
-    const user = await prisma().user.create({
-      data: { email: "hobby@example.com", passwordHash: "x", tierId: hobbyist.id, subscriptionStatus: "active" },
+    const user = await createBillingUser({
+      email: "hobby@example.com",
+      tierId: hobbyist.id,
+      subscriptionStatus: "active",
     });
     const cookie = await sessionCookieFor(user.email);
     const ask = async () =>

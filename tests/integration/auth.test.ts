@@ -7,7 +7,7 @@ import { createCookieSessionStorage } from "@remix-run/node";
 import { deleteUserSessions } from "../../app/models/session.server.ts";
 import { getOptionalUser } from "../../app/web/auth.server.ts";
 import { testDb } from "../setup/database.ts";
-import { formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
+import { billingOf, formRequest, getRequest, routeArgs, seedDemoData, sessionCookieFor, settle } from "../utils.ts";
 
 beforeAll(seedDemoData);
 beforeEach(async () => {
@@ -230,7 +230,8 @@ describe("sign-up", () => {
     const user = await testDb().prisma.user.findUniqueOrThrow({ where: { email: "new.person@example.com" } });
     expect(user.role).toBe("customer");
     expect(user.passwordHash).toMatch(/^\$argon2id\$/);
-    expect(user.tierId).toBeNull();
+    // Their own account, on the Free plan (no tier).
+    expect(await billingOf(user.id)).toMatchObject({ tierId: null, name: "new.person" });
   });
 
   it("refuses a taken email whatever its case", async () => {

@@ -12,7 +12,6 @@ import * as checkoutRoute from "../../app/routes/api.stripe.checkout.ts";
 import * as portalRoute from "../../app/routes/api.stripe.portal.ts";
 import * as successRoute from "../../app/routes/billing.success.tsx";
 import { startStripeEmulator, type StripeEmulator } from "../../stripe-emulator/emulator.ts";
-import { testDb } from "../setup/database.ts";
 import {
   BASE_URL,
   billingOf,
@@ -24,7 +23,6 @@ import {
   settle,
 } from "../utils.ts";
 
-const prisma = () => testDb().prisma;
 let dir: string;
 const started: StripeEmulator[] = [];
 

@@ -2,7 +2,7 @@
 // are unique, deleting a tier cleans up after it, and Prisma agrees on the migrations applied.
 import { expect, it } from "vitest";
 import { testDb } from "../setup/database.ts";
-import { seedDemoData } from "../utils.ts";
+import { billingOf, createBillingUser, seedDemoData } from "../utils.ts";
 
 it("never stores a Stripe price id, amount, currency or interval", async () => {
   const rows = await testDb().prisma.$queryRawUnsafe<{ table_name: string; column_name: string }[]>(
@@ -30,7 +30,7 @@ it("keeps a lookup key unique across all tiers", async () => {
   ).rejects.toThrow();
 });
 
-it("deletes a tier's prices and permission links with the tier, and frees its users", async () => {
+it("deletes a tier's prices and permission links with the tier, and frees its accounts", async () => {
   await seedDemoData();
   const prisma = testDb().prisma;
   const tier = await prisma.subscriptionTier.create({
@@ -42,9 +42,9 @@ it("deletes a tier's prices and permission links with the tier, and frees its us
       permissions: { create: [{ permission: { connect: { name: "export.csv" } } }] },
     },
   });
-  const user = await prisma.user.create({ data: { email: "temp@example.com", passwordHash: "x", tierId: tier.id } });
+  const user = await createBillingUser({ email: "temp@example.com", tierId: tier.id });
   await prisma.subscriptionTier.delete({ where: { id: tier.id } });
   expect(await prisma.subscriptionTierPrice.count({ where: { lookupKey: "temp_monthly" } })).toBe(0);
   expect(await prisma.subscriptionTierPermission.count({ where: { tierId: tier.id } })).toBe(0);
-  expect((await prisma.user.findUniqueOrThrow({ where: { id: user.id } })).tierId).toBeNull();
+  expect((await billingOf(user.id)).tierId).toBeNull();
 });

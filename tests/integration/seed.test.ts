@@ -13,11 +13,12 @@ async function snapshot() {
       orderBy: { key: "asc" },
       include: { prices: { orderBy: { position: "asc" } }, permissions: true },
     }),
-    users: await prisma.user.findMany({ orderBy: { email: "asc" }, select: { email: true, role: true, tierId: true } }),
+    users: await prisma.user.findMany({ orderBy: { email: "asc" }, select: { email: true, role: true } }),
     accounts: await prisma.account.findMany({
       orderBy: { id: "asc" },
       select: {
         name: true,
+        tier: { select: { key: true } },
         memberships: { orderBy: { userId: "asc" }, select: { role: true, user: { select: { email: true } } } },
       },
     }),
@@ -50,23 +51,25 @@ it("seeds the demo data, and seeding again changes nothing", async () => {
     expect(tier.permissions.length, tier.key).toBeGreaterThan(0);
   }
   expect(first.users).toEqual([
-    { email: "admin@example.com", role: "admin", tierId: null },
-    { email: "customer@example.com", role: "customer", tierId: null },
-    { email: "designer@example.com", role: "customer", tierId: null },
-    { email: "support@example.com", role: "support", tierId: null },
-    { email: "teammate@example.com", role: "customer", tierId: null },
+    { email: "admin@example.com", role: "admin" },
+    { email: "customer@example.com", role: "customer" },
+    { email: "designer@example.com", role: "customer" },
+    { email: "support@example.com", role: "support" },
+    { email: "teammate@example.com", role: "customer" },
   ]);
-  // Everyone owns a personal account; the team has its owner and two members.
+  // Everyone owns a personal account (on no tier: Free); the team has its owner and two members, on
+  // the exempt Partner tier.
   const owner = (email: string) => ({ role: "owner", user: { email } });
   const member = (email: string) => ({ role: "member", user: { email } });
   expect(first.accounts).toEqual([
-    { name: "admin", memberships: [owner("admin@example.com")] },
-    { name: "support", memberships: [owner("support@example.com")] },
-    { name: "customer", memberships: [owner("customer@example.com")] },
-    { name: "teammate", memberships: [owner("teammate@example.com")] },
-    { name: "designer", memberships: [owner("designer@example.com")] },
+    { name: "admin", tier: null, memberships: [owner("admin@example.com")] },
+    { name: "support", tier: null, memberships: [owner("support@example.com")] },
+    { name: "customer", tier: null, memberships: [owner("customer@example.com")] },
+    { name: "teammate", tier: null, memberships: [owner("teammate@example.com")] },
+    { name: "designer", tier: null, memberships: [owner("designer@example.com")] },
     {
       name: "Acme Studio",
+      tier: { key: "partner" },
       memberships: [owner("customer@example.com"), member("teammate@example.com"), member("designer@example.com")],
     },
   ]);

@@ -330,9 +330,7 @@ describe("users", () => {
       before: { tier: null },
       after: { tier: "pro", subscriptionStatus: "active" },
     });
-    expect((await billingOf(user.id)).tier?.key).toBe(
-      "pro",
-    );
+    expect((await billingOf(user.id)).tier?.key).toBe("pro");
     const audit = await prisma().auditEntry.findFirstOrThrow({
       where: { entity: "account", entityId: String(user.accountId), action: "synced" },
     });

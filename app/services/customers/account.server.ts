@@ -128,7 +128,8 @@ export async function accountView(user: AccountWithTier, email: string): Promise
       description: description || name,
     })),
     nextAction: nextActionFor(state, { exempt, billing }),
-    canManageBilling: billing && Boolean(user.stripeCustomerId),
+    // A customer is created when checkout starts; there is something to manage once it subscribed.
+    canManageBilling: billing && Boolean(user.stripeCustomerId && user.stripeSubscriptionId),
     userLimit: entitlements.userLimit,
   };
 }
