@@ -2,6 +2,7 @@
 // email (or its beginning), a Stripe customer or subscription id or a Whop user or membership id (?q=);
 // filter by tier, Stripe subscription status and "over its seat limit"; keyset pages (?after=/?before=
 // account id), newest first. Everything is in the URL so support can paste a link.
+import { KeysetPager } from "~/components/keyset-pager.tsx";
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
@@ -131,13 +132,6 @@ export default function AdminAccounts() {
   const { accounts, hasOlder, hasNewer, tiers } = useLoaderData<typeof loader>();
   const [searchParams] = useSearchParams();
   const table = useTable({ features, columns, data: accounts });
-  const pageLink = (key: "after" | "before", id: number | undefined) => {
-    const next = new URLSearchParams(searchParams);
-    next.delete("after");
-    next.delete("before");
-    if (id) next.set(key, String(id));
-    return `?${next}`;
-  };
   return (
     <section>
       <h1>Accounts</h1>
@@ -196,10 +190,7 @@ export default function AdminAccounts() {
       ) : (
         <p>No accounts match.</p>
       )}
-      <p className="pager">
-        {hasNewer ? <Link to={pageLink("before", accounts[0]?.id)}>← Newer</Link> : null}
-        {hasOlder ? <Link to={pageLink("after", accounts.at(-1)?.id)}>Older →</Link> : null}
-      </p>
+      <KeysetPager newer={hasNewer ? accounts[0]?.id : null} older={hasOlder ? accounts.at(-1)?.id : null} />
     </section>
   );
 }

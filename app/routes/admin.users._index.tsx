@@ -1,6 +1,7 @@
 // /admin/users: find a customer. Search by email (or its beginning), Stripe customer or subscription
 // id (?q=), filter by role, tier and subscription status; keyset pages (?after=/?before= user id),
 // newest first. Everything is in the URL so support can paste a link.
+import { KeysetPager } from "~/components/keyset-pager.tsx";
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
 import { Form, Link, useLoaderData, useSearchParams } from "@remix-run/react";
@@ -79,13 +80,6 @@ export default function AdminUsers() {
   const { users, hasOlder, hasNewer, tiers } = useLoaderData<typeof loader>();
   const [searchParams] = useSearchParams();
   const table = useTable({ features, columns, data: users });
-  const pageLink = (key: "after" | "before", id: number | undefined) => {
-    const next = new URLSearchParams(searchParams);
-    next.delete("after");
-    next.delete("before");
-    if (id) next.set(key, String(id));
-    return `?${next}`;
-  };
   return (
     <section>
       <h1>Users</h1>
@@ -147,10 +141,7 @@ export default function AdminUsers() {
       ) : (
         <p>No users match.</p>
       )}
-      <p className="pager">
-        {hasNewer ? <Link to={pageLink("before", users[0]?.id)}>← Newer</Link> : null}
-        {hasOlder ? <Link to={pageLink("after", users.at(-1)?.id)}>Older →</Link> : null}
-      </p>
+      <KeysetPager newer={hasNewer ? users[0]?.id : null} older={hasOlder ? users.at(-1)?.id : null} />
     </section>
   );
 }

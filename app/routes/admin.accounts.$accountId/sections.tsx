@@ -1,5 +1,6 @@
 // The panels of /admin/accounts/:accountId (route.tsx), each from its part of the loader's data.
 import { Link } from "@remix-run/react";
+import { EventsTable } from "~/components/events-table.tsx";
 import { formatDate } from "~/components/dates.tsx";
 import type { AccountPage } from "./account.server.ts";
 
@@ -188,43 +189,7 @@ export function EventsSection({ events, customerId }: { events: AccountPage["eve
     <section className="panel" aria-labelledby="events">
       <h2 id="events">Latest events</h2>
       {events.length ? (
-        <div className="table-scroll">
-          <table data-testid="account-events" className="events-table">
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col">Type</th>
-                <th scope="col">Status</th>
-                <th scope="col">Received (UTC)</th>
-                <th scope="col">Error / note</th>
-              </tr>
-            </thead>
-            <tbody>
-              {events.map((event) => (
-                <tr key={event.eventId} data-status={event.status} data-provider={event.provider}>
-                  <td data-label="Event">
-                    <Link to={`/admin/events/${event.eventId}`}>{event.eventId}</Link>
-                  </td>
-                  <td data-label="Type">
-                    <span>
-                      {event.eventType}
-                      {event.provider === "whop" ? <span className="hint"> (Whop)</span> : null}
-                    </span>
-                  </td>
-                  <td data-label="Status">
-                    <span className={`status status-${event.status}`}>{event.status}</span>
-                  </td>
-                  <td data-label="Received">
-                    <span>{timeFormat.format(new Date(event.receivedAt))}</span>
-                  </td>
-                  <td data-label="Error / note">
-                    <span className="outcome">{event.outcome ?? ""}</span>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <EventsTable events={events} testId="account-events" />
       ) : (
         <p className="hint">No Stripe or Whop events for this account.</p>
       )}

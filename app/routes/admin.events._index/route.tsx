@@ -2,6 +2,7 @@
 // the URL (?status=&type=&from=&to=&q=, keyset ?after=/?before=<received_at>~<id>) so support can
 // paste a link. Replay one failed event, or every failed event the filter matches (in the background).
 // The loader and action are in events.server.ts.
+import { KeysetPager } from "~/components/keyset-pager.tsx";
 import type { MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData, useNavigation, useSearchParams } from "@remix-run/react";
 import { type ColumnDef, tableFeatures, useTable } from "@tanstack/react-table";
@@ -99,12 +100,6 @@ export default function AdminEvents() {
   const [searchParams] = useSearchParams();
   const table = useTable({ features, columns, data: events });
   const back = useBack();
-  const pageLink = (key: "after" | "before", cursor: string) => {
-    const next = new URLSearchParams(searchParams);
-    for (const name of ["after", "before", "replayAll"]) next.delete(name);
-    next.set(key, cursor);
-    return `?${next}`;
-  };
   const withReplayAll = new URLSearchParams(searchParams);
   withReplayAll.set("replayAll", "1");
   return (
@@ -213,10 +208,12 @@ export default function AdminEvents() {
       ) : (
         <p>No events match.</p>
       )}
-      <p className="pager">
-        {newer ? <Link to={pageLink("before", newer)}>← Newer events</Link> : null}
-        {older ? <Link to={pageLink("after", older)}>Older events →</Link> : null}
-      </p>
+      <KeysetPager
+        newer={newer || null}
+        older={older || null}
+        labels={{ newer: "← Newer events", older: "Older events →" }}
+        drop={["replayAll"]}
+      />
     </section>
   );
 }
