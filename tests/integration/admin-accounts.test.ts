@@ -370,6 +370,51 @@ describe("/admin/accounts/:accountId actions", () => {
     expect((await prisma().account.findUniqueOrThrow({ where: { id: acme.id } })).tierId).toBe(partner.id);
   });
 
+  it("lets admins change who owns an account, audited, never leaving it without an owner; support may not", async () => {
+    const owner = await prisma().user.create({ data: { email: `own-${Date.now()}@example.com`, passwordHash: "x" } });
+    const other = await prisma().user.create({ data: { email: `mem-${Date.now()}@example.com`, passwordHash: "x" } });
+    const team = await prisma().account.create({
+      data: {
+        name: "Owner Change",
+        slug: `owner-change-${Date.now()}`,
+        memberships: {
+          create: [
+            { userId: owner.id, role: "owner" },
+            { userId: other.id, role: "member" },
+          ],
+        },
+      },
+    });
+    const roleOf = async (userId: number) =>
+      (await prisma().membership.findUniqueOrThrow({ where: { accountId_userId: { accountId: team.id, userId } } }))
+        .role;
+    expect(
+      (await post(team.id, { intent: "member-role", userId: String(other.id), role: "owner" }, support)).status,
+    ).toBe(403);
+    expect(await roleOf(other.id)).toBe("member");
+
+    const promoted = await post(team.id, { intent: "member-role", userId: String(other.id), role: "owner" }, admin);
+    expect(promoted.status).toBe(200);
+    expect(await roleOf(other.id)).toBe("owner");
+    // Two owners: the first may step down; then the last one may not.
+    expect(
+      (await post(team.id, { intent: "member-role", userId: String(owner.id), role: "member" }, admin)).status,
+    ).toBe(200);
+    const refused = await post(team.id, { intent: "member-role", userId: String(other.id), role: "member" }, admin);
+    expect(refused.status).toBe(409);
+    expect((await refused.json()).message).toMatch(/last owner/);
+    expect(await roleOf(other.id)).toBe("owner");
+
+    const entries = await prisma().auditEntry.findMany({
+      where: { entity: "account", entityId: String(team.id), action: "member role changed" },
+      orderBy: { id: "asc" },
+    });
+    expect(entries.map((entry) => entry.after)).toEqual([
+      { member: other.email, role: "owner" },
+      { member: owner.email, role: "member" },
+    ]);
+  });
+
   it("syncs an account from Stripe for support, and says when there is no customer to sync", async () => {
     const team = await prisma().account.create({ data: { name: "No Customer", slug: `no-customer-${Date.now()}` } });
     const none = await post(team.id, { intent: "sync" }, support);

@@ -17,6 +17,7 @@ import { requireRole, STAFF_ROLES } from "~/web/auth.server.ts";
 import { jsonResponse, readForm } from "~/utils/http.server.ts";
 import { listExemptTiers } from "~/models/tier.server.ts";
 import { setExemptTier, syncAccountFromStripe } from "~/services/customers/account-admin.server.ts";
+import { changeMemberRole } from "~/services/customers/members.server.ts";
 
 function accountIdFrom(params: { accountId?: string }) {
   const id = Number(params.accountId);
@@ -114,7 +115,9 @@ export type AccountPage = SerializeFrom<typeof loader>;
 
 /**
  * "sync" (staff): pull the account's subscription from Stripe, as a webhook would apply it.
- * "tier" (admins): put the account on an exempt tier, or take it off one. Both audited on the account.
+ * "tier" (admins): put the account on an exempt tier, or take it off one.
+ * "member-role" (admins): make a member an owner, or an owner a member (never the last owner).
+ * Each change is audited on the account.
  */
 export async function action({ request, params }: ActionFunctionArgs) {
   const accountId = accountIdFrom(params);
@@ -138,6 +141,33 @@ export async function action({ request, params }: ActionFunctionArgs) {
       kind: "admin" as const,
       ok: true as const,
       message: outcome.changed ? "Tier changed." : "Tier unchanged.",
+    });
+  }
+  if (intent === "member-role") {
+    const userId = Number(formData.get("userId"));
+    const role = formData.get("role");
+    const account = await getAccountForSupport(accountId);
+    const member =
+      account && Number.isSafeInteger(userId)
+        ? (await listAccountMembers(accountId)).find((m) => m.userId === userId)
+        : null;
+    if (!account || !member || (role !== "owner" && role !== "member")) {
+      return json(
+        { kind: "admin" as const, ok: false as const, message: "Choose a member and a role." },
+        { status: 400 },
+      );
+    }
+    const outcome = await changeMemberRole(accountId, userId, role, {
+      actor,
+      accountName: account.name,
+      memberEmail: member.email,
+    });
+    if (!outcome.ok)
+      return json({ kind: "admin" as const, ok: false as const, message: outcome.message }, { status: outcome.status });
+    return json({
+      kind: "admin" as const,
+      ok: true as const,
+      message: `${member.email} is now ${role === "owner" ? "an owner" : "a member"}.`,
     });
   }
   return json({ kind: "admin" as const, ok: false as const, message: "Unknown action." }, { status: 400 });

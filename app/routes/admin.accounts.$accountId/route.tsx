@@ -47,7 +47,7 @@ export default function AdminAccount() {
       ) : null}
       {actionData?.ok && actionData.kind === "sync" ? <SyncResult result={actionData} /> : null}
       <SeatsSection seats={data.seats} />
-      <MembersSection members={data.members} />
+      <MembersSection members={data.members} canAdmin={data.canAdmin} />
       <InvitationsSection invitations={data.invitations} />
       <PlanSection plan={data.plan} />
       <SyncForm data={data} busy={busy} />

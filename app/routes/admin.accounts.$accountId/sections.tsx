@@ -1,5 +1,5 @@
 // The panels of /admin/accounts/:accountId (route.tsx), each from its part of the loader's data.
-import { Link } from "@remix-run/react";
+import { Form, Link } from "@remix-run/react";
 import { EventsTable } from "~/components/events-table.tsx";
 import { formatDate } from "~/components/dates.tsx";
 import type { AccountPage } from "./account.server.ts";
@@ -38,7 +38,7 @@ export function SeatsSection({ seats }: { seats: AccountPage["seats"] }) {
   );
 }
 
-export function MembersSection({ members }: { members: AccountPage["members"] }) {
+export function MembersSection({ members, canAdmin }: { members: AccountPage["members"]; canAdmin: boolean }) {
   return (
     <section className="panel" aria-labelledby="members">
       <h2 id="members">Members</h2>
@@ -50,6 +50,7 @@ export function MembersSection({ members }: { members: AccountPage["members"] })
                 <th scope="col">Email</th>
                 <th scope="col">Role</th>
                 <th scope="col">Since</th>
+                {canAdmin ? <th scope="col">Change</th> : null}
               </tr>
             </thead>
             <tbody>
@@ -64,6 +65,18 @@ export function MembersSection({ members }: { members: AccountPage["members"] })
                   <td data-label="Since">
                     <span>{formatDate(member.since)}</span>
                   </td>
+                  {canAdmin ? (
+                    <td data-label="Change">
+                      <Form method="post">
+                        <input type="hidden" name="intent" value="member-role" />
+                        <input type="hidden" name="userId" value={member.userId} />
+                        <input type="hidden" name="role" value={member.role === "owner" ? "member" : "owner"} />
+                        <button type="submit" className="secondary small">
+                          {member.role === "owner" ? "Make member" : "Make owner"}
+                        </button>
+                      </Form>
+                    </td>
+                  ) : null}
                 </tr>
               ))}
             </tbody>

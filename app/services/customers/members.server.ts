@@ -3,6 +3,7 @@
 // seat decision runs under the account's seat lock (app/models/seats.server.ts), so two of them racing
 // for the last seat are decided one after the other. Sending is allowed while members + pending + 1
 // fit the limit; accepting while members < limit (the invitation is already among the pending).
+import { type AuditActor, recordAudit } from "~/models/audit.server.ts";
 import { createHash, randomBytes } from "node:crypto";
 import type { MembershipRole } from "~/generated/prisma/enums.ts";
 import {
@@ -211,8 +212,16 @@ export function removeMember(accountId: number, userId: number): Promise<MemberC
   });
 }
 
-/** Makes a member an owner, or an owner a member (never the last owner). */
-export function changeMemberRole(accountId: number, userId: number, role: MembershipRole): Promise<MemberChange> {
+/**
+ * Makes a member an owner, or an owner a member (never the last owner). An admin's change (support's
+ * console) is audited on the account, in the same transaction.
+ */
+export function changeMemberRole(
+  accountId: number,
+  userId: number,
+  role: MembershipRole,
+  audited?: { actor: AuditActor; accountName: string; memberEmail: string },
+): Promise<MemberChange> {
   return inTransaction(async (tx) => {
     await lockSeats(tx, accountId);
     const current = await findMembershipRole(accountId, userId, tx);
@@ -222,6 +231,17 @@ export function changeMemberRole(accountId: number, userId: number, role: Member
       return { ok: false, status: 409, message: `This is the account's last owner. ${LAST_OWNER}` };
     }
     await setMembershipRole(tx, accountId, userId, role);
+    if (audited) {
+      await recordAudit(tx, {
+        actor: audited.actor,
+        action: "member role changed",
+        entity: "account",
+        entityId: accountId,
+        entityLabel: audited.accountName,
+        before: { member: audited.memberEmail, role: current },
+        after: { member: audited.memberEmail, role },
+      });
+    }
     return { ok: true };
   });
 }
