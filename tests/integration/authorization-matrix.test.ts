@@ -116,6 +116,7 @@ const MATRIX: Record<string, RouteEntry> = {
       // The seed's team has no Stripe customer to sync from (409), but support got as far as asking.
       { method: "POST", body: { intent: "sync" }, expect: ["login", 403, 409, 409], why: "support may sync" },
       { method: "POST", body: { intent: "tier", tier: "no-such-tier" }, expect: ADMIN_ONLY_WRITE },
+      { method: "POST", body: { intent: "member-role", userId: "0", role: "owner" }, expect: ADMIN_ONLY_WRITE },
     ],
   },
   "routes/admin.accounts._index": {
