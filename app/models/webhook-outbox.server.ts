@@ -79,6 +79,21 @@ function outboxStatement(accountIds: readonly number[], type: WebhookEventType):
     SELECT m.id, e.id, now() FROM messages m CROSS JOIN endpoints e`;
 }
 
+/** Whether any endpoint is enabled: read by the webhook path with its account lock, in the same round trip. */
+export const ANY_WEBHOOK_ENDPOINT = Prisma.sql`EXISTS (SELECT 1 FROM webhook_endpoints WHERE enabled)`;
+
+const endpointsReadIn = new WeakMap<object, boolean>();
+
+/**
+ * Tells the outbox what `tx` read of ANY_WEBHOOK_ENDPOINT: when none was enabled, the transaction's
+ * messages are skipped without a statement (the webhook path's cost with no endpoint is that EXISTS).
+ * An endpoint enabled between that read and the commit misses this one change, as it would had it been
+ * enabled a moment later.
+ */
+export function noteWebhookEndpoints(tx: Db, anyEnabled: boolean) {
+  endpointsReadIn.set(tx, anyEnabled);
+}
+
 /**
  * Writes `type`'s messages for the accounts with the transaction's COMMIT (an update event only for
  * accounts whose announced state changed); `onWritten` runs after the commit when deliveries were written.
@@ -89,7 +104,7 @@ export async function writeWebhookMessagesAtCommit(
   type: WebhookEventType,
   onWritten?: () => void,
 ): Promise<void> {
-  if (!accountIds.length) return;
+  if (!accountIds.length || endpointsReadIn.get(tx) === false) return;
   await executeAtCommit(tx, outboxStatement(accountIds, type), (deliveries) => {
     if (deliveries > 0) onWritten?.();
   });
