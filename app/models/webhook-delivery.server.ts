@@ -62,12 +62,10 @@ export type AttemptOutcome = {
 /**
  * Writes a batch's outcomes: every attempt, each delivery's new state (only while this worker's claim
  * is still the latest: a lease taken over by another worker is not overwritten), and per endpoint its
- * last success or the start of its failing streak. An endpoint with no success since before
- * `disableBefore`, or whose delivery was just given up (3 days of failures) with no success in the
- * batch, is disabled ("failing"); their ids are returned.
+ * last success or the start of its failing streak (disableFailingEndpoints reads it).
  */
-export async function recordAttempts(outcomes: readonly AttemptOutcome[], disableBefore: Date): Promise<number[]> {
-  if (!outcomes.length) return [];
+export async function recordAttempts(outcomes: readonly AttemptOutcome[]): Promise<void> {
+  if (!outcomes.length) return;
   const ids = outcomes.map((o) => o.delivery.id);
   const attempts = outcomes.map((o) => o.delivery.attempt);
   const statuses = outcomes.map((o) => (o.next instanceof Date ? "pending" : o.next));
@@ -86,36 +84,39 @@ export async function recordAttempts(outcomes: readonly AttemptOutcome[], disabl
                     ${outcomes.map((o) => o.statusCode)}::int[], ${outcomes.map((o) => o.error)}::text[],
                     ${outcomes.map((o) => o.at)}::timestamptz[]) AS o(id, attempt, status, next_at, code, error, at)
        WHERE d.id = o.id AND d.attempts = o.attempt AND d.status = 'pending'`;
-    return markEndpoints(tx, outcomes, disableBefore);
+    await markEndpoints(tx, outcomes);
   });
 }
 
-async function markEndpoints(tx: Db, outcomes: readonly AttemptOutcome[], disableBefore: Date): Promise<number[]> {
-  const byEndpoint = new Map<number, { success: Date | null; failure: Date | null; gaveUp: boolean }>();
+async function markEndpoints(tx: Db, outcomes: readonly AttemptOutcome[]): Promise<void> {
+  const byEndpoint = new Map<number, { success: Date | null; failure: Date | null }>();
   for (const outcome of outcomes) {
-    const mark = byEndpoint.get(outcome.delivery.endpointId) ?? { success: null, failure: null, gaveUp: false };
+    const mark = byEndpoint.get(outcome.delivery.endpointId) ?? { success: null, failure: null };
     if (outcome.next === "succeeded") mark.success = max(mark.success, outcome.at);
     else mark.failure = min(mark.failure, outcome.at);
-    if (outcome.next === "failed") mark.gaveUp = true;
     byEndpoint.set(outcome.delivery.endpointId, mark);
   }
   const endpointIds = [...byEndpoint.keys()];
   const successes = endpointIds.map((id) => byEndpoint.get(id)?.success ?? null);
   const failures = endpointIds.map((id) => byEndpoint.get(id)?.failure ?? null);
-  const gaveUp = endpointIds.map((id) => byEndpoint.get(id)?.gaveUp ?? false);
-  const rows = await tx.$queryRaw<Array<{ id: number; enabled: boolean; disabled_reason: string | null }>>`
+  await tx.$executeRaw`
     UPDATE webhook_endpoints e
        SET last_success_at = COALESCE(GREATEST(e.last_success_at, o.success), e.last_success_at),
-           failing_since = CASE WHEN o.success IS NOT NULL THEN NULL ELSE COALESCE(e.failing_since, o.failure) END,
-           enabled = e.enabled AND NOT (o.success IS NULL AND (o.gave_up OR COALESCE(e.failing_since, o.failure) < ${disableBefore})),
-           disabled_reason = CASE WHEN e.enabled AND o.success IS NULL AND (o.gave_up OR COALESCE(e.failing_since, o.failure) < ${disableBefore})
-                                  THEN 'failing' ELSE e.disabled_reason END,
-           disabled_at = CASE WHEN e.enabled AND o.success IS NULL AND (o.gave_up OR COALESCE(e.failing_since, o.failure) < ${disableBefore})
-                              THEN now() ELSE e.disabled_at END
-      FROM unnest(${endpointIds}::int[], ${successes}::timestamptz[], ${failures}::timestamptz[], ${gaveUp}::boolean[]) AS o(id, success, failure, gave_up)
-     WHERE e.id = o.id
-    RETURNING e.id, e.enabled, e.disabled_reason`;
-  return rows.filter((row) => !row.enabled && row.disabled_reason === "failing").map((row) => row.id);
+           failing_since = CASE WHEN o.success IS NOT NULL THEN NULL ELSE COALESCE(e.failing_since, o.failure) END
+      FROM unnest(${endpointIds}::int[], ${successes}::timestamptz[], ${failures}::timestamptz[]) AS o(id, success, failure)
+     WHERE e.id = o.id`;
+}
+
+/**
+ * Disables ("failing") every enabled endpoint whose attempts have all failed since before
+ * `failingBefore` (no success since): as Stripe does. The ids disabled. A handful of rows: no index.
+ */
+export async function disableFailingEndpoints(failingBefore: Date): Promise<number[]> {
+  const rows = await prisma.$queryRaw<Array<{ id: number }>>`
+    UPDATE webhook_endpoints SET enabled = false, disabled_reason = 'failing', disabled_at = now()
+     WHERE enabled AND failing_since < ${failingBefore}
+    RETURNING id`;
+  return rows.map((row) => row.id);
 }
 
 const max = (a: Date | null, b: Date) => (a && a > b ? a : b);

@@ -7,16 +7,19 @@ import {
   type AttemptOutcome,
   type ClaimedDelivery,
   claimDueDeliveries,
+  disableFailingEndpoints,
   hasDueDeliveries,
   recordAttempts,
 } from "~/models/webhook-delivery.server.ts";
 import { enqueueDebounced, jobQueueStopping, jobTimeoutSeconds } from "~/services/jobs/queue.server.ts";
+import { config } from "~/utils/config.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { postWebhook } from "./destination.server.ts";
 import { kickWebhookDelivery } from "./outbox.server.ts";
 
 export const DELIVERY_TIMEOUT_MS = 10_000;
-export const GIVE_UP_AFTER_MS = 3 * 24 * 60 * 60 * 1000;
+/** How long a delivery is retried, and an endpoint may fail every attempt before it is disabled (3 days). */
+export const retryWindowMs = () => config().webhooks.retryWindowSeconds * 1000;
 const FIRST_RETRY_MS = 5_000;
 const MAX_RETRY_MS = 6 * 60 * 60 * 1000;
 const BATCH_SIZE = 64;
@@ -43,7 +46,7 @@ async function attempt(delivery: ClaimedDelivery, now: Clock): Promise<AttemptOu
   const at = now();
   const ok = "statusCode" in result && result.statusCode >= 200 && result.statusCode < 300;
   const retryAt = new Date(at.getTime() + retryDelayMs(delivery.attempt));
-  const giveUp = !ok && retryAt.getTime() - delivery.createdAt.getTime() > GIVE_UP_AFTER_MS;
+  const giveUp = !ok && retryAt.getTime() - delivery.createdAt.getTime() > retryWindowMs();
   return {
     delivery,
     at: startedAt,
@@ -70,14 +73,15 @@ export async function deliverDueWebhooks({ now = () => new Date() }: { now?: Clo
     const batch = await claimDueDeliveries(at, BATCH_SIZE, new Date(at.getTime() + leaseMs));
     if (!batch.length) break;
     const outcomes = await Promise.all(batch.map((delivery) => attempt(delivery, now)));
-    const disabled = await recordAttempts(outcomes, new Date(now().getTime() - GIVE_UP_AFTER_MS));
-    if (disabled.length) logger.warn({ endpoints: disabled }, "webhooks: endpoints failing for 3 days disabled");
+    await recordAttempts(outcomes);
     sent += batch.length;
     if (jobQueueStopping() || Date.now() - started > budgetMs) {
       kickWebhookDelivery();
       break;
     }
   }
+  const disabled = await disableFailingEndpoints(new Date(now().getTime() - retryWindowMs()));
+  if (disabled.length) logger.warn({ endpoints: disabled }, "webhooks: endpoints failing every delivery disabled");
   await followUpSoonRetries(now());
   return sent;
 }
