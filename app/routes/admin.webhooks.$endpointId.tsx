@@ -230,7 +230,7 @@ export default function AdminWebhookEndpoint() {
                           <td>{formatMoment(attempt.at)}</td>
                           <td>{attempt.statusCode ?? "no answer"}</td>
                           <td>{attempt.durationMs} ms</td>
-                          <td className="break">
+                          <td className="excerpt">
                             {attempt.error && attempt.statusCode === null ? attempt.error : null}
                             {attempt.responseExcerpt ? <code>{attempt.responseExcerpt}</code> : null}
                           </td>
