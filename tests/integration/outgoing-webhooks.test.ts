@@ -18,6 +18,8 @@ import {
   setWebhookEndpointEnabled,
 } from "../../app/services/webhooks/endpoints.server.ts";
 import { inTransaction } from "../../app/models/transaction.server.ts";
+import { createUser } from "../../app/models/user.server.ts";
+import { inviteMember, revokeInvitation } from "../../app/services/customers/members.server.ts";
 import { config, useConfig } from "../../app/utils/config.server.ts";
 import { stopJobQueue } from "../../app/services/jobs/queue.server.ts";
 
@@ -156,6 +158,44 @@ describe("outbox", () => {
     expect(await prisma().webhookMessage.count()).toBe(0);
     expect(await deliverDueWebhooks()).toBe(0);
     expect(sink.received).toHaveLength(0);
+  });
+
+  it("sign-up announces account.created; an invitation and its revocation announce account.seats.updated", async () => {
+    await endpoint();
+    const user = await createUser({ email: `created-${Date.now()}@example.com`, password: "a long enough password" });
+    const account = await prisma().membership.findFirstOrThrow({ where: { userId: user.id } });
+    const created = await prisma().webhookMessage.findMany({ where: { accountId: account.accountId } });
+    expect(created.map((m) => m.eventType)).toEqual(["account.created"]);
+    expect(created[0]!.payload).toMatchObject({
+      data: { account: { id: account.accountId }, entitlements: { tier: "free", seats: { used: 1 } } },
+    });
+
+    const team = await prisma().account.findUniqueOrThrow({ where: { slug: "acme-studio" } });
+    const before = await prisma().webhookMessage.count({ where: { accountId: team.id } });
+    const outcome = await inviteMember(
+      { id: team.id, name: team.name },
+      { userId: user.id, email: user.email },
+      `seat-${Date.now()}@example.com`,
+      { page: "http://localhost:3000", mail: null },
+    );
+    expect(outcome.ok).toBe(true);
+    const invitation = await prisma().invitation.findFirstOrThrow({
+      where: { accountId: team.id },
+      orderBy: { id: "desc" },
+    });
+    expect(await revokeInvitation(team.id, invitation.id)).toBe(true);
+    const seats = await prisma().webhookMessage.findMany({
+      where: { accountId: team.id },
+      orderBy: { id: "asc" },
+      skip: before,
+    });
+    expect(seats.map((m) => m.eventType)).toEqual(["account.seats.updated", "account.seats.updated"]);
+    expect(
+      seats.map(
+        (m) =>
+          (m.payload as { data: { entitlements: { seats: { pending: number } } } }).data.entitlements.seats.pending,
+      ),
+    ).toEqual([1, 0]);
   });
 
   it("writes nothing when no endpoint is subscribed to the type", async () => {
