@@ -82,7 +82,7 @@ function runAfterCommit(callbacks: Array<() => void>) {
  * Runs `callback` once the transaction has committed (never when it rolls back); outside a
  * transaction (`db` is the client, whose statements commit at once), right away.
  */
-export function afterCommit(db: Db, callback: () => void): void {
+function afterCommit(db: Db, callback: () => void): void {
   const callbacks = afterCommits.get(db);
   if (callbacks) callbacks.push(callback);
   else runAfterCommit([callback]);

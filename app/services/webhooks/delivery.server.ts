@@ -17,7 +17,7 @@ import { logger } from "~/utils/logger.server.ts";
 import { postWebhook } from "./destination.server.ts";
 import { kickWebhookDelivery } from "./outbox.server.ts";
 
-export const DELIVERY_TIMEOUT_MS = 10_000;
+const DELIVERY_TIMEOUT_MS = 10_000;
 /** How long a delivery is retried, and an endpoint may fail every attempt before it is disabled (3 days). */
 export const retryWindowMs = () => config().webhooks.retryWindowSeconds * 1000;
 const FIRST_RETRY_MS = 5_000;
@@ -25,7 +25,7 @@ const MAX_RETRY_MS = 6 * 60 * 60 * 1000;
 const BATCH_SIZE = 64;
 
 /** The wait before attempt `attempt + 1`: 5 s doubling, at most 6 h, with ±20% jitter. */
-export function retryDelayMs(attempt: number, random: () => number = Math.random): number {
+function retryDelayMs(attempt: number, random: () => number = Math.random): number {
   const base = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, attempt - 1));
   return Math.round(base * (0.8 + 0.4 * random()));
 }

@@ -30,7 +30,7 @@ for (const [network, prefix] of [
 }
 
 /** Whether an address is one a webhook may not reach in production (IPv4-mapped IPv6 judged as IPv4). */
-export function isForbiddenAddress(address: string): boolean {
+function isForbiddenAddress(address: string): boolean {
   const mapped = address.toLowerCase().match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/);
   if (mapped?.[1]) return blocked.check(mapped[1], "ipv4");
   const family = isIP(address);
@@ -39,7 +39,7 @@ export function isForbiddenAddress(address: string): boolean {
   return true;
 }
 
-export class ForbiddenDestinationError extends Error {
+class ForbiddenDestinationError extends Error {
   name = "ForbiddenDestinationError";
 }
 

@@ -12,11 +12,9 @@ import {
   setEndpointEnabled,
   updateEndpoint,
 } from "~/models/webhook-endpoint.server.ts";
-import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from "~/models/webhook-outbox.server.ts";
+import { WEBHOOK_EVENT_TYPES } from "~/models/webhook-outbox.server.ts";
 import { destinationProblem } from "./destination.server.ts";
 import { kickWebhookDelivery } from "./outbox.server.ts";
-
-export { WEBHOOK_EVENT_TYPES, type WebhookEventType };
 
 /** A Standard Webhooks signing secret: `whsec_` and 24 random bytes in base64. */
 export function newSigningSecret() {
