@@ -12,6 +12,7 @@ import {
   recordAttempts,
 } from "~/models/webhook-delivery.server.ts";
 import { enqueueDebounced, jobQueueStopping, jobTimeoutSeconds } from "~/services/jobs/queue.server.ts";
+import { givesUp, retryDelayMs } from "~/rules/webhook-deliveries.ts";
 import { config } from "~/utils/config.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { postWebhook } from "./destination.server.ts";
@@ -21,14 +22,7 @@ const DELIVERY_TIMEOUT_MS = 10_000;
 /** How long a delivery is retried, and an endpoint may fail every attempt before it is disabled (3 days). */
 export const retryWindowMs = () => config().webhooks.retryWindowSeconds * 1000;
 const FIRST_RETRY_MS = 5_000;
-const MAX_RETRY_MS = 6 * 60 * 60 * 1000;
 const BATCH_SIZE = 64;
-
-/** The wait before attempt `attempt + 1`: 5 s doubling, at most 6 h, with ±20% jitter. */
-function retryDelayMs(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, attempt - 1));
-  return Math.round(base * (0.8 + 0.4 * random()));
-}
 
 type Clock = () => Date;
 
@@ -46,7 +40,7 @@ async function attempt(delivery: ClaimedDelivery, now: Clock): Promise<AttemptOu
   const at = now();
   const ok = "statusCode" in result && result.statusCode >= 200 && result.statusCode < 300;
   const retryAt = new Date(at.getTime() + retryDelayMs(delivery.attempt));
-  const giveUp = !ok && retryAt.getTime() - delivery.createdAt.getTime() > retryWindowMs();
+  const giveUp = !ok && givesUp(delivery.createdAt, retryAt, retryWindowMs());
   return {
     delivery,
     at: startedAt,
