@@ -280,6 +280,29 @@ describe("delivery", () => {
     });
   });
 
+  it("Replay all failed puts every failed delivery back; endpoint changes are audited", async () => {
+    const { id } = await endpoint(["account.entitlements.updated"]);
+    const partner = await prisma().subscriptionTier.findUniqueOrThrow({ where: { key: "partner" } });
+    for (const user of [await customer(), await customer()]) {
+      await inTransaction(async (tx) => {
+        await tx.account.update({ where: { id: user.accountId }, data: { tierId: partner.id } });
+        await announceAccountChange(tx, [user.accountId], "account.entitlements.updated");
+      });
+    }
+    await prisma().webhookDelivery.updateMany({ where: { endpointId: id }, data: { status: "failed" } });
+    expect(await replayFailedDeliveries(ADMIN, id)).toEqual({ ok: true, count: 2 });
+    expect(await replayFailedDeliveries(ADMIN, id)).toEqual({ ok: true, count: 0 });
+    expect(await deliverDueWebhooks()).toBe(2);
+    expect(await prisma().webhookDelivery.count({ where: { endpointId: id, status: "succeeded" } })).toBe(2);
+    await setWebhookEndpointEnabled(ADMIN, id, false);
+    const audit = await prisma().auditEntry.findMany({
+      where: { entity: "webhook_endpoint", entityId: String(id) },
+      orderBy: { id: "asc" },
+    });
+    expect(audit.map((entry) => entry.action)).toEqual(["created", "replayed", "disabled"]);
+    expect(JSON.stringify(audit.map((entry) => [entry.before, entry.after]))).not.toContain("whsec_");
+  });
+
   it("two workers racing send each webhook-id once", async (ctx) => {
     requirePostgres(ctx);
     await endpoint(["account.entitlements.updated"]);
