@@ -4,7 +4,7 @@ import type { Prisma } from "~/generated/prisma/client.ts";
 import { prisma } from "~/db/db.server.ts";
 import type { Db } from "./transaction.server.ts";
 
-export type AuditEntity = "tier" | "permission" | "user" | "account";
+export type AuditEntity = "tier" | "permission" | "user" | "account" | "webhook_endpoint";
 export type AuditActor = { id: number; email: string } | { id: null; email: string };
 
 export type NewAuditEntry = {

@@ -86,8 +86,8 @@ export async function renewInvitation(tx: Db, id: number, tokenHash: string, now
 }
 
 /** Revokes a pending invitation of the account; false when there is none by that id. */
-export async function revokeInvitation(accountId: number, id: number, now = new Date()) {
-  const { count } = await prisma.invitation.updateMany({
+export async function revokeInvitation(accountId: number, id: number, now = new Date(), db: Db = prisma) {
+  const { count } = await db.invitation.updateMany({
     where: { id, accountId, ...pendingWhere(now) },
     data: { revokedAt: now },
   });

@@ -13,7 +13,7 @@ import { type Db, executeAtCommit } from "./transaction.server.ts";
  * tiers always, a paid one while its provider's status grants it. tests/integration/seats.test.ts checks
  * the two agree on every combination.
  */
-const TIER_IN_FORCE = Prisma.sql`t.id IS NOT NULL AND (
+export const TIER_IN_FORCE = Prisma.sql`t.id IS NOT NULL AND (
          t.is_billing_exempt OR t.billing_provider = 'exempt'
       OR (COALESCE(a.billing_source, 'stripe') = 'stripe' AND a.subscription_status = ANY(${[...LIVE_STRIPE_STATUSES]}::text[]))
       OR (a.billing_source = 'whop' AND a.whop_membership_status = ANY(${[...LIVE_WHOP_STATUSES]}::text[])))`;
@@ -24,9 +24,9 @@ const PLAN_NAME = Prisma.sql`(CASE WHEN ${TIER_IN_FORCE} THEN t.name
   ELSE (SELECT f.name FROM subscription_tier f WHERE f.key = ${FREE_TIER_KEY}) END)`;
 
 /** Pending invitations of `a`: neither accepted nor revoked, and not expired. */
-const PENDING = Prisma.sql`(SELECT count(*)::int FROM invitations i
+export const PENDING = Prisma.sql`(SELECT count(*)::int FROM invitations i
    WHERE i.account_id = a.id AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now())`;
-const MEMBERS = Prisma.sql`(SELECT count(*)::int FROM memberships m WHERE m.account_id = a.id)`;
+export const MEMBERS = Prisma.sql`(SELECT count(*)::int FROM memberships m WHERE m.account_id = a.id)`;
 
 export type SeatState = {
   /** The tier in force's user limit; null: no limit. */

@@ -68,6 +68,14 @@ const EnvSchema = z.object({
   WORKER_ENABLED: z.enum(["true", "false", "1", "0"]).default("true"),
   // How long a worker may hold one step of a job before another instance takes it over (after a crash).
   JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(3600).default(60),
+  // How long an outgoing webhook is retried before it fails, and how long an endpoint may fail every
+  // delivery before it is disabled (3 days; shorter only for tests that watch a delivery give up).
+  WEBHOOK_RETRY_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .default(3 * 86_400),
   // Processed, stale and ignored events older than this are removed by a job; failed and pending never.
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
   // Where mail goes: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465 (TLS from the start).
@@ -121,6 +129,10 @@ export type Config = Readonly<{
     workerEnabled: boolean;
     /** A step of a job not finished within this many seconds is taken over by another worker. */
     timeoutSeconds: number;
+  }>;
+  webhooks: Readonly<{
+    /** An outgoing webhook is retried this long, then fails; an endpoint failing this long is disabled. */
+    retryWindowSeconds: number;
   }>;
   events: Readonly<{
     /** Processed, stale and ignored events are kept this many days (failed and pending for good). */
@@ -196,6 +208,7 @@ export function parseConfig(source: Record<string, string | undefined> = process
       workerEnabled: env.WORKER_ENABLED === "true" || env.WORKER_ENABLED === "1",
       timeoutSeconds: env.JOB_TIMEOUT_SECONDS,
     },
+    webhooks: { retryWindowSeconds: env.WEBHOOK_RETRY_WINDOW_SECONDS },
     events: { retentionDays: env.EVENT_RETENTION_DAYS },
     mail: {
       smtpUrl: env.SMTP_URL ?? null,

@@ -57,7 +57,7 @@ const ADMIN_ONLY_READ: ByRole = ["login", 403, 403, 200];
 const ADMIN_ONLY_WRITE: ByRole = ["login", 403, 403, 400];
 
 // Ids of rows made in beforeAll, for the routes with parameters.
-const ids = { customerId: 0, eventId: "evt_matrix_processed", jobId: 0, accountId: 0 };
+const ids = { customerId: 0, eventId: "evt_matrix_processed", jobId: 0, accountId: 0, endpointId: 0 };
 
 const MATRIX: Record<string, RouteEntry> = {
   "routes/$": {
@@ -150,6 +150,26 @@ const MATRIX: Record<string, RouteEntry> = {
   "routes/admin.events.replays.$jobId": {
     path: "/admin/events/replays/:jobId",
     checks: [{ method: "GET", expect: STAFF_READ }],
+  },
+  "routes/admin.webhooks._index": {
+    path: "/admin/webhooks",
+    checks: [
+      { method: "GET", query: "index", expect: STAFF_READ },
+      {
+        method: "POST",
+        query: "index",
+        body: { url: "not a url", eventTypes: "account.created" },
+        expect: ADMIN_ONLY_WRITE,
+        why: "only admins register endpoints",
+      },
+    ],
+  },
+  "routes/admin.webhooks.$endpointId": {
+    path: "/admin/webhooks/:endpointId",
+    checks: [
+      { method: "GET", expect: STAFF_READ },
+      { method: "POST", body: { intent: "nothing" }, expect: ADMIN_ONLY_WRITE, why: "edits and replays: admins" },
+    ],
   },
   "routes/admin.permissions": {
     path: "/admin/permissions",
@@ -333,6 +353,11 @@ beforeAll(async () => {
   const prisma = testDb().prisma;
   ids.customerId = (await prisma.user.findUniqueOrThrow({ where: { email: EMAILS.customer } })).id;
   ids.accountId = (await prisma.account.findUniqueOrThrow({ where: { slug: "acme-studio" } })).id;
+  ids.endpointId = (
+    await prisma.webhookEndpoint.create({
+      data: { url: "https://example.com/hooks", eventTypes: ["account.created"], secret: "whsec_matrix" },
+    })
+  ).id;
   const stored = await prisma.stripeEvent.create({
     data: { eventId: ids.eventId, eventType: "invoice.paid", status: "processed", attempts: 1, payload: "{}" },
   });
@@ -360,7 +385,8 @@ function withIds(text: string) {
     .replace(":customerId", String(ids.customerId))
     .replace(":accountId", String(ids.accountId))
     .replace(":eventId", ids.eventId)
-    .replace(":jobId", String(ids.jobId));
+    .replace(":jobId", String(ids.jobId))
+    .replace(":endpointId", String(ids.endpointId));
 }
 
 function urlOf(entry: RouteEntry, check: Check, dataRoute: string | null) {

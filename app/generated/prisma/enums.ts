@@ -71,3 +71,12 @@ export const ReplayJobStatus = {
 } as const
 
 export type ReplayJobStatus = (typeof ReplayJobStatus)[keyof typeof ReplayJobStatus]
+
+
+export const WebhookDeliveryStatus = {
+  pending: 'pending',
+  succeeded: 'succeeded',
+  failed: 'failed'
+} as const
+
+export type WebhookDeliveryStatus = (typeof WebhookDeliveryStatus)[keyof typeof WebhookDeliveryStatus]
