@@ -31,6 +31,8 @@ export const RATE_LIMIT_RULES = {
   passwordResetPerEmail: { keyPrefix: "reset-email", points: 3, durationSeconds: 60 * 60 },
   // Changing a password checks the current one: a borrowed session must not guess it at speed.
   passwordChangePerUser: { keyPrefix: "password-user", points: 10, durationSeconds: 15 * 60 },
+  // /api/v1, per key; the points come from API_RATE_LIMIT_PER_MINUTE.
+  apiPerKey: { keyPrefix: "api-key", points: 6000, durationSeconds: 60 },
 } as const satisfies Record<string, Rule>;
 
 export type RateLimitName = keyof typeof RATE_LIMIT_RULES;
@@ -59,6 +61,7 @@ export function createRateLimits(db?: Db): RateLimits {
   const rules: Record<RateLimitName, Rule> = {
     ...RATE_LIMIT_RULES,
     signUpPerIp: { ...RATE_LIMIT_RULES.signUpPerIp, points: config().signUpLimitPerIp },
+    apiPerKey: { ...RATE_LIMIT_RULES.apiPerKey, points: config().apiRateLimitPerMinute },
   };
   const entries = Object.entries(rules).map(([name, rule]) => [name, limiter(rule, db)]);
   return Object.fromEntries(entries) as RateLimits;
