@@ -145,6 +145,19 @@ const MATRIX: Record<string, RouteEntry> = {
     path: "/admin/events/replays/:jobId",
     checks: [{ method: "GET", expect: STAFF_READ }],
   },
+  "routes/admin.api-keys": {
+    path: "/admin/api-keys",
+    checks: [
+      { method: "GET", expect: STAFF_READ },
+      { method: "POST", body: { intent: "create" }, expect: ADMIN_ONLY_WRITE, why: "no name: the form's 400" },
+      {
+        method: "POST",
+        body: { intent: "revoke", id: "999999" },
+        expect: ["login", 403, 403, 404],
+        why: "revoking is admins' only; no such key",
+      },
+    ],
+  },
   "routes/admin.permissions": {
     path: "/admin/permissions",
     checks: [
@@ -188,6 +201,26 @@ const MATRIX: Record<string, RouteEntry> = {
     path: "/api/me/entitlements",
     checks: [{ method: "GET", expect: [401, 200, 200, 200] }],
   },
+  // /api/v1 authenticates with API keys only: a session cookie is no key (401 problem details for all).
+  "routes/api.v1.$": {
+    path: "/api/v1/no-such-endpoint",
+    checks: [
+      { method: "GET", expect: all(404) },
+      { method: "POST", body: {}, expect: all(404) },
+    ],
+  },
+  "routes/api.v1.accounts.$ref.entitlements": {
+    path: "/api/v1/accounts/1/entitlements",
+    checks: [{ method: "GET", expect: all(401) }],
+  },
+  "routes/api.v1.check": {
+    path: "/api/v1/check",
+    checks: [
+      { method: "GET", expect: all(405) },
+      { method: "POST", body: {}, expect: all(401) },
+    ],
+  },
+  "routes/api.v1.tiers": { path: "/api/v1/tiers", checks: [{ method: "GET", expect: all(401) }] },
   "routes/api.stripe.checkout": {
     path: "/api/stripe/checkout",
     checks: [
