@@ -487,11 +487,11 @@ describe("authorization matrix", () => {
                 `${role.padEnd(9)} ${check.method} ${urlOf(entry, check, dataRoute)}: expected ${String(expected)}, got ${describeAnswer(response)}`,
               );
             }
-            // APIs refuse anonymous callers in JSON, never with a page.
+            // APIs refuse anonymous callers in JSON (/api/v1: problem details, RFC 9457), never with a page.
             if (
               expected === 401 &&
               !module?.default &&
-              !/^application\/json/.test(response.headers.get("content-type") ?? "")
+              !/^application\/(problem\+)?json/.test(response.headers.get("content-type") ?? "")
             ) {
               failures.push(`${role} ${check.method} ${urlOf(entry, check, dataRoute)}: a 401 that is not JSON`);
             }
