@@ -5,8 +5,8 @@
 export const CHECK_DENIALS = ["no_such_permission", "past_due_beyond_grace", "unknown_account"] as const;
 export const CHECK_WARNINGS = ["over_seat_limit"] as const;
 
-export type CheckDenial = (typeof CHECK_DENIALS)[number];
-export type CheckWarning = (typeof CHECK_WARNINGS)[number];
+type CheckDenial = (typeof CHECK_DENIALS)[number];
+type CheckWarning = (typeof CHECK_WARNINGS)[number];
 
 export type CheckFacts = {
   /** The permissions of the tier in force (the free tier's when the stored one is not in force). */
