@@ -54,8 +54,14 @@ export async function action({ request }: ActionFunctionArgs) {
   );
 }
 
+/** A date and its UTC time (several uses or revocations a day are told apart). */
 function when(iso: string | null, none: string) {
-  return iso ? <time dateTime={iso}>{formatDate(iso)}</time> : <span className="hint">{none}</span>;
+  if (!iso) return <span className="hint">{none}</span>;
+  return (
+    <time dateTime={iso}>
+      {formatDate(iso)}, {iso.slice(11, 16)} UTC
+    </time>
+  );
 }
 
 export default function AdminApiKeys() {
@@ -101,7 +107,7 @@ export default function AdminApiKeys() {
       ) : null}
 
       <div className="table-scroll">
-        <table data-testid="api-keys-table">
+        <table data-testid="api-keys-table" className="api-keys-table">
           <caption className="visually-hidden">API keys</caption>
           <thead>
             <tr>
@@ -136,7 +142,9 @@ export default function AdminApiKeys() {
                 <td data-label="Revoked">{when(key.revokedAt, "no")}</td>
                 {canEdit ? (
                   <td data-label="Actions" className="row-actions">
-                    {key.revokedAt ? null : (
+                    {key.revokedAt ? (
+                      <span className="hint">none</span>
+                    ) : (
                       <Form method="post" className="inline">
                         <input type="hidden" name="intent" value="revoke" />
                         <input type="hidden" name="id" value={key.id} />
