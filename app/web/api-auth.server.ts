@@ -1,11 +1,12 @@
 // /api/v1's request guard: the Bearer key (by hash, cached), its scope and its rate limit (shared by
-// every instance); every refusal is a problem-details response, thrown so routes read straight through.
+// every instance); every refusal is a problem-details response, thrown so routes read straight through
+// (`answering` turns a thrown one back into the answer).
 import type { z } from "zod";
 import type { ApiKeyScope } from "~/generated/prisma/enums.ts";
 import { type ApiKeyRecord, authenticateApiKey } from "~/services/api/keys.server.ts";
 import { BodyTooLargeError, FORM_BODY_LIMIT, readRawBody } from "~/utils/http.server.ts";
 import { problem } from "./problem.server.ts";
-import { consumeAttempt } from "./rate-limit.server.ts";
+import { consumeApiRequest } from "./rate-limit.server.ts";
 
 const REFUSALS = {
   missing_api_key: "Send your API key as `Authorization: Bearer tdk_…` (admins create keys at /admin/api-keys).",
@@ -15,14 +16,19 @@ const REFUSALS = {
 } as const;
 
 /** The request's live API key with `scope`, counted against its rate limit; else throws the problem. */
-export async function requireApiKey(request: Request, scope: ApiKeyScope): Promise<ApiKeyRecord> {
-  const authentication = await authenticateApiKey(request.headers.get("Authorization"), scope);
+export function requireApiKey(request: Request, scope: ApiKeyScope): Promise<ApiKeyRecord> {
+  return requireApiKeyOf(request.headers.get("Authorization"), scope);
+}
+
+/** The same from the `Authorization` header's value (the server's direct path has no Request). */
+export async function requireApiKeyOf(authorization: string | null, scope: ApiKeyScope): Promise<ApiKeyRecord> {
+  const authentication = await authenticateApiKey(authorization, scope);
   if (!authentication.ok) {
     const headers: Record<string, string> =
       authentication.code === "insufficient_scope" ? {} : { "WWW-Authenticate": 'Bearer realm="tierdesk"' };
     throw problem(authentication.code, REFUSALS[authentication.code], { headers });
   }
-  const limit = await consumeAttempt([["apiPerKey", String(authentication.key.id)]]);
+  const limit = await consumeApiRequest(authentication.key.id);
   if (!limit.allowed) {
     throw problem("rate_limited", `This key's rate limit is reached: retry in ${limit.retryAfterSeconds} s.`, {
       headers: { "Retry-After": String(limit.retryAfterSeconds) },
@@ -45,16 +51,20 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, what: s
   throw problem("invalid_request", `The ${what} is not valid.`, { errors: fieldErrors(parsed.error) });
 }
 
-/** The JSON body, validated with `schema`; a body that is not JSON, too large or not valid is thrown as a problem. */
-export async function readJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.output<S>> {
-  let text: string;
+/** The request's body as text; over FORM_BODY_LIMIT, thrown as a 413 problem. */
+export async function readApiBody(request: Request): Promise<string> {
   try {
-    text = await readRawBody(request, FORM_BODY_LIMIT);
+    return await readRawBody(request, FORM_BODY_LIMIT);
   } catch (error) {
-    if (error instanceof BodyTooLargeError)
-      throw problem("payload_too_large", `Send at most ${FORM_BODY_LIMIT} bytes.`);
+    if (error instanceof BodyTooLargeError) throw tooLarge();
     throw error;
   }
+}
+
+const tooLarge = () => problem("payload_too_large", `Send at most ${FORM_BODY_LIMIT} bytes.`);
+
+/** A JSON body, validated with `schema`; a body that is not JSON or not valid is thrown as a problem. */
+export function parseJsonBody<S extends z.ZodType>(text: string, schema: S): z.output<S> {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -62,4 +72,14 @@ export async function readJsonBody<S extends z.ZodType>(request: Request, schema
     throw problem("invalid_request", "The request body is not valid JSON.");
   }
   return validate(schema, body, "request body");
+}
+
+/** Runs an API answer, returning a thrown problem as the answer itself. */
+export async function answering(work: () => Promise<Response>): Promise<Response> {
+  try {
+    return await work();
+  } catch (thrown) {
+    if (thrown instanceof Response) return thrown;
+    throw thrown;
+  }
 }

@@ -153,3 +153,65 @@ export async function billingRateLimit(userId: number): Promise<Response | null>
     "Retry-After": String(limit.retryAfterSeconds),
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// /api/v1, per key: the hot path must not wait for a database write per request. Each instance counts
+// a key's requests in memory and adds them to the shared count (the same PostgreSQL store) every
+// API_FLUSH_MS, deciding from the shared count it last read plus its own since: all instances together
+// may overshoot the limit by what each admits within one flush interval, never more.
+
+const API_FLUSH_MS = 50;
+
+type ApiTally = {
+  /** Requests admitted here and not yet added to the shared count. */
+  pending: number;
+  /** The shared count after this instance's last addition, and when its window ends (epoch ms). */
+  shared: number;
+  resetAt: number;
+  flushing: Promise<void> | null;
+};
+
+const apiTallies = singleton("api-rate-tallies", () => new Map<number, ApiTally>());
+
+async function flushApiTally(keyId: number, tally: ApiTally, using: RateLimits): Promise<void> {
+  const points = tally.pending;
+  tally.pending = 0;
+  // penalty(): adds the points whatever the count (the requests were answered already).
+  const result = await using.apiPerKey.penalty(String(keyId), points);
+  tally.shared = result.consumedPoints;
+  tally.resetAt = Date.now() + result.msBeforeNext;
+}
+
+function scheduleFlush(keyId: number, tally: ApiTally, using: RateLimits) {
+  tally.flushing ??= new Promise<void>((resolve) => setTimeout(resolve, API_FLUSH_MS))
+    .then(() => flushApiTally(keyId, tally, using))
+    .catch(() => {}) // the next request's flush tries again (its pending points were lost: the limit errs open)
+    .finally(() => {
+      tally.flushing = null;
+      if (tally.pending > 0) scheduleFlush(keyId, tally, using);
+    });
+}
+
+/** Counts one /api/v1 request of the key: allowed, or refused with the seconds until its window resets. */
+export async function consumeApiRequest(keyId: number, using: RateLimits = appLimits()): Promise<LimitCheck> {
+  const points = config().apiRateLimitPerMinute;
+  const now = Date.now();
+  let tally = apiTallies.get(keyId);
+  if (!tally || now >= tally.resetAt) {
+    // First request of a window here: learn the shared count now (one write), then decide from it.
+    tally ??= { pending: 0, shared: 0, resetAt: 0, flushing: null };
+    apiTallies.set(keyId, tally);
+    tally.pending += 1;
+    await flushApiTally(keyId, tally, using);
+    if (tally.shared > points) return refusedUntil(tally.resetAt);
+    return { allowed: true };
+  }
+  if (tally.shared + tally.pending >= points) return refusedUntil(tally.resetAt);
+  tally.pending += 1;
+  scheduleFlush(keyId, tally, using);
+  return { allowed: true };
+}
+
+function refusedUntil(resetAt: number): LimitCheck {
+  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((resetAt - Date.now()) / 1000)) };
+}
