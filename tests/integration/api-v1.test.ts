@@ -133,7 +133,12 @@ describe("authentication", () => {
   it("answers a live key, and notes its use at most once a minute", async () => {
     const { response } = await call("/api/v1/tiers", { secret: secrets.read });
     expect(response.status).toBe(200);
-    const key = await prisma().apiKey.findFirstOrThrow({ where: { name: "Reader" } });
+    // Noted in the background, just after the answer.
+    let key = await prisma().apiKey.findFirstOrThrow({ where: { name: "Reader" } });
+    for (let tries = 0; !key.lastUsedAt && tries < 100; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      key = await prisma().apiKey.findFirstOrThrow({ where: { name: "Reader" } });
+    }
     expect(key.lastUsedAt).toBeInstanceOf(Date);
     await call("/api/v1/tiers", { secret: secrets.read });
     const again = await prisma().apiKey.findFirstOrThrow({ where: { name: "Reader" } });
@@ -159,6 +164,22 @@ describe("authentication", () => {
     expectProblem(limited, 429, "rate_limited");
     expect(Number(limited.response.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
     expect(Number(limited.response.headers.get("Retry-After"))).toBeLessThanOrEqual(30);
+  });
+});
+
+describe("the rate limit counted in memory between writes", () => {
+  it("admits exactly what is left of the shared count, then refuses", async () => {
+    const { key, secret } = await createApiKey(admin, { name: "Nearly spent", scope: "read" });
+    await prisma().rateLimit.create({
+      data: { key: `api-key:${key.id}`, points: RATE_LIMIT - 5, expire: BigInt(Date.now() + 30_000) },
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await call("/api/v1/tiers", { secret })).response.status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+    // The admitted requests reach the shared count within a flush interval (50 ms).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const row = await prisma().rateLimit.findUniqueOrThrow({ where: { key: `api-key:${key.id}` } });
+    expect(row.points).toBe(RATE_LIMIT);
   });
 });
 
