@@ -163,8 +163,9 @@ export async function billingRateLimit(userId: number): Promise<Response | null>
 const API_FLUSH_MS = 50;
 
 type ApiTally = {
-  /** Requests admitted here and not yet added to the shared count. */
+  /** Requests admitted here and not yet added to the shared count, and those being added now. */
   pending: number;
+  inFlight: number;
   /** The shared count after this instance's last addition, and when its window ends (epoch ms). */
   shared: number;
   resetAt: number;
@@ -176,10 +177,15 @@ const apiTallies = singleton("api-rate-tallies", () => new Map<number, ApiTally>
 async function flushApiTally(keyId: number, tally: ApiTally, using: RateLimits): Promise<void> {
   const points = tally.pending;
   tally.pending = 0;
-  // penalty(): adds the points whatever the count (the requests were answered already).
-  const result = await using.apiPerKey.penalty(String(keyId), points);
-  tally.shared = result.consumedPoints;
-  tally.resetAt = Date.now() + result.msBeforeNext;
+  tally.inFlight += points;
+  try {
+    // penalty(): adds the points whatever the count (the requests were answered already).
+    const result = await using.apiPerKey.penalty(String(keyId), points);
+    tally.shared = Math.max(tally.shared, result.consumedPoints);
+    tally.resetAt = Date.now() + result.msBeforeNext;
+  } finally {
+    tally.inFlight -= points;
+  }
 }
 
 function scheduleFlush(keyId: number, tally: ApiTally, using: RateLimits) {
@@ -199,14 +205,15 @@ export async function consumeApiRequest(keyId: number, using: RateLimits = appLi
   let tally = apiTallies.get(keyId);
   if (!tally || now >= tally.resetAt) {
     // First request of a window here: learn the shared count now (one write), then decide from it.
-    tally ??= { pending: 0, shared: 0, resetAt: 0, flushing: null };
+    tally ??= { pending: 0, inFlight: 0, shared: 0, resetAt: 0, flushing: null };
+    if (now >= tally.resetAt) tally.shared = 0; // a new window (the store says how full it already is)
     apiTallies.set(keyId, tally);
     tally.pending += 1;
     await flushApiTally(keyId, tally, using);
     if (tally.shared > points) return refusedUntil(tally.resetAt);
     return { allowed: true };
   }
-  if (tally.shared + tally.pending >= points) return refusedUntil(tally.resetAt);
+  if (tally.shared + tally.inFlight + tally.pending >= points) return refusedUntil(tally.resetAt);
   tally.pending += 1;
   scheduleFlush(keyId, tally, using);
   return { allowed: true };

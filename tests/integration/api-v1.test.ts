@@ -19,7 +19,7 @@ import {
 } from "../../app/services/api/schemas.ts";
 import { parseConfig, useConfig } from "../../app/utils/config.server.ts";
 import { startProductionServer } from "../production-server.ts";
-import { requirePostgres, testDb } from "../setup/database.ts";
+import { requirePostgres, testDatabaseUrl, testDb } from "../setup/database.ts";
 import { event, subscription, TEST_WEBHOOK_SECRET, webhookRequest } from "../stripe-fixtures.ts";
 import { useStripeEmulator } from "../stripe-harness.ts";
 import { createBillingUser, seedDemoData } from "../utils.ts";
@@ -269,10 +269,11 @@ describe("the cache", () => {
   it("a webhook changing the account's tier is answered at once, though the old answer was cached", async () => {
     const before = await call(`/api/v1/accounts/${accounts.pro}/entitlements`, { secret: secrets.read });
     expect(before.json.tier).toEqual({ key: "pro", name: "Pro" });
-    // A write that announces nothing is not seen: the answer comes from the cache.
+    // A write that announces nothing is not seen: the answer comes from the cache (on PostgreSQL; the
+    // embedded database is one process with nothing to listen to, so nothing is cached there).
     await prisma().account.update({ where: { id: accounts.pro }, data: { name: "renamed quietly" } });
     const cached = await call(`/api/v1/accounts/${accounts.pro}/entitlements`, { secret: secrets.read });
-    expect(cached.json.account).toMatchObject({ name: "api-pro" });
+    expect(cached.json.account).toMatchObject({ name: testDatabaseUrl() ? "api-pro" : "renamed quietly" });
     const canceled = subscription({
       id: "sub_api_pro",
       customer: "cus_api_pro",
