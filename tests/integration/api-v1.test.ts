@@ -18,6 +18,7 @@ import {
   TiersResponseSchema,
 } from "../../app/services/api/schemas.ts";
 import { parseConfig, useConfig } from "../../app/utils/config.server.ts";
+import { requireApiKeyOf } from "../../app/web/api-auth.server.ts";
 import { startProductionServer } from "../production-server.ts";
 import { requirePostgres, testDatabaseUrl, testDb } from "../setup/database.ts";
 import { event, subscription, TEST_WEBHOOK_SECRET, webhookRequest } from "../stripe-fixtures.ts";
@@ -128,6 +129,18 @@ describe("authentication", () => {
     expectProblem(await call("/api/v1/tiers", { secret: secrets.revoked }), 401, "revoked_api_key");
     const refused = await call("/api/v1/tiers");
     expect(refused.response.headers.get("WWW-Authenticate")).toMatch(/^Bearer/);
+  });
+
+  it("a read key asking for the write scope: 403 insufficient_scope (no write endpoint exists yet)", async () => {
+    const refused = await requireApiKeyOf(`Bearer ${secrets.read}`, "write").then(
+      () => null,
+      (thrown: unknown) => thrown as Response,
+    );
+    expect(refused).toBeInstanceOf(Response);
+    const json = (await refused!.json()) as Record<string, unknown>;
+    expectProblem({ response: refused!, json }, 403, "insufficient_scope");
+    await expect(requireApiKeyOf(`Bearer ${secrets.write}`, "write")).resolves.toMatchObject({ scope: "write" });
+    await expect(requireApiKeyOf(`Bearer ${secrets.write}`, "read")).resolves.toMatchObject({ scope: "write" });
   });
 
   it("answers a live key, and notes its use at most once a minute", async () => {
