@@ -55,6 +55,8 @@ const EnvSchema = z.object({
     .optional(),
   // Sign-ups allowed per client IP in 15 minutes (an office or a test run behind one address may need more).
   SIGNUP_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100_000).default(10),
+  // Requests each /api/v1 key may make per minute, counted across every instance.
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(6000),
   STRIPE_EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(12_111),
   // Whop's company API key (Bearer token); unset outside production: the bundled Whop emulator runs.
   WHOP_API_KEY: z.string().regex(/^\S+$/, "must be a Whop API key (no spaces)").optional(),
@@ -108,6 +110,8 @@ export type Config = Readonly<{
   sessionSecrets: readonly string[] | null;
   appUrl: string | null;
   signUpLimitPerIp: number;
+  /** Requests per minute each API key may make (all instances together); over it, 429 with Retry-After. */
+  apiRateLimitPerMinute: number;
   /** Express `trust proxy`: a hop count or a list of addresses/subnets. */
   trustProxy: number | string | null;
   stripe: Readonly<{
@@ -191,6 +195,7 @@ export function parseConfig(source: Record<string, string | undefined> = process
     sessionSecrets: sessionSecrets.length ? sessionSecrets : null,
     appUrl: env.APP_URL?.replace(/\/+$/, "") ?? null,
     signUpLimitPerIp: env.SIGNUP_LIMIT_PER_IP,
+    apiRateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
     trustProxy,
     stripe: {
       apiKey: env.STRIPE_API_KEY ?? null,

@@ -171,6 +171,19 @@ const MATRIX: Record<string, RouteEntry> = {
       { method: "POST", body: { intent: "nothing" }, expect: ADMIN_ONLY_WRITE, why: "edits and replays: admins" },
     ],
   },
+  "routes/admin.api-keys": {
+    path: "/admin/api-keys",
+    checks: [
+      { method: "GET", expect: STAFF_READ },
+      { method: "POST", body: { intent: "create" }, expect: ADMIN_ONLY_WRITE, why: "no name: the form's 400" },
+      {
+        method: "POST",
+        body: { intent: "revoke", id: "999999" },
+        expect: ["login", 403, 403, 404],
+        why: "revoking is admins' only; no such key",
+      },
+    ],
+  },
   "routes/admin.permissions": {
     path: "/admin/permissions",
     checks: [
@@ -214,6 +227,26 @@ const MATRIX: Record<string, RouteEntry> = {
     path: "/api/me/entitlements",
     checks: [{ method: "GET", expect: [401, 200, 200, 200] }],
   },
+  // /api/v1 authenticates with API keys only: a session cookie is no key (401 problem details for all).
+  "routes/api.v1.$": {
+    path: "/api/v1/no-such-endpoint",
+    checks: [
+      { method: "GET", expect: all(404) },
+      { method: "POST", body: {}, expect: all(404) },
+    ],
+  },
+  "routes/api.v1.accounts.$ref.entitlements": {
+    path: "/api/v1/accounts/1/entitlements",
+    checks: [{ method: "GET", expect: all(401) }],
+  },
+  "routes/api.v1.check": {
+    path: "/api/v1/check",
+    checks: [
+      { method: "GET", expect: all(405) },
+      { method: "POST", body: {}, expect: all(401) },
+    ],
+  },
+  "routes/api.v1.tiers": { path: "/api/v1/tiers", checks: [{ method: "GET", expect: all(401) }] },
   "routes/api.stripe.checkout": {
     path: "/api/stripe/checkout",
     checks: [
@@ -486,11 +519,11 @@ describe("authorization matrix", () => {
                 `${role.padEnd(9)} ${check.method} ${urlOf(entry, check, dataRoute)}: expected ${String(expected)}, got ${describeAnswer(response)}`,
               );
             }
-            // APIs refuse anonymous callers in JSON, never with a page.
+            // APIs refuse anonymous callers in JSON (/api/v1: problem details, RFC 9457), never with a page.
             if (
               expected === 401 &&
               !module?.default &&
-              !/^application\/json/.test(response.headers.get("content-type") ?? "")
+              !/^application\/(problem\+)?json/.test(response.headers.get("content-type") ?? "")
             ) {
               failures.push(`${role} ${check.method} ${urlOf(entry, check, dataRoute)}: a 401 that is not JSON`);
             }

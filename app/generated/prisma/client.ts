@@ -97,6 +97,11 @@ export type PasswordReset = Prisma.PasswordResetModel
  */
 export type DevMail = Prisma.DevMailModel
 /**
+ * Model ApiKey
+ * 
+ */
+export type ApiKey = Prisma.ApiKeyModel
+/**
  * Model RateLimit
  * 
  */

@@ -270,6 +270,23 @@ export type EnumMembershipRoleWithAggregatesFilter<$PrismaModel = never> = {
   _max?: Prisma.NestedEnumMembershipRoleFilter<$PrismaModel>
 }
 
+export type EnumApiKeyScopeFilter<$PrismaModel = never> = {
+  equals?: $Enums.ApiKeyScope | Prisma.EnumApiKeyScopeFieldRefInput<$PrismaModel>
+  in?: $Enums.ApiKeyScope[] | Prisma.ListEnumApiKeyScopeFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ApiKeyScope[] | Prisma.ListEnumApiKeyScopeFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumApiKeyScopeFilter<$PrismaModel> | $Enums.ApiKeyScope
+}
+
+export type EnumApiKeyScopeWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.ApiKeyScope | Prisma.EnumApiKeyScopeFieldRefInput<$PrismaModel>
+  in?: $Enums.ApiKeyScope[] | Prisma.ListEnumApiKeyScopeFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ApiKeyScope[] | Prisma.ListEnumApiKeyScopeFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumApiKeyScopeWithAggregatesFilter<$PrismaModel> | $Enums.ApiKeyScope
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumApiKeyScopeFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumApiKeyScopeFilter<$PrismaModel>
+}
+
 export type BigIntNullableFilter<$PrismaModel = never> = {
   equals?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel> | null
   in?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel> | null
@@ -778,6 +795,23 @@ export type NestedEnumMembershipRoleWithAggregatesFilter<$PrismaModel = never> =
   _count?: Prisma.NestedIntFilter<$PrismaModel>
   _min?: Prisma.NestedEnumMembershipRoleFilter<$PrismaModel>
   _max?: Prisma.NestedEnumMembershipRoleFilter<$PrismaModel>
+}
+
+export type NestedEnumApiKeyScopeFilter<$PrismaModel = never> = {
+  equals?: $Enums.ApiKeyScope | Prisma.EnumApiKeyScopeFieldRefInput<$PrismaModel>
+  in?: $Enums.ApiKeyScope[] | Prisma.ListEnumApiKeyScopeFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ApiKeyScope[] | Prisma.ListEnumApiKeyScopeFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumApiKeyScopeFilter<$PrismaModel> | $Enums.ApiKeyScope
+}
+
+export type NestedEnumApiKeyScopeWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.ApiKeyScope | Prisma.EnumApiKeyScopeFieldRefInput<$PrismaModel>
+  in?: $Enums.ApiKeyScope[] | Prisma.ListEnumApiKeyScopeFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ApiKeyScope[] | Prisma.ListEnumApiKeyScopeFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumApiKeyScopeWithAggregatesFilter<$PrismaModel> | $Enums.ApiKeyScope
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumApiKeyScopeFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumApiKeyScopeFilter<$PrismaModel>
 }
 
 export type NestedBigIntNullableFilter<$PrismaModel = never> = {

@@ -43,6 +43,14 @@ export const MembershipRole = {
 export type MembershipRole = (typeof MembershipRole)[keyof typeof MembershipRole]
 
 
+export const ApiKeyScope = {
+  read: 'read',
+  write: 'write'
+} as const
+
+export type ApiKeyScope = (typeof ApiKeyScope)[keyof typeof ApiKeyScope]
+
+
 export const StripeEventStatus = {
   pending: 'pending',
   processing: 'processing',

@@ -62,6 +62,7 @@ export const ModelName = {
   Session: 'Session',
   PasswordReset: 'PasswordReset',
   DevMail: 'DevMail',
+  ApiKey: 'ApiKey',
   RateLimit: 'RateLimit',
   StripeEvent: 'StripeEvent',
   EventDailyCount: 'EventDailyCount',
@@ -153,6 +154,7 @@ export const AccountScalarFieldEnum = {
   id: 'id',
   name: 'name',
   slug: 'slug',
+  externalId: 'externalId',
   tierId: 'tierId',
   stripeCustomerId: 'stripeCustomerId',
   stripeSubscriptionId: 'stripeSubscriptionId',
@@ -233,6 +235,21 @@ export const DevMailScalarFieldEnum = {
 } as const
 
 export type DevMailScalarFieldEnum = (typeof DevMailScalarFieldEnum)[keyof typeof DevMailScalarFieldEnum]
+
+
+export const ApiKeyScalarFieldEnum = {
+  id: 'id',
+  name: 'name',
+  scope: 'scope',
+  prefix: 'prefix',
+  secretHash: 'secretHash',
+  createdById: 'createdById',
+  createdAt: 'createdAt',
+  lastUsedAt: 'lastUsedAt',
+  revokedAt: 'revokedAt'
+} as const
+
+export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof ApiKeyScalarFieldEnum]
 
 
 export const RateLimitScalarFieldEnum = {
