@@ -14,6 +14,7 @@ import { isCrossSiteRequest } from "../app/utils/cross-site.server.ts";
 import { FORM_BODY_LIMIT, WEBHOOK_BODY_LIMIT } from "../app/utils/http.server.ts";
 import { hasControlCharacter } from "../app/utils/validation.ts";
 import { logger, pathOf } from "../app/utils/logger.server.ts";
+import { problem } from "../app/web/problem.server.ts";
 import { getLoadContext } from "./load-context.ts";
 
 const STRIPE_WEBHOOK_PATH = "/api/stripe/webhook";
@@ -256,6 +257,96 @@ function stripeWebhookDirect(build: ServerBuild, config: Config): RequestListene
   };
 }
 
+type ApiAnswer = (authorization: string | null, input: string) => Promise<globalThis.Response>;
+const API_CHECK_PATH = "/api/v1/check";
+const API_ENTITLEMENTS_PATH = /^\/api\/v1\/accounts\/([^/?#]+)\/entitlements$/;
+
+/**
+ * /api/v1's hot path (a product asks on every request of its own): `POST /api/v1/check` and
+ * `GET /api/v1/accounts/{ref}/entitlements` go straight to their routes' `answer`, as Stripe's webhooks
+ * do (the same answers as their loader and action: the routes decide them), skipping Express's
+ * plumbing and Remix's matching (bench/api.ts). Static security headers, the same log line. Null when
+ * the build lacks them; anything else under /api/v1 (another method, a query string) goes through Express.
+ */
+function apiDirect(
+  build: ServerBuild,
+  config: Config,
+): ((req: IncomingMessage, res: ServerResponse) => boolean) | null {
+  const check = (build.routes["routes/api.v1.check"]?.module as { answer?: ApiAnswer } | undefined)?.answer;
+  const entitlements = (
+    build.routes["routes/api.v1.accounts.$ref.entitlements"]?.module as { answer?: ApiAnswer } | undefined
+  )?.answer;
+  if (!check || !entitlements) return null;
+  const securityHeaders = apiSecurityHeaders(config);
+  const send = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    started: number,
+    answer: Promise<globalThis.Response>,
+  ) => {
+    let status = 500;
+    void answer
+      .then(async (response) => {
+        status = response.status;
+        const body = await response.text();
+        res.writeHead(status, { ...securityHeaders, ...Object.fromEntries(response.headers) });
+        res.end(body);
+      })
+      .catch((error: unknown) => {
+        logger.error({ err: error }, "unhandled error");
+        if (!res.headersSent) res.writeHead(500, { ...securityHeaders, "Content-Type": "text/plain" });
+        res.end(STATUS_CODES[500]);
+      })
+      .finally(() => {
+        const line = {
+          req: { method: req.method, path },
+          res: { statusCode: status },
+          durationMs: Math.round(performance.now() - started),
+        };
+        logger[status >= 500 ? "error" : "info"](line, `${req.method} ${path} ${status}`);
+      });
+  };
+  const authorizationOf = (req: IncomingMessage) => req.headers.authorization ?? null;
+  return (req, res) => {
+    const url = req.url ?? "";
+    const started = performance.now();
+    if (req.method === "GET") {
+      const match = API_ENTITLEMENTS_PATH.exec(url);
+      if (!match) return false;
+      let ref: string;
+      try {
+        ref = decodeURIComponent(match[1]!);
+      } catch {
+        return false; // Express answers a malformed escape as it always does
+      }
+      send(req, res, url, started, entitlements(authorizationOf(req), ref));
+      return true;
+    }
+    if (req.method !== "POST" || url !== API_CHECK_PATH) return false;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= FORM_BODY_LIMIT) chunks.push(chunk);
+      else if (size > DRAIN_LIMIT) req.socket.destroy();
+    });
+    req.on("end", () => {
+      const body = size > FORM_BODY_LIMIT ? null : Buffer.concat(chunks).toString("utf8");
+      send(
+        req,
+        res,
+        url,
+        started,
+        body === null
+          ? Promise.resolve(problem("payload_too_large", `Send at most ${FORM_BODY_LIMIT} bytes.`))
+          : check(authorizationOf(req), body),
+      );
+    });
+    return true;
+  };
+}
+
 export function createApp({ build, config }: AppOptions): express.Express {
   const app = express();
   app.disable("x-powered-by");
@@ -282,15 +373,16 @@ export function createApp({ build, config }: AppOptions): express.Express {
 
 /**
  * The server's request listener: Stripe's webhook deliveries (POST to exactly /api/stripe/webhook)
- * straight to their route, before Express; everything else, including other spellings of that path,
+ * and /api/v1's check and entitlements straight to their routes, before Express; everything else, including other spellings of that path,
  * through the app (where the same route answers them).
  */
 export function createRequestListener(options: AppOptions): RequestListener {
   const app = createApp(options);
   const webhook = stripeWebhookDirect(options.build, options.config);
+  const api = apiDirect(options.build, options.config);
   return (req, res) => {
     if (webhook && req.method === "POST" && req.url === STRIPE_WEBHOOK_PATH) webhook(req, res);
-    else app(req, res);
+    else if (!api?.(req, res)) app(req, res);
   };
 }
 

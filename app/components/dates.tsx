@@ -4,3 +4,8 @@ export function formatDate(iso: string) {
     new Date(iso),
   );
 }
+
+/** A moment as "2026-12-06 21:05:09 UTC": the same on server and browser, precise to the second. */
+export function formatMoment(iso: string) {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+}

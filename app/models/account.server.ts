@@ -142,3 +142,9 @@ export async function setMembershipRole(tx: Db, accountId: number, userId: numbe
     select: { userId: true },
   });
 }
+
+/** The account the product knows by this id of its own (`ext:` refs of /api/v1), by the unique index. */
+export async function findAccountIdByExternalId(externalId: string): Promise<number | null> {
+  const found = await prisma.account.findUnique({ where: { externalId }, select: { id: true } });
+  return found?.id ?? null;
+}

@@ -3,8 +3,9 @@
 import type { Prisma } from "~/generated/prisma/client.ts";
 import { prisma } from "~/db/db.server.ts";
 import type { Db } from "./transaction.server.ts";
+import { notifyApiCacheChanged } from "./catalog-changes.server.ts";
 
-export type AuditEntity = "tier" | "permission" | "user" | "account";
+export type AuditEntity = "tier" | "permission" | "user" | "account" | "webhook_endpoint" | "api_key";
 export type AuditActor = { id: number; email: string } | { id: null; email: string };
 
 export type NewAuditEntry = {
@@ -18,6 +19,9 @@ export type NewAuditEntry = {
 };
 
 export async function recordAudit(tx: Db, entry: NewAuditEntry) {
+  // Every admin change of a tier or a permission is audited here, in its transaction: what any account
+  // may do can have changed, so every instance drops its cached entitlements at commit (docs/decisions/017).
+  if (entry.entity === "tier" || entry.entity === "permission") await notifyApiCacheChanged(tx, ["all"]);
   await tx.auditEntry.create({
     data: {
       actorId: entry.actor.id,

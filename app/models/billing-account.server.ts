@@ -7,6 +7,7 @@ import { LOOKUP_KEY_OWNERS_VERSION, noteLookupKeyOwnersVersion } from "./tier.se
 import { prisma } from "~/db/db.server.ts";
 import type { Db } from "./transaction.server.ts";
 import { isUniqueViolation } from "./user.server.ts";
+import { ANY_WEBHOOK_ENDPOINT, noteWebhookEndpoints } from "./webhook-outbox.server.ts";
 
 /** The billing fields of an account, as the webhook path reads and writes them. */
 export type BillingAccount = {
@@ -43,14 +44,16 @@ export const BILLING_ACCOUNT_COLUMNS = Prisma.sql`
   a.subscription_synced_at AS "subscriptionSyncedAt", ${TIER_KIND} AS "tier",
   a.billing_source AS "billingSource", a.billing_since AS "billingSince",
   a.whop_membership_id AS "whopMembershipId", a.whop_membership_status AS "whopMembershipStatus",
-  a.whop_product_id AS "whopProductId", ${LOOKUP_KEY_OWNERS_VERSION} AS "ownersVersion"`;
+  a.whop_product_id AS "whopProductId", ${LOOKUP_KEY_OWNERS_VERSION} AS "ownersVersion",
+  ${ANY_WEBHOOK_ENDPOINT} AS "webhooksOn"`;
 
-export type LockedBillingAccountRow = BillingAccount & { ownersVersion: string };
+export type LockedBillingAccountRow = BillingAccount & { ownersVersion: string; webhooksOn: boolean };
 
 /** A row read with BILLING_ACCOUNT_COLUMNS under FOR UPDATE, as the billing account it is (notes the fingerprint). */
 export function lockedBillingAccount(tx: Db, row: LockedBillingAccountRow): BillingAccount {
-  const { ownersVersion, ...account } = row;
+  const { ownersVersion, webhooksOn, ...account } = row;
   noteLookupKeyOwnersVersion(tx, ownersVersion);
+  noteWebhookEndpoints(tx, webhooksOn);
   return account;
 }
 

@@ -3,6 +3,7 @@
 // Pending means neither accepted nor revoked, and not expired: each pending invitation holds a seat
 // (app/models/seats.server.ts counts them the same way).
 import { prisma } from "~/db/db.server.ts";
+import { notifyApiCacheChanged } from "./catalog-changes.server.ts";
 import type { Db } from "./transaction.server.ts";
 
 export type InvitationByToken = {
@@ -49,6 +50,8 @@ export async function createInvitation(
   tx: Db,
   data: { accountId: number; email: string; tokenHash: string; invitedById: number; createdAt: Date; expiresAt: Date },
 ) {
+  // A pending invitation holds a seat: the API's cached seats of the account are out of date at commit.
+  await notifyApiCacheChanged(tx, [`account:${data.accountId}`]);
   return tx.invitation.create({ data, select: { id: true } });
 }
 
@@ -86,11 +89,12 @@ export async function renewInvitation(tx: Db, id: number, tokenHash: string, now
 }
 
 /** Revokes a pending invitation of the account; false when there is none by that id. */
-export async function revokeInvitation(accountId: number, id: number, now = new Date()) {
-  const { count } = await prisma.invitation.updateMany({
+export async function revokeInvitation(accountId: number, id: number, now = new Date(), db: Db = prisma) {
+  const { count } = await db.invitation.updateMany({
     where: { id, accountId, ...pendingWhere(now) },
     data: { revokedAt: now },
   });
+  if (count === 1) await notifyApiCacheChanged(prisma, [`account:${accountId}`]);
   return count === 1;
 }
 

@@ -6,6 +6,7 @@ import { Prisma } from "~/generated/prisma/client.ts";
 import { prisma } from "~/db/db.server.ts";
 import { FREE_TIER_KEY, LIVE_STRIPE_STATUSES, LIVE_WHOP_STATUSES } from "~/utils/granting-statuses.ts";
 import { type Db, executeAtCommit } from "./transaction.server.ts";
+import { API_CACHE_CHANNEL } from "./catalog-changes.server.ts";
 
 /**
  * The user limit of the account `a`'s tier in force (`t` its stored tier, joined), else the free tier's;
@@ -13,7 +14,7 @@ import { type Db, executeAtCommit } from "./transaction.server.ts";
  * tiers always, a paid one while its provider's status grants it. tests/integration/seats.test.ts checks
  * the two agree on every combination.
  */
-const TIER_IN_FORCE = Prisma.sql`t.id IS NOT NULL AND (
+export const TIER_IN_FORCE = Prisma.sql`t.id IS NOT NULL AND (
          t.is_billing_exempt OR t.billing_provider = 'exempt'
       OR (COALESCE(a.billing_source, 'stripe') = 'stripe' AND a.subscription_status = ANY(${[...LIVE_STRIPE_STATUSES]}::text[]))
       OR (a.billing_source = 'whop' AND a.whop_membership_status = ANY(${[...LIVE_WHOP_STATUSES]}::text[])))`;
@@ -24,9 +25,9 @@ const PLAN_NAME = Prisma.sql`(CASE WHEN ${TIER_IN_FORCE} THEN t.name
   ELSE (SELECT f.name FROM subscription_tier f WHERE f.key = ${FREE_TIER_KEY}) END)`;
 
 /** Pending invitations of `a`: neither accepted nor revoked, and not expired. */
-const PENDING = Prisma.sql`(SELECT count(*)::int FROM invitations i
+export const PENDING = Prisma.sql`(SELECT count(*)::int FROM invitations i
    WHERE i.account_id = a.id AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > now())`;
-const MEMBERS = Prisma.sql`(SELECT count(*)::int FROM memberships m WHERE m.account_id = a.id)`;
+export const MEMBERS = Prisma.sql`(SELECT count(*)::int FROM memberships m WHERE m.account_id = a.id)`;
 
 export type SeatState = {
   /** The tier in force's user limit; null: no limit. */
@@ -77,12 +78,17 @@ export async function getSeatsWithPlan(accountId: number): Promise<(SeatState & 
   return rows[0] ?? null;
 }
 
+// Every change of an account's members, tier or billing status comes through here, so this statement
+// also tells every instance (at commit: NOTIFY is transactional) to drop the account's cached
+// entitlements (the /api/v1 cache, docs/decisions/017), in the same round trip.
 const refreshMarks = (accountIds: readonly number[]) => Prisma.sql`
-    UPDATE accounts a SET over_seat_limit_since = CASE WHEN s.over THEN COALESCE(a.over_seat_limit_since, now()) END
-      FROM (SELECT a.id, (${MEMBERS} > ${SEAT_LIMIT}) IS TRUE AS over
-              FROM accounts a LEFT JOIN subscription_tier t ON t.id = a.tier_id
-             WHERE a.id = ANY(${[...accountIds]}::int[])) s
-     WHERE a.id = s.id AND (a.over_seat_limit_since IS NOT NULL) IS DISTINCT FROM s.over`;
+    WITH marked AS (
+      UPDATE accounts a SET over_seat_limit_since = CASE WHEN s.over THEN COALESCE(a.over_seat_limit_since, now()) END
+        FROM (SELECT a.id, (${MEMBERS} > ${SEAT_LIMIT}) IS TRUE AS over
+                FROM accounts a LEFT JOIN subscription_tier t ON t.id = a.tier_id
+               WHERE a.id = ANY(${[...accountIds]}::int[])) s
+       WHERE a.id = s.id AND (a.over_seat_limit_since IS NOT NULL) IS DISTINCT FROM s.over)
+    SELECT pg_notify(${API_CACHE_CHANNEL}, 'account:' || id) FROM unnest(${[...accountIds]}::int[]) AS id`;
 
 /**
  * Marks or clears the accounts' "over the seat limit" since-time from their members and tier in force.
@@ -108,10 +114,12 @@ export async function refreshSeatLimitMarkAtCommit(tx: Db, accountIds: readonly 
 export async function refreshSeatLimitMarksOfTier(db: Db, tier: { id: number; key: string }): Promise<void> {
   const which = tier.key === FREE_TIER_KEY ? Prisma.empty : Prisma.sql`WHERE a.tier_id = ${tier.id}`;
   await db.$executeRaw`
-    UPDATE accounts a SET over_seat_limit_since = CASE WHEN s.over THEN COALESCE(a.over_seat_limit_since, now()) END
-      FROM (SELECT a.id, (${MEMBERS} > ${SEAT_LIMIT}) IS TRUE AS over
-              FROM accounts a LEFT JOIN subscription_tier t ON t.id = a.tier_id ${which}) s
-     WHERE a.id = s.id AND (a.over_seat_limit_since IS NOT NULL) IS DISTINCT FROM s.over`;
+    WITH marked AS (
+      UPDATE accounts a SET over_seat_limit_since = CASE WHEN s.over THEN COALESCE(a.over_seat_limit_since, now()) END
+        FROM (SELECT a.id, (${MEMBERS} > ${SEAT_LIMIT}) IS TRUE AS over
+                FROM accounts a LEFT JOIN subscription_tier t ON t.id = a.tier_id ${which}) s
+       WHERE a.id = s.id AND (a.over_seat_limit_since IS NOT NULL) IS DISTINCT FROM s.over)
+    SELECT pg_notify(${API_CACHE_CHANNEL}, 'all')`;
 }
 
 /** How many accounts are over their seat limit (an index range: few, and only those). */

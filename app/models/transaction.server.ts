@@ -40,12 +40,25 @@ const TIMEOUT_MS = 40_000;
  * inside (like a webhook claim) outlives its transaction.
  */
 export async function inTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+  const committed: Array<() => void> = [];
   const postgres = postgresTransactions();
-  if (!postgres) return prisma.$transaction(work, { maxWait: MAX_WAIT_MS, timeout: TIMEOUT_MS });
+  if (!postgres) {
+    const result = await prisma.$transaction(
+      (tx) => {
+        afterCommits.set(tx, committed);
+        return work(tx);
+      },
+      { maxWait: MAX_WAIT_MS, timeout: TIMEOUT_MS },
+    );
+    runAfterCommit(committed);
+    return result;
+  }
   const transaction = new PgTransaction(await connect(postgres.pool), postgres.transactionPrisma, postgres.layer);
+  afterCommits.set(transaction.tx, committed);
   try {
     const result = await work(transaction.tx);
     await transaction.commit();
+    runAfterCommit(committed);
     return result;
   } catch (error) {
     await transaction.rollback();
@@ -53,14 +66,38 @@ export async function inTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>
   }
 }
 
+const afterCommits = new WeakMap<object, Array<() => void>>();
+
+function runAfterCommit(callbacks: Array<() => void>) {
+  for (const callback of callbacks) {
+    try {
+      callback();
+    } catch {
+      // A callback only nudges background work (which a periodic sweep also finds): never fail a commit for it.
+    }
+  }
+}
+
+/**
+ * Runs `callback` once the transaction has committed (never when it rolls back); outside a
+ * transaction (`db` is the client, whose statements commit at once), right away.
+ */
+function afterCommit(db: Db, callback: () => void): void {
+  const callbacks = afterCommits.get(db);
+  if (callbacks) callbacks.push(callback);
+  else runAfterCommit([callback]);
+}
+
 /**
  * Runs `query` as the transaction's last statement: on PostgreSQL just before COMMIT (pipelined: in
- * the same round trip; its failure fails the commit), with Prisma's transactions at once. For a final write whose result nobody reads.
+ * the same round trip; its failure fails the commit), with Prisma's transactions at once. For a final
+ * write whose rows nobody reads; `onCommitted` gets its row count once the transaction has committed.
  */
-export async function executeAtCommit(tx: Db, query: Prisma.Sql): Promise<void> {
+export async function executeAtCommit(tx: Db, query: Prisma.Sql, onCommitted?: (rowCount: number) => void) {
   const transaction = transactions.get(tx);
-  if (transaction) transaction.deferToCommit(query);
-  else await tx.$executeRaw(query);
+  if (transaction) return transaction.deferToCommit(query, onCommitted);
+  const rowCount = await tx.$executeRaw(query);
+  if (onCommitted) afterCommit(tx, () => onCommitted(rowCount));
 }
 
 /** Resolves when the database answers a trivial query (the health probe). */
@@ -124,7 +161,7 @@ class PgTransaction {
   #closed = false;
   #released = false;
   #running = 0;
-  #atCommit: Statement[] = [];
+  #atCommit: Array<Statement & { onCommitted?: (rowCount: number) => void }> = [];
   readonly #timer: NodeJS.Timeout;
   /** The Prisma transaction on this connection, once the model API is used. */
   #prisma?: { tx: Promise<Prisma.TransactionClient>; finish: () => Promise<void> };
@@ -181,9 +218,9 @@ class PgTransaction {
     }) as Tx;
   }
 
-  deferToCommit(query: Prisma.Sql) {
+  deferToCommit(query: Prisma.Sql, onCommitted?: (rowCount: number) => void) {
     if (this.#closed) throw closedError();
-    this.#atCommit.push({ text: query.text, values: query.values, tagged: true });
+    this.#atCommit.push({ text: query.text, values: query.values, tagged: true, onCommitted });
   }
 
   /** Runs one statement, tagged SQL as a named prepared statement (planned once per connection). */
@@ -278,18 +315,24 @@ class PgTransaction {
     if (!this.#begun && !this.#atCommit.length) return this.#release(); // nothing ran: nothing to commit
     const begin = !this.#begun;
     this.#begun = true;
+    const results: pg.QueryResult[] = [];
     if (this.#pipelined) {
-      await Promise.all([
-        ...(begin ? [this.#client.query("BEGIN")] : []),
+      const [, ...answers] = await Promise.all([
+        begin ? this.#client.query("BEGIN") : null,
         ...this.#atCommit.map((statement) => this.#query(statement)),
         this.#client.query("COMMIT"),
       ]);
+      results.push(...(answers.slice(0, -1) as pg.QueryResult[]));
     } else {
       if (begin) await this.#client.query("BEGIN");
-      for (const statement of this.#atCommit) await this.#query(statement);
+      for (const statement of this.#atCommit) results.push(await this.#query(statement));
       await this.#client.query("COMMIT");
     }
     this.#release();
+    const callbacks = this.#atCommit.flatMap((statement, index) =>
+      statement.onCommitted ? [() => statement.onCommitted?.(results[index]?.rowCount ?? 0)] : [],
+    );
+    runAfterCommit(callbacks);
   }
 
   async rollback() {

@@ -4,6 +4,7 @@ import { prisma } from "~/db/db.server.ts";
 import { escapeLike } from "./sql.server.ts";
 import { createPersonalAccount } from "./account.server.ts";
 import { type Db, inTransaction } from "./transaction.server.ts";
+import { writeWebhookMessagesAtCommit } from "./webhook-outbox.server.ts";
 
 export type { Role, User } from "~/generated/prisma/client.ts";
 
@@ -21,16 +22,20 @@ export async function createUser({
   email,
   password,
   role = "customer",
+  onAnnounced,
 }: {
   email: string;
   password: string;
   role?: Role;
+  /** Runs after the commit when the account.created webhook was written (the caller starts its delivery). */
+  onAnnounced?: () => void;
 }) {
   const passwordHash = await hashPassword(password);
   // Every user owns a personal account from the start (issue 19): both or neither.
   return inTransaction(async (tx) => {
     const user = await tx.user.create({ data: { email: normalizeEmail(email), passwordHash, role } });
-    await createPersonalAccount(tx, user);
+    const account = await createPersonalAccount(tx, user);
+    await writeWebhookMessagesAtCommit(tx, [account.id], "account.created", onAnnounced);
     return user;
   });
 }

@@ -12,7 +12,7 @@ import { formatCursor, parseCursor } from "~/utils/keyset-cursor.ts";
 
 export const meta: MetaFunction = () => [{ title: "Audit log · Admin · Tierdesk" }];
 
-const ENTITIES = ["tier", "permission", "user"] as const satisfies readonly AuditEntity[];
+const ENTITIES = ["tier", "permission", "user", "api_key"] as const satisfies readonly AuditEntity[];
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireRole(request, STAFF_ROLES);

@@ -3,6 +3,7 @@ import { json, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useNavigation, useSearchParams } from "@remix-run/react";
 import { z } from "zod";
 import { Field, firstErrorPerField } from "~/components/forms.tsx";
+import { kickWebhookDelivery } from "~/services/webhooks/outbox.server.ts";
 import { createUser, getUserByEmail, isUniqueViolation } from "~/models/user.server.ts";
 import { getOptionalUser, homeFor } from "~/web/auth.server.ts";
 import { type FieldErrors, parseForm } from "~/utils/forms.ts";
@@ -77,7 +78,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (await getUserByEmail(email)) return emailTaken(email);
   try {
     // Sign-up only ever creates customers; staff roles are granted by an admin.
-    const user = await createUser({ email, password, role: "customer" });
+    const user = await createUser({ email, password, role: "customer", onAnnounced: kickWebhookDelivery });
     return createUserSession(user.id, safeRedirect(next, homeFor(user)));
   } catch (error) {
     // Two sign-ups racing for the same email: the unique index decides.

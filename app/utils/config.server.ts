@@ -55,6 +55,8 @@ const EnvSchema = z.object({
     .optional(),
   // Sign-ups allowed per client IP in 15 minutes (an office or a test run behind one address may need more).
   SIGNUP_LIMIT_PER_IP: z.coerce.number().int().min(1).max(100_000).default(10),
+  // Requests each /api/v1 key may make per minute, counted across every instance.
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(6000),
   STRIPE_EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(12_111),
   // Whop's company API key (Bearer token); unset outside production: the bundled Whop emulator runs.
   WHOP_API_KEY: z.string().regex(/^\S+$/, "must be a Whop API key (no spaces)").optional(),
@@ -68,6 +70,14 @@ const EnvSchema = z.object({
   WORKER_ENABLED: z.enum(["true", "false", "1", "0"]).default("true"),
   // How long a worker may hold one step of a job before another instance takes it over (after a crash).
   JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(3600).default(60),
+  // How long an outgoing webhook is retried before it fails, and how long an endpoint may fail every
+  // delivery before it is disabled (3 days; shorter only for tests that watch a delivery give up).
+  WEBHOOK_RETRY_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .default(3 * 86_400),
   // Processed, stale and ignored events older than this are removed by a job; failed and pending never.
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
   // Where mail goes: smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465 (TLS from the start).
@@ -100,6 +110,8 @@ export type Config = Readonly<{
   sessionSecrets: readonly string[] | null;
   appUrl: string | null;
   signUpLimitPerIp: number;
+  /** Requests per minute each API key may make (all instances together); over it, 429 with Retry-After. */
+  apiRateLimitPerMinute: number;
   /** Express `trust proxy`: a hop count or a list of addresses/subnets. */
   trustProxy: number | string | null;
   stripe: Readonly<{
@@ -121,6 +133,10 @@ export type Config = Readonly<{
     workerEnabled: boolean;
     /** A step of a job not finished within this many seconds is taken over by another worker. */
     timeoutSeconds: number;
+  }>;
+  webhooks: Readonly<{
+    /** An outgoing webhook is retried this long, then fails; an endpoint failing this long is disabled. */
+    retryWindowSeconds: number;
   }>;
   events: Readonly<{
     /** Processed, stale and ignored events are kept this many days (failed and pending for good). */
@@ -179,6 +195,7 @@ export function parseConfig(source: Record<string, string | undefined> = process
     sessionSecrets: sessionSecrets.length ? sessionSecrets : null,
     appUrl: env.APP_URL?.replace(/\/+$/, "") ?? null,
     signUpLimitPerIp: env.SIGNUP_LIMIT_PER_IP,
+    apiRateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
     trustProxy,
     stripe: {
       apiKey: env.STRIPE_API_KEY ?? null,
@@ -196,6 +213,7 @@ export function parseConfig(source: Record<string, string | undefined> = process
       workerEnabled: env.WORKER_ENABLED === "true" || env.WORKER_ENABLED === "1",
       timeoutSeconds: env.JOB_TIMEOUT_SECONDS,
     },
+    webhooks: { retryWindowSeconds: env.WEBHOOK_RETRY_WINDOW_SECONDS },
     events: { retentionDays: env.EVENT_RETENTION_DAYS },
     mail: {
       smtpUrl: env.SMTP_URL ?? null,

@@ -31,6 +31,8 @@ export const RATE_LIMIT_RULES = {
   passwordResetPerEmail: { keyPrefix: "reset-email", points: 3, durationSeconds: 60 * 60 },
   // Changing a password checks the current one: a borrowed session must not guess it at speed.
   passwordChangePerUser: { keyPrefix: "password-user", points: 10, durationSeconds: 15 * 60 },
+  // /api/v1, per key; the points come from API_RATE_LIMIT_PER_MINUTE.
+  apiPerKey: { keyPrefix: "api-key", points: 6000, durationSeconds: 60 },
 } as const satisfies Record<string, Rule>;
 
 export type RateLimitName = keyof typeof RATE_LIMIT_RULES;
@@ -59,6 +61,7 @@ export function createRateLimits(db?: Db): RateLimits {
   const rules: Record<RateLimitName, Rule> = {
     ...RATE_LIMIT_RULES,
     signUpPerIp: { ...RATE_LIMIT_RULES.signUpPerIp, points: config().signUpLimitPerIp },
+    apiPerKey: { ...RATE_LIMIT_RULES.apiPerKey, points: config().apiRateLimitPerMinute },
   };
   const entries = Object.entries(rules).map(([name, rule]) => [name, limiter(rule, db)]);
   return Object.fromEntries(entries) as RateLimits;
@@ -149,4 +152,73 @@ export async function billingRateLimit(userId: number): Promise<Response | null>
   return jsonResponse({ error: "Too many billing requests. Please wait a moment and try again." }, 429, {
     "Retry-After": String(limit.retryAfterSeconds),
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// /api/v1, per key: the hot path must not wait for a database write per request. Each instance counts
+// a key's requests in memory and adds them to the shared count (the same PostgreSQL store) every
+// API_FLUSH_MS, deciding from the shared count it last read plus its own since: all instances together
+// may overshoot the limit by what each admits within one flush interval, never more.
+
+const API_FLUSH_MS = 50;
+
+type ApiTally = {
+  /** Requests admitted here and not yet added to the shared count, and those being added now. */
+  pending: number;
+  inFlight: number;
+  /** The shared count after this instance's last addition, and when its window ends (epoch ms). */
+  shared: number;
+  resetAt: number;
+  flushing: Promise<void> | null;
+};
+
+const apiTallies = singleton("api-rate-tallies", () => new Map<number, ApiTally>());
+
+async function flushApiTally(keyId: number, tally: ApiTally, using: RateLimits): Promise<void> {
+  const points = tally.pending;
+  tally.pending = 0;
+  tally.inFlight += points;
+  try {
+    // penalty(): adds the points whatever the count (the requests were answered already).
+    const result = await using.apiPerKey.penalty(String(keyId), points);
+    tally.shared = Math.max(tally.shared, result.consumedPoints);
+    tally.resetAt = Date.now() + result.msBeforeNext;
+  } finally {
+    tally.inFlight -= points;
+  }
+}
+
+function scheduleFlush(keyId: number, tally: ApiTally, using: RateLimits) {
+  tally.flushing ??= new Promise<void>((resolve) => setTimeout(resolve, API_FLUSH_MS))
+    .then(() => flushApiTally(keyId, tally, using))
+    .catch(() => {}) // the next request's flush tries again (its pending points were lost: the limit errs open)
+    .finally(() => {
+      tally.flushing = null;
+      if (tally.pending > 0) scheduleFlush(keyId, tally, using);
+    });
+}
+
+/** Counts one /api/v1 request of the key: allowed, or refused with the seconds until its window resets. */
+export async function consumeApiRequest(keyId: number, using: RateLimits = appLimits()): Promise<LimitCheck> {
+  const points = config().apiRateLimitPerMinute;
+  const now = Date.now();
+  let tally = apiTallies.get(keyId);
+  if (!tally || now >= tally.resetAt) {
+    // First request of a window here: learn the shared count now (one write), then decide from it.
+    tally ??= { pending: 0, inFlight: 0, shared: 0, resetAt: 0, flushing: null };
+    if (now >= tally.resetAt) tally.shared = 0; // a new window (the store says how full it already is)
+    apiTallies.set(keyId, tally);
+    tally.pending += 1;
+    await flushApiTally(keyId, tally, using);
+    if (tally.shared > points) return refusedUntil(tally.resetAt);
+    return { allowed: true };
+  }
+  if (tally.shared + tally.inFlight + tally.pending >= points) return refusedUntil(tally.resetAt);
+  tally.pending += 1;
+  scheduleFlush(keyId, tally, using);
+  return { allowed: true };
+}
+
+function refusedUntil(resetAt: number): LimitCheck {
+  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((resetAt - Date.now()) / 1000)) };
 }

@@ -57,6 +57,9 @@ type PageRow = {
 // resource route, like the .ts ones). A new page is one more line, e.g.
 //   { path: "/admin/things/:thingId", roles: STAFF, heading: "A thing" },
 // with `thingId` added to PARAMS below when the page needs a real id.
+/** The webhook endpoint the smoke test registers (never reached: it hears only account.created). */
+const SMOKE_ENDPOINT_URL = "https://example.com/smoke-hooks";
+
 const PAGES: readonly PageRow[] = [
   { path: "/", roles: ALL, heading: "Subscription tiers, run on Stripe." },
   { path: "/pricing", roles: ALL, heading: "Plans and pricing" },
@@ -91,12 +94,15 @@ const PAGES: readonly PageRow[] = [
   { path: "/admin/tiers/new", roles: ["admin"], heading: "New tier" },
   { path: "/admin/tiers/:tierKey", roles: STAFF, heading: "Pro" },
   { path: "/admin/permissions", roles: STAFF, heading: "Permissions" },
+  { path: "/admin/api-keys", roles: STAFF, heading: "API keys" },
   { path: "/admin/audit", roles: STAFF, heading: "Audit log" },
   { path: "/admin/users", roles: STAFF, heading: "Users" },
   { path: "/admin/users/:customerUserId", roles: STAFF, heading: DEMO_USERS.customer.email },
   { path: "/admin/accounts", roles: STAFF, heading: "Accounts" },
   { path: "/admin/accounts?q=acme&overLimit=1", roles: STAFF, heading: "Accounts" },
   { path: "/admin/accounts/:teamAccountId", roles: STAFF, heading: "Acme Studio" },
+  { path: "/admin/webhooks", roles: STAFF, heading: "Webhooks" },
+  { path: "/admin/webhooks/:webhookEndpointId", roles: STAFF, heading: SMOKE_ENDPOINT_URL },
   // Unknown URLs are answered by the catch-all route (app/routes/$.tsx), "/*" itself included: a 404
   // inside the site, hydrating cleanly, also under an existing route's path.
   { path: "/*", roles: ALL, status: 404, heading: "404 Not found" },
@@ -115,6 +121,7 @@ const PARAMS: Record<string, (browser: Browser) => Promise<string>> = {
   teamAccountId: (browser) => teamAccountIdOf(browser),
   resetToken: (browser) => mailedResetToken(browser, DEMO_USERS.support.email),
   demoInvitationToken: async () => DEMO_INVITATION_TOKEN,
+  webhookEndpointId: (browser) => webhookEndpointIdOf(browser),
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -249,6 +256,28 @@ async function teamAccountIdOf(browser: Browser) {
     const href = await page.getByRole("link", { name: "Acme Studio", exact: true }).getAttribute("href");
     const id = href?.match(/^\/admin\/accounts\/(\d+)$/)?.[1];
     if (!id) throw new Error(`No link to Acme Studio on /admin/accounts (href: ${href})`);
+    return id;
+  } finally {
+    await context.close();
+  }
+}
+
+/** An endpoint registered by the admin on /admin/webhooks (its id, from the link to its log). */
+async function webhookEndpointIdOf(browser: Browser) {
+  const context = await browser.newContext({ storageState: storageStates.admin });
+  try {
+    const page = await context.newPage();
+    await page.goto("/admin/webhooks");
+    await waitForHydration(page);
+    await page.getByLabel("Endpoint URL").fill(SMOKE_ENDPOINT_URL);
+    // One event that the smoke pages do not cause: nothing is sent to the (unreachable) URL.
+    for (const type of ["account.entitlements.updated", "account.seats.updated"]) {
+      await page.getByRole("checkbox", { name: new RegExp(type.replace(/\./g, "\\.")) }).uncheck();
+    }
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    const href = await page.getByRole("link", { name: "Open its delivery log" }).getAttribute("href");
+    const id = href?.match(/^\/admin\/webhooks\/(\d+)$/)?.[1];
+    if (!id) throw new Error(`No link to the new endpoint on /admin/webhooks (href: ${href})`);
     return id;
   } finally {
     await context.close();
@@ -463,6 +492,8 @@ test("/admin/accounts and an account's page at 360 px as support", async ({ brow
 // The members page and an invitation at 360 px: whoever may see them, nothing wider than the phone.
 
 for (const [role, url] of [
+  ["support", "/admin/api-keys"],
+  ["admin", "/admin/api-keys"],
   ["customer", "/account/members"],
   ["support", "/account/members"],
   ["admin", "/account/members"],
@@ -479,6 +510,24 @@ for (const [role, url] of [
       await page.context().close();
     }
   });
+}
+
+// The webhook pages at 360 px, as support and admin: nothing wider than the phone.
+for (const role of ["support", "admin"] as const) {
+  for (const template of ["/admin/webhooks", "/admin/webhooks/:webhookEndpointId"]) {
+    test(`${template} as ${role} at 360 px fits the screen`, async ({ browser }) => {
+      const { url } = await resolve(template, browser);
+      const { page, status, problems } = await visit(browser, role, url, 200, { width: 360, height: 800 });
+      try {
+        expect(status).toBe(200);
+        expect(problems(), `errors in the browser on ${url}`).toEqual([]);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+        expect(overflow, "no horizontal scroll at 360 px").toBe(false);
+      } finally {
+        await page.context().close();
+      }
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ const ADMIN_ONLY_READ: ByRole = ["login", 403, 403, 200];
 const ADMIN_ONLY_WRITE: ByRole = ["login", 403, 403, 400];
 
 // Ids of rows made in beforeAll, for the routes with parameters.
-const ids = { customerId: 0, eventId: "evt_matrix_processed", jobId: 0, accountId: 0 };
+const ids = { customerId: 0, eventId: "evt_matrix_processed", jobId: 0, accountId: 0, endpointId: 0 };
 
 const MATRIX: Record<string, RouteEntry> = {
   "routes/$": {
@@ -151,6 +151,39 @@ const MATRIX: Record<string, RouteEntry> = {
     path: "/admin/events/replays/:jobId",
     checks: [{ method: "GET", expect: STAFF_READ }],
   },
+  "routes/admin.webhooks._index": {
+    path: "/admin/webhooks",
+    checks: [
+      { method: "GET", query: "index", expect: STAFF_READ },
+      {
+        method: "POST",
+        query: "index",
+        body: { url: "not a url", eventTypes: "account.created" },
+        expect: ADMIN_ONLY_WRITE,
+        why: "only admins register endpoints",
+      },
+    ],
+  },
+  "routes/admin.webhooks.$endpointId": {
+    path: "/admin/webhooks/:endpointId",
+    checks: [
+      { method: "GET", expect: STAFF_READ },
+      { method: "POST", body: { intent: "nothing" }, expect: ADMIN_ONLY_WRITE, why: "edits and replays: admins" },
+    ],
+  },
+  "routes/admin.api-keys": {
+    path: "/admin/api-keys",
+    checks: [
+      { method: "GET", expect: STAFF_READ },
+      { method: "POST", body: { intent: "create" }, expect: ADMIN_ONLY_WRITE, why: "no name: the form's 400" },
+      {
+        method: "POST",
+        body: { intent: "revoke", id: "999999" },
+        expect: ["login", 403, 403, 404],
+        why: "revoking is admins' only; no such key",
+      },
+    ],
+  },
   "routes/admin.permissions": {
     path: "/admin/permissions",
     checks: [
@@ -194,6 +227,26 @@ const MATRIX: Record<string, RouteEntry> = {
     path: "/api/me/entitlements",
     checks: [{ method: "GET", expect: [401, 200, 200, 200] }],
   },
+  // /api/v1 authenticates with API keys only: a session cookie is no key (401 problem details for all).
+  "routes/api.v1.$": {
+    path: "/api/v1/no-such-endpoint",
+    checks: [
+      { method: "GET", expect: all(404) },
+      { method: "POST", body: {}, expect: all(404) },
+    ],
+  },
+  "routes/api.v1.accounts.$ref.entitlements": {
+    path: "/api/v1/accounts/1/entitlements",
+    checks: [{ method: "GET", expect: all(401) }],
+  },
+  "routes/api.v1.check": {
+    path: "/api/v1/check",
+    checks: [
+      { method: "GET", expect: all(405) },
+      { method: "POST", body: {}, expect: all(401) },
+    ],
+  },
+  "routes/api.v1.tiers": { path: "/api/v1/tiers", checks: [{ method: "GET", expect: all(401) }] },
   "routes/api.stripe.checkout": {
     path: "/api/stripe/checkout",
     checks: [
@@ -333,6 +386,11 @@ beforeAll(async () => {
   const prisma = testDb().prisma;
   ids.customerId = (await prisma.user.findUniqueOrThrow({ where: { email: EMAILS.customer } })).id;
   ids.accountId = (await prisma.account.findUniqueOrThrow({ where: { slug: "acme-studio" } })).id;
+  ids.endpointId = (
+    await prisma.webhookEndpoint.create({
+      data: { url: "https://example.com/hooks", eventTypes: ["account.created"], secret: "whsec_matrix" },
+    })
+  ).id;
   const stored = await prisma.stripeEvent.create({
     data: { eventId: ids.eventId, eventType: "invoice.paid", status: "processed", attempts: 1, payload: "{}" },
   });
@@ -360,7 +418,8 @@ function withIds(text: string) {
     .replace(":customerId", String(ids.customerId))
     .replace(":accountId", String(ids.accountId))
     .replace(":eventId", ids.eventId)
-    .replace(":jobId", String(ids.jobId));
+    .replace(":jobId", String(ids.jobId))
+    .replace(":endpointId", String(ids.endpointId));
 }
 
 function urlOf(entry: RouteEntry, check: Check, dataRoute: string | null) {
@@ -460,11 +519,11 @@ describe("authorization matrix", () => {
                 `${role.padEnd(9)} ${check.method} ${urlOf(entry, check, dataRoute)}: expected ${String(expected)}, got ${describeAnswer(response)}`,
               );
             }
-            // APIs refuse anonymous callers in JSON, never with a page.
+            // APIs refuse anonymous callers in JSON (/api/v1: problem details, RFC 9457), never with a page.
             if (
               expected === 401 &&
               !module?.default &&
-              !/^application\/json/.test(response.headers.get("content-type") ?? "")
+              !/^application\/(problem\+)?json/.test(response.headers.get("content-type") ?? "")
             ) {
               failures.push(`${role} ${check.method} ${urlOf(entry, check, dataRoute)}: a 401 that is not JSON`);
             }

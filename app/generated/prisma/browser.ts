@@ -73,6 +73,11 @@ export type PasswordReset = Prisma.PasswordResetModel
  */
 export type DevMail = Prisma.DevMailModel
 /**
+ * Model ApiKey
+ * 
+ */
+export type ApiKey = Prisma.ApiKeyModel
+/**
  * Model RateLimit
  * 
  */
@@ -112,3 +117,28 @@ export type AuditEntry = Prisma.AuditEntryModel
  * 
  */
 export type StripePriceSnapshot = Prisma.StripePriceSnapshotModel
+/**
+ * Model WebhookEndpoint
+ * 
+ */
+export type WebhookEndpoint = Prisma.WebhookEndpointModel
+/**
+ * Model WebhookMessage
+ * 
+ */
+export type WebhookMessage = Prisma.WebhookMessageModel
+/**
+ * Model WebhookDelivery
+ * 
+ */
+export type WebhookDelivery = Prisma.WebhookDeliveryModel
+/**
+ * Model WebhookDeliveryAttempt
+ * 
+ */
+export type WebhookDeliveryAttempt = Prisma.WebhookDeliveryAttemptModel
+/**
+ * Model WebhookAccountState
+ * 
+ */
+export type WebhookAccountState = Prisma.WebhookAccountStateModel

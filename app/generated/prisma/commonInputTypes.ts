@@ -270,6 +270,23 @@ export type EnumMembershipRoleWithAggregatesFilter<$PrismaModel = never> = {
   _max?: Prisma.NestedEnumMembershipRoleFilter<$PrismaModel>
 }
 
+export type EnumApiKeyScopeFilter<$PrismaModel = never> = {
+  equals?: $Enums.ApiKeyScope | Prisma.EnumApiKeyScopeFieldRefInput<$PrismaModel>
+  in?: $Enums.ApiKeyScope[] | Prisma.ListEnumApiKeyScopeFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ApiKeyScope[] | Prisma.ListEnumApiKeyScopeFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumApiKeyScopeFilter<$PrismaModel> | $Enums.ApiKeyScope
+}
+
+export type EnumApiKeyScopeWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.ApiKeyScope | Prisma.EnumApiKeyScopeFieldRefInput<$PrismaModel>
+  in?: $Enums.ApiKeyScope[] | Prisma.ListEnumApiKeyScopeFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ApiKeyScope[] | Prisma.ListEnumApiKeyScopeFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumApiKeyScopeWithAggregatesFilter<$PrismaModel> | $Enums.ApiKeyScope
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumApiKeyScopeFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumApiKeyScopeFilter<$PrismaModel>
+}
+
 export type BigIntNullableFilter<$PrismaModel = never> = {
   equals?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel> | null
   in?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel> | null
@@ -492,6 +509,23 @@ export type JsonNullableWithAggregatesFilterBase<$PrismaModel = never> = {
   _count?: Prisma.NestedIntNullableFilter<$PrismaModel>
   _min?: Prisma.NestedJsonNullableFilter<$PrismaModel>
   _max?: Prisma.NestedJsonNullableFilter<$PrismaModel>
+}
+
+export type EnumWebhookDeliveryStatusFilter<$PrismaModel = never> = {
+  equals?: $Enums.WebhookDeliveryStatus | Prisma.EnumWebhookDeliveryStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.WebhookDeliveryStatus[] | Prisma.ListEnumWebhookDeliveryStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.WebhookDeliveryStatus[] | Prisma.ListEnumWebhookDeliveryStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumWebhookDeliveryStatusFilter<$PrismaModel> | $Enums.WebhookDeliveryStatus
+}
+
+export type EnumWebhookDeliveryStatusWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.WebhookDeliveryStatus | Prisma.EnumWebhookDeliveryStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.WebhookDeliveryStatus[] | Prisma.ListEnumWebhookDeliveryStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.WebhookDeliveryStatus[] | Prisma.ListEnumWebhookDeliveryStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumWebhookDeliveryStatusWithAggregatesFilter<$PrismaModel> | $Enums.WebhookDeliveryStatus
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumWebhookDeliveryStatusFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumWebhookDeliveryStatusFilter<$PrismaModel>
 }
 
 export type NestedIntFilter<$PrismaModel = never> = {
@@ -763,6 +797,23 @@ export type NestedEnumMembershipRoleWithAggregatesFilter<$PrismaModel = never> =
   _max?: Prisma.NestedEnumMembershipRoleFilter<$PrismaModel>
 }
 
+export type NestedEnumApiKeyScopeFilter<$PrismaModel = never> = {
+  equals?: $Enums.ApiKeyScope | Prisma.EnumApiKeyScopeFieldRefInput<$PrismaModel>
+  in?: $Enums.ApiKeyScope[] | Prisma.ListEnumApiKeyScopeFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ApiKeyScope[] | Prisma.ListEnumApiKeyScopeFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumApiKeyScopeFilter<$PrismaModel> | $Enums.ApiKeyScope
+}
+
+export type NestedEnumApiKeyScopeWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.ApiKeyScope | Prisma.EnumApiKeyScopeFieldRefInput<$PrismaModel>
+  in?: $Enums.ApiKeyScope[] | Prisma.ListEnumApiKeyScopeFieldRefInput<$PrismaModel>
+  notIn?: $Enums.ApiKeyScope[] | Prisma.ListEnumApiKeyScopeFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumApiKeyScopeWithAggregatesFilter<$PrismaModel> | $Enums.ApiKeyScope
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumApiKeyScopeFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumApiKeyScopeFilter<$PrismaModel>
+}
+
 export type NestedBigIntNullableFilter<$PrismaModel = never> = {
   equals?: bigint | number | Prisma.BigIntFieldRefInput<$PrismaModel> | null
   in?: bigint[] | number[] | Prisma.ListBigIntFieldRefInput<$PrismaModel> | null
@@ -931,6 +982,23 @@ export type NestedJsonNullableFilterBase<$PrismaModel = never> = {
   gt?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel>
   gte?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel>
   not?: runtime.InputJsonValue | Prisma.JsonFieldRefInput<$PrismaModel> | Prisma.JsonNullValueFilter
+}
+
+export type NestedEnumWebhookDeliveryStatusFilter<$PrismaModel = never> = {
+  equals?: $Enums.WebhookDeliveryStatus | Prisma.EnumWebhookDeliveryStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.WebhookDeliveryStatus[] | Prisma.ListEnumWebhookDeliveryStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.WebhookDeliveryStatus[] | Prisma.ListEnumWebhookDeliveryStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumWebhookDeliveryStatusFilter<$PrismaModel> | $Enums.WebhookDeliveryStatus
+}
+
+export type NestedEnumWebhookDeliveryStatusWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.WebhookDeliveryStatus | Prisma.EnumWebhookDeliveryStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.WebhookDeliveryStatus[] | Prisma.ListEnumWebhookDeliveryStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.WebhookDeliveryStatus[] | Prisma.ListEnumWebhookDeliveryStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumWebhookDeliveryStatusWithAggregatesFilter<$PrismaModel> | $Enums.WebhookDeliveryStatus
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumWebhookDeliveryStatusFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumWebhookDeliveryStatusFilter<$PrismaModel>
 }
 
 

@@ -43,6 +43,14 @@ export const MembershipRole = {
 export type MembershipRole = (typeof MembershipRole)[keyof typeof MembershipRole]
 
 
+export const ApiKeyScope = {
+  read: 'read',
+  write: 'write'
+} as const
+
+export type ApiKeyScope = (typeof ApiKeyScope)[keyof typeof ApiKeyScope]
+
+
 export const StripeEventStatus = {
   pending: 'pending',
   processing: 'processing',
@@ -71,3 +79,12 @@ export const ReplayJobStatus = {
 } as const
 
 export type ReplayJobStatus = (typeof ReplayJobStatus)[keyof typeof ReplayJobStatus]
+
+
+export const WebhookDeliveryStatus = {
+  pending: 'pending',
+  succeeded: 'succeeded',
+  failed: 'failed'
+} as const
+
+export type WebhookDeliveryStatus = (typeof WebhookDeliveryStatus)[keyof typeof WebhookDeliveryStatus]

@@ -1,5 +1,6 @@
 // Support and admin actions on an account's billing: sync from Stripe (the same rules as a webhook) and
 // putting an account on an exempt tier (admins). Each change is audited with it, on the account.
+import { announceAccountChange } from "~/services/webhooks/outbox.server.ts";
 import type Stripe from "stripe";
 import { type AuditActor, recordAudit } from "~/models/audit.server.ts";
 import {
@@ -140,6 +141,7 @@ export async function setExemptTier(
     if ((user.tierId ?? null) === (tier?.id ?? null)) return { ok: true, changed: false };
     await setAccountTier(tx, user.id, tier?.id ?? null);
     await refreshSeatLimitMark(tx, [user.id]);
+    await announceAccountChange(tx, [user.id], "account.entitlements.updated");
     await recordAudit(tx, {
       actor,
       action: "tier changed",

@@ -4,6 +4,7 @@
 // for the last seat are decided one after the other. Sending is allowed while members + pending + 1
 // fit the limit; accepting while members < limit (the invitation is already among the pending).
 import { type AuditActor, recordAudit } from "~/models/audit.server.ts";
+import { announceAccountChange } from "~/services/webhooks/outbox.server.ts";
 import { createHash, randomBytes } from "node:crypto";
 import type { MembershipRole } from "~/generated/prisma/enums.ts";
 import {
@@ -156,6 +157,7 @@ export async function inviteMember(
       createdAt: now,
       expiresAt: link.expiresAt,
     });
+    await announceAccountChange(tx, [account.id], "account.seats.updated");
     return null;
   });
   if (refusal) return { ok: false, message: refusal };
@@ -183,7 +185,11 @@ export async function resendInvitation(
 
 /** Revokes a pending invitation of the account (its seat is free again); false when there is none. */
 export function revokeInvitation(accountId: number, invitationId: number) {
-  return revokePendingInvitation(accountId, invitationId);
+  return inTransaction(async (tx) => {
+    const revoked = await revokePendingInvitation(accountId, invitationId, new Date(), tx);
+    if (revoked) await announceAccountChange(tx, [accountId], "account.seats.updated");
+    return revoked;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -208,6 +214,7 @@ export function removeMember(accountId: number, userId: number): Promise<MemberC
     }
     await removeMembership(tx, accountId, userId);
     await refreshSeatLimitMark(tx, [accountId]);
+    await announceAccountChange(tx, [accountId], "account.seats.updated");
     return { ok: true };
   });
 }
@@ -335,6 +342,7 @@ export async function acceptInvitation(
     await addMembership(tx, invitation.accountId, viewer.userId);
     await markInvitationAccepted(tx, invitation.id, now);
     await refreshSeatLimitMark(tx, [invitation.accountId]);
+    await announceAccountChange(tx, [invitation.accountId], "account.seats.updated");
     return { kind: "joined", accountId: invitation.accountId, accountName: invitation.accountName };
   });
 }

@@ -18,11 +18,13 @@ export type TaskPayloads = {
   "event-retention": Record<string, never>;
   /** One message to send through SMTP (app/services/mail/mail.server.ts), sealed: it may hold a reset link. */
   "send-mail": { sealed: string };
+  /** Sends the outgoing webhooks that are due (app/services/webhooks/delivery.server.ts), in batches. */
+  "deliver-webhooks": Record<string, never>;
 };
 export type TaskName = keyof TaskPayloads;
 export type TaskHandlers = { [Name in TaskName]: (payload: TaskPayloads[Name]) => Promise<void> };
 
-const TASK_NAMES: readonly TaskName[] = ["bulk-replay", "event-retention", "send-mail"];
+const TASK_NAMES: readonly TaskName[] = ["bulk-replay", "event-retention", "send-mail", "deliver-webhooks"];
 
 // A worker asks for new jobs this often (pg-boss polls; it has no LISTEN/NOTIFY).
 const POLLING_INTERVAL_SECONDS = 1;
@@ -139,6 +141,21 @@ export async function enqueue<Name extends TaskName>(
 export async function enqueueOncePer<Name extends TaskName>(name: Name, payload: TaskPayloads[Name], seconds: number) {
   const boss = state.boss ?? (await jobQueue());
   await boss.sendThrottled(name, payload, {}, seconds, name);
+}
+
+/**
+ * Puts a task on the queue unless one is already waiting for the current `seconds` slot; then it goes
+ * in the next slot (pg-boss's debouncing): a burst of changes makes a few jobs, and a change made
+ * while a job runs still gets one after it.
+ */
+export async function enqueueDebounced<Name extends TaskName>(
+  name: Name,
+  payload: TaskPayloads[Name],
+  seconds: number,
+  key: string = name,
+) {
+  const boss = state.boss ?? (await jobQueue());
+  await boss.sendDebounced(name, payload, {}, seconds, key);
 }
 
 /**

@@ -4,6 +4,7 @@
 // finds why in the audit log ("stripe customer unlinked"), and the account's owners can check out again.
 // Triggers: a `customer.deleted` webhook, or `resource_missing` on the customer when opening the
 // portal or starting a checkout.
+import { announceAccountChange } from "~/services/webhooks/outbox.server.ts";
 import Stripe from "stripe";
 import { recordAudit } from "~/models/audit.server.ts";
 import { refreshSeatLimitMark } from "~/models/seats.server.ts";
@@ -73,6 +74,7 @@ async function unlinkStripeCustomer(
     },
   });
   await refreshSeatLimitMark(tx, [account.id]);
+  await announceAccountChange(tx, [account.id], "account.entitlements.updated");
   logger.info({ accountId: account.id, customerId, reason }, "Stripe customer unlinked");
   return {
     result: "applied",

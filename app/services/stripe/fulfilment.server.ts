@@ -2,6 +2,7 @@
 // caller's transaction. Shared by the webhook, the checkout success page and replays; idempotent:
 // applying the same state twice changes nothing. This file gathers facts (database, Stripe), asks
 // the rules (app/rules/), and writes the answer.
+import { announceAccountChange } from "~/services/webhooks/outbox.server.ts";
 import Stripe from "stripe";
 import { wasSubscriptionDeletedAt } from "~/models/stripe-event.server.ts";
 import { findLookupKeyOwners, listLookupKeyOwners } from "~/models/tier.server.ts";
@@ -205,6 +206,7 @@ export async function applySubscription(
   }
   if (change.tierId !== undefined || change.subscriptionStatus !== undefined || change.billingSource !== undefined) {
     await refreshSeatLimitMarkAtCommit(tx, [user.id]);
+    await announceAccountChange(tx, [user.id], "account.entitlements.updated");
   }
   return { result: "applied", accountId: user.id, detail: note ? `${plan.detail}; ${note}` : plan.detail };
 }
@@ -278,5 +280,6 @@ export async function applyNoSubscription(tx: Tx, accountId: number, observedAt:
   const { change, note } = await reconcileStripeChange(tx, user, plan.change, null);
   await updateBillingAccount(tx, user.id, { ...change, subscriptionSyncedAt: observedAt });
   await refreshSeatLimitMarkAtCommit(tx, [user.id]);
+  await announceAccountChange(tx, [user.id], "account.entitlements.updated");
   return { result: "applied", accountId, detail: note ? `${plan.detail}; ${note}` : plan.detail };
 }

@@ -2,6 +2,7 @@
 // transaction. Shared by the Whop webhook, replays and the return from Whop's checkout; idempotent:
 // applying the same state twice changes nothing. Gathers facts (database, Whop; the other
 // provider through the fallback it is given), asks the rules (app/rules/), and writes the answer.
+import { announceAccountChange } from "~/services/webhooks/outbox.server.ts";
 import { inTransaction, type Tx } from "~/models/transaction.server.ts";
 import {
   findWhopTier,
@@ -134,6 +135,7 @@ export async function applyWhopMembership(
   }
   await updateWhopBillingAccount(tx, user.id, update);
   await refreshSeatLimitMark(tx, [user.id]);
+  await announceAccountChange(tx, [user.id], "account.entitlements.updated");
 
   let detail = plan.detail;
   if (linkedBy === "email") detail += ` (linked by email: ${membership.user?.email ?? "?"})`;

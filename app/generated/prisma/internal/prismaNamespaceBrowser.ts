@@ -62,6 +62,7 @@ export const ModelName = {
   Session: 'Session',
   PasswordReset: 'PasswordReset',
   DevMail: 'DevMail',
+  ApiKey: 'ApiKey',
   RateLimit: 'RateLimit',
   StripeEvent: 'StripeEvent',
   EventDailyCount: 'EventDailyCount',
@@ -69,7 +70,12 @@ export const ModelName = {
   StripeEventAttempt: 'StripeEventAttempt',
   ReplayJob: 'ReplayJob',
   AuditEntry: 'AuditEntry',
-  StripePriceSnapshot: 'StripePriceSnapshot'
+  StripePriceSnapshot: 'StripePriceSnapshot',
+  WebhookEndpoint: 'WebhookEndpoint',
+  WebhookMessage: 'WebhookMessage',
+  WebhookDelivery: 'WebhookDelivery',
+  WebhookDeliveryAttempt: 'WebhookDeliveryAttempt',
+  WebhookAccountState: 'WebhookAccountState'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -148,6 +154,7 @@ export const AccountScalarFieldEnum = {
   id: 'id',
   name: 'name',
   slug: 'slug',
+  externalId: 'externalId',
   tierId: 'tierId',
   stripeCustomerId: 'stripeCustomerId',
   stripeSubscriptionId: 'stripeSubscriptionId',
@@ -228,6 +235,21 @@ export const DevMailScalarFieldEnum = {
 } as const
 
 export type DevMailScalarFieldEnum = (typeof DevMailScalarFieldEnum)[keyof typeof DevMailScalarFieldEnum]
+
+
+export const ApiKeyScalarFieldEnum = {
+  id: 'id',
+  name: 'name',
+  scope: 'scope',
+  prefix: 'prefix',
+  secretHash: 'secretHash',
+  createdById: 'createdById',
+  createdAt: 'createdAt',
+  lastUsedAt: 'lastUsedAt',
+  revokedAt: 'revokedAt'
+} as const
+
+export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof ApiKeyScalarFieldEnum]
 
 
 export const RateLimitScalarFieldEnum = {
@@ -333,6 +355,73 @@ export const StripePriceSnapshotScalarFieldEnum = {
 } as const
 
 export type StripePriceSnapshotScalarFieldEnum = (typeof StripePriceSnapshotScalarFieldEnum)[keyof typeof StripePriceSnapshotScalarFieldEnum]
+
+
+export const WebhookEndpointScalarFieldEnum = {
+  id: 'id',
+  url: 'url',
+  eventTypes: 'eventTypes',
+  secret: 'secret',
+  enabled: 'enabled',
+  disabledReason: 'disabledReason',
+  disabledAt: 'disabledAt',
+  failingSince: 'failingSince',
+  lastSuccessAt: 'lastSuccessAt',
+  createdAt: 'createdAt',
+  updatedAt: 'updatedAt'
+} as const
+
+export type WebhookEndpointScalarFieldEnum = (typeof WebhookEndpointScalarFieldEnum)[keyof typeof WebhookEndpointScalarFieldEnum]
+
+
+export const WebhookMessageScalarFieldEnum = {
+  id: 'id',
+  webhookId: 'webhookId',
+  eventType: 'eventType',
+  accountId: 'accountId',
+  payload: 'payload',
+  createdAt: 'createdAt'
+} as const
+
+export type WebhookMessageScalarFieldEnum = (typeof WebhookMessageScalarFieldEnum)[keyof typeof WebhookMessageScalarFieldEnum]
+
+
+export const WebhookDeliveryScalarFieldEnum = {
+  id: 'id',
+  messageId: 'messageId',
+  endpointId: 'endpointId',
+  status: 'status',
+  attempts: 'attempts',
+  nextAttemptAt: 'nextAttemptAt',
+  lastStatus: 'lastStatus',
+  lastError: 'lastError',
+  createdAt: 'createdAt',
+  finishedAt: 'finishedAt'
+} as const
+
+export type WebhookDeliveryScalarFieldEnum = (typeof WebhookDeliveryScalarFieldEnum)[keyof typeof WebhookDeliveryScalarFieldEnum]
+
+
+export const WebhookDeliveryAttemptScalarFieldEnum = {
+  id: 'id',
+  deliveryId: 'deliveryId',
+  at: 'at',
+  statusCode: 'statusCode',
+  durationMs: 'durationMs',
+  responseExcerpt: 'responseExcerpt',
+  error: 'error'
+} as const
+
+export type WebhookDeliveryAttemptScalarFieldEnum = (typeof WebhookDeliveryAttemptScalarFieldEnum)[keyof typeof WebhookDeliveryAttemptScalarFieldEnum]
+
+
+export const WebhookAccountStateScalarFieldEnum = {
+  accountId: 'accountId',
+  entitlements: 'entitlements',
+  seats: 'seats'
+} as const
+
+export type WebhookAccountStateScalarFieldEnum = (typeof WebhookAccountStateScalarFieldEnum)[keyof typeof WebhookAccountStateScalarFieldEnum]
 
 
 export const SortOrder = {

@@ -42,6 +42,7 @@ export type AccountMinAggregateOutputType = {
   id: number | null
   name: string | null
   slug: string | null
+  externalId: string | null
   tierId: number | null
   stripeCustomerId: string | null
   stripeSubscriptionId: string | null
@@ -65,6 +66,7 @@ export type AccountMaxAggregateOutputType = {
   id: number | null
   name: string | null
   slug: string | null
+  externalId: string | null
   tierId: number | null
   stripeCustomerId: string | null
   stripeSubscriptionId: string | null
@@ -88,6 +90,7 @@ export type AccountCountAggregateOutputType = {
   id: number
   name: number
   slug: number
+  externalId: number
   tierId: number
   stripeCustomerId: number
   stripeSubscriptionId: number
@@ -125,6 +128,7 @@ export type AccountMinAggregateInputType = {
   id?: true
   name?: true
   slug?: true
+  externalId?: true
   tierId?: true
   stripeCustomerId?: true
   stripeSubscriptionId?: true
@@ -148,6 +152,7 @@ export type AccountMaxAggregateInputType = {
   id?: true
   name?: true
   slug?: true
+  externalId?: true
   tierId?: true
   stripeCustomerId?: true
   stripeSubscriptionId?: true
@@ -171,6 +176,7 @@ export type AccountCountAggregateInputType = {
   id?: true
   name?: true
   slug?: true
+  externalId?: true
   tierId?: true
   stripeCustomerId?: true
   stripeSubscriptionId?: true
@@ -281,6 +287,7 @@ export type AccountGroupByOutputType = {
   id: number
   name: string
   slug: string
+  externalId: string | null
   tierId: number | null
   stripeCustomerId: string | null
   stripeSubscriptionId: string | null
@@ -327,6 +334,7 @@ export type AccountWhereInput = {
   id?: Prisma.IntFilter<"Account"> | number
   name?: Prisma.StringFilter<"Account"> | string
   slug?: Prisma.StringFilter<"Account"> | string
+  externalId?: Prisma.StringNullableFilter<"Account"> | string | null
   tierId?: Prisma.IntNullableFilter<"Account"> | number | null
   stripeCustomerId?: Prisma.StringNullableFilter<"Account"> | string | null
   stripeSubscriptionId?: Prisma.StringNullableFilter<"Account"> | string | null
@@ -354,6 +362,7 @@ export type AccountOrderByWithRelationInput = {
   id?: Prisma.SortOrder
   name?: Prisma.SortOrder
   slug?: Prisma.SortOrder
+  externalId?: Prisma.SortOrderInput | Prisma.SortOrder
   tierId?: Prisma.SortOrderInput | Prisma.SortOrder
   stripeCustomerId?: Prisma.SortOrderInput | Prisma.SortOrder
   stripeSubscriptionId?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -380,6 +389,7 @@ export type AccountOrderByWithRelationInput = {
 export type AccountWhereUniqueInput = Prisma.AtLeast<{
   id?: number
   slug?: string
+  externalId?: string
   stripeCustomerId?: string
   AND?: Prisma.AccountWhereInput | Prisma.AccountWhereInput[]
   OR?: Prisma.AccountWhereInput[]
@@ -405,12 +415,13 @@ export type AccountWhereUniqueInput = Prisma.AtLeast<{
   memberships?: Prisma.MembershipListRelationFilter
   sessions?: Prisma.SessionListRelationFilter
   invitations?: Prisma.InvitationListRelationFilter
-}, "id" | "slug" | "stripeCustomerId">
+}, "id" | "slug" | "externalId" | "stripeCustomerId">
 
 export type AccountOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
   name?: Prisma.SortOrder
   slug?: Prisma.SortOrder
+  externalId?: Prisma.SortOrderInput | Prisma.SortOrder
   tierId?: Prisma.SortOrderInput | Prisma.SortOrder
   stripeCustomerId?: Prisma.SortOrderInput | Prisma.SortOrder
   stripeSubscriptionId?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -442,6 +453,7 @@ export type AccountScalarWhereWithAggregatesInput = {
   id?: Prisma.IntWithAggregatesFilter<"Account"> | number
   name?: Prisma.StringWithAggregatesFilter<"Account"> | string
   slug?: Prisma.StringWithAggregatesFilter<"Account"> | string
+  externalId?: Prisma.StringNullableWithAggregatesFilter<"Account"> | string | null
   tierId?: Prisma.IntNullableWithAggregatesFilter<"Account"> | number | null
   stripeCustomerId?: Prisma.StringNullableWithAggregatesFilter<"Account"> | string | null
   stripeSubscriptionId?: Prisma.StringNullableWithAggregatesFilter<"Account"> | string | null
@@ -464,6 +476,7 @@ export type AccountScalarWhereWithAggregatesInput = {
 export type AccountCreateInput = {
   name: string
   slug: string
+  externalId?: string | null
   stripeCustomerId?: string | null
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
@@ -490,6 +503,7 @@ export type AccountUncheckedCreateInput = {
   id?: number
   name: string
   slug: string
+  externalId?: string | null
   tierId?: number | null
   stripeCustomerId?: string | null
   stripeSubscriptionId?: string | null
@@ -515,6 +529,7 @@ export type AccountUncheckedCreateInput = {
 export type AccountUpdateInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -541,6 +556,7 @@ export type AccountUncheckedUpdateInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tierId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -567,6 +583,7 @@ export type AccountCreateManyInput = {
   id?: number
   name: string
   slug: string
+  externalId?: string | null
   tierId?: number | null
   stripeCustomerId?: string | null
   stripeSubscriptionId?: string | null
@@ -589,6 +606,7 @@ export type AccountCreateManyInput = {
 export type AccountUpdateManyMutationInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -611,6 +629,7 @@ export type AccountUncheckedUpdateManyInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tierId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -644,6 +663,7 @@ export type AccountCountOrderByAggregateInput = {
   id?: Prisma.SortOrder
   name?: Prisma.SortOrder
   slug?: Prisma.SortOrder
+  externalId?: Prisma.SortOrder
   tierId?: Prisma.SortOrder
   stripeCustomerId?: Prisma.SortOrder
   stripeSubscriptionId?: Prisma.SortOrder
@@ -673,6 +693,7 @@ export type AccountMaxOrderByAggregateInput = {
   id?: Prisma.SortOrder
   name?: Prisma.SortOrder
   slug?: Prisma.SortOrder
+  externalId?: Prisma.SortOrder
   tierId?: Prisma.SortOrder
   stripeCustomerId?: Prisma.SortOrder
   stripeSubscriptionId?: Prisma.SortOrder
@@ -696,6 +717,7 @@ export type AccountMinOrderByAggregateInput = {
   id?: Prisma.SortOrder
   name?: Prisma.SortOrder
   slug?: Prisma.SortOrder
+  externalId?: Prisma.SortOrder
   tierId?: Prisma.SortOrder
   stripeCustomerId?: Prisma.SortOrder
   stripeSubscriptionId?: Prisma.SortOrder
@@ -836,6 +858,7 @@ export type AccountUpdateOneWithoutSessionsNestedInput = {
 export type AccountCreateWithoutTierInput = {
   name: string
   slug: string
+  externalId?: string | null
   stripeCustomerId?: string | null
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
@@ -861,6 +884,7 @@ export type AccountUncheckedCreateWithoutTierInput = {
   id?: number
   name: string
   slug: string
+  externalId?: string | null
   stripeCustomerId?: string | null
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
@@ -915,6 +939,7 @@ export type AccountScalarWhereInput = {
   id?: Prisma.IntFilter<"Account"> | number
   name?: Prisma.StringFilter<"Account"> | string
   slug?: Prisma.StringFilter<"Account"> | string
+  externalId?: Prisma.StringNullableFilter<"Account"> | string | null
   tierId?: Prisma.IntNullableFilter<"Account"> | number | null
   stripeCustomerId?: Prisma.StringNullableFilter<"Account"> | string | null
   stripeSubscriptionId?: Prisma.StringNullableFilter<"Account"> | string | null
@@ -937,6 +962,7 @@ export type AccountScalarWhereInput = {
 export type AccountCreateWithoutInvitationsInput = {
   name: string
   slug: string
+  externalId?: string | null
   stripeCustomerId?: string | null
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
@@ -962,6 +988,7 @@ export type AccountUncheckedCreateWithoutInvitationsInput = {
   id?: number
   name: string
   slug: string
+  externalId?: string | null
   tierId?: number | null
   stripeCustomerId?: string | null
   stripeSubscriptionId?: string | null
@@ -1002,6 +1029,7 @@ export type AccountUpdateToOneWithWhereWithoutInvitationsInput = {
 export type AccountUpdateWithoutInvitationsInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1027,6 +1055,7 @@ export type AccountUncheckedUpdateWithoutInvitationsInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tierId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1051,6 +1080,7 @@ export type AccountUncheckedUpdateWithoutInvitationsInput = {
 export type AccountCreateWithoutMembershipsInput = {
   name: string
   slug: string
+  externalId?: string | null
   stripeCustomerId?: string | null
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
@@ -1076,6 +1106,7 @@ export type AccountUncheckedCreateWithoutMembershipsInput = {
   id?: number
   name: string
   slug: string
+  externalId?: string | null
   tierId?: number | null
   stripeCustomerId?: string | null
   stripeSubscriptionId?: string | null
@@ -1116,6 +1147,7 @@ export type AccountUpdateToOneWithWhereWithoutMembershipsInput = {
 export type AccountUpdateWithoutMembershipsInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1141,6 +1173,7 @@ export type AccountUncheckedUpdateWithoutMembershipsInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tierId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1165,6 +1198,7 @@ export type AccountUncheckedUpdateWithoutMembershipsInput = {
 export type AccountCreateWithoutSessionsInput = {
   name: string
   slug: string
+  externalId?: string | null
   stripeCustomerId?: string | null
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
@@ -1190,6 +1224,7 @@ export type AccountUncheckedCreateWithoutSessionsInput = {
   id?: number
   name: string
   slug: string
+  externalId?: string | null
   tierId?: number | null
   stripeCustomerId?: string | null
   stripeSubscriptionId?: string | null
@@ -1230,6 +1265,7 @@ export type AccountUpdateToOneWithWhereWithoutSessionsInput = {
 export type AccountUpdateWithoutSessionsInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1255,6 +1291,7 @@ export type AccountUncheckedUpdateWithoutSessionsInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   tierId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1280,6 +1317,7 @@ export type AccountCreateManyTierInput = {
   id?: number
   name: string
   slug: string
+  externalId?: string | null
   stripeCustomerId?: string | null
   stripeSubscriptionId?: string | null
   subscriptionStatus?: string | null
@@ -1301,6 +1339,7 @@ export type AccountCreateManyTierInput = {
 export type AccountUpdateWithoutTierInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1326,6 +1365,7 @@ export type AccountUncheckedUpdateWithoutTierInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1351,6 +1391,7 @@ export type AccountUncheckedUpdateManyWithoutTierInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   name?: Prisma.StringFieldUpdateOperationsInput | string
   slug?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeCustomerId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   stripeSubscriptionId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   subscriptionStatus?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -1422,6 +1463,7 @@ export type AccountSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   id?: boolean
   name?: boolean
   slug?: boolean
+  externalId?: boolean
   tierId?: boolean
   stripeCustomerId?: boolean
   stripeSubscriptionId?: boolean
@@ -1450,6 +1492,7 @@ export type AccountSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Exten
   id?: boolean
   name?: boolean
   slug?: boolean
+  externalId?: boolean
   tierId?: boolean
   stripeCustomerId?: boolean
   stripeSubscriptionId?: boolean
@@ -1474,6 +1517,7 @@ export type AccountSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Exten
   id?: boolean
   name?: boolean
   slug?: boolean
+  externalId?: boolean
   tierId?: boolean
   stripeCustomerId?: boolean
   stripeSubscriptionId?: boolean
@@ -1498,6 +1542,7 @@ export type AccountSelectScalar = {
   id?: boolean
   name?: boolean
   slug?: boolean
+  externalId?: boolean
   tierId?: boolean
   stripeCustomerId?: boolean
   stripeSubscriptionId?: boolean
@@ -1517,7 +1562,7 @@ export type AccountSelectScalar = {
   createdAt?: boolean
 }
 
-export type AccountOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "name" | "slug" | "tierId" | "stripeCustomerId" | "stripeSubscriptionId" | "subscriptionStatus" | "subscriptionSyncedAt" | "billingVersion" | "billingSource" | "billingSince" | "whopUserId" | "whopMembershipId" | "whopMembershipStatus" | "whopProductId" | "whopManageUrl" | "whopLinkedBy" | "whopSyncedAt" | "overSeatLimitSince" | "createdAt", ExtArgs["result"]["account"]>
+export type AccountOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "name" | "slug" | "externalId" | "tierId" | "stripeCustomerId" | "stripeSubscriptionId" | "subscriptionStatus" | "subscriptionSyncedAt" | "billingVersion" | "billingSource" | "billingSince" | "whopUserId" | "whopMembershipId" | "whopMembershipStatus" | "whopProductId" | "whopManageUrl" | "whopLinkedBy" | "whopSyncedAt" | "overSeatLimitSince" | "createdAt", ExtArgs["result"]["account"]>
 export type AccountInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tier?: boolean | Prisma.Account$tierArgs<ExtArgs>
   memberships?: boolean | Prisma.Account$membershipsArgs<ExtArgs>
@@ -1544,6 +1589,7 @@ export type $AccountPayload<ExtArgs extends runtime.Types.Extensions.InternalArg
     id: number
     name: string
     slug: string
+    externalId: string | null
     tierId: number | null
     stripeCustomerId: string | null
     stripeSubscriptionId: string | null
@@ -1991,6 +2037,7 @@ export interface AccountFieldRefs {
   readonly id: Prisma.FieldRef<"Account", 'Int'>
   readonly name: Prisma.FieldRef<"Account", 'String'>
   readonly slug: Prisma.FieldRef<"Account", 'String'>
+  readonly externalId: Prisma.FieldRef<"Account", 'String'>
   readonly tierId: Prisma.FieldRef<"Account", 'Int'>
   readonly stripeCustomerId: Prisma.FieldRef<"Account", 'String'>
   readonly stripeSubscriptionId: Prisma.FieldRef<"Account", 'String'>

@@ -1,0 +1,81 @@
+// Every /api/v1 request and response shape, as zod schemas in one module: the routes validate with
+// them, and a later step generates the OpenAPI 3.1 document from the same schemas (zod-to-openapi).
+import { z } from "zod";
+import { CHECK_DENIALS, CHECK_WARNINGS } from "~/rules/api-check.ts";
+
+/** `{ref}`: Tierdesk's account id, or `ext:` + the product's own id for it. */
+export const AccountRefSchema = z.union([
+  z.string().regex(/^[1-9][0-9]{0,9}$/, "an account id"),
+  z.string().regex(/^ext:[^\s]{1,200}$/, "ext: and the product's id (1–200 characters, no spaces)"),
+]);
+
+export type AccountRef = { id: number } | { externalId: string };
+
+/** The ref as the lookup it names. */
+export function parseAccountRef(ref: z.output<typeof AccountRefSchema>): AccountRef {
+  return ref.startsWith("ext:") ? { externalId: ref.slice(4) } : { id: Number(ref) };
+}
+
+export const EntitlementsParamsSchema = z.object({ ref: AccountRefSchema });
+
+export const CheckRequestSchema = z.object({
+  account: AccountRefSchema,
+  permission: z.string().min(1).max(64),
+});
+
+const TierSchema = z.object({ key: z.string(), name: z.string() });
+
+export const EntitlementsResponseSchema = z.object({
+  account: z.object({ id: z.number().int(), externalId: z.string().nullable(), name: z.string() }),
+  tier: TierSchema.nullable(),
+  status: z.string().nullable(),
+  permissions: z.array(z.string()),
+  seats: z.object({ limit: z.number().int().nullable(), used: z.number().int(), pending: z.number().int() }),
+  source: z.object({ provider: z.enum(["stripe", "whop", "exempt"]).nullable(), reason: z.string() }),
+});
+
+export const CheckResponseSchema = z.object({
+  allowed: z.boolean(),
+  /** Null when allowed; else why not. */
+  reason: z.object({ code: z.enum(CHECK_DENIALS), message: z.string() }).nullable(),
+  tier: TierSchema.nullable(),
+  /** Allowed, but worth telling: e.g. the account has more members than its plan allows (decision 017). */
+  warnings: z.array(z.enum(CHECK_WARNINGS)),
+});
+
+export const TiersResponseSchema = z.object({
+  /** False when Stripe could not be asked: prices are the last known ones (`asOf`), shown as such. */
+  pricesLive: z.boolean(),
+  asOf: z.string().nullable(),
+  tiers: z.array(
+    z.object({
+      key: z.string(),
+      name: z.string(),
+      description: z.string().nullable(),
+      userLimit: z.number().int(),
+      permissions: z.array(z.string()),
+      prices: z.array(
+        z.object({
+          lookupKey: z.string(),
+          currency: z.string(),
+          unitAmount: z.number().int().nullable(),
+          interval: z.string().nullable(),
+          intervalCount: z.number().int(),
+        }),
+      ),
+    }),
+  ),
+});
+
+export const ProblemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.string(),
+  errors: z.record(z.string(), z.array(z.string())).optional(),
+});
+
+export type EntitlementsResponse = z.infer<typeof EntitlementsResponseSchema>;
+export type CheckResponse = z.infer<typeof CheckResponseSchema>;
+export type TiersResponse = z.infer<typeof TiersResponseSchema>;
