@@ -23,7 +23,7 @@ const STATUS = Prisma.sql`(CASE WHEN ${TIER_IN_FORCE} AND NOT (t.is_billing_exem
 
 /** What a message tells about its account, as one jsonb per account (the payload's `data`). */
 const ACCOUNT_STATE = Prisma.sql`
-  SELECT a.id, jsonb_build_object('id', a.id, 'externalId', NULL, 'name', a.name) AS account,
+  SELECT a.id, jsonb_build_object('id', a.id, 'externalId', a.external_id, 'name', a.name) AS account,
          jsonb_build_object('tier', ft.key, 'status', ${STATUS},
            'permissions', COALESCE((SELECT jsonb_agg(p.name ORDER BY p.name) FROM subscription_tier_permission tp
                                       JOIN permission p ON p.id = tp.permission_id WHERE tp.tier_id = ft.id), '[]'::jsonb)) AS entitlements,

@@ -94,6 +94,9 @@ describe("outbox", () => {
   it("a Stripe webhook that changes an account's tier writes exactly one message, delivered signed", async () => {
     const { secret } = await endpoint();
     const user = await customer();
+    // The product's own id for the account travels with every message (its `ext:` ref in the API).
+    const externalId = `product-team-${user.accountId}`;
+    await prisma().account.update({ where: { id: user.accountId }, data: { externalId } });
     const response = await deliver(
       webhookRequest(
         event(
@@ -124,7 +127,7 @@ describe("outbox", () => {
     const payload = new Webhook(secret).verify(got.body, got.headers as Record<string, string>) as {
       type: string;
       data: {
-        account: { id: number; externalId: null };
+        account: { id: number; externalId: string | null };
         entitlements: {
           tier: string;
           status: string;
@@ -135,7 +138,7 @@ describe("outbox", () => {
     };
     expect(got.id).toBe(messages[0]!.webhookId);
     expect(payload.type).toBe("account.entitlements.updated");
-    expect(payload.data.account).toMatchObject({ id: user.accountId, externalId: null });
+    expect(payload.data.account).toMatchObject({ id: user.accountId, externalId });
     expect(payload.data.entitlements).toMatchObject({ tier: "pro", status: "active", seats: { used: 1, pending: 0 } });
     expect(payload.data.entitlements.permissions.length).toBeGreaterThan(0);
     const delivery = await prisma().webhookDelivery.findFirstOrThrow({ include: { attemptLog: true } });
