@@ -7,6 +7,7 @@ import { LOOKUP_KEY_OWNERS_VERSION, noteLookupKeyOwnersVersion } from "./tier.se
 import { prisma } from "~/db/db.server.ts";
 import type { Db } from "./transaction.server.ts";
 import { isUniqueViolation } from "./user.server.ts";
+import { notifyAccountChanged, seatMarkAfter } from "./seats.server.ts";
 import { ANY_WEBHOOK_ENDPOINT, noteWebhookEndpoints } from "./webhook-outbox.server.ts";
 
 /** The billing fields of an account, as the webhook path reads and writes them. */
@@ -118,9 +119,32 @@ export async function updateBillingAccount(tx: Db, accountId: number, data: Bill
   if (data.billingSource !== undefined)
     assignments.push(Prisma.sql`billing_source = ${data.billingSource}::payment_provider`);
   if (data.billingSince !== undefined) assignments.push(Prisma.sql`billing_since = ${data.billingSince}`);
+  // A new tier, status or provider moves the seat mark and the API caches: in this same statement.
+  const seatsMove =
+    data.tierId !== undefined || data.subscriptionStatus !== undefined || data.billingSource !== undefined;
+  if (seatsMove) {
+    assignments.push(
+      seatMarkAfter({
+        tierId: data.tierId !== undefined ? Prisma.sql`${data.tierId}::int` : Prisma.sql`accounts.tier_id`,
+        source:
+          data.billingSource !== undefined
+            ? Prisma.sql`${data.billingSource}::payment_provider`
+            : Prisma.sql`accounts.billing_source`,
+        status:
+          data.subscriptionStatus !== undefined
+            ? Prisma.sql`${data.subscriptionStatus}::text`
+            : Prisma.sql`accounts.subscription_status`,
+      }),
+    );
+  }
   let updated: number;
   try {
-    updated = await tx.$executeRaw`UPDATE accounts SET ${Prisma.join(assignments, ", ")} WHERE id = ${accountId}`;
+    const update = Prisma.sql`UPDATE accounts SET ${Prisma.join(assignments, ", ")} WHERE id = ${accountId} RETURNING id`;
+    // pg_notify is void: tested (never null) so the row stays one `id`, and it is sent at COMMIT.
+    const rows = await tx.$queryRaw<Array<{ id: number }>>`
+      WITH updated AS (${update})
+      SELECT id FROM updated ${seatsMove ? Prisma.sql`WHERE ${notifyAccountChanged(Prisma.sql`id`)} IS NOT NULL` : Prisma.empty}`;
+    updated = rows.length;
   } catch (error) {
     if (violatesUniqueIndex(error)) {
       throw new StripeCustomerTakenError(

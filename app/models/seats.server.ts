@@ -5,7 +5,7 @@
 import { Prisma } from "~/generated/prisma/client.ts";
 import { prisma } from "~/db/db.server.ts";
 import { FREE_TIER_KEY, LIVE_STRIPE_STATUSES, LIVE_WHOP_STATUSES } from "~/utils/granting-statuses.ts";
-import { type Db, executeAtCommit } from "./transaction.server.ts";
+import type { Db } from "./transaction.server.ts";
 import { API_CACHE_CHANNEL } from "./catalog-changes.server.ts";
 
 /**
@@ -14,12 +14,40 @@ import { API_CACHE_CHANNEL } from "./catalog-changes.server.ts";
  * tiers always, a paid one while its provider's status grants it. tests/integration/seats.test.ts checks
  * the two agree on every combination.
  */
-export const TIER_IN_FORCE = Prisma.sql`t.id IS NOT NULL AND (
+const tierInForce = (
+  source: Prisma.Sql,
+  status: Prisma.Sql,
+  whopStatus: Prisma.Sql,
+) => Prisma.sql`t.id IS NOT NULL AND (
          t.is_billing_exempt OR t.billing_provider = 'exempt'
-      OR (COALESCE(a.billing_source, 'stripe') = 'stripe' AND a.subscription_status = ANY(${[...LIVE_STRIPE_STATUSES]}::text[]))
-      OR (a.billing_source = 'whop' AND a.whop_membership_status = ANY(${[...LIVE_WHOP_STATUSES]}::text[])))`;
+      OR (COALESCE(${source}, 'stripe') = 'stripe' AND ${status} = ANY(${[...LIVE_STRIPE_STATUSES]}::text[]))
+      OR (${source} = 'whop' AND ${whopStatus} = ANY(${[...LIVE_WHOP_STATUSES]}::text[])))`;
+export const TIER_IN_FORCE = tierInForce(
+  Prisma.sql`a.billing_source`,
+  Prisma.sql`a.subscription_status`,
+  Prisma.sql`a.whop_membership_status`,
+);
 export const SEAT_LIMIT = Prisma.sql`(CASE WHEN ${TIER_IN_FORCE} THEN t.user_limit
   ELSE (SELECT f.user_limit FROM subscription_tier f WHERE f.key = ${FREE_TIER_KEY}) END)`;
+/**
+ * The assignments an UPDATE of `accounts` that writes a new tier, status or provider adds, so the seat
+ * mark and every instance's API cache follow in the same statement (the webhook path: no second write
+ * of the row, no extra statement). `next` holds the values the row will have.
+ */
+export function seatMarkAfter(next: { tierId: Prisma.Sql; source: Prisma.Sql; status: Prisma.Sql }): Prisma.Sql {
+  const inForce = tierInForce(next.source, next.status, Prisma.sql`accounts.whop_membership_status`);
+  return Prisma.sql`over_seat_limit_since = (
+    SELECT CASE WHEN (SELECT count(*) FROM memberships m WHERE m.account_id = accounts.id) >
+                     (CASE WHEN ${inForce} THEN t.user_limit
+                           ELSE (SELECT f.user_limit FROM subscription_tier f WHERE f.key = ${FREE_TIER_KEY}) END)
+                THEN COALESCE(accounts.over_seat_limit_since, now()) END
+      FROM (SELECT 1) AS one LEFT JOIN subscription_tier t ON t.id = ${next.tierId})`;
+}
+
+/** Tells every instance's API cache that the account `id` changed (a void call, sent at COMMIT). */
+export const notifyAccountChanged = (id: Prisma.Sql) =>
+  Prisma.sql`pg_notify(${API_CACHE_CHANNEL}, 'account:' || ${id})`;
+
 /** The name of that tier in force, or the free tier's (null: neither exists). */
 const PLAN_NAME = Prisma.sql`(CASE WHEN ${TIER_IN_FORCE} THEN t.name
   ELSE (SELECT f.name FROM subscription_tier f WHERE f.key = ${FREE_TIER_KEY}) END)`;
@@ -98,13 +126,6 @@ export async function refreshSeatLimitMark(db: Db, accountIds: readonly number[]
   if (accountIds.length) await db.$executeRaw(refreshMarks(accountIds));
 }
 
-/**
- * The same, sent with the transaction's COMMIT (on PostgreSQL in the same round trip): for the webhook
- * path, where a billing change must not cost a round trip more.
- */
-export async function refreshSeatLimitMarkAtCommit(tx: Db, accountIds: readonly number[]): Promise<void> {
-  if (accountIds.length) await executeAtCommit(tx, refreshMarks(accountIds));
-}
 
 /**
  * The same for every account a tier's limit change may move: those on the tier, and (for the free tier,

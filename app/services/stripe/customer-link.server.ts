@@ -7,7 +7,6 @@
 import { announceAccountChange } from "~/services/webhooks/outbox.server.ts";
 import Stripe from "stripe";
 import { recordAudit } from "~/models/audit.server.ts";
-import { refreshSeatLimitMark } from "~/models/seats.server.ts";
 import { inTransaction, type Tx } from "~/models/transaction.server.ts";
 import { lockAccountByStripeCustomer, updateBillingAccount } from "~/models/billing-account.server.ts";
 import { logger } from "~/utils/logger.server.ts";
@@ -73,7 +72,6 @@ async function unlinkStripeCustomer(
       reason,
     },
   });
-  await refreshSeatLimitMark(tx, [account.id]);
   await announceAccountChange(tx, [account.id], "account.entitlements.updated");
   logger.info({ accountId: account.id, customerId, reason }, "Stripe customer unlinked");
   return {

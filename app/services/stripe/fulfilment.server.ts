@@ -14,7 +14,6 @@ import {
   StripeCustomerTakenError,
   updateBillingAccount,
 } from "~/models/billing-account.server.ts";
-import { refreshSeatLimitMarkAtCommit } from "~/models/seats.server.ts";
 import {
   customerConflict,
   freshness,
@@ -204,8 +203,8 @@ export async function applySubscription(
     if (error instanceof StripeCustomerTakenError) throw new FulfilmentError(error.message);
     throw error;
   }
+  // The seat mark and the API caches followed in updateBillingAccount's own statement.
   if (change.tierId !== undefined || change.subscriptionStatus !== undefined || change.billingSource !== undefined) {
-    await refreshSeatLimitMarkAtCommit(tx, [user.id]);
     await announceAccountChange(tx, [user.id], "account.entitlements.updated");
   }
   return { result: "applied", accountId: user.id, detail: note ? `${plan.detail}; ${note}` : plan.detail };
@@ -279,7 +278,6 @@ export async function applyNoSubscription(tx: Tx, accountId: number, observedAt:
   }
   const { change, note } = await reconcileStripeChange(tx, user, plan.change, null);
   await updateBillingAccount(tx, user.id, { ...change, subscriptionSyncedAt: observedAt });
-  await refreshSeatLimitMarkAtCommit(tx, [user.id]);
   await announceAccountChange(tx, [user.id], "account.entitlements.updated");
   return { result: "applied", accountId, detail: note ? `${plan.detail}; ${note}` : plan.detail };
 }
