@@ -126,7 +126,6 @@ export async function refreshSeatLimitMark(db: Db, accountIds: readonly number[]
   if (accountIds.length) await db.$executeRaw(refreshMarks(accountIds));
 }
 
-
 /**
  * The same for every account a tier's limit change may move: those on the tier, and (for the free tier,
  * which every account without a paid tier in force falls back to) every account. An admin's edit, not
