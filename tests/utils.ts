@@ -7,6 +7,7 @@ import { commitNewSession } from "../app/web/session.server.ts";
 import { seed } from "../prisma/seed.ts";
 import { testDb } from "./setup/database.ts";
 import type { Prisma } from "../app/generated/prisma/client.ts";
+import { personalAccountName, personalSlug } from "../app/utils/account-names.ts";
 
 export const BASE_URL = "http://localhost:3000";
 
@@ -126,12 +127,8 @@ export async function createBillingUser(
   const user = await prisma.user.create({ data: { email: email.toLowerCase(), passwordHash, role } });
   await prisma.account.create({
     data: {
-      name: email.split("@")[0]!.slice(0, 120),
-      slug: `${email
-        .split("@")[0]!
-        .toLowerCase()
-        .replace(/[^a-z0-9]+/g, "-")
-        .slice(0, 60)}-${user.id}`,
+      name: personalAccountName(user.email),
+      slug: personalSlug(user.email, user.id),
       ...billing,
       memberships: { create: { userId: user.id, role: "owner" } },
     },

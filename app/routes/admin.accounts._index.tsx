@@ -2,6 +2,7 @@
 // email (or its beginning), a Stripe customer or subscription id or a Whop user or membership id (?q=);
 // filter by tier, Stripe subscription status and "over its seat limit"; keyset pages (?after=/?before=
 // account id), newest first. Everything is in the URL so support can paste a link.
+import { isOverSeatLimit } from "~/rules/seats.ts";
 import { KeysetPager } from "~/components/keyset-pager.tsx";
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
@@ -71,9 +72,8 @@ function billingStatus(account: AccountRow) {
 /** A day as "6 Dec 2026", in UTC so server and browser render the same text. */
 const dayFormat = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeZone: "UTC" });
 
-/** Marked over its limit, or over it now though not (yet) marked (e.g. members added outside the app). */
 const isOverLimit = (account: AccountRow) =>
-  Boolean(account.overLimitSince) || (account.seatLimit !== null && account.members > account.seatLimit);
+  isOverSeatLimit({ overLimitSince: account.overLimitSince, limit: account.seatLimit, used: account.members });
 
 const features = tableFeatures({});
 const columns: Array<ColumnDef<typeof features, AccountRow>> = [

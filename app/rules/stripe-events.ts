@@ -41,6 +41,11 @@ export function namedAccount(
   return referenced ? { accountId: referenced } : null;
 }
 
+/** The account `named` names, in words: "account 7", or "user 3's account". */
+export function describeNamedAccount(named: NonNullable<NamedAccount>): string {
+  return "accountId" in named ? `account ${named.accountId}` : `user ${named.legacyUserId}'s account`;
+}
+
 /**
  * Why a subscription of `customerId` cannot be applied to an account linked to another Stripe customer,
  * or null when it can. A completed checkout may link a new customer; any other event may not.

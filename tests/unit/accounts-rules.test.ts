@@ -1,5 +1,6 @@
 // Billing lives on accounts (issue 19): which account a Stripe object names, and the provider statuses
 // the seat-limit SQL restates agreeing with the rules that grant a tier.
+import { isOverSeatLimit } from "../../app/rules/seats.ts";
 import { describe, expect, it } from "vitest";
 import { ACCOUNT_ID_METADATA_KEY, namedAccount } from "../../app/rules/stripe-events.ts";
 import { subscriptionStatusEffect } from "../../app/rules/stripe-subscriptions.ts";
@@ -98,5 +99,14 @@ describe("the statuses that grant a tier, as the seat-limit SQL reads them", () 
     expect(LIVE_WHOP_STATUSES).toContain("canceling");
     expect(LIVE_STRIPE_STATUSES).not.toContain("canceling");
     expect(subscriptionStatusEffect("canceling")).toBe("revoke");
+  });
+});
+
+describe("isOverSeatLimit", () => {
+  it("is over when marked, or when more members than a limit, never without a limit", () => {
+    expect(isOverSeatLimit({ overLimitSince: new Date(), limit: 5, used: 1 })).toBe(true);
+    expect(isOverSeatLimit({ overLimitSince: null, limit: 1, used: 3 })).toBe(true);
+    expect(isOverSeatLimit({ overLimitSince: null, limit: 3, used: 3 })).toBe(false);
+    expect(isOverSeatLimit({ overLimitSince: null, limit: null, used: 99 })).toBe(false);
   });
 });

@@ -4,6 +4,7 @@
 // for the last seat are decided one after the other. Sending is allowed while members + pending + 1
 // fit the limit; accepting while members < limit (the invitation is already among the pending).
 import { type AuditActor, recordAudit } from "~/models/audit.server.ts";
+import { isOverSeatLimit } from "~/rules/seats.ts";
 import { announceAccountChange } from "~/services/webhooks/outbox.server.ts";
 import { createHash, randomBytes } from "node:crypto";
 import type { MembershipRole } from "~/generated/prisma/enums.ts";
@@ -51,10 +52,6 @@ export function seatsSentence(seats: Pick<SeatState, "limit" | "used" | "pending
   return `This team has ${plural(seats.limit ?? 0, "seat")}: ${taken}.`;
 }
 
-/** Marked over its limit, or found so before the mark was kept (data older than the mark). */
-const isOverLimit = (seats: SeatState) =>
-  seats.overLimitSince !== null || (seats.limit !== null && seats.used > seats.limit);
-
 export type Actor = { userId: number; email: string };
 export type AccountRef = { id: number; name: string };
 
@@ -73,7 +70,7 @@ export async function membersPage(account: AccountRef, role: MembershipRole) {
       used: seats?.used ?? members.length,
       pending: seats?.pending ?? 0,
       // Only owners act on it; members of an over-limit team are not alarmed.
-      overLimit: role === "owner" && seats && isOverLimit(seats) ? { planName: seats.planName ?? "current" } : null,
+      overLimit: role === "owner" && seats && isOverSeatLimit(seats) ? { planName: seats.planName ?? "current" } : null,
     },
   };
 }
@@ -143,7 +140,7 @@ export async function inviteMember(
     if (await hasPendingInvitation(tx, account.id, email, now)) {
       return `${email} is already invited. Resend the invitation below if it got lost.`;
     }
-    if (isOverLimit(seats) && seats.limit !== null) {
+    if (isOverSeatLimit(seats) && seats.limit !== null) {
       return `${account.name} has ${plural(seats.used, "member")} but its plan allows ${seats.limit}. Remove members or upgrade before inviting anyone.`;
     }
     if (seats.limit !== null && seats.used + seats.pending + 1 > seats.limit) {

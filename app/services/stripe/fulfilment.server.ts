@@ -10,12 +10,12 @@ import type { Tx } from "~/models/transaction.server.ts";
 import {
   type BillingAccount,
   lockBillingAccount,
-  personalAccountIdOf,
   StripeCustomerTakenError,
   updateBillingAccount,
 } from "~/models/billing-account.server.ts";
 import {
   customerConflict,
+  describeNamedAccount,
   freshness,
   namedAccount,
   type NamedAccount,
@@ -31,6 +31,7 @@ import {
 import { productsOfLookupKeys } from "./prices.server.ts";
 import { BillingDisabledError, getStripe, idOf } from "./client.server.ts";
 import { FulfilmentError, type FulfilmentOutcome } from "~/services/billing/outcomes.ts";
+import { accountIdNamed } from "~/services/billing/named-account.server.ts";
 import { reconcileStripeChange } from "~/services/billing/paid-tier-overlap.server.ts";
 
 function fail(problem: string | null) {
@@ -39,13 +40,9 @@ function fail(problem: string | null) {
 
 /** The account a checkout or metadata names, locked; a legacy user id names its personal account. */
 async function lockNamedAccount(tx: Tx, named: NamedAccount): Promise<BillingAccount | null> {
-  if (!named) return null;
-  const accountId = "accountId" in named ? named.accountId : await personalAccountIdOf(named.legacyUserId, tx);
+  const accountId = await accountIdNamed(tx, named);
   return accountId ? lockBillingAccount(tx, { id: accountId }) : null;
 }
-
-const describeNamed = (named: NamedAccount) =>
-  !named ? "" : "accountId" in named ? `account ${named.accountId}` : `user ${named.legacyUserId}'s account`;
 
 /** The account a subscription belongs to, locked: the one a checkout named, else by Stripe customer, else by metadata. */
 async function lockSubscriber(
@@ -58,7 +55,7 @@ async function lockSubscriber(
   if (namedByCheckout) {
     const named = await lockNamedAccount(tx, namedByCheckout);
     if (named) return named;
-    throw new FulfilmentError(`Tierdesk ${describeNamed(namedByCheckout)} does not exist.`);
+    throw new FulfilmentError(`Tierdesk ${describeNamedAccount(namedByCheckout)} does not exist.`);
   }
   if (customerId) {
     // Looked up again when the claim found nobody: its statement read the accounts as they were before
@@ -72,7 +69,7 @@ async function lockSubscriber(
   if (byMetadata) return byMetadata;
   throw new FulfilmentError(
     `No Tierdesk account has Stripe customer ${customerId ?? "(none)"}` +
-      (namedByMetadata ? ` and no ${describeNamed(namedByMetadata)} exists` : "") +
+      (namedByMetadata ? ` and no ${describeNamedAccount(namedByMetadata)} exists` : "") +
       ": it may belong to another product, or the checkout has not been linked yet.",
   );
 }
@@ -237,7 +234,9 @@ export async function fulfilCheckoutSession(
     throw new FulfilmentError(`Checkout session ${session.id} has no client_reference_id naming a Tierdesk account.`);
   const user = await lockNamedAccount(tx, named);
   if (!user)
-    throw new FulfilmentError(`Checkout session ${session.id} names ${describeNamed(named)}, which does not exist.`);
+    throw new FulfilmentError(
+      `Checkout session ${session.id} names ${describeNamedAccount(named)}, which does not exist.`,
+    );
   const customerId = idOf(session.customer);
   if (customerId && user.stripeCustomerId && user.stripeCustomerId !== customerId) {
     throw new FulfilmentError(

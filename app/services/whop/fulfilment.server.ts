@@ -14,22 +14,15 @@ import {
 } from "~/models/whop.server.ts";
 import { withDeadline } from "~/utils/deadline.ts";
 import { FulfilmentError, type FulfilmentOutcome } from "~/services/billing/outcomes.ts";
+import { accountIdNamed } from "~/services/billing/named-account.server.ts";
 import type { ProviderFallback } from "~/services/billing/paid-tier-overlap.server.ts";
-import { namedAccount, type NamedAccount } from "~/rules/stripe-events.ts";
-import { personalAccountIdOf } from "~/models/billing-account.server.ts";
+import { describeNamedAccount, namedAccount } from "~/rules/stripe-events.ts";
 import { refreshSeatLimitMark } from "~/models/seats.server.ts";
 import { planWhopMembershipChange } from "~/rules/whop.ts";
 import { whopMembershipStatusEffect } from "~/rules/whop-status.ts";
 import { listMemberships, type WhopMembership, whopMode } from "./client.server.ts";
 
 type Linked = { user: WhopBillingAccount; linkedBy: "metadata" | "email" | null };
-
-const describe = (named: NamedAccount) =>
-  !named
-    ? "no account"
-    : "accountId" in named
-      ? `Tierdesk account ${named.accountId}`
-      : `Tierdesk user ${named.legacyUserId}'s account`;
 
 /**
  * The account a membership belongs to, locked: the one its metadata names (Tierdesk's own checkout:
@@ -40,10 +33,12 @@ const describe = (named: NamedAccount) =>
 async function lockMember(tx: Tx, membership: WhopMembership, { ours }: { ours: boolean }): Promise<Linked | null> {
   const named = namedAccount(membership.metadata);
   if (named) {
-    const accountId = "accountId" in named ? named.accountId : await personalAccountIdOf(named.legacyUserId, tx);
+    const accountId = await accountIdNamed(tx, named);
     const account = accountId ? await lockWhopBillingAccount(tx, { id: accountId }) : null;
     if (account) return { user: account, linkedBy: "metadata" };
-    throw new FulfilmentError(`Whop membership ${membership.id} names ${describe(named)}, which does not exist.`);
+    throw new FulfilmentError(
+      `Whop membership ${membership.id} names Tierdesk ${describeNamedAccount(named)}, which does not exist.`,
+    );
   }
   const holder = await lockWhopBillingAccount(tx, { whopMembershipId: membership.id });
   if (holder) return { user: holder, linkedBy: null };
