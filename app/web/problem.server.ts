@@ -9,7 +9,20 @@ const PROBLEM_CODES = {
   invalid_request: { status: 400, title: "Invalid request" },
   payload_too_large: { status: 413, title: "Payload too large" },
   rate_limited: { status: 429, title: "Too many requests" },
+  // Writes refused by the account's state (issue 20's write endpoints).
+  seat_limit_reached: { status: 409, title: "No seat left" },
+  last_owner: { status: 409, title: "Last owner" },
+  already_subscribed: { status: 409, title: "Already subscribed" },
+  already_on_whop: { status: 409, title: "Billed through Whop" },
+  no_billing_account: { status: 409, title: "No billing account" },
+  price_not_offered: { status: 422, title: "Price not offered" },
+  tier_unavailable: { status: 409, title: "Tier not on sale" },
+  billing_disabled: { status: 503, title: "Billing disabled" },
+  stripe_unavailable: { status: 503, title: "Stripe unavailable" },
 } as const;
+
+/** Every code, for the OpenAPI document and the client. */
+export const PROBLEM_CODE_LIST = Object.keys(PROBLEM_CODES) as ProblemCode[];
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;
 

@@ -18,6 +18,71 @@ export function parseAccountRef(ref: z.output<typeof AccountRefSchema>): Account
 
 export const EntitlementsParamsSchema = z.object({ ref: AccountRefSchema });
 
+/** `{ref}` of PUT /accounts/{ref}: only `ext:` + the product's id (Tierdesk's ids are its own to make). */
+export const ExternalAccountRefSchema = z
+  .string()
+  .regex(/^ext:[^\s]{1,200}$/, "ext: and the product's id (1–200 characters, no spaces)");
+export const UpsertAccountParamsSchema = z.object({ ref: ExternalAccountRefSchema });
+
+const EmailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email("an email address"));
+
+/** PUT /accounts/ext:{id}: the account's name and its owner (made one when they are not yet). */
+export const UpsertAccountRequestSchema = z.object({
+  name: z.string().trim().min(1, "a name").max(120),
+  ownerEmail: EmailSchema,
+});
+
+export const MembersParamsSchema = z.object({ ref: AccountRefSchema });
+export const MemberParamsSchema = z.object({ ref: AccountRefSchema, email: EmailSchema });
+export const AddMemberRequestSchema = z.object({ email: EmailSchema });
+
+const SeatsSchema = z.object({
+  /** Null: the tier sets no limit. */
+  limit: z.number().int().nullable(),
+  used: z.number().int(),
+  /** Pending invitations: each holds a seat. */
+  pending: z.number().int(),
+});
+
+export const MemberResponseSchema = z.object({
+  member: z.object({
+    email: z.string(),
+    role: z.enum(["owner", "member"]).nullable(),
+    /** `active`: a member now; `invited`: no Tierdesk user has this email yet, so an invitation was mailed. */
+    status: z.enum(["active", "invited"]),
+  }),
+  seats: SeatsSchema,
+});
+
+export const RemoveMemberResponseSchema = z.object({
+  removed: z.enum(["member", "invitation"]),
+  seats: SeatsSchema,
+});
+
+/** An absolute http(s) URL, as Stripe takes for its return addresses. */
+const ReturnUrlSchema = z
+  .string()
+  .max(2048)
+  .refine((value) => {
+    try {
+      return ["http:", "https:"].includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, "an absolute http(s) URL");
+
+export const CheckoutRequestSchema = z.object({
+  lookupKey: z.string().trim().min(1, "a price lookup key").max(200),
+  /** Where Stripe sends the customer after paying; may hold `{CHECKOUT_SESSION_ID}`. */
+  successUrl: ReturnUrlSchema,
+  cancelUrl: ReturnUrlSchema,
+});
+
+export const PortalRequestSchema = z.object({ returnUrl: ReturnUrlSchema });
+
+/** A Stripe-hosted page to send the customer to (Checkout or the Customer Portal). */
+export const StripeUrlResponseSchema = z.object({ url: z.string() });
+
 export const CheckRequestSchema = z.object({
   account: AccountRefSchema,
   permission: z.string().min(1).max(64),
@@ -30,7 +95,7 @@ export const EntitlementsResponseSchema = z.object({
   tier: TierSchema.nullable(),
   status: z.string().nullable(),
   permissions: z.array(z.string()),
-  seats: z.object({ limit: z.number().int().nullable(), used: z.number().int(), pending: z.number().int() }),
+  seats: SeatsSchema,
   source: z.object({ provider: z.enum(["stripe", "whop", "exempt"]).nullable(), reason: z.string() }),
 });
 
@@ -77,5 +142,7 @@ export const ProblemSchema = z.object({
 });
 
 export type EntitlementsResponse = z.infer<typeof EntitlementsResponseSchema>;
+export type MemberResponse = z.infer<typeof MemberResponseSchema>;
+export type RemoveMemberResponse = z.infer<typeof RemoveMemberResponseSchema>;
 export type CheckResponse = z.infer<typeof CheckResponseSchema>;
 export type TiersResponse = z.infer<typeof TiersResponseSchema>;
