@@ -135,8 +135,16 @@ function refuseLargeBody(req: IncomingMessage, res: ServerResponse, limit: numbe
     drained += chunk.length;
     if (drained > REFUSED_BODY_DRAIN_LIMIT) req.socket.destroy();
   });
+  const detail = `The request body is larger than ${limit / 1024} KiB.`;
+  if (req.url?.startsWith("/api/v1/")) {
+    // /api/v1 answers every error as problem details, this one too.
+    const answer = problem("payload_too_large", detail);
+    res.writeHead(413, Object.fromEntries(answer.headers));
+    void answer.text().then((body) => res.end(body));
+    return;
+  }
   res.writeHead(413, { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" });
-  res.end(JSON.stringify({ error: `The request body is larger than ${limit / 1024} KiB.` }));
+  res.end(JSON.stringify({ error: detail }));
 }
 
 /**

@@ -2,6 +2,7 @@
 // account from sign-up; a session acts for one of the user's accounts at a time (the header's switcher).
 import type { MembershipRole } from "~/generated/prisma/enums.ts";
 import { prisma } from "~/db/db.server.ts";
+import { notifyApiCacheChanged } from "./catalog-changes.server.ts";
 import { personalAccountName, personalSlug } from "~/utils/account-names.ts";
 import type { Db } from "./transaction.server.ts";
 
@@ -147,4 +148,58 @@ export async function setMembershipRole(tx: Db, accountId: number, userId: numbe
 export async function findAccountIdByExternalId(externalId: string): Promise<number | null> {
   const found = await prisma.account.findUnique({ where: { externalId }, select: { id: true } });
   return found?.id ?? null;
+}
+
+/** The account with this external id, locked for an upsert; null when there is none. */
+export async function lockAccountByExternalId(tx: Db, externalId: string) {
+  const rows = await tx.$queryRaw<Array<{ id: number; name: string }>>`
+    SELECT id, name FROM accounts WHERE external_id = ${externalId} FOR UPDATE`;
+  return rows[0] ?? null;
+}
+
+/**
+ * A new account the product knows by `externalId`; null when another request made it first (the
+ * unique index decides: the caller locks that one instead).
+ */
+export async function insertExternalAccount(tx: Db, account: { externalId: string; name: string; slug: string }) {
+  const rows = await tx.$queryRaw<Array<{ id: number }>>`
+    INSERT INTO accounts (name, slug, external_id) VALUES (${account.name}, ${account.slug}, ${account.externalId})
+    ON CONFLICT (external_id) DO NOTHING RETURNING id`;
+  if (rows[0]) await notifyApiCacheChanged(tx, [`account:${rows[0].id}`]);
+  return rows[0]?.id ?? null;
+}
+
+export async function renameAccount(tx: Db, accountId: number, name: string) {
+  await tx.account.update({ where: { id: accountId }, data: { name }, select: { id: true } });
+  await notifyApiCacheChanged(tx, [`account:${accountId}`]);
+}
+
+/** The account's name and its first owner (who invitations sent for the account come from). */
+export async function findAccountWithFirstOwner(accountId: number) {
+  const account = await prisma.account.findUnique({
+    where: { id: accountId },
+    select: {
+      id: true,
+      name: true,
+      memberships: {
+        where: { role: "owner" },
+        orderBy: [{ createdAt: "asc" }, { userId: "asc" }],
+        take: 1,
+        select: { user: { select: { id: true, email: true } } },
+      },
+    },
+  });
+  if (!account) return null;
+  const owner = account.memberships[0]?.user ?? null;
+  return { id: account.id, name: account.name, owner: owner && { userId: owner.id, email: owner.email } };
+}
+
+/** The member with this (lower-cased) email and their role; null when they do not belong to the account. */
+export async function findMemberByEmail(db: Db, accountId: number, email: string) {
+  return db.membership.findFirst({ where: { accountId, user: { email } }, select: { userId: true, role: true } });
+}
+
+export async function emailOfUser(db: Db, userId: number) {
+  const user = await db.user.findUniqueOrThrow({ where: { id: userId }, select: { email: true } });
+  return user.email;
 }

@@ -101,3 +101,22 @@ export async function revokeInvitation(accountId: number, id: number, now = new 
 export async function markInvitationAccepted(tx: Db, id: number, now: Date) {
   await tx.invitation.update({ where: { id }, data: { acceptedAt: now }, select: { id: true } });
 }
+
+/** Marks the email's pending invitations to the account accepted (they joined another way); how many. */
+export async function acceptPendingInvitationsOf(tx: Db, accountId: number, email: string, now: Date) {
+  const { count } = await tx.invitation.updateMany({
+    where: { accountId, email, ...pendingWhere(now) },
+    data: { acceptedAt: now },
+  });
+  return count;
+}
+
+/** Revokes the email's pending invitations to the account (their seats are free again); how many. */
+export async function revokePendingInvitationsOf(tx: Db, accountId: number, email: string, now: Date) {
+  const { count } = await tx.invitation.updateMany({
+    where: { accountId, email, ...pendingWhere(now) },
+    data: { revokedAt: now },
+  });
+  if (count > 0) await notifyApiCacheChanged(tx, [`account:${accountId}`]);
+  return count;
+}

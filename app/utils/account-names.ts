@@ -26,3 +26,18 @@ export function personalSlug(email: string, userId: number) {
   );
   return `${base || "account"}-${userId}`;
 }
+
+/**
+ * The slug of an account the product made through the API (`PUT /api/v1/accounts/ext:…`): its name
+ * made URL-safe, then `x` and 12 hex digits of the external id's SHA-256 (`sha256Hex`, passed in: this
+ * module stays free of Node's crypto). Never all digits after the last "-", so never a personal slug.
+ */
+export function externalAccountSlug(name: string, externalIdSha256Hex: string) {
+  const base = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, SLUG_BASE_MAX)
+    .replace(/-+$/g, "");
+  return `${base || "account"}-x${externalIdSha256Hex.slice(0, 12)}`;
+}

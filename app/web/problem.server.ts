@@ -21,9 +21,6 @@ const PROBLEM_CODES = {
   stripe_unavailable: { status: 503, title: "Stripe unavailable" },
 } as const;
 
-/** Every code, for the OpenAPI document and the client. */
-export const PROBLEM_CODE_LIST = Object.keys(PROBLEM_CODES) as ProblemCode[];
-
 export type ProblemCode = keyof typeof PROBLEM_CODES;
 
 /** `type` is a URN naming the code: stable, and no promise of a page behind it. */

@@ -131,7 +131,7 @@ describe("authentication", () => {
     expect(refused.response.headers.get("WWW-Authenticate")).toMatch(/^Bearer/);
   });
 
-  it("a read key asking for the write scope: 403 insufficient_scope (no write endpoint exists yet)", async () => {
+  it("a read key asking for the write scope: 403 insufficient_scope (over HTTP: api-v1-writes.test.ts)", async () => {
     const refused = await requireApiKeyOf(`Bearer ${secrets.read}`, "write").then(
       () => null,
       (thrown: unknown) => thrown as Response,

@@ -38,7 +38,8 @@ const EMAILS: Record<Exclude<Role, "anonymous">, string> = {
 type Outcome = number | "login" | `→${string}`;
 type ByRole = readonly [anonymous: Outcome, customer: Outcome, support: Outcome, admin: Outcome];
 type Check = {
-  method: "GET" | "POST";
+  /** PUT and DELETE: /api/v1's writes (their action answers every method but its own with 405). */
+  method: "GET" | "POST" | "PUT" | "DELETE";
   query?: string;
   /** Form fields; "{n}" becomes a number unique to the request. */
   body?: Record<string, string>;
@@ -239,6 +240,43 @@ const MATRIX: Record<string, RouteEntry> = {
     path: "/api/v1/accounts/1/entitlements",
     checks: [{ method: "GET", expect: all(401) }],
   },
+  "routes/api.v1.accounts.$ref": {
+    path: "/api/v1/accounts/ext:matrix",
+    checks: [
+      { method: "GET", expect: all(405) },
+      { method: "POST", body: {}, expect: all(405) },
+      { method: "PUT", body: {}, expect: all(401) },
+    ],
+  },
+  "routes/api.v1.accounts.$ref.members": {
+    path: "/api/v1/accounts/1/members",
+    checks: [
+      { method: "GET", expect: all(405) },
+      { method: "POST", body: {}, expect: all(401) },
+    ],
+  },
+  "routes/api.v1.accounts.$ref.members.$email": {
+    path: "/api/v1/accounts/1/members/customer@example.com",
+    checks: [
+      { method: "GET", expect: all(405) },
+      { method: "POST", body: {}, expect: all(405) },
+      { method: "DELETE", expect: all(401) },
+    ],
+  },
+  "routes/api.v1.accounts.$ref.checkout": {
+    path: "/api/v1/accounts/1/checkout",
+    checks: [
+      { method: "GET", expect: all(405) },
+      { method: "POST", body: {}, expect: all(401) },
+    ],
+  },
+  "routes/api.v1.accounts.$ref.portal": {
+    path: "/api/v1/accounts/1/portal",
+    checks: [
+      { method: "GET", expect: all(405) },
+      { method: "POST", body: {}, expect: all(401) },
+    ],
+  },
   "routes/api.v1.check": {
     path: "/api/v1/check",
     checks: [
@@ -438,7 +476,7 @@ async function send(role: Role, entry: RouteEntry, check: Check, dataRoute: stri
   };
   if (cookie) headers.Cookie = cookie;
   let body: string | undefined;
-  if (check.method === "POST") {
+  if (check.method !== "GET") {
     headers["Content-Type"] = "application/x-www-form-urlencoded";
     headers.Origin = origin; // a same-site form post (cross-site ones are refused before any route)
     const fields = Object.entries(check.body ?? {}).map(([name, value]) => [

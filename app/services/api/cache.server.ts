@@ -121,3 +121,11 @@ export function cachedAccount<T>(accountId: number, load: () => Promise<T | null
 export function cachedExternalId(externalId: string, load: () => Promise<number | null>) {
   return throughCache(state.externalIds, externalId, load);
 }
+
+/**
+ * Drops what this instance holds about an account it just changed: the NOTIFY reaches the other
+ * instances within a second, but this one answers its caller's next request at once.
+ */
+export function forgetCachedAccount(accountId: number) {
+  invalidateApiCache(`account:${accountId}`);
+}

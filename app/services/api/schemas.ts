@@ -19,7 +19,7 @@ export function parseAccountRef(ref: z.output<typeof AccountRefSchema>): Account
 export const EntitlementsParamsSchema = z.object({ ref: AccountRefSchema });
 
 /** `{ref}` of PUT /accounts/{ref}: only `ext:` + the product's id (Tierdesk's ids are its own to make). */
-export const ExternalAccountRefSchema = z
+const ExternalAccountRefSchema = z
   .string()
   .regex(/^ext:[^\s]{1,200}$/, "ext: and the product's id (1–200 characters, no spaces)");
 export const UpsertAccountParamsSchema = z.object({ ref: ExternalAccountRefSchema });
@@ -50,6 +50,8 @@ export const MemberResponseSchema = z.object({
     role: z.enum(["owner", "member"]).nullable(),
     /** `active`: a member now; `invited`: no Tierdesk user has this email yet, so an invitation was mailed. */
     status: z.enum(["active", "invited"]),
+    /** Only when Tierdesk could not mail the invitation (no SMTP in production): the product passes it on. */
+    invitationUrl: z.string().optional(),
   }),
   seats: SeatsSchema,
 });
@@ -143,6 +145,5 @@ export const ProblemSchema = z.object({
 
 export type EntitlementsResponse = z.infer<typeof EntitlementsResponseSchema>;
 export type MemberResponse = z.infer<typeof MemberResponseSchema>;
-export type RemoveMemberResponse = z.infer<typeof RemoveMemberResponseSchema>;
 export type CheckResponse = z.infer<typeof CheckResponseSchema>;
 export type TiersResponse = z.infer<typeof TiersResponseSchema>;

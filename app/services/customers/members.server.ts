@@ -11,6 +11,8 @@ import type { MembershipRole } from "~/generated/prisma/enums.ts";
 import {
   addMembership,
   countOwners,
+  emailOfUser,
+  findMemberByEmail,
   findMembershipRole,
   isMemberByEmail,
   listMembers,
@@ -18,6 +20,7 @@ import {
   setMembershipRole,
 } from "~/models/account.server.ts";
 import {
+  acceptPendingInvitationsOf,
   createInvitation,
   findInvitationByTokenHash,
   hasPendingInvitation,
@@ -28,6 +31,7 @@ import {
   markInvitationAccepted,
   renewInvitation,
   revokeInvitation as revokePendingInvitation,
+  revokePendingInvitationsOf,
 } from "~/models/invitation.server.ts";
 import { getSeats, getSeatsWithPlan, lockSeats, refreshSeatLimitMark, type SeatState } from "~/models/seats.server.ts";
 import { inTransaction } from "~/models/transaction.server.ts";
@@ -82,7 +86,17 @@ export type InviteOutcome =
   | { ok: true; email: string; delivery: "mailed" | "outbox"; link: null }
   /** No mail can be sent (production without SMTP_URL, or without APP_URL): the owner passes the link on. */
   | { ok: true; email: string; delivery: "show-link"; link: string }
-  | { ok: false; message: string };
+  | { ok: false; refusal: InviteRefusal; message: string };
+
+/** Why an invitation was not sent: the product API answers each differently. */
+export type InviteRefusal =
+  | "no-account"
+  | "already-member"
+  | "already-invited"
+  | "over-limit"
+  | "no-seat"
+  /** Resending: the invitation was accepted, revoked or expired meanwhile. */
+  | "not-pending";
 
 type LinkOrigins = {
   /** Where links in mail point (APP_URL, or the request's own outside production); null: no mail with links. */
@@ -133,19 +147,18 @@ export async function inviteMember(
   now = new Date(),
 ): Promise<InviteOutcome> {
   const link = newToken(now);
-  const refusal = await inTransaction(async (tx): Promise<string | null> => {
+  const refusal = await inTransaction(async (tx): Promise<Extract<InviteOutcome, { ok: false }> | null> => {
+    const refuse = (why: InviteRefusal, message: string) => ({ ok: false as const, refusal: why, message });
     const seats = await lockSeats(tx, account.id);
-    if (!seats) return "This account no longer exists.";
-    if (await isMemberByEmail(tx, account.id, email)) return `${email} is already a member of ${account.name}.`;
+    if (!seats) return refuse("no-account", "This account no longer exists.");
+    if (await isMemberByEmail(tx, account.id, email)) {
+      return refuse("already-member", `${email} is already a member of ${account.name}.`);
+    }
     if (await hasPendingInvitation(tx, account.id, email, now)) {
-      return `${email} is already invited. Resend the invitation below if it got lost.`;
+      return refuse("already-invited", `${email} is already invited. Resend the invitation below if it got lost.`);
     }
-    if (isOverSeatLimit(seats) && seats.limit !== null) {
-      return `${account.name} has ${plural(seats.used, "member")} but its plan allows ${seats.limit}. Remove members or upgrade before inviting anyone.`;
-    }
-    if (seats.limit !== null && seats.used + seats.pending + 1 > seats.limit) {
-      return `${seatsSentence(seats)} Remove someone or upgrade to invite more.`;
-    }
+    const noSeat = seatRefusal(account, seats);
+    if (noSeat) return noSeat;
     await createInvitation(tx, {
       accountId: account.id,
       email,
@@ -157,8 +170,95 @@ export async function inviteMember(
     await announceAccountChange(tx, [account.id], "account.seats.updated");
     return null;
   });
-  if (refusal) return { ok: false, message: refusal };
+  if (refusal) return refusal;
   return deliverInvitation({ token: link.token, email, inviter, account }, origins);
+}
+
+/** Whether one more person may take a seat (members + pending + 1 within the limit, and not over it). */
+function seatRefusal(account: AccountRef, seats: SeatState): Extract<InviteOutcome, { ok: false }> | null {
+  if (isOverSeatLimit(seats) && seats.limit !== null) {
+    return {
+      ok: false,
+      refusal: "over-limit",
+      message: `${account.name} has ${plural(seats.used, "member")} but its plan allows ${seats.limit}. Remove members or upgrade before inviting anyone.`,
+    };
+  }
+  if (seats.limit !== null && seats.used + seats.pending + 1 > seats.limit) {
+    return {
+      ok: false,
+      refusal: "no-seat",
+      message: `${seatsSentence(seats)} Remove someone or upgrade to invite more.`,
+    };
+  }
+  return null;
+}
+
+export type AddOutcome =
+  { ok: true; role: MembershipRole; joined: boolean } | { ok: false; refusal: InviteRefusal; message: string };
+
+/**
+ * Adds someone who already has a Tierdesk user to the account (the product API's provisioning), under
+ * the same seat rule as invitations: their own pending invitation already holds a seat (it is marked
+ * accepted, as if they had followed it); anyone else needs a free one. Already a member: nothing changes.
+ */
+export function addExistingUser(
+  account: AccountRef,
+  user: { id: number },
+  role: MembershipRole = "member",
+  now = new Date(),
+): Promise<AddOutcome> {
+  return inTransaction(async (tx): Promise<AddOutcome> => {
+    const seats = await lockSeats(tx, account.id);
+    if (!seats) return { ok: false, refusal: "no-account", message: "This account no longer exists." };
+    const current = await findMembershipRole(account.id, user.id, tx);
+    if (current) {
+      if (role === "owner" && current !== "owner") await setMembershipRole(tx, account.id, user.id, "owner");
+      return { ok: true, role: role === "owner" ? "owner" : current, joined: false };
+    }
+    const email = await emailOfUser(tx, user.id);
+    if (await hasPendingInvitation(tx, account.id, email, now)) {
+      // Their invitation holds a seat already: they may join while members < limit, as on accepting it.
+      if (seats.limit !== null && seats.used >= seats.limit) {
+        return { ok: false, refusal: "no-seat", message: `${seatsSentence(seats)} Remove someone or upgrade first.` };
+      }
+      await acceptPendingInvitationsOf(tx, account.id, email, now);
+    } else {
+      const noSeat = seatRefusal(account, seats);
+      if (noSeat) return noSeat;
+    }
+    await addMembership(tx, account.id, user.id, role);
+    await refreshSeatLimitMark(tx, [account.id]);
+    await announceAccountChange(tx, [account.id], "account.seats.updated");
+    return { ok: true, role, joined: true };
+  });
+}
+
+export type RemoveByEmailOutcome =
+  { ok: true; removed: "member" | "invitation" } | { ok: false; status: 404 | 409; message: string };
+
+/**
+ * Takes `email` off the account (the product API): their membership (never the last owner's), or
+ * else their pending invitation. Under the account's lock, like every seat decision.
+ */
+export function removeByEmail(accountId: number, email: string, now = new Date()): Promise<RemoveByEmailOutcome> {
+  return inTransaction(async (tx): Promise<RemoveByEmailOutcome> => {
+    if (!(await lockSeats(tx, accountId))) return { ok: false, status: 404, message: "This account no longer exists." };
+    const member = await findMemberByEmail(tx, accountId, email);
+    if (member) {
+      if (member.role === "owner" && (await countOwners(tx, accountId)) <= 1) {
+        return { ok: false, status: 409, message: `${email} is the account's last owner. ${LAST_OWNER}` };
+      }
+      await removeMembership(tx, accountId, member.userId);
+      await refreshSeatLimitMark(tx, [accountId]);
+      await announceAccountChange(tx, [accountId], "account.seats.updated");
+      return { ok: true, removed: "member" };
+    }
+    if ((await revokePendingInvitationsOf(tx, accountId, email, now)) > 0) {
+      await announceAccountChange(tx, [accountId], "account.seats.updated");
+      return { ok: true, removed: "invitation" };
+    }
+    return { ok: false, status: 404, message: `${email} is neither a member of this account nor invited to it.` };
+  });
 }
 
 /** A new link for a pending invitation (new token, 7 more days; the old link stops working), sent again. */
@@ -176,7 +276,7 @@ export async function resendInvitation(
     await renewInvitation(tx, invitation.id, link.tokenHash, now, link.expiresAt);
     return invitation.email;
   });
-  if (!email) return { ok: false, message: "That invitation is no longer pending." };
+  if (!email) return { ok: false, refusal: "not-pending", message: "That invitation is no longer pending." };
   return deliverInvitation({ token: link.token, email, inviter, account }, origins);
 }
 

@@ -67,8 +67,24 @@ export type BillingActor = {
   email: string;
 };
 
+/** Where Checkout sends the customer: after paying (may hold `{CHECKOUT_SESSION_ID}`), or leaving without. */
+export type CheckoutReturns = { successUrl: string; cancelUrl: string };
+
+/** Checkout from Tierdesk's own pages: back to /billing/success, or /pricing when cancelled. */
 export function createCheckoutSession(actor: BillingActor, lookupKey: string, origin: string): Promise<BillingOutcome> {
-  return billingOutcomeOf(() => checkoutUrl(actor, lookupKey, origin));
+  return createCheckoutSessionReturningTo(actor, lookupKey, {
+    successUrl: `${origin}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
+    cancelUrl: `${origin}${CHECKOUT_CANCELLED_PATH}`,
+  });
+}
+
+/** Checkout returning to addresses of the caller's choosing (the product API's). */
+export function createCheckoutSessionReturningTo(
+  actor: BillingActor,
+  lookupKey: string,
+  returns: CheckoutReturns,
+): Promise<BillingOutcome> {
+  return billingOutcomeOf(() => checkoutUrl(actor, lookupKey, returns));
 }
 
 /** A lookup key a customer may buy: a valid key of a customer-facing Stripe tier. */
@@ -109,7 +125,7 @@ async function livePrice(key: string) {
   return price;
 }
 
-async function checkoutUrl(actor: BillingActor, lookupKey: string, origin: string): Promise<string> {
+async function checkoutUrl(actor: BillingActor, lookupKey: string, returns: CheckoutReturns): Promise<string> {
   requireBilling();
   let user = actor.account;
   const key = await sellableKey(lookupKey);
@@ -129,13 +145,13 @@ async function checkoutUrl(actor: BillingActor, lookupKey: string, origin: strin
   }
   const price = await livePrice(key);
   try {
-    return await openCheckout({ ...actor, account: user }, key, price.id, origin);
+    return await openCheckout({ ...actor, account: user }, key, price.id, returns);
   } catch (error) {
     if (!user.stripeCustomerId || !isMissingCustomerError(error)) stripeFailure(error);
     // The customer was deleted in Stripe: unlink it and check out as a new customer, by email.
     await unlinkMissingCustomer(user.stripeCustomerId, "starting a checkout");
     try {
-      return await openCheckout({ ...actor, account: { ...user, stripeCustomerId: null } }, key, price.id, origin);
+      return await openCheckout({ ...actor, account: { ...user, stripeCustomerId: null } }, key, price.id, returns);
     } catch (retryError) {
       stripeFailure(retryError);
     }
@@ -162,7 +178,12 @@ async function customerOf({ account, email }: BillingActor): Promise<string | nu
   }
 }
 
-async function openCheckout(actor: BillingActor, key: string, priceId: string, origin: string): Promise<string> {
+async function openCheckout(
+  actor: BillingActor,
+  key: string,
+  priceId: string,
+  returns: CheckoutReturns,
+): Promise<string> {
   const { account } = actor;
   const customer = await customerOf(actor);
   const accountId = String(account.id);
@@ -175,8 +196,8 @@ async function openCheckout(actor: BillingActor, key: string, priceId: string, o
     allow_promotion_codes: true,
     subscription_data: { metadata: { [ACCOUNT_ID_METADATA_KEY]: accountId } },
     metadata: { [ACCOUNT_ID_METADATA_KEY]: accountId, lookup_key: key },
-    success_url: `${origin}/billing/success?session_id={CHECKOUT_SESSION_ID}`,
-    cancel_url: `${origin}${CHECKOUT_CANCELLED_PATH}`,
+    success_url: returns.successUrl,
+    cancel_url: returns.cancelUrl,
   };
   // The same request within a minute → the same Checkout Session (a double click opens one).
   // The key covers every parameter, since Stripe refuses a reused key with different ones.
@@ -189,11 +210,16 @@ async function openCheckout(actor: BillingActor, key: string, priceId: string, o
   return session.url;
 }
 
-export function createPortalSession(actor: BillingActor, origin: string): Promise<BillingOutcome> {
-  return billingOutcomeOf(() => portalUrl(actor.account, origin));
+/** The portal, coming back to /account (or to `returnUrl`: the product API's choice). */
+export function createPortalSession(
+  actor: BillingActor,
+  origin: string,
+  returnUrl = `${origin}/account`,
+): Promise<BillingOutcome> {
+  return billingOutcomeOf(() => portalUrl(actor.account, returnUrl));
 }
 
-async function portalUrl(user: BillingActor["account"], origin: string): Promise<string> {
+async function portalUrl(user: BillingActor["account"], returnUrl: string): Promise<string> {
   requireBilling();
   if (!user.stripeCustomerId) {
     throw new BillingRefusal(
@@ -204,7 +230,7 @@ async function portalUrl(user: BillingActor["account"], origin: string): Promise
   try {
     const session = await getStripe().billingPortal.sessions.create({
       customer: user.stripeCustomerId,
-      return_url: `${origin}/account`,
+      return_url: returnUrl,
     });
     // The customer may change the subscription there: the first page after their return asks Stripe.
     forgetSubscriptionDetails(user.stripeSubscriptionId);
