@@ -99,11 +99,21 @@ function requestLog() {
   });
 }
 
+const isApiV1 = (path: string) => path.startsWith("/api/v1/");
+
+/** Sends a problem-details answer through Express (/api/v1's errors outside its routes). */
+function sendProblem(res: Response, answer: globalThis.Response) {
+  res.status(answer.status).set(Object.fromEntries(answer.headers));
+  void answer.text().then((body) => res.end(body));
+}
+
 /** Refuses state-changing requests from other sites (Stripe's signed webhooks excepted). */
 function crossSiteGuard(config: Config): express.RequestHandler {
   return (req, res, next) => {
     // Stripe's webhooks are server-to-server and signed; every other POST must come from this site.
     if (req.path === STRIPE_WEBHOOK_PATH) return next();
+    // /api/v1 authenticates with a Bearer key and never reads a cookie: no browser can be made to use it.
+    if (isApiV1(req.path)) return next();
     // Behind a proxy that rewrites Host, APP_URL names the public host.
     const ownHosts = config.appUrl ? [new URL(config.appUrl).host] : [req.get("host") ?? ""];
     if (config.trustProxy !== null && req.get("x-forwarded-host")) ownHosts.push(req.get("x-forwarded-host")!);
@@ -169,6 +179,9 @@ function refuseControlCharacters(): express.RequestHandler {
       return next(); // a malformed escape: Express answers it as the client error it is
     }
     if (!hasControlCharacter(decoded) && !/[\n\r\t]/.test(decoded)) return next();
+    if (isApiV1(req.path)) {
+      return sendProblem(res, problem("invalid_request", "The address contains a control character (such as %00)."));
+    }
     res
       .status(400)
       .type("text/plain")
@@ -184,6 +197,12 @@ const lastResort: ErrorRequestHandler = (error, req, res, next) => {
   if (clientError) req.log.info({ status }, (error as Error).message);
   else req.log.error({ err: error }, "unhandled error");
   if (res.headersSent) return next(error);
+  if (isApiV1(req.path)) {
+    const answer = clientError
+      ? problem("invalid_request", "The request is malformed (such as a broken %-escape in the path).")
+      : problem("internal_error", "Something went wrong on our side; the request can be retried.");
+    return sendProblem(res, answer);
+  }
   const code = clientError ? status : 500;
   res.status(code).type("text/plain").send(STATUS_CODES[code]);
 };
@@ -241,8 +260,15 @@ function stripeWebhookDirect(build: ServerBuild, config: Config): RequestListene
         res.end(answer.body);
       } catch (error) {
         logger.error({ err: error }, "unhandled error");
-        if (!res.headersSent) res.writeHead(500, { ...securityHeaders, "Content-Type": "text/plain" });
-        res.end(STATUS_CODES[500]);
+        const detail = JSON.stringify({
+          type: "urn:tierdesk:problem:internal_error",
+          title: "Internal error",
+          status: 500,
+          detail: "Something went wrong on our side; the request can be retried.",
+          code: "internal_error",
+        });
+        if (!res.headersSent) res.writeHead(500, { ...securityHeaders, "Content-Type": "application/problem+json" });
+        res.end(detail);
       }
       const line = {
         req: { method: req.method, path: STRIPE_WEBHOOK_PATH },
@@ -303,8 +329,15 @@ function apiDirect(
       })
       .catch((error: unknown) => {
         logger.error({ err: error }, "unhandled error");
-        if (!res.headersSent) res.writeHead(500, { ...securityHeaders, "Content-Type": "text/plain" });
-        res.end(STATUS_CODES[500]);
+        const detail = JSON.stringify({
+          type: "urn:tierdesk:problem:internal_error",
+          title: "Internal error",
+          status: 500,
+          detail: "Something went wrong on our side; the request can be retried.",
+          code: "internal_error",
+        });
+        if (!res.headersSent) res.writeHead(500, { ...securityHeaders, "Content-Type": "application/problem+json" });
+        res.end(detail);
       })
       .finally(() => {
         const line = {
@@ -328,10 +361,13 @@ function apiDirect(
       } catch {
         return false; // Express answers a malformed escape as it always does
       }
+      if (hasControlCharacter(ref) || /[\n\r\t]/.test(ref)) return false; // refused by Express, as any path
       send(req, res, url, started, entitlements(authorizationOf(req), ref));
       return true;
     }
     if (req.method !== "POST" || url !== API_CHECK_PATH) return false;
+    // A declared body over the limit is refused by Express's bodyLimits before a byte is read.
+    if (declaredLength(req) > FORM_BODY_LIMIT) return false;
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (chunk: Buffer) => {

@@ -214,6 +214,27 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
   );
 
   router.get(
+    "/checkout/sessions",
+    handle((p) => {
+      const status = p.string("status");
+      if (status !== undefined && !["open", "complete", "expired"].includes(status)) {
+        throw invalid("status", "Invalid status: must be one of open, complete, or expired");
+      }
+      const sessions = account.checkoutSessions.list({ customer: p.string("customer"), status });
+      return expand(paginate(sessions, p, "/v1/checkout/sessions", "checkout.session"), p);
+    }),
+  );
+
+  router.post(
+    "/checkout/sessions/:id/expire",
+    handle((p, { id = "" }) => {
+      const { session, events } = account.checkoutSessions.expire(id);
+      deliverLater(events);
+      return expand(session, p);
+    }),
+  );
+
+  router.get(
     "/checkout/sessions/:id",
     handle((p, { id = "" }) => {
       const record = account.checkoutSessions.get(id) ?? raise(noSuch("checkout.session", id));

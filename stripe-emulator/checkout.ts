@@ -230,6 +230,35 @@ export class CheckoutSessions {
     return { session, subscription, invoice, events };
   }
 
+  /** Sessions newest first, as `GET /v1/checkout/sessions` lists them (by customer and status). */
+  list(filter: { customer?: string; status?: string }): CheckoutSession[] {
+    return [...this.byId.values()]
+      .map((record) => record.session)
+      .filter(
+        (session) =>
+          (filter.customer === undefined || session.customer === filter.customer) &&
+          (filter.status === undefined || session.status === filter.status),
+      )
+      .sort((a, b) => b.created - a.created);
+  }
+
+  /**
+   * `POST /v1/checkout/sessions/:id/expire`: an open session can no longer be paid (its page says
+   * so); Stripe sends `checkout.session.expired`. Only open sessions can be expired.
+   */
+  expire(id: string) {
+    const record = this.byId.get(id);
+    if (!record) throw noSuch("checkout.session", id);
+    const { session } = record;
+    if (session.status !== "open") {
+      throw invalid(undefined, `You can only expire Checkout Sessions that are open. This one is ${session.status}.`);
+    }
+    Object.assign(session, { status: "expired", url: null } satisfies Partial<CheckoutSession>);
+    const events = [this.account.events.create("checkout.session.expired", session)];
+    this.account.changed();
+    return { session, events };
+  }
+
   /** What a state file keeps. */
   all(): CheckoutRecord[] {
     return [...this.byId.values()];

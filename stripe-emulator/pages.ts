@@ -87,6 +87,13 @@ ${cancel}
 
 /** A completed session: paying again charges nothing. */
 function checkoutCompletePage(session: CheckoutSession): string {
+  if (session.status === "expired") {
+    const back = session.cancel_url ? ` <a href="${escapeHtml(session.cancel_url)}">Go back</a>` : "";
+    return page(
+      "Checkout expired",
+      `<div class="card"><h1>This checkout has expired</h1><p>Nothing was charged. Start again from the site.${back}</p></div>`,
+    );
+  }
   return page(
     "Payment complete",
     `<div class="card"><h1>Payment complete</h1><p>This checkout session is already complete. You have not been charged again.

@@ -175,3 +175,31 @@ export async function lockUserForRoleChange(tx: Db, id: number) {
 export async function setUserRole(tx: Db, id: number, role: Role) {
   await tx.user.update({ where: { id }, data: { role }, select: { id: true } });
 }
+
+/**
+ * The user with this email inside `tx`, made (with `passwordHash` and their personal account, as
+ * `createUser` makes them) when there is none. A concurrent insert of the same email waits for the
+ * other transaction and then reads its user (ON CONFLICT), so the caller's transaction never aborts.
+ */
+export async function findOrCreateUserIn(
+  tx: Db,
+  email: string,
+  passwordHash: () => Promise<string>,
+  onAnnounced?: () => void,
+): Promise<{ id: number; email: string; created: boolean }> {
+  const normalized = normalizeEmail(email);
+  const found = await tx.user.findUnique({ where: { email: normalized }, select: { id: true, email: true } });
+  if (found) return { ...found, created: false };
+  const hash = await passwordHash();
+  const inserted = await tx.$queryRaw<Array<{ id: number; email: string }>>`
+    INSERT INTO users (email, password_hash) VALUES (${normalized}, ${hash})
+    ON CONFLICT (email) DO NOTHING RETURNING id, email`;
+  const user = inserted[0];
+  if (!user) {
+    const other = await tx.user.findUniqueOrThrow({ where: { email: normalized }, select: { id: true, email: true } });
+    return { ...other, created: false };
+  }
+  const account = await createPersonalAccount(tx, user);
+  await writeWebhookMessagesAtCommit(tx, [account.id], "account.created", onAnnounced);
+  return { ...user, created: true };
+}

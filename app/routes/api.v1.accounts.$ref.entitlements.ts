@@ -4,6 +4,7 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { accountEntitlements } from "~/services/api/entitlements.server.ts";
 import { EntitlementsParamsSchema, parseAccountRef } from "~/services/api/schemas.ts";
+import { methodNotAllowed } from "~/web/api-answers.server.ts";
 import { answering, requireApiKeyOf, validate } from "~/web/api-auth.server.ts";
 import { problem } from "~/web/problem.server.ts";
 import { jsonResponse } from "~/utils/http.server.ts";
@@ -22,3 +23,5 @@ export function answer(authorization: string | null, ref: string | undefined): P
 export function loader({ request, params }: LoaderFunctionArgs) {
   return answer(request.headers.get("Authorization"), params.ref);
 }
+
+export const action = () => methodNotAllowed("GET");

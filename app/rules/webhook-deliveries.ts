@@ -1,39 +1,21 @@
 // Outgoing webhooks' pure rules (docs/decisions/018): which addresses a webhook may not reach in
 // production (server-side request forgery), and how long to wait before each retry.
-import { BlockList, isIP } from "node:net";
-
-const forbidden = new BlockList();
-for (const [network, prefix] of [
-  ["0.0.0.0", 8], // "this network", unspecified
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10], // CGNAT
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16], // link-local (cloud metadata)
-  ["172.16.0.0", 12],
-  ["192.168.0.0", 16],
-] as const) {
-  forbidden.addSubnet(network, prefix, "ipv4");
-}
-for (const [network, prefix] of [
-  ["::", 128], // unspecified
-  ["::1", 128],
-  ["fc00::", 7], // unique local
-  ["fe80::", 10], // link-local
-] as const) {
-  forbidden.addSubnet(network, prefix, "ipv6");
-}
+import ipaddr from "ipaddr.js";
 
 /**
- * Whether a webhook may not reach this address in production: loopback, private, link-local, CGNAT or
- * unspecified (IPv4-mapped IPv6 judged as the IPv4 it maps). Anything that is not an IP address is too.
+ * Whether a webhook may not reach this address in production: anything but a public unicast address
+ * (ipaddr.js's IANA special-purpose ranges: loopback, private, link-local, CGNAT, multicast, broadcast,
+ * reserved and benchmarking, 6to4, Teredo, NAT64, site-local…). An IPv4-mapped IPv6 address is judged
+ * as the IPv4 it maps. Anything that is not an IP address is forbidden too.
  */
 export function isForbiddenAddress(address: string): boolean {
-  const mapped = address.toLowerCase().match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/);
-  if (mapped?.[1]) return forbidden.check(mapped[1], "ipv4");
-  const family = isIP(address);
-  if (family === 4) return forbidden.check(address, "ipv4");
-  if (family === 6) return forbidden.check(address, "ipv6");
-  return true;
+  if (!ipaddr.isValid(address)) return true;
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === "ipv6") {
+    const v6 = parsed as ipaddr.IPv6;
+    if (v6.isIPv4MappedAddress()) return v6.toIPv4Address().range() !== "unicast";
+  }
+  return parsed.range() !== "unicast";
 }
 
 const FIRST_RETRY_MS = 5_000;

@@ -19,6 +19,7 @@ const PROBLEM_CODES = {
   tier_unavailable: { status: 409, title: "Tier not on sale" },
   billing_disabled: { status: 503, title: "Billing disabled" },
   stripe_unavailable: { status: 503, title: "Stripe unavailable" },
+  internal_error: { status: 500, title: "Internal error" },
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;

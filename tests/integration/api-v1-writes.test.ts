@@ -6,6 +6,7 @@
 import type { Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../app/services/api/keys.server.ts";
+import { getStripe } from "../../app/services/stripe/client.server.ts";
 import {
   EntitlementsResponseSchema,
   MemberResponseSchema,
@@ -145,13 +146,21 @@ describe("PUT /api/v1/accounts/ext:{id}", () => {
     ]);
   });
 
-  it("a full team cannot take a new owner: 409 seat_limit_reached, and the name is still updated only once", async () => {
+  it("a full team cannot take a new owner: 409 seat_limit_reached, and nothing of the request is kept", async () => {
     // The free tier allows one seat: its owner holds it.
     await call("PUT", "/api/v1/accounts/ext:tiny", { name: "Tiny", ownerEmail: "one@tiny.example" });
     const refused = await call("PUT", "/api/v1/accounts/ext:tiny", { name: "Tiny", ownerEmail: "two@tiny.example" });
     expectProblem(refused, 409, "seat_limit_reached");
     const account = await accountByExternalId("tiny");
     expect(account.memberships.map((m) => m.user.email)).toEqual(["one@tiny.example"]);
+    // A refused request writes nothing: not the new name, not the would-be owner's user.
+    const renamed = await call("PUT", "/api/v1/accounts/ext:tiny", {
+      name: "Renamed",
+      ownerEmail: "three@tiny.example",
+    });
+    expectProblem(renamed, 409, "seat_limit_reached");
+    expect((await accountByExternalId("tiny")).name).toBe("Tiny");
+    expect(await prisma().user.count({ where: { email: { in: ["two@tiny.example", "three@tiny.example"] } } })).toBe(0);
   });
 
   it("ten identical requests at once make one account and one owner", async () => {
@@ -378,5 +387,101 @@ describe("outgoing webhooks for the API's writes", () => {
     } finally {
       await prisma().webhookEndpoint.delete({ where: { id: endpoint.id } });
     }
+  });
+});
+
+describe("hostile input (the black-box review's findings)", () => {
+  it("an id past PostgreSQL's integer, a NUL or a control character: 400 problem details, never a 500", async () => {
+    for (const ref of ["2147483648", "9999999999", "ext:%00", "ext:a%01b", "ext:a%E2%80%AEb"]) {
+      expectProblem(
+        await call("GET", `/api/v1/accounts/${ref}/entitlements`, undefined, secrets.read),
+        400,
+        "invalid_request",
+      );
+      expectProblem(await call("POST", `/api/v1/accounts/${ref}/members`, { email: "a@b.co" }), 400, "invalid_request");
+    }
+    for (const account of ["2147483648", "ext:\u0000", "ext:a\u0001"]) {
+      const check = await call("POST", "/api/v1/check", { account, permission: "x" }, secrets.read);
+      expectProblem(check, 400, "invalid_request");
+      expect(Object.keys((check.json as { errors: object }).errors)).toEqual(["account"]);
+    }
+    const nul = await call("PUT", "/api/v1/accounts/ext:nul", { name: "a\u0000b", ownerEmail: "nul@example.com" });
+    expectProblem(nul, 400, "invalid_request");
+    expect(Object.keys((nul.json as { errors: object }).errors)).toEqual(["name"]);
+    expect(await prisma().user.count({ where: { email: "nul@example.com" } })).toBe(0);
+    const override = await call("PUT", "/api/v1/accounts/ext:rlo", {
+      name: "evil\u202Eexe",
+      ownerEmail: "r@example.com",
+    });
+    expectProblem(override, 400, "invalid_request");
+  });
+
+  it("every error under /api/v1 is problem details: wrong methods, malformed escapes, big bodies on the hot path", async () => {
+    const tiers = await call("POST", "/api/v1/tiers", {}, secrets.read);
+    expectProblem(tiers, 405, "method_not_allowed");
+    expect(tiers.response.headers.get("Allow")).toBe("GET");
+    expectProblem(
+      await call("DELETE", "/api/v1/accounts/1/entitlements", undefined, secrets.read),
+      405,
+      "method_not_allowed",
+    );
+    expectProblem(
+      await call("GET", "/api/v1/accounts/ext:%/entitlements", undefined, secrets.read),
+      400,
+      "invalid_request",
+    );
+    const big = await fetch(`${origin}/api/v1/check`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${secrets.read}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ account: "1", permission: "x".repeat(70_000) }),
+    });
+    expect(big.status).toBe(413);
+    expect(big.headers.get("Content-Type")).toBe("application/problem+json");
+  });
+
+  it("a server-to-server write carrying a browser's Origin or Referer is not refused as cross-site", async () => {
+    const response = await fetch(`${origin}/api/v1/accounts/ext:with-origin`, {
+      method: "PUT",
+      headers: {
+        Authorization: `Bearer ${secrets.write}`,
+        "Content-Type": "application/json",
+        Origin: "https://product.example",
+        Referer: "https://product.example/admin",
+      },
+      body: JSON.stringify({ name: "With Origin", ownerEmail: "origin@example.com" }),
+    });
+    expect(response.status).toBe(201);
+  });
+
+  it("return URLs are sent as browsers read them; a URL Stripe refuses is the request's problem, not Stripe down", async () => {
+    await call("PUT", "/api/v1/accounts/ext:urls", { name: "Urls", ownerEmail: "urls@example.com" });
+    const opened = await call("POST", "/api/v1/accounts/ext:urls/checkout", {
+      lookupKey: "hobbyist_monthly",
+      successUrl: "HTTPS://Product.example/done?s={CHECKOUT_SESSION_ID}",
+      cancelUrl: "http:/\\product.example/back",
+    });
+    expect(opened.status).toBe(201);
+    const sessionId = StripeUrlResponseSchema.parse(opened.json).url.split("/").pop()!;
+    const session = await stripe.emulator.completeCheckout(sessionId);
+    expect(session.session).toMatchObject({
+      success_url: "https://product.example/done?s={CHECKOUT_SESSION_ID}",
+      cancel_url: "http://product.example/back",
+    });
+  });
+
+  it("two checkouts for one account: the earlier one is expired, so only one can ever be paid", async () => {
+    await call("PUT", "/api/v1/accounts/ext:twotabs", { name: "Two Tabs", ownerEmail: "tabs@example.com" });
+    const urls = { successUrl: "https://a.example/ok", cancelUrl: "https://a.example/no" };
+    const first = await call("POST", "/api/v1/accounts/ext:twotabs/checkout", { lookupKey: "pro_monthly", ...urls });
+    const second = await call("POST", "/api/v1/accounts/ext:twotabs/checkout", {
+      lookupKey: "hobbyist_monthly",
+      ...urls,
+    });
+    const idOf = (result: typeof first) => StripeUrlResponseSchema.parse(result.json).url.split("/").pop()!;
+    await expect(stripe.emulator.completeCheckout(idOf(first))).rejects.toThrow(/expired/);
+    await stripe.emulator.completeCheckout(idOf(second));
+    const account = await accountByExternalId("twotabs");
+    const subscriptions = await getStripe().subscriptions.list({ customer: account.stripeCustomerId!, status: "all" });
+    expect(subscriptions.data).toHaveLength(1);
   });
 });

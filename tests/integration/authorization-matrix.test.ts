@@ -238,7 +238,10 @@ const MATRIX: Record<string, RouteEntry> = {
   },
   "routes/api.v1.accounts.$ref.entitlements": {
     path: "/api/v1/accounts/1/entitlements",
-    checks: [{ method: "GET", expect: all(401) }],
+    checks: [
+      { method: "GET", expect: all(401) },
+      { method: "POST", body: {}, expect: all(405) },
+    ],
   },
   "routes/api.v1.accounts.$ref": {
     path: "/api/v1/accounts/ext:matrix",
@@ -284,7 +287,13 @@ const MATRIX: Record<string, RouteEntry> = {
       { method: "POST", body: {}, expect: all(401) },
     ],
   },
-  "routes/api.v1.tiers": { path: "/api/v1/tiers", checks: [{ method: "GET", expect: all(401) }] },
+  "routes/api.v1.tiers": {
+    path: "/api/v1/tiers",
+    checks: [
+      { method: "GET", expect: all(401) },
+      { method: "POST", body: {}, expect: all(405) },
+    ],
+  },
   "routes/api.stripe.checkout": {
     path: "/api/stripe/checkout",
     checks: [

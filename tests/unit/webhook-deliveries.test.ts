@@ -21,6 +21,20 @@ describe("isForbiddenAddress", () => {
     "fe80::1",
     "::ffff:127.0.0.1",
     "::FFFF:10.1.2.3",
+    // The hostile review's gaps: IPv4-compatible, NAT64 to the metadata address, 6to4, Teredo,
+    // broadcast, multicast, reserved, benchmarking, IETF protocol assignments, site-local, multicast v6.
+    "::127.0.0.1",
+    "64:ff9b::a9fe:a9fe",
+    "2002:7f00:1::",
+    "2001::1",
+    "255.255.255.255",
+    "224.0.0.1",
+    "240.0.0.1",
+    "198.18.0.1",
+    "192.0.0.1",
+    "fec0::1",
+    "ff02::1",
+    "2001:db8::1",
     "not-an-address",
   ])("refuses %s", (address) => expect(isForbiddenAddress(address)).toBe(true));
 

@@ -14,13 +14,14 @@ import {
 import { getBillingAccount } from "~/models/billing-account.server.ts";
 import { refreshSeatLimitMark } from "~/models/seats.server.ts";
 import { inTransaction } from "~/models/transaction.server.ts";
-import { createUser, getUserByEmail, isUniqueViolation } from "~/models/user.server.ts";
+import { findOrCreateUserIn, getUserByEmail, hashPassword } from "~/models/user.server.ts";
 import { writeWebhookMessagesAtCommit } from "~/models/webhook-outbox.server.ts";
 import { accountSeats, type Seats } from "~/services/customers/accounts.server.ts";
 import {
   addExistingUser,
   type InviteRefusal,
   inviteMember,
+  joinUnderSeatRule,
   removeByEmail,
 } from "~/services/customers/members.server.ts";
 import {
@@ -41,69 +42,62 @@ async function accountIdOf(ref: AccountRef): Promise<number | null> {
   return "id" in ref ? ref.id : findAccountIdByExternalId(ref.externalId);
 }
 
-/**
- * The Tierdesk user with this email, made when there is none: with a random password nobody knows, so
- * they set their own through "Forgot password?" (and own a personal account, as every user does).
- */
-async function userWithEmail(email: string) {
-  const existing = await getUserByEmail(email);
-  if (existing) return existing;
-  try {
-    return await createUser({
-      email,
-      password: randomBytes(32).toString("base64url"),
-      onAnnounced: kickWebhookDelivery,
-    });
-  } catch (error) {
-    // Made by a concurrent request (or sign-up) a moment ago: theirs is the user.
-    if (!isUniqueViolation(error)) throw error;
-    const made = await getUserByEmail(email);
-    if (!made) throw error;
-    return made;
-  }
-}
-
 export type UpsertOutcome =
   | { ok: true; created: boolean; entitlements: EntitlementsResponse }
   | { ok: false; refusal: "no-seat"; message: string };
 
+/** Leaves the upsert's transaction with its refusal: the owner's user, the name, nothing is kept. */
+class UpsertRefused extends Error {
+  constructor(readonly outcome: Extract<UpsertOutcome, { ok: false }>) {
+    super(outcome.message);
+  }
+}
+
 /**
  * PUT /api/v1/accounts/ext:{externalId}: the account the product knows by `externalId`, made (with
  * `ownerEmail` as its owner) or brought up to date (its name; the owner made one of its owners, taking a
- * seat when they were not a member). The same request twice changes nothing the second time. Two at
- * once make one account: the unique external id decides, and the loser updates the winner's.
+ * seat when they were not a member). One transaction: a refusal (no seat for a new owner) writes nothing.
+ * The owner is a Tierdesk user with that email, made when there is none with a random password nobody
+ * knows (they set their own through "Forgot password?"). The same request twice changes nothing the
+ * second time; two at once make one account (the unique external id decides, the other updates it).
  */
 export async function upsertExternalAccount(
   externalId: string,
   { name, ownerEmail }: { name: string; ownerEmail: string },
 ): Promise<UpsertOutcome> {
-  const owner = await userWithEmail(ownerEmail);
   const slug = externalAccountSlug(name, createHash("sha256").update(externalId).digest("hex"));
-  const result = await inTransaction(async (tx) => {
-    let account = await lockAccountByExternalId(tx, externalId);
-    if (!account) {
-      const id = await insertExternalAccount(tx, { externalId, name, slug });
-      if (id !== null) {
-        await addMembership(tx, id, owner.id, "owner");
-        await refreshSeatLimitMark(tx, [id]);
-        await writeWebhookMessagesAtCommit(tx, [id], "account.created", kickWebhookDelivery);
-        return { ok: true as const, accountId: id, created: true };
+  const unknownPassword = () => hashPassword(randomBytes(32).toString("base64url"));
+  let result: { accountId: number; created: boolean };
+  try {
+    result = await inTransaction(async (tx) => {
+      const existing = await lockAccountByExternalId(tx, externalId);
+      const newId = existing ? null : await insertExternalAccount(tx, { externalId, name, slug });
+      const owner = await findOrCreateUserIn(tx, ownerEmail, unknownPassword, kickWebhookDelivery);
+      if (newId !== null) {
+        await addMembership(tx, newId, owner.id, "owner");
+        await refreshSeatLimitMark(tx, [newId]);
+        await writeWebhookMessagesAtCommit(tx, [newId], "account.created", kickWebhookDelivery);
+        return { accountId: newId, created: true };
       }
-      account = await lockAccountByExternalId(tx, externalId);
+      // Made by a concurrent request a moment ago (its insert did nothing): that one is updated.
+      const account = existing ?? (await lockAccountByExternalId(tx, externalId));
       if (!account) throw new Error(`account ext:${externalId} vanished during its upsert`);
-    }
-    if (account.name !== name) await renameAccount(tx, account.id, name);
-    return { ok: true as const, accountId: account.id, created: false };
-  });
-  forgetCachedAccount(result.accountId);
-  if (!result.created) {
-    // Outside the upsert's transaction: the owner takes a seat under the seat lock, as any new member does.
-    const added = await addExistingUser({ id: result.accountId, name }, owner, "owner");
-    if (!added.ok) {
-      return { ok: false, refusal: "no-seat", message: `${ownerEmail} cannot be made an owner: ${added.message}` };
-    }
-    if (added.joined) forgetCachedAccount(result.accountId);
+      const joined = await joinUnderSeatRule(tx, { id: account.id, name }, owner, "owner");
+      if (!joined.ok) {
+        throw new UpsertRefused({
+          ok: false,
+          refusal: "no-seat",
+          message: `${ownerEmail} cannot be made an owner: ${joined.message}`,
+        });
+      }
+      if (account.name !== name) await renameAccount(tx, account.id, name);
+      return { accountId: account.id, created: false };
+    });
+  } catch (error) {
+    if (error instanceof UpsertRefused) return error.outcome;
+    throw error;
   }
+  forgetCachedAccount(result.accountId);
   const entitlements = await accountEntitlements({ id: result.accountId });
   if (!entitlements) throw new Error(`account ${result.accountId} vanished after its upsert`);
   return { ok: true, created: result.created, entitlements };
@@ -191,16 +185,29 @@ async function billingActorOf(ref: AccountRef) {
   return { account, email: named.owner.email };
 }
 
+const SESSION_PLACEHOLDER = "{CHECKOUT_SESSION_ID}";
+
+/**
+ * A return URL as Stripe takes it: the WHATWG serialization (a lower-case scheme, `http:/\\host` read
+ * as browsers read it), with Checkout's `{CHECKOUT_SESSION_ID}` placeholder left as Stripe expects it.
+ */
+function normalizedReturnUrl(url: string) {
+  return new URL(url).href.replaceAll(encodeURIComponent(SESSION_PLACEHOLDER), SESSION_PLACEHOLDER);
+}
+
 /** POST /api/v1/accounts/{ref}/checkout: a hosted Checkout URL for the account; null: no such account. */
 export async function checkoutByApi(ref: AccountRef, lookupKey: string, returns: CheckoutReturns) {
   const actor = await billingActorOf(ref);
   if (!actor) return null;
-  return createCheckoutSessionReturningTo(actor, lookupKey, returns);
+  return createCheckoutSessionReturningTo(actor, lookupKey, {
+    successUrl: normalizedReturnUrl(returns.successUrl),
+    cancelUrl: normalizedReturnUrl(returns.cancelUrl),
+  });
 }
 
 /** POST /api/v1/accounts/{ref}/portal: the account's Customer Portal URL; null: no such account. */
 export async function portalByApi(ref: AccountRef, returnUrl: string) {
   const actor = await billingActorOf(ref);
   if (!actor) return null;
-  return createPortalSession(actor, "", returnUrl);
+  return createPortalSession(actor, "", normalizedReturnUrl(returnUrl));
 }

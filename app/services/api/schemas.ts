@@ -2,12 +2,22 @@
 // them, and a later step generates the OpenAPI 3.1 document from the same schemas (zod-to-openapi).
 import { z } from "zod";
 import { CHECK_DENIALS, CHECK_WARNINGS } from "~/rules/api-check.ts";
+import { plainText } from "~/utils/validation.ts";
+
+/** The largest account id (PostgreSQL's int4): a bigger number names no account. */
+const ACCOUNT_ID_MAX = 2_147_483_647;
+// The product's own id: 1–200 characters (code points, as the column counts them), none of them a
+// space, a control character (NUL cannot even be stored) or an invisible format character (U+202E…).
+const EXTERNAL_ID = "[^\\s\\p{Cc}\\p{Cf}]{1,200}";
+const EXTERNAL_REF = new RegExp(`^ext:${EXTERNAL_ID}$`, "u");
+const ACCOUNT_REF = new RegExp(`^(?:[1-9][0-9]{0,9}|ext:${EXTERNAL_ID})$`, "u");
+const REF_MESSAGE = `an account id (1–${ACCOUNT_ID_MAX}), or ext: and the product's id (1–200 characters; no spaces or control characters)`;
 
 /** `{ref}`: Tierdesk's account id, or `ext:` + the product's own id for it. */
-export const AccountRefSchema = z.union([
-  z.string().regex(/^[1-9][0-9]{0,9}$/, "an account id"),
-  z.string().regex(/^ext:[^\s]{1,200}$/, "ext: and the product's id (1–200 characters, no spaces)"),
-]);
+export const AccountRefSchema = z
+  .string()
+  .regex(ACCOUNT_REF, { message: REF_MESSAGE, abort: true })
+  .refine((ref) => ref.startsWith("ext:") || Number(ref) <= ACCOUNT_ID_MAX, REF_MESSAGE);
 
 export type AccountRef = { id: number } | { externalId: string };
 
@@ -21,14 +31,17 @@ export const EntitlementsParamsSchema = z.object({ ref: AccountRefSchema });
 /** `{ref}` of PUT /accounts/{ref}: only `ext:` + the product's id (Tierdesk's ids are its own to make). */
 const ExternalAccountRefSchema = z
   .string()
-  .regex(/^ext:[^\s]{1,200}$/, "ext: and the product's id (1–200 characters, no spaces)");
+  .regex(EXTERNAL_REF, "ext: and the product's id (1–200 characters; no spaces or control characters)");
 export const UpsertAccountParamsSchema = z.object({ ref: ExternalAccountRefSchema });
 
 const EmailSchema = z.string().trim().toLowerCase().max(254).pipe(z.email("an email address"));
 
 /** PUT /accounts/ext:{id}: the account's name and its owner (made one when they are not yet). */
 export const UpsertAccountRequestSchema = z.object({
-  name: z.string().trim().min(1, "a name").max(120),
+  name: plainText(z.string().trim().min(1, "a name").max(120)).refine(
+    (name) => !/\p{Cf}/u.test(name),
+    "Remove the invisible formatting character (such as a direction override).",
+  ),
   ownerEmail: EmailSchema,
 });
 

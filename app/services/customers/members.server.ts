@@ -34,7 +34,7 @@ import {
   revokePendingInvitationsOf,
 } from "~/models/invitation.server.ts";
 import { getSeats, getSeatsWithPlan, lockSeats, refreshSeatLimitMark, type SeatState } from "~/models/seats.server.ts";
-import { inTransaction } from "~/models/transaction.server.ts";
+import { inTransaction, type Tx } from "~/models/transaction.server.ts";
 import { mailDelivery, sendMail } from "~/services/mail/mail.server.ts";
 import { composeMail } from "~/services/mail/message.ts";
 
@@ -207,30 +207,39 @@ export function addExistingUser(
   role: MembershipRole = "member",
   now = new Date(),
 ): Promise<AddOutcome> {
-  return inTransaction(async (tx): Promise<AddOutcome> => {
-    const seats = await lockSeats(tx, account.id);
-    if (!seats) return { ok: false, refusal: "no-account", message: "This account no longer exists." };
-    const current = await findMembershipRole(account.id, user.id, tx);
-    if (current) {
-      if (role === "owner" && current !== "owner") await setMembershipRole(tx, account.id, user.id, "owner");
-      return { ok: true, role: role === "owner" ? "owner" : current, joined: false };
+  return inTransaction((tx) => joinUnderSeatRule(tx, account, user, role, now));
+}
+
+/** The same inside the caller's transaction (which a refusal leaves as it was: nothing here is written). */
+export async function joinUnderSeatRule(
+  tx: Tx,
+  account: AccountRef,
+  user: { id: number },
+  role: MembershipRole = "member",
+  now = new Date(),
+): Promise<AddOutcome> {
+  const seats = await lockSeats(tx, account.id);
+  if (!seats) return { ok: false, refusal: "no-account", message: "This account no longer exists." };
+  const current = await findMembershipRole(account.id, user.id, tx);
+  if (current) {
+    if (role === "owner" && current !== "owner") await setMembershipRole(tx, account.id, user.id, "owner");
+    return { ok: true, role: role === "owner" ? "owner" : current, joined: false };
+  }
+  const email = await emailOfUser(tx, user.id);
+  if (await hasPendingInvitation(tx, account.id, email, now)) {
+    // Their invitation holds a seat already: they may join while members < limit, as on accepting it.
+    if (seats.limit !== null && seats.used >= seats.limit) {
+      return { ok: false, refusal: "no-seat", message: `${seatsSentence(seats)} Remove someone or upgrade first.` };
     }
-    const email = await emailOfUser(tx, user.id);
-    if (await hasPendingInvitation(tx, account.id, email, now)) {
-      // Their invitation holds a seat already: they may join while members < limit, as on accepting it.
-      if (seats.limit !== null && seats.used >= seats.limit) {
-        return { ok: false, refusal: "no-seat", message: `${seatsSentence(seats)} Remove someone or upgrade first.` };
-      }
-      await acceptPendingInvitationsOf(tx, account.id, email, now);
-    } else {
-      const noSeat = seatRefusal(account, seats);
-      if (noSeat) return noSeat;
-    }
-    await addMembership(tx, account.id, user.id, role);
-    await refreshSeatLimitMark(tx, [account.id]);
-    await announceAccountChange(tx, [account.id], "account.seats.updated");
-    return { ok: true, role, joined: true };
-  });
+    await acceptPendingInvitationsOf(tx, account.id, email, now);
+  } else {
+    const noSeat = seatRefusal(account, seats);
+    if (noSeat) return noSeat;
+  }
+  await addMembership(tx, account.id, user.id, role);
+  await refreshSeatLimitMark(tx, [account.id]);
+  await announceAccountChange(tx, [account.id], "account.seats.updated");
+  return { ok: true, role, joined: true };
 }
 
 export type RemoveByEmailOutcome =

@@ -29,6 +29,12 @@ export function appOrigin(request: Request) {
 
 function stripeFailure(error: unknown): never {
   logger.warn({ stripe: describeStripeError(error) }, "Stripe request failed");
+  // Stripe answered, and refused what was asked (a return URL it does not take, say): asking again
+  // would not help, so it is the request's problem, in Stripe's words, not "could not be reached".
+  if ((error as { type?: unknown } | null)?.type === "StripeInvalidRequestError") {
+    const message = (error as { message?: unknown }).message;
+    throw new BillingRefusal("invalid-request", `Stripe refused the request: ${String(message ?? "invalid request")}`);
+  }
   throw new BillingRefusal("stripe-unreachable", "Stripe could not be reached. Please try again in a moment.");
 }
 
@@ -207,7 +213,24 @@ async function openCheckout(
     .digest("hex")}`;
   const session = await getStripe().checkout.sessions.create(params, { idempotencyKey });
   if (!session.url) throw new Error(`Checkout Session ${session.id} has no url`);
+  if (customer) await expireEarlierCheckouts(customer, session.id);
   return session.url;
+}
+
+/**
+ * One open Checkout per account: a new one expires the customer's earlier open ones, so two tabs (or
+ * two API calls for two plans) can never both be paid into two subscriptions. After the new one is made,
+ * since a repeat within the minute is the same session (its idempotency key). Best effort: Stripe not
+ * answering this leaves the earlier ones open, as before, rather than refusing the checkout.
+ */
+async function expireEarlierCheckouts(customer: string, keep: string) {
+  try {
+    const open = await getStripe().checkout.sessions.list({ customer, status: "open", limit: 100 });
+    const earlier = open.data.filter((session) => session.id !== keep);
+    await Promise.all(earlier.map((session) => getStripe().checkout.sessions.expire(session.id)));
+  } catch (error) {
+    logger.warn({ stripe: describeStripeError(error), customer }, "could not expire earlier open checkouts");
+  }
 }
 
 /** The portal, coming back to /account (or to `returnUrl`: the product API's choice). */
