@@ -364,7 +364,7 @@ describe("a fan-out cut short", () => {
       permissions: ["projects.create"],
     });
     expect(created.ok).toBe(true);
-    const accounts = [];
+    const accounts: number[] = [];
     for (let i = 0; i < 7; i++) accounts.push(await account("crash-test", null));
     const limit = 3;
     // Each was told its entitlements already: only the new limit differs from what it knows.
