@@ -77,13 +77,17 @@ export type FanoutBatch = {
  * wholly before this batch's statement reads it, or after it, never with a state read in between.
  */
 export async function lockFanoutBatch(tx: Db, fanout: Fanout, limit: number): Promise<FanoutBatch> {
-  const onTier = fanout.allAccounts ? Prisma.empty : Prisma.sql`AND a.tier_id = ${fanout.tierId}`;
+  // The tier's range as a row comparison: with `tier_id = $1` a generic plan may walk the primary key in
+  // id order, filtering out every other tier's accounts (a whole-table scan for a small tier).
+  const range = fanout.allAccounts
+    ? Prisma.sql`WHERE a.id > ${fanout.afterAccountId} ORDER BY a.id`
+    : Prisma.sql`WHERE (a.tier_id, a.id) > (${fanout.tierId}, ${fanout.afterAccountId}) AND a.tier_id <= ${fanout.tierId}
+       ORDER BY a.tier_id, a.id`;
   const rows = await tx.$queryRaw<Array<{ id: number; target: boolean }>>`
     SELECT a.id, (${TIER_IN_FORCE_ID} = ${fanout.tierId}
                   OR (${fanout.includeLapsed}::boolean AND a.tier_id = ${fanout.tierId})) IS TRUE AS target
       FROM accounts a LEFT JOIN subscription_tier t ON t.id = a.tier_id
-     WHERE a.id > ${fanout.afterAccountId} ${onTier}
-     ORDER BY a.id LIMIT ${limit}`;
+     ${range} LIMIT ${limit}`;
   const targets = rows.filter((row) => row.target).map((row) => row.id);
   // In id order, as every batch takes them: two batches never wait on each other in a cycle.
   if (targets.length)
