@@ -402,10 +402,8 @@ describe("a fan-out cut short", () => {
     await fanOut(3);
 
     // The same range expanded again (a step retried after it had committed) sends nothing twice.
-    await inTransaction(async (tx) => {
-      const [tier] = await listTiersForAdmin("crash-test");
-      await announceTierChange(tx, [tier!]);
-    });
+    const [tier] = await listTiersForAdmin("crash-test");
+    await inTransaction((tx) => announceTierChange(tx, [tier!]));
     await fanOut(3);
 
     const byAccount = await messagesByAccount();
