@@ -133,3 +133,48 @@ export function requeueFailedDeliveries(db: Db, endpointId: number, deliveryId?:
            created_at = now()
      WHERE endpoint_id = ${endpointId} AND status = 'failed' ${one}`;
 }
+
+/** The statuses retention removes: finished deliveries (a pending one is still being sent, or waits for its endpoint). */
+export const FINISHED_DELIVERY_STATUSES = ["succeeded", "failed"] as const;
+
+/**
+ * Removes up to about `limit` deliveries of one finished status that finished before `cutoff`, oldest
+ * first, with their attempts, and the messages left with no delivery; returns how many of each. The
+ * candidates are a range of the (status, finished_at, id) index (the status written into the
+ * statement), never walked past pending ones; their messages are read by primary key (an array, not a
+ * join, which a generic plan guessing a large LIMIT would make a hash join over the whole table) and
+ * locked first, so two purges never each leave a message's last delivery to the other. A message keeps
+ * every delivery not finished before `cutoff` (pending, or replayed since), and so stays.
+ */
+export async function deleteFinishedDeliveriesBefore(
+  status: (typeof FINISHED_DELIVERY_STATUSES)[number],
+  cutoff: Date,
+  limit: number,
+): Promise<{ deliveries: number; messages: number }> {
+  if (!FINISHED_DELIVERY_STATUSES.includes(status)) throw new Error(`Retention never removes ${status} deliveries.`);
+  return inTransaction(async (tx) => {
+    const locked = await tx.$queryRaw<Array<{ id: bigint }>>`
+      SELECT m.id FROM webhook_messages m
+       WHERE m.id = ANY(ARRAY(SELECT d.message_id FROM webhook_deliveries d
+                       WHERE d.status = ${Prisma.raw(`'${status}'`)}::webhook_delivery_status AND d.finished_at < ${cutoff}
+                       ORDER BY d.finished_at, d.id LIMIT ${limit}))
+       ORDER BY m.id FOR UPDATE OF m`;
+    if (!locked.length) return { deliveries: 0, messages: 0 };
+    const ids = locked.map((row) => row.id);
+    // One statement sees the deliveries it deletes as still there: the message check leaves them out.
+    const rows = await tx.$queryRaw<Array<{ deliveries: number; messages: number }>>`
+      WITH gone AS (
+        DELETE FROM webhook_deliveries d
+         WHERE d.message_id = ANY(${ids}::bigint[]) AND d.status <> 'pending' AND d.finished_at < ${cutoff}
+        RETURNING d.id
+      ), emptied AS (
+        DELETE FROM webhook_messages m
+         WHERE m.id = ANY(${ids}::bigint[])
+           AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d
+                            WHERE d.message_id = m.id AND d.id NOT IN (SELECT id FROM gone))
+        RETURNING m.id
+      )
+      SELECT (SELECT count(*) FROM gone)::int AS deliveries, (SELECT count(*) FROM emptied)::int AS messages`;
+    return rows[0] ?? { deliveries: 0, messages: 0 };
+  });
+}

@@ -22,7 +22,15 @@ export function setEndpointEnabled(db: Db, id: number, enabled: boolean) {
   });
 }
 
-export function deleteEndpoint(db: Db, id: number) {
+/**
+ * Deletes an endpoint with its log: its deliveries and their attempts (by cascade), and the messages
+ * that no other endpoint has a delivery of (retention finds messages through their deliveries only).
+ */
+export async function deleteEndpoint(db: Db, id: number) {
+  await db.$executeRaw`
+    DELETE FROM webhook_messages m
+     WHERE m.id = ANY(ARRAY(SELECT message_id FROM webhook_deliveries WHERE endpoint_id = ${id}))
+       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries o WHERE o.message_id = m.id AND o.endpoint_id <> ${id})`;
   return db.webhookEndpoint.delete({ where: { id } });
 }
 

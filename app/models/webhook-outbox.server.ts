@@ -15,7 +15,7 @@ export const WEBHOOK_EVENT_TYPES = [
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
 /** The tier in force's id (the stored tier while it is in force, else the free tier's). */
-const TIER_IN_FORCE_ID = Prisma.sql`(CASE WHEN ${TIER_IN_FORCE} THEN t.id
+export const TIER_IN_FORCE_ID = Prisma.sql`(CASE WHEN ${TIER_IN_FORCE} THEN t.id
   ELSE (SELECT f.id FROM subscription_tier f WHERE f.key = ${FREE_TIER_KEY}) END)`;
 /** The status of what pays for the tier in force, as getEntitlements reports it. */
 const STATUS = Prisma.sql`(CASE WHEN ${TIER_IN_FORCE} AND NOT (t.is_billing_exempt OR t.billing_provider = 'exempt')
@@ -33,7 +33,8 @@ const ACCOUNT_STATE = Prisma.sql`
 
 /** The part of the state whose change an event announces (account.created: none, always sent). */
 const FINGERPRINT: Record<WebhookEventType, Prisma.Sql | null> = {
-  "account.entitlements.updated": Prisma.sql`s.entitlements`,
+  // With the seat limit: a tier's new user limit is an entitlements change (the payload carries the seats).
+  "account.entitlements.updated": Prisma.sql`s.entitlements || jsonb_build_object('seatLimit', s.seats -> 'limit')`,
   // Members and pending invitations; a limit change comes with account.entitlements.updated.
   "account.seats.updated": Prisma.sql`s.seats - 'limit'`,
   "account.created": null,

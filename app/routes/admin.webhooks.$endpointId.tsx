@@ -1,6 +1,8 @@
 // /admin/webhooks/:endpointId: one endpoint and its delivery log, newest first (keyset pages of 25,
 // ?failed=1 for failed ones only), each delivery with its attempts (status, duration, the answer's
 // first 1 KB). Admins edit, enable or disable, delete, and replay one failed delivery or all of them.
+// Deliveries finished more than EVENT_RETENTION_DAYS ago are gone (retention): the counts are of the
+// deliveries kept, the same rows the log lists.
 import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json, redirect } from "@remix-run/node";
@@ -14,6 +16,7 @@ import {
   getEndpoint,
   listDeliveries,
 } from "~/models/webhook-endpoint.server.ts";
+import { retentionDays } from "~/services/events/retention.server.ts";
 import {
   deleteWebhookEndpoint,
   replayFailedDeliveries,
@@ -55,6 +58,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     canEdit: user.role === "admin",
     failedOnly,
     counts,
+    retentionDays: retentionDays(),
     endpoint: {
       ...endpoint,
       disabledAt: endpoint.disabledAt?.toISOString() ?? null,
@@ -128,7 +132,8 @@ export async function action({ request, params }: ActionFunctionArgs) {
 }
 
 export default function AdminWebhookEndpoint() {
-  const { endpoint, deliveries, counts, canEdit, nextCursor, failedOnly } = useLoaderData<typeof loader>();
+  const { endpoint, deliveries, counts, retentionDays, canEdit, nextCursor, failedOnly } =
+    useLoaderData<typeof loader>();
   const actionData = useActionData<typeof action>();
   const [searchParams] = useSearchParams();
   const notice = searchParams.get("notice");
@@ -192,6 +197,10 @@ export default function AdminWebhookEndpoint() {
       ) : null}
 
       <h2 id="deliveries">Deliveries</h2>
+      <p className="hint" data-testid="retention">
+        Deliveries that succeeded or failed more than {retentionDays} days ago are removed with their attempts; pending
+        ones stay until they finish.
+      </p>
       <p>
         {failedOnly ? (
           <Link to={`/admin/webhooks/${endpoint.id}`}>Show all deliveries</Link>

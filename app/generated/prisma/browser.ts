@@ -138,6 +138,11 @@ export type WebhookDelivery = Prisma.WebhookDeliveryModel
  */
 export type WebhookDeliveryAttempt = Prisma.WebhookDeliveryAttemptModel
 /**
+ * Model WebhookFanout
+ * 
+ */
+export type WebhookFanout = Prisma.WebhookFanoutModel
+/**
  * Model WebhookAccountState
  * 
  */

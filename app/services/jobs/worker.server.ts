@@ -4,6 +4,7 @@ import { resumeOrphanedBulkReplays, runBulkReplayStep } from "~/services/events/
 import { runRetentionStep, scheduleRetention } from "~/services/events/retention.server.ts";
 import { deliverQueuedMail } from "~/services/mail/mail.server.ts";
 import { deliverDueWebhooks, scheduleWebhookDelivery } from "~/services/webhooks/delivery.server.ts";
+import { runWebhookFanoutStep, scheduleWebhookFanouts } from "~/services/webhooks/fanout.server.ts";
 import { startWorker, type TaskHandlers } from "./queue.server.ts";
 
 const handlers: TaskHandlers = {
@@ -11,18 +12,21 @@ const handlers: TaskHandlers = {
   "event-retention": runRetentionStep,
   "send-mail": deliverQueuedMail,
   "deliver-webhooks": async () => void (await deliverDueWebhooks()),
+  "webhook-fanout": async () => void (await runWebhookFanoutStep()),
 };
 
 /**
  * Starts this process's worker on the job queue (once). At start and then every JOB_TIMEOUT_SECONDS it
  * also puts back on the queue any running bulk replay that no queued step carries on, and puts the
- * hourly retention purge on the queue (once an hour across every instance), and a webhook delivery
- * step when deliveries are due (one whose enqueue was lost after its commit is not stuck).
+ * hourly retention purge on the queue (once an hour across every instance), a webhook delivery step
+ * when deliveries are due and a fan-out step when a tier edit's fan-out waits (one whose enqueue was
+ * lost after its commit, or whose step died, is not stuck).
  */
 export function startJobWorker(): Promise<void> {
   return startWorker(handlers, async () => {
     await resumeOrphanedBulkReplays();
     await scheduleRetention();
     await scheduleWebhookDelivery();
+    await scheduleWebhookFanouts();
   });
 }

@@ -9,6 +9,7 @@ import {
 } from "~/models/permission.server.ts";
 import { inTransaction } from "~/models/transaction.server.ts";
 import { isUniqueViolation } from "~/models/user.server.ts";
+import { announceTierChange } from "~/services/webhooks/fanout.server.ts";
 import type { PermissionFormValues } from "~/forms/permission-form.ts";
 
 export type PermissionOutcome =
@@ -34,6 +35,13 @@ export async function savePermission(
       const saved = existing ? await updatePermission(tx, existing.id, values) : await createPermission(tx, values);
       const before = existing ? { name: existing.name, description: existing.description } : null;
       const after = { name: saved.name, description: saved.description };
+      // A new name changes the permissions every account of the tiers granting it is told it has.
+      if (existing && existing.name !== saved.name) {
+        await announceTierChange(
+          tx,
+          existing.tiers.map(({ tier }) => tier),
+        );
+      }
       if (JSON.stringify(before) !== JSON.stringify(after)) {
         await recordAudit(tx, {
           actor,
@@ -75,6 +83,10 @@ export async function removePermission(
     if (grantedBy.length && !confirmed)
       return { ok: false, reason: "needs-confirmation", name: permission.name, grantedBy };
     await deletePermission(tx, permission.id);
+    await announceTierChange(
+      tx,
+      permission.tiers.map(({ tier }) => tier),
+    );
     await recordAudit(tx, {
       actor,
       action: "deleted",

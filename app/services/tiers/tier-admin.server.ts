@@ -15,6 +15,7 @@ import { inTransaction } from "~/models/transaction.server.ts";
 import { isUniqueViolation } from "~/models/user.server.ts";
 import { refreshSeatLimitMarksOfTier } from "~/models/seats.server.ts";
 import { FREE_TIER_KEY } from "~/rules/tiers.ts";
+import { announceTierChange } from "~/services/webhooks/fanout.server.ts";
 import type { TierFormValues } from "~/forms/tier-form.ts";
 
 type FieldErrors = Record<string, string[]>;
@@ -39,6 +40,17 @@ function tierSnapshot(tier: AdminTier) {
     permissions: tier.permissions.map(({ permission }) => permission.name).sort(),
   };
 }
+
+/** What an account on the tier is told it has: its key, permissions and seat limit, and whether it is in force. */
+const grantsChanged = (before: AdminTier, after: AdminTier) =>
+  before.key !== after.key ||
+  before.userLimit !== after.userLimit ||
+  inForceRuleChanged(before, after) ||
+  JSON.stringify(tierSnapshot(before).permissions) !== JSON.stringify(tierSnapshot(after).permissions);
+
+/** Whether the tier is in force for an account stored on it may differ (an exempt tier always is). */
+const inForceRuleChanged = (before: AdminTier, after: AdminTier) =>
+  before.isBillingExempt !== after.isBillingExempt || before.billingProvider !== after.billingProvider;
 
 /** Thrown inside the transaction to roll it back with the admin's errors. */
 class Refused extends Error {
@@ -106,13 +118,12 @@ export async function saveTier(
       const after = tierSnapshot(saved);
       const changed = JSON.stringify(before) !== JSON.stringify(after);
       // A new user limit (or exemption) moves the tier's accounts over or under their seat limit.
-      if (
-        existing &&
-        (existing.userLimit !== saved.userLimit ||
-          existing.isBillingExempt !== saved.isBillingExempt ||
-          existing.billingProvider !== saved.billingProvider)
-      ) {
+      if (existing && (existing.userLimit !== saved.userLimit || inForceRuleChanged(existing, saved))) {
         await refreshSeatLimitMarksOfTier(tx, saved);
+      }
+      // The accounts it moves hear of it through their webhooks: recorded here, sent by a job.
+      if (existing && grantsChanged(existing, saved)) {
+        await announceTierChange(tx, [saved], { includeLapsed: inForceRuleChanged(existing, saved) });
       }
       if (changed) {
         await recordAudit(tx, {

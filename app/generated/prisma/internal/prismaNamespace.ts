@@ -421,6 +421,7 @@ export const ModelName = {
   WebhookMessage: 'WebhookMessage',
   WebhookDelivery: 'WebhookDelivery',
   WebhookDeliveryAttempt: 'WebhookDeliveryAttempt',
+  WebhookFanout: 'WebhookFanout',
   WebhookAccountState: 'WebhookAccountState'
 } as const
 
@@ -437,7 +438,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "subscriptionTier" | "subscriptionTierPrice" | "permission" | "subscriptionTierPermission" | "user" | "account" | "invitation" | "membership" | "session" | "passwordReset" | "devMail" | "apiKey" | "rateLimit" | "stripeEvent" | "eventDailyCount" | "eventStatusCount" | "stripeEventAttempt" | "replayJob" | "auditEntry" | "stripePriceSnapshot" | "webhookEndpoint" | "webhookMessage" | "webhookDelivery" | "webhookDeliveryAttempt" | "webhookAccountState"
+    modelProps: "subscriptionTier" | "subscriptionTierPrice" | "permission" | "subscriptionTierPermission" | "user" | "account" | "invitation" | "membership" | "session" | "passwordReset" | "devMail" | "apiKey" | "rateLimit" | "stripeEvent" | "eventDailyCount" | "eventStatusCount" | "stripeEventAttempt" | "replayJob" | "auditEntry" | "stripePriceSnapshot" | "webhookEndpoint" | "webhookMessage" | "webhookDelivery" | "webhookDeliveryAttempt" | "webhookFanout" | "webhookAccountState"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -2217,6 +2218,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    WebhookFanout: {
+      payload: Prisma.$WebhookFanoutPayload<ExtArgs>
+      fields: Prisma.WebhookFanoutFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.WebhookFanoutFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookFanoutPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.WebhookFanoutFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookFanoutPayload>
+        }
+        findFirst: {
+          args: Prisma.WebhookFanoutFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookFanoutPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.WebhookFanoutFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookFanoutPayload>
+        }
+        findMany: {
+          args: Prisma.WebhookFanoutFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookFanoutPayload>[]
+        }
+        create: {
+          args: Prisma.WebhookFanoutCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookFanoutPayload>
+        }
+        createMany: {
+          args: Prisma.WebhookFanoutCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.WebhookFanoutCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookFanoutPayload>[]
+        }
+        delete: {
+          args: Prisma.WebhookFanoutDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookFanoutPayload>
+        }
+        update: {
+          args: Prisma.WebhookFanoutUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookFanoutPayload>
+        }
+        deleteMany: {
+          args: Prisma.WebhookFanoutDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.WebhookFanoutUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.WebhookFanoutUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookFanoutPayload>[]
+        }
+        upsert: {
+          args: Prisma.WebhookFanoutUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$WebhookFanoutPayload>
+        }
+        aggregate: {
+          args: Prisma.WebhookFanoutAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateWebhookFanout>
+        }
+        groupBy: {
+          args: Prisma.WebhookFanoutGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.WebhookFanoutGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.WebhookFanoutCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.WebhookFanoutCountAggregateOutputType> | number
+        }
+      }
+    }
     WebhookAccountState: {
       payload: Prisma.$WebhookAccountStatePayload<ExtArgs>
       fields: Prisma.WebhookAccountStateFieldRefs
@@ -2649,6 +2724,18 @@ export const WebhookDeliveryAttemptScalarFieldEnum = {
 } as const
 
 export type WebhookDeliveryAttemptScalarFieldEnum = (typeof WebhookDeliveryAttemptScalarFieldEnum)[keyof typeof WebhookDeliveryAttemptScalarFieldEnum]
+
+
+export const WebhookFanoutScalarFieldEnum = {
+  id: 'id',
+  tierId: 'tierId',
+  allAccounts: 'allAccounts',
+  includeLapsed: 'includeLapsed',
+  afterAccountId: 'afterAccountId',
+  createdAt: 'createdAt'
+} as const
+
+export type WebhookFanoutScalarFieldEnum = (typeof WebhookFanoutScalarFieldEnum)[keyof typeof WebhookFanoutScalarFieldEnum]
 
 
 export const WebhookAccountStateScalarFieldEnum = {
@@ -3105,6 +3192,7 @@ export type GlobalOmitConfig = {
   webhookMessage?: Prisma.WebhookMessageOmit
   webhookDelivery?: Prisma.WebhookDeliveryOmit
   webhookDeliveryAttempt?: Prisma.WebhookDeliveryAttemptOmit
+  webhookFanout?: Prisma.WebhookFanoutOmit
   webhookAccountState?: Prisma.WebhookAccountStateOmit
 }
 

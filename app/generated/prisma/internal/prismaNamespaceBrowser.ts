@@ -75,6 +75,7 @@ export const ModelName = {
   WebhookMessage: 'WebhookMessage',
   WebhookDelivery: 'WebhookDelivery',
   WebhookDeliveryAttempt: 'WebhookDeliveryAttempt',
+  WebhookFanout: 'WebhookFanout',
   WebhookAccountState: 'WebhookAccountState'
 } as const
 
@@ -413,6 +414,18 @@ export const WebhookDeliveryAttemptScalarFieldEnum = {
 } as const
 
 export type WebhookDeliveryAttemptScalarFieldEnum = (typeof WebhookDeliveryAttemptScalarFieldEnum)[keyof typeof WebhookDeliveryAttemptScalarFieldEnum]
+
+
+export const WebhookFanoutScalarFieldEnum = {
+  id: 'id',
+  tierId: 'tierId',
+  allAccounts: 'allAccounts',
+  includeLapsed: 'includeLapsed',
+  afterAccountId: 'afterAccountId',
+  createdAt: 'createdAt'
+} as const
+
+export type WebhookFanoutScalarFieldEnum = (typeof WebhookFanoutScalarFieldEnum)[keyof typeof WebhookFanoutScalarFieldEnum]
 
 
 export const WebhookAccountStateScalarFieldEnum = {
