@@ -166,3 +166,13 @@ export type WebhookDeliveryAttempt = Prisma.WebhookDeliveryAttemptModel
  * 
  */
 export type WebhookAccountState = Prisma.WebhookAccountStateModel
+/**
+ * Model ReconciliationRun
+ * 
+ */
+export type ReconciliationRun = Prisma.ReconciliationRunModel
+/**
+ * Model ReconciliationDifference
+ * 
+ */
+export type ReconciliationDifference = Prisma.ReconciliationDifferenceModel
