@@ -158,6 +158,20 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
   );
 
   router.get(
+    "/customers",
+    handle((p) => {
+      const email = p.string("email");
+      // Newest first, as Stripe lists them; deleted customers are not listed.
+      const customers = account.customers
+        .all()
+        .reverse()
+        .sort((a, b) => b.created - a.created)
+        .filter((customer) => email === undefined || customer.email === email);
+      return expand(paginate(customers, p, "/v1/customers", "customer"), p);
+    }),
+  );
+
+  router.get(
     "/customers/:id",
     handle((p, { id = "" }) =>
       expand(account.customers.get(id) ?? account.customers.deleted(id) ?? raise(noSuch("customer", id)), p),

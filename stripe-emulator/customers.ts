@@ -14,6 +14,11 @@ export class Customers {
     return this.byId.get(id);
   }
 
+  /** Oldest first (deleted customers are gone from it, as from Stripe's list). */
+  all(): Customer[] {
+    return [...this.byId.values()];
+  }
+
   has(id: string): boolean {
     return this.byId.has(id);
   }

@@ -16,7 +16,9 @@ import { sendError, StripeApiError } from "./errors.ts";
 import { pagesRouter } from "./pages.ts";
 import { StateFile } from "./state.ts";
 import type { Subscriptions } from "./subscriptions.ts";
-import type { EmulatorEvent, EventRecord } from "./types.ts";
+import { newId } from "./objects.ts";
+import { buildItem, buildSubscription } from "./subscription-objects.ts";
+import type { Customer, EmulatorEvent, EventRecord, Metadata, Subscription } from "./types.ts";
 import { type DeliveryOrder, stripeSigner } from "./webhooks.ts";
 
 export type * from "./types.ts";
@@ -66,7 +68,20 @@ export interface StripeEmulator extends WebhookControls<EmulatorEvent> {
   failPayment(subscriptionId: string): Promise<Outcome<ReturnType<Subscriptions["failPayment"]>>>;
   /** The end of the current period: renews and pays, or ends a subscription set to cancel at period end. */
   renewSubscription(subscriptionId: string): Promise<Outcome<ReturnType<Subscriptions["renew"]>>>;
+  /**
+   * A customer with one subscription to `priceId` (active unless `status` says), made at once: no
+   * checkout, no invoice, no events. For benches that need thousands of subscribers quickly.
+   */
+  seedSubscriber(input: SeedSubscriber): { customer: Customer; subscription: Subscription };
 }
+
+type SeedSubscriber = {
+  email: string;
+  priceId: string;
+  status?: Subscription["status"];
+  customerMetadata?: Metadata;
+  subscriptionMetadata?: Metadata;
+};
 
 export async function startStripeEmulator(options: StripeEmulatorOptions = {}): Promise<StripeEmulator> {
   const log = options.log ?? (() => {});
@@ -134,6 +149,24 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
         delivered(account.checkoutSessions.complete(sessionId, opts)),
       failPayment: async (subscriptionId: string) => delivered(account.subscriptions.failPayment(subscriptionId)),
       renewSubscription: async (subscriptionId: string) => delivered(account.subscriptions.renew(subscriptionId)),
+      seedSubscriber(input: SeedSubscriber) {
+        const price = account.catalog.prices.get(input.priceId);
+        if (!price) throw controlError(404, `No such price: '${input.priceId}'`);
+        const customer = account.customers.create({ email: input.email, metadata: input.customerMetadata });
+        const id = newId("sub");
+        const now = account.now();
+        const subscription = buildSubscription(
+          id,
+          customer,
+          [buildItem(id, price, 1, now)],
+          { ...input.subscriptionMetadata },
+          now,
+        );
+        subscription.status = input.status ?? "active";
+        account.subscriptions.add(subscription);
+        account.changed();
+        return { customer, subscription };
+      },
     },
     controls,
   );

@@ -20,6 +20,7 @@ const SECTIONS = [
   { to: "/admin/users", label: "Users", end: false },
   { to: "/admin/accounts", label: "Accounts", end: false },
   { to: "/admin/events", label: "Stripe events", end: false },
+  { to: "/admin/reconcile", label: "Reconciliation", end: false },
   { to: "/admin/webhooks", label: "Webhooks", end: false },
   { to: "/admin/api-keys", label: "API keys", end: false },
   { to: "/admin/audit", label: "Audit log", end: false },

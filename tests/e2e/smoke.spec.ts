@@ -90,6 +90,7 @@ const PAGES: readonly PageRow[] = [
   { path: "/admin/events/:failedEventId", roles: STAFF, heading: (p) => p.failedEventId ?? "(no event)" },
   { path: "/admin/events/evt_not_stored", roles: STAFF, status: 404, heading: "404 Not found" },
   { path: "/admin/events/replays/:replayJobId", roles: STAFF, heading: (p) => `Bulk replay #${p.replayJobId}` },
+  { path: "/admin/reconcile", roles: STAFF, heading: "Reconciliation" },
   { path: "/admin/tiers", roles: STAFF, heading: "Tiers" },
   { path: "/admin/tiers/new", roles: ["admin"], heading: "New tier" },
   { path: "/admin/tiers/:tierKey", roles: STAFF, heading: "Pro" },

@@ -152,6 +152,24 @@ const MATRIX: Record<string, RouteEntry> = {
     path: "/admin/events/replays/:jobId",
     checks: [{ method: "GET", expect: STAFF_READ }],
   },
+  "routes/admin.reconcile": {
+    path: "/admin/reconcile",
+    checks: [
+      { method: "GET", expect: STAFF_READ },
+      {
+        method: "POST",
+        body: { intent: "nothing" },
+        expect: ["login", 403, 400, 400],
+        why: "support may run and apply, as they may sync from Stripe",
+      },
+      {
+        method: "POST",
+        body: { intent: "apply", id: "999999" },
+        expect: ["login", 403, 409, 409],
+        why: "no such difference",
+      },
+    ],
+  },
   "routes/admin.webhooks._index": {
     path: "/admin/webhooks",
     checks: [

@@ -171,3 +171,13 @@ export type WebhookFanout = Prisma.WebhookFanoutModel
  * 
  */
 export type WebhookAccountState = Prisma.WebhookAccountStateModel
+/**
+ * Model ReconciliationRun
+ * 
+ */
+export type ReconciliationRun = Prisma.ReconciliationRunModel
+/**
+ * Model ReconciliationDifference
+ * 
+ */
+export type ReconciliationDifference = Prisma.ReconciliationDifferenceModel

@@ -39,15 +39,39 @@ export type SyncOutcome =
 
 const SYNC_DEADLINE_MS = 8_000;
 
+/** Why a sync was asked for, when not by support's button: written to the audit entry. */
+type SyncReason = { action: string; kind: string; rule: string };
+
+export type SyncOptions = {
+  /** A customer to link, for an account that has none yet (reconciliation's "customer not linked"). */
+  customerId?: string;
+  /** Which of the customer's subscriptions to apply; by default the one that governs. */
+  pick?: (subscriptions: Stripe.Subscription[], accountSubscriptionId: string | null) => Stripe.Subscription | null;
+  /** Audited as this action, with the difference it settles (default "synced"). */
+  reason?: SyncReason;
+};
+
 /**
  * Pulls the truth from Stripe for one account: lists the customer's subscriptions, picks the one that
  * governs (live over ended, newest), and applies it as a webhook would. Idempotent; when Stripe
  * cannot be asked, nothing changes.
  */
-export async function syncAccountFromStripe(actor: AuditActor, accountId: number): Promise<SyncOutcome> {
+export async function syncAccountFromStripe(
+  actor: AuditActor,
+  accountId: number,
+  { customerId: customerToLink, pick = pickGoverningSubscription, reason }: SyncOptions = {},
+): Promise<SyncOutcome> {
   const user = await getBillingAccount(accountId);
   if (!user) return { ok: false, reason: "not-found", message: `No account ${accountId}.` };
-  if (!user.stripeCustomerId) {
+  if (customerToLink && user.stripeCustomerId && user.stripeCustomerId !== customerToLink) {
+    return {
+      ok: false,
+      reason: "cannot-apply",
+      message: `Account ${accountId} is linked to Stripe customer ${user.stripeCustomerId} now, not ${customerToLink}.`,
+    };
+  }
+  const customerId = user.stripeCustomerId ?? customerToLink;
+  if (!customerId) {
     return {
       ok: false,
       reason: "no-customer",
@@ -58,7 +82,7 @@ export async function syncAccountFromStripe(actor: AuditActor, accountId: number
   let observedAt: Date;
   try {
     const list = await withDeadline(
-      getStripe().subscriptions.list({ customer: user.stripeCustomerId, status: "all", limit: 100 }),
+      getStripe().subscriptions.list({ customer: customerId, status: "all", limit: 100 }),
       SYNC_DEADLINE_MS,
     );
     subscriptions = list.data;
@@ -72,7 +96,10 @@ export async function syncAccountFromStripe(actor: AuditActor, accountId: number
       message: `Stripe could not be asked (${message}); nothing was changed.`,
     };
   }
-  const governing = pickGoverningSubscription(subscriptions);
+  const governing = pick(subscriptions, user.stripeSubscriptionId);
+  if (!governing && !user.stripeCustomerId) {
+    return { ok: false, reason: "cannot-apply", message: `Stripe customer ${customerId} has no subscription to link.` };
+  }
   const before = billingSnapshot(user);
   try {
     return await inTransaction(async (tx) => {
@@ -94,17 +121,17 @@ export async function syncAccountFromStripe(actor: AuditActor, accountId: number
       if (changed) {
         await recordAudit(tx, {
           actor,
-          action: "synced",
+          action: reason?.action ?? "synced",
           entity: "account",
           entityId: user.id,
           entityLabel: user.name,
           before,
-          after,
+          after: reason ? { ...after, difference: reason.kind, rule: reason.rule } : after,
         });
       }
       const detail = governing
         ? `Stripe subscription ${governing.id} is ${governing.status}: ${outcome.detail}`
-        : `Stripe has no subscription for ${user.stripeCustomerId}: ${outcome.detail}`;
+        : `Stripe has no subscription for ${customerId}: ${outcome.detail}`;
       return { ok: true, changed, before, after, detail };
     });
   } catch (error) {

@@ -22,6 +22,10 @@ export type TaskPayloads = {
   "deliver-webhooks": Record<string, never>;
   /** Expands tier edits into their accounts' webhook messages (app/services/webhooks/fanout.server.ts), in batches. */
   "webhook-fanout": Record<string, never>;
+  /** A whole-account reconciliation run (app/services/customers/reconciliation.server.ts); without `runId`, tonight's. */
+  "stripe-reconcile": { runId?: number };
+  /** A step of applying every open difference of a reconciliation run, audited as `actor`. */
+  "reconcile-apply": { runId: number; actor: { id: number | null; email: string } };
 };
 export type TaskName = keyof TaskPayloads;
 export type TaskHandlers = { [Name in TaskName]: (payload: TaskPayloads[Name]) => Promise<void> };
@@ -32,6 +36,8 @@ const TASK_NAMES: readonly TaskName[] = [
   "send-mail",
   "deliver-webhooks",
   "webhook-fanout",
+  "stripe-reconcile",
+  "reconcile-apply",
 ];
 
 // A worker asks for new jobs this often (pg-boss polls; it has no LISTEN/NOTIFY).
@@ -41,7 +47,12 @@ const RETRY_LIMIT = 20;
 // Mail waits out an SMTP server's outage: 10 tries, 5 s apart and doubling (about 85 minutes in all).
 const RETRIES: Partial<Record<TaskName, { retryLimit: number; retryDelay: number; retryBackoff: boolean }>> = {
   "send-mail": { retryLimit: 10, retryDelay: 5, retryBackoff: true },
+  // A run restarts from nothing: a few tries, a minute apart.
+  "stripe-reconcile": { retryLimit: 3, retryDelay: 60, retryBackoff: false },
 };
+// A reconciliation run pages through all of Stripe in one step (100 subscriptions a request, paced
+// under the rate limit: 10,000 take about 10 s, a million about 17 minutes).
+const EXPIRY_SECONDS: Partial<Record<TaskName, number>> = { "stripe-reconcile": 60 * 60 };
 
 type QueueState = {
   boss?: PgBoss;
@@ -106,7 +117,7 @@ async function startQueue(): Promise<PgBoss> {
   for (const name of TASK_NAMES) {
     const options = {
       name,
-      expireInSeconds: timeout,
+      expireInSeconds: EXPIRY_SECONDS[name] ?? timeout,
       ...(RETRIES[name] ?? { retryLimit: RETRY_LIMIT, retryDelay: 1, retryBackoff: false }),
     };
     // Idempotent (ON CONFLICT DO NOTHING) when another instance made it; then the options are ours.

@@ -6,7 +6,7 @@
 // portal or starting a checkout.
 import { announceAccountChange } from "~/services/webhooks/outbox.server.ts";
 import Stripe from "stripe";
-import { recordAudit } from "~/models/audit.server.ts";
+import { type AuditActor, recordAudit } from "~/models/audit.server.ts";
 import { inTransaction, type Tx } from "~/models/transaction.server.ts";
 import { lockAccountByStripeCustomer, updateBillingAccount } from "~/models/billing-account.server.ts";
 import { logger } from "~/utils/logger.server.ts";
@@ -33,7 +33,7 @@ export function isMissingCustomerError(error: unknown): boolean {
 async function unlinkStripeCustomer(
   tx: Tx,
   customerId: string,
-  { reason, observedAt }: { reason: string; observedAt: Date },
+  { reason, observedAt, actor = STRIPE_ACTOR }: { reason: string; observedAt: Date; actor?: AuditActor },
 ): Promise<FulfilmentOutcome> {
   const account = await lockAccountByStripeCustomer(tx, customerId);
   if (!account)
@@ -53,7 +53,7 @@ async function unlinkStripeCustomer(
     subscriptionSyncedAt: syncedAt,
   });
   await recordAudit(tx, {
-    actor: STRIPE_ACTOR,
+    actor,
     action: "stripe customer unlinked",
     entity: "account",
     entityId: account.id,
@@ -94,6 +94,19 @@ export function unlinkMissingCustomer(customerId: string, action: string) {
   return inTransaction((tx) =>
     unlinkStripeCustomer(tx, customerId, { reason: `Stripe answered "No such customer" when ${action}`, observedAt }),
   );
+}
+
+/**
+ * Unlinks `customerId` after asking Stripe that it is gone (deleted, or unknown to it): whole-account
+ * reconciliation's "linked customer deleted in Stripe", audited as `actor`. Null when Stripe still has it.
+ */
+export async function unlinkGoneCustomer(
+  customerId: string,
+  { actor, reason }: { actor: AuditActor; reason: string },
+): Promise<FulfilmentOutcome | null> {
+  if (!(await isCustomerGone(customerId))) return null;
+  const observedAt = new Date(Math.floor(Date.now() / 1000) * 1000);
+  return inTransaction((tx) => unlinkStripeCustomer(tx, customerId, { reason, observedAt, actor }));
 }
 
 /**

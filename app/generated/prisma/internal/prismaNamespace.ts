@@ -422,7 +422,9 @@ export const ModelName = {
   WebhookDelivery: 'WebhookDelivery',
   WebhookDeliveryAttempt: 'WebhookDeliveryAttempt',
   WebhookFanout: 'WebhookFanout',
-  WebhookAccountState: 'WebhookAccountState'
+  WebhookAccountState: 'WebhookAccountState',
+  ReconciliationRun: 'ReconciliationRun',
+  ReconciliationDifference: 'ReconciliationDifference'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -438,7 +440,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "subscriptionTier" | "subscriptionTierPrice" | "permission" | "subscriptionTierPermission" | "user" | "account" | "invitation" | "membership" | "session" | "passwordReset" | "devMail" | "apiKey" | "rateLimit" | "stripeEvent" | "eventDailyCount" | "eventStatusCount" | "stripeEventAttempt" | "replayJob" | "auditEntry" | "stripePriceSnapshot" | "webhookEndpoint" | "webhookMessage" | "webhookDelivery" | "webhookDeliveryAttempt" | "webhookFanout" | "webhookAccountState"
+    modelProps: "subscriptionTier" | "subscriptionTierPrice" | "permission" | "subscriptionTierPermission" | "user" | "account" | "invitation" | "membership" | "session" | "passwordReset" | "devMail" | "apiKey" | "rateLimit" | "stripeEvent" | "eventDailyCount" | "eventStatusCount" | "stripeEventAttempt" | "replayJob" | "auditEntry" | "stripePriceSnapshot" | "webhookEndpoint" | "webhookMessage" | "webhookDelivery" | "webhookDeliveryAttempt" | "webhookFanout" | "webhookAccountState" | "reconciliationRun" | "reconciliationDifference"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -2366,6 +2368,154 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    ReconciliationRun: {
+      payload: Prisma.$ReconciliationRunPayload<ExtArgs>
+      fields: Prisma.ReconciliationRunFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.ReconciliationRunFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationRunPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.ReconciliationRunFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationRunPayload>
+        }
+        findFirst: {
+          args: Prisma.ReconciliationRunFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationRunPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.ReconciliationRunFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationRunPayload>
+        }
+        findMany: {
+          args: Prisma.ReconciliationRunFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationRunPayload>[]
+        }
+        create: {
+          args: Prisma.ReconciliationRunCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationRunPayload>
+        }
+        createMany: {
+          args: Prisma.ReconciliationRunCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.ReconciliationRunCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationRunPayload>[]
+        }
+        delete: {
+          args: Prisma.ReconciliationRunDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationRunPayload>
+        }
+        update: {
+          args: Prisma.ReconciliationRunUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationRunPayload>
+        }
+        deleteMany: {
+          args: Prisma.ReconciliationRunDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.ReconciliationRunUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.ReconciliationRunUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationRunPayload>[]
+        }
+        upsert: {
+          args: Prisma.ReconciliationRunUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationRunPayload>
+        }
+        aggregate: {
+          args: Prisma.ReconciliationRunAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateReconciliationRun>
+        }
+        groupBy: {
+          args: Prisma.ReconciliationRunGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ReconciliationRunGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.ReconciliationRunCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ReconciliationRunCountAggregateOutputType> | number
+        }
+      }
+    }
+    ReconciliationDifference: {
+      payload: Prisma.$ReconciliationDifferencePayload<ExtArgs>
+      fields: Prisma.ReconciliationDifferenceFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.ReconciliationDifferenceFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationDifferencePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.ReconciliationDifferenceFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationDifferencePayload>
+        }
+        findFirst: {
+          args: Prisma.ReconciliationDifferenceFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationDifferencePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.ReconciliationDifferenceFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationDifferencePayload>
+        }
+        findMany: {
+          args: Prisma.ReconciliationDifferenceFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationDifferencePayload>[]
+        }
+        create: {
+          args: Prisma.ReconciliationDifferenceCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationDifferencePayload>
+        }
+        createMany: {
+          args: Prisma.ReconciliationDifferenceCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.ReconciliationDifferenceCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationDifferencePayload>[]
+        }
+        delete: {
+          args: Prisma.ReconciliationDifferenceDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationDifferencePayload>
+        }
+        update: {
+          args: Prisma.ReconciliationDifferenceUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationDifferencePayload>
+        }
+        deleteMany: {
+          args: Prisma.ReconciliationDifferenceDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.ReconciliationDifferenceUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.ReconciliationDifferenceUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationDifferencePayload>[]
+        }
+        upsert: {
+          args: Prisma.ReconciliationDifferenceUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$ReconciliationDifferencePayload>
+        }
+        aggregate: {
+          args: Prisma.ReconciliationDifferenceAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateReconciliationDifference>
+        }
+        groupBy: {
+          args: Prisma.ReconciliationDifferenceGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ReconciliationDifferenceGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.ReconciliationDifferenceCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.ReconciliationDifferenceCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -2745,6 +2895,47 @@ export const WebhookAccountStateScalarFieldEnum = {
 } as const
 
 export type WebhookAccountStateScalarFieldEnum = (typeof WebhookAccountStateScalarFieldEnum)[keyof typeof WebhookAccountStateScalarFieldEnum]
+
+
+export const ReconciliationRunScalarFieldEnum = {
+  id: 'id',
+  trigger: 'trigger',
+  requestedByEmail: 'requestedByEmail',
+  status: 'status',
+  progress: 'progress',
+  createdAt: 'createdAt',
+  startedAt: 'startedAt',
+  finishedAt: 'finishedAt',
+  subscriptions: 'subscriptions',
+  customers: 'customers',
+  accountsChecked: 'accountsChecked',
+  stripeRequests: 'stripeRequests',
+  differenceCount: 'differenceCount',
+  error: 'error'
+} as const
+
+export type ReconciliationRunScalarFieldEnum = (typeof ReconciliationRunScalarFieldEnum)[keyof typeof ReconciliationRunScalarFieldEnum]
+
+
+export const ReconciliationDifferenceScalarFieldEnum = {
+  id: 'id',
+  runId: 'runId',
+  accountId: 'accountId',
+  accountName: 'accountName',
+  kind: 'kind',
+  rule: 'rule',
+  tierdesk: 'tierdesk',
+  stripe: 'stripe',
+  stripeCustomerId: 'stripeCustomerId',
+  stripeSubscriptionId: 'stripeSubscriptionId',
+  fix: 'fix',
+  status: 'status',
+  resolvedAt: 'resolvedAt',
+  resolvedByEmail: 'resolvedByEmail',
+  outcome: 'outcome'
+} as const
+
+export type ReconciliationDifferenceScalarFieldEnum = (typeof ReconciliationDifferenceScalarFieldEnum)[keyof typeof ReconciliationDifferenceScalarFieldEnum]
 
 
 export const SortOrder = {
@@ -3194,6 +3385,8 @@ export type GlobalOmitConfig = {
   webhookDeliveryAttempt?: Prisma.WebhookDeliveryAttemptOmit
   webhookFanout?: Prisma.WebhookFanoutOmit
   webhookAccountState?: Prisma.WebhookAccountStateOmit
+  reconciliationRun?: Prisma.ReconciliationRunOmit
+  reconciliationDifference?: Prisma.ReconciliationDifferenceOmit
 }
 
 /* Types for Logging */

@@ -76,7 +76,9 @@ export const ModelName = {
   WebhookDelivery: 'WebhookDelivery',
   WebhookDeliveryAttempt: 'WebhookDeliveryAttempt',
   WebhookFanout: 'WebhookFanout',
-  WebhookAccountState: 'WebhookAccountState'
+  WebhookAccountState: 'WebhookAccountState',
+  ReconciliationRun: 'ReconciliationRun',
+  ReconciliationDifference: 'ReconciliationDifference'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -435,6 +437,47 @@ export const WebhookAccountStateScalarFieldEnum = {
 } as const
 
 export type WebhookAccountStateScalarFieldEnum = (typeof WebhookAccountStateScalarFieldEnum)[keyof typeof WebhookAccountStateScalarFieldEnum]
+
+
+export const ReconciliationRunScalarFieldEnum = {
+  id: 'id',
+  trigger: 'trigger',
+  requestedByEmail: 'requestedByEmail',
+  status: 'status',
+  progress: 'progress',
+  createdAt: 'createdAt',
+  startedAt: 'startedAt',
+  finishedAt: 'finishedAt',
+  subscriptions: 'subscriptions',
+  customers: 'customers',
+  accountsChecked: 'accountsChecked',
+  stripeRequests: 'stripeRequests',
+  differenceCount: 'differenceCount',
+  error: 'error'
+} as const
+
+export type ReconciliationRunScalarFieldEnum = (typeof ReconciliationRunScalarFieldEnum)[keyof typeof ReconciliationRunScalarFieldEnum]
+
+
+export const ReconciliationDifferenceScalarFieldEnum = {
+  id: 'id',
+  runId: 'runId',
+  accountId: 'accountId',
+  accountName: 'accountName',
+  kind: 'kind',
+  rule: 'rule',
+  tierdesk: 'tierdesk',
+  stripe: 'stripe',
+  stripeCustomerId: 'stripeCustomerId',
+  stripeSubscriptionId: 'stripeSubscriptionId',
+  fix: 'fix',
+  status: 'status',
+  resolvedAt: 'resolvedAt',
+  resolvedByEmail: 'resolvedByEmail',
+  outcome: 'outcome'
+} as const
+
+export type ReconciliationDifferenceScalarFieldEnum = (typeof ReconciliationDifferenceScalarFieldEnum)[keyof typeof ReconciliationDifferenceScalarFieldEnum]
 
 
 export const SortOrder = {
