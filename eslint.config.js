@@ -137,6 +137,7 @@ export default tseslint.config(
       "build/",
       "public/build/",
       "app/generated/",
+      "client/schema.d.ts",
       ".data/",
       ".probe/",
       "test-results/",

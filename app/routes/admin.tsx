@@ -12,8 +12,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return json({ role: user.role });
 }
 
-// Only pages that exist are linked.
-const SECTIONS = [
+// Only pages that exist are linked, and only to those who may open them.
+const SECTIONS: { to: string; label: string; end: boolean; adminOnly?: boolean }[] = [
   { to: "/admin", label: "Overview", end: true },
   { to: "/admin/tiers", label: "Tiers", end: false },
   { to: "/admin/permissions", label: "Permissions", end: false },
@@ -23,6 +23,7 @@ const SECTIONS = [
   { to: "/admin/reconcile", label: "Reconciliation", end: false },
   { to: "/admin/webhooks", label: "Webhooks", end: false },
   { to: "/admin/api-keys", label: "API keys", end: false },
+  { to: "/admin/api", label: "API reference", end: false, adminOnly: true },
   { to: "/admin/audit", label: "Audit log", end: false },
 ];
 
@@ -33,7 +34,7 @@ export default function AdminLayout() {
       <aside>
         <p className="admin-role">Signed in as {role}</p>
         <nav aria-label="Admin">
-          {SECTIONS.map((section) => (
+          {SECTIONS.filter((section) => role === "admin" || !section.adminOnly).map((section) => (
             <NavLink key={section.to} to={section.to} end={section.end}>
               {section.label}
             </NavLink>

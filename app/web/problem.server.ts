@@ -1,5 +1,6 @@
 // RFC 9457 problem details: every /api/v1 error, with a stable `code` a program can switch on.
-const PROBLEM_CODES = {
+/** Each code's status and title (the OpenAPI document lists them per operation). */
+export const PROBLEM_CODES = {
   missing_api_key: { status: 401, title: "API key required" },
   invalid_api_key: { status: 401, title: "Invalid API key" },
   revoked_api_key: { status: 401, title: "API key revoked" },
