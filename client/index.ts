@@ -5,10 +5,9 @@
 //   const tierdesk = createTierdeskClient({ baseUrl: "https://tierdesk.example.com", apiKey: process.env.TIERDESK_API_KEY! });
 //   const { data, error } = await tierdesk.POST("/api/v1/check", { body: { account: "ext:org_42", permission: "export" } });
 import createClient, { type Client } from "openapi-fetch";
-import type { components, paths } from "./schema.d.ts";
+import type { paths } from "./schema.d.ts";
 
 export type TierdeskClient = Client<paths>;
-export type Problem = components["schemas"]["Problem"];
 
 export type TierdeskClientOptions = {
   /** Tierdesk's origin, e.g. `https://tierdesk.example.com` (the paths carry /api/v1). */

@@ -80,7 +80,7 @@ export interface paths {
         get?: never;
         /**
          * Create or update an account by the product's id
-         * @description Idempotent: the account named `ext:<id>` is created with this name and owner, or its name updated and the owner made one. The owner's email need not be a Tierdesk user yet.
+         * @description Idempotent: the account named `ext:<id>` is made with this name and owner, or its name is updated and the owner made one of its owners, taking a seat if they were not a member. An owner without a Tierdesk user gets one (they set a password through "Forgot password?").
          *
          *     Needs a key with the `write` scope.
          */
@@ -103,7 +103,7 @@ export interface paths {
         put?: never;
         /**
          * Add a member (or invite them)
-         * @description Seat-checked exactly as invitations on /account/members: a Tierdesk user becomes a member at once; any other email is invited by mail. Pending invitations hold a seat.
+         * @description Seat-checked exactly as invitations on /account/members: someone with a Tierdesk user becomes a member at once; anyone else is invited by mail, signed by the account's first owner. Pending invitations hold a seat; a repeat changes nothing.
          *
          *     Needs a key with the `write` scope.
          */
@@ -329,6 +329,11 @@ export interface components {
                  * @enum {string}
                  */
                 status: "active" | "invited";
+                /**
+                 * Format: uri
+                 * @description Only when Tierdesk could not mail the invitation (production without SMTP): the link to pass on to them.
+                 */
+                invitationUrl?: string;
             };
             seats: components["schemas"]["Seats"];
         };
@@ -607,6 +612,15 @@ export interface operations {
             };
             /** @description `insufficient_scope`: Insufficient scope. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `seat_limit_reached`: No seat left. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -6,7 +6,7 @@ import { type OpenApiDocument, PROBLEM_CODES_EXTENSION, SCOPE_EXTENSION } from "
 /** A field of a body or a parameter; nested objects are flattened to dotted names (`seats.limit`). */
 export type ReferenceField = { name: string; type: string; required: boolean; description: string | null };
 
-export type ReferenceResponse = {
+type ReferenceResponse = {
   status: string;
   description: string;
   contentType: string | null;

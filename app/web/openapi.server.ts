@@ -16,7 +16,6 @@ import {
   CheckResponseSchema,
   EntitlementsParamsSchema,
   EntitlementsResponseSchema,
-  ExternalAccountRefSchema,
   MemberParamsSchema,
   MemberResponseSchema,
   MembersParamsSchema,
@@ -31,7 +30,7 @@ import {
 import { PROBLEM_CODES, type ProblemCode } from "./problem.server.ts";
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31["generateDocument"]>;
-export type ApiScope = "read" | "write";
+type ApiScope = "read" | "write";
 
 /** The operation's extension naming the key scope it needs (null: no key at all). */
 export const SCOPE_EXTENSION = "x-required-scope";
@@ -54,7 +53,7 @@ const ANNOTATIONS: [z.ZodType, { id?: string; description?: string; format?: str
     },
   ],
   [
-    ExternalAccountRefSchema,
+    UpsertAccountParamsSchema.shape.ref,
     {
       id: "ExternalAccountRef",
       description: "`ext:` followed by the product's own id for the account.",
@@ -97,6 +96,14 @@ const ANNOTATIONS: [z.ZodType, { id?: string; description?: string; format?: str
     },
   ],
   [MemberResponseSchema.shape.member.shape.role, { description: "The member's role; null while only invited." }],
+  [
+    MemberResponseSchema.shape.member.shape.invitationUrl,
+    {
+      description:
+        "Only when Tierdesk could not mail the invitation (production without SMTP): the link to pass on to them.",
+      format: "uri",
+    },
+  ],
   [RemoveMemberResponseSchema, { id: "RemoveMemberResponse" }],
   [
     RemoveMemberResponseSchema.shape.removed,
@@ -214,7 +221,7 @@ const OPERATIONS: Operation[] = [
     operationId: "upsertAccount",
     summary: "Create or update an account by the product's id",
     description:
-      "Idempotent: the account named `ext:<id>` is created with this name and owner, or its name updated and the owner made one. The owner's email need not be a Tierdesk user yet.",
+      'Idempotent: the account named `ext:<id>` is made with this name and owner, or its name is updated and the owner made one of its owners, taking a seat if they were not a member. An owner without a Tierdesk user gets one (they set a password through "Forgot password?").',
     scope: "write",
     params: UpsertAccountParamsSchema,
     body: UpsertAccountRequestSchema,
@@ -222,7 +229,7 @@ const OPERATIONS: Operation[] = [
       { status: 201, description: "Created: the new account's entitlements.", schema: EntitlementsResponseSchema },
       { status: 200, description: "Updated: the account's entitlements.", schema: EntitlementsResponseSchema },
     ],
-    problems: [],
+    problems: ["seat_limit_reached"],
   },
   {
     method: "post",
@@ -230,7 +237,7 @@ const OPERATIONS: Operation[] = [
     operationId: "addMember",
     summary: "Add a member (or invite them)",
     description:
-      "Seat-checked exactly as invitations on /account/members: a Tierdesk user becomes a member at once; any other email is invited by mail. Pending invitations hold a seat.",
+      "Seat-checked exactly as invitations on /account/members: someone with a Tierdesk user becomes a member at once; anyone else is invited by mail, signed by the account's first owner. Pending invitations hold a seat; a repeat changes nothing.",
     scope: "write",
     params: MembersParamsSchema,
     body: AddMemberRequestSchema,
