@@ -66,7 +66,13 @@ function FieldsTable({
               <span className="api-type">{field.type}</span>
             </td>
             <td data-label="Required">{field.required ? "yes" : "no"}</td>
-            <td data-label="Description">{field.description ? <Inline text={field.description} /> : null}</td>
+            <td data-label="Description">
+              {field.description ? (
+                <span>
+                  <Inline text={field.description} />
+                </span>
+              ) : null}
+            </td>
           </tr>
         ))}
       </tbody>
@@ -132,7 +138,9 @@ function Operation({ operation }: { operation: ReferenceOperation }) {
                 </span>
               </td>
               <td data-label="Meaning">
-                <Inline text={response.description} />
+                <span>
+                  <Inline text={response.description} />
+                </span>
               </td>
               <td data-label="Body">
                 {response.contentType ? <code>{response.contentType}</code> : <span className="hint">none</span>}
@@ -146,7 +154,10 @@ function Operation({ operation }: { operation: ReferenceOperation }) {
         .map((response) => (
           <details key={response.status} className="api-response-fields">
             <summary>Fields of the {response.status} answer</summary>
-            <FieldsTable caption={`Fields of the ${response.status} answer`} fields={response.fields} />
+            <FieldsTable
+              caption={`Fields of the ${response.status} answer of ${operation.method} ${operation.path}`}
+              fields={response.fields}
+            />
           </details>
         ))}
     </section>

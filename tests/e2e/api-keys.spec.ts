@@ -1,8 +1,9 @@
 // API keys in Chromium (issue 20): an admin creates a key on /admin/api-keys and sees its secret once
 // (a reload shows only the prefix), a backend uses it against /api/v1/check, the admin revokes it, and
-// the next call is refused with 401 problem details. At 1280 and 360 px, with screenshots.
+// the next call is refused with 401 problem details. Then the API reference (/admin/api), read out of
+// /api/v1/openapi.json: admins only, linked from the admin menu. At 1280 and 360 px, with screenshots.
 import { expect, type Page, test } from "@playwright/test";
-import { expectNoSidewaysScroll } from "./customer-helpers.ts";
+import { expectFitsAndAccessible, expectNoSidewaysScroll } from "./customer-helpers.ts";
 import { signIn } from "./helpers.ts";
 
 function watch(page: Page) {
@@ -86,5 +87,50 @@ for (const width of [1280, 360]) {
       await page.screenshot({ path: test.info().outputPath(`api-keys-revoked-${width}.png`), fullPage: true });
       expect(problems).toEqual([]);
     });
+
+    test("an admin reads the API reference: operations, scopes, fields and problem codes", async ({ page }) => {
+      const problems = watch(page);
+      await signIn(page, "admin@example.com", "admin-demo-password");
+      await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "API reference" }).click();
+      await expect(page).toHaveURL("/admin/api");
+      await expect(page.getByRole("heading", { level: 1, name: "API reference" })).toBeVisible();
+      await expect(page.getByText("Authorization: Bearer tdk_…").first()).toBeVisible();
+      await expect(page.getByRole("link", { name: "API keys" }).last()).toHaveAttribute("href", "/admin/api-keys");
+
+      // Each operation from the document: method, path, scope; a write's body fields and its problems.
+      const operations = page.locator("[data-operation]");
+      await expect(operations).toHaveCount(9);
+      const checkout = page.locator('[data-operation="createCheckout"]');
+      await expect(checkout.getByRole("heading", { level: 2 })).toHaveText("POST /api/v1/accounts/{ref}/checkout");
+      await expect(checkout).toContainText("write scope");
+      const body = checkout.locator("table.api-fields").nth(1);
+      await expect(body.locator("tr", { hasText: "lookupKey" })).toContainText("string");
+      await expect(body.locator("tr", { hasText: "lookupKey" })).toContainText("yes");
+      await expect(checkout.locator('tr[data-status="409"]')).toContainText("already_subscribed");
+      await expect(checkout.locator('tr[data-status="422"]')).toContainText("price_not_offered");
+      const check = page.locator('[data-operation="check"]');
+      await expect(check).toContainText("read scope");
+      await check.locator("summary", { hasText: "Fields of the 200 answer" }).click();
+      await expect(check.locator("tr", { hasText: "warnings" })).toContainText('array of "over_seat_limit"');
+      await expectFitsAndAccessible(page);
+      await page.screenshot({ path: test.info().outputPath(`api-reference-${width}.png`), fullPage: true });
+
+      // The machine-readable document the page links to, served without a key.
+      const href = await page.getByRole("link", { name: "/api/v1/openapi.json", exact: true }).getAttribute("href");
+      const document = await page.context().request.fetch(href!, { headers: { Cookie: "" } });
+      expect(document.status()).toBe(200);
+      expect(((await document.json()) as { openapi: string }).openapi).toBe("3.1.0");
+      expect(problems).toEqual([]);
+    });
   });
 }
+
+test("support is not shown the API reference, and is refused it", async ({ page }) => {
+  await signIn(page, "support@example.com", "support-demo-password");
+  await expect(page).toHaveURL("/admin");
+  const menu = page.getByRole("navigation", { name: "Admin" });
+  await expect(menu.getByRole("link", { name: "API keys" })).toBeVisible();
+  await expect(menu.getByRole("link", { name: "API reference" })).toHaveCount(0);
+  const response = await page.goto("/admin/api");
+  expect(response?.status()).toBe(403);
+});

@@ -96,6 +96,7 @@ const PAGES: readonly PageRow[] = [
   { path: "/admin/tiers/:tierKey", roles: STAFF, heading: "Pro" },
   { path: "/admin/permissions", roles: STAFF, heading: "Permissions" },
   { path: "/admin/api-keys", roles: STAFF, heading: "API keys" },
+  { path: "/admin/api", roles: ["admin"], heading: "API reference" },
   { path: "/admin/audit", roles: STAFF, heading: "Audit log" },
   { path: "/admin/users", roles: STAFF, heading: "Users" },
   { path: "/admin/users/:customerUserId", roles: STAFF, heading: DEMO_USERS.customer.email },
@@ -490,11 +491,12 @@ test("/admin/accounts and an account's page at 360 px as support", async ({ brow
     await context.close();
   }
 });
-// The members page and an invitation at 360 px: whoever may see them, nothing wider than the phone.
+// The API pages, the members page and an invitation at 360 px: whoever may see them, nothing wider than the phone.
 
 for (const [role, url] of [
   ["support", "/admin/api-keys"],
   ["admin", "/admin/api-keys"],
+  ["admin", "/admin/api"],
   ["customer", "/account/members"],
   ["support", "/account/members"],
   ["admin", "/account/members"],

@@ -190,6 +190,8 @@ const MATRIX: Record<string, RouteEntry> = {
       { method: "POST", body: { intent: "nothing" }, expect: ADMIN_ONLY_WRITE, why: "edits and replays: admins" },
     ],
   },
+  // The API reference: admins only (support keeps the key list; the reference is for whoever integrates).
+  "routes/admin.api": { path: "/admin/api", checks: [{ method: "GET", expect: ADMIN_ONLY_READ }] },
   "routes/admin.api-keys": {
     path: "/admin/api-keys",
     checks: [
@@ -309,6 +311,13 @@ const MATRIX: Record<string, RouteEntry> = {
     path: "/api/v1/tiers",
     checks: [
       { method: "GET", expect: all(401) },
+      { method: "POST", body: {}, expect: all(405) },
+    ],
+  },
+  "routes/api.v1.openapi[.]json": {
+    path: "/api/v1/openapi.json",
+    checks: [
+      { method: "GET", expect: all(200), why: "the API's description holds no secret: public" },
       { method: "POST", body: {}, expect: all(405) },
     ],
   },
