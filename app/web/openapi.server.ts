@@ -72,7 +72,7 @@ const ANNOTATIONS: [z.ZodType, { id?: string; description?: string; format?: str
   [entitlements.seats.shape.used, { description: "Members of the account." }],
   [entitlements.seats.shape.pending, { description: "Pending invitations: each holds a seat." }],
   // The tier is not named: zod-to-openapi 8 writes a named schema first met as `.nullable()` as nullable
-  // everywhere (asteasolutions/zod-to-openapi#387). tests/unit/api-client.test.ts compares the types.
+  // everywhere (asteasolutions/zod-to-openapi#387). tests/unit/api-openapi.test.ts compares the types.
   [entitlements.tier, { description: "The tier in force; null when none is." }],
   [
     entitlements.status,

@@ -24,6 +24,7 @@ const ADMIN_PAGES = [
   "/admin/tiers/new",
   "/admin/tiers/pro",
   "/admin/permissions",
+  "/admin/api",
   "/admin/audit",
   "/admin/users",
   "/admin/accounts",
