@@ -298,13 +298,13 @@ const OPERATIONS: Operation[] = [
   },
 ];
 
-/** Every problem an operation may answer: its key's, its input's and its own. */
+/** Every problem an operation may answer: its key's, its input's, its own, and a failure of ours. */
 function problemsOf(operation: Operation): ProblemCode[] {
   const codes: ProblemCode[] = ["missing_api_key", "invalid_api_key", "revoked_api_key"];
   if (operation.scope === "write") codes.push("insufficient_scope");
   if (operation.params || operation.body) codes.push("invalid_request");
   if (operation.body) codes.push("payload_too_large");
-  codes.push(...operation.problems, "rate_limited");
+  codes.push(...operation.problems, "rate_limited", "internal_error");
   return codes;
 }
 

@@ -152,6 +152,7 @@ describe("the admins' reference (/admin/api)", () => {
       "413",
       "422",
       "429",
+      "500",
       "503",
     ]);
     expect(checkout.find((response) => response.status === "409")!.codes).toEqual([
@@ -160,6 +161,6 @@ describe("the admins' reference (/admin/api)", () => {
       "tier_unavailable",
     ]);
     expect(checkout.find((response) => response.status === "201")!.fields.map((field) => field.name)).toEqual(["url"]);
-    expect(operation("listTiers").responses.map((response) => response.status)).toEqual(["200", "401", "429"]);
+    expect(operation("listTiers").responses.map((response) => response.status)).toEqual(["200", "401", "429", "500"]);
   });
 });
