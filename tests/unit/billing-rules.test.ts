@@ -13,6 +13,7 @@ import {
 } from "../../app/rules/stripe-events.ts";
 import {
   currentPriceForLegacy,
+  type PriceTerms,
   tiersByProduct,
   isLiveSubscriptionStatus,
   planSubscriptionChange,
@@ -177,8 +178,8 @@ describe("tier from lookup keys", () => {
     });
 
     describe("what new subscribers pay instead", () => {
-      const terms = { productId: "prod_pro", currency: "gbp", interval: "month", intervalCount: 1 };
-      const price = (id: string, overrides: Partial<typeof terms> = {}) => ({ id, ...terms, ...overrides });
+      const terms: PriceTerms = { productId: "prod_pro", currency: "gbp", interval: "month", intervalCount: 1 };
+      const price = (id: string, overrides: Partial<PriceTerms> = {}) => ({ id, ...terms, ...overrides });
 
       it("is the tier's price on the same product with the same interval, in the same currency first", () => {
         const prices = [
