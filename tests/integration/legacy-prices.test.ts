@@ -288,8 +288,11 @@ describe("every path resolves a legacy price by the webhook's rule", () => {
   });
 
   it("/account, /pricing, the API and support's pages show the grandfathered price and the current one", async () => {
-    const { user, subscription } = await legacySubscriber();
+    const { user, subscription } = await subscriberOnProMonthly();
     const cookie = await sessionCookieFor(user.email);
+    expect((await accountPage(cookie)).price).toMatchObject({ label: "£29.00 per month", legacy: null });
+    // The key moves (a price.updated webhook): the subscription this instance cached has no key now.
+    await movePriceToNewAmount();
 
     expect(await accountPage(cookie)).toMatchObject({
       plan: { key: "pro", name: "Pro" },

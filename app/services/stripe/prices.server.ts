@@ -11,6 +11,7 @@ import { logger } from "~/utils/logger.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
 import { guardedStripeRead, PAGE_BUDGET_MS } from "./breaker.server.ts";
 import { BillingDisabledError } from "./client.server.ts";
+import { clearSubscriptionDetailsCache } from "./subscription-details.server.ts";
 
 export type LivePrice = {
   id: string;
@@ -77,7 +78,11 @@ const sync = singleton("price-cache-sync", () => ({
 }));
 
 const syncHandlers: CatalogChangeHandlers = {
-  onChange: invalidatePriceCache,
+  onChange() {
+    invalidatePriceCache();
+    // A lookup key moved to a new price leaves the subscriptions on the old one without it.
+    clearSubscriptionDetailsCache();
+  },
   onListening() {
     sync.listening = true;
     invalidatePriceCache(); // changes sent while not listening were missed

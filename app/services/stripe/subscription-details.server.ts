@@ -165,7 +165,7 @@ export function forgetSubscriptionDetails(subscriptionId: string | null | undefi
   if (subscriptionId) detailsCache.delete(subscriptionId);
 }
 
-/** Drops every cached subscription (tests, and after Stripe's test clock or emulator reset). */
+/** Drops every cached subscription: a price changed in Stripe (its lookup key moved), and tests. */
 export function clearSubscriptionDetailsCache() {
   detailsCache.clear();
 }
