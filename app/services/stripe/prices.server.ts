@@ -329,6 +329,15 @@ export async function pricesOfLookupKeys(
   return prices;
 }
 
+/** The product of each lookup key's price as Stripe has it now (pricesOfLookupKeys; null: no such price). */
+export async function productsOfLookupKeys(
+  lookupKeys: readonly string[],
+  options: { deadlineMs?: number } = {},
+): Promise<Map<string, string | null>> {
+  const prices = await pricesOfLookupKeys(lookupKeys, options);
+  return new Map([...prices].map(([key, price]) => [key, price?.productId ?? null]));
+}
+
 const ZERO_DECIMAL_CURRENCIES = new Set([
   "bif",
   "clp",
