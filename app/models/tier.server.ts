@@ -83,8 +83,11 @@ export async function findLookupKeyOwners(db: Db, lookupKeys: readonly string[])
   return [...new Set(lookupKeys)].flatMap((key) => owners.get(key) ?? []);
 }
 
-/** Every lookup key a tier owns, from the cache like findLookupKeyOwners (legacy prices need them all). */
-export async function listLookupKeyOwners(db: Db): Promise<LookupKeyOwner[]> {
+/**
+ * Every lookup key a tier owns, from the cache like findLookupKeyOwners (legacy prices need them all).
+ * Outside a transaction (the pages that show a legacy price) it is one query of the small price table.
+ */
+export async function listLookupKeyOwners(db: Db = prisma): Promise<LookupKeyOwner[]> {
   const version = versionReadIn.get(db);
   if (version === undefined) {
     const rows = await db.$queryRaw<OwnerRow[]>`

@@ -156,6 +156,14 @@ export default function Account() {
             {view.price.label}
           </p>
         ) : null}
+        {view.price?.legacy ? (
+          <p className="hint" data-testid="legacy-price">
+            You pay {view.price.label}, a price kept from when you subscribed
+            {view.price.legacy.current
+              ? `; ${view.plan.name} is ${view.price.legacy.current.label} for new subscribers.`
+              : "."}
+          </p>
+        ) : null}
         <p data-testid="subscription-status">
           <StateText state={view.state} planName={view.plan.name} />
         </p>

@@ -136,6 +136,54 @@ export function tierForSubscription(
 }
 
 // ---------------------------------------------------------------------------------------------
+// A legacy price as people see it: what they pay, and what the tier charges new subscribers
+
+/** A price's billing terms, as far as comparing two prices of one plan goes. */
+export type PriceTerms = {
+  productId: string | null;
+  currency: string;
+  interval: string | null;
+  intervalCount: number;
+};
+
+/**
+ * What new subscribers pay for the plan a legacy price is on: of the tier's prices on sale now, the one
+ * on the legacy price's product with its billing interval, in its currency when there is one. Null when
+ * the tier sells no such price now (another interval only, another product): nothing is guessed.
+ */
+export function currentPriceForLegacy<P extends PriceTerms>(legacy: PriceTerms, tierPrices: readonly P[]): P | null {
+  const sameTerms = tierPrices.filter(
+    (price) =>
+      price.productId !== null &&
+      price.productId === legacy.productId &&
+      price.interval === legacy.interval &&
+      price.intervalCount === legacy.intervalCount,
+  );
+  const currency = legacy.currency.toLowerCase();
+  return sameTerms.find((price) => price.currency.toLowerCase() === currency) ?? sameTerms[0] ?? null;
+}
+
+/** An amount with its interval, formatted for people: "£25.00/month". */
+export type PriceText = { amount: string; interval: string };
+
+/**
+ * The price a subscription pays, for people (support, /account, /pricing). `legacy` is set when the
+ * price has no lookup key: the tier the rule resolves it to (tierForSubscription), that tier's current
+ * price for the same terms, and why either is unknown (the rule refused, Stripe did not answer).
+ */
+export type PlanPrice = {
+  paying: PriceText;
+  legacy: {
+    tier: TierRef | null;
+    current: PriceText | null;
+    problem: string | null;
+  } | null;
+};
+
+/** "£25.00/month", "£250.00/year", "£75.00/3 months". */
+export const priceText = (price: PriceText) => `${price.amount}/${price.interval}`;
+
+// ---------------------------------------------------------------------------------------------
 // Which user an event belongs to
 
 export type SubscriberState = {

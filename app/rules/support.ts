@@ -3,7 +3,7 @@
 // Pure functions of plain values: no database, no Stripe, no clock (docs/decisions/004).
 import type { BillingProvider, PaymentProvider } from "~/generated/prisma/enums.ts";
 import { tierSource } from "./paid-tier.ts";
-import { subscriptionStatusEffect } from "./stripe-subscriptions.ts";
+import { type PlanPrice, priceText, subscriptionStatusEffect } from "./stripe-subscriptions.ts";
 import { explainWhopTier } from "./whop.ts";
 
 /**
@@ -29,6 +29,8 @@ export function explainTierInForce(user: {
   /** Pass both for users who may pay through Whop (see explainWhopTier). */
   billingSource?: PaymentProvider | null;
   whopMembershipStatus?: string | null;
+  /** The subscription's price as Stripe has it (planPriceOf); said only when it is a legacy one. */
+  price?: PlanPrice | null;
 }): { tierName: string; reason: string } {
   const { storedTier, subscriptionStatus } = user;
   if (storedTier && (storedTier.isBillingExempt || storedTier.billingProvider === "exempt")) {
@@ -39,7 +41,7 @@ export function explainTierInForce(user: {
     const grace = subscriptionStatus === "past_due" ? " (a renewal failed; the tier is kept while Stripe retries)" : "";
     return {
       tierName: storedTier.name,
-      reason: `The subscription is ${subscriptionStatus}, which grants ${storedTier.name}${grace}.`,
+      reason: `The subscription is ${subscriptionStatus}, which grants ${storedTier.name}${grace}.${legacyPriceNote(storedTier, user.price)}`,
     };
   }
   if (storedTier) {
@@ -55,4 +57,23 @@ export function explainTierInForce(user: {
     };
   }
   return { tierName: user.freeTierName, reason: `No subscription: everyone starts on ${user.freeTierName}.` };
+}
+
+/**
+ * What support needs to know of a legacy price (one whose lookup key moved to a new price): the tier
+ * it pays for by the webhook's rule, what it costs and what that tier costs now. Empty otherwise.
+ */
+function legacyPriceNote(storedTier: { key: string; name: string }, price: PlanPrice | null | undefined): string {
+  const legacy = price?.legacy;
+  if (!price || !legacy) return "";
+  const paying = priceText(price.paying);
+  if (!legacy.tier) {
+    const problem = legacy.problem ?? "its tier is not known.";
+    return ` Its price (${paying}) has no lookup key: ${/[.!?]$/.test(problem) ? problem : `${problem}.`}`;
+  }
+  if (legacy.tier.key !== storedTier.key) {
+    return ` Its price (${paying}) has no lookup key and is tier ${legacy.tier.key}'s by its product: sync from Stripe.`;
+  }
+  const current = legacy.current ? `current price ${priceText(legacy.current)}` : "no current price for the same terms";
+  return ` On ${storedTier.name} at a legacy price, ${paying}; ${current}.`;
 }

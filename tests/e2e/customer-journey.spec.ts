@@ -2,7 +2,8 @@
 // phone: subscribe, see price and interval, switch plan from /pricing, cancel at the end of the
 // period (the plan is kept, the date shown), resume, cancel again and let the period end → Free.
 // A second checkout from a stale page points to the portal, and a customer deleted in Stripe, with
-// and without the webhook, can subscribe again.
+// and without the webhook, can subscribe again. A subscriber whose price changed in Stripe (the lookup
+// key moved to a new price) is told the price they keep.
 import { expect, type Page, test } from "@playwright/test";
 import { emulatorOrigin, expectFitsAndAccessible, expectNoSidewaysScroll, VIEWPORTS } from "./customer-helpers.ts";
 import { secondCheckoutLeadsToPortal, signUpNewCustomer } from "./helpers.ts";
@@ -172,4 +173,60 @@ test("a second checkout is refused with a way into the portal; a customer delete
   await page.goto("/pricing");
   await subscribe(page, "hobbyist", "Subscribe monthly");
   await expect(page.getByTestId("current-tier")).toHaveText("Hobbyist");
+});
+
+test("Pro's price changes in Stripe: a subscriber keeps theirs, and /account and /pricing say so", async ({ page }) => {
+  await signUpNewCustomer(page, "grandfathered");
+  await page.goto("/pricing");
+  const emulator = await subscribe(page, "pro", "Subscribe monthly");
+  await page.goto("/account");
+  await expect(page.getByTestId("plan-price")).toHaveText("£29.00 per month");
+  await expect(page.getByTestId("legacy-price")).toHaveCount(0);
+
+  // What an operator does in Stripe: a new price takes the lookup key; subscriptions keep the old one.
+  const moveProMonthlyTo = async (amount: number) => {
+    const response = await page.request.post(`${emulator}/v1/prices`, {
+      headers: { Authorization: "Bearer sk_test_e2e" },
+      form: {
+        product: "prod_emu_pro",
+        currency: "gbp",
+        unit_amount: String(amount),
+        "recurring[interval]": "month",
+        nickname: "Pro monthly",
+        lookup_key: "pro_monthly",
+        transfer_lookup_key: "true",
+      },
+    });
+    expect(response.ok(), await response.text()).toBe(true);
+  };
+  const pro = page.getByTestId("plan-pro");
+  await moveProMonthlyTo(3500);
+  try {
+    // The price webhook drops the app's caches as it arrives.
+    await expect(async () => {
+      await page.reload();
+      await expect(page.getByTestId("legacy-price")).toHaveText(
+        "You pay £29.00 per month, a price kept from when you subscribed; Pro is £35.00 per month for new subscribers.",
+        { timeout: 1_000 },
+      );
+    }).toPass();
+    await expect(page.getByTestId("plan-price")).toHaveText("£29.00 per month");
+    await expect(page.getByTestId("current-tier")).toHaveText("Pro");
+    await expectFitsAndAccessible(page);
+
+    await page.goto("/pricing");
+    await expect(pro.getByTestId("current-plan")).toBeVisible();
+    await expect(pro.getByTestId("legacy-price")).toHaveText(
+      "You pay £29.00/month, a price kept from when you subscribed.",
+    );
+    await expect(pro.getByTestId("price-pro_monthly")).toContainText("£35.00");
+    await expectFitsAndAccessible(page);
+  } finally {
+    // Pro costs £29 again for the specs that follow (a new price: this subscriber stays grandfathered).
+    await moveProMonthlyTo(2900);
+    await expect(async () => {
+      await page.goto("/pricing");
+      await expect(pro.getByTestId("price-pro_monthly")).toContainText("£29.00", { timeout: 1_000 });
+    }).toPass();
+  }
 });

@@ -3,8 +3,16 @@
 // which has no lookup key now; their events must still find the tier, through the price's product.
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { invalidatePriceCache } from "../../app/services/stripe/prices.server.ts";
-import { getStripe } from "../../app/services/stripe/client.server.ts";
+import { getStripe, stripeConnection } from "../../app/services/stripe/client.server.ts";
+import { clearSubscriptionDetailsCache } from "../../app/services/stripe/subscription-details.server.ts";
 import { syncAccountFromStripe } from "../../app/services/customers/account-admin.server.ts";
+import { replayStoredEvent } from "../../app/services/events/replay.server.ts";
+import { createApiKey } from "../../app/services/api/keys.server.ts";
+import * as accountRoute from "../../app/routes/account.tsx";
+import * as pricingRoute from "../../app/routes/pricing/route.tsx";
+import * as supportAccountRoute from "../../app/routes/admin.accounts.$accountId/route.tsx";
+import * as supportUserRoute from "../../app/routes/admin.users.$userId/route.tsx";
+import * as apiEntitlementsRoute from "../../app/routes/api.v1.accounts.$ref.entitlements.ts";
 import * as adminOverviewRoute from "../../app/routes/admin._index.tsx";
 import * as tierPageRoute from "../../app/routes/admin.tiers.$key.tsx";
 import * as tiersRoute from "../../app/routes/admin.tiers._index.tsx";
@@ -12,7 +20,7 @@ import * as checkoutRoute from "../../app/routes/api.stripe.checkout.ts";
 import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";
 import { testDb } from "../setup/database.ts";
 import { event, subscription as subscriptionFixture, webhookRequest } from "../stripe-fixtures.ts";
-import { useStripeEmulator } from "../stripe-harness.ts";
+import { countingStripeProxy, useStripeEmulator, withStripeConnection } from "../stripe-harness.ts";
 import {
   BASE_URL,
   billingOf,
@@ -65,6 +73,31 @@ async function movePriceToNewAmount() {
 }
 
 const userState = (id: number) => billingOf(id);
+
+/** Pro's key moved to a new £35 price; `subscription` is left on the £29 one, now without a key. */
+async function legacySubscriber() {
+  const subscriber = await subscriberOnProMonthly();
+  await movePriceToNewAmount();
+  return subscriber;
+}
+
+const json = async (run: () => Promise<unknown>) => {
+  const response = await settle(run);
+  expect(response.status).toBe(200);
+  return response.json();
+};
+const accountPage = (cookie: string) => json(() => accountRoute.loader(routeArgs(getRequest("/account", cookie))));
+const pricingPage = (cookie: string) => json(() => pricingRoute.loader(routeArgs(getRequest("/pricing", cookie))));
+const supportAccountPage = async (accountId: number) => {
+  const cookie = await sessionCookieFor("support@example.com");
+  const path = `/admin/accounts/${accountId}`;
+  return json(() => supportAccountRoute.loader(routeArgs(getRequest(path, cookie), { accountId: String(accountId) })));
+};
+const supportUserPage = async (userId: number) => {
+  const cookie = await sessionCookieFor("support@example.com");
+  const path = `/admin/users/${userId}`;
+  return json(() => supportUserRoute.loader(routeArgs(getRequest(path, cookie), { userId: String(userId) })));
+};
 
 /** The webhook deliveries made since `from`, with what the app answered and stored. */
 async function deliveriesSince(from: number) {
@@ -205,5 +238,148 @@ describe("two tiers whose lookup keys share one Stripe product", () => {
     } finally {
       await prisma().subscriptionTier.delete({ where: { id: deal.id } });
     }
+  });
+});
+
+describe("every path resolves a legacy price by the webhook's rule", () => {
+  it("a stored event replayed and support's sync give the same tier as the webhook", async () => {
+    const { user, subscription } = await legacySubscriber();
+    // The renewal's event fails while a second tier sells Pro's product (its legacy price is ambiguous)...
+    await getStripe().prices.create({
+      product: "prod_emu_pro",
+      currency: "gbp",
+      unit_amount: 900,
+      recurring: { interval: "week" },
+      lookup_key: "pro_weekly_deal",
+    });
+    const deal = await prisma().subscriptionTier.create({
+      data: { key: "pro-deal", name: "Pro deal", billingProvider: "stripe", isCustomerFacing: false },
+    });
+    await prisma().subscriptionTierPrice.create({
+      data: { tierId: deal.id, lookupKey: "pro_weekly_deal", position: 0 },
+    });
+    invalidatePriceCache();
+    const from = stripe.emulator.events.length;
+    await stripe.emulator.renewSubscription(subscription.id);
+    const renewal = stripe.emulator.events[from]!.event;
+    expect(renewal.type).toBe("customer.subscription.updated");
+    expect((await prisma().stripeEvent.findUniqueOrThrow({ where: { eventId: renewal.id } })).status).toBe("failed");
+
+    // ...then the operator fixes the tiers; meanwhile the account lost its tier here (as if never applied).
+    await prisma().subscriptionTier.delete({ where: { id: deal.id } });
+    await setBilling(user.id, { tierId: null, subscriptionStatus: null, subscriptionSyncedAt: null });
+    expect(await replayStoredEvent(renewal.id)).toEqual({ ok: true, status: "processed" });
+    const replayed = await userState(user.id);
+    expect(replayed).toMatchObject({
+      tier: { key: "pro" },
+      subscriptionStatus: "active",
+      stripeSubscriptionId: subscription.id,
+    });
+
+    await setBilling(user.id, { tierId: null, subscriptionStatus: null, subscriptionSyncedAt: null });
+    const outcome = await syncAccountFromStripe({ id: null, email: "support@example.com" }, user.accountId);
+    expect(outcome).toMatchObject({ ok: true, after: { tier: "pro", subscriptionStatus: "active" } });
+    const synced = await userState(user.id);
+    expect({ tier: synced.tier?.key, status: synced.subscriptionStatus, sub: synced.stripeSubscriptionId }).toEqual({
+      tier: replayed.tier?.key,
+      status: replayed.subscriptionStatus,
+      sub: replayed.stripeSubscriptionId,
+    });
+  });
+
+  it("/account, /pricing, the API and support's pages show the grandfathered price and the current one", async () => {
+    const { user, subscription } = await subscriberOnProMonthly();
+    const cookie = await sessionCookieFor(user.email);
+    expect((await accountPage(cookie)).price).toMatchObject({ label: "£29.00 per month", legacy: null });
+    // The key moves (a price.updated webhook): the subscription this instance cached has no key now.
+    await movePriceToNewAmount();
+
+    expect(await accountPage(cookie)).toMatchObject({
+      plan: { key: "pro", name: "Pro" },
+      price: {
+        label: "£29.00 per month",
+        legacy: { current: { amount: "£35.00", interval: "month", label: "£35.00 per month" } },
+      },
+      state: { kind: "active" },
+    });
+
+    const pricing = await pricingPage(cookie);
+    expect(pricing.viewer).toBe("subscriber");
+    const pro = pricing.tiers.find((tier: { key: string }) => tier.key === "pro");
+    expect(pro).toMatchObject({ current: true, legacyPrice: "£29.00/month", action: { kind: "current" } });
+    // None of Pro's prices on sale is theirs: the £35 one is for new subscribers.
+    expect(pro.display.prices).toEqual(
+      expect.arrayContaining([expect.objectContaining({ lookupKey: "pro_monthly", amount: "£35.00", current: false })]),
+    );
+    expect(pricing.tiers.filter((tier: { legacyPrice: string | null }) => tier.legacyPrice)).toHaveLength(1);
+
+    const admin = await prisma().user.findUniqueOrThrow({ where: { email: "admin@example.com" } });
+    const { secret } = await createApiKey({ id: admin.id, email: admin.email }, { name: "Legacy", scope: "read" });
+    const api = await apiEntitlementsRoute.answer(`Bearer ${secret}`, String(user.accountId));
+    expect(api.status).toBe(200);
+    expect(await api.json()).toMatchObject({ tier: { key: "pro" }, status: "active" });
+
+    const reason =
+      "The subscription is active, which grants Pro. On Pro at a legacy price, £29.00/month; current price £35.00/month.";
+    expect((await supportAccountPage(user.accountId)).plan.inForce).toEqual({ tierName: "Pro", reason });
+    expect((await supportUserPage(user.id)).inForce).toEqual({ tierName: "Pro", reason });
+
+    // Through renewal and a failed payment the words stay; a subscriber on a keyed price gets none of them.
+    await stripe.emulator.failPayment(subscription.id);
+    await stripe.emulator.settle();
+    expect((await supportAccountPage(user.accountId)).plan.inForce.reason).toMatch(
+      /past_due, which grants Pro \(a renewal failed; .*\)\. On Pro at a legacy price, £29\.00\/month; current price £35\.00\/month\.$/,
+    );
+    const keyed = await subscriberOnProMonthly();
+    expect((await accountPage(await sessionCookieFor(keyed.user.email))).price).toEqual({
+      amount: "£35.00",
+      interval: "month",
+      label: "£35.00 per month",
+      legacy: null,
+    });
+    expect((await supportAccountPage(keyed.user.accountId)).plan.inForce.reason).toBe(
+      "The subscription is active, which grants Pro.",
+    );
+  });
+
+  it("asks Stripe a fixed few times per page (the subscription, the catalog), then nothing while cached", async () => {
+    const { user, subscription } = await legacySubscriber();
+    const cookie = await sessionCookieFor(user.email);
+    const proxy = await countingStripeProxy(stripeConnection().apiBase ?? "");
+    try {
+      await withStripeConnection({ apiBase: proxy.url }, async () => {
+        invalidatePriceCache();
+        clearSubscriptionDetailsCache();
+        expect((await accountPage(cookie)).price.legacy.current.label).toBe("£35.00 per month");
+        // The catalog's one page answers every tier's keys here (more prices: more pages, never per key).
+        expect(proxy.calls).toEqual([`GET /v1/subscriptions/${subscription.id}`, "GET /v1/prices"]);
+        proxy.calls.length = 0;
+        await accountPage(cookie);
+        expect((await pricingPage(cookie)).tiers.find((t: { key: string }) => t.key === "pro").legacyPrice).toBe(
+          "£29.00/month",
+        );
+        expect(proxy.calls).toEqual([]);
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("with Stripe down, shows what is known: the price paid, and the plan", async () => {
+    const { user } = await legacySubscriber();
+    const cookie = await sessionCookieFor(user.email);
+    await accountPage(cookie); // the subscription is cached; the catalog is not
+    invalidatePriceCache();
+    await withStripeConnection({ apiBase: "http://127.0.0.1:9", maxNetworkRetries: 0 }, async () => {
+      expect(await accountPage(cookie)).toMatchObject({
+        plan: { key: "pro" },
+        price: { label: "£29.00 per month", legacy: { current: null } },
+      });
+      // Support's page asks for the subscription afresh: none, so the explanation is the database's.
+      expect((await supportAccountPage(user.accountId)).plan.inForce).toEqual({
+        tierName: "Pro",
+        reason: "The subscription is active, which grants Pro.",
+      });
+    });
   });
 });

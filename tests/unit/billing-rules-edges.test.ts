@@ -5,7 +5,12 @@ import { describe, expect, it } from "vitest";
 import { grantDecision, isGrantingStatus, type PaidState, tierIsInForce } from "../../app/rules/paid-tier.ts";
 import { roleChangeProblem } from "../../app/rules/roles.ts";
 import { eventAction, parseTierdeskId, stripeIdProblem } from "../../app/rules/stripe-events.ts";
-import { isLiveSubscriptionStatus, tierForSubscription, tiersByProduct } from "../../app/rules/stripe-subscriptions.ts";
+import {
+  isLiveSubscriptionStatus,
+  type PlanPrice,
+  tierForSubscription,
+  tiersByProduct,
+} from "../../app/rules/stripe-subscriptions.ts";
 import { explainTierInForce, pickGoverningSubscription } from "../../app/rules/support.ts";
 import {
   hasValidIntegration,
@@ -430,6 +435,59 @@ describe("why a user is on their plan", () => {
       tierName: "Free",
       reason: "The stored tier Pro is not in force: the Whop membership is missing.",
     });
+  });
+});
+
+describe("why a user is on their plan, at a legacy price", () => {
+  const pro = { key: "pro", name: "Pro", billingProvider: "stripe" as const, isBillingExempt: false };
+  const paying = { amount: "£25.00", interval: "month" };
+  const explain = (subscriptionStatus: string, price: PlanPrice | null) =>
+    explainTierInForce({ storedTier: pro, subscriptionStatus, freeTierName: "Free", price }).reason;
+
+  it("says the legacy price and the tier's current one", () => {
+    const price = {
+      paying,
+      legacy: { tier: { id: 3, key: "pro" }, current: { amount: "£29.00", interval: "month" }, problem: null },
+    };
+    expect(explain("active", price)).toBe(
+      "The subscription is active, which grants Pro. On Pro at a legacy price, £25.00/month; current price £29.00/month.",
+    );
+    expect(explain("past_due", price)).toMatch(
+      /kept while Stripe retries\)\. On Pro at a legacy price, £25\.00\/month;/,
+    );
+  });
+
+  it("says when the tier sells nothing on the same terms now", () => {
+    const price = { paying, legacy: { tier: { id: 3, key: "pro" }, current: null, problem: null } };
+    expect(explain("active", price)).toMatch(
+      /On Pro at a legacy price, £25\.00\/month; no current price for the same terms\.$/,
+    );
+  });
+
+  it("says why the rule cannot name the tier, or that Stripe could not be asked", () => {
+    const refused = {
+      paying,
+      legacy: { tier: null, current: null, problem: "tiers pro and pro-deal both sell that product." },
+    };
+    expect(explain("active", refused)).toMatch(
+      /Its price \(£25\.00\/month\) has no lookup key: tiers pro and pro-deal both sell that product\.$/,
+    );
+    const down = {
+      paying,
+      legacy: { tier: null, current: null, problem: "the current prices could not be read from Stripe just now" },
+    };
+    expect(explain("active", down)).toMatch(/could not be read from Stripe just now\.$/);
+  });
+
+  it("points at a sync when the rule names another tier than the stored one", () => {
+    const price = { paying, legacy: { tier: { id: 2, key: "hobbyist" }, current: null, problem: null } };
+    expect(explain("active", price)).toMatch(/is tier hobbyist's by its product: sync from Stripe\.$/);
+  });
+
+  it("says nothing of a price with a lookup key, or of a subscription that grants nothing", () => {
+    expect(explain("active", { paying, legacy: null })).toBe("The subscription is active, which grants Pro.");
+    const legacy = { paying, legacy: { tier: { id: 3, key: "pro" }, current: null, problem: null } };
+    expect(explain("canceled", legacy)).toBe("The stored tier Pro is not in force: the subscription is canceled.");
   });
 });
 

@@ -12,6 +12,8 @@ import {
   stripeReadAt,
 } from "../../app/rules/stripe-events.ts";
 import {
+  currentPriceForLegacy,
+  type PriceTerms,
   tiersByProduct,
   isLiveSubscriptionStatus,
   planSubscriptionChange,
@@ -154,6 +156,53 @@ describe("tier from lookup keys", () => {
       const result = tierForSubscription("sub_1", legacy("prod_team"), owners, products);
       expect(result).toEqual({ error: expect.stringMatching(/no tier sells.*price_old of product prod_team/) });
       expect(tierForSubscription("sub_1", legacy(null), owners, products)).toHaveProperty("error");
+    });
+
+    it("still names the tier beside an add-on whose lookup key no tier owns", () => {
+      const items = [
+        { priceId: "price_seats", lookupKey: "extra_seats", productId: "prod_seats" },
+        ...legacy("prod_pro"),
+      ];
+      expect(tierForSubscription("sub_1", items, owners)).toEqual({ needsProducts: true });
+      expect(tierForSubscription("sub_1", items, owners, products)).toEqual({ tier: pro });
+    });
+
+    it("is refused when it sits beside a legacy price of another tier's product", () => {
+      const items = [
+        ...legacy("prod_pro"),
+        { priceId: "price_hobby_old", lookupKey: null, productId: "prod_hobbyist" },
+      ];
+      expect(tierForSubscription("sub_1", items, owners, products)).toEqual({
+        error: expect.stringContaining("legacy prices of several tiers (pro, hobbyist)"),
+      });
+    });
+
+    describe("what new subscribers pay instead", () => {
+      const terms: PriceTerms = { productId: "prod_pro", currency: "gbp", interval: "month", intervalCount: 1 };
+      const price = (id: string, overrides: Partial<PriceTerms> = {}) => ({ id, ...terms, ...overrides });
+
+      it("is the tier's price on the same product with the same interval, in the same currency first", () => {
+        const prices = [
+          price("price_year", { interval: "year" }),
+          price("price_eur", { currency: "eur" }),
+          price("price_gbp", { currency: "GBP" }),
+        ];
+        expect(currentPriceForLegacy(terms, prices)?.id).toBe("price_gbp");
+        expect(currentPriceForLegacy(terms, prices.slice(0, 2))?.id).toBe("price_eur");
+      });
+
+      it("is none when the tier sells only other terms or another product: never a guess", () => {
+        const prices = [
+          price("price_year", { interval: "year" }),
+          price("price_quarter", { intervalCount: 3 }),
+          price("price_other", { productId: "prod_pro_2024" }),
+          price("price_unknown", { productId: null }),
+        ];
+        expect(currentPriceForLegacy(terms, prices)).toBeNull();
+        expect(
+          currentPriceForLegacy({ ...terms, productId: null }, [price("price_unknown", { productId: null })]),
+        ).toBeNull();
+      });
     });
   });
 

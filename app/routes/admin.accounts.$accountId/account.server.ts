@@ -18,6 +18,8 @@ import { jsonResponse, readForm } from "~/utils/http.server.ts";
 import { listExemptTiers } from "~/models/tier.server.ts";
 import { setExemptTier, syncAccountFromStripe } from "~/services/customers/account-admin.server.ts";
 import { changeMemberRole } from "~/services/customers/members.server.ts";
+import { subscriptionForSupport } from "~/services/stripe/subscription-tier.server.ts";
+import { isLiveSubscriptionStatus } from "~/rules/stripe-subscriptions.ts";
 
 function accountIdFrom(params: { accountId?: string }) {
   const id = Number(params.accountId);
@@ -36,7 +38,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const account = await getAccountForSupport(accountId);
   if (!account) throw jsonResponse({ error: `There is no account ${accountId}.` }, 404);
   const customerId = account.stripeCustomerId;
-  const [freeTierName, seats, members, invitations, events, livemode, exemptTiers] = await Promise.all([
+  const [freeTierName, seats, members, invitations, events, livemode, exemptTiers, stripe] = await Promise.all([
     getTierName(FREE_TIER_KEY),
     getSeats(account.id),
     listAccountMembers(account.id),
@@ -44,6 +46,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     listAccountEvents(account),
     customerId ? livemodeOfCustomer(customerId) : Promise.resolve(null),
     listExemptTiers(),
+    // The price is said only of a live subscription (a legacy price, in the explanation).
+    subscriptionForSupport(isLiveSubscriptionStatus(account.subscriptionStatus) ? account.stripeSubscriptionId : null),
   ]);
   const why = explainTierInForce({
     storedTier: account.tier,
@@ -51,6 +55,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     freeTierName: freeTierName ?? "Free",
     billingSource: account.billingSource,
     whopMembershipStatus: account.whopMembershipStatus,
+    price: stripe.price,
   });
   return json({
     canAdmin: viewer.role === "admin",

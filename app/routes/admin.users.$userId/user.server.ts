@@ -6,8 +6,7 @@ import { json } from "@remix-run/node";
 import { getEntitlements } from "~/services/customers/entitlements.server.ts";
 import { explainTierInForce } from "~/rules/support.ts";
 import { FREE_TIER_KEY } from "~/rules/tiers.ts";
-import { billingMode } from "~/services/stripe/client.server.ts";
-import { fetchSubscriptionDates } from "~/services/stripe/subscription-details.server.ts";
+import { subscriptionForSupport } from "~/services/stripe/subscription-tier.server.ts";
 import { changeUserRole } from "~/services/customers/user-admin.server.ts";
 import { setExemptTier, syncAccountFromStripe } from "~/services/customers/account-admin.server.ts";
 import { listAuditEntries } from "~/models/audit.server.ts";
@@ -65,7 +64,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     accountId: personal?.id ?? null,
   };
   const customerId = user.stripeCustomerId;
-  const [entitlements, free, events, whopEvents, livemode, userHistory, accountHistory, exemptTiers, dates, accounts] =
+  const [entitlements, free, events, whopEvents, livemode, userHistory, accountHistory, exemptTiers, stripe, accounts] =
     await Promise.all([
       getEntitlements(user),
       getTierWithPermissionsByKey(FREE_TIER_KEY),
@@ -78,9 +77,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       // Billing changes (sync, exempt tier, an unlinked customer) are the personal account's.
       user.accountId ? listAuditEntries({ entity: "account", entityId: String(user.accountId), take: 20 }) : [],
       listExemptTiers(),
-      user.stripeSubscriptionId && billingMode() !== "disabled"
-        ? fetchSubscriptionDates(user.stripeSubscriptionId)
-        : Promise.resolve(null),
+      subscriptionForSupport(user.stripeSubscriptionId),
       listAccountsOfUser(user.id),
     ]);
   const why = explainTierInForce({
@@ -89,6 +86,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     freeTierName: free?.name ?? "Free",
     billingSource: user.billingSource,
     whopMembershipStatus: user.whopMembershipStatus,
+    price: stripe.price,
   });
   return json({
     canAdmin: viewer.role === "admin",
@@ -117,7 +115,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     },
     inForce: { tierName: entitlements.tier?.name ?? why.tierName, reason: why.reason },
     permissions: entitlements.permissionDetails,
-    dates,
+    dates: stripe.details?.dates ?? null,
     links: {
       livemode,
       customer: customerId ? dashboardUrl(livemode, "customers", customerId) : null,

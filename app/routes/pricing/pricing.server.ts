@@ -6,11 +6,12 @@ import { json, redirect } from "@remix-run/node";
 import { appOrigin, createPlanSwitchSession } from "~/services/stripe/checkout.server.ts";
 import { isExemptTier, planAction, priceDisplay, type Viewer } from "~/services/stripe/customer-pricing.server.ts";
 import { getEntitlements } from "~/services/customers/entitlements.server.ts";
-import { isLiveSubscriptionStatus } from "~/rules/stripe-subscriptions.ts";
+import { isLiveSubscriptionStatus, priceText } from "~/rules/stripe-subscriptions.ts";
 import { hasValidIntegration } from "~/rules/tiers.ts";
 import { isLiveWhopStatus } from "~/rules/whop-status.ts";
 import { billingMode } from "~/services/stripe/client.server.ts";
 import { subscriptionDetailsFor } from "~/services/stripe/subscription-details.server.ts";
+import { planPriceOf } from "~/services/stripe/subscription-tier.server.ts";
 import { checkSellableTiers } from "~/services/stripe/sellable-tiers.server.ts";
 import { getWhopOffers } from "~/services/whop/offers.server.ts";
 import { listCustomerFacingTiers, listTierIntegrations } from "~/models/tier.server.ts";
@@ -35,7 +36,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const subscribed = Boolean(user && isLiveSubscriptionStatus(user.subscriptionStatus));
   const subscriptionId = subscribed && billingMode() !== "disabled" ? user?.stripeSubscriptionId : null;
   // One price lookup (every Stripe tier's keys: validity is judged across tiers, as on the dashboard)
-  // and, for subscribers, one subscription read (both cached): which price is theirs.
+  // and, for subscribers, one subscription read (both cached): which price is theirs. A legacy price
+  // adds one read of the cached catalog (planPriceOf).
   const [{ lookup, invalid }, entitlements, subscription, whopOffers, ownersOnly, seats] = await Promise.all([
     checkSellableTiers(integrations),
     user ? getEntitlements(user) : Promise.resolve(null),
@@ -45,6 +47,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
     user ? getSeats(user.id) : Promise.resolve(null),
   ]);
   const tierKey = entitlements?.tier?.key ?? null;
+  // A legacy price (its lookup key moved on): none of the plan's prices is the viewer's, so theirs is said.
+  const planPrice = await planPriceOf(subscription);
   // A tier not valid in Stripe is off sale: left out, except as the viewer's own plan (shown, no action).
   const offered = configured.filter((tier) => !invalid.has(tier.key) || tier.key === tierKey);
   // A live Whop membership is a subscription too: it changes plan where it was bought.
@@ -85,6 +89,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
         exempt: isExemptTier(tier),
         permissions: tier.permissions.map((p) => p.permission.description || p.permission.name).sort(),
         current: tierKey === tier.key,
+        legacyPrice: tierKey === tier.key && planPrice?.legacy ? priceText(planPrice.paying) : null,
         display,
         action: invalid.has(tier.key)
           ? ({ kind: "current" } as const)

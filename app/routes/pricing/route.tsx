@@ -64,6 +64,11 @@ export default function Pricing() {
             ) : null}
             {tier.description ? <p>{tier.description}</p> : null}
             <Prices display={tier.display} tier={tier} />
+            {tier.legacyPrice ? (
+              <p className="hint" data-testid="legacy-price">
+                You pay {tier.legacyPrice}, a price kept from when you subscribed.
+              </p>
+            ) : null}
             <p className="hint">
               Up to {tier.userLimit} user{tier.userLimit === 1 ? "" : "s"}
               {tier.current && data.account?.seats ? (

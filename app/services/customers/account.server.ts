@@ -6,8 +6,8 @@ import Stripe from "stripe";
 import type { AccountWithTier } from "~/models/billing-account.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { getEntitlements } from "./entitlements.server.ts";
-import { formatAmount, formatInterval } from "~/services/stripe/prices.server.ts";
-import { isLiveSubscriptionStatus } from "~/rules/stripe-subscriptions.ts";
+import { planPriceOf } from "~/services/stripe/subscription-tier.server.ts";
+import { isLiveSubscriptionStatus, type PlanPrice, type PriceText } from "~/rules/stripe-subscriptions.ts";
 import { FREE_TIER_KEY } from "~/rules/tiers.ts";
 import { billingMode, describeStripeError, getStripe } from "~/services/stripe/client.server.ts";
 import {
@@ -42,7 +42,16 @@ export type AccountView = {
   email: string;
   plan: { key: string | null; name: string; exempt: boolean };
   /** "£29.00 per month"; null without a live Stripe price. */
-  price: { amount: string; interval: string; label: string } | null;
+  price: {
+    amount: string;
+    interval: string;
+    label: string;
+    /**
+     * A legacy price (kept from when they subscribed; the plan costs new subscribers `current` now,
+     * null when Stripe cannot tell us just now or the plan has no price for the same terms).
+     */
+    legacy: { current: { amount: string; interval: string; label: string } | null } | null;
+  } | null;
   state: SubscriptionState;
   /** Stripe could not be asked just now: dates and price are missing, the plan is still right. */
   stripeUnavailable: boolean;
@@ -60,14 +69,21 @@ function perInterval(interval: string) {
   return /^\d/.test(interval) ? `every ${interval}` : `per ${interval}`;
 }
 
-/** The price the customer pays: the one on the subscription's item, as Stripe returned it (a
- * price's amount and interval never change in Stripe, so no second lookup is needed). */
-function livePriceOf(details: SubscriptionDetails | null): AccountView["price"] {
-  const item = details?.item;
-  if (!item || item.unitAmount === null) return null;
-  const amount = formatAmount(item.unitAmount, item.currency);
-  const interval = formatInterval(item);
-  return { amount, interval, label: `${amount} ${perInterval(interval)}` };
+const labelled = ({ amount, interval }: PriceText) => ({
+  amount,
+  interval,
+  label: `${amount} ${perInterval(interval)}`,
+});
+
+/** The price the customer pays: the one on the subscription's item, as Stripe returned it (a price's
+ * amount and interval never change in Stripe), and for a legacy price what the plan costs now. */
+function livePriceOf(price: PlanPrice | null): AccountView["price"] {
+  if (!price) return null;
+  const current = price.legacy?.current;
+  return {
+    ...labelled(price.paying),
+    legacy: price.legacy ? { current: current ? labelled(current) : null } : null,
+  };
 }
 
 function stateOf(status: string | null, details: SubscriptionDetails | null): SubscriptionState {
@@ -117,10 +133,12 @@ export async function accountView(user: AccountWithTier, email: string): Promise
   // A tier other than Free in force without a subscription is granted otherwise (exempt, arranged directly).
   const exempt = planKey !== null && planKey !== FREE_TIER_KEY && !live;
   const state = stateOf(user.subscriptionStatus, details);
+  // A legacy price also asks what the plan costs now (the cached catalog); any other costs nothing.
+  const price = live ? await planPriceOf(details) : null;
   return {
     email,
     plan: { key: planKey, name: entitlements.tier?.name ?? "Free", exempt },
-    price: live ? livePriceOf(details) : null,
+    price: livePriceOf(price),
     state,
     stripeUnavailable: Boolean(subscriptionId) && details === null,
     includes: entitlements.permissionDetails.map(({ name, description }) => ({

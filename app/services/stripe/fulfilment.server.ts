@@ -5,7 +5,6 @@
 import { announceAccountChange } from "~/services/webhooks/outbox.server.ts";
 import Stripe from "stripe";
 import { wasSubscriptionDeletedAt } from "~/models/stripe-event.server.ts";
-import { findLookupKeyOwners, listLookupKeyOwners } from "~/models/tier.server.ts";
 import type { Tx } from "~/models/transaction.server.ts";
 import {
   type BillingAccount,
@@ -22,13 +21,8 @@ import {
   settleTie,
   stripeIdProblem,
 } from "~/rules/stripe-events.ts";
-import {
-  planSubscriptionChange,
-  subscriptionStatusEffect,
-  tierForSubscription,
-  tiersByProduct,
-} from "~/rules/stripe-subscriptions.ts";
-import { productsOfLookupKeys } from "./prices.server.ts";
+import { planSubscriptionChange, subscriptionStatusEffect } from "~/rules/stripe-subscriptions.ts";
+import { resolveSubscriptionTier } from "./subscription-tier.server.ts";
 import { BillingDisabledError, getStripe, idOf } from "./client.server.ts";
 import { FulfilmentError, type FulfilmentOutcome } from "~/services/billing/outcomes.ts";
 import { accountIdNamed } from "~/services/billing/named-account.server.ts";
@@ -77,26 +71,19 @@ async function lockSubscriber(
 // Bounded: the stored payload is enough for a lookup key, and a legacy price costs one cached catalog read.
 const PRODUCTS_DEADLINE_MS = 5_000;
 
+/** The tier the subscription pays for (resolveSubscriptionTier). Stripe unreachable for a legacy
+ * price throws a plain error, so the event fails and is retried. */
 async function resolveTier(tx: Tx, subscription: Stripe.Subscription) {
   const items = (subscription.items?.data ?? []).map((item) => ({
     priceId: item.price?.id ?? null,
     lookupKey: item.price?.lookup_key ?? null,
     productId: idOf(item.price?.product),
   }));
-  const keys = items.map((item) => item.lookupKey).filter((key): key is string => Boolean(key));
-  let resolution = tierForSubscription(subscription.id, items, await findLookupKeyOwners(tx, keys));
-  if ("needsProducts" in resolution) {
-    // A legacy price (its lookup key moved to a new price): the tier selling its product. Stripe
-    // unreachable throws a plain error, so the event fails and is retried.
-    const owners = await listLookupKeyOwners(tx);
-    const products = await productsOfLookupKeys(
-      owners.map((owner) => owner.lookupKey),
-      { deadlineMs: PRODUCTS_DEADLINE_MS },
-    );
-    resolution = tierForSubscription(subscription.id, items, owners, tiersByProduct(owners, products));
-  }
+  const resolution = await resolveSubscriptionTier(subscription.id, items, {
+    db: tx,
+    deadlineMs: PRODUCTS_DEADLINE_MS,
+  });
   if ("error" in resolution) throw new FulfilmentError(resolution.error);
-  if ("needsProducts" in resolution) throw new Error("tierForSubscription asked for products twice");
   return resolution.tier;
 }
 

@@ -11,6 +11,7 @@ import { logger } from "~/utils/logger.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
 import { guardedStripeRead, PAGE_BUDGET_MS } from "./breaker.server.ts";
 import { BillingDisabledError } from "./client.server.ts";
+import { clearSubscriptionDetailsCache } from "./subscription-details.server.ts";
 
 export type LivePrice = {
   id: string;
@@ -77,7 +78,11 @@ const sync = singleton("price-cache-sync", () => ({
 }));
 
 const syncHandlers: CatalogChangeHandlers = {
-  onChange: invalidatePriceCache,
+  onChange() {
+    invalidatePriceCache();
+    // A lookup key moved to a new price leaves the subscriptions on the old one without it.
+    clearSubscriptionDetailsCache();
+  },
   onListening() {
     sync.listening = true;
     invalidatePriceCache(); // changes sent while not listening were missed
@@ -291,30 +296,46 @@ export async function listStripeCatalog({ deadlineMs = DEFAULT_DEADLINE_MS }: { 
   }
 }
 
+/** Stripe could not be asked for the prices (an outage, the breaker, the deadline). */
+export class PricesUnavailableError extends Error {
+  constructor(reason: string | undefined) {
+    super(`Stripe could not be asked for its prices: ${reason ?? "no answer"}`);
+    this.name = "PricesUnavailableError";
+  }
+}
+
 /**
- * The product of each lookup key's price as Stripe has it now (null: Stripe knows no price with the
- * key), for telling which tier a legacy price (one without a lookup key) belongs to. The cached
- * catalog answers the active keys (one listing when cold); only keys it lacks are looked up, ≤ 10
- * per call, and cached too, so a warm cache asks Stripe nothing. Throws when Stripe cannot be asked.
+ * Each lookup key's price as Stripe has it now (null: Stripe knows no price with the key), for telling
+ * which tier a legacy price (one without a lookup key) belongs to and what that tier charges now. The
+ * cached catalog answers the active keys (one listing when cold); only keys it lacks are looked up,
+ * ≤ 10 per call, and cached too, so a warm cache asks Stripe nothing. Throws when Stripe cannot be asked.
  */
-export async function productsOfLookupKeys(
+export async function pricesOfLookupKeys(
   lookupKeys: readonly string[],
   { deadlineMs = DEFAULT_DEADLINE_MS }: { deadlineMs?: number } = {},
-): Promise<Map<string, string | null>> {
+): Promise<Map<string, LivePrice | null>> {
   const wanted = new Set(lookupKeys);
-  const products = new Map<string, string | null>();
-  if (!wanted.size) return products;
+  const prices = new Map<string, LivePrice | null>();
+  if (!wanted.size) return prices;
   const listing = await listStripeCatalog({ deadlineMs });
-  if (!listing.catalog) throw new Error(`Stripe could not be asked for its prices: ${listing.error ?? "no answer"}`);
-  for (const price of listing.catalog.prices)
-    if (wanted.has(price.lookupKey)) products.set(price.lookupKey, price.productId);
-  const rest = [...wanted].filter((key) => !products.has(key));
+  if (!listing.catalog) throw new PricesUnavailableError(listing.error);
+  for (const price of listing.catalog.prices) if (wanted.has(price.lookupKey)) prices.set(price.lookupKey, price);
+  const rest = [...wanted].filter((key) => !prices.has(key));
   if (rest.length) {
     const lookup = await lookupPrices(rest, { deadlineMs });
-    if (lookup.unavailable) throw new Error(`Stripe could not be asked for its prices: ${lookup.error ?? "no answer"}`);
-    for (const key of rest) products.set(key, lookup.found.get(key)?.productId ?? null);
+    if (lookup.unavailable) throw new PricesUnavailableError(lookup.error);
+    for (const key of rest) prices.set(key, lookup.found.get(key) ?? null);
   }
-  return products;
+  return prices;
+}
+
+/** The product of each lookup key's price as Stripe has it now (pricesOfLookupKeys; null: no such price). */
+export async function productsOfLookupKeys(
+  lookupKeys: readonly string[],
+  options: { deadlineMs?: number } = {},
+): Promise<Map<string, string | null>> {
+  const prices = await pricesOfLookupKeys(lookupKeys, options);
+  return new Map([...prices].map(([key, price]) => [key, price?.productId ?? null]));
 }
 
 const ZERO_DECIMAL_CURRENCIES = new Set([

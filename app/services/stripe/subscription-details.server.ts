@@ -6,9 +6,10 @@ import type { AccountWithTier } from "~/models/billing-account.server.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
 import { guardedStripeRead, PAGE_BUDGET_MS, StripeUnavailableError } from "./breaker.server.ts";
-import { describeStripeError } from "./client.server.ts";
+import type { SubscriptionItemPrice } from "~/rules/stripe-subscriptions.ts";
+import { describeStripeError, idOf } from "./client.server.ts";
 
-export type SubscriptionDates = {
+type SubscriptionDates = {
   renewsAt: string | null;
   cancelsAt: string | null;
   endedAt: string | null;
@@ -40,15 +41,6 @@ function subscriptionDates(subscription: Stripe.Subscription): SubscriptionDates
   };
 }
 
-/** The subscription's dates, or null when Stripe cannot tell us quickly (the page still renders). */
-export async function fetchSubscriptionDates(
-  subscriptionId: string,
-  deadlineMs = PAGE_BUDGET_MS,
-): Promise<SubscriptionDates | null> {
-  const details = await fetchSubscriptionDetails(subscriptionId, deadlineMs);
-  return details ? details.dates : null;
-}
-
 export type SubscriptionDetails = {
   id: string;
   status: string;
@@ -62,7 +54,9 @@ export type SubscriptionDetails = {
   item: {
     id: string;
     priceId: string;
+    /** Null for a legacy price: its lookup key was moved to a new price (transfer_lookup_key). */
     lookupKey: string | null;
+    productId: string | null;
     unitAmount: number | null;
     currency: string;
     interval: string | null;
@@ -70,6 +64,8 @@ export type SubscriptionDetails = {
   } | null;
   /** More than one item: plan switches go through the portal's homepage, not a one-item flow. */
   multipleItems: boolean;
+  /** Every item's price, as the tier rule reads them (tierForSubscription). */
+  prices: SubscriptionItemPrice[];
 };
 
 function subscriptionDetails(subscription: Stripe.Subscription): SubscriptionDetails {
@@ -87,6 +83,7 @@ function subscriptionDetails(subscription: Stripe.Subscription): SubscriptionDet
           id: first.id,
           priceId: first.price.id,
           lookupKey: first.price.lookup_key,
+          productId: idOf(first.price.product),
           unitAmount: first.price.unit_amount,
           currency: first.price.currency,
           interval: first.price.recurring?.interval ?? null,
@@ -94,6 +91,11 @@ function subscriptionDetails(subscription: Stripe.Subscription): SubscriptionDet
         }
       : null,
     multipleItems: items.length > 1,
+    prices: items.map((item) => ({
+      priceId: item.price.id,
+      lookupKey: item.price.lookup_key,
+      productId: idOf(item.price.product),
+    })),
   };
 }
 
@@ -163,7 +165,7 @@ export function forgetSubscriptionDetails(subscriptionId: string | null | undefi
   if (subscriptionId) detailsCache.delete(subscriptionId);
 }
 
-/** Drops every cached subscription (tests, and after Stripe's test clock or emulator reset). */
+/** Drops every cached subscription: a price changed in Stripe (its lookup key moved), and tests. */
 export function clearSubscriptionDetailsCache() {
   detailsCache.clear();
 }

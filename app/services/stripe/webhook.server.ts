@@ -29,6 +29,7 @@ import { getStripe, webhookSecrets } from "./client.server.ts";
 import { applyCustomerDeleted } from "./customer-link.server.ts";
 import { applySubscription, fulfilCheckoutSession, type LockedCustomer } from "./fulfilment.server.ts";
 import { invalidatePriceCache } from "./prices.server.ts";
+import { clearSubscriptionDetailsCache } from "./subscription-details.server.ts";
 
 const MAX_WEBHOOK_BODY_BYTES = WEBHOOK_BODY_LIMIT;
 const SIGNATURE_TOLERANCE_SECONDS = 300;
@@ -164,6 +165,8 @@ async function apply(tx: Tx, { event, action }: StripeEventToApply, lockedWithCl
       );
     case "catalog":
       invalidatePriceCache();
+      // A lookup key moved to a new price leaves the subscriptions on the old one without it.
+      clearSubscriptionDetailsCache();
       // Every other instance drops its cache when this transaction commits.
       await notifyStripeCatalogChanged(tx);
       return { status: "processed", note: "price cache dropped" } as const;
