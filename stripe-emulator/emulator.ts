@@ -21,7 +21,6 @@ import type { EmulatorEvent, EventRecord } from "./types.ts";
 import { type DeliveryOrder, stripeSigner } from "./webhooks.ts";
 
 export type * from "./types.ts";
-export type { ApiRequestRecord } from "./api.ts";
 export type { DeliveryOrder } from "./webhooks.ts";
 
 export interface StripeEmulatorOptions {

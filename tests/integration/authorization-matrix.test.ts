@@ -197,6 +197,12 @@ const MATRIX: Record<string, RouteEntry> = {
     checks: [
       { method: "GET", expect: STAFF_READ },
       { method: "POST", body: { intent: "update" }, expect: ADMIN_ONLY_WRITE },
+      {
+        method: "POST",
+        body: { intent: "reprice-confirm", lookupKey: "pro_monthly", amount: "not money" },
+        expect: ADMIN_ONLY_WRITE,
+        why: "changing a price is an admin's: support reads the prices only",
+      },
     ],
   },
   "routes/admin.tiers._index": {

@@ -6,7 +6,7 @@ import { invalidatePriceCache } from "../../app/services/stripe/prices.server.ts
 import { getStripe } from "../../app/services/stripe/client.server.ts";
 import { syncAccountFromStripe } from "../../app/services/customers/account-admin.server.ts";
 import * as adminOverviewRoute from "../../app/routes/admin._index.tsx";
-import * as tierPageRoute from "../../app/routes/admin.tiers.$key.tsx";
+import * as tierPageRoute from "../../app/routes/admin.tiers.$key/route.tsx";
 import * as tiersRoute from "../../app/routes/admin.tiers._index.tsx";
 import * as checkoutRoute from "../../app/routes/api.stripe.checkout.ts";
 import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";

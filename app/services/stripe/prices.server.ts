@@ -7,6 +7,7 @@
 import type Stripe from "stripe";
 import { type CatalogChangeHandlers, listenForStripeCatalogChanges } from "~/models/catalog-changes.server.ts";
 import { readStripePriceSnapshot, saveStripePriceSnapshot } from "~/models/price-snapshot.server.ts";
+import { minorUnitsPerMajor } from "~/rules/prices.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
 import { guardedStripeRead, PAGE_BUDGET_MS } from "./breaker.server.ts";
@@ -106,6 +107,21 @@ async function startListening(): Promise<void> {
     },
   );
   await sync.starting;
+}
+
+/**
+ * For caches of other Stripe reads that must be dropped with the prices (a tier's prices and their
+ * subscriber counts, ./tier-prices.server.ts): the generation an answer is cached under (any change
+ * since makes it stale), and whether caching is safe now (this instance hears other instances' changes).
+ */
+export async function priceCacheGeneration(): Promise<{ generation: number; cacheable: boolean }> {
+  await startListening();
+  return { generation: cache.generation, cacheable: sync.listening !== false };
+}
+
+/** Whether an answer cached under `generation` may still be served. */
+export function isCurrentPriceCacheGeneration(generation: number): boolean {
+  return generation === cache.generation && sync.listening !== false;
 }
 
 function errorText(error: unknown) {
@@ -317,28 +333,9 @@ export async function productsOfLookupKeys(
   return products;
 }
 
-const ZERO_DECIMAL_CURRENCIES = new Set([
-  "bif",
-  "clp",
-  "djf",
-  "gnf",
-  "jpy",
-  "kmf",
-  "krw",
-  "mga",
-  "pyg",
-  "rwf",
-  "ugx",
-  "vnd",
-  "vuv",
-  "xaf",
-  "xof",
-  "xpf",
-]);
-
 /** "£29.00", from Stripe's amount in the currency's smallest unit. */
 export function formatAmount(unitAmount: number, currency: string) {
-  const divisor = ZERO_DECIMAL_CURRENCIES.has(currency.toLowerCase()) ? 1 : 100;
+  const divisor = minorUnitsPerMajor(currency);
   return new Intl.NumberFormat("en-GB", { style: "currency", currency: currency.toUpperCase() }).format(
     unitAmount / divisor,
   );
