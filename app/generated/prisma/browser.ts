@@ -142,3 +142,13 @@ export type WebhookDeliveryAttempt = Prisma.WebhookDeliveryAttemptModel
  * 
  */
 export type WebhookAccountState = Prisma.WebhookAccountStateModel
+/**
+ * Model PriceMove
+ * 
+ */
+export type PriceMove = Prisma.PriceMoveModel
+/**
+ * Model PriceMoveItem
+ * 
+ */
+export type PriceMoveItem = Prisma.PriceMoveItemModel

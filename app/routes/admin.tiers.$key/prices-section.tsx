@@ -105,7 +105,14 @@ export function PricesSection({
             <li key={key.lookupKey} data-lookup-key={key.lookupKey}>
               <strong>{key.lookupKey}</strong>:{" "}
               {key.current ? `${key.current.amount} every ${key.current.interval}` : "no price in Stripe"}
-              {key.legacySubscriptions ? ` · ${key.legacySubscriptions} on legacy prices` : ""}
+              {key.legacySubscriptions ? (
+                <>
+                  {` · ${key.legacySubscriptions} on legacy prices `}
+                  <Link to={`/admin/tiers/${encodeURIComponent(tierKey)}?move=${encodeURIComponent(key.lookupKey)}`}>
+                    Move them…
+                  </Link>
+                </>
+              ) : null}
               {canEdit && key.current ? (
                 <>
                   {" "}
@@ -260,6 +267,126 @@ export function RepriceConfirmation({
           </Link>
         </div>
       </Form>
+    </section>
+  );
+}
+
+type MovePreview =
+  | { ok: false; message: string }
+  | {
+      ok: true;
+      lookupKey: string;
+      target: { id: string; amount: string; interval: string };
+      count: number;
+      complete: boolean;
+      first: {
+        subscriptionId: string;
+        customerId: string | null;
+        account: { id: number; name: string } | null;
+        status: string;
+        price: { id: string; amount: string; interval: string };
+      }[];
+    };
+
+type MoveRun = { id: number; lookupKey: string; status: string; total: number; moved: number; createdAt: string };
+
+/** "Move legacy subscribers": the preview (how many, the first few) and the start button (admins). */
+export function MoveSection({
+  tierKey,
+  preview,
+  moves,
+  canEdit,
+  error,
+}: {
+  tierKey: string;
+  preview: MovePreview | null;
+  moves: MoveRun[];
+  canEdit: boolean;
+  error: string | null;
+}) {
+  const tierUrl = `/admin/tiers/${encodeURIComponent(tierKey)}`;
+  if (!preview && !moves.length && !error) return null;
+  return (
+    <section className="panel" aria-labelledby="move-legacy" data-testid="move-legacy">
+      <h2 id="move-legacy">Legacy subscribers</h2>
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      {preview && !preview.ok ? (
+        <p className="form-error" role="alert">
+          {preview.message}
+        </p>
+      ) : null}
+      {preview?.ok ? (
+        <>
+          <p data-testid="move-preview-count">
+            {preview.count}
+            {preview.complete ? "" : "+"} live subscription{preview.count === 1 ? "" : "s"} on legacy prices of{" "}
+            <strong>{preview.lookupKey}</strong> would move to {preview.target.amount} every {preview.target.interval}{" "}
+            from their next renewal (no proration).
+          </p>
+          {preview.first.length ? (
+            <div className="table-scroll">
+              <table>
+                <caption>First of them</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Subscription</th>
+                    <th scope="col">Account</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Legacy price</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {preview.first.map((row) => (
+                    <tr key={row.subscriptionId}>
+                      <td data-label="Subscription">
+                        <code>{row.subscriptionId}</code>
+                      </td>
+                      <td data-label="Account">
+                        {row.account ? (
+                          <Link to={`/admin/accounts/${row.account.id}`}>{row.account.name}</Link>
+                        ) : (
+                          <code>{row.customerId ?? "—"}</code>
+                        )}
+                      </td>
+                      <td data-label="Status">{row.status}</td>
+                      <td data-label="Legacy price">
+                        {row.price.amount} every {row.price.interval}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          ) : null}
+          {canEdit && preview.count > 0 ? (
+            <Form method="post" className="confirm">
+              <input type="hidden" name="intent" value="move-start" />
+              <input type="hidden" name="lookupKey" value={preview.lookupKey} />
+              <div className="actions">
+                <button type="submit">Move {preview.count} subscribers</button>
+                <Link className="button secondary" to={tierUrl}>
+                  Not now
+                </Link>
+              </div>
+            </Form>
+          ) : null}
+        </>
+      ) : null}
+      {moves.length ? (
+        <ul data-testid="price-moves">
+          {moves.map((move) => (
+            <li key={move.id}>
+              <Link to={`${tierUrl}/price-moves/${move.id}`}>
+                #{move.id} {move.lookupKey}: {move.status}, {move.moved} of {move.total} moved
+              </Link>
+            </li>
+          ))}
+        </ul>
+      ) : null}
     </section>
   );
 }

@@ -9,7 +9,7 @@ import { TierForm } from "~/components/tier-form.tsx";
 import { IntegrationSummary, KeyStatusBadge } from "~/components/tier-status.tsx";
 import { WhopProductBadge } from "~/components/whop-status.tsx";
 import { DeleteTier } from "./delete-section.tsx";
-import { PricesSection, RepriceConfirmation, RepriceForm } from "./prices-section.tsx";
+import { MoveSection, PricesSection, RepriceConfirmation, RepriceForm } from "./prices-section.tsx";
 import { action, loader } from "./tier.server.ts";
 
 export { action, loader };
@@ -90,6 +90,13 @@ export default function AdminTier() {
           repriced={searchParams.get("repriced")}
         />
       ) : null}
+      <MoveSection
+        tierKey={data.tier.key}
+        preview={data.movePreview}
+        moves={data.moves}
+        canEdit={data.canEdit}
+        error={actionData && "moveError" in actionData ? actionData.moveError : null}
+      />
       {repriceConfirmation ? (
         <RepriceConfirmation
           tierKey={data.tier.key}

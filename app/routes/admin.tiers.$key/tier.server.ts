@@ -12,7 +12,13 @@ import { listPermissions } from "~/models/permission.server.ts";
 import { listTiersForAdmin } from "~/models/tier.server.ts";
 import { toUnitAmount } from "~/rules/prices.ts";
 import { FREE_TIER_KEY } from "~/rules/tiers.ts";
-import { previewReprice, repriceLookupKey, tierPricesView } from "~/services/tiers/price-changes.server.ts";
+import {
+  previewPriceMove,
+  previewReprice,
+  repriceLookupKey,
+  tierPricesView,
+} from "~/services/tiers/price-changes.server.ts";
+import { recentPriceMoves, startPriceMove } from "~/services/tiers/price-moves.server.ts";
 import { removeTier } from "~/services/tiers/tier-admin.server.ts";
 import { checkTiersAgainstStripe } from "~/services/tiers/tier-status.server.ts";
 import { describeAsOf } from "~/utils/age.ts";
@@ -32,11 +38,14 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const tier = tiers.find((row) => row.key === key);
   if (!tier) throw jsonResponse({ error: `There is no tier with key "${key}".` }, 404);
   const { lookupKeys } = tier;
-  const [permissions, check, history, prices] = await Promise.all([
+  const moveKey = new URL(request.url).searchParams.get("move");
+  const [permissions, check, history, prices, moves, movePreview] = await Promise.all([
     listPermissions(),
     checkTiersAgainstStripe(tiers),
     listAuditEntries({ entity: "tier", entityId: String(tier.id), take: HISTORY_SIZE }),
     tier.billingProvider === "stripe" ? tierPricesView(lookupKeys) : null,
+    recentPriceMoves(tier.key),
+    moveKey && lookupKeys.includes(moveKey) ? previewPriceMove(tier.key, moveKey).catch(previewFailed) : null,
   ]);
   const status = check.byTier.get(tier.key);
   const canEdit = user.role === "admin";
@@ -64,6 +73,15 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     unverified: check.stripe.unverified,
     lastKnown: check.stripe.asOf ? describeAsOf(check.stripe.asOf) : null,
     prices,
+    movePreview,
+    moves: moves.map((move) => ({
+      id: move.id,
+      lookupKey: move.lookupKey,
+      status: move.status,
+      total: move.total,
+      moved: move.moved,
+      createdAt: move.createdAt.toISOString(),
+    })),
     // A fresh nonce per page view: the confirmation carries it, so a double click makes one price.
     reprice:
       canEdit && repriceKey && lookupKeys.includes(repriceKey) ? { lookupKey: repriceKey, nonce: randomUUID() } : null,
@@ -72,6 +90,28 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     moreHistory: history.length > HISTORY_SIZE,
     tierId: tier.id,
   });
+}
+
+function previewFailed(error: unknown) {
+  return {
+    ok: false,
+    message: `Stripe could not be asked: ${error instanceof Error ? error.message : String(error)}`,
+  } as const;
+}
+
+async function moveAction(formData: FormData, user: { id: number; email: string }, key: string) {
+  const lookupKey = String(formData.get("lookupKey") ?? "");
+  let outcome: Awaited<ReturnType<typeof startPriceMove>>;
+  try {
+    outcome = await startPriceMove({ id: user.id, email: user.email }, key, lookupKey);
+  } catch (error) {
+    return json(
+      { moveError: `Stripe could not be asked: ${error instanceof Error ? error.message : String(error)}` },
+      502,
+    );
+  }
+  if (!outcome.ok) return json({ moveError: outcome.message }, 409);
+  return redirect(`/admin/tiers/${encodeURIComponent(key)}/price-moves/${outcome.move.id}`);
 }
 
 async function repriceAction(formData: FormData, user: { id: number; email: string }, key: string) {
@@ -118,6 +158,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
   const formData = await readTierForm(request);
   const intent = formData.get("intent");
   if (intent === "reprice-preview" || intent === "reprice-confirm") return repriceAction(formData, user, key);
+  if (intent === "move-start") return moveAction(formData, user, key);
   if (intent === "delete") {
     if (formData.get("confirm") !== "yes") return redirect(`/admin/tiers/${encodeURIComponent(key)}?delete=confirm`);
     const outcome = await removeTier({ id: user.id, email: user.email }, key);

@@ -20,11 +20,19 @@ export type TaskPayloads = {
   "send-mail": { sealed: string };
   /** Sends the outgoing webhooks that are due (app/services/webhooks/delivery.server.ts), in batches. */
   "deliver-webhooks": Record<string, never>;
+  /** One step of moving a lookup key's legacy subscribers to its current price (app/services/tiers/price-moves.server.ts). */
+  "price-move": { moveId: number };
 };
 export type TaskName = keyof TaskPayloads;
 export type TaskHandlers = { [Name in TaskName]: (payload: TaskPayloads[Name]) => Promise<void> };
 
-const TASK_NAMES: readonly TaskName[] = ["bulk-replay", "event-retention", "send-mail", "deliver-webhooks"];
+const TASK_NAMES: readonly TaskName[] = [
+  "bulk-replay",
+  "event-retention",
+  "send-mail",
+  "deliver-webhooks",
+  "price-move",
+];
 
 // A worker asks for new jobs this often (pg-boss polls; it has no LISTEN/NOTIFY).
 const POLLING_INTERVAL_SECONDS = 1;

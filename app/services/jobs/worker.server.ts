@@ -3,6 +3,7 @@
 import { resumeOrphanedBulkReplays, runBulkReplayStep } from "~/services/events/bulk-replay.server.ts";
 import { runRetentionStep, scheduleRetention } from "~/services/events/retention.server.ts";
 import { deliverQueuedMail } from "~/services/mail/mail.server.ts";
+import { resumeOrphanedPriceMoves, runPriceMoveStep } from "~/services/tiers/price-moves.server.ts";
 import { deliverDueWebhooks, scheduleWebhookDelivery } from "~/services/webhooks/delivery.server.ts";
 import { startWorker, type TaskHandlers } from "./queue.server.ts";
 
@@ -11,6 +12,7 @@ const handlers: TaskHandlers = {
   "event-retention": runRetentionStep,
   "send-mail": deliverQueuedMail,
   "deliver-webhooks": async () => void (await deliverDueWebhooks()),
+  "price-move": runPriceMoveStep,
 };
 
 /**
@@ -22,6 +24,7 @@ const handlers: TaskHandlers = {
 export function startJobWorker(): Promise<void> {
   return startWorker(handlers, async () => {
     await resumeOrphanedBulkReplays();
+    await resumeOrphanedPriceMoves();
     await scheduleRetention();
     await scheduleWebhookDelivery();
   });

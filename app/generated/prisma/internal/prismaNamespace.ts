@@ -421,7 +421,9 @@ export const ModelName = {
   WebhookMessage: 'WebhookMessage',
   WebhookDelivery: 'WebhookDelivery',
   WebhookDeliveryAttempt: 'WebhookDeliveryAttempt',
-  WebhookAccountState: 'WebhookAccountState'
+  WebhookAccountState: 'WebhookAccountState',
+  PriceMove: 'PriceMove',
+  PriceMoveItem: 'PriceMoveItem'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -437,7 +439,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "subscriptionTier" | "subscriptionTierPrice" | "permission" | "subscriptionTierPermission" | "user" | "account" | "invitation" | "membership" | "session" | "passwordReset" | "devMail" | "apiKey" | "rateLimit" | "stripeEvent" | "eventDailyCount" | "eventStatusCount" | "stripeEventAttempt" | "replayJob" | "auditEntry" | "stripePriceSnapshot" | "webhookEndpoint" | "webhookMessage" | "webhookDelivery" | "webhookDeliveryAttempt" | "webhookAccountState"
+    modelProps: "subscriptionTier" | "subscriptionTierPrice" | "permission" | "subscriptionTierPermission" | "user" | "account" | "invitation" | "membership" | "session" | "passwordReset" | "devMail" | "apiKey" | "rateLimit" | "stripeEvent" | "eventDailyCount" | "eventStatusCount" | "stripeEventAttempt" | "replayJob" | "auditEntry" | "stripePriceSnapshot" | "webhookEndpoint" | "webhookMessage" | "webhookDelivery" | "webhookDeliveryAttempt" | "webhookAccountState" | "priceMove" | "priceMoveItem"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -2291,6 +2293,154 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    PriceMove: {
+      payload: Prisma.$PriceMovePayload<ExtArgs>
+      fields: Prisma.PriceMoveFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.PriceMoveFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.PriceMoveFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload>
+        }
+        findFirst: {
+          args: Prisma.PriceMoveFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.PriceMoveFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload>
+        }
+        findMany: {
+          args: Prisma.PriceMoveFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload>[]
+        }
+        create: {
+          args: Prisma.PriceMoveCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload>
+        }
+        createMany: {
+          args: Prisma.PriceMoveCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.PriceMoveCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload>[]
+        }
+        delete: {
+          args: Prisma.PriceMoveDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload>
+        }
+        update: {
+          args: Prisma.PriceMoveUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload>
+        }
+        deleteMany: {
+          args: Prisma.PriceMoveDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.PriceMoveUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.PriceMoveUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload>[]
+        }
+        upsert: {
+          args: Prisma.PriceMoveUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload>
+        }
+        aggregate: {
+          args: Prisma.PriceMoveAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregatePriceMove>
+        }
+        groupBy: {
+          args: Prisma.PriceMoveGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PriceMoveGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.PriceMoveCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PriceMoveCountAggregateOutputType> | number
+        }
+      }
+    }
+    PriceMoveItem: {
+      payload: Prisma.$PriceMoveItemPayload<ExtArgs>
+      fields: Prisma.PriceMoveItemFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.PriceMoveItemFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.PriceMoveItemFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload>
+        }
+        findFirst: {
+          args: Prisma.PriceMoveItemFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.PriceMoveItemFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload>
+        }
+        findMany: {
+          args: Prisma.PriceMoveItemFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload>[]
+        }
+        create: {
+          args: Prisma.PriceMoveItemCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload>
+        }
+        createMany: {
+          args: Prisma.PriceMoveItemCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.PriceMoveItemCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload>[]
+        }
+        delete: {
+          args: Prisma.PriceMoveItemDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload>
+        }
+        update: {
+          args: Prisma.PriceMoveItemUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload>
+        }
+        deleteMany: {
+          args: Prisma.PriceMoveItemDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.PriceMoveItemUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.PriceMoveItemUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload>[]
+        }
+        upsert: {
+          args: Prisma.PriceMoveItemUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload>
+        }
+        aggregate: {
+          args: Prisma.PriceMoveItemAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregatePriceMoveItem>
+        }
+        groupBy: {
+          args: Prisma.PriceMoveItemGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PriceMoveItemGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.PriceMoveItemCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PriceMoveItemCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -2660,6 +2810,46 @@ export const WebhookAccountStateScalarFieldEnum = {
 export type WebhookAccountStateScalarFieldEnum = (typeof WebhookAccountStateScalarFieldEnum)[keyof typeof WebhookAccountStateScalarFieldEnum]
 
 
+export const PriceMoveScalarFieldEnum = {
+  id: 'id',
+  createdAt: 'createdAt',
+  createdByEmail: 'createdByEmail',
+  tierKey: 'tierKey',
+  lookupKey: 'lookupKey',
+  targetPriceId: 'targetPriceId',
+  sourcePriceIds: 'sourcePriceIds',
+  status: 'status',
+  collectIndex: 'collectIndex',
+  collectAfter: 'collectAfter',
+  total: 'total',
+  moved: 'moved',
+  skipped: 'skipped',
+  failed: 'failed',
+  rateLimited: 'rateLimited',
+  lastError: 'lastError',
+  leaseToken: 'leaseToken',
+  leaseUntil: 'leaseUntil',
+  heartbeatAt: 'heartbeatAt',
+  finishedAt: 'finishedAt'
+} as const
+
+export type PriceMoveScalarFieldEnum = (typeof PriceMoveScalarFieldEnum)[keyof typeof PriceMoveScalarFieldEnum]
+
+
+export const PriceMoveItemScalarFieldEnum = {
+  id: 'id',
+  moveId: 'moveId',
+  subscriptionId: 'subscriptionId',
+  customerId: 'customerId',
+  status: 'status',
+  attempts: 'attempts',
+  error: 'error',
+  updatedAt: 'updatedAt'
+} as const
+
+export type PriceMoveItemScalarFieldEnum = (typeof PriceMoveItemScalarFieldEnum)[keyof typeof PriceMoveItemScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
@@ -2918,6 +3108,34 @@ export type ListEnumWebhookDeliveryStatusFieldRefInput<$PrismaModel> = FieldRefI
 
 
 /**
+ * Reference to a field of type 'PriceMoveStatus'
+ */
+export type EnumPriceMoveStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'PriceMoveStatus'>
+    
+
+
+/**
+ * Reference to a field of type 'PriceMoveStatus[]'
+ */
+export type ListEnumPriceMoveStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'PriceMoveStatus[]'>
+    
+
+
+/**
+ * Reference to a field of type 'PriceMoveItemStatus'
+ */
+export type EnumPriceMoveItemStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'PriceMoveItemStatus'>
+    
+
+
+/**
+ * Reference to a field of type 'PriceMoveItemStatus[]'
+ */
+export type ListEnumPriceMoveItemStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'PriceMoveItemStatus[]'>
+    
+
+
+/**
  * Reference to a field of type 'Float'
  */
 export type FloatFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Float'>
@@ -3106,6 +3324,8 @@ export type GlobalOmitConfig = {
   webhookDelivery?: Prisma.WebhookDeliveryOmit
   webhookDeliveryAttempt?: Prisma.WebhookDeliveryAttemptOmit
   webhookAccountState?: Prisma.WebhookAccountStateOmit
+  priceMove?: Prisma.PriceMoveOmit
+  priceMoveItem?: Prisma.PriceMoveItemOmit
 }
 
 /* Types for Logging */

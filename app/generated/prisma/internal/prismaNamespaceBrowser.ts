@@ -75,7 +75,9 @@ export const ModelName = {
   WebhookMessage: 'WebhookMessage',
   WebhookDelivery: 'WebhookDelivery',
   WebhookDeliveryAttempt: 'WebhookDeliveryAttempt',
-  WebhookAccountState: 'WebhookAccountState'
+  WebhookAccountState: 'WebhookAccountState',
+  PriceMove: 'PriceMove',
+  PriceMoveItem: 'PriceMoveItem'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -422,6 +424,46 @@ export const WebhookAccountStateScalarFieldEnum = {
 } as const
 
 export type WebhookAccountStateScalarFieldEnum = (typeof WebhookAccountStateScalarFieldEnum)[keyof typeof WebhookAccountStateScalarFieldEnum]
+
+
+export const PriceMoveScalarFieldEnum = {
+  id: 'id',
+  createdAt: 'createdAt',
+  createdByEmail: 'createdByEmail',
+  tierKey: 'tierKey',
+  lookupKey: 'lookupKey',
+  targetPriceId: 'targetPriceId',
+  sourcePriceIds: 'sourcePriceIds',
+  status: 'status',
+  collectIndex: 'collectIndex',
+  collectAfter: 'collectAfter',
+  total: 'total',
+  moved: 'moved',
+  skipped: 'skipped',
+  failed: 'failed',
+  rateLimited: 'rateLimited',
+  lastError: 'lastError',
+  leaseToken: 'leaseToken',
+  leaseUntil: 'leaseUntil',
+  heartbeatAt: 'heartbeatAt',
+  finishedAt: 'finishedAt'
+} as const
+
+export type PriceMoveScalarFieldEnum = (typeof PriceMoveScalarFieldEnum)[keyof typeof PriceMoveScalarFieldEnum]
+
+
+export const PriceMoveItemScalarFieldEnum = {
+  id: 'id',
+  moveId: 'moveId',
+  subscriptionId: 'subscriptionId',
+  customerId: 'customerId',
+  status: 'status',
+  attempts: 'attempts',
+  error: 'error',
+  updatedAt: 'updatedAt'
+} as const
+
+export type PriceMoveItemScalarFieldEnum = (typeof PriceMoveItemScalarFieldEnum)[keyof typeof PriceMoveItemScalarFieldEnum]
 
 
 export const SortOrder = {
