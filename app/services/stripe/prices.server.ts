@@ -164,6 +164,16 @@ function isSellable(price: LivePrice) {
   return price.active && price.productActive;
 }
 
+/** What a price charges, as the app's price types hold it. */
+export function billedAs(price: Stripe.Price) {
+  return {
+    currency: price.currency,
+    unitAmount: price.unit_amount,
+    interval: price.recurring?.interval ?? null,
+    intervalCount: price.recurring?.interval_count ?? 1,
+  };
+}
+
 function toLivePrice(price: Stripe.Price): LivePrice | null {
   if (!price.lookup_key) return null;
   const product = typeof price.product === "object" && price.product !== null ? price.product : null;
@@ -173,10 +183,7 @@ function toLivePrice(price: Stripe.Price): LivePrice | null {
     id: price.id,
     lookupKey: price.lookup_key,
     active: price.active,
-    currency: price.currency,
-    unitAmount: price.unit_amount,
-    interval: price.recurring?.interval ?? null,
-    intervalCount: price.recurring?.interval_count ?? 1,
+    ...billedAs(price),
     productId: typeof price.product === "string" ? price.product : (product?.id ?? null),
     productName: liveProduct?.name ?? null,
     productActive: liveProduct ? liveProduct.active : !deleted,

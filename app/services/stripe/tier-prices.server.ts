@@ -11,7 +11,7 @@ import { logger } from "~/utils/logger.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
 import { guardedStripeRead, PAGE_BUDGET_MS } from "./breaker.server.ts";
 import { idOf } from "./client.server.ts";
-import { isCurrentPriceCacheGeneration, priceCacheGeneration } from "./prices.server.ts";
+import { billedAs, isCurrentPriceCacheGeneration, priceCacheGeneration } from "./prices.server.ts";
 
 const CACHE_TTL_MS = 5 * 60_000;
 const PAGE_SIZE = 100; // Stripe's largest page
@@ -69,10 +69,7 @@ export function toStripePrice(price: Stripe.Price): StripePrice {
     id: price.id,
     lookupKey: price.lookup_key,
     active: price.active,
-    currency: price.currency,
-    unitAmount: price.unit_amount,
-    interval: price.recurring?.interval ?? null,
-    intervalCount: price.recurring?.interval_count ?? 1,
+    ...billedAs(price),
     productId: idOf(price.product) ?? "",
     created: price.created,
   };
