@@ -24,10 +24,7 @@ export function findActivePriceMove(tx: Db, lookupKey: string) {
   });
 }
 
-export function createPriceMove(
-  tx: Db,
-  data: { createdByEmail: string; tierKey: string; lookupKey: string; targetPriceId: string; sourcePriceIds: string[] },
-) {
+export function createPriceMove(tx: Db, data: { createdByEmail: string; tierKey: string; lookupKey: string }) {
   return tx.priceMove.create({ data });
 }
 

@@ -27,8 +27,6 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       id: move.id,
       tierKey: move.tierKey,
       lookupKey: move.lookupKey,
-      targetPriceId: move.targetPriceId,
-      sourcePriceIds: move.sourcePriceIds,
       status: move.status,
       total: move.total,
       moved: move.moved,
@@ -81,7 +79,7 @@ export default function PriceMove() {
         </p>
       ) : null}
       <p className="hint">
-        From <code>{move.sourcePriceIds.join(", ")}</code> to <code>{move.targetPriceId}</code>, without proration: each
+        From the legacy prices of <code>{move.lookupKey}</code> to its current price, without proration: each
         subscription pays the new price from its next renewal. Started by {move.createdByEmail}
         {move.rateLimited ? `; Stripe asked to slow down ${move.rateLimited} times (waited out)` : ""}.
       </p>

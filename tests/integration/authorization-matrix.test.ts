@@ -459,8 +459,6 @@ beforeAll(async () => {
         createdByEmail: EMAILS.admin,
         tierKey: "pro",
         lookupKey: "pro_monthly",
-        targetPriceId: "price_matrix_new",
-        sourcePriceIds: ["price_matrix_old"],
         status: "finished",
       },
     })

@@ -72,8 +72,6 @@ export async function startPriceMove(actor: AuditActor, tierKey: string, lookupK
         createdByEmail: actor.email,
         tierKey: tier.key,
         lookupKey,
-        targetPriceId: found.target.id,
-        sourcePriceIds: found.sources.map((price) => price.id),
       });
       await recordAudit(tx, {
         actor,
@@ -81,8 +79,8 @@ export async function startPriceMove(actor: AuditActor, tierKey: string, lookupK
         entity: "tier",
         entityId: tier.id,
         entityLabel: tier.key,
-        before: { lookupKey, prices: move.sourcePriceIds },
-        after: { lookupKey, price: move.targetPriceId, run: move.id },
+        before: { lookupKey, prices: found.sources.map((price) => price.id) },
+        after: { lookupKey, price: found.target.id, run: move.id },
       });
       // In the same transaction: a run never exists without its first step on the queue.
       await enqueue("price-move", { moveId: move.id }, { tx });
@@ -93,7 +91,10 @@ export async function startPriceMove(actor: AuditActor, tierKey: string, lookupK
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
-async function finish(move: PriceMoveRow, status: "finished" | "failed", error: string | null) {
+/** The key's current price and its legacy prices, as Stripe has them at this step. */
+type Plan = { targetId: string; sourceIds: string[] };
+
+async function finish(move: PriceMoveRow, plan: Plan | null, status: "finished" | "failed", error: string | null) {
   const [tier] = await listTiersForAdmin(move.tierKey);
   await inTransaction(async (tx) => {
     if (!(await finishPriceMove(tx, move.id, status, error))) return;
@@ -109,7 +110,7 @@ async function finish(move: PriceMoveRow, status: "finished" | "failed", error: 
         after: {
           run: move.id,
           lookupKey: move.lookupKey,
-          price: move.targetPriceId,
+          price: plan?.targetId ?? null,
           moved: after?.moved ?? 0,
           skipped: after?.skipped ?? 0,
           failed: after?.failed ?? 0,
@@ -124,12 +125,12 @@ async function finish(move: PriceMoveRow, status: "finished" | "failed", error: 
 }
 
 /** Lists the legacy prices' subscriptions into the run, page by page, until done or `until()`. */
-async function collect(move: PriceMoveRow, token: string, pacer: StripePacer, until: () => boolean) {
+async function collect(move: PriceMoveRow, plan: Plan, token: string, pacer: StripePacer, until: () => boolean) {
   let index = move.collectIndex;
   let after = move.collectAfter;
-  while (index < move.sourcePriceIds.length) {
+  while (index < plan.sourceIds.length) {
     if (until()) return false;
-    const page = await subscriptionsOnPrice(pacer, move.sourcePriceIds[index]!, after);
+    const page = await subscriptionsOnPrice(pacer, plan.sourceIds[index]!, after);
     const next =
       page.hasMore && page.last
         ? { collectIndex: index, collectAfter: page.last }
@@ -143,7 +144,7 @@ async function collect(move: PriceMoveRow, token: string, pacer: StripePacer, un
 }
 
 /** Moves the pending subscriptions, one by one, until none is left (true) or `until()` (false). */
-async function moveItems(move: PriceMoveRow, token: string, pacer: StripePacer, until: () => boolean) {
+async function moveItems(move: PriceMoveRow, plan: Plan, token: string, pacer: StripePacer, until: () => boolean) {
   for (;;) {
     const batch = await nextPendingPriceMoveItems(move.id, ITEM_BATCH);
     if (!batch.length) return true;
@@ -157,12 +158,7 @@ async function moveItems(move: PriceMoveRow, token: string, pacer: StripePacer, 
         error: string | null;
       };
       try {
-        const result = await moveSubscriptionToPrice(
-          pacer,
-          item.subscriptionId,
-          move.sourcePriceIds,
-          move.targetPriceId,
-        );
+        const result = await moveSubscriptionToPrice(pacer, item.subscriptionId, plan.sourceIds, plan.targetId);
         outcome = {
           outcome: result.kind,
           customerId: result.customerId,
@@ -194,19 +190,16 @@ async function workPriceMove(moveId: number, until: () => boolean, pacer = new S
   const move = await claimPriceMove(moveId, token, jobTimeoutSeconds());
   if (!move) return "busy" as const;
   try {
-    // The key may have moved on since the run started: moving to a price it no longer has would be wrong.
+    // Asked at each step, never stored: if the key moved on meanwhile, the rest go to its newest price.
     const now = await moveTargetAndSources(pacer, move.lookupKey);
-    if (now?.target.id !== move.targetPriceId) {
-      await finish(
-        move,
-        "failed",
-        `The lookup key ${move.lookupKey} has another price now: start a new move from the tier page.`,
-      );
+    if (!now) {
+      await finish(move, null, "failed", `Stripe has no price with the lookup key ${move.lookupKey} any more.`);
       return "done" as const;
     }
-    if (move.status === "collecting" && !(await collect(move, token, pacer, until))) return "stopped" as const;
-    if (!(await moveItems(move, token, pacer, until))) return "stopped" as const;
-    await finish(move, "finished", null);
+    const plan = { targetId: now.target.id, sourceIds: now.sources.map((price) => price.id) };
+    if (move.status === "collecting" && !(await collect(move, plan, token, pacer, until))) return "stopped" as const;
+    if (!(await moveItems(move, plan, token, pacer, until))) return "stopped" as const;
+    await finish(move, plan, "finished", null);
     return "done" as const;
   } finally {
     await releasePriceMove(moveId, token);

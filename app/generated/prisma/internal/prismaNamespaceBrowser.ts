@@ -432,8 +432,6 @@ export const PriceMoveScalarFieldEnum = {
   createdByEmail: 'createdByEmail',
   tierKey: 'tierKey',
   lookupKey: 'lookupKey',
-  targetPriceId: 'targetPriceId',
-  sourcePriceIds: 'sourcePriceIds',
   status: 'status',
   collectIndex: 'collectIndex',
   collectAfter: 'collectAfter',

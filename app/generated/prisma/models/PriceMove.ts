@@ -52,7 +52,6 @@ export type PriceMoveMinAggregateOutputType = {
   createdByEmail: string | null
   tierKey: string | null
   lookupKey: string | null
-  targetPriceId: string | null
   status: $Enums.PriceMoveStatus | null
   collectIndex: number | null
   collectAfter: string | null
@@ -74,7 +73,6 @@ export type PriceMoveMaxAggregateOutputType = {
   createdByEmail: string | null
   tierKey: string | null
   lookupKey: string | null
-  targetPriceId: string | null
   status: $Enums.PriceMoveStatus | null
   collectIndex: number | null
   collectAfter: string | null
@@ -96,8 +94,6 @@ export type PriceMoveCountAggregateOutputType = {
   createdByEmail: number
   tierKey: number
   lookupKey: number
-  targetPriceId: number
-  sourcePriceIds: number
   status: number
   collectIndex: number
   collectAfter: number
@@ -141,7 +137,6 @@ export type PriceMoveMinAggregateInputType = {
   createdByEmail?: true
   tierKey?: true
   lookupKey?: true
-  targetPriceId?: true
   status?: true
   collectIndex?: true
   collectAfter?: true
@@ -163,7 +158,6 @@ export type PriceMoveMaxAggregateInputType = {
   createdByEmail?: true
   tierKey?: true
   lookupKey?: true
-  targetPriceId?: true
   status?: true
   collectIndex?: true
   collectAfter?: true
@@ -185,8 +179,6 @@ export type PriceMoveCountAggregateInputType = {
   createdByEmail?: true
   tierKey?: true
   lookupKey?: true
-  targetPriceId?: true
-  sourcePriceIds?: true
   status?: true
   collectIndex?: true
   collectAfter?: true
@@ -295,8 +287,6 @@ export type PriceMoveGroupByOutputType = {
   createdByEmail: string
   tierKey: string
   lookupKey: string
-  targetPriceId: string
-  sourcePriceIds: string[]
   status: $Enums.PriceMoveStatus
   collectIndex: number
   collectAfter: string | null
@@ -341,8 +331,6 @@ export type PriceMoveWhereInput = {
   createdByEmail?: Prisma.StringFilter<"PriceMove"> | string
   tierKey?: Prisma.StringFilter<"PriceMove"> | string
   lookupKey?: Prisma.StringFilter<"PriceMove"> | string
-  targetPriceId?: Prisma.StringFilter<"PriceMove"> | string
-  sourcePriceIds?: Prisma.StringNullableListFilter<"PriceMove">
   status?: Prisma.EnumPriceMoveStatusFilter<"PriceMove"> | $Enums.PriceMoveStatus
   collectIndex?: Prisma.IntFilter<"PriceMove"> | number
   collectAfter?: Prisma.StringNullableFilter<"PriceMove"> | string | null
@@ -365,8 +353,6 @@ export type PriceMoveOrderByWithRelationInput = {
   createdByEmail?: Prisma.SortOrder
   tierKey?: Prisma.SortOrder
   lookupKey?: Prisma.SortOrder
-  targetPriceId?: Prisma.SortOrder
-  sourcePriceIds?: Prisma.SortOrder
   status?: Prisma.SortOrder
   collectIndex?: Prisma.SortOrder
   collectAfter?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -392,8 +378,6 @@ export type PriceMoveWhereUniqueInput = Prisma.AtLeast<{
   createdByEmail?: Prisma.StringFilter<"PriceMove"> | string
   tierKey?: Prisma.StringFilter<"PriceMove"> | string
   lookupKey?: Prisma.StringFilter<"PriceMove"> | string
-  targetPriceId?: Prisma.StringFilter<"PriceMove"> | string
-  sourcePriceIds?: Prisma.StringNullableListFilter<"PriceMove">
   status?: Prisma.EnumPriceMoveStatusFilter<"PriceMove"> | $Enums.PriceMoveStatus
   collectIndex?: Prisma.IntFilter<"PriceMove"> | number
   collectAfter?: Prisma.StringNullableFilter<"PriceMove"> | string | null
@@ -416,8 +400,6 @@ export type PriceMoveOrderByWithAggregationInput = {
   createdByEmail?: Prisma.SortOrder
   tierKey?: Prisma.SortOrder
   lookupKey?: Prisma.SortOrder
-  targetPriceId?: Prisma.SortOrder
-  sourcePriceIds?: Prisma.SortOrder
   status?: Prisma.SortOrder
   collectIndex?: Prisma.SortOrder
   collectAfter?: Prisma.SortOrderInput | Prisma.SortOrder
@@ -447,8 +429,6 @@ export type PriceMoveScalarWhereWithAggregatesInput = {
   createdByEmail?: Prisma.StringWithAggregatesFilter<"PriceMove"> | string
   tierKey?: Prisma.StringWithAggregatesFilter<"PriceMove"> | string
   lookupKey?: Prisma.StringWithAggregatesFilter<"PriceMove"> | string
-  targetPriceId?: Prisma.StringWithAggregatesFilter<"PriceMove"> | string
-  sourcePriceIds?: Prisma.StringNullableListFilter<"PriceMove">
   status?: Prisma.EnumPriceMoveStatusWithAggregatesFilter<"PriceMove"> | $Enums.PriceMoveStatus
   collectIndex?: Prisma.IntWithAggregatesFilter<"PriceMove"> | number
   collectAfter?: Prisma.StringNullableWithAggregatesFilter<"PriceMove"> | string | null
@@ -469,8 +449,6 @@ export type PriceMoveCreateInput = {
   createdByEmail: string
   tierKey: string
   lookupKey: string
-  targetPriceId: string
-  sourcePriceIds?: Prisma.PriceMoveCreatesourcePriceIdsInput | string[]
   status?: $Enums.PriceMoveStatus
   collectIndex?: number
   collectAfter?: string | null
@@ -493,8 +471,6 @@ export type PriceMoveUncheckedCreateInput = {
   createdByEmail: string
   tierKey: string
   lookupKey: string
-  targetPriceId: string
-  sourcePriceIds?: Prisma.PriceMoveCreatesourcePriceIdsInput | string[]
   status?: $Enums.PriceMoveStatus
   collectIndex?: number
   collectAfter?: string | null
@@ -516,8 +492,6 @@ export type PriceMoveUpdateInput = {
   createdByEmail?: Prisma.StringFieldUpdateOperationsInput | string
   tierKey?: Prisma.StringFieldUpdateOperationsInput | string
   lookupKey?: Prisma.StringFieldUpdateOperationsInput | string
-  targetPriceId?: Prisma.StringFieldUpdateOperationsInput | string
-  sourcePriceIds?: Prisma.PriceMoveUpdatesourcePriceIdsInput | string[]
   status?: Prisma.EnumPriceMoveStatusFieldUpdateOperationsInput | $Enums.PriceMoveStatus
   collectIndex?: Prisma.IntFieldUpdateOperationsInput | number
   collectAfter?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -540,8 +514,6 @@ export type PriceMoveUncheckedUpdateInput = {
   createdByEmail?: Prisma.StringFieldUpdateOperationsInput | string
   tierKey?: Prisma.StringFieldUpdateOperationsInput | string
   lookupKey?: Prisma.StringFieldUpdateOperationsInput | string
-  targetPriceId?: Prisma.StringFieldUpdateOperationsInput | string
-  sourcePriceIds?: Prisma.PriceMoveUpdatesourcePriceIdsInput | string[]
   status?: Prisma.EnumPriceMoveStatusFieldUpdateOperationsInput | $Enums.PriceMoveStatus
   collectIndex?: Prisma.IntFieldUpdateOperationsInput | number
   collectAfter?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -564,8 +536,6 @@ export type PriceMoveCreateManyInput = {
   createdByEmail: string
   tierKey: string
   lookupKey: string
-  targetPriceId: string
-  sourcePriceIds?: Prisma.PriceMoveCreatesourcePriceIdsInput | string[]
   status?: $Enums.PriceMoveStatus
   collectIndex?: number
   collectAfter?: string | null
@@ -586,8 +556,6 @@ export type PriceMoveUpdateManyMutationInput = {
   createdByEmail?: Prisma.StringFieldUpdateOperationsInput | string
   tierKey?: Prisma.StringFieldUpdateOperationsInput | string
   lookupKey?: Prisma.StringFieldUpdateOperationsInput | string
-  targetPriceId?: Prisma.StringFieldUpdateOperationsInput | string
-  sourcePriceIds?: Prisma.PriceMoveUpdatesourcePriceIdsInput | string[]
   status?: Prisma.EnumPriceMoveStatusFieldUpdateOperationsInput | $Enums.PriceMoveStatus
   collectIndex?: Prisma.IntFieldUpdateOperationsInput | number
   collectAfter?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -609,8 +577,6 @@ export type PriceMoveUncheckedUpdateManyInput = {
   createdByEmail?: Prisma.StringFieldUpdateOperationsInput | string
   tierKey?: Prisma.StringFieldUpdateOperationsInput | string
   lookupKey?: Prisma.StringFieldUpdateOperationsInput | string
-  targetPriceId?: Prisma.StringFieldUpdateOperationsInput | string
-  sourcePriceIds?: Prisma.PriceMoveUpdatesourcePriceIdsInput | string[]
   status?: Prisma.EnumPriceMoveStatusFieldUpdateOperationsInput | $Enums.PriceMoveStatus
   collectIndex?: Prisma.IntFieldUpdateOperationsInput | number
   collectAfter?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -632,8 +598,6 @@ export type PriceMoveCountOrderByAggregateInput = {
   createdByEmail?: Prisma.SortOrder
   tierKey?: Prisma.SortOrder
   lookupKey?: Prisma.SortOrder
-  targetPriceId?: Prisma.SortOrder
-  sourcePriceIds?: Prisma.SortOrder
   status?: Prisma.SortOrder
   collectIndex?: Prisma.SortOrder
   collectAfter?: Prisma.SortOrder
@@ -665,7 +629,6 @@ export type PriceMoveMaxOrderByAggregateInput = {
   createdByEmail?: Prisma.SortOrder
   tierKey?: Prisma.SortOrder
   lookupKey?: Prisma.SortOrder
-  targetPriceId?: Prisma.SortOrder
   status?: Prisma.SortOrder
   collectIndex?: Prisma.SortOrder
   collectAfter?: Prisma.SortOrder
@@ -687,7 +650,6 @@ export type PriceMoveMinOrderByAggregateInput = {
   createdByEmail?: Prisma.SortOrder
   tierKey?: Prisma.SortOrder
   lookupKey?: Prisma.SortOrder
-  targetPriceId?: Prisma.SortOrder
   status?: Prisma.SortOrder
   collectIndex?: Prisma.SortOrder
   collectAfter?: Prisma.SortOrder
@@ -718,15 +680,6 @@ export type PriceMoveScalarRelationFilter = {
   isNot?: Prisma.PriceMoveWhereInput
 }
 
-export type PriceMoveCreatesourcePriceIdsInput = {
-  set: string[]
-}
-
-export type PriceMoveUpdatesourcePriceIdsInput = {
-  set?: string[]
-  push?: string | string[]
-}
-
 export type EnumPriceMoveStatusFieldUpdateOperationsInput = {
   set?: $Enums.PriceMoveStatus
 }
@@ -750,8 +703,6 @@ export type PriceMoveCreateWithoutItemsInput = {
   createdByEmail: string
   tierKey: string
   lookupKey: string
-  targetPriceId: string
-  sourcePriceIds?: Prisma.PriceMoveCreatesourcePriceIdsInput | string[]
   status?: $Enums.PriceMoveStatus
   collectIndex?: number
   collectAfter?: string | null
@@ -773,8 +724,6 @@ export type PriceMoveUncheckedCreateWithoutItemsInput = {
   createdByEmail: string
   tierKey: string
   lookupKey: string
-  targetPriceId: string
-  sourcePriceIds?: Prisma.PriceMoveCreatesourcePriceIdsInput | string[]
   status?: $Enums.PriceMoveStatus
   collectIndex?: number
   collectAfter?: string | null
@@ -811,8 +760,6 @@ export type PriceMoveUpdateWithoutItemsInput = {
   createdByEmail?: Prisma.StringFieldUpdateOperationsInput | string
   tierKey?: Prisma.StringFieldUpdateOperationsInput | string
   lookupKey?: Prisma.StringFieldUpdateOperationsInput | string
-  targetPriceId?: Prisma.StringFieldUpdateOperationsInput | string
-  sourcePriceIds?: Prisma.PriceMoveUpdatesourcePriceIdsInput | string[]
   status?: Prisma.EnumPriceMoveStatusFieldUpdateOperationsInput | $Enums.PriceMoveStatus
   collectIndex?: Prisma.IntFieldUpdateOperationsInput | number
   collectAfter?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -834,8 +781,6 @@ export type PriceMoveUncheckedUpdateWithoutItemsInput = {
   createdByEmail?: Prisma.StringFieldUpdateOperationsInput | string
   tierKey?: Prisma.StringFieldUpdateOperationsInput | string
   lookupKey?: Prisma.StringFieldUpdateOperationsInput | string
-  targetPriceId?: Prisma.StringFieldUpdateOperationsInput | string
-  sourcePriceIds?: Prisma.PriceMoveUpdatesourcePriceIdsInput | string[]
   status?: Prisma.EnumPriceMoveStatusFieldUpdateOperationsInput | $Enums.PriceMoveStatus
   collectIndex?: Prisma.IntFieldUpdateOperationsInput | number
   collectAfter?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
@@ -888,8 +833,6 @@ export type PriceMoveSelect<ExtArgs extends runtime.Types.Extensions.InternalArg
   createdByEmail?: boolean
   tierKey?: boolean
   lookupKey?: boolean
-  targetPriceId?: boolean
-  sourcePriceIds?: boolean
   status?: boolean
   collectIndex?: boolean
   collectAfter?: boolean
@@ -913,8 +856,6 @@ export type PriceMoveSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Ext
   createdByEmail?: boolean
   tierKey?: boolean
   lookupKey?: boolean
-  targetPriceId?: boolean
-  sourcePriceIds?: boolean
   status?: boolean
   collectIndex?: boolean
   collectAfter?: boolean
@@ -936,8 +877,6 @@ export type PriceMoveSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Ext
   createdByEmail?: boolean
   tierKey?: boolean
   lookupKey?: boolean
-  targetPriceId?: boolean
-  sourcePriceIds?: boolean
   status?: boolean
   collectIndex?: boolean
   collectAfter?: boolean
@@ -959,8 +898,6 @@ export type PriceMoveSelectScalar = {
   createdByEmail?: boolean
   tierKey?: boolean
   lookupKey?: boolean
-  targetPriceId?: boolean
-  sourcePriceIds?: boolean
   status?: boolean
   collectIndex?: boolean
   collectAfter?: boolean
@@ -976,7 +913,7 @@ export type PriceMoveSelectScalar = {
   finishedAt?: boolean
 }
 
-export type PriceMoveOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "createdAt" | "createdByEmail" | "tierKey" | "lookupKey" | "targetPriceId" | "sourcePriceIds" | "status" | "collectIndex" | "collectAfter" | "total" | "moved" | "skipped" | "failed" | "rateLimited" | "lastError" | "leaseToken" | "leaseUntil" | "heartbeatAt" | "finishedAt", ExtArgs["result"]["priceMove"]>
+export type PriceMoveOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "createdAt" | "createdByEmail" | "tierKey" | "lookupKey" | "status" | "collectIndex" | "collectAfter" | "total" | "moved" | "skipped" | "failed" | "rateLimited" | "lastError" | "leaseToken" | "leaseUntil" | "heartbeatAt" | "finishedAt", ExtArgs["result"]["priceMove"]>
 export type PriceMoveInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   items?: boolean | Prisma.PriceMove$itemsArgs<ExtArgs>
   _count?: boolean | Prisma.PriceMoveCountOutputTypeDefaultArgs<ExtArgs>
@@ -995,8 +932,6 @@ export type $PriceMovePayload<ExtArgs extends runtime.Types.Extensions.InternalA
     createdByEmail: string
     tierKey: string
     lookupKey: string
-    targetPriceId: string
-    sourcePriceIds: string[]
     status: $Enums.PriceMoveStatus
     collectIndex: number
     collectAfter: string | null
@@ -1439,8 +1374,6 @@ export interface PriceMoveFieldRefs {
   readonly createdByEmail: Prisma.FieldRef<"PriceMove", 'String'>
   readonly tierKey: Prisma.FieldRef<"PriceMove", 'String'>
   readonly lookupKey: Prisma.FieldRef<"PriceMove", 'String'>
-  readonly targetPriceId: Prisma.FieldRef<"PriceMove", 'String'>
-  readonly sourcePriceIds: Prisma.FieldRef<"PriceMove", 'String[]'>
   readonly status: Prisma.FieldRef<"PriceMove", 'PriceMoveStatus'>
   readonly collectIndex: Prisma.FieldRef<"PriceMove", 'Int'>
   readonly collectAfter: Prisma.FieldRef<"PriceMove", 'String'>

@@ -11,8 +11,6 @@ CREATE TABLE "price_moves" (
     "created_by_email" VARCHAR(254) NOT NULL,
     "tier_key" VARCHAR(64) NOT NULL,
     "lookup_key" VARCHAR(200) NOT NULL,
-    "target_price_id" VARCHAR(64) NOT NULL,
-    "source_price_ids" TEXT[],
     "status" "price_move_status" NOT NULL DEFAULT 'collecting',
     "collect_index" INTEGER NOT NULL DEFAULT 0,
     "collect_after" VARCHAR(64),
