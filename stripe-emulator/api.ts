@@ -8,6 +8,7 @@ import { list, snapshot } from "./objects.ts";
 import { isRecord, type Params } from "./params.ts";
 import type { Interval } from "./periods.ts";
 import type { PortalFlowInput } from "./portal.ts";
+import type { RateLimiter } from "./rate-limit.ts";
 import { requestHandling, requireApiKey } from "./requests.ts";
 import type { SubscriptionChanges } from "./subscriptions.ts";
 import type { EventRecord, List, PortalFlow, Price, SubscriptionStatus } from "./types.ts";
@@ -32,11 +33,27 @@ export interface ApiContext {
   publicUrl: () => string;
   /** Webhooks for API-triggered events go out in the background, as with Stripe. */
   deliverLater: (records: EventRecord[]) => void;
+  /** The optional requests-per-second limit (429s). */
+  rateLimit: RateLimiter;
 }
 
-export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
+/** One /v1 request as answered: for tests that count what a client asked (and what was replayed). */
+export interface ApiRequestRecord {
+  method: string;
+  /** Without the query string. */
+  path: string;
+  status: number;
+  idempotencyKey: string | null;
+  /** An idempotent POST answered with its first response, nothing done again. */
+  replayed: boolean;
+}
+
+const REQUEST_LOG_SIZE = 100_000;
+
+export function apiRouter({ account, publicUrl, deliverLater, rateLimit }: ApiContext) {
   const router = express.Router();
   const { handle, reset } = requestHandling();
+  const requests: ApiRequestRecord[] = [];
 
   /** A copy of `root` with `expand[]` paths resolved; `includable` are properties only sent when expanded. */
   function expand(root: object, p: Params, includable: Record<string, () => object> = {}): object {
@@ -89,7 +106,21 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
     return value;
   }
 
+  router.use((req, res, next) => {
+    res.once("finish", () => {
+      if (requests.length >= REQUEST_LOG_SIZE) requests.shift();
+      requests.push({
+        method: req.method,
+        path: req.originalUrl.split("?")[0] ?? "",
+        status: res.statusCode,
+        idempotencyKey: req.get("Idempotency-Key") ?? null,
+        replayed: res.get("Idempotent-Replayed") === "true",
+      });
+    });
+    next();
+  });
   router.use(requireApiKey);
+  router.use(rateLimit.middleware);
   router.use(express.text({ type: "application/x-www-form-urlencoded", limit: "1mb" }));
 
   router.get(
@@ -99,10 +130,13 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
       if (lookupKeys && lookupKeys.length > 10) {
         throw invalid("lookup_keys", `You may only specify up to 10 lookup_keys, but ${lookupKeys.length} were given.`);
       }
+      // As Stripe: without `active`, inactive (archived) prices are listed too.
       const active = p.boolean("active");
+      const product = p.string("product");
       const prices = [...account.catalog.prices.values()].filter(
         (price) =>
           (active === undefined || price.active === active) &&
+          (product === undefined || price.product === product) &&
           (!lookupKeys || (price.lookup_key !== null && lookupKeys.includes(price.lookup_key))),
       );
       return expand(paginate(prices, p, "/v1/prices", "price"), p);
@@ -339,6 +373,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
     "/subscriptions",
     handle((p) => {
       const customer = p.string("customer");
+      const price = p.string("price");
       const status = p.string("status");
       if (status !== undefined && !STATUSES.some((s) => s === status)) {
         throw invalid("status", `Invalid status: must be one of ${STATUSES.join(", ")}`);
@@ -350,6 +385,7 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
         .filter(
           (s) =>
             (customer === undefined || s.customer === customer) &&
+            (price === undefined || s.items.data.some((item) => item.price.id === price)) &&
             (status === undefined
               ? s.status !== "canceled" && s.status !== "incomplete_expired"
               : status === "all" || s.status === status),
@@ -403,5 +439,12 @@ export function apiRouter({ account, publicUrl, deliverLater }: ApiContext) {
   });
 
   router.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => sendError(error, res));
-  return { router, reset };
+  return {
+    router,
+    requests,
+    reset() {
+      reset();
+      requests.length = 0;
+    },
+  };
 }

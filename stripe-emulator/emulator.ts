@@ -10,10 +10,11 @@ import { serveEmulator } from "../emulator-kit/server.ts";
 import { webhookControls, type WebhookControls, withWebhookControls } from "../emulator-kit/webhook-controls.ts";
 import { WebhookSender } from "../emulator-kit/webhook-sender.ts";
 import { Account } from "./account.ts";
-import { apiRouter } from "./api.ts";
+import { type ApiRequestRecord, apiRouter } from "./api.ts";
 import type { CheckoutSessions } from "./checkout.ts";
 import { sendError, StripeApiError } from "./errors.ts";
 import { pagesRouter } from "./pages.ts";
+import { parseRateLimit, rateLimiter } from "./rate-limit.ts";
 import { StateFile } from "./state.ts";
 import type { Subscriptions } from "./subscriptions.ts";
 import { newId } from "./objects.ts";
@@ -43,6 +44,11 @@ export interface StripeEmulatorOptions {
    * (default), `reverse`, or `shuffle:<seed>` (the same seed, the same order). Stripe promises none.
    */
   deliveryOrder?: DeliveryOrder;
+  /**
+   * At most this many /v1 requests per second (a sliding second); more are answered 429 with Stripe's
+   * `rate_limit` error, so a client's back-off can be tested. Unset or 0: no limit.
+   */
+  rateLimitPerSecond?: number | null;
   log?: (message: string) => void;
 }
 
@@ -73,6 +79,12 @@ export interface StripeEmulator extends WebhookControls<EmulatorEvent> {
    * checkout, no invoice, no events. For benches that need thousands of subscribers quickly.
    */
   seedSubscriber(input: SeedSubscriber): { customer: Customer; subscription: Subscription };
+  /** Requests per second allowed on /v1 (null: no limit); settable at any time. */
+  rateLimitPerSecond: number | null;
+  /** How many /v1 requests were answered 429 by the rate limit. */
+  readonly rateLimited: number;
+  /** Every /v1 request answered (newest last, at most 100,000), for counting what a client asked. */
+  readonly apiRequests: readonly ApiRequestRecord[];
 }
 
 type SeedSubscriber = {
@@ -119,7 +131,13 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   };
   let url = "";
 
-  const api = apiRouter({ account, publicUrl: () => url, deliverLater: (records) => void deliver(records) });
+  const rateLimit = rateLimiter(options.rateLimitPerSecond);
+  const api = apiRouter({
+    account,
+    publicUrl: () => url,
+    deliverLater: (records) => void deliver(records),
+    rateLimit,
+  });
   const controls = webhookControls(
     sender,
     { events: () => account.events.records, find: (id) => account.events.find(id) },
@@ -131,6 +149,18 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
         return url;
       },
       webhookSecret,
+      get rateLimitPerSecond() {
+        return rateLimit.perSecond;
+      },
+      set rateLimitPerSecond(value: number | null) {
+        rateLimit.perSecond = parseRateLimit(value);
+      },
+      get rateLimited() {
+        return rateLimit.refused;
+      },
+      get apiRequests() {
+        return api.requests;
+      },
       close: async () => {
         stateFile?.close();
         await listening.close();
@@ -139,6 +169,8 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
         account.reset();
         api.reset();
         sender.reset();
+        rateLimit.reset();
+        rateLimit.perSecond = options.rateLimitPerSecond || null;
       },
       async createEvent(type: string, object: object, opts: EventOptions = {}) {
         const record = account.events.create(type, object, opts);
@@ -174,6 +206,11 @@ export async function startStripeEmulator(options: StripeEmulatorOptions = {}): 
   const control = controlRouter({ emulator, fail: controlError, sendError }, (add) => {
     add.post("/subscriptions/:id/fail_payment", (req) => emulator.failPayment(req.params.id ?? ""));
     add.post("/subscriptions/:id/renew", (req) => emulator.renewSubscription(req.params.id ?? ""));
+    add.get("/rate-limit", () => ({ per_second: emulator.rateLimitPerSecond, refused: emulator.rateLimited }));
+    add.post("/rate-limit", (_req, { per_second: perSecond }) => {
+      emulator.rateLimitPerSecond = parseRateLimit(perSecond);
+      return { per_second: emulator.rateLimitPerSecond, refused: emulator.rateLimited };
+    });
   });
   const routes = { api: ["/v1", api.router] as const, control, pages: pagesRouter(account, deliver) };
   const listening = await serveEmulator("Stripe emulator", routes, { ...options, log });

@@ -217,3 +217,12 @@ export async function linkNewStripeCustomer(accountId: number, customerId: strin
                     (SELECT stripe_customer_id FROM accounts WHERE id = ${accountId})) AS customer`;
   return rows[0]?.customer ?? customerId;
 }
+
+/** The accounts of these Stripe customers (one query), for naming a subscription's account. */
+export function listAccountsByStripeCustomers(customerIds: readonly string[]) {
+  if (!customerIds.length) return Promise.resolve([]);
+  return prisma.account.findMany({
+    where: { stripeCustomerId: { in: [...customerIds] } },
+    select: { id: true, name: true, stripeCustomerId: true },
+  });
+}

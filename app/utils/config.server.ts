@@ -58,6 +58,9 @@ const EnvSchema = z.object({
   // Requests each /api/v1 key may make per minute, counted across every instance.
   API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(10_000_000).default(6000),
   STRIPE_EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(12_111),
+  // Requests per second background jobs (moving subscribers to a new price) make to Stripe; unset:
+  // 80% of Stripe's limit for the key (25/s test mode, 100/s live).
+  STRIPE_JOB_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(1000).optional(),
   // Whop's company API key (Bearer token); unset outside production: the bundled Whop emulator runs.
   WHOP_API_KEY: z.string().regex(/^\S+$/, "must be a Whop API key (no spaces)").optional(),
   WHOP_WEBHOOK_SECRET: z.string().optional(),
@@ -119,6 +122,8 @@ export type Config = Readonly<{
     webhookSecrets: readonly string[];
     apiBase: string | null;
     emulatorPort: number;
+    /** Requests per second a background job makes to Stripe; null: derived from the key (rules/prices.ts). */
+    jobRequestsPerSecond: number | null;
   }>;
   whop: Readonly<{
     apiKey: string | null;
@@ -202,6 +207,7 @@ export function parseConfig(source: Record<string, string | undefined> = process
       webhookSecrets: parseSecrets(env.STRIPE_WEBHOOK_SECRET),
       apiBase: env.STRIPE_API_BASE ?? null,
       emulatorPort: env.STRIPE_EMULATOR_PORT,
+      jobRequestsPerSecond: env.STRIPE_JOB_REQUESTS_PER_SECOND ?? null,
     },
     whop: {
       apiKey: env.WHOP_API_KEY ?? null,

@@ -94,6 +94,9 @@ const PAGES: readonly PageRow[] = [
   { path: "/admin/tiers", roles: STAFF, heading: "Tiers" },
   { path: "/admin/tiers/new", roles: ["admin"], heading: "New tier" },
   { path: "/admin/tiers/:tierKey", roles: STAFF, heading: "Pro" },
+  // The change-price form (admins; support sees the page without it) and the legacy-subscriber preview.
+  { path: "/admin/tiers/:tierKey?reprice=pro_monthly", roles: STAFF, heading: "Pro" },
+  { path: "/admin/tiers/:tierKey?move=pro_monthly", roles: STAFF, heading: "Pro" },
   { path: "/admin/permissions", roles: STAFF, heading: "Permissions" },
   { path: "/admin/api-keys", roles: STAFF, heading: "API keys" },
   { path: "/admin/api", roles: ["admin"], heading: "API reference" },

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as overviewRoute from "../../app/routes/admin._index.tsx";
 import * as accountsRoute from "../../app/routes/admin.accounts._index.tsx";
 import * as eventsRoute from "../../app/routes/admin.events._index/route.tsx";
-import * as tierRoute from "../../app/routes/admin.tiers.$key.tsx";
+import * as tierRoute from "../../app/routes/admin.tiers.$key/route.tsx";
 import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";
 import { testDb } from "../setup/database.ts";
 import { event, subscription, webhookRequest } from "../stripe-fixtures.ts";

@@ -6,7 +6,7 @@ import { listTiersForAdmin } from "../../app/models/tier.server.ts";
 import * as auditRoute from "../../app/routes/admin.audit.tsx";
 import * as overviewRoute from "../../app/routes/admin._index.tsx";
 import * as permissionsRoute from "../../app/routes/admin.permissions.tsx";
-import * as tierRoute from "../../app/routes/admin.tiers.$key.tsx";
+import * as tierRoute from "../../app/routes/admin.tiers.$key/route.tsx";
 import * as tiersRoute from "../../app/routes/admin.tiers._index.tsx";
 import * as newTierRoute from "../../app/routes/admin.tiers.new.tsx";
 import * as entitlementsRoute from "../../app/routes/api.me.entitlements.ts";

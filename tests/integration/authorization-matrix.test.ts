@@ -58,7 +58,7 @@ const ADMIN_ONLY_READ: ByRole = ["login", 403, 403, 200];
 const ADMIN_ONLY_WRITE: ByRole = ["login", 403, 403, 400];
 
 // Ids of rows made in beforeAll, for the routes with parameters.
-const ids = { customerId: 0, eventId: "evt_matrix_processed", jobId: 0, accountId: 0, endpointId: 0 };
+const ids = { customerId: 0, eventId: "evt_matrix_processed", jobId: 0, accountId: 0, endpointId: 0, moveId: 0 };
 
 const MATRIX: Record<string, RouteEntry> = {
   "routes/$": {
@@ -217,7 +217,17 @@ const MATRIX: Record<string, RouteEntry> = {
     checks: [
       { method: "GET", expect: STAFF_READ },
       { method: "POST", body: { intent: "update" }, expect: ADMIN_ONLY_WRITE },
+      {
+        method: "POST",
+        body: { intent: "reprice-confirm", lookupKey: "pro_monthly", amount: "not money" },
+        expect: ADMIN_ONLY_WRITE,
+        why: "changing a price is an admin's: support reads the prices only",
+      },
     ],
+  },
+  "routes/admin.tiers.$key_.price-moves.$moveId": {
+    path: "/admin/tiers/pro/price-moves/:moveId",
+    checks: [{ method: "GET", expect: STAFF_READ }],
   },
   "routes/admin.tiers._index": {
     path: "/admin/tiers",
@@ -479,6 +489,16 @@ beforeAll(async () => {
       },
     })
   ).id;
+  ids.moveId = (
+    await prisma.priceMove.create({
+      data: {
+        createdByEmail: EMAILS.admin,
+        tierKey: "pro",
+        lookupKey: "pro_monthly",
+        status: "finished",
+      },
+    })
+  ).id;
   for (const role of ["customer", "support", "admin"] as const) cookies[role] = await sessionCookieFor(EMAILS[role]);
   ({ server, origin, build } = await startProductionServer(config));
 }, 60_000);
@@ -493,7 +513,8 @@ function withIds(text: string) {
     .replace(":accountId", String(ids.accountId))
     .replace(":eventId", ids.eventId)
     .replace(":jobId", String(ids.jobId))
-    .replace(":endpointId", String(ids.endpointId));
+    .replace(":endpointId", String(ids.endpointId))
+    .replace(":moveId", String(ids.moveId));
 }
 
 function urlOf(entry: RouteEntry, check: Check, dataRoute: string | null) {

@@ -14,7 +14,7 @@ import * as supportAccountRoute from "../../app/routes/admin.accounts.$accountId
 import * as supportUserRoute from "../../app/routes/admin.users.$userId/route.tsx";
 import * as apiEntitlementsRoute from "../../app/routes/api.v1.accounts.$ref.entitlements.ts";
 import * as adminOverviewRoute from "../../app/routes/admin._index.tsx";
-import * as tierPageRoute from "../../app/routes/admin.tiers.$key.tsx";
+import * as tierPageRoute from "../../app/routes/admin.tiers.$key/route.tsx";
 import * as tiersRoute from "../../app/routes/admin.tiers._index.tsx";
 import * as checkoutRoute from "../../app/routes/api.stripe.checkout.ts";
 import * as webhookRoute from "../../app/routes/api.stripe.webhook.ts";

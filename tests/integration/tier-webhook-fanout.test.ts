@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Webhook } from "standardwebhooks";
 import * as permissionsRoute from "../../app/routes/admin.permissions.tsx";
-import * as tierRoute from "../../app/routes/admin.tiers.$key.tsx";
+import * as tierRoute from "../../app/routes/admin.tiers.$key/route.tsx";
 import { listTiersForAdmin } from "../../app/models/tier.server.ts";
 import { inTransaction } from "../../app/models/transaction.server.ts";
 import { stopJobQueue } from "../../app/services/jobs/queue.server.ts";

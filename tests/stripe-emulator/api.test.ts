@@ -188,6 +188,91 @@ describe("creating prices", () => {
   });
 });
 
+describe("listing a product's prices", () => {
+  it("lists every price of a product, archived and keyless ones included unless `active` says otherwise", async () => {
+    const created = await h.stripe.prices.create({
+      product: "prod_emu_pro",
+      currency: "gbp",
+      unit_amount: 3500,
+      recurring: { interval: "month" },
+      lookup_key: "pro_monthly",
+      transfer_lookup_key: true,
+    });
+    const all = await h.stripe.prices.list({ product: "prod_emu_pro", limit: 100 });
+    expect(all.data.map((p) => [p.id, p.lookup_key, p.active])).toEqual([
+      ["price_emu_pro_monthly", null, true],
+      ["price_emu_pro_yearly", "pro_yearly", true],
+      ["price_emu_pro_monthly_2024", null, false],
+      [created.id, "pro_monthly", true],
+    ]);
+    expect(all.data.every((p) => p.product === "prod_emu_pro")).toBe(true);
+    const active = await h.stripe.prices.list({ product: "prod_emu_pro", active: true, limit: 100 });
+    expect(active.data.map((p) => p.id)).not.toContain("price_emu_pro_monthly_2024");
+    const inactive = await h.stripe.prices.list({ product: "prod_emu_pro", active: false });
+    expect(inactive.data.map((p) => p.id)).toEqual(["price_emu_pro_monthly_2024"]);
+    const page = await h.stripe.prices.list({ product: "prod_emu_pro", limit: 2 });
+    expect(page.has_more).toBe(true);
+    const next = await h.stripe.prices.list({ product: "prod_emu_pro", limit: 2, starting_after: page.data[1]!.id });
+    expect(next.data.map((p) => p.id)).toEqual(["price_emu_pro_monthly_2024", created.id]);
+    expect((await h.stripe.prices.list({ product: "prod_nope" })).data).toEqual([]);
+  });
+});
+
+describe("rate limit", () => {
+  it("answers 429 in Stripe's envelope past the limit, counts refusals, and lets a paced client through", async () => {
+    h.emulator.rateLimitPerSecond = 3;
+    try {
+      const results = await Promise.allSettled(Array.from({ length: 5 }, () => h.stripe.prices.list({ limit: 1 })));
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(3);
+      const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+      expect(refused.reason).toBeInstanceOf(Stripe.errors.StripeRateLimitError);
+      expect(refused.reason).toMatchObject({ statusCode: 429, code: "rate_limit", type: "StripeRateLimitError" });
+      expect(h.emulator.rateLimited).toBe(2);
+
+      const raw = await fetch(`${h.emulator.url}/v1/prices`, { headers: { Authorization: "Bearer sk_test_x" } });
+      expect(raw.status).toBe(429);
+      expect(raw.headers.get("stripe-rate-limited-reason")).toBe("global-rate");
+      expect(await raw.json()).toEqual({
+        error: { type: "invalid_request_error", code: "rate_limit", message: expect.stringMatching(/rate limit/) },
+      });
+
+      await new Promise((resolve) => setTimeout(resolve, 1_050)); // the window slides on
+      for (let i = 0; i < 3; i++) await h.stripe.prices.list({ limit: 1 });
+      const control = await fetch(`${h.emulator.url}/_emulator/rate-limit`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ per_second: 0 }),
+      });
+      expect(await control.json()).toEqual({ per_second: null, refused: 3 });
+      await Promise.all(Array.from({ length: 10 }, () => h.stripe.prices.list({ limit: 1 })));
+      const bad = await fetch(`${h.emulator.url}/_emulator/rate-limit`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ per_second: -1 }),
+      });
+      expect(bad.status).toBe(400);
+    } finally {
+      h.emulator.rateLimitPerSecond = null;
+    }
+  });
+
+  it("records every request with its status and whether an idempotent POST was replayed", async () => {
+    const before = h.emulator.apiRequests.length;
+    const params = {
+      product: "prod_emu_hobbyist",
+      currency: "gbp",
+      unit_amount: 800,
+      recurring: { interval: "month" as const },
+    };
+    await h.stripe.prices.create(params, { idempotencyKey: "record-me" });
+    await h.stripe.prices.create(params, { idempotencyKey: "record-me" });
+    expect(h.emulator.apiRequests.slice(before)).toEqual([
+      { method: "POST", path: "/v1/prices", status: 200, idempotencyKey: "record-me", replayed: false },
+      { method: "POST", path: "/v1/prices", status: 200, idempotencyKey: "record-me", replayed: true },
+    ]);
+  });
+});
+
 describe("customers", () => {
   it("creates and retrieves customers with Stripe's shape, and 404s unknown ones", async () => {
     const created = await h.stripe.customers.create({ email: "ada@example.com", metadata: { user_id: "1" } });
@@ -463,6 +548,29 @@ describe("subscriptions", () => {
     expect(await stripeError(h.stripe.subscriptions.list({ status: "bogus" as "all" }))).toMatchObject({
       param: "status",
     });
+  });
+
+  it("lists the subscriptions on a price (any item), newest first, paged by cursor", async () => {
+    const { subscription: first } = await subscribe(h);
+    const { subscription: second } = await subscribe(h);
+    await h.stripe.subscriptions.update(second.id, {
+      items: [{ id: second.items.data[0]!.id, price: "price_emu_hobbyist_monthly" }],
+    });
+    const { subscription: third } = await subscribe(h);
+    const onPro = await h.stripe.subscriptions.list({ price: "price_emu_pro_monthly" });
+    expect(onPro.data.map((s) => s.id)).toEqual([third.id, first.id]);
+    const page = await h.stripe.subscriptions.list({ price: "price_emu_pro_monthly", limit: 1 });
+    expect(page.has_more).toBe(true);
+    const rest = await h.stripe.subscriptions.list({
+      price: "price_emu_pro_monthly",
+      limit: 1,
+      starting_after: page.data[0]!.id,
+    });
+    expect(rest.data.map((s) => s.id)).toEqual([first.id]);
+    expect(rest.has_more).toBe(false);
+    expect((await h.stripe.subscriptions.list({ price: "price_emu_hobbyist_monthly" })).data.map((s) => s.id)).toEqual([
+      second.id,
+    ]);
   });
 
   it("switches plan in place: customer.subscription.updated with previous_attributes, delivered in the background", async () => {

@@ -157,3 +157,13 @@ export type ReconciliationRun = Prisma.ReconciliationRunModel
  * 
  */
 export type ReconciliationDifference = Prisma.ReconciliationDifferenceModel
+/**
+ * Model PriceMove
+ * 
+ */
+export type PriceMove = Prisma.PriceMoveModel
+/**
+ * Model PriceMoveItem
+ * 
+ */
+export type PriceMoveItem = Prisma.PriceMoveItemModel

@@ -528,6 +528,40 @@ export type EnumWebhookDeliveryStatusWithAggregatesFilter<$PrismaModel = never> 
   _max?: Prisma.NestedEnumWebhookDeliveryStatusFilter<$PrismaModel>
 }
 
+export type EnumPriceMoveStatusFilter<$PrismaModel = never> = {
+  equals?: $Enums.PriceMoveStatus | Prisma.EnumPriceMoveStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.PriceMoveStatus[] | Prisma.ListEnumPriceMoveStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.PriceMoveStatus[] | Prisma.ListEnumPriceMoveStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumPriceMoveStatusFilter<$PrismaModel> | $Enums.PriceMoveStatus
+}
+
+export type EnumPriceMoveStatusWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.PriceMoveStatus | Prisma.EnumPriceMoveStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.PriceMoveStatus[] | Prisma.ListEnumPriceMoveStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.PriceMoveStatus[] | Prisma.ListEnumPriceMoveStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumPriceMoveStatusWithAggregatesFilter<$PrismaModel> | $Enums.PriceMoveStatus
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumPriceMoveStatusFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumPriceMoveStatusFilter<$PrismaModel>
+}
+
+export type EnumPriceMoveItemStatusFilter<$PrismaModel = never> = {
+  equals?: $Enums.PriceMoveItemStatus | Prisma.EnumPriceMoveItemStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.PriceMoveItemStatus[] | Prisma.ListEnumPriceMoveItemStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.PriceMoveItemStatus[] | Prisma.ListEnumPriceMoveItemStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumPriceMoveItemStatusFilter<$PrismaModel> | $Enums.PriceMoveItemStatus
+}
+
+export type EnumPriceMoveItemStatusWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.PriceMoveItemStatus | Prisma.EnumPriceMoveItemStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.PriceMoveItemStatus[] | Prisma.ListEnumPriceMoveItemStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.PriceMoveItemStatus[] | Prisma.ListEnumPriceMoveItemStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumPriceMoveItemStatusWithAggregatesFilter<$PrismaModel> | $Enums.PriceMoveItemStatus
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumPriceMoveItemStatusFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumPriceMoveItemStatusFilter<$PrismaModel>
+}
+
 export type NestedIntFilter<$PrismaModel = never> = {
   equals?: number | Prisma.IntFieldRefInput<$PrismaModel>
   in?: number[] | Prisma.ListIntFieldRefInput<$PrismaModel>
@@ -999,6 +1033,40 @@ export type NestedEnumWebhookDeliveryStatusWithAggregatesFilter<$PrismaModel = n
   _count?: Prisma.NestedIntFilter<$PrismaModel>
   _min?: Prisma.NestedEnumWebhookDeliveryStatusFilter<$PrismaModel>
   _max?: Prisma.NestedEnumWebhookDeliveryStatusFilter<$PrismaModel>
+}
+
+export type NestedEnumPriceMoveStatusFilter<$PrismaModel = never> = {
+  equals?: $Enums.PriceMoveStatus | Prisma.EnumPriceMoveStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.PriceMoveStatus[] | Prisma.ListEnumPriceMoveStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.PriceMoveStatus[] | Prisma.ListEnumPriceMoveStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumPriceMoveStatusFilter<$PrismaModel> | $Enums.PriceMoveStatus
+}
+
+export type NestedEnumPriceMoveStatusWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.PriceMoveStatus | Prisma.EnumPriceMoveStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.PriceMoveStatus[] | Prisma.ListEnumPriceMoveStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.PriceMoveStatus[] | Prisma.ListEnumPriceMoveStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumPriceMoveStatusWithAggregatesFilter<$PrismaModel> | $Enums.PriceMoveStatus
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumPriceMoveStatusFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumPriceMoveStatusFilter<$PrismaModel>
+}
+
+export type NestedEnumPriceMoveItemStatusFilter<$PrismaModel = never> = {
+  equals?: $Enums.PriceMoveItemStatus | Prisma.EnumPriceMoveItemStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.PriceMoveItemStatus[] | Prisma.ListEnumPriceMoveItemStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.PriceMoveItemStatus[] | Prisma.ListEnumPriceMoveItemStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumPriceMoveItemStatusFilter<$PrismaModel> | $Enums.PriceMoveItemStatus
+}
+
+export type NestedEnumPriceMoveItemStatusWithAggregatesFilter<$PrismaModel = never> = {
+  equals?: $Enums.PriceMoveItemStatus | Prisma.EnumPriceMoveItemStatusFieldRefInput<$PrismaModel>
+  in?: $Enums.PriceMoveItemStatus[] | Prisma.ListEnumPriceMoveItemStatusFieldRefInput<$PrismaModel>
+  notIn?: $Enums.PriceMoveItemStatus[] | Prisma.ListEnumPriceMoveItemStatusFieldRefInput<$PrismaModel>
+  not?: Prisma.NestedEnumPriceMoveItemStatusWithAggregatesFilter<$PrismaModel> | $Enums.PriceMoveItemStatus
+  _count?: Prisma.NestedIntFilter<$PrismaModel>
+  _min?: Prisma.NestedEnumPriceMoveItemStatusFilter<$PrismaModel>
+  _max?: Prisma.NestedEnumPriceMoveItemStatusFilter<$PrismaModel>
 }
 
 

@@ -88,3 +88,24 @@ export const WebhookDeliveryStatus = {
 } as const
 
 export type WebhookDeliveryStatus = (typeof WebhookDeliveryStatus)[keyof typeof WebhookDeliveryStatus]
+
+
+export const PriceMoveStatus = {
+  collecting: 'collecting',
+  running: 'running',
+  finished: 'finished',
+  failed: 'failed'
+} as const
+
+export type PriceMoveStatus = (typeof PriceMoveStatus)[keyof typeof PriceMoveStatus]
+
+
+export const PriceMoveItemStatus = {
+  pending: 'pending',
+  moved: 'moved',
+  already: 'already',
+  skipped: 'skipped',
+  failed: 'failed'
+} as const
+
+export type PriceMoveItemStatus = (typeof PriceMoveItemStatus)[keyof typeof PriceMoveItemStatus]

@@ -26,6 +26,8 @@ export type TaskPayloads = {
   "stripe-reconcile": { runId?: number };
   /** A step of applying every open difference of a reconciliation run, audited as `actor`. */
   "reconcile-apply": { runId: number; actor: { id: number | null; email: string } };
+  /** One step of moving a lookup key's legacy subscribers to its current price (app/services/tiers/price-moves.server.ts). */
+  "price-move": { moveId: number };
 };
 export type TaskName = keyof TaskPayloads;
 export type TaskHandlers = { [Name in TaskName]: (payload: TaskPayloads[Name]) => Promise<void> };
@@ -38,6 +40,7 @@ const TASK_NAMES: readonly TaskName[] = [
   "webhook-fanout",
   "stripe-reconcile",
   "reconcile-apply",
+  "price-move",
 ];
 
 // A worker asks for new jobs this often (pg-boss polls; it has no LISTEN/NOTIFY).

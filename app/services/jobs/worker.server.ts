@@ -8,6 +8,7 @@ import {
   runReconciliationTask,
   scheduleNightlyReconciliation,
 } from "~/services/customers/reconciliation.server.ts";
+import { resumeOrphanedPriceMoves, runPriceMoveStep } from "~/services/tiers/price-moves.server.ts";
 import { deliverDueWebhooks, scheduleWebhookDelivery } from "~/services/webhooks/delivery.server.ts";
 import { runWebhookFanoutStep, scheduleWebhookFanouts } from "~/services/webhooks/fanout.server.ts";
 import { startWorker, type TaskHandlers } from "./queue.server.ts";
@@ -20,6 +21,7 @@ const handlers: TaskHandlers = {
   "webhook-fanout": async () => void (await runWebhookFanoutStep()),
   "stripe-reconcile": runReconciliationTask,
   "reconcile-apply": runApplyAllStep,
+  "price-move": runPriceMoveStep,
 };
 
 /**
@@ -33,6 +35,7 @@ const handlers: TaskHandlers = {
 export function startJobWorker(): Promise<void> {
   return startWorker(handlers, async () => {
     await resumeOrphanedBulkReplays();
+    await resumeOrphanedPriceMoves();
     await scheduleRetention();
     await scheduleNightlyReconciliation();
     await scheduleWebhookDelivery();

@@ -7,6 +7,7 @@
 import type Stripe from "stripe";
 import { type CatalogChangeHandlers, listenForStripeCatalogChanges } from "~/models/catalog-changes.server.ts";
 import { readStripePriceSnapshot, saveStripePriceSnapshot } from "~/models/price-snapshot.server.ts";
+import { minorUnitsPerMajor } from "~/rules/prices.ts";
 import { logger } from "~/utils/logger.server.ts";
 import { singleton } from "~/utils/singleton.server.ts";
 import { guardedStripeRead, PAGE_BUDGET_MS } from "./breaker.server.ts";
@@ -113,6 +114,21 @@ async function startListening(): Promise<void> {
   await sync.starting;
 }
 
+/**
+ * For caches of other Stripe reads that must be dropped with the prices (a tier's prices and their
+ * subscriber counts, ./tier-prices.server.ts): the generation an answer is cached under (any change
+ * since makes it stale), and whether caching is safe now (this instance hears other instances' changes).
+ */
+export async function priceCacheGeneration(): Promise<{ generation: number; cacheable: boolean }> {
+  await startListening();
+  return { generation: cache.generation, cacheable: sync.listening !== false };
+}
+
+/** Whether an answer cached under `generation` may still be served. */
+export function isCurrentPriceCacheGeneration(generation: number): boolean {
+  return generation === cache.generation && sync.listening !== false;
+}
+
 function errorText(error: unknown) {
   return error instanceof Error ? error.message : String(error);
 }
@@ -153,6 +169,16 @@ function isSellable(price: LivePrice) {
   return price.active && price.productActive;
 }
 
+/** What a price charges, as the app's price types hold it. */
+export function billedAs(price: Stripe.Price) {
+  return {
+    currency: price.currency,
+    unitAmount: price.unit_amount,
+    interval: price.recurring?.interval ?? null,
+    intervalCount: price.recurring?.interval_count ?? 1,
+  };
+}
+
 function toLivePrice(price: Stripe.Price): LivePrice | null {
   if (!price.lookup_key) return null;
   const product = typeof price.product === "object" && price.product !== null ? price.product : null;
@@ -162,10 +188,7 @@ function toLivePrice(price: Stripe.Price): LivePrice | null {
     id: price.id,
     lookupKey: price.lookup_key,
     active: price.active,
-    currency: price.currency,
-    unitAmount: price.unit_amount,
-    interval: price.recurring?.interval ?? null,
-    intervalCount: price.recurring?.interval_count ?? 1,
+    ...billedAs(price),
     productId: typeof price.product === "string" ? price.product : (product?.id ?? null),
     productName: liveProduct?.name ?? null,
     productActive: liveProduct ? liveProduct.active : !deleted,
@@ -338,28 +361,9 @@ export async function productsOfLookupKeys(
   return new Map([...prices].map(([key, price]) => [key, price?.productId ?? null]));
 }
 
-const ZERO_DECIMAL_CURRENCIES = new Set([
-  "bif",
-  "clp",
-  "djf",
-  "gnf",
-  "jpy",
-  "kmf",
-  "krw",
-  "mga",
-  "pyg",
-  "rwf",
-  "ugx",
-  "vnd",
-  "vuv",
-  "xaf",
-  "xof",
-  "xpf",
-]);
-
 /** "£29.00", from Stripe's amount in the currency's smallest unit. */
 export function formatAmount(unitAmount: number, currency: string) {
-  const divisor = ZERO_DECIMAL_CURRENCIES.has(currency.toLowerCase()) ? 1 : 100;
+  const divisor = minorUnitsPerMajor(currency);
   return new Intl.NumberFormat("en-GB", { style: "currency", currency: currency.toUpperCase() }).format(
     unitAmount / divisor,
   );

@@ -424,7 +424,9 @@ export const ModelName = {
   WebhookFanout: 'WebhookFanout',
   WebhookAccountState: 'WebhookAccountState',
   ReconciliationRun: 'ReconciliationRun',
-  ReconciliationDifference: 'ReconciliationDifference'
+  ReconciliationDifference: 'ReconciliationDifference',
+  PriceMove: 'PriceMove',
+  PriceMoveItem: 'PriceMoveItem'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -440,7 +442,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "subscriptionTier" | "subscriptionTierPrice" | "permission" | "subscriptionTierPermission" | "user" | "account" | "invitation" | "membership" | "session" | "passwordReset" | "devMail" | "apiKey" | "rateLimit" | "stripeEvent" | "eventDailyCount" | "eventStatusCount" | "stripeEventAttempt" | "replayJob" | "auditEntry" | "stripePriceSnapshot" | "webhookEndpoint" | "webhookMessage" | "webhookDelivery" | "webhookDeliveryAttempt" | "webhookFanout" | "webhookAccountState" | "reconciliationRun" | "reconciliationDifference"
+    modelProps: "subscriptionTier" | "subscriptionTierPrice" | "permission" | "subscriptionTierPermission" | "user" | "account" | "invitation" | "membership" | "session" | "passwordReset" | "devMail" | "apiKey" | "rateLimit" | "stripeEvent" | "eventDailyCount" | "eventStatusCount" | "stripeEventAttempt" | "replayJob" | "auditEntry" | "stripePriceSnapshot" | "webhookEndpoint" | "webhookMessage" | "webhookDelivery" | "webhookDeliveryAttempt" | "webhookFanout" | "webhookAccountState" | "reconciliationRun" | "reconciliationDifference" | "priceMove" | "priceMoveItem"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -2516,6 +2518,154 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    PriceMove: {
+      payload: Prisma.$PriceMovePayload<ExtArgs>
+      fields: Prisma.PriceMoveFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.PriceMoveFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.PriceMoveFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload>
+        }
+        findFirst: {
+          args: Prisma.PriceMoveFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.PriceMoveFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload>
+        }
+        findMany: {
+          args: Prisma.PriceMoveFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload>[]
+        }
+        create: {
+          args: Prisma.PriceMoveCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload>
+        }
+        createMany: {
+          args: Prisma.PriceMoveCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.PriceMoveCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload>[]
+        }
+        delete: {
+          args: Prisma.PriceMoveDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload>
+        }
+        update: {
+          args: Prisma.PriceMoveUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload>
+        }
+        deleteMany: {
+          args: Prisma.PriceMoveDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.PriceMoveUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.PriceMoveUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload>[]
+        }
+        upsert: {
+          args: Prisma.PriceMoveUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMovePayload>
+        }
+        aggregate: {
+          args: Prisma.PriceMoveAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregatePriceMove>
+        }
+        groupBy: {
+          args: Prisma.PriceMoveGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PriceMoveGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.PriceMoveCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PriceMoveCountAggregateOutputType> | number
+        }
+      }
+    }
+    PriceMoveItem: {
+      payload: Prisma.$PriceMoveItemPayload<ExtArgs>
+      fields: Prisma.PriceMoveItemFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.PriceMoveItemFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.PriceMoveItemFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload>
+        }
+        findFirst: {
+          args: Prisma.PriceMoveItemFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.PriceMoveItemFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload>
+        }
+        findMany: {
+          args: Prisma.PriceMoveItemFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload>[]
+        }
+        create: {
+          args: Prisma.PriceMoveItemCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload>
+        }
+        createMany: {
+          args: Prisma.PriceMoveItemCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.PriceMoveItemCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload>[]
+        }
+        delete: {
+          args: Prisma.PriceMoveItemDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload>
+        }
+        update: {
+          args: Prisma.PriceMoveItemUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload>
+        }
+        deleteMany: {
+          args: Prisma.PriceMoveItemDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.PriceMoveItemUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.PriceMoveItemUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload>[]
+        }
+        upsert: {
+          args: Prisma.PriceMoveItemUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$PriceMoveItemPayload>
+        }
+        aggregate: {
+          args: Prisma.PriceMoveItemAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregatePriceMoveItem>
+        }
+        groupBy: {
+          args: Prisma.PriceMoveItemGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PriceMoveItemGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.PriceMoveItemCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.PriceMoveItemCountAggregateOutputType> | number
+        }
+      }
+    }
   }
 } & {
   other: {
@@ -2938,6 +3088,44 @@ export const ReconciliationDifferenceScalarFieldEnum = {
 export type ReconciliationDifferenceScalarFieldEnum = (typeof ReconciliationDifferenceScalarFieldEnum)[keyof typeof ReconciliationDifferenceScalarFieldEnum]
 
 
+export const PriceMoveScalarFieldEnum = {
+  id: 'id',
+  createdAt: 'createdAt',
+  createdByEmail: 'createdByEmail',
+  tierKey: 'tierKey',
+  lookupKey: 'lookupKey',
+  status: 'status',
+  collectIndex: 'collectIndex',
+  collectAfter: 'collectAfter',
+  total: 'total',
+  moved: 'moved',
+  skipped: 'skipped',
+  failed: 'failed',
+  rateLimited: 'rateLimited',
+  lastError: 'lastError',
+  leaseToken: 'leaseToken',
+  leaseUntil: 'leaseUntil',
+  heartbeatAt: 'heartbeatAt',
+  finishedAt: 'finishedAt'
+} as const
+
+export type PriceMoveScalarFieldEnum = (typeof PriceMoveScalarFieldEnum)[keyof typeof PriceMoveScalarFieldEnum]
+
+
+export const PriceMoveItemScalarFieldEnum = {
+  id: 'id',
+  moveId: 'moveId',
+  subscriptionId: 'subscriptionId',
+  customerId: 'customerId',
+  status: 'status',
+  attempts: 'attempts',
+  error: 'error',
+  updatedAt: 'updatedAt'
+} as const
+
+export type PriceMoveItemScalarFieldEnum = (typeof PriceMoveItemScalarFieldEnum)[keyof typeof PriceMoveItemScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
@@ -3196,6 +3384,34 @@ export type ListEnumWebhookDeliveryStatusFieldRefInput<$PrismaModel> = FieldRefI
 
 
 /**
+ * Reference to a field of type 'PriceMoveStatus'
+ */
+export type EnumPriceMoveStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'PriceMoveStatus'>
+    
+
+
+/**
+ * Reference to a field of type 'PriceMoveStatus[]'
+ */
+export type ListEnumPriceMoveStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'PriceMoveStatus[]'>
+    
+
+
+/**
+ * Reference to a field of type 'PriceMoveItemStatus'
+ */
+export type EnumPriceMoveItemStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'PriceMoveItemStatus'>
+    
+
+
+/**
+ * Reference to a field of type 'PriceMoveItemStatus[]'
+ */
+export type ListEnumPriceMoveItemStatusFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'PriceMoveItemStatus[]'>
+    
+
+
+/**
  * Reference to a field of type 'Float'
  */
 export type FloatFieldRefInput<$PrismaModel> = FieldRefInputType<$PrismaModel, 'Float'>
@@ -3387,6 +3603,8 @@ export type GlobalOmitConfig = {
   webhookAccountState?: Prisma.WebhookAccountStateOmit
   reconciliationRun?: Prisma.ReconciliationRunOmit
   reconciliationDifference?: Prisma.ReconciliationDifferenceOmit
+  priceMove?: Prisma.PriceMoveOmit
+  priceMoveItem?: Prisma.PriceMoveItemOmit
 }
 
 /* Types for Logging */

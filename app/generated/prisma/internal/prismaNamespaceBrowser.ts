@@ -78,7 +78,9 @@ export const ModelName = {
   WebhookFanout: 'WebhookFanout',
   WebhookAccountState: 'WebhookAccountState',
   ReconciliationRun: 'ReconciliationRun',
-  ReconciliationDifference: 'ReconciliationDifference'
+  ReconciliationDifference: 'ReconciliationDifference',
+  PriceMove: 'PriceMove',
+  PriceMoveItem: 'PriceMoveItem'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -478,6 +480,44 @@ export const ReconciliationDifferenceScalarFieldEnum = {
 } as const
 
 export type ReconciliationDifferenceScalarFieldEnum = (typeof ReconciliationDifferenceScalarFieldEnum)[keyof typeof ReconciliationDifferenceScalarFieldEnum]
+
+
+export const PriceMoveScalarFieldEnum = {
+  id: 'id',
+  createdAt: 'createdAt',
+  createdByEmail: 'createdByEmail',
+  tierKey: 'tierKey',
+  lookupKey: 'lookupKey',
+  status: 'status',
+  collectIndex: 'collectIndex',
+  collectAfter: 'collectAfter',
+  total: 'total',
+  moved: 'moved',
+  skipped: 'skipped',
+  failed: 'failed',
+  rateLimited: 'rateLimited',
+  lastError: 'lastError',
+  leaseToken: 'leaseToken',
+  leaseUntil: 'leaseUntil',
+  heartbeatAt: 'heartbeatAt',
+  finishedAt: 'finishedAt'
+} as const
+
+export type PriceMoveScalarFieldEnum = (typeof PriceMoveScalarFieldEnum)[keyof typeof PriceMoveScalarFieldEnum]
+
+
+export const PriceMoveItemScalarFieldEnum = {
+  id: 'id',
+  moveId: 'moveId',
+  subscriptionId: 'subscriptionId',
+  customerId: 'customerId',
+  status: 'status',
+  attempts: 'attempts',
+  error: 'error',
+  updatedAt: 'updatedAt'
+} as const
+
+export type PriceMoveItemScalarFieldEnum = (typeof PriceMoveItemScalarFieldEnum)[keyof typeof PriceMoveItemScalarFieldEnum]
 
 
 export const SortOrder = {
