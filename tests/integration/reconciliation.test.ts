@@ -213,4 +213,23 @@ describe("whole-account reconciliation", () => {
       subscription: null,
     });
   });
+
+  it("Stripe answering 429 (its rate limit): the run waits, retries, and finds what an unhurried run finds", async () => {
+    const unhurried = await reconcileNow("cli", null, { pacer: new RequestPacer(1000) });
+    const refusedBefore = stripe.emulator.rateLimited;
+    stripe.emulator.rateLimitPerSecond = 1;
+    try {
+      // Paced far above what the emulator allows: every second request in a second is refused.
+      const hurried = await reconcileNow("cli", null, { pacer: new RequestPacer(1000) });
+      expect(stripe.emulator.rateLimited).toBeGreaterThan(refusedBefore);
+      expect(hurried!.stripeRequests).toBeGreaterThan(unhurried!.stripeRequests);
+      expect(hurried).toMatchObject({
+        subscriptions: unhurried!.subscriptions,
+        customers: unhurried!.customers,
+        differenceCount: unhurried!.differenceCount,
+      });
+    } finally {
+      stripe.emulator.rateLimitPerSecond = null;
+    }
+  });
 });
