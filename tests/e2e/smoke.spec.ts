@@ -97,6 +97,8 @@ const PAGES: readonly PageRow[] = [
   // The change-price form (admins; support sees the page without it) and the legacy-subscriber preview.
   { path: "/admin/tiers/:tierKey?reprice=pro_monthly", roles: STAFF, heading: "Pro" },
   { path: "/admin/tiers/:tierKey?move=pro_monthly", roles: STAFF, heading: "Pro" },
+  // A run's progress page: a real run is opened by admin-reprice.spec.ts (it needs legacy subscribers); here, one that does not exist.
+  { path: "/admin/tiers/pro/price-moves/999999", roles: STAFF, status: 404, heading: "404 Not found" },
   { path: "/admin/permissions", roles: STAFF, heading: "Permissions" },
   { path: "/admin/api-keys", roles: STAFF, heading: "API keys" },
   { path: "/admin/api", roles: ["admin"], heading: "API reference" },

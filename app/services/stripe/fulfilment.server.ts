@@ -27,6 +27,7 @@ import { BillingDisabledError, getStripe, idOf } from "./client.server.ts";
 import { FulfilmentError, type FulfilmentOutcome } from "~/services/billing/outcomes.ts";
 import { accountIdNamed } from "~/services/billing/named-account.server.ts";
 import { reconcileStripeChange } from "~/services/billing/paid-tier-overlap.server.ts";
+import { forgetSubscriptionCounts } from "./tier-prices.server.ts";
 
 function fail(problem: string | null) {
   if (problem) throw new FulfilmentError(problem);
@@ -137,6 +138,7 @@ export async function applySubscription(
   options: ApplyOptions,
 ): Promise<FulfilmentOutcome> {
   const { observedAt, deleted = false, accountHint = null, fromCheckout = false, tieSettled = false } = options;
+  forgetSubscriptionCounts();
   const { lockedWithClaim } = options;
   const customerId = idOf(subscription.customer);
   fail(stripeIdProblem(customerId, "customer"));
@@ -247,6 +249,7 @@ export async function fulfilCheckoutSession(
  * account had is gone, exactly as if its deletion had arrived.
  */
 export async function applyNoSubscription(tx: Tx, accountId: number, observedAt: Date): Promise<FulfilmentOutcome> {
+  forgetSubscriptionCounts();
   const user = await lockBillingAccount(tx, { id: accountId });
   if (!user) throw new FulfilmentError(`Tierdesk account ${accountId} does not exist.`);
   if (!user.stripeSubscriptionId)

@@ -160,6 +160,15 @@ async function countSubscriptions(): Promise<SubscriptionCounts> {
  * a time per instance, however many pages ask). Waits at most `waitMs`: null means still counting.
  * Throws when Stripe cannot be asked.
  */
+/**
+ * Drops this instance's subscriber counts: it applied a subscription change (a webhook, a sync), so its
+ * tier pages count again. Memory only, no query on the webhook path; other instances recount within
+ * the cache's 5 minutes, and each page says when it counted.
+ */
+export function forgetSubscriptionCounts(): void {
+  cache.counts = undefined;
+}
+
 export async function liveSubscriptionCounts({ waitMs = PAGE_BUDGET_MS }: { waitMs?: number } = {}) {
   const cached = fresh(cache.counts);
   if (cached) return cached;

@@ -1,5 +1,6 @@
 // An admin changes Pro's monthly price from the tier page (£29 → £35) and sees both prices in Stripe
 // with their live subscribers: the new one takes the lookup key, the old one keeps its subscriber.
+// Named to run before operators.spec.ts: after it, Pro is no longer offered on /pricing (not yet explained).
 import { expect, type Page, test } from "@playwright/test";
 import Stripe from "stripe";
 import { signIn, signUpNewCustomer } from "./helpers.ts";
@@ -57,6 +58,8 @@ test("an admin changes Pro from £29 to £35 and sees both prices with their sub
     await expect(current.getByTestId("price-subscribers")).toHaveText(/^[1-9]\d*$/, { timeout: 1_000 });
   }).toPass({ timeout: 15_000 });
   const subscribers = (await current.getByTestId("price-subscribers").textContent())!.trim();
+  // Earlier specs may have left other £29 prices (legacy now): this one is followed by its id.
+  const currentPriceId = (await current.getAttribute("data-price"))!;
 
   await page
     .getByTestId("price-keys")
@@ -79,7 +82,7 @@ test("an admin changes Pro from £29 to £35 and sees both prices with their sub
 
   await expect(page).toHaveURL("/admin/tiers/pro?repriced=pro_monthly");
   await expect(page.getByRole("status").filter({ hasText: "New price created for pro_monthly" })).toBeVisible();
-  const legacy = priceRow(page, "£29.00", "legacy");
+  const legacy = page.getByTestId("stripe-prices").locator(`tr[data-price="${currentPriceId}"][data-role="legacy"]`);
   const renewed = priceRow(page, "£35.00", "current");
   await expect(async () => {
     await page.reload();
@@ -90,5 +93,25 @@ test("an admin changes Pro from £29 to £35 and sees both prices with their sub
   await expect(page.getByTestId("price-keys").locator('[data-lookup-key="pro_monthly"]')).toContainText(
     `£35.00 every month · ${subscribers} on legacy prices`,
   );
+
+  // Move them: the preview, then the run's progress page (admins start it; support may watch it).
+  await page.goto("/admin/tiers/pro?move=pro_monthly");
+  await page.getByRole("button", { name: /^Move \d+ subscribers?$/ }).click();
+  await expect(page).toHaveURL(/\/admin\/tiers\/pro\/price-moves\/\d+$/);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Moving pro_monthly subscribers");
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId("price-move-progress")).toHaveAttribute("data-status", "finished", {
+      timeout: 1_000,
+    });
+  }).toPass({ timeout: 30_000 });
+  const progressUrl = page.url();
   await context.close();
+
+  const support = await browser.newContext();
+  const supportPage = await support.newPage();
+  await signIn(supportPage, "support@example.com", "support-demo-password");
+  await supportPage.goto(progressUrl);
+  await expect(supportPage.getByTestId("price-move-progress")).toContainText("done");
+  await support.close();
 });
