@@ -1,6 +1,7 @@
 // An admin changes Pro's monthly price from the tier page (£29 → £35) and sees both prices in Stripe
 // with their live subscribers: the new one takes the lookup key, the old one keeps its subscriber.
-// Named to run before operators.spec.ts: after it, Pro is no longer offered on /pricing (not yet explained).
+// Named to run before operators.spec.ts: that spec gives Pro a lookup key Stripe does not know
+// (ops_enterprise_monthly), which takes Pro off sale by design (an invalid tier is not sold).
 import { expect, type Page, test } from "@playwright/test";
 import Stripe from "stripe";
 import { signIn, signUpNewCustomer } from "./helpers.ts";
