@@ -98,7 +98,12 @@ const PAGES: readonly PageRow[] = [
   { path: "/admin/tiers/:tierKey?reprice=pro_monthly", roles: STAFF, heading: "Pro" },
   { path: "/admin/tiers/:tierKey?move=pro_monthly", roles: STAFF, heading: "Pro" },
   // A run's progress page: a real run is opened by admin-reprice.spec.ts (it needs legacy subscribers); here, one that does not exist.
-  { path: "/admin/tiers/pro/price-moves/999999", roles: STAFF, status: 404, heading: "404 Not found" },
+  {
+    path: "/admin/tiers/:tierKey/price-moves/:missingPriceMoveId",
+    roles: STAFF,
+    status: 404,
+    heading: "404 Not found",
+  },
   { path: "/admin/permissions", roles: STAFF, heading: "Permissions" },
   { path: "/admin/api-keys", roles: STAFF, heading: "API keys" },
   { path: "/admin/api", roles: ["admin"], heading: "API reference" },
@@ -124,6 +129,7 @@ const PARAMS: Record<string, (browser: Browser) => Promise<string>> = {
   failedEventId: async (browser) => (await storedEvents(browser)).failed,
   replayJobId: async (browser) => bulkReplayOf(browser, (await storedEvents(browser)).failed),
   tierKey: async () => "pro", // seeded by prisma/seed.ts
+  missingPriceMoveId: async () => "999999",
   customerUserId: (browser) => userIdOf(browser, DEMO_USERS.customer.email),
   teamAccountId: (browser) => teamAccountIdOf(browser),
   resetToken: (browser) => mailedResetToken(browser, DEMO_USERS.support.email),
