@@ -112,6 +112,7 @@ test("an admin changes Pro from £29 to £35 and sees both prices with their sub
   const support = await browser.newContext();
   const supportPage = await support.newPage();
   await signIn(supportPage, "support@example.com", "support-demo-password");
+  await expect(supportPage).toHaveURL("/admin"); // signed in before asking for the page
   await supportPage.goto(progressUrl);
   await expect(supportPage.getByTestId("price-move-progress")).toContainText("done");
   await support.close();
